@@ -1,0 +1,180 @@
+"""RFC 9457 problem details: the one place errors become HTTP.
+
+Domain code raises :class:`DomainError` subclasses (no HTTP knowledge beyond a status hint);
+DRF's exception handler below turns those and DRF's own exceptions into
+``application/problem+json`` bodies ``{"type", "title", "status", "detail", "code", ...}``.
+Plain Django 404/500 pages under ``/api/`` get the same shape from :func:`api_aware_404`
+and :func:`api_aware_500`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:dutyfree:problem:"
+
+
+class DomainError(Exception):
+    """A refusal the domain explains: a stable ``code``, a status, a human ``detail``."""
+
+    status: int = 400
+    code: str = "domain_error"
+    title: str = "Request refused"
+
+    def __init__(self, detail: str = "", **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class NotFoundError(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class ConflictError(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+def problem(
+    *, status: int, code: str, title: str, detail: str = "", **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
+
+
+def _flatten_errors(detail: Any) -> dict[str, list[str]]:
+    """DRF error details as ``{field: [message, ...]}``; nested fields joined with dots."""
+    result: dict[str, list[str]] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), value)
+        elif isinstance(node, list) and node and all(not isinstance(n, dict | list) for n in node):
+            result.setdefault(prefix or "non_field_errors", []).extend(str(n) for n in node)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if value:
+                    walk(f"{prefix}.{index}" if prefix else str(index), value)
+        else:
+            result.setdefault(prefix or "non_field_errors", []).append(str(node))
+
+    walk("", detail)
+    return result
+
+
+_DRF_CODES: dict[type[Exception], tuple[str, str]] = {
+    drf_exceptions.ParseError: ("malformed_request", "Malformed request"),
+    drf_exceptions.AuthenticationFailed: ("not_authenticated", "Authentication failed"),
+    drf_exceptions.NotAuthenticated: ("not_authenticated", "Authentication required"),
+    drf_exceptions.PermissionDenied: ("permission_denied", "Permission denied"),
+    drf_exceptions.NotFound: ("not_found", "Not found"),
+    drf_exceptions.MethodNotAllowed: ("method_not_allowed", "Method not allowed"),
+    drf_exceptions.NotAcceptable: ("not_acceptable", "Not acceptable"),
+    drf_exceptions.UnsupportedMediaType: ("unsupported_media_type", "Unsupported media type"),
+    drf_exceptions.Throttled: ("throttled", "Too many requests"),
+}
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF ``EXCEPTION_HANDLER``: every API error becomes problem+json, nothing becomes a 500
+    page of HTML."""
+    if isinstance(exc, DomainError):
+        return problem_response(
+            problem(
+                status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **exc.extra
+            )
+        )
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    if isinstance(exc, drf_exceptions.ValidationError):
+        errors = _flatten_errors(exc.detail)
+        return problem_response(
+            problem(
+                status=400,
+                code="invalid_input",
+                title="Invalid input",
+                detail="The request has invalid fields; see errors.",
+                errors=errors,
+            )
+        )
+    if isinstance(exc, drf_exceptions.APIException):
+        code, title = "error", "Error"
+        for klass, pair in _DRF_CODES.items():
+            if isinstance(exc, klass):
+                code, title = pair
+                break
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        return problem_response(
+            problem(status=exc.status_code, code=code, title=title, detail=str(exc.detail)),
+            headers=headers,
+        )
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    return problem_response(
+        problem(
+            status=500,
+            code="internal_error",
+            title="Internal error",
+            detail="The server could not complete the request. Nothing was changed.",
+        )
+    )
+
+
+def _wants_problem(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_aware_404(request: HttpRequest, exception: Exception | None = None):
+    if _wants_problem(request):
+        return JsonResponse(
+            problem(status=404, code="not_found", title="Not found"),
+            status=404,
+            content_type=PROBLEM_CONTENT_TYPE,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Http404())
+
+
+def api_aware_500(request: HttpRequest):
+    if _wants_problem(request):
+        return JsonResponse(
+            problem(status=500, code="internal_error", title="Internal error"),
+            status=500,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)

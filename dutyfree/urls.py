@@ -1,0 +1,27 @@
+"""URL wiring: the only module (with Celery autodiscovery) that knows both apps."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from dutyfree.errors import api_aware_404
+from dutyfree.health import healthz
+from quotas.api import PolicyInForceApi
+
+handler404 = "dutyfree.errors.api_aware_404"
+handler500 = "dutyfree.errors.api_aware_500"
+
+api_v1 = [
+    path("policy", PolicyInForceApi.as_view(), name="policy-in-force"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    # Unknown API paths answer problem+json even with DEBUG on (no HTML debug page).
+    re_path(r"^api/", api_aware_404),
+]

@@ -1,0 +1,476 @@
+"""Administrators edit category lists as dated policy versions.
+
+Life cycle: clone a published policy to a draft → edit (inline or by CSV) → publish with an
+effective time (now or later). Published policies are read-only here, and the model layer
+refuses changes anyway (quotas.models). Every change is kept by django-simple-history and
+shown on the History pages, with who and when.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from dutyfree.errors import DomainError
+
+from . import category_csv, services
+from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
+from .models import Category, Policy, Programme
+
+_VERIFICATION_BADGES = {
+    Verification.NAME_AND_NUMBER: ("df-verified", "✓ 已核实 verified"),
+    Verification.NAME: ("df-partly", "◐ 序号待核实 number unverified"),
+    Verification.NO: ("df-unverified", "⚠ 未核实 UNVERIFIED"),
+}
+
+
+def verification_badge(category: Category) -> str:
+    css, text = _VERIFICATION_BADGES.get(category.verified, ("df-unverified", category.verified))
+    return format_html('<span class="df-badge {}" title="{}">{}</span>', css, category.note, text)
+
+
+class PolicyAdminForm(forms.ModelForm):
+    traveller_kinds = forms.MultipleChoiceField(
+        choices=TravellerKind.choices, widget=forms.CheckboxSelectMultiple
+    )
+    pickup_modes = forms.MultipleChoiceField(
+        choices=PickupMode.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Policy
+        fields = (
+            "programme",
+            "name",
+            "effective_from",
+            "annual_limit",
+            "min_age",
+            "traveller_kinds",
+            "pickup_modes",
+            "immediate_pickup_max_unit_price",
+            "guarantee_pickup_min_unit_price",
+            "departure_deadline_days",
+            "ban_years",
+            "return_pickup_within_months",
+            "notes",
+        )
+        help_texts = {"effective_from": "Planned date; the time is fixed when you publish."}
+
+
+class CategoryInline(admin.TabularInline):
+    model = Category
+    extra = 0
+    ordering = ("number",)
+    fields = (
+        "number",
+        "code",
+        "name_zh",
+        "name_en",
+        "per_trip_limit_unit",
+        "per_trip_limit_value",
+        "immediate_pickup",
+        "verified",
+        "verification",
+        "note",
+    )
+    readonly_fields = ("verification",)
+
+    @admin.display(description="核实 / verification")
+    def verification(self, category: Category) -> str:
+        return verification_badge(category) if category.pk else "—"
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "note" and field is not None:
+            field.widget = forms.Textarea(attrs={"rows": 2, "cols": 30})
+        if db_field.name in {"name_zh", "name_en"} and field is not None:
+            field.widget.attrs["size"] = 22
+        return field
+
+    def _editable(self, obj: Policy | None) -> bool:
+        return obj is None or not obj.is_locked
+
+    def has_add_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class PublishForm(forms.Form):
+    effective_from = forms.SplitDateTimeField(
+        required=False,
+        widget=AdminSplitDateTime,
+        label="Takes effect at (Asia/Shanghai)",
+        help_text="Leave empty to take effect now. Never in the past.",
+    )
+
+
+class CategoryImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, header: "
+        + ",".join(category_csv.COLUMNS)
+        + ". Replaces this draft's categories.",
+    )
+
+
+@admin.register(Policy)
+class PolicyAdmin(SimpleHistoryAdmin):
+    form = PolicyAdminForm
+    inlines = [CategoryInline]
+    change_form_template = "admin/quotas/policy/change_form.html"
+    list_display = (
+        "name",
+        "programme",
+        "status_badge",
+        "effective_from",
+        "in_force",
+        "category_count",
+        "unverified_count",
+    )
+    list_filter = ("programme", "status")
+    search_fields = ("name",)
+    readonly_fields = ("status", "cloned_from", "published_at", "published_by", "withdrawn_at")
+    history_list_display = ("status", "effective_from")
+    actions = ["delete_drafts"]
+
+    class Media:
+        css = {"all": ["quotas/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Policy]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("programme")
+            .annotate(
+                n_categories=Count("categories"),
+                n_unverified=Count("categories", filter=~Q(categories__verified="name_and_number")),
+            )
+            .order_by("programme", "-effective_from", "-pk")
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Policy | None = None) -> Any:
+        main = (None, {"fields": ("programme", "name", "status", "effective_from")})
+        rules = (
+            "Rules",
+            {
+                "fields": (
+                    "annual_limit",
+                    "min_age",
+                    "traveller_kinds",
+                    "pickup_modes",
+                    "immediate_pickup_max_unit_price",
+                    "guarantee_pickup_min_unit_price",
+                    "departure_deadline_days",
+                    "ban_years",
+                    "return_pickup_within_months",
+                    "notes",
+                )
+            },
+        )
+        record = (
+            "Record",
+            {
+                "fields": (
+                    "cloned_from",
+                    "published_at",
+                    "published_by",
+                    "withdrawn_at",
+                ),
+                "classes": ("collapse",),
+            },
+        )
+        return (main, rules, record)
+
+    # --- list columns -----------------------------------------------------------------------
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, policy: Policy) -> str:
+        return format_html(
+            '<span class="df-status df-status-{}">{}</span>',
+            policy.status,
+            policy.get_status_display(),
+        )
+
+    @admin.display(description="in force now", boolean=True)
+    def in_force(self, policy: Policy) -> bool:
+        if policy.status != PolicyStatus.PUBLISHED or policy.effective_from is None:
+            return False
+        now = timezone.now()
+        newer = Policy.objects.filter(
+            programme_id=policy.programme_id,
+            status=PolicyStatus.PUBLISHED,
+            effective_from__gt=policy.effective_from,
+            effective_from__lte=now,
+        )
+        return policy.effective_from <= now and not newer.exists()
+
+    @admin.display(description="categories", ordering="n_categories")
+    def category_count(self, policy: Policy) -> int:
+        return policy.n_categories  # type: ignore[attr-defined]
+
+    @admin.display(description="unverified", ordering="n_unverified")
+    def unverified_count(self, policy: Policy) -> str:
+        count = policy.n_unverified  # type: ignore[attr-defined]
+        if not count:
+            return "0"
+        return format_html('<span class="df-badge df-unverified">⚠ {}</span>', count)
+
+    # --- permissions: locked policies are read-only and never deleted -----------------------
+    def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        if obj is not None and obj.is_locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        if obj is not None and obj.is_locked:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description="Delete selected drafts", permissions=["delete"])
+    def delete_drafts(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
+        drafts = queryset.filter(status=PolicyStatus.DRAFT)
+        skipped = queryset.exclude(status=PolicyStatus.DRAFT).count()
+        deleted = drafts.count()
+        drafts.delete()
+        self.message_user(request, f"Deleted {deleted} draft(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"Kept {skipped} published or withdrawn polic(ies): they are never deleted.",
+                messages.WARNING,
+            )
+
+    # --- clone, publish, withdraw, CSV ------------------------------------------------------
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/clone/", wrap(self.clone_view), name="quotas_policy_clone"),
+            path("<int:pk>/publish/", wrap(self.publish_view), name="quotas_policy_publish"),
+            path("<int:pk>/withdraw/", wrap(self.withdraw_view), name="quotas_policy_withdraw"),
+            path("<int:pk>/categories.csv", wrap(self.export_view), name="quotas_policy_export"),
+            path(
+                "<int:pk>/import-categories/", wrap(self.import_view), name="quotas_policy_import"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _policy(self, request: HttpRequest, pk: int, *, change: bool) -> Policy:
+        policy = get_object_or_404(Policy, pk=pk)
+        allowed = (
+            super().has_change_permission(request, policy)
+            if change
+            else self.has_view_permission(request, policy)
+        )
+        if not allowed:
+            raise PermissionDenied
+        return policy
+
+    def _change_url(self, policy: Policy) -> str:
+        return reverse("admin:quotas_policy_change", args=[policy.pk])
+
+    def _render(
+        self, request: HttpRequest, policy: Policy, template: str, **extra: Any
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": policy,
+            "title": extra.pop("title"),
+            **extra,
+        }
+        return TemplateResponse(request, f"admin/quotas/policy/{template}", context)
+
+    def clone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = self._policy(request, pk, change=False)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            draft = services.policy_clone(policy=policy, user=request.user)
+            self.log_addition(request, draft, f"Cloned from policy {policy.pk}")
+            self.message_user(request, f"Draft “{draft.name}” created; edit it, then publish.")
+            return HttpResponseRedirect(self._change_url(draft))
+        return self._render(
+            request,
+            policy,
+            "confirm.html",
+            title=f"Clone “{policy.name}” to a draft",
+            action="clone",
+            button="Create draft",
+            explanation=(
+                "A new draft gets the same rules and categories. The original stays as it is."
+            ),
+        )
+
+    def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = self._policy(request, pk, change=True)
+        form = PublishForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            now = timezone.now()
+            effective_from = form.cleaned_data["effective_from"] or now
+            try:
+                published = services.policy_publish(
+                    policy=policy, effective_from=effective_from, now=now, user=request.user
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            except ValidationError as exc:  # full_clean of a draft with broken rules
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.log_change(
+                    request, published, f"Published, effective {effective_from.isoformat()}"
+                )
+                self.message_user(
+                    request,
+                    f"Published “{published.name}”, in force from "
+                    f"{timezone.localtime(published.effective_from):%Y-%m-%d %H:%M %Z}.",
+                )
+                return HttpResponseRedirect(self._change_url(published))
+        return self._render(
+            request,
+            policy,
+            "publish.html",
+            title=f"Publish “{policy.name}”",
+            form=form,
+            unverified=policy.categories.exclude(verified=Verification.NAME_AND_NUMBER).count(),
+            categories=policy.categories.count(),
+        )
+
+    def withdraw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = self._policy(request, pk, change=False)
+        if not super().has_change_permission(request, None):
+            raise PermissionDenied
+        error = None
+        if request.method == "POST":
+            try:
+                services.policy_withdraw(policy=policy, now=timezone.now(), user=request.user)
+            except DomainError as exc:
+                error = exc.detail
+            else:
+                self.log_change(request, policy, "Withdrawn before taking effect")
+                self.message_user(request, f"Withdrew “{policy.name}”; it will never be in force.")
+                return HttpResponseRedirect(self._change_url(policy))
+        return self._render(
+            request,
+            policy,
+            "confirm.html",
+            title=f"Withdraw “{policy.name}”",
+            action="withdraw",
+            button="Withdraw",
+            error=error,
+            explanation="Only a published policy that has not yet taken effect can be withdrawn. "
+            "It stays on record and is never in force.",
+        )
+
+    def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = self._policy(request, pk, change=False)
+        response = HttpResponse(
+            category_csv.export_categories(policy.categories.all()),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="policy-{policy.pk}-categories.csv"'
+        )
+        return response
+
+    def import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = self._policy(request, pk, change=True)
+        form = CategoryImportForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            parsed = category_csv.parse_categories(form.cleaned_data["file"].read())
+            errors = parsed.errors
+            if not errors:
+                try:
+                    count = services.policy_categories_replace(
+                        policy=policy, rows=parsed.rows, user=request.user
+                    )
+                except DomainError as exc:
+                    errors = [exc.detail]
+                except ValidationError as exc:
+                    errors = list(exc.messages)
+                else:
+                    self.log_change(request, policy, f"Imported {count} categories from CSV")
+                    self.message_user(request, f"Imported {count} categories.")
+                    return HttpResponseRedirect(self._change_url(policy))
+        return self._render(
+            request,
+            policy,
+            "import.html",
+            title=f"Import categories into “{policy.name}”",
+            form=form,
+            errors=errors[:100],
+            more_errors=max(0, len(errors) - 100),
+        )
+
+
+@admin.register(Category)
+class CategoryAdmin(SimpleHistoryAdmin):
+    """Every category of every version: find unverified entries, see each one's history."""
+
+    list_display = (
+        "number",
+        "name_zh",
+        "name_en",
+        "code",
+        "policy",
+        "per_trip_limit",
+        "immediate_pickup",
+        "verification",
+    )
+    list_filter = ("verified", "policy", "immediate_pickup")
+    search_fields = ("code", "name_zh", "name_en", "note")
+    list_select_related = ("policy",)
+    ordering = ("policy", "number")
+
+    class Media:
+        css = {"all": ["quotas/admin.css"]}
+
+    @admin.display(description="per trip")
+    def per_trip_limit(self, category: Category) -> str:
+        if not category.per_trip_limit_unit:
+            return "—"
+        return f"{category.per_trip_limit_value} {category.per_trip_limit_unit}"
+
+    @admin.display(description="verification", ordering="verified")
+    def verification(self, category: Category) -> str:
+        return verification_badge(category)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # categories are added on their policy's page
+
+    def has_change_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
+        if obj is not None and obj.policy.is_locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
+        if obj is not None and obj.policy.is_locked:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # bulk deletes would hit published policies
+        return actions
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name_zh", "name_en", "currency")

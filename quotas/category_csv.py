@@ -1,0 +1,184 @@
+"""A draft policy's category list as CSV: export for review in a spreadsheet, import back.
+
+Parsing is pure and reports every problem with its line number; nothing is written here
+(``services.policy_categories_replace`` writes, all or nothing).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from .choices import LimitUnit, Verification
+from .models import Category, code_validator
+
+COLUMNS = (
+    "number",
+    "code",
+    "name_zh",
+    "name_en",
+    "per_trip_limit_unit",
+    "per_trip_limit_value",
+    "immediate_pickup",
+    "verified",
+    "added",
+    "note",
+)
+REQUIRED = ("number", "code", "name_zh", "name_en")
+MAX_BYTES = 1_000_000
+MAX_ROWS = 999
+_TRUE = {"true", "1", "yes", "y", "是"}
+_FALSE = {"false", "0", "no", "n", "否", ""}
+_LENGTHS = {"code": 64, "name_zh": 200, "name_en": 300, "added": 64, "note": 5000}
+
+
+@dataclass(frozen=True)
+class ParsedCategories:
+    rows: list[dict[str, object]]
+    errors: list[str]
+
+
+def export_categories(categories: Iterable[Category]) -> str:
+    """CSV text (UTF-8, header first) of ``categories`` ordered by number."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for category in sorted(categories, key=lambda c: c.number):
+        writer.writerow(
+            [
+                category.number,
+                category.code,
+                category.name_zh,
+                category.name_en,
+                category.per_trip_limit_unit,
+                category.per_trip_limit_value or "",
+                "true" if category.immediate_pickup else "false",
+                category.verified,
+                category.added,
+                category.note,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _int(value: str, *, low: int, high: int) -> int:
+    number = int(value)
+    if not low <= number <= high:
+        raise ValueError
+    return number
+
+
+def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, object], list[str]]:
+    errors: list[str] = []
+    if raw.get(None):
+        errors.append(f"line {line_no}: more values than columns")
+    cells = {key: str(raw.get(key) or "").strip() for key in COLUMNS}
+    for key in REQUIRED:
+        if not cells[key]:
+            errors.append(f"line {line_no}: {key} is required")
+    for key, length in _LENGTHS.items():
+        if len(cells[key]) > length:
+            errors.append(f"line {line_no}: {key} is longer than {length} characters")
+    row: dict[str, object] = {
+        "code": cells["code"],
+        "name_zh": cells["name_zh"],
+        "name_en": cells["name_en"],
+        "added": cells["added"],
+        "note": cells["note"],
+    }
+    if cells["number"]:
+        try:
+            row["number"] = _int(cells["number"], low=1, high=999)
+        except ValueError:
+            errors.append(f"line {line_no}: number must be a whole number from 1 to 999")
+    if cells["code"]:
+        try:
+            code_validator(cells["code"])
+        except ValidationError:
+            errors.append(
+                f"line {line_no}: code {cells['code'][:64]!r} must be lowercase letters, digits "
+                "and underscores, starting with a letter"
+            )
+    unit, value = cells["per_trip_limit_unit"], cells["per_trip_limit_value"]
+    if unit and unit not in LimitUnit.values:
+        errors.append(f"line {line_no}: per_trip_limit_unit must be piece, ml or empty")
+    elif unit and not value:
+        errors.append(f"line {line_no}: per_trip_limit_value is required with a unit")
+    elif value and not unit:
+        errors.append(f"line {line_no}: per_trip_limit_unit is required with a value")
+    row["per_trip_limit_unit"] = unit
+    row["per_trip_limit_value"] = None
+    if value:
+        try:
+            row["per_trip_limit_value"] = _int(value, low=1, high=10_000_000)
+        except ValueError:
+            errors.append(f"line {line_no}: per_trip_limit_value must be a positive whole number")
+    flag = cells["immediate_pickup"].lower()
+    if flag in _TRUE:
+        row["immediate_pickup"] = True
+    elif flag in _FALSE:
+        row["immediate_pickup"] = False
+    else:
+        errors.append(f"line {line_no}: immediate_pickup must be true or false")
+    verified = cells["verified"] or Verification.NO
+    if verified not in Verification.values:
+        errors.append(f"line {line_no}: verified must be one of {', '.join(Verification.values)}")
+    row["verified"] = verified
+    return row, errors
+
+
+def parse_categories(data: bytes) -> ParsedCategories:
+    """Parse an uploaded CSV (UTF-8, optional BOM). Every problem is reported, by line."""
+    if len(data) > MAX_BYTES:
+        return ParsedCategories([], [f"the file is larger than {MAX_BYTES:,} bytes"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return ParsedCategories([], [f"the file is not UTF-8 (byte {exc.start})"])
+    if "\x00" in text:
+        return ParsedCategories([], ["the file is not a text CSV"])
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        return ParsedCategories([], [f"line 1: {exc}"])
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        return ParsedCategories([], [f"line 1: missing columns: {', '.join(missing)}"])
+    unknown = [column for column in header if column not in COLUMNS]
+    errors: list[str] = []
+    if unknown:
+        errors.append(f"line 1: unknown columns: {', '.join(map(str, unknown))[:200]}")
+    rows: list[dict[str, object]] = []
+    seen_codes: dict[str, int] = {}
+    seen_numbers: dict[int, int] = {}
+    try:
+        for raw in reader:
+            line_no = reader.line_num
+            if len(rows) >= MAX_ROWS:
+                errors.append(f"line {line_no}: more than {MAX_ROWS} categories")
+                break
+            row, row_errors = _parse_row(line_no, raw)
+            errors.extend(row_errors)
+            code = row.get("code")
+            if isinstance(code, str) and code:
+                if code in seen_codes:
+                    errors.append(f"line {line_no}: code {code} repeats line {seen_codes[code]}")
+                seen_codes.setdefault(code, line_no)
+            number = row.get("number")
+            if isinstance(number, int):
+                if number in seen_numbers:
+                    errors.append(
+                        f"line {line_no}: number {number} repeats line {seen_numbers[number]}"
+                    )
+                seen_numbers.setdefault(number, line_no)
+            rows.append(row)
+    except csv.Error as exc:
+        errors.append(f"line {reader.line_num}: {exc}")
+    if not rows and not errors:
+        errors.append("the file has no categories")
+    return ParsedCategories(rows if not errors else [], errors)

@@ -1,0 +1,49 @@
+"""The policy's vocabulary. Plain enumerations (no database), shared by models and rules."""
+
+from django.db import models
+
+
+class PolicyStatus(models.TextChoices):
+    DRAFT = "draft", "草稿 / draft"
+    PUBLISHED = "published", "已发布 / published"
+    # A published version withdrawn before it took effect: kept for the record, never in force.
+    WITHDRAWN = "withdrawn", "已撤回 / withdrawn"
+
+
+class TravellerKind(models.TextChoices):
+    DOMESTIC = "domestic", "离岛（国内）旅客 / leaving the island, staying in China"
+    OUTBOUND = "outbound", "离岛离境旅客 / leaving the country from Hainan"
+    RESIDENT_OUTBOUND_RECORD = (
+        "resident_outbound_record",
+        "有离岛记录的岛内居民（即购即提，无需行程）/ resident with an off-island record this year",
+    )
+
+
+class TripKind(models.TextChoices):
+    DOMESTIC = "domestic", "国内 / domestic"
+    OUTBOUND = "outbound", "离境 / outbound"
+
+
+class TripMode(models.TextChoices):
+    AIR = "air", "航空 / air"
+    RAIL = "rail", "铁路 / rail"
+    SEA = "sea", "水路 / sea"
+
+
+class PickupMode(models.TextChoices):
+    DEPARTURE = "departure", "离岛提货点提货 / at departure"
+    MAIL = "mail", "邮寄送达 / by mail"
+    RETURN_TO_ISLAND = "return_to_island", "返岛提取 / on return to the island"
+    IMMEDIATE = "immediate", "即购即提 / immediate pickup"
+    GUARANTEE = "guarantee", "担保即提 / guarantee pickup"
+
+
+class LimitUnit(models.TextChoices):
+    PIECE = "piece", "件 / pieces"
+    ML = "ml", "毫升 / ml"
+
+
+class Verification(models.TextChoices):
+    NAME_AND_NUMBER = "name_and_number", "名称与序号已核实 / name and number verified"
+    NAME = "name", "仅名称已核实 / name verified, number not"
+    NO = "no", "未核实 / not verified"

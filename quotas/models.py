@@ -1,0 +1,346 @@
+"""Quota programmes, their dated policy versions and duty-free categories.
+
+A published policy is immutable: every sale stays explained by the rules that judged it.
+The guard sits in the model layer (``save``/``delete`` and the queryset's bulk ``update``/
+``delete``), so no form, command or shell session can bypass it by accident.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .choices import LimitUnit, PickupMode, PolicyStatus, TravellerKind, Verification
+from .errors import PolicyImmutable
+
+LOCKED_STATUSES = (PolicyStatus.PUBLISHED, PolicyStatus.WITHDRAWN)
+POSITIVE_MONEY = [MinValueValidator(Decimal("0.01"))]
+
+code_validator = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,63}$",
+    "小写字母开头，仅含小写字母、数字和下划线 / lowercase letters, digits and underscores, "
+    "starting with a letter.",
+)
+
+
+class Programme(models.Model):
+    """A quota regime (离岛免税 today; the residents' zero-tariff programme next)."""
+
+    code = models.SlugField(max_length=64, unique=True, validators=[code_validator])
+    name_zh = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="CNY")
+
+    class Meta:
+        verbose_name = "programme"
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} / {self.name_en}"
+
+
+class PolicyQuerySet(models.QuerySet["Policy"]):
+    def published(self) -> PolicyQuerySet:
+        return self.filter(status=PolicyStatus.PUBLISHED)
+
+    def update(self, **kwargs: Any) -> int:
+        if self.filter(status__in=LOCKED_STATUSES).exists():
+            raise PolicyImmutable("A bulk update would change a published policy.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self.filter(status__in=LOCKED_STATUSES).exists():
+            raise PolicyImmutable("Published policies cannot be deleted.")
+        return super().delete()
+
+
+class Policy(models.Model):
+    """One dated version of a programme's rules.
+
+    In force at instant *t*: the published policy with the latest ``effective_from <= t``.
+    """
+
+    # Fields a locked policy may still change, and only through the withdraw transition.
+    MUTABLE_WHEN_LOCKED = frozenset({"status", "withdrawn_at", "withdrawn_by_id"})
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="policies")
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT, editable=False
+    )
+    effective_from = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the policy is published (now or later)."
+    )
+    annual_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        validators=POSITIVE_MONEY,
+        help_text="Yuan per person per calendar year (Asia/Shanghai).",
+    )
+    min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(120)])
+    traveller_kinds = models.JSONField(
+        default=list, help_text="Who may buy: domestic, outbound, resident_outbound_record."
+    )
+    pickup_modes = models.JSONField(default=list, help_text="Pickup modes the policy allows.")
+    immediate_pickup_max_unit_price = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        validators=POSITIVE_MONEY,
+        help_text="Immediate pickup only for unit prices strictly below this.",
+    )
+    guarantee_pickup_min_unit_price = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        validators=POSITIVE_MONEY,
+        help_text="Guarantee pickup only for unit prices at or above this.",
+    )
+    departure_deadline_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="Immediate and guarantee pickups: leave the island within this many days.",
+    )
+    ban_years = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    return_pickup_within_months = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)]
+    )
+    notes = models.TextField(blank=True)
+    cloned_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clones",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+
+    history = HistoricalRecords()
+    objects = PolicyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "policy"
+        verbose_name_plural = "policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "effective_from"],
+                condition=Q(status="published"),
+                name="policy_one_published_per_instant",
+                violation_error_message="Another published policy takes effect at that instant.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(effective_from__isnull=False),
+                name="policy_published_has_effective_from",
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_limit__gt=0)
+                & Q(immediate_pickup_max_unit_price__gt=0)
+                & Q(guarantee_pickup_min_unit_price__gt=0),
+                name="policy_amounts_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["programme", "status", "effective_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.status}]"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).first()
+            if stored is not None and stored.is_locked:
+                self._refuse_locked_change(stored)
+        super().save(*args, **kwargs)
+
+    def _refuse_locked_change(self, stored: Policy) -> None:
+        changed = {
+            field.attname
+            for field in self._meta.concrete_fields
+            if getattr(stored, field.attname) != getattr(self, field.attname)
+        }
+        withdrawing = (
+            stored.status == PolicyStatus.PUBLISHED and self.status == PolicyStatus.WITHDRAWN
+        )
+        if changed and (not withdrawing or changed - self.MUTABLE_WHEN_LOCKED):
+            raise PolicyImmutable(
+                f"Policy {stored.pk} is {stored.status}; clone it to a draft to make changes."
+            )
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if (
+            self.pk is not None
+            and type(self).objects.filter(pk=self.pk, status__in=LOCKED_STATUSES).exists()
+        ):
+            raise PolicyImmutable(f"Policy {self.pk} is {self.status} and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in LOCKED_STATUSES
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        kinds = self.traveller_kinds
+        if not isinstance(kinds, list) or not kinds:
+            errors["traveller_kinds"] = ["Choose at least one kind of traveller."]
+        elif unknown := set(map(str, kinds)) - set(TravellerKind.values):
+            errors["traveller_kinds"] = [f"Unknown traveller kinds: {', '.join(sorted(unknown))}."]
+        elif len(set(kinds)) != len(kinds):
+            errors["traveller_kinds"] = ["Each traveller kind once."]
+        modes = self.pickup_modes
+        if not isinstance(modes, list) or not modes:
+            errors["pickup_modes"] = ["Choose at least one pickup mode."]
+        elif unknown := set(map(str, modes)) - set(PickupMode.values):
+            errors["pickup_modes"] = [f"Unknown pickup modes: {', '.join(sorted(unknown))}."]
+        elif len(set(modes)) != len(modes):
+            errors["pickup_modes"] = ["Each pickup mode once."]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def traveller_kinds_display(self) -> str:
+        return ", ".join(TravellerKind(kind).label for kind in self.traveller_kinds)
+
+
+class CategoryQuerySet(models.QuerySet["Category"]):
+    def _touches_locked(self) -> bool:
+        return self.filter(policy__status__in=LOCKED_STATUSES).exists()
+
+    def update(self, **kwargs: Any) -> int:
+        if self._touches_locked():
+            raise PolicyImmutable("A bulk update would change a published policy's categories.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self._touches_locked():
+            raise PolicyImmutable("A published policy's categories cannot be deleted.")
+        return super().delete()
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Category]:
+        objs = list(objs)
+        policy_ids = {obj.policy_id for obj in objs}
+        if Policy.objects.filter(pk__in=policy_ids, status__in=LOCKED_STATUSES).exists():
+            raise PolicyImmutable("Categories cannot be added to a published policy.")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class Category(models.Model):
+    """A duty-free category of one policy version. ``code`` is stable across versions."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="categories")
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(999)],
+        help_text="Serial number in the announcement's annex (1–47).",
+    )
+    code = models.CharField(
+        max_length=64,
+        validators=[code_validator],
+        help_text="Stable identifier kept across policy versions (dashboards line years up).",
+    )
+    name_zh = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=300)
+    per_trip_limit_unit = models.CharField(
+        max_length=8,
+        choices=LimitUnit.choices,
+        blank=True,
+        help_text="Blank: no per-trip limit.",
+    )
+    per_trip_limit_value = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    immediate_pickup = models.BooleanField(
+        default=False, help_text="On the immediate-pickup (即购即提) list."
+    )
+    verified = models.CharField(
+        max_length=16,
+        choices=Verification.choices,
+        default=Verification.NO,
+        help_text="What has been checked against the official annex.",
+    )
+    added = models.CharField(max_length=64, blank=True, help_text="When the category was added.")
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "category"
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "code"],
+                name="category_code_unique_in_policy",
+                violation_error_message="This code is already used in this policy.",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "number"],
+                name="category_number_unique_in_policy",
+                violation_error_message="This number is already used in this policy.",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1) & Q(number__lte=999), name="category_number_range"
+            ),
+            models.CheckConstraint(
+                condition=(Q(per_trip_limit_unit="") & Q(per_trip_limit_value__isnull=True))
+                | (Q(per_trip_limit_unit__in=LimitUnit.values) & Q(per_trip_limit_value__gte=1)),
+                name="category_limit_unit_and_value",
+                violation_error_message="A per-trip limit needs both a unit and a positive value.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name_zh} ({self.code})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        previous = None
+        if self.pk is not None:
+            previous = (
+                type(self).objects.filter(pk=self.pk).values_list("policy_id", flat=True).first()
+            )
+        if self._policy_locked(self.policy_id) or self._policy_locked(previous):
+            raise PolicyImmutable("Categories of a published policy cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self._policy_locked(self.policy_id):
+            raise PolicyImmutable("Categories of a published policy cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified == Verification.NAME_AND_NUMBER
+
+    def clean(self) -> None:
+        if self.per_trip_limit_unit and self.per_trip_limit_value is None:
+            raise ValidationError({"per_trip_limit_value": "Give the limit for this unit."})
+        if self.per_trip_limit_value is not None and not self.per_trip_limit_unit:
+            raise ValidationError({"per_trip_limit_unit": "Give the unit of this limit."})
+
+    def _policy_locked(self, policy_id: int | None) -> bool:
+        return (
+            policy_id is not None
+            and Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
+        )

@@ -1,0 +1,1 @@
+"""Stores, terminals, products and sales (built in the point-of-sale issue)."""

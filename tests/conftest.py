@@ -1,0 +1,53 @@
+"""Shared test fixtures.
+
+Services: with ``REQUIRE_SERVICES=1`` (CI) a test that needs PostgreSQL or Redis fails when the
+service is missing instead of skipping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def local(*args: int) -> datetime:
+    """An aware instant in Asia/Shanghai: ``local(2025, 11, 1, 0, 0)``."""
+    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
+def need_service(name: str, available: bool, why: str = "") -> None:
+    """Skip (or, under REQUIRE_SERVICES=1, fail) a test whose service is not there."""
+    if available:
+        return
+    message = f"{name} is required for this test{': ' + why if why else ''}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    need_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL")
+
+
+@pytest.fixture
+def require_redis() -> None:
+    need_service("Redis", bool(settings.REDIS_URL), "set REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    from django.core.cache import cache
+
+    # A test that needs the cache checks it itself; a missing Redis must not break the others.
+    with contextlib.suppress(Exception):
+        cache.clear()
