@@ -1,11 +1,17 @@
 """Deploy checks beyond Django's own (``manage.py check --deploy``)."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import CheckMessage, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def identity_key_check(app_configs, **kwargs):
+def identity_key_check(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     if settings.IDENTITY_HMAC_KEY == settings.INSECURE_DEV_IDENTITY_KEY:
         return [
             Warning(

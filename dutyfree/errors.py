@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -155,7 +155,7 @@ def _wants_problem(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def api_aware_404(request: HttpRequest, exception: Exception | None = None):
+def api_aware_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_problem(request):
         return JsonResponse(
             problem(status=404, code="not_found", title="Not found"),
@@ -168,7 +168,7 @@ def api_aware_404(request: HttpRequest, exception: Exception | None = None):
     return page_not_found(request, exception or Http404())
 
 
-def api_aware_500(request: HttpRequest):
+def api_aware_500(request: HttpRequest) -> HttpResponse:
     if _wants_problem(request):
         return JsonResponse(
             problem(status=500, code="internal_error", title="Internal error"),

@@ -46,10 +46,10 @@ def parse(value: object) -> Decimal:
         raise MoneyError('Amounts must be decimal strings such as "1234.50".')
     if not amount.is_finite():
         raise MoneyError("Amounts must be finite.")
-    if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
-        raise MoneyError("Amounts have at most two decimal places (fen).")
     if abs(amount) > MAX_AMOUNT:
         raise MoneyError("Amount out of range.")
+    if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
+        raise MoneyError("Amounts have at most two decimal places (fen).")
     return quantize(amount)
 
 

@@ -12,10 +12,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.db import connection
+from hypothesis import settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Shared, noisy machines: no per-example deadline. CI explores more examples.
+settings.register_profile("default", deadline=None, max_examples=150)
+settings.register_profile("ci", deadline=None, max_examples=400)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
@@ -41,7 +49,7 @@ def require_postgres() -> None:
 
 @pytest.fixture
 def require_redis() -> None:
-    need_service("Redis", bool(settings.REDIS_URL), "set REDIS_URL")
+    need_service("Redis", bool(django_settings.REDIS_URL), "set REDIS_URL")
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """Under REQUIRE_SERVICES=1 (CI) the suite must really run on PostgreSQL and Redis."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 
 
@@ -15,4 +15,4 @@ def test_database_backend_matches_environment(require_postgres: None) -> None:
 def test_redis_cache_answers(require_redis: None) -> None:
     cache.set("services-present", "yes", timeout=5)
     assert cache.get("services-present") == "yes"
-    assert cache.__class__.__module__.startswith("django_redis")
+    assert caches["default"].__class__.__module__.startswith("django_redis")

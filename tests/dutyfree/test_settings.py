@@ -1,0 +1,60 @@
+"""Settings come from the environment exactly as DESIGN.md says (checked in fresh processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import json
+from django.conf import settings
+import django
+django.setup()
+from dutyfree.celery import app
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "options": {k: str(v) for k, v in db.get("OPTIONS", {}).items()},
+    "cache": settings.CACHES["default"]["BACKEND"], "eager": app.conf.task_always_eager,
+    "broker": app.conf.broker_url, "tz": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
+    "languages": [code for code, _ in settings.LANGUAGES],
+}))
+"""
+
+
+def probe(**env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    clean.update(env, DJANGO_SETTINGS_MODULE="dutyfree.settings")
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_no_environment_means_sqlite_locmem_and_eager_celery() -> None:
+    found = probe()
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["options"]["transaction_mode"] == "IMMEDIATE"
+    assert found["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert found["eager"] is True
+    assert (found["tz"], found["use_tz"]) == ("Asia/Shanghai", True)
+    assert found["languages"] == ["zh-hans", "en"]
+
+
+def test_urls_switch_to_postgresql_redis_and_a_real_broker() -> None:
+    found = probe(
+        DATABASE_URL="postgres://u@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/3"
+    )
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["cache"] == "django_redis.cache.RedisCache"
+    assert found["eager"] is False
+    assert found["broker"] == "redis://127.0.0.1:6379/3"

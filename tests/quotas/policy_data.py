@@ -1,0 +1,47 @@
+"""The shipped policy versions as pure rules, read from the project's data file (no database)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from quotas.rules import CategoryRule, PolicyRules
+
+DATA = Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
+
+
+@cache
+def shipped_rules(effective_from: str) -> PolicyRules:
+    """``shipped_rules("2025-11-01")`` → the 47-category version."""
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    for item in data["policies"]:
+        if item["effective_from"].startswith(effective_from):
+            kinds = set(item["traveller_kinds"])
+            if item["resident_outbound_record_immediate_pickup"]:
+                kinds.add("resident_outbound_record")
+            return PolicyRules(
+                name=item["name"],
+                effective_from=datetime.fromisoformat(item["effective_from"]),
+                annual_limit=Decimal(item["annual_limit"]),
+                min_age=item["min_age"],
+                traveller_kinds=frozenset(kinds),
+                pickup_modes=frozenset(item["pickup_modes"]),
+                immediate_max_unit_price=Decimal(item["immediate_pickup_max_unit_price_exclusive"]),
+                guarantee_min_unit_price=Decimal(item["guarantee_pickup_min_unit_price"]),
+                categories={
+                    c["code"]: CategoryRule(
+                        code=c["code"],
+                        number=c["number"],
+                        name_zh=c["name_zh"],
+                        name_en=c["name_en"],
+                        limit_unit=(c["per_trip_limit"] or {}).get("unit"),
+                        limit_value=(c["per_trip_limit"] or {}).get("value"),
+                        immediate_pickup=c["immediate_pickup"],
+                    )
+                    for c in item["categories"]
+                },
+            )
+    raise LookupError(effective_from)

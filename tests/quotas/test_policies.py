@@ -1,0 +1,300 @@
+"""Policies in the database: shipped data, the policy in force, immutability, life cycle."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from quotas import services
+from quotas.errors import (
+    NoPolicyInForce,
+    PolicyImmutable,
+    PolicyNotPublishable,
+    PolicyNotWithdrawable,
+)
+from quotas.models import Category, Policy
+from quotas.rules import ShopperFacts, Usage, judge_basket
+from quotas.selectors import policy_in_force, policy_rules
+from tests.conftest import local
+
+from .policy_data import shipped_rules
+
+pytestmark = pytest.mark.django_db
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "policy" / "hainan-offshore.json"
+
+
+def shipped(year: int) -> Policy:
+    return Policy.objects.get(effective_from__year=year, status="published")
+
+
+class TestShippedData:
+    def test_two_published_versions(self) -> None:
+        policies = list(Policy.objects.order_by("effective_from"))
+        assert [(p.effective_from, p.categories.count(), p.min_age) for p in policies] == [
+            (local(2023, 4, 1), 45, 16),
+            (local(2025, 11, 1), 47, 18),
+        ]
+        assert all(p.status == "published" for p in policies)
+        assert policies[1].traveller_kinds == ["domestic", "outbound", "resident_outbound_record"]
+
+    def test_verification_state_is_kept(self) -> None:
+        verified = Counter(shipped(2025).categories.values_list("verified", flat=True))
+        assert verified == {"name_and_number": 16, "name": 22, "no": 9}
+        diapers = shipped(2025).categories.get(code="diapers")
+        assert diapers.verified == "no"
+        assert "Serial L" in diapers.note
+
+    def test_the_migration_and_the_pure_rules_agree(self) -> None:
+        for year, key in ((2023, "2023-04-01"), (2025, "2025-11-01")):
+            from_db = policy_rules(policy=shipped(year))
+            from_file = shipped_rules(key)
+            assert dict(from_db.categories) == dict(from_file.categories)
+            assert from_db.traveller_kinds == from_file.traveller_kinds
+            assert from_db.annual_limit == from_file.annual_limit
+
+    @pytest.mark.skipif(not SHARED.exists(), reason="../shared is not beside this checkout")
+    def test_the_project_copy_matches_shared_policy(self) -> None:
+        ours = Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
+        assert json.loads(ours.read_text()) == json.loads(SHARED.read_text())
+
+    def test_history_starts_with_the_shipped_rows(self) -> None:
+        policy = shipped(2025)
+        assert policy.history.count() == 1
+        assert Category.history.filter(policy_id=policy.pk).count() == 47
+
+
+class TestPolicyInForce:
+    def test_switch_at_midnight_of_2025_11_01_shanghai(self) -> None:
+        assert policy_in_force(at=local(2025, 10, 31, 23, 59, 59)).min_age == 16
+        assert policy_in_force(at=local(2025, 11, 1, 0, 0)).min_age == 18
+
+    def test_nothing_before_the_first_version(self) -> None:
+        with pytest.raises(NoPolicyInForce):
+            policy_in_force(at=local(2023, 3, 31, 23, 59, 59))
+
+    def test_drafts_and_withdrawn_versions_are_never_in_force(self) -> None:
+        draft = services.policy_clone(policy=shipped(2025))
+        draft.effective_from = local(2026, 1, 1)
+        draft.save()
+        assert policy_in_force(at=local(2026, 6, 1)).pk == shipped(2025).pk
+
+    def test_a_scheduled_version_takes_over_at_its_instant(self) -> None:
+        now = local(2026, 5, 1, 9, 0)
+        draft = services.policy_clone(policy=shipped(2025))
+        services.policy_publish(policy=draft, effective_from=local(2026, 7, 1), now=now)
+        assert policy_in_force(at=local(2026, 6, 30, 23, 59, 59)).pk == shipped(2025).pk
+        assert policy_in_force(at=local(2026, 7, 1)).pk == draft.pk
+
+    def test_one_basket_judged_either_side_of_the_switch(self) -> None:
+        from datetime import date
+
+        from quotas.rules import BasketLine, ProductFacts, TripFacts
+
+        pet_bed = ProductFacts("PET-BED", "pet_supplies", Decimal("499.00"))
+        seventeen = ShopperFacts(birth_date=date(2008, 6, 1))
+        trip = TripFacts(kind="domestic", mode="air", departs_at=local(2025, 11, 2, 9))
+        verdicts = {}
+        for at in (local(2025, 10, 31, 23, 59, 59), local(2025, 11, 1, 0, 0)):
+            policy = policy_rules(policy=policy_in_force(at=at))
+            verdict = judge_basket(
+                policy=policy,
+                shopper=seventeen,
+                trip=trip,
+                pickup="departure",
+                lines=[BasketLine("PET-BED", 1, pet_bed)],
+                usage=Usage(),
+                at=at,
+            )
+            verdicts[at.day] = [v.code for v in verdict.violations]
+        assert verdicts == {31: ["not_duty_free_category"], 1: ["underage"]}
+
+
+class TestImmutability:
+    def test_a_published_policy_cannot_be_saved_changed(self) -> None:
+        policy = shipped(2025)
+        policy.annual_limit = Decimal("1.00")
+        with pytest.raises(PolicyImmutable):
+            policy.save()
+        assert shipped(2025).annual_limit == Decimal("100000.00")
+
+    def test_nor_deleted(self) -> None:
+        with pytest.raises(PolicyImmutable):
+            shipped(2025).delete()
+        with pytest.raises(PolicyImmutable):
+            Policy.objects.all().delete()
+        assert Policy.objects.count() == 2
+
+    def test_nor_bulk_updated(self) -> None:
+        with pytest.raises(PolicyImmutable):
+            Policy.objects.filter(pk=shipped(2025).pk).update(min_age=1)
+        assert shipped(2025).min_age == 18
+
+    def test_its_categories_cannot_change(self) -> None:
+        category = shipped(2025).categories.get(code="cosmetics")
+        category.per_trip_limit_value = 300
+        with pytest.raises(PolicyImmutable):
+            category.save()
+        with pytest.raises(PolicyImmutable):
+            category.delete()
+        with pytest.raises(PolicyImmutable):
+            Category.objects.filter(code="cosmetics").update(per_trip_limit_value=1)
+        with pytest.raises(PolicyImmutable):
+            Category.objects.filter(code="cosmetics").delete()
+        with pytest.raises(PolicyImmutable):
+            Category.objects.create(
+                policy=shipped(2025), number=48, code="x", name_zh="x", name_en="x"
+            )
+        with pytest.raises(PolicyImmutable):
+            Category.objects.bulk_create(
+                [Category(policy=shipped(2025), number=48, code="x", name_zh="x", name_en="x")]
+            )
+        assert shipped(2025).categories.get(code="cosmetics").per_trip_limit_value == 30
+        assert shipped(2025).categories.count() == 47
+
+    def test_a_draft_category_cannot_be_moved_into_a_published_policy(self) -> None:
+        draft = services.policy_clone(policy=shipped(2025))
+        category = draft.categories.get(code="tea")
+        category.policy = shipped(2023)
+        with pytest.raises(PolicyImmutable):
+            category.save()
+
+    def test_drafts_are_freely_edited_and_deleted(self) -> None:
+        draft = services.policy_clone(policy=shipped(2025))
+        draft.min_age = 20
+        draft.save()
+        Category.objects.filter(policy=draft, code="tea").update(name_en="Tea leaves")
+        assert draft.categories.get(code="tea").name_en == "Tea leaves"
+        draft.delete()
+        assert not Category.objects.filter(policy_id=draft.pk).exists()
+
+
+class TestLifeCycle:
+    def test_clone_copies_rules_and_categories(self) -> None:
+        source = shipped(2025)
+        user = get_user_model().objects.create_user("editor")
+        draft = services.policy_clone(policy=source, user=user)
+        assert (draft.status, draft.effective_from, draft.cloned_from_id) == (
+            "draft",
+            None,
+            source.pk,
+        )
+        fields = (
+            "number",
+            "code",
+            "name_zh",
+            "name_en",
+            "per_trip_limit_unit",
+            "per_trip_limit_value",
+            "immediate_pickup",
+            "verified",
+            "note",
+        )
+        assert list(draft.categories.order_by("number").values_list(*fields)) == list(
+            source.categories.order_by("number").values_list(*fields)
+        )
+        assert draft.history.first().history_user == user
+        assert Category.history.filter(policy_id=draft.pk, history_user=user).count() == 47
+
+    def test_publish_now_or_later_never_in_the_past(self) -> None:
+        now = local(2026, 5, 1, 9, 0)
+        draft = services.policy_clone(policy=shipped(2025))
+        with pytest.raises(PolicyNotPublishable, match="past"):
+            services.policy_publish(
+                policy=draft, effective_from=now - timedelta(seconds=1), now=now
+            )
+        draft.refresh_from_db()
+        assert draft.status == "draft"
+        published = services.policy_publish(policy=draft, effective_from=now, now=now)
+        assert (published.status, published.effective_from, published.published_at) == (
+            "published",
+            now,
+            now,
+        )
+        assert "published" in published.history.first().history_change_reason
+
+    def test_publish_refuses_an_instant_taken_by_another_version(self) -> None:
+        now = local(2026, 5, 1, 9, 0)
+        first = services.policy_clone(policy=shipped(2025))
+        services.policy_publish(policy=first, effective_from=local(2026, 7, 1), now=now)
+        second = services.policy_clone(policy=shipped(2025))
+        with pytest.raises(PolicyNotPublishable, match="that instant"):
+            services.policy_publish(policy=second, effective_from=local(2026, 7, 1), now=now)
+
+    def test_publish_refuses_an_empty_or_broken_draft(self) -> None:
+        now = local(2026, 5, 1, 9, 0)
+        draft = services.policy_clone(policy=shipped(2025))
+        draft.categories.all().delete()
+        with pytest.raises(PolicyNotPublishable, match="without categories"):
+            services.policy_publish(policy=draft, effective_from=now, now=now)
+        broken = services.policy_clone(policy=shipped(2025))
+        broken.pickup_modes = ["teleport"]
+        broken.save()
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError):
+            services.policy_publish(policy=broken, effective_from=now, now=now)
+        broken.refresh_from_db()
+        assert broken.status == "draft"
+
+    def test_publish_is_once(self) -> None:
+        now = local(2026, 5, 1, 9, 0)
+        draft = services.policy_clone(policy=shipped(2025))
+        services.policy_publish(policy=draft, effective_from=local(2026, 8, 1), now=now)
+        with pytest.raises(PolicyNotPublishable, match="not a draft"):
+            services.policy_publish(policy=draft, effective_from=local(2026, 9, 1), now=now)
+
+    def test_withdraw_only_before_taking_effect(self) -> None:
+        now = local(2026, 5, 1, 9, 0)
+        draft = services.policy_clone(policy=shipped(2025))
+        scheduled = services.policy_publish(policy=draft, effective_from=local(2026, 7, 1), now=now)
+        with pytest.raises(PolicyNotWithdrawable, match="taken effect"):
+            services.policy_withdraw(policy=shipped(2025), now=now)
+        withdrawn = services.policy_withdraw(policy=scheduled, now=now)
+        assert withdrawn.status == "withdrawn"
+        assert policy_in_force(at=local(2026, 7, 2)).pk == shipped(2025).pk
+        withdrawn.name = "changed"
+        with pytest.raises(PolicyImmutable):
+            withdrawn.save()
+        with pytest.raises(PolicyImmutable):
+            withdrawn.delete()
+
+    def test_replace_categories_keeps_unchanged_rows_and_their_history(self) -> None:
+        draft = services.policy_clone(policy=shipped(2025))
+        rows = [
+            {
+                k: getattr(c, k)
+                for k in (
+                    "number",
+                    "code",
+                    "name_zh",
+                    "name_en",
+                    "per_trip_limit_unit",
+                    "per_trip_limit_value",
+                    "immediate_pickup",
+                    "verified",
+                    "added",
+                    "note",
+                )
+            }
+            for c in draft.categories.order_by("number")
+        ]
+        tea_pk = draft.categories.get(code="tea").pk
+        # swap the numbers of two categories and rename a third
+        rows[0]["number"], rows[1]["number"] = rows[1]["number"], rows[0]["number"]
+        rows[2]["name_en"] = "Watches and clocks"
+        assert services.policy_categories_replace(policy=draft, rows=rows) == 47
+        assert draft.categories.get(code="jewellery").number == 2
+        assert draft.categories.get(code="handicrafts").number == 1
+        assert draft.categories.get(code="watches").name_en == "Watches and clocks"
+        assert draft.categories.get(code="tea").pk == tea_pk
+
+    def test_replace_categories_refuses_a_published_policy(self) -> None:
+        with pytest.raises(PolicyImmutable):
+            services.policy_categories_replace(policy=shipped(2025), rows=[])
+        assert shipped(2025).categories.count() == 47
