@@ -273,7 +273,7 @@ class PolicyAdmin(SimpleHistoryAdmin):
     def _policy(self, request: HttpRequest, pk: int, *, change: bool) -> Policy:
         policy = get_object_or_404(Policy, pk=pk)
         allowed = (
-            super().has_change_permission(request, policy)
+            self.has_change_permission(request, policy)  # False for published/withdrawn
             if change
             else self.has_view_permission(request, policy)
         )

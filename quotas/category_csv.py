@@ -138,7 +138,10 @@ def parse_categories(data: bytes) -> ParsedCategories:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return ParsedCategories([], [f"the file is not UTF-8 (byte {exc.start})"])
+        line_no = data.count(b"\n", 0, exc.start) + 1
+        return ParsedCategories(
+            [], [f"line {line_no}: the file is not UTF-8 (byte {exc.start}); save it as UTF-8"]
+        )
     if "\x00" in text:
         return ParsedCategories([], ["the file is not a text CSV"])
     try:
