@@ -13,7 +13,9 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -34,6 +36,10 @@ class DomainError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra
+
+    def extra_for(self, language: str | None) -> dict[str, Any]:
+        """Members added to the problem body, in the request's language where it matters."""
+        return self.extra
 
 
 class NotFoundError(DomainError):
@@ -104,9 +110,17 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """DRF ``EXCEPTION_HANDLER``: every API error becomes problem+json, nothing becomes a 500
     page of HTML."""
     if isinstance(exc, DomainError):
+        extra = exc.extra_for(translation.get_language())
+        return problem_response(
+            problem(status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **extra)
+        )
+    if isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
         return problem_response(
             problem(
-                status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **exc.extra
+                status=400,
+                code="malformed_request",
+                title="Malformed request",
+                detail=str(exc)[:200],
             )
         )
     if isinstance(exc, Http404):

@@ -7,12 +7,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from dutyfree.errors import api_aware_404
 from dutyfree.health import healthz
 from quotas.api import PolicyInForceApi
+from shops import api as shops_api
 
 handler404 = "dutyfree.errors.api_aware_404"
 handler500 = "dutyfree.errors.api_aware_500"
 
 api_v1 = [
     path("policy", PolicyInForceApi.as_view(), name="policy-in-force"),
+    path("quotes", shops_api.QuoteApi.as_view(), name="quotes"),
+    path("sales", shops_api.SaleCreateApi.as_view(), name="sales"),
+    path("sales/<int:sale_id>", shops_api.SaleDetailApi.as_view(), name="sale-detail"),
+    path("sales/<int:sale_id>/returns", shops_api.SaleReturnApi.as_view(), name="sale-returns"),
+    path("sales/<int:sale_id>/void", shops_api.SaleVoidApi.as_view(), name="sale-void"),
+    path("sales/<int:sale_id>/pickup", shops_api.SalePickupApi.as_view(), name="sale-pickup"),
+    path("departures", shops_api.DepartureApi.as_view(), name="departures"),
 ]
 
 urlpatterns = [

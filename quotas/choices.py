@@ -47,3 +47,18 @@ class Verification(models.TextChoices):
     NAME_AND_NUMBER = "name_and_number", "名称与序号已核实 / name and number verified"
     NAME = "name", "仅名称已核实 / name verified, number not"
     NO = "no", "未核实 / not verified"
+
+
+class DocumentType(models.TextChoices):
+    RESIDENT_ID = "resident_id", "居民身份证 / resident identity card"
+    PASSPORT = "passport", "护照 / passport"
+    HKMO_PERMIT = "hkmo_permit", "港澳居民来往内地通行证 / Home Return Permit"
+    TW_PERMIT = "tw_permit", "台湾居民来往大陆通行证 / Taiwan Compatriot Permit"
+    FOREIGNER_ID = "foreigner_id", "外国人永久居留身份证 / foreigner's permanent residence ID"
+
+
+class EntryKind(models.TextChoices):
+    SALE = "sale", "销售 / sale"
+    RETURN = "return", "退货 / return"
+    VOID = "void", "撤销 / void"
+    IMPORT = "import", "导入 / import"

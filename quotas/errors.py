@@ -23,3 +23,13 @@ class PolicyNotPublishable(DomainError):
 class PolicyNotWithdrawable(DomainError):
     code = "policy_not_withdrawable"
     title = "The policy cannot be withdrawn"
+
+
+class QuotaConflict(ConflictError):
+    code = "quota_conflict"
+    title = "The quota changed; try again"
+
+
+class ShopperNotFound(NotFoundError):
+    code = "shopper_not_found"
+    title = "No shopper with this document"

@@ -17,7 +17,17 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .choices import LimitUnit, PickupMode, PolicyStatus, TravellerKind, Verification
+from .choices import (
+    DocumentType,
+    EntryKind,
+    LimitUnit,
+    PickupMode,
+    PolicyStatus,
+    TravellerKind,
+    TripKind,
+    TripMode,
+    Verification,
+)
 from .errors import PolicyImmutable
 
 LOCKED_STATUSES = (PolicyStatus.PUBLISHED, PolicyStatus.WITHDRAWN)
@@ -344,3 +354,104 @@ class Category(models.Model):
             policy_id is not None
             and Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
         )
+
+
+class Shopper(models.Model):
+    """A person who buys, known only by keyed HMACs of the document and name (identity.py)."""
+
+    document_type = models.CharField(max_length=16, choices=DocumentType.choices)
+    document_country = models.CharField(max_length=3)
+    document_key = models.CharField(max_length=64, unique=True, editable=False)
+    document_last4 = models.CharField(max_length=4, editable=False)
+    name_key = models.CharField(max_length=64, editable=False)
+    # Which IDENTITY_HMAC_KEY produced the keys above (key rotation re-keys on match).
+    key_version = models.PositiveSmallIntegerField(default=1, editable=False)
+    birth_date = models.DateField()
+    hainan_resident = models.BooleanField(default=False)
+    banned_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "shopper"
+
+    def __str__(self) -> str:
+        return f"{self.get_document_type_display()} ****{self.document_last4}"
+
+
+class QuotaAccount(models.Model):
+    """A shopper's allowance in one programme for one calendar year (Asia/Shanghai).
+
+    Every debit or credit happens in a transaction that holds this row
+    (``select_for_update(no_key=True)``): that one lock serialises all of a shopper's
+    purchases across every store and terminal. ``used`` always equals the sum of the entries.
+    """
+
+    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="accounts")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="accounts")
+    year = models.PositiveSmallIntegerField()
+    limit = models.DecimalField(max_digits=14, decimal_places=2)
+    used = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "quota account"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shopper", "programme", "year"], name="quota_account_one_per_year"
+            ),
+            # The last line of defence against overspending: the database refuses it.
+            models.CheckConstraint(
+                condition=Q(used__gte=0) & Q(used__lte=models.F("limit")),
+                name="quota_account_used_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shopper} {self.year}: {self.used}/{self.limit}"
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.limit - self.used
+
+
+class QuotaEntry(models.Model):
+    """The append-only ledger behind ``QuotaAccount.used``: debits positive, credits negative."""
+
+    account = models.ForeignKey(QuotaAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=8, choices=EntryKind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    reference = models.CharField(max_length=64, help_text="What caused it, e.g. sale:123.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "quota entry"
+        verbose_name_plural = "quota entries"
+        indexes = [models.Index(fields=["account", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.reference})"
+
+
+class Trip(models.Model):
+    """One departure of a shopper. Per-trip limits count everything bought for it."""
+
+    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="trips")
+    kind = models.CharField(max_length=8, choices=TripKind.choices)
+    mode = models.CharField(max_length=4, choices=TripMode.choices)
+    carrier_ref = models.CharField(max_length=32)
+    departs_at = models.DateTimeField()
+    departed_at = models.DateTimeField(null=True, blank=True, help_text="Confirmed departure.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "trip"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shopper", "carrier_ref", "departs_at"], name="trip_unique_departure"
+            ),
+        ]
+        indexes = [models.Index(fields=["shopper", "departed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_ref} {self.departs_at:%Y-%m-%d %H:%M}"

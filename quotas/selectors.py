@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -60,3 +63,67 @@ def policy_rules(*, policy: Policy) -> PolicyRules:
         guarantee_min_unit_price=policy.guarantee_pickup_min_unit_price,
         categories=categories,
     )
+
+
+# --- The policy in force, cached per process ------------------------------------------------
+@dataclass(frozen=True)
+class PolicyInForce:
+    policy: Policy
+    rules: PolicyRules
+
+
+_CACHE_SECONDS = 5.0
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple[float, list[PolicyInForce]]] = {}
+
+
+def policy_cache_clear() -> None:
+    """Forget cached policies (called on publish and withdraw, after commit)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def policy_in_force_cached(*, at: datetime, programme: str | None = None) -> PolicyInForce:
+    """:func:`policy_in_force` with its pure rules, from a per-process cache.
+
+    Published policies never change, so only the *list* of published versions can go stale:
+    it is reloaded every few seconds, and at once in the process that publishes. A version
+    published to take effect immediately reaches other processes within ``_CACHE_SECONDS``;
+    a version scheduled for later is picked up long before it takes effect.
+
+    :raises NoPolicyInForce: when no published policy had taken effect at ``at``.
+    """
+    code = programme or settings.DEFAULT_PROGRAMME
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(code)
+    if cached is None or cached[0] < now:
+        policies = (
+            Policy.objects.filter(programme__code=code, status=PolicyStatus.PUBLISHED)
+            .select_related("programme")
+            .prefetch_related("categories")
+            .order_by("-effective_from")
+        )
+        versions = [PolicyInForce(p, policy_rules(policy=p)) for p in policies]
+        with _cache_lock:
+            _cache[code] = (now + _CACHE_SECONDS, versions)
+    else:
+        versions = cached[1]
+    for version in versions:
+        if version.policy.effective_from is not None and version.policy.effective_from <= at:
+            return version
+    raise NoPolicyInForce(
+        f"No published {code} policy was in force at {at.isoformat()}.", at=at.isoformat()
+    )
+
+
+def policy_by_id_cached(policy_id: int) -> PolicyInForce:
+    """A published (or withdrawn) policy by id: the one that judged a sale."""
+    for versions in list(_cache.values()):
+        for version in versions[1]:
+            if version.policy.pk == policy_id:
+                return version
+    policy = (
+        Policy.objects.select_related("programme").prefetch_related("categories").get(pk=policy_id)
+    )
+    return PolicyInForce(policy, policy_rules(policy=policy))

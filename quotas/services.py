@@ -1,17 +1,31 @@
-"""Writes of the quotas app: the policy life cycle (clone → edit → publish, or withdraw)."""
+"""Writes of the quotas app: the policy life cycle (clone → edit → publish, or withdraw),
+shoppers, trips and the quota ledger."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
 from simple_history.utils import bulk_create_with_history
 
-from .choices import PolicyStatus
-from .errors import PolicyImmutable, PolicyNotPublishable, PolicyNotWithdrawable
-from .models import Category, Policy
+from dutyfree.db import insert_returning
+
+from . import identity
+from .choices import PolicyStatus, TripKind, TripMode
+from .errors import (
+    PolicyImmutable,
+    PolicyNotPublishable,
+    PolicyNotWithdrawable,
+    QuotaConflict,
+    ShopperNotFound,
+)
+from .models import Category, Policy, QuotaAccount, QuotaEntry, Shopper, Trip
+from .selectors import policy_cache_clear
 
 _COPIED_POLICY_FIELDS = (
     "programme_id",
@@ -104,6 +118,7 @@ def policy_publish(
     locked.published_by = user  # type: ignore[assignment]
     locked._change_reason = f"published, effective {effective_from.isoformat()}"
     locked._history_user = user
+    transaction.on_commit(policy_cache_clear)
     try:
         with transaction.atomic():
             locked.save()
@@ -135,6 +150,7 @@ def policy_withdraw(
     locked._change_reason = "withdrawn before taking effect"
     locked._history_user = user
     locked.save()
+    transaction.on_commit(policy_cache_clear)
     return locked
 
 
@@ -173,3 +189,233 @@ def policy_categories_replace(
         category._history_user = user
         category.save()
     return len(rows)
+
+
+# --- Shoppers, trips and the quota ledger ------------------------------------------------------
+@dataclass(frozen=True)
+class PresentedShopper:
+    """What a terminal presents of a shopper: the document and the facts printed on it."""
+
+    doc_type: str
+    country: str
+    number: str
+    name: str
+    birth_date: date
+    hainan_resident: bool
+
+    @property
+    def document_key(self) -> str:
+        return identity.document_key(
+            doc_type=self.doc_type, country=self.country, number=self.number
+        )
+
+
+def _locked_accounts() -> QuerySet[QuotaAccount]:
+    # no_key: sales and entries reference the account; a no-key lock leaves their foreign-key
+    # checks unblocked. of=self: the joined shopper row is read, not locked.
+    return QuotaAccount.objects.select_for_update(no_key=True, of=("self",)).select_related(
+        "shopper"
+    )
+
+
+def quota_account_lock(
+    *, presented: PresentedShopper, programme_id: int, year: int, limit: Decimal, now: datetime
+) -> QuotaAccount:
+    """The presented shopper's account for ``year``, locked until the transaction ends, with
+    its ``shopper`` loaded. Creates the shopper and the account on first sight and records the
+    latest presented facts (name, birth date, residence). Call inside ``transaction.atomic``.
+
+    Every purchase, return and void of a shopper takes this one lock first: it serialises them
+    across every store and terminal, so a judgement made under it stays true until commit.
+
+    One query for a returning shopper; three the first time in a year.
+
+    :raises identity.InvalidDocument: for a number that cannot be a document number.
+    """
+    key = presented.document_key
+    facts = {
+        "name_key": identity.name_key(presented.name),
+        "birth_date": presented.birth_date,
+        "hainan_resident": presented.hainan_resident,
+    }
+    account = (
+        _locked_accounts()
+        .filter(shopper__document_key=key, programme_id=programme_id, year=year)
+        .first()
+    )
+    if account is not None:
+        shopper = account.shopper
+        changed = {name: value for name, value in facts.items() if getattr(shopper, name) != value}
+        if changed:
+            Shopper.objects.filter(pk=shopper.pk).update(**changed, updated_at=now)
+            for name, value in changed.items():
+                setattr(shopper, name, value)
+        return account
+
+    shopper_values = {
+        "document_type": presented.doc_type,
+        "document_country": presented.country.upper(),
+        "document_key": key,
+        "document_last4": identity.last_four(presented.number),
+        "key_version": 1,
+        "created_at": now,
+        "updated_at": now,
+        **facts,
+    }
+    row = insert_returning(
+        Shopper,
+        shopper_values,
+        conflict=["document_key"],
+        update=[*facts, "updated_at"],
+        returning=["id", "banned_until", "created_at"],
+    )
+    assert row is not None  # noqa: S101 - DO UPDATE always returns the row
+    shopper = Shopper(**{**shopper_values, **row})
+    shopper._state.adding = False
+    account_values = {
+        "shopper": shopper.pk,
+        "programme": programme_id,
+        "year": year,
+        "limit": limit,
+        "used": Decimal("0.00"),
+        "updated_at": now,
+    }
+    created = insert_returning(
+        QuotaAccount, account_values, conflict=["shopper", "programme", "year"], returning=["id"]
+    )
+    if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
+        return _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
+    # Our own uncommitted insert: no other transaction can see or lock it before we commit.
+    account = QuotaAccount(
+        id=created["id"],
+        shopper=shopper,
+        programme_id=programme_id,
+        year=year,
+        limit=limit,
+        used=Decimal("0.00"),
+    )
+    account._state.adding = False
+    return account
+
+
+def trip_create(
+    *,
+    shopper_id: int,
+    kind: str,
+    mode: str,
+    carrier_ref: str,
+    departs_at: datetime,
+    now: datetime,
+) -> Trip:
+    """Record a shopper's departure (same carrier reference and time: the same trip).
+    One statement."""
+    values = {
+        "shopper": shopper_id,
+        "kind": kind,
+        "mode": mode,
+        "carrier_ref": carrier_ref,
+        "departs_at": departs_at,
+        "created_at": now,
+    }
+    row = insert_returning(
+        Trip,
+        values,
+        conflict=["shopper", "carrier_ref", "departs_at"],
+        update=["carrier_ref"],
+        returning=["id", "kind", "mode", "departed_at"],
+    )
+    assert row is not None  # noqa: S101 - DO UPDATE always returns the row
+    trip = Trip(
+        id=row["id"],
+        shopper_id=shopper_id,
+        kind=row["kind"],
+        mode=row["mode"],
+        carrier_ref=carrier_ref,
+        departs_at=departs_at,
+        departed_at=row["departed_at"],
+        created_at=now,
+    )
+    trip._state.adding = False
+    return trip
+
+
+def _post(*, account: QuotaAccount, amount: Decimal, kind: str, reference: str) -> QuotaEntry:
+    entry = QuotaEntry.objects.create(
+        account=account, kind=kind, amount=amount, reference=reference
+    )
+    try:
+        QuotaAccount.objects.filter(pk=account.pk).update(used=F("used") + amount)
+    except IntegrityError as exc:  # the check constraint: 0 <= used <= limit; the caller's
+        # transaction is broken now and rolls back as the exception leaves it.
+        raise QuotaConflict(
+            "The quota account would leave its limits; nothing was written."
+        ) from exc
+    account.used += amount
+    return entry
+
+
+def quota_debit(*, account: QuotaAccount, amount: Decimal, kind: str, reference: str) -> QuotaEntry:
+    """Spend ``amount`` of the account. The caller holds the account lock
+    (:func:`quota_account_lock`) and has judged the purchase under it.
+
+    :raises QuotaConflict: if the database refuses (the account would exceed its limit).
+    """
+    return _post(account=account, amount=amount, kind=kind, reference=reference)
+
+
+def quota_credit(
+    *, account: QuotaAccount, amount: Decimal, kind: str, reference: str
+) -> QuotaEntry:
+    """Give ``amount`` back (a return or a void). The caller holds the account lock."""
+    return _post(account=account, amount=-amount, kind=kind, reference=reference)
+
+
+def departure_record(
+    *,
+    doc_type: str,
+    country: str,
+    number: str,
+    carrier_ref: str,
+    departed_at: datetime,
+    now: datetime,
+    kind: str = TripKind.DOMESTIC,
+    mode: str = TripMode.AIR,
+) -> Trip:
+    """Record that the shopper left the island (closes the 30-day watch on immediate and
+    guarantee pickups). Matches the shopper's not-yet-departed trip with this carrier
+    reference scheduled within a day of ``departed_at``; records a new trip otherwise.
+    Recording the same departure twice changes nothing.
+
+    :raises ShopperNotFound: no shopper holds this document.
+    """
+    key = identity.document_key(doc_type=doc_type, country=country, number=number)
+    shopper = Shopper.objects.filter(document_key=key).only("id").first()
+    if shopper is None:
+        raise ShopperNotFound("No purchases were recorded for this document.")
+    window = timedelta(days=1)
+    candidates = Trip.objects.filter(
+        shopper=shopper,
+        carrier_ref=carrier_ref,
+        departs_at__gte=departed_at - window,
+        departs_at__lte=departed_at + window,
+    )
+    recorded = candidates.filter(departed_at__isnull=False).first()
+    if recorded is not None:
+        return recorded
+    pending = sorted(candidates, key=lambda trip: abs(trip.departs_at - departed_at))
+    if pending:
+        trip = pending[0]
+        trip.departed_at = departed_at
+        trip.save(update_fields=["departed_at"])
+        return trip
+    trip = trip_create(
+        shopper_id=shopper.pk,
+        kind=kind,
+        mode=mode,
+        carrier_ref=carrier_ref,
+        departs_at=departed_at,
+        now=now,
+    )
+    Trip.objects.filter(pk=trip.pk).update(departed_at=departed_at)
+    trip.departed_at = departed_at
+    return trip

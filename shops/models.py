@@ -1,1 +1,270 @@
-"""Stores, terminals, products and sales (built in the point-of-sale issue)."""
+"""Stores, terminals, products, and the sales they make."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from quotas.choices import PickupMode
+from quotas.models import Policy, QuotaAccount, Shopper, Trip
+
+sku_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", "1–64 letters, digits, dots, dashes or underscores."
+)
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Store(models.Model):
+    code = models.CharField(
+        max_length=16, unique=True, validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9\-]{1,15}$")]
+    )
+    name_zh = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    operator = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "store"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+
+class Terminal(models.Model):
+    """A point-of-sale terminal. Its API key is shown once; only a SHA-256 hash is stored.
+
+    Keys look like ``df_<prefix>_<secret>``: the prefix finds the row, the secret's hash is
+    compared in constant time. Secrets are 256 random bits, so a fast hash is enough.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="terminals")
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "terminal"
+        constraints = [
+            models.UniqueConstraint(fields=["store", "name"], name="terminal_name_unique_in_store")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store.code}/{self.name}"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def new_key(cls) -> tuple[str, str, str]:
+        """A fresh key: (full key to show once, prefix, hash to store)."""
+        prefix = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        return f"df_{prefix}_{secret}", prefix, cls.hash_secret(secret)
+
+    def key_matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.key_hash, self.hash_secret(secret))
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=64, unique=True, validators=[sku_validator])
+    name_zh = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    brand = models.CharField(max_length=100, blank=True)
+    category_code = models.CharField(max_length=64, db_index=True)
+    retail_price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    volume_ml = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Per unit."
+    )
+    pieces = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="Pieces per unit: a set of five counts five.",
+    )
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "product"
+        constraints = [
+            models.CheckConstraint(condition=Q(retail_price__gt=0), name="product_price_positive"),
+            models.CheckConstraint(condition=Q(pieces__gte=1), name="product_pieces_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name_zh}"
+
+
+class SaleStatus(models.TextChoices):
+    COMPLETED = "completed", "完成 / completed"
+    VOIDED = "voided", "撤销 / voided"
+
+
+class TravellerKind(models.TextChoices):
+    """How the shopper qualified: a domestic or outbound trip, or a resident without one."""
+
+    DOMESTIC = "domestic", "离岛 / domestic"
+    OUTBOUND = "outbound", "离境 / outbound"
+    RESIDENT = "resident", "岛内居民 / resident"
+
+
+class Sale(models.Model):
+    receipt_no = models.CharField(max_length=40, unique=True)
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="sales")
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="sales")
+    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="+")
+    trip = models.ForeignKey(
+        Trip, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    account = models.ForeignKey(QuotaAccount, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, related_name="+", help_text="The rules that judged it."
+    )
+    sold_at = models.DateTimeField()
+    local_date = models.DateField(help_text="The sale's calendar day in Asia/Shanghai.")
+    pickup = models.CharField(max_length=16, choices=PickupMode.choices)
+    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    status = models.CharField(
+        max_length=10, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
+    )
+    total = models.DecimalField(**MONEY)
+    returned_amount = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    quota_used_after = models.DecimalField(**MONEY, help_text="The account's used after the sale.")
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    # The sale is its own idempotency record: the key is unique per terminal, the fingerprint
+    # tells a retry from a reuse, and the first answer is rebuilt from immutable columns.
+    idempotency_key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    imported = models.BooleanField(default=False, help_text="From a legacy system, not judged.")
+
+    class Meta:
+        verbose_name = "sale"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["terminal", "idempotency_key"], name="sale_idempotency_key_per_terminal"
+            ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0)
+                & Q(returned_amount__gte=0)
+                & Q(returned_amount__lte=F("total")),
+                name="sale_amounts_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["local_date", "store"]),
+            models.Index(fields=["trip"]),
+            models.Index(fields=["shopper", "sold_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_no
+
+
+class SaleLine(models.Model):
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="lines")
+    line_no = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, null=True, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    category_code = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY)
+    # Snapshots of the product when sold: what each unit counts towards per-trip limits.
+    pieces = models.PositiveSmallIntegerField(default=1)
+    volume_ml = models.PositiveIntegerField(null=True, blank=True)
+    returned_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "sale line"
+        constraints = [
+            models.UniqueConstraint(fields=["sale", "line_no"], name="sale_line_number_unique"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1)
+                & Q(returned_quantity__gte=0)
+                & Q(returned_quantity__lte=F("quantity")),
+                name="sale_line_returns_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}/{self.line_no} {self.sku} × {self.quantity}"
+
+
+class Return(models.Model):
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns")
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "return"
+
+    def __str__(self) -> str:
+        return f"return {self.pk} of {self.sale_id}"
+
+
+class ReturnLine(models.Model):
+    sale_return = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="lines")
+    sale_line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        verbose_name = "return line"
+
+    def __str__(self) -> str:
+        return f"{self.sale_line_id} × {self.quantity}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a terminal's request with an ``Idempotency-Key``, replayed to its
+    retries. Written in the same transaction as what the request did."""
+
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "idempotency record"
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "key"], name="idempotency_key_per_terminal")
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.terminal_id}:{self.key}"
+
+
+class DirtyDay(models.Model):
+    """A mark that the (local day, store) slice of the rollups must be recomputed.
+
+    Append-only: every sale, return and void adds one in its own transaction (no unique key,
+    so concurrent sales never wait on each other's mark). The refresh task recomputes the
+    slices it read and deletes exactly the marks it read; a mark committed meanwhile stays for
+    the next run, so no sale is ever missed.
+    """
+
+    day = models.DateField()
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "dirty day"
+        indexes = [models.Index(fields=["day", "store"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id}"

@@ -59,3 +59,11 @@ def _fresh_cache() -> None:
     # A test that needs the cache checks it itself; a missing Redis must not break the others.
     with contextlib.suppress(Exception):
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache() -> None:
+    """Tests publish policies in transactions that roll back: never keep them cached."""
+    from quotas.selectors import policy_cache_clear
+
+    policy_cache_clear()

@@ -1,7 +1,8 @@
 """Demo data for `make run`: idempotent, deterministic.
 
-The policies ship as migrations; this adds what a demo needs on top: an administrator to log in
-with (only with DEBUG on, or with an explicit --admin-password).
+The policies and the 12 licensed stores ship as migrations; this adds what a demo needs on top:
+a catalogue of a few hundred products over the 47 categories, a demo terminal whose key is
+printed, and an administrator to log in with (only with DEBUG on, or with explicit secrets).
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from shops.demo import load_demo_products
+from shops.models import Store, Terminal
+
 DEMO_ADMIN = "admin"
 DEMO_PASSWORD = "admin"  # noqa: S105 - printed to the developer, refused without DEBUG
+DEMO_TERMINAL_PREFIX = "demo0001"
+DEMO_TERMINAL_SECRET = "dutyfree-demo-terminal-not-for-production"  # noqa: S105 - DEBUG only
 
 
 class Command(BaseCommand):
@@ -26,6 +32,7 @@ class Command(BaseCommand):
             default=os.environ.get("DEMO_ADMIN_PASSWORD"),
             help="Password of the demo administrator (default 'admin', only with DEBUG on).",
         )
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed of the demo data.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = options["admin_password"]
@@ -46,4 +53,20 @@ class Command(BaseCommand):
             self.stdout.write(f"Created administrator {DEMO_ADMIN!r} with password {password!r}.")
         else:
             self.stdout.write(f"Administrator {DEMO_ADMIN!r} already exists.")
+        added = load_demo_products(seed=options["seed"])
+        self.stdout.write(f"Catalogue: {added} demo products added.")
+        if settings.DEBUG:
+            store = Store.objects.get(code="SYA-HTB")
+            Terminal.objects.get_or_create(
+                key_prefix=DEMO_TERMINAL_PREFIX,
+                defaults={
+                    "store": store,
+                    "name": "demo-1",
+                    "key_hash": Terminal.hash_secret(DEMO_TERMINAL_SECRET),
+                },
+            )
+            self.stdout.write(
+                f"Demo terminal SYA-HTB/demo-1: Authorization: Bearer "
+                f"df_{DEMO_TERMINAL_PREFIX}_{DEMO_TERMINAL_SECRET}"
+            )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,0 +1,65 @@
+"""Identity numbers and names are personal data: stored only as keyed HMACs.
+
+A document is identified by HMAC-SHA256(key, "type:country:NUMBER") over the normalised
+number; a name by the HMAC of its normalised form (used only to match a self-lookup). For
+display, the last four characters of the number are kept. Nothing here logs or returns the
+clear values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+from django.conf import settings
+
+_SEPARATORS = re.compile(r"[\s\-_/.]+")
+_DOCUMENT = re.compile(r"^[0-9A-Z]{4,32}$")
+_SPACES = re.compile(r"\s+")
+
+
+class InvalidDocument(ValueError):
+    """A document number that cannot be one (characters, length)."""
+
+
+def normalise_document_number(number: str) -> str:
+    """Full-width to ASCII, upper case, separators removed: ``"4601 0019-9001 01123x"`` →
+    ``"46010019900101123X"``.
+
+    :raises InvalidDocument: if the result is not 4–32 letters and digits.
+    """
+    value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", number)).upper()
+    if not _DOCUMENT.match(value):
+        raise InvalidDocument("A document number has 4 to 32 letters and digits.")
+    return value
+
+
+def normalise_name(name: str) -> str:
+    """NFKC, trimmed, inner white space collapsed, case folded (张三 / Zhang San / ZHANG  SAN)."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", name)).strip().casefold()
+
+
+def _hmac(message: str, key: str | None = None) -> str:
+    secret = (key or settings.IDENTITY_HMAC_KEY).encode()
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def document_key(*, doc_type: str, country: str, number: str, key: str | None = None) -> str:
+    """The stored identity of a document (hex HMAC-SHA256)."""
+    normalised = normalise_document_number(number)
+    return _hmac(f"doc:{doc_type}:{country.upper()}:{normalised}", key)
+
+
+def name_key(name: str, key: str | None = None) -> str:
+    return _hmac(f"name:{normalise_name(name)}", key)
+
+
+def last_four(number: str) -> str:
+    return normalise_document_number(number)[-4:]
+
+
+def mask(last4: str) -> str:
+    """What a page or receipt shows of a document number."""
+    return f"****{last4}"

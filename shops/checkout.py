@@ -1,0 +1,525 @@
+"""Quote and commit: the only ways a sale is judged and written.
+
+``sale_commit`` runs in one durable transaction that first takes the shopper's quota-account
+lock, then recounts this trip's usage across every store, judges the basket with
+``quotas.rules``, and writes the sale, its lines, the ledger entry and a dirty-day mark. No
+network call happens while the lock is held, and nothing outside the database is touched.
+
+Query budget of a commit, whatever the basket size: products 1, idempotency 1, account lock 1
+(3 the first time in a year), trip and its usage 1 (2 for a new trip), sale 1, lines 1, ledger 2,
+dirty mark 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from dutyfree import money
+from dutyfree.errors import ConflictError, DomainError
+from quotas import rules
+from quotas.choices import EntryKind, LimitUnit
+from quotas.models import QuotaAccount, Shopper, Trip
+from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
+from quotas.selectors import PolicyInForce, policy_by_id_cached, policy_in_force_cached
+from quotas.services import PresentedShopper, quota_account_lock, quota_debit, trip_create
+
+from .models import DirtyDay, Product, Sale, SaleLine, SaleStatus, Terminal, TravellerKind
+
+_RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+# --- Input -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TripInput:
+    kind: str
+    mode: str
+    carrier_ref: str
+    departs_at: datetime
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Basket:
+    shopper: PresentedShopper
+    trip: TripInput | None
+    pickup: str
+    lines: tuple[LineInput, ...]
+
+
+# --- Output and errors -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict with what it was judged under (for a quote's answer)."""
+
+    version: PolicyInForce
+    verdict: rules.Verdict
+    year: int
+
+
+class PurchaseNotAllowed(DomainError):
+    status = 422
+    code = "purchase_not_allowed"
+    title = "Purchase not allowed"
+
+    def __init__(self, verdict: rules.Verdict) -> None:
+        super().__init__("The policy forbids this purchase; see violations. Nothing was written.")
+        self.verdict = verdict
+
+    def extra_for(self, language: str | None) -> dict[str, Any]:
+        return {"violations": [violation_payload(v, language) for v in self.verdict.violations]}
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused with another request"
+
+
+class RequestInProgress(ConflictError):
+    code = "request_in_progress"
+    title = "A request with this idempotency key is still running"
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    sale: Sale
+    body: dict[str, Any]
+    replayed: bool
+
+
+# --- Reads shared by quote and commit --------------------------------------------------------
+def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
+    return {p.sku: p for p in Product.objects.filter(sku__in=set(skus), active=True)}
+
+
+def _product_facts(product: Product) -> ProductFacts:
+    return ProductFacts(
+        sku=product.sku,
+        category_code=product.category_code,
+        unit_price=product.retail_price,
+        volume_ml=product.volume_ml,
+        pieces=product.pieces,
+    )
+
+
+def _basket_lines(basket: Basket, products: Mapping[str, Product]) -> list[BasketLine]:
+    return [
+        BasketLine(
+            sku=line.sku,
+            quantity=line.quantity,
+            product=_product_facts(products[line.sku]) if line.sku in products else None,
+        )
+        for line in basket.lines
+    ]
+
+
+def _usage_expression(unit: str) -> Any:
+    per_item = F("pieces") if unit == LimitUnit.PIECE else Coalesce(F("volume_ml"), Value(0))
+    return Sum((F("quantity") - F("returned_quantity")) * per_item, output_field=IntegerField())
+
+
+def trip_with_usage(
+    *, shopper_id: int, trip: TripInput, policy: rules.PolicyRules
+) -> tuple[Trip | None, dict[str, int]]:
+    """The shopper's trip for this departure and what it already holds per limited category,
+    across every store (completed sales net of returns). One query."""
+    annotations = {}
+    for category in policy.limited_categories:
+        usage = (
+            SaleLine.objects.filter(
+                sale__trip_id=OuterRef("pk"),
+                sale__status=SaleStatus.COMPLETED,
+                category_code=category.code,
+            )
+            .values("sale__trip_id")
+            .annotate(total=_usage_expression(category.limit_unit or LimitUnit.PIECE))
+            .values("total")
+        )
+        annotations[f"usage_{category.code}"] = Coalesce(
+            Subquery(usage, output_field=IntegerField()), Value(0)
+        )
+    found = (
+        Trip.objects.filter(
+            shopper_id=shopper_id, carrier_ref=trip.carrier_ref, departs_at=trip.departs_at
+        )
+        .annotate(**annotations)
+        .first()
+    )
+    if found is None:
+        return None, {}
+    used = {c.code: getattr(found, f"usage_{c.code}") for c in policy.limited_categories}
+    return found, used
+
+
+def outbound_record(*, shopper_id: int, year: int) -> bool:
+    """Has the shopper a confirmed departure from the island in this calendar year?"""
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    return Trip.objects.filter(
+        shopper_id=shopper_id, departed_at__gte=start, departed_at__lt=end
+    ).exists()
+
+
+def _trip_facts(trip: TripInput, stored: Trip | None) -> TripFacts:
+    return TripFacts(
+        kind=trip.kind,
+        mode=trip.mode,
+        departs_at=trip.departs_at,
+        departed_at=stored.departed_at if stored else None,
+    )
+
+
+def _shopper_facts(basket: Basket, shopper: Shopper | None, *, outbound: bool) -> ShopperFacts:
+    return ShopperFacts(
+        birth_date=basket.shopper.birth_date,
+        hainan_resident=basket.shopper.hainan_resident,
+        banned_until=shopper.banned_until if shopper else None,
+        outbound_record_this_year=outbound,
+    )
+
+
+# --- Quote -----------------------------------------------------------------------------------
+def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
+    """Judge a basket as of ``at`` against everything the shopper already bought. Writes
+    nothing.
+
+    :raises NoPolicyInForce: when no policy was in force at ``at``.
+    """
+    version = policy_in_force_cached(at=at)
+    year = rules.quota_year(at)
+    products = products_by_sku([line.sku for line in basket.lines])
+    shopper = (
+        Shopper.objects.filter(document_key=basket.shopper.document_key)
+        .only("id", "banned_until")
+        .first()
+    )
+    used = money.ZERO
+    trip, trip_used, outbound = None, {}, False
+    if shopper is not None:
+        used = (
+            QuotaAccount.objects.filter(
+                shopper=shopper, programme_id=version.policy.programme_id, year=year
+            )
+            .values_list("used", flat=True)
+            .first()
+        ) or money.ZERO
+        if basket.trip is not None:
+            trip, trip_used = trip_with_usage(
+                shopper_id=shopper.pk, trip=basket.trip, policy=version.rules
+            )
+        else:
+            outbound = outbound_record(shopper_id=shopper.pk, year=year)
+    verdict = rules.judge_basket(
+        policy=version.rules,
+        shopper=_shopper_facts(basket, shopper, outbound=outbound),
+        trip=_trip_facts(basket.trip, trip) if basket.trip else None,
+        pickup=basket.pickup,
+        lines=_basket_lines(basket, products),
+        usage=Usage(annual_used=used, trip_used=trip_used),
+        at=at,
+    )
+    return Judgement(version=version, verdict=verdict, year=year)
+
+
+# --- Commit ----------------------------------------------------------------------------------
+def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
+    """What tells a retry (same request) from a reuse of its key (another request)."""
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), b"\n", path.encode(), b"\n", body):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _idempotent_sale(*, terminal: Terminal, key: str) -> Sale | None:
+    """The sale this terminal already made with ``key``, if any. On PostgreSQL, first take a
+    transaction-scoped advisory lock on (terminal, key): if another transaction holds it, the
+    same request is still running.
+
+    :raises RequestInProgress: while another request with the key is in flight.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [terminal.pk, key])
+            if not cursor.fetchone()[0]:
+                raise RequestInProgress(
+                    "The first request with this Idempotency-Key has not finished; retry "
+                    "shortly to get its answer."
+                )
+    return Sale.objects.filter(terminal=terminal, idempotency_key=key).first()
+
+
+def _receipt_no(*, terminal: Terminal, now: datetime) -> str:
+    local = now.astimezone(LOCAL_TZ)
+    token = "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(6))
+    return f"{terminal.store.code}-{local:%Y%m%d-%H%M%S}-{token}"
+
+
+def _traveller_kind(trip: TripInput | None) -> str:
+    return trip.kind if trip is not None else TravellerKind.RESIDENT
+
+
+def mark_dirty(*, sale: Sale, now: datetime) -> None:
+    """Queue the sale's (local day, store) slice for the rollups, in the caller's transaction."""
+    DirtyDay.objects.create(day=sale.local_date, store_id=sale.store_id, marked_at=now)
+
+
+def sale_commit(
+    *, terminal: Terminal, idempotency_key: str, fingerprint: str, basket: Basket, now: datetime
+) -> CommitResult:
+    """Judge and record a sale exactly once per (terminal, idempotency key).
+
+    A retry with the same key and request gets the first answer again (``replayed``); the
+    same key with another request is refused. Judged at ``now``, the moment it commits.
+
+    :raises PurchaseNotAllowed: the policy forbids it; nothing is written.
+    :raises IdempotencyKeyReused: the key was used for another request.
+    :raises RequestInProgress: the first request with the key is still running.
+    :raises NoPolicyInForce: no policy is in force.
+    """
+    version = policy_in_force_cached(at=now)
+    products = products_by_sku([line.sku for line in basket.lines])
+    year = rules.quota_year(now)
+    for attempt in range(3):
+        try:
+            return _commit_once(
+                terminal=terminal,
+                key=idempotency_key,
+                fingerprint=fingerprint,
+                basket=basket,
+                now=now,
+                version=version,
+                products=products,
+                year=year,
+            )
+        except IntegrityError:
+            # A concurrent twin committed first (same key: replay it), or a receipt number
+            # collided (draw another). Anything else fails again and is raised.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@transaction.atomic(durable=True)
+def _commit_once(
+    *,
+    terminal: Terminal,
+    key: str,
+    fingerprint: str,
+    basket: Basket,
+    now: datetime,
+    version: PolicyInForce,
+    products: Mapping[str, Product],
+    year: int,
+) -> CommitResult:
+    existing = _idempotent_sale(terminal=terminal, key=key)
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different request; use a new key."
+            )
+        return CommitResult(existing, first_answer(existing), replayed=True)
+
+    policy = version.policy
+    account = quota_account_lock(
+        presented=basket.shopper,
+        programme_id=policy.programme_id,
+        year=year,
+        limit=policy.annual_limit,
+        now=now,
+    )
+    shopper = account.shopper
+    trip, trip_used, outbound = None, {}, False
+    if basket.trip is not None:
+        trip, trip_used = trip_with_usage(
+            shopper_id=shopper.pk, trip=basket.trip, policy=version.rules
+        )
+    else:
+        outbound = outbound_record(shopper_id=shopper.pk, year=year)
+    verdict = rules.judge_basket(
+        policy=version.rules,
+        shopper=_shopper_facts(basket, shopper, outbound=outbound),
+        trip=_trip_facts(basket.trip, trip) if basket.trip else None,
+        pickup=basket.pickup,
+        lines=_basket_lines(basket, products),
+        usage=Usage(annual_used=account.used, trip_used=trip_used),
+        at=now,
+    )
+    if not verdict.allowed:
+        raise PurchaseNotAllowed(verdict)
+    if basket.trip is not None and trip is None:
+        trip = trip_create(
+            shopper_id=shopper.pk,
+            kind=basket.trip.kind,
+            mode=basket.trip.mode,
+            carrier_ref=basket.trip.carrier_ref,
+            departs_at=basket.trip.departs_at,
+            now=now,
+        )
+
+    sale = Sale.objects.create(
+        receipt_no=_receipt_no(terminal=terminal, now=now),
+        store_id=terminal.store_id,
+        terminal=terminal,
+        shopper=shopper,
+        trip=trip,
+        account=account,
+        policy=policy,
+        sold_at=now,
+        local_date=now.astimezone(LOCAL_TZ).date(),
+        pickup=basket.pickup,
+        traveller_kind=_traveller_kind(basket.trip),
+        total=verdict.total,
+        quota_used_after=account.used + verdict.total,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+    )
+    sale.lines_cache = SaleLine.objects.bulk_create(
+        [  # type: ignore[attr-defined]
+            SaleLine(
+                sale=sale,
+                line_no=number,
+                product_id=products[line.sku].pk,
+                sku=line.sku,
+                category_code=line.product.category_code,  # type: ignore[union-attr]
+                quantity=line.quantity,  # type: ignore[arg-type]
+                unit_price=line.product.unit_price,  # type: ignore[union-attr]
+                amount=line.amount,  # type: ignore[arg-type]
+                pieces=line.product.pieces,  # type: ignore[union-attr]
+                volume_ml=line.product.volume_ml,  # type: ignore[union-attr]
+            )
+            for number, line in enumerate(verdict.lines, start=1)
+        ]
+    )
+    quota_debit(
+        account=account, amount=verdict.total, kind=EntryKind.SALE, reference=f"sale:{sale.pk}"
+    )
+    mark_dirty(sale=sale, now=now)
+    sale.store = terminal.store
+    return CommitResult(sale, first_answer(sale, lines=sale.lines_cache), replayed=False)  # type: ignore[attr-defined]
+
+
+# --- Answers ---------------------------------------------------------------------------------
+def _category(version: PolicyInForce, code: str) -> dict[str, str]:
+    category = version.rules.categories.get(code)
+    if category is None:
+        return {"code": code, "name": code, "name_en": code}
+    return {"code": code, "name": category.name_zh, "name_en": category.name_en}
+
+
+def _number(value: object) -> object:
+    return money.to_str(value) if isinstance(value, Decimal) else value
+
+
+def violation_payload(violation: rules.Violation, language: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": violation.code, "message": violation.message(language)}
+    for name in ("category", "unit", "limit", "already", "requested", "sku", "reason"):
+        value = getattr(violation, name)
+        if value is not None:
+            body[name] = _number(value)
+    return body
+
+
+def quota_payload(*, year: int, limit: Decimal, used: Decimal) -> dict[str, Any]:
+    return {
+        "year": year,
+        "limit": money.to_str(limit),
+        "used": money.to_str(used),
+        "remaining": money.to_str(limit - used),
+    }
+
+
+def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
+    verdict, version = judgement.verdict, judgement.version
+    policy = version.policy
+    return {
+        "allowed": verdict.allowed,
+        "policy": {
+            "id": policy.pk,
+            "name": policy.name,
+            "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()  # type: ignore[union-attr]
+            if policy.effective_from
+            else None,
+        },
+        "total": money.to_str(verdict.total),
+        "lines": [
+            {
+                "sku": line.sku,
+                "category": _category(version, line.product.category_code)
+                if line.product
+                else None,
+                "quantity": line.quantity if isinstance(line.quantity, int) else None,
+                "unit_price": money.to_str(line.product.unit_price) if line.product else None,
+                "amount": money.to_str(line.amount) if line.amount is not None else None,
+                "allowed": line.allowed,
+                "violations": [violation_payload(v, language) for v in line.violations],
+            }
+            for line in verdict.lines
+        ],
+        "violations": [violation_payload(v, language) for v in verdict.violations],
+        "quota": {
+            **quota_payload(
+                year=judgement.year, limit=verdict.annual_limit, used=verdict.annual_used
+            ),
+            "remaining_after": money.to_str(verdict.remaining_after),
+        },
+        "trip_limits": [
+            {
+                "category": limit.category.code,
+                "unit": limit.unit,
+                "limit": limit.limit,
+                "used": limit.used,
+                "requested": limit.requested,
+                "remaining_after": limit.remaining_after,
+            }
+            for limit in verdict.trip_limits
+        ],
+    }
+
+
+def first_answer(sale: Sale, lines: Sequence[SaleLine] | None = None) -> dict[str, Any]:
+    """The 201 body of a sale, rebuilt from columns that never change after the commit, so a
+    replay is byte-for-byte the first answer whatever happened to the sale since."""
+    version = policy_by_id_cached(sale.policy_id)
+    if lines is None:
+        lines = list(sale.lines.order_by("line_no"))
+    return {
+        "id": sale.pk,
+        "receipt_no": sale.receipt_no,
+        "store": sale.store.code,
+        "terminal": sale.terminal.name,
+        "sold_at": sale.sold_at.astimezone(LOCAL_TZ).isoformat(),
+        "status": SaleStatus.COMPLETED.value,
+        "pickup": sale.pickup,
+        "total": money.to_str(sale.total),
+        "lines": [
+            {
+                "id": line.pk,
+                "sku": line.sku,
+                "category": _category(version, line.category_code),
+                "quantity": line.quantity,
+                "unit_price": money.to_str(line.unit_price),
+                "amount": money.to_str(line.amount),
+            }
+            for line in lines
+        ],
+        "quota": quota_payload(
+            year=sale.sold_at.astimezone(LOCAL_TZ).year,
+            limit=version.policy.annual_limit,
+            used=sale.quota_used_after,
+        ),
+    }

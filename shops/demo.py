@@ -1,0 +1,238 @@
+"""A deterministic demo catalogue: a few hundred SKUs over the 47 categories, realistic prices."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from django.db import transaction
+
+from .models import Product
+
+# category code → (brands, [(name_zh, name_en, low, high, volume_ml, pieces)])
+_CATALOGUE: dict[str, tuple[list[str], list[tuple[str, str, int, int, int | None, int]]]] = {
+    "jewellery": (
+        ["Cartier", "Tiffany & Co.", "Bulgari", "Chow Tai Fook"],
+        [
+            ("手镯", "Bracelet", 8000, 120000, None, 1),
+            ("项链", "Necklace", 3000, 60000, None, 1),
+            ("耳钉", "Earrings", 2500, 30000, None, 1),
+            ("戒指", "Ring", 5000, 90000, None, 1),
+        ],
+    ),
+    "handicrafts": (
+        ["Lladró", "Swarovski"],
+        [
+            ("水晶摆件", "Crystal figurine", 800, 9000, None, 1),
+            ("瓷偶", "Porcelain figure", 1500, 12000, None, 1),
+        ],
+    ),
+    "watches": (
+        ["Rolex", "Omega", "Longines", "Cartier", "TAG Heuer", "Tissot"],
+        [
+            ("机械腕表", "Automatic watch", 4000, 160000, None, 1),
+            ("石英腕表", "Quartz watch", 2000, 30000, None, 1),
+        ],
+    ),
+    "perfume": (
+        ["Chanel", "Dior", "Jo Malone", "Guerlain", "Hermès"],
+        [
+            ("淡香水 100ml", "Eau de toilette 100 ml", 700, 1500, 100, 1),
+            ("香水 50ml", "Eau de parfum 50 ml", 800, 2200, 50, 1),
+        ],
+    ),
+    "cosmetics": (
+        ["Lancôme", "Estée Lauder", "SK-II", "La Mer", "Shiseido", "Dior", "Clé de Peau"],
+        [
+            ("精华 50ml", "Serum 50 ml", 900, 3200, None, 1),
+            ("面霜 50ml", "Cream 50 ml", 1000, 4500, None, 1),
+            ("口红", "Lipstick", 260, 480, None, 1),
+            ("护肤五件套", "Skincare set of 5", 1800, 5200, None, 5),
+            ("面膜 10片", "Sheet masks (10)", 300, 1200, None, 10),
+        ],
+    ),
+    "pens": (["Montblanc", "Parker", "Pelikan"], [("钢笔", "Fountain pen", 600, 9000, None, 1)]),
+    "eyewear": (
+        ["Ray-Ban", "Gentle Monster", "Gucci", "Prada"],
+        [
+            ("太阳镜", "Sunglasses", 1200, 4500, None, 1),
+            ("光学镜架", "Optical frame", 1500, 5000, None, 1),
+        ],
+    ),
+    "silk_scarves": (["Hermès", "Burberry"], [("丝巾", "Silk scarf", 1500, 5500, None, 1)]),
+    "ties": (["Hermès", "Ferragamo"], [("领带", "Silk tie", 900, 2200, None, 1)]),
+    "woollen_goods": (
+        ["Loro Piana", "Brunello Cucinelli"],
+        [("羊绒围巾", "Cashmere scarf", 3000, 12000, None, 1)],
+    ),
+    "cotton_goods": (["Ralph Lauren", "Muji"], [("棉质T恤", "Cotton T-shirt", 200, 900, None, 1)]),
+    "clothing": (
+        ["Burberry", "Max Mara", "Moncler", "Hugo Boss"],
+        [
+            ("风衣", "Trench coat", 8000, 25000, None, 1),
+            ("羽绒服", "Down jacket", 7000, 18000, None, 1),
+            ("衬衫", "Shirt", 1200, 4000, None, 1),
+        ],
+    ),
+    "footwear_hats": (
+        ["Nike", "Adidas", "Gucci", "New Era"],
+        [("运动鞋", "Sneakers", 700, 6000, None, 1), ("棒球帽", "Cap", 200, 2500, None, 1)],
+    ),
+    "belts": (["Hermès", "Ferragamo", "Gucci"], [("皮带", "Leather belt", 2500, 9000, None, 1)]),
+    "bags_luggage": (
+        ["Louis Vuitton", "Gucci", "Coach", "Rimowa", "Prada"],
+        [
+            ("手提包", "Handbag", 9000, 45000, None, 1),
+            ("行李箱", "Suitcase", 4000, 12000, None, 1),
+            ("双肩包", "Backpack", 2500, 15000, None, 1),
+        ],
+    ),
+    "small_leather_goods": (
+        ["Louis Vuitton", "Bottega Veneta", "Coach"],
+        [("钱包", "Wallet", 2000, 7000, None, 1), ("卡包", "Card holder", 1500, 4000, None, 1)],
+    ),
+    "confectionery": (
+        ["Godiva", "Lindt", "Ferrero"],
+        [("巧克力礼盒", "Chocolate box", 120, 680, None, 1)],
+    ),
+    "sporting_goods": (
+        ["Titleist", "Callaway", "Wilson"],
+        [
+            ("高尔夫球杆", "Golf club", 1800, 9000, None, 1),
+            ("网球拍", "Tennis racket", 900, 2500, None, 1),
+        ],
+    ),
+    "beauty_health_appliances": (
+        ["Dyson", "Philips", "Braun", "Panasonic"],
+        [
+            ("吹风机", "Hair dryer", 1500, 3500, None, 1),
+            ("剃须刀", "Electric shaver", 800, 3800, None, 1),
+        ],
+    ),
+    "tableware_kitchenware": (
+        ["Zwilling", "Le Creuset", "WMF"],
+        [("铸铁锅", "Cast-iron pot", 1500, 3800, None, 1)],
+    ),
+    "toys": (
+        ["LEGO", "Bandai", "Jellycat"],
+        [
+            ("积木套装", "Building set", 300, 4500, None, 1),
+            ("毛绒玩具", "Plush toy", 150, 800, None, 1),
+        ],
+    ),
+    "infant_formula": (
+        ["a2", "Aptamil", "Friso"],
+        [("婴幼儿配方奶粉 900g", "Infant formula 900 g", 250, 480, None, 1)],
+    ),
+    "coffee": (
+        ["Illy", "Lavazza", "Nespresso"],
+        [("咖啡豆 1kg", "Coffee beans 1 kg", 180, 600, None, 1)],
+    ),
+    "ginseng_products": (
+        ["Cheong Kwan Jang"],
+        [("红参精", "Red ginseng extract", 800, 3500, None, 1)],
+    ),
+    "cereal_foods": (["Kellogg's", "Quaker"], [("燕麦片", "Oats", 60, 180, None, 1)]),
+    "health_foods": (
+        ["Swisse", "Blackmores", "GNC"],
+        [("鱼油", "Fish oil", 180, 480, None, 1), ("维生素", "Multivitamins", 150, 420, None, 1)],
+    ),
+    "royal_jelly": (["Comvita"], [("蜂王浆", "Royal jelly", 300, 900, None, 1)]),
+    "olive_oil": (
+        ["Colavita", "Bertolli"],
+        [("特级初榨橄榄油 1L", "Extra-virgin olive oil 1 L", 120, 380, None, 1)],
+    ),
+    "diapers": (["Merries", "Pampers", "Moony"], [("纸尿裤", "Diapers", 130, 260, None, 1)]),
+    "ceramics": (
+        ["Wedgwood", "Royal Copenhagen"],
+        [("骨瓷茶具", "Bone-china tea set", 1200, 8000, None, 1)],
+    ),
+    "glassware": (["Riedel", "Baccarat"], [("水晶酒杯", "Crystal glasses", 600, 6000, None, 1)]),
+    "small_appliances": (
+        ["Dyson", "iRobot", "Ecovacs", "Xiaomi"],
+        [
+            ("扫地机器人", "Robot vacuum", 2500, 9000, None, 1),
+            ("空气净化器", "Air purifier", 2000, 6500, None, 1),
+        ],
+    ),
+    "household_medical_devices": (
+        ["Omron", "Yuwell"],
+        [("血压计", "Blood-pressure monitor", 300, 1500, None, 1)],
+    ),
+    "natural_honey": (
+        ["Comvita", "Manuka Health"],
+        [("麦卢卡蜂蜜", "Manuka honey", 200, 1200, None, 1)],
+    ),
+    "tea": (["TWG", "Mariage Frères"], [("红茶礼盒", "Black-tea gift box", 200, 1500, None, 1)]),
+    "alcohol": (
+        ["Moët & Chandon", "Hennessy", "Johnnie Walker", "Penfolds", "Kweichow Moutai"],
+        [
+            ("葡萄酒 750ml", "Wine 750 ml", 300, 3000, 750, 1),
+            ("干邑 700ml", "Cognac 700 ml", 1500, 8000, 700, 1),
+            ("威士忌 1L", "Whisky 1 L", 600, 5000, 1000, 1),
+            ("白酒 500ml", "Baijiu 500 ml", 1500, 3500, 500, 1),
+            ("香槟 375ml", "Champagne 375 ml", 250, 900, 375, 1),
+        ],
+    ),
+    "mobile_phones": (
+        ["Apple", "Samsung", "Huawei", "Xiaomi"],
+        [("智能手机 256GB", "Smartphone 256 GB", 4500, 12000, None, 1)],
+    ),
+    "tablets": (
+        ["Apple", "Huawei", "Logitech"],
+        [
+            ("平板电脑", "Tablet", 3000, 11000, None, 1),
+            ("无线键盘", "Wireless keyboard", 400, 1500, None, 1),
+        ],
+    ),
+    "game_consoles": (["Nintendo", "Sony"], [("游戏机", "Game console", 2000, 4500, None, 1)]),
+    "electronic_consumer_products": (
+        ["Apple", "DJI", "Sony", "Bose"],
+        [
+            ("无线耳机", "Wireless earbuds", 1200, 2500, None, 1),
+            ("迷你无人机", "Mini drone", 2500, 6500, None, 1),
+            ("智能手表", "Smartwatch", 2000, 7000, None, 1),
+        ],
+    ),
+    "pet_supplies": (["Royal Canin", "Orijen"], [("猫粮 2kg", "Cat food 2 kg", 180, 450, None, 1)]),
+    "portable_musical_instruments": (
+        ["Yamaha", "Fender"],
+        [("电吉他", "Electric guitar", 3500, 15000, None, 1)],
+    ),
+}
+
+
+def demo_products(seed: int = 2026) -> list[Product]:
+    """Deterministic products: each (category, item) in a few brands, prices rounded as
+    stores price them (to 10 yuan, or 1 yuan below 1,000)."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    products = []
+    for code, (brands, items) in _CATALOGUE.items():
+        for item_no, (name_zh, name_en, low, high, volume, pieces) in enumerate(items, start=1):
+            for brand_no, brand in enumerate(brands, start=1):
+                price = rng.randint(low, high)
+                price = price - price % 10 if price >= 1000 else price
+                products.append(
+                    Product(
+                        sku=f"{code.upper()[:12]}-{item_no:02d}{brand_no:02d}",
+                        name_zh=f"{brand} {name_zh}",
+                        name_en=f"{brand} {name_en}",
+                        brand=brand,
+                        category_code=code,
+                        retail_price=Decimal(price).quantize(Decimal("0.01")),
+                        volume_ml=volume if code == "alcohol" else None,
+                        pieces=pieces,
+                    )
+                )
+    return products
+
+
+@transaction.atomic
+def load_demo_products(seed: int = 2026) -> int:
+    """Insert the demo catalogue's missing SKUs (existing products are left as they are)."""
+    products = demo_products(seed)
+    existing = set(
+        Product.objects.filter(sku__in=[p.sku for p in products]).values_list("sku", flat=True)
+    )
+    Product.objects.bulk_create([p for p in products if p.sku not in existing])
+    return len(products) - len(existing)

@@ -1,0 +1,36 @@
+"""``create_store CODE --name NAME --city CITY``: add a store beyond the licensed twelve."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from shops.models import Store
+
+
+class Command(BaseCommand):
+    help = "Add a store."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("code", help="Upper-case code, e.g. HAK-NEW.")
+        parser.add_argument("--name", required=True, help="Chinese name.")
+        parser.add_argument("--name-en", default="", help="English name (default: the code).")
+        parser.add_argument("--city", required=True)
+        parser.add_argument("--operator", default="")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        store = Store(
+            code=options["code"].upper(),
+            name_zh=options["name"],
+            name_en=options["name_en"] or options["code"].upper(),
+            city=options["city"],
+            operator=options["operator"],
+        )
+        try:
+            store.full_clean()
+        except ValidationError as exc:
+            raise CommandError(
+                "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            ) from exc
+        store.save()
+        self.stdout.write(f"Store {store.code} created ({store.pk}).")

@@ -1,0 +1,42 @@
+"""``import_products FILE.csv``: upsert the catalogue by SKU; bad rows reported by line."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from shops.catalogue import import_products
+
+
+class Command(BaseCommand):
+    help = (
+        "Import products (sku,name_zh,name_en,brand,category_code,retail_price,volume_ml,pieces)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and count; write nothing."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
+        total = max(data.count(b"\n") - 1, 0)
+        with tqdm(total=total, unit="row", desc="products", file=self.stderr._out) as bar:
+            report = import_products(data, dry_run=options["dry_run"], progress=bar.update)
+        for error in report.errors[:200]:
+            self.stderr.write(error)
+        if len(report.errors) > 200:
+            self.stderr.write(f"... and {len(report.errors) - 200} more errors")
+        verb = "would be" if options["dry_run"] else ""
+        self.stdout.write(
+            f"{report.created} created, {report.updated} updated {verb}".strip()
+            + f", {len(report.errors)} rows rejected."
+        )
+        if report.errors:
+            raise CommandError(f"{len(report.errors)} rows were rejected; see above.")

@@ -1,0 +1,270 @@
+"""After the sale: returns, voids and pickups, and terminal credentials.
+
+Each change to a sale takes the shopper's quota-account lock first (the same lock a sale
+takes), so returns, voids and purchases of one shopper never interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from dutyfree import money
+from dutyfree.errors import ConflictError, DomainError, NotFoundError
+from quotas.choices import EntryKind
+from quotas.models import QuotaAccount
+from quotas.rules import LOCAL_TZ
+from quotas.services import quota_credit
+
+from .checkout import (
+    IdempotencyKeyReused,
+    RequestInProgress,
+    first_answer,
+    mark_dirty,
+    quota_payload,
+)
+from .models import (
+    IdempotencyRecord,
+    Return,
+    ReturnLine,
+    Sale,
+    SaleLine,
+    SaleStatus,
+    Store,
+    Terminal,
+)
+
+
+class SaleNotFound(NotFoundError):
+    code = "sale_not_found"
+    title = "No such sale in this store"
+
+
+class ReturnExceedsSale(DomainError):
+    status = 400
+    code = "return_exceeds_sale"
+    title = "More returned than was sold"
+
+
+class SaleVoided(ConflictError):
+    code = "sale_voided"
+    title = "The sale was voided"
+
+
+class SalePickedUp(ConflictError):
+    code = "sale_picked_up"
+    title = "The goods were already handed over"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> Answer | None:
+    """The stored first answer for (terminal, key), after taking the key's advisory lock.
+
+    :raises RequestInProgress: the first request with the key is still running.
+    :raises IdempotencyKeyReused: the key was used for another request.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [terminal.pk, key])
+            if not cursor.fetchone()[0]:
+                raise RequestInProgress("The first request with this key has not finished.")
+    record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused("This Idempotency-Key was used for a different request.")
+    return Answer(record.status_code, record.body, replayed=True)
+
+
+MAX_ID = 2**63 - 1
+
+
+def _sale_of_store(*, store: Store, sale_id: int) -> Sale:
+    sale = None
+    if 0 < sale_id <= MAX_ID:
+        sale = Sale.objects.filter(pk=sale_id, store=store).only("id", "account_id").first()
+    if sale is None:
+        raise SaleNotFound(f"Sale {sale_id} is not a sale of store {store.code}.")
+    return sale
+
+
+def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
+    """Lock the sale's quota account, then the sale (one order everywhere: no deadlocks)."""
+    sale = _sale_of_store(store=store, sale_id=sale_id)
+    account = QuotaAccount.objects.select_for_update(no_key=True).get(pk=sale.account_id)
+    locked = (
+        Sale.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("store", "terminal")
+        .get(pk=sale.pk)
+    )
+    return account, locked
+
+
+@transaction.atomic(durable=True)
+def sale_return(
+    *,
+    terminal: Terminal,
+    sale_id: int,
+    idempotency_key: str,
+    fingerprint: str,
+    lines: Sequence[tuple[int, int]],
+    reason: str,
+    now: datetime,
+) -> Answer:
+    """Take goods back: credit the quota of the sale's year and the trip's per-trip counts.
+
+    ``lines`` are (sale line id, quantity). All or nothing.
+
+    :raises SaleNotFound: not a sale of the terminal's store.
+    :raises ReturnExceedsSale: a line returns more than is left of it.
+    :raises SaleVoided: the sale was voided.
+    """
+    replay = _idempotency_record(terminal=terminal, key=idempotency_key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    account, sale = _lock_sale(store=terminal.store, sale_id=sale_id)
+    if sale.status == SaleStatus.VOIDED:
+        raise SaleVoided("A voided sale has nothing left to return.")
+    sold = {line.pk: line for line in SaleLine.objects.filter(sale=sale)}
+    problems = []
+    for line_id, quantity in lines:
+        line = sold.get(line_id)
+        if line is None:
+            problems.append(f"line {line_id} is not a line of sale {sale.pk}")
+        elif quantity > line.quantity - line.returned_quantity:
+            problems.append(
+                f"line {line_id}: {quantity} returned, {line.quantity - line.returned_quantity} "
+                "left to return"
+            )
+    if problems:
+        raise ReturnExceedsSale("; ".join(problems), errors={"lines": problems})
+
+    amounts = {line_id: money.line_total(sold[line_id].unit_price, q) for line_id, q in lines}
+    amount = money.total(amounts.values())
+    refund = Return.objects.create(
+        sale=sale, terminal=terminal, amount=amount, reason=reason, created_at=now
+    )
+    ReturnLine.objects.bulk_create(
+        ReturnLine(sale_return=refund, sale_line_id=line_id, quantity=q, amount=amounts[line_id])
+        for line_id, q in lines
+    )
+    for line_id, quantity in lines:
+        SaleLine.objects.filter(pk=line_id).update(
+            returned_quantity=F("returned_quantity") + quantity
+        )
+    Sale.objects.filter(pk=sale.pk).update(returned_amount=F("returned_amount") + amount)
+    quota_credit(
+        account=account, amount=amount, kind=EntryKind.RETURN, reference=f"return:{refund.pk}"
+    )
+    mark_dirty(sale=sale, now=now)
+    body = {
+        "id": refund.pk,
+        "sale": sale.pk,
+        "amount": money.to_str(amount),
+        "reason": reason,
+        "created_at": now.astimezone(LOCAL_TZ).isoformat(),
+        "lines": [
+            {
+                "line": line_id,
+                "sku": sold[line_id].sku,
+                "quantity": q,
+                "amount": money.to_str(amounts[line_id]),
+            }
+            for line_id, q in lines
+        ],
+        "quota": quota_payload(year=account.year, limit=account.limit, used=account.used),
+    }
+    IdempotencyRecord.objects.create(
+        terminal=terminal, key=idempotency_key, fingerprint=fingerprint, status_code=201, body=body
+    )
+    return Answer(201, body)
+
+
+@transaction.atomic(durable=True)
+def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
+    """Cancel a whole sale whose goods were not handed over; credit what was not yet returned.
+    Voiding a voided sale changes nothing.
+
+    :raises SaleNotFound: not a sale of the terminal's store.
+    :raises SalePickedUp: the goods were handed over (return them instead).
+    """
+    account, sale = _lock_sale(store=terminal.store, sale_id=sale_id)
+    if sale.status == SaleStatus.VOIDED:
+        return sale
+    if sale.picked_up_at is not None:
+        raise SalePickedUp("The goods were handed over; take them back as a return.")
+    outstanding = sale.total - sale.returned_amount
+    sale.status = SaleStatus.VOIDED
+    sale.voided_at = now
+    sale.save(update_fields=["status", "voided_at"])
+    if outstanding:
+        quota_credit(
+            account=account, amount=outstanding, kind=EntryKind.VOID, reference=f"void:{sale.pk}"
+        )
+    mark_dirty(sale=sale, now=now)
+    return sale
+
+
+@transaction.atomic(durable=True)
+def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
+    """The goods were handed over. Recording it twice keeps the first time.
+
+    :raises SaleNotFound: not a sale of the terminal's store.
+    :raises SaleVoided: the sale was voided.
+    """
+    sale_id = _sale_of_store(store=terminal.store, sale_id=sale_id).pk
+    sale = (
+        Sale.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("store", "terminal")
+        .get(pk=sale_id)
+    )
+    if sale.status == SaleStatus.VOIDED:
+        raise SaleVoided("A voided sale cannot be handed over.")
+    if sale.picked_up_at is None:
+        sale.picked_up_at = now
+        sale.save(update_fields=["picked_up_at"])
+    return sale
+
+
+def terminal_create(*, store: Store, name: str) -> tuple[Terminal, str]:
+    """A new terminal and its key (shown once; only its hash is kept)."""
+    key, prefix, key_hash = Terminal.new_key()
+    terminal = Terminal.objects.create(store=store, name=name, key_prefix=prefix, key_hash=key_hash)
+    return terminal, key
+
+
+def sale_detail(sale: Sale) -> dict[str, Any]:
+    """A sale as it stands now: the first answer plus status, pickup, returns."""
+    lines = list(sale.lines.order_by("line_no"))
+    body = first_answer(sale, lines=lines)
+    returned = {line.pk: line.returned_quantity for line in lines}
+    for line in body["lines"]:
+        line["returned_quantity"] = returned[line["id"]]
+    body.update(
+        status=sale.status,
+        returned_amount=money.to_str(sale.returned_amount),
+        picked_up_at=sale.picked_up_at.astimezone(LOCAL_TZ).isoformat()
+        if sale.picked_up_at
+        else None,
+        voided_at=sale.voided_at.astimezone(LOCAL_TZ).isoformat() if sale.voided_at else None,
+        returns=[
+            {
+                "id": r.pk,
+                "amount": money.to_str(r.amount),
+                "created_at": r.created_at.astimezone(LOCAL_TZ).isoformat(),
+            }
+            for r in sale.returns.order_by("pk")
+        ],
+    )
+    return body
