@@ -246,21 +246,32 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
 
 
 def _idempotent_sale(*, terminal: Terminal, key: str) -> Sale | None:
-    """The sale this terminal already made with ``key``, if any. On PostgreSQL, first take a
-    transaction-scoped advisory lock on (terminal, key): if another transaction holds it, the
-    same request is still running.
+    """The sale this terminal already made with ``key``, if any.
+
+    On PostgreSQL the same statement takes a transaction-scoped advisory lock on
+    (terminal, key): if another transaction holds it, the same request is still running. (If
+    that twin commits between this statement's snapshot and the lock, the sale insert meets
+    the unique key and the commit is retried, which then replays the twin's answer.)
 
     :raises RequestInProgress: while another request with the key is in flight.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [terminal.pk, key])
-            if not cursor.fetchone()[0]:
-                raise RequestInProgress(
-                    "The first request with this Idempotency-Key has not finished; retry "
-                    "shortly to get its answer."
-                )
-    return Sale.objects.filter(terminal=terminal, idempotency_key=key).first()
+    sales = Sale.objects.select_related("store", "terminal")
+    if connection.vendor != "postgresql":
+        return sales.filter(terminal=terminal, idempotency_key=key).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), sale.id "
+            "FROM (SELECT 1) AS one LEFT JOIN shops_sale AS sale "
+            "ON sale.terminal_id = %s AND sale.idempotency_key = %s",
+            [terminal.pk, key, terminal.pk, key],
+        )
+        locked, sale_id = cursor.fetchone()
+    if not locked:
+        raise RequestInProgress(
+            "The first request with this Idempotency-Key has not finished; retry shortly to "
+            "get its answer."
+        )
+    return sales.get(pk=sale_id) if sale_id is not None else None
 
 
 def _receipt_no(*, terminal: Terminal, now: datetime) -> str:

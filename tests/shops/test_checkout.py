@@ -1,0 +1,570 @@
+"""shops.checkout and the after-sale services: judged against everything already bought, in
+every store, written exactly once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from quotas import services as quota_services
+from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
+from quotas.selectors import policy_in_force_cached
+from shops import checkout, services
+from shops.checkout import IdempotencyKeyReused, PurchaseNotAllowed
+from shops.models import DirtyDay, IdempotencyRecord, Sale, SaleLine
+from tests.conftest import local
+
+from .helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue() -> None:
+    product("LIP", "cosmetics", "320.00")
+    product("SET5", "cosmetics", "1600.00", pieces=5)
+    product("WINE750", "alcohol", "1200.00", volume_ml=750)
+    product("WINE751", "alcohol", "1300.00", volume_ml=751)
+    product("PHONE", "mobile_phones", "8999.00")
+    product("WATCH", "watches", "10000.00")
+    product("BIGWATCH", "watches", "99000.00")
+    product("PEN", "pens", "1000.01")
+
+
+_keys = count(1)
+
+
+def commit(term, b, *, key: str | None = None, now=None, fp: str | None = None):
+    key = key or f"key-{next(_keys)}"
+    return checkout.sale_commit(
+        terminal=term,
+        idempotency_key=key,
+        fingerprint=fp or f"fp-{key}",
+        basket=b,
+        now=now or timezone.now(),
+    )
+
+
+def written() -> tuple[int, ...]:
+    return (
+        Sale.objects.count(),
+        SaleLine.objects.count(),
+        QuotaEntry.objects.count(),
+        QuotaAccount.objects.count(),
+        Shopper.objects.count(),
+        Trip.objects.count(),
+        DirtyDay.objects.count(),
+    )
+
+
+def violation_codes(excinfo: pytest.ExceptionInfo[PurchaseNotAllowed]) -> list[str]:
+    return [v.code for v in excinfo.value.verdict.violations]
+
+
+class TestCommit:
+    def test_a_sale_writes_sale_lines_ledger_and_dirty_mark(self, catalogue: None) -> None:
+        term, _ = terminal()
+        result = commit(term, basket(("LIP", 2), ("WINE750", 1)))
+        sale = result.sale
+        assert not result.replayed
+        assert sale.total == Decimal("1840.00")
+        assert [
+            (line.sku, line.quantity, line.amount) for line in sale.lines.order_by("line_no")
+        ] == [
+            ("LIP", 2, Decimal("640.00")),
+            ("WINE750", 1, Decimal("1200.00")),
+        ]
+        account = QuotaAccount.objects.get()
+        assert account.used == Decimal("1840.00")
+        assert account.year == timezone.localtime().year
+        assert list(QuotaEntry.objects.values_list("kind", "amount")) == [
+            ("sale", Decimal("1840.00"))
+        ]
+        assert DirtyDay.objects.filter(day=sale.local_date, store=sale.store).exists()
+        assert sale.receipt_no.startswith("SYA-HTB-")
+        assert result.body["quota"] == {
+            "year": account.year,
+            "limit": "100000.00",
+            "used": "1840.00",
+            "remaining": "98160.00",
+        }
+        assert result.body["status"] == "completed"
+
+    def test_a_quote_writes_nothing(self, catalogue: None) -> None:
+        before = written()
+        judgement = checkout.sale_quote(basket=basket(("LIP", 2)), at=timezone.now())
+        assert judgement.verdict.allowed
+        assert written() == before
+
+    def test_a_refused_purchase_writes_nothing(self, catalogue: None) -> None:
+        term, _ = terminal()
+        before = written()
+        with pytest.raises(PurchaseNotAllowed) as excinfo:
+            commit(term, basket(("LIP", 31), ("NOPE", 1)))
+        assert violation_codes(excinfo) == ["unknown_sku", "per_trip_limit_exceeded"]
+        assert written() == before
+
+    def test_the_rules_in_force_at_commit_judge(self, catalogue: None) -> None:
+        term, _ = terminal()
+        product("PETBED", "pet_supplies", "499.00")
+        departs = local(2025, 11, 2, 10)
+        with pytest.raises(PurchaseNotAllowed) as excinfo:
+            commit(
+                term,
+                basket(("PETBED", 1), on=trip(departs_at=departs)),
+                now=local(2025, 10, 31, 23, 59, 59),
+            )
+        assert violation_codes(excinfo) == ["not_duty_free_category"]
+        sale = commit(
+            term, basket(("PETBED", 1), on=trip(departs_at=departs)), now=local(2025, 11, 1, 0, 0)
+        ).sale
+        assert sale.policy.effective_from == local(2025, 11, 1)
+
+
+class TestPerTripLimitsAcrossStores:
+    def test_cosmetics_pieces_add_up_over_two_stores(self, catalogue: None) -> None:
+        sanya, _ = terminal("SYA-HTB")
+        haikou, _ = terminal("HAK-IDFC")
+        commit(sanya, basket(("LIP", 20)))
+        with pytest.raises(PurchaseNotAllowed) as excinfo:
+            commit(haikou, basket(("LIP", 11)))
+        violation = excinfo.value.verdict.violations[0]
+        assert (violation.code, violation.already, violation.requested) == (
+            "per_trip_limit_exceeded",
+            20,
+            11,
+        )
+        commit(haikou, basket(("LIP", 10)))
+        assert Sale.objects.count() == 2
+
+    def test_a_set_of_five_counts_five_pieces(self, catalogue: None) -> None:
+        sanya, _ = terminal("SYA-HTB")
+        haikou, _ = terminal("HAK-IDFC")
+        commit(sanya, basket(("SET5", 5)))  # 25 pieces
+        with pytest.raises(PurchaseNotAllowed):
+            commit(haikou, basket(("SET5", 1), ("LIP", 1)))  # 31
+        commit(haikou, basket(("SET5", 1)))  # 30
+        quote = checkout.sale_quote(basket=basket(("LIP", 1)), at=timezone.now())
+        limits = {t.category.code: (t.used, t.remaining_after) for t in quote.verdict.trip_limits}
+        assert limits["cosmetics"] == (30, -1)
+
+    def test_millilitres_add_up_over_two_stores(self, catalogue: None) -> None:
+        sanya, _ = terminal("SYA-HTB")
+        haikou, _ = terminal("HAK-IDFC")
+        commit(sanya, basket(("WINE750", 1)))
+        with pytest.raises(PurchaseNotAllowed):
+            commit(haikou, basket(("WINE751", 1)))  # 1,501 ml
+        commit(haikou, basket(("WINE750", 1)))  # 1,500 ml
+        assert Trip.objects.count() == 1
+
+    def test_phones_four_per_trip_but_a_new_trip_starts_afresh(self, catalogue: None) -> None:
+        term, _ = terminal()
+        commit(term, basket(("PHONE", 4)))
+        with pytest.raises(PurchaseNotAllowed):
+            commit(term, basket(("PHONE", 1)))
+        commit(term, basket(("PHONE", 1), on=trip("CZ6789")))
+        assert Trip.objects.count() == 2
+
+
+class TestAnnualQuota:
+    def test_one_fen_over_across_trips_and_stores(self, catalogue: None) -> None:
+        sanya, _ = terminal("SYA-HTB")
+        haikou, _ = terminal("HAK-IDFC")
+        commit(sanya, basket(("BIGWATCH", 1)))  # 99,000.00
+        with pytest.raises(PurchaseNotAllowed) as excinfo:
+            commit(haikou, basket(("PEN", 1), on=trip("CZ6789")))  # 1,000.01
+        assert violation_codes(excinfo) == ["annual_quota_exceeded"]
+        product("PEN-EXACT", "pens", "1000.00")
+        commit(haikou, basket(("PEN-EXACT", 1), on=trip("CZ6789")))
+        assert QuotaAccount.objects.get().used == Decimal("100000.00")
+
+    def test_the_quota_year_is_the_shanghai_calendar_year(self, catalogue: None) -> None:
+        term, _ = terminal()
+        departs = local(2026, 1, 3, 10)
+        commit(
+            term,
+            basket(("BIGWATCH", 1), on=trip(departs_at=departs)),
+            now=local(2025, 12, 31, 23, 59),
+        )
+        commit(
+            term,
+            basket(("BIGWATCH", 1), on=trip("CZ1", departs_at=departs)),
+            now=local(2026, 1, 1, 0, 30),
+        )
+        assert dict(QuotaAccount.objects.values_list("year", "used")) == {
+            2025: Decimal("99000.00"),
+            2026: Decimal("99000.00"),
+        }
+
+
+class TestIdempotency:
+    def test_a_retry_gets_the_first_answer(self, catalogue: None) -> None:
+        term, _ = terminal()
+        first = commit(term, basket(("LIP", 2)), key="same", fp="fp")
+        again = commit(term, basket(("LIP", 2)), key="same", fp="fp")
+        assert again.replayed
+        assert again.body == first.body
+        assert Sale.objects.count() == 1
+        assert QuotaAccount.objects.get().used == Decimal("640.00")
+
+    def test_the_first_answer_survives_a_later_void(self, catalogue: None) -> None:
+        term, _ = terminal()
+        first = commit(term, basket(("LIP", 2)), key="same", fp="fp")
+        services.sale_void(terminal=term, sale_id=first.sale.pk, now=timezone.now())
+        assert commit(term, basket(("LIP", 2)), key="same", fp="fp").body == first.body
+
+    def test_the_same_key_for_another_request_is_refused(self, catalogue: None) -> None:
+        term, _ = terminal()
+        commit(term, basket(("LIP", 2)), key="same", fp="fp-1")
+        with pytest.raises(IdempotencyKeyReused):
+            commit(term, basket(("LIP", 3)), key="same", fp="fp-2")
+        assert Sale.objects.count() == 1
+
+    def test_keys_belong_to_a_terminal(self, catalogue: None) -> None:
+        one, _ = terminal()
+        two, _ = terminal()
+        commit(one, basket(("LIP", 1)), key="same", fp="fp")
+        assert not commit(two, basket(("LIP", 1)), key="same", fp="fp").replayed
+        assert Sale.objects.count() == 2
+
+    def test_a_refused_purchase_is_not_remembered(self, catalogue: None) -> None:
+        term, _ = terminal()
+        with pytest.raises(PurchaseNotAllowed):
+            commit(term, basket(("LIP", 31)), key="k", fp="fp")
+        assert Sale.objects.count() == 0
+
+
+class TestReturns:
+    def test_a_return_credits_the_quota_and_the_trip(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sale = commit(term, basket(("LIP", 30))).sale
+        line = sale.lines.get()
+        answer = services.sale_return(
+            terminal=term,
+            sale_id=sale.pk,
+            idempotency_key="r1",
+            fingerprint="f",
+            lines=[(line.pk, 5)],
+            reason="changed mind",
+            now=timezone.now(),
+        )
+        assert answer.status == 201
+        assert answer.body["amount"] == "1600.00"
+        assert answer.body["quota"]["used"] == "8000.00"
+        assert QuotaAccount.objects.get().used == Decimal("8000.00")
+        commit(term, basket(("LIP", 5)))  # the trip has room for five again
+        with pytest.raises(PurchaseNotAllowed):
+            commit(term, basket(("LIP", 1)))
+
+    def test_more_than_sold_is_refused_and_writes_nothing(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sale = commit(term, basket(("LIP", 3))).sale
+        line = sale.lines.get()
+        services.sale_return(
+            terminal=term,
+            sale_id=sale.pk,
+            idempotency_key="r1",
+            fingerprint="f1",
+            lines=[(line.pk, 2)],
+            reason="",
+            now=timezone.now(),
+        )
+        before = written()
+        with pytest.raises(services.ReturnExceedsSale):
+            services.sale_return(
+                terminal=term,
+                sale_id=sale.pk,
+                idempotency_key="r2",
+                fingerprint="f2",
+                lines=[(line.pk, 2)],
+                reason="",
+                now=timezone.now(),
+            )
+        assert written() == before
+        assert SaleLine.objects.get().returned_quantity == 2
+
+    def test_a_retried_return_is_replayed(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sale = commit(term, basket(("LIP", 3))).sale
+        line = sale.lines.get()
+        kwargs = {
+            "terminal": term,
+            "sale_id": sale.pk,
+            "idempotency_key": "r1",
+            "fingerprint": "f",
+            "lines": [(line.pk, 1)],
+            "reason": "",
+            "now": timezone.now(),
+        }
+        first = services.sale_return(**kwargs)
+        again = services.sale_return(**kwargs)
+        assert again.replayed
+        assert again.body == first.body
+        assert QuotaAccount.objects.get().used == Decimal("640.00")
+        assert IdempotencyRecord.objects.count() == 1
+
+    def test_a_return_next_year_credits_the_year_of_the_sale(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sale = commit(
+            term,
+            basket(("WATCH", 1), on=trip(departs_at=local(2026, 1, 5))),
+            now=local(2025, 12, 31, 23, 0),
+        ).sale
+        services.sale_return(
+            terminal=term,
+            sale_id=sale.pk,
+            idempotency_key="r",
+            fingerprint="f",
+            lines=[(sale.lines.get().pk, 1)],
+            reason="",
+            now=local(2026, 1, 1, 0, 10),
+        )
+        account = QuotaAccount.objects.get()
+        assert (account.year, account.used) == (2025, Decimal("0.00"))
+
+
+class TestVoidAndPickup:
+    def test_a_void_credits_what_was_not_returned(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sale = commit(term, basket(("LIP", 10))).sale
+        services.sale_return(
+            terminal=term,
+            sale_id=sale.pk,
+            idempotency_key="r",
+            fingerprint="f",
+            lines=[(sale.lines.get().pk, 4)],
+            reason="",
+            now=timezone.now(),
+        )
+        services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
+        services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())  # twice: once
+        assert QuotaAccount.objects.get().used == Decimal("0.00")
+        assert sorted(QuotaEntry.objects.values_list("kind", "amount")) == [
+            ("return", Decimal("-1280.00")),
+            ("sale", Decimal("3200.00")),
+            ("void", Decimal("-1920.00")),
+        ]
+        commit(term, basket(("LIP", 30)))  # the voided sale no longer counts for the trip
+
+    def test_handed_over_goods_cannot_be_voided(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sale = commit(term, basket(("LIP", 1))).sale
+        services.sale_pickup(terminal=term, sale_id=sale.pk, now=timezone.now())
+        with pytest.raises(services.SalePickedUp):
+            services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
+        assert Sale.objects.get().status == "completed"
+        assert QuotaAccount.objects.get().used == Decimal("320.00")
+
+    def test_a_voided_sale_cannot_be_handed_over(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sale = commit(term, basket(("LIP", 1))).sale
+        services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
+        with pytest.raises(services.SaleVoided):
+            services.sale_pickup(terminal=term, sale_id=sale.pk, now=timezone.now())
+
+    def test_another_stores_sale_is_not_found(self, catalogue: None) -> None:
+        sanya, _ = terminal("SYA-HTB")
+        haikou, _ = terminal("HAK-IDFC")
+        sale = commit(sanya, basket(("LIP", 1))).sale
+        for action in (services.sale_void, services.sale_pickup):
+            with pytest.raises(services.SaleNotFound):
+                action(terminal=haikou, sale_id=sale.pk, now=timezone.now())
+        assert Sale.objects.get().status == "completed"
+
+
+class TestDepartures:
+    def test_a_departure_closes_the_trip(self, catalogue: None) -> None:
+        term, _ = terminal()
+        departs = timezone.now() + timedelta(hours=5)
+        commit(term, basket(("LIP", 1), on=trip(departs_at=departs)))
+        who = shopper()
+        recorded = quota_services.departure_record(
+            doc_type=who.doc_type,
+            country=who.country,
+            number=who.number,
+            carrier_ref="HU7181",
+            departed_at=departs,
+            now=timezone.now(),
+        )
+        assert recorded.departed_at == departs
+        assert Trip.objects.get().departed_at == departs
+        with pytest.raises(PurchaseNotAllowed) as excinfo:
+            commit(term, basket(("LIP", 1), on=trip(departs_at=departs)))
+        assert violation_codes(excinfo) == ["trip_departed"]
+
+    def test_a_resident_who_left_this_year_buys_immediate_without_a_trip(
+        self, catalogue: None
+    ) -> None:
+        term, _ = terminal()
+        resident = shopper(resident_id(7), resident=True)
+        with pytest.raises(PurchaseNotAllowed) as excinfo:
+            commit(term, basket(("LIP", 1), who=resident, no_trip=True, pickup="immediate"))
+        assert violation_codes(excinfo) == ["trip_required"]
+        commit(term, basket(("LIP", 1), who=resident))  # a trip, so the shopper is known
+        quota_services.departure_record(
+            doc_type="resident_id",
+            country="CHN",
+            number=resident.number,
+            carrier_ref="HU7181",
+            departed_at=timezone.now() - timedelta(minutes=1),
+            now=timezone.now(),
+        )
+        sale = commit(term, basket(("LIP", 1), who=resident, no_trip=True, pickup="immediate")).sale
+        assert (sale.trip_id, sale.traveller_kind) == (None, "resident")
+
+    def test_an_unknown_document_is_not_found(self) -> None:
+        with pytest.raises(quota_services.ShopperNotFound):
+            quota_services.departure_record(
+                doc_type="passport",
+                country="USA",
+                number="X1234567",
+                carrier_ref="HU7181",
+                departed_at=timezone.now(),
+                now=timezone.now(),
+            )
+
+
+class TestBooks:
+    def test_the_ledger_sums_to_used_after_a_day_of_business(self, catalogue: None) -> None:
+        term, _ = terminal()
+        sales = [
+            commit(term, basket(("LIP", 2), who=shopper(resident_id(n)))).sale for n in range(1, 4)
+        ]
+        services.sale_return(
+            terminal=term,
+            sale_id=sales[0].pk,
+            idempotency_key="r",
+            fingerprint="f",
+            lines=[(sales[0].lines.get().pk, 1)],
+            reason="",
+            now=timezone.now(),
+        )
+        services.sale_void(terminal=term, sale_id=sales[1].pk, now=timezone.now())
+        for account in QuotaAccount.objects.all():
+            ledger = account.entries.aggregate(total=Sum("amount"))["total"]
+            completed = Sale.objects.filter(account=account, status="completed")
+            net = sum((s.total - s.returned_amount for s in completed), Decimal("0.00"))
+            assert ledger == account.used == net
+
+
+class TestQueryBudget:
+    """A commit costs the same queries for 1 line as for 50, at most 12."""
+
+    @pytest.fixture
+    def fifty(self) -> list[str]:
+        skus = [f"TEA-{n:02d}" for n in range(50)]
+        for sku in skus:
+            product(sku, "tea", "100.00")
+        return skus
+
+    def count(self, term, b) -> int:
+        policy_in_force_cached(at=timezone.now())  # the per-process policy cache is warm
+        with CaptureQueriesContext(connection) as queries:
+            commit(term, b)
+        # Under the test's own transaction the durable block runs as a savepoint; in
+        # production it is the outermost transaction and issues no such statements.
+        return sum(1 for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE")))
+
+    def test_first_purchase_of_the_year(self, fifty: list[str]) -> None:
+        term, _ = terminal()
+        one = self.count(term, basket((fifty[0], 1), who=shopper(resident_id(1))))
+        many = self.count(term, basket(*[(s, 1) for s in fifty], who=shopper(resident_id(2))))
+        assert one == many
+        assert one <= 12
+
+    def test_a_returning_shopper_on_a_new_trip(self, fifty: list[str]) -> None:
+        term, _ = terminal()
+        commit(term, basket((fifty[0], 1)))
+        one = self.count(term, basket((fifty[1], 1), on=trip("CZ1")))
+        many = self.count(term, basket(*[(s, 1) for s in fifty], on=trip("CZ2")))
+        assert one == many
+        assert one <= 12
+
+    def test_a_returning_shopper_on_the_same_trip(self, fifty: list[str]) -> None:
+        term, _ = terminal()
+        commit(term, basket((fifty[0], 1)))
+        one = self.count(term, basket((fifty[1], 1)))
+        many = self.count(term, basket(*[(s, 1) for s in fifty]))
+        assert one == many
+        assert one <= 12
+
+
+class TestSalesApi:
+    def test_create_replay_and_read(self, client: Client, catalogue: None) -> None:
+        _, key = terminal()
+        body = json.dumps(json_basket(basket(("LIP", 2))))
+        headers = {"authorization": f"Bearer {key}", "idempotency-key": "abc"}
+        first = client.post("/api/v1/sales", body, content_type="application/json", headers=headers)
+        assert first.status_code == 201
+        assert "Idempotent-Replayed" not in first
+        again = client.post("/api/v1/sales", body, content_type="application/json", headers=headers)
+        assert again.status_code == 201
+        assert again["Idempotent-Replayed"] == "true"
+        assert again.content == first.content
+        sale_id = first.json()["id"]
+        assert first["Location"] == f"/api/v1/sales/{sale_id}"
+        detail = client.get(f"/api/v1/sales/{sale_id}", headers=headers).json()
+        assert detail["status"] == "completed"
+        assert detail["lines"][0]["returned_quantity"] == 0
+
+    def test_a_retry_with_reordered_json_is_the_same_request(
+        self, client: Client, catalogue: None
+    ) -> None:
+        _, key = terminal()
+        data = json_basket(basket(("LIP", 2)))
+        headers = {"authorization": f"Bearer {key}", "idempotency-key": "abc"}
+        client.post(
+            "/api/v1/sales", json.dumps(data), content_type="application/json", headers=headers
+        )
+        reordered = json.dumps(dict(reversed(list(data.items()))), indent=2)
+        again = client.post(
+            "/api/v1/sales", reordered, content_type="application/json", headers=headers
+        )
+        assert again.status_code == 201
+        assert again["Idempotent-Replayed"] == "true"
+
+    def test_quote_answer(self, client: Client, catalogue: None) -> None:
+        _, key = terminal()
+        response = client.post(
+            "/api/v1/quotes",
+            json.dumps(json_basket(basket(("LIP", 31)))),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {key}", "accept-language": "en"},
+        )
+        body = response.json()
+        assert response.status_code == 200
+        assert body["allowed"] is False
+        assert body["violations"][0]["code"] == "per_trip_limit_exceeded"
+        assert body["violations"][0]["message"].startswith("Cosmetics: at most 30 pieces")
+        assert body["trip_limits"][0] == {
+            "category": "cosmetics",
+            "unit": "piece",
+            "limit": 30,
+            "used": 0,
+            "requested": 31,
+            "remaining_after": -1,
+        }
+        assert body["quota"]["remaining_after"] == "90080.00"
+
+    def test_a_past_quote_uses_the_policy_then(self, client: Client, catalogue: None) -> None:
+        _, key = terminal()
+        data = json_basket(basket(("LIP", 1), who=shopper(birth=date(1990, 1, 1))))
+        data["at"] = "2025-10-31T12:00:00+08:00"
+        data["trip"]["departs_at"] = "2025-11-02T10:00:00+08:00"
+        body = client.post(
+            "/api/v1/quotes",
+            json.dumps(data),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {key}"},
+        ).json()
+        assert body["policy"]["effective_from"] == "2023-04-01T00:00:00+08:00"
+        assert body["allowed"] is True
