@@ -34,6 +34,7 @@ _LENGTHS = {"sku": 64, "name_zh": 200, "name_en": 200, "brand": 100, "category_c
 class ImportReport:
     created: int = 0
     updated: int = 0
+    rejected: int = 0  # rows skipped (a row may have several errors)
     errors: list[str] = field(default_factory=list)
 
 
@@ -150,6 +151,7 @@ def import_products(
                 ]
                 parsed = None
             report.errors.extend(row_errors)
+            report.rejected += bool(row_errors)
             if parsed is not None:
                 seen[parsed["sku"]] = line_no
                 batch[parsed["sku"]] = parsed
@@ -160,6 +162,7 @@ def import_products(
                 progress(1)
     except csv.Error as exc:
         report.errors.append(f"line {line_no + 1}: {exc}")
+        report.rejected += 1
     if batch:
         _write(batch.values(), report, dry_run=dry_run)
     return report

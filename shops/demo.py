@@ -199,7 +199,23 @@ _CATALOGUE: dict[str, tuple[list[str], list[tuple[str, str, int, int, int | None
         ["Yamaha", "Fender"],
         [("电吉他", "Electric guitar", 3500, 15000, None, 1)],
     ),
+    # Placeholder categories of the policy (serials 34–38, names not yet verified): one generic
+    # item each, so that the demo catalogue covers every category.
+    **{
+        f"unverified_{number}": (
+            ["Demo"],
+            [(f"待核实品类{number}商品", f"Unverified category {number} item", 100, 2000, None, 1)],
+        )
+        for number in range(34, 39)
+    },
 }
+
+
+def _sku_prefix(code: str) -> str:
+    """The code upper-cased and cut to 12 characters; placeholders keep their number."""
+    if code.startswith("unverified_"):
+        return f"UNVERIFIED{code.removeprefix('unverified_')}"
+    return code.upper()[:12]
 
 
 def demo_products(seed: int = 2026) -> list[Product]:
@@ -214,7 +230,7 @@ def demo_products(seed: int = 2026) -> list[Product]:
                 price = price - price % 10 if price >= 1000 else price
                 products.append(
                     Product(
-                        sku=f"{code.upper()[:12]}-{item_no:02d}{brand_no:02d}",
+                        sku=f"{_sku_prefix(code)}-{item_no:02d}{brand_no:02d}",
                         name_zh=f"{brand} {name_zh}",
                         name_en=f"{brand} {name_en}",
                         brand=brand,

@@ -33,10 +33,13 @@ class Command(BaseCommand):
             self.stderr.write(error)
         if len(report.errors) > 200:
             self.stderr.write(f"... and {len(report.errors) - 200} more errors")
-        verb = "would be" if options["dry_run"] else ""
         self.stdout.write(
-            f"{report.created} created, {report.updated} updated {verb}".strip()
-            + f", {len(report.errors)} rows rejected."
+            f"{report.created} created, {report.updated} updated, {report.rejected} rows rejected"
+            + (" (dry run: nothing written)." if options["dry_run"] else ".")
         )
         if report.errors:
-            raise CommandError(f"{len(report.errors)} rows were rejected; see above.")
+            raise CommandError(
+                f"{report.rejected} rows were rejected; see above."
+                if report.rejected
+                else "The file was refused; see above."
+            )
