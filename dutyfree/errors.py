@@ -65,6 +65,8 @@ def problem(
         "code": code,
     }
     body.update({key: value for key, value in extra.items() if value is not None})
+    if status == 400 and not body.get("errors"):  # the contract: every 400 says what in errors
+        body["errors"] = {"non_field_errors": [body["detail"]]}
     return body
 
 

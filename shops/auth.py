@@ -27,7 +27,10 @@ class TerminalAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[TerminalPrincipal, Terminal] | None:
-        header = authentication.get_authorization_header(request).split()
+        try:
+            header = authentication.get_authorization_header(request).split()
+        except UnicodeEncodeError as exc:  # a str header beyond Latin-1 (not from a WSGI server)
+            raise exceptions.AuthenticationFailed("Invalid terminal key.") from exc
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:

@@ -29,6 +29,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string: an identifier sent as a number would lose its leading zeros."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """A JSON ``true`` or ``false``."""
 
@@ -40,7 +49,7 @@ class StrictBooleanField(serializers.BooleanField):
 
 class DocumentSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=DocumentType.choices)
-    number = serializers.CharField(max_length=64)
+    number = StrictCharField(max_length=64)
     country = serializers.CharField(max_length=3, default="CHN")
 
     def validate_country(self, value: str) -> str:
@@ -85,7 +94,7 @@ class ShopperSerializer(serializers.Serializer):
 class TripSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=TripMode.choices)
     kind = serializers.ChoiceField(choices=TripKind.choices)
-    carrier_ref = serializers.CharField(max_length=32)
+    carrier_ref = StrictCharField(max_length=32)
     departs_at = serializers.DateTimeField()
 
     def validate_carrier_ref(self, value: str) -> str:
@@ -95,7 +104,7 @@ class TripSerializer(serializers.Serializer):
 
 
 class LineSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = StrictCharField(max_length=64)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
@@ -148,7 +157,7 @@ class ReturnSerializer(serializers.Serializer):
 
 class DepartureSerializer(serializers.Serializer):
     document = DocumentSerializer()
-    carrier_ref = serializers.CharField(max_length=32)
+    carrier_ref = StrictCharField(max_length=32)
     departed_at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=TripKind.choices, default=TripKind.DOMESTIC)
     mode = serializers.ChoiceField(choices=TripMode.choices, default=TripMode.AIR)
