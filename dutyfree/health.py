@@ -53,3 +53,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": results},
         status=200 if healthy else 503,
     )
+
+
+@require_GET
+def ping(request: HttpRequest) -> JsonResponse:
+    """A plain Django view returning a small JSON: the benchmarks' yardstick (bench/pos_load.py)."""
+    return JsonResponse({"ok": True})

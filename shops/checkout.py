@@ -16,13 +16,12 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DateTimeField
 
 from dutyfree import money
 from dutyfree.errors import ConflictError, DomainError
@@ -128,41 +127,53 @@ def _basket_lines(basket: Basket, products: Mapping[str, Product]) -> list[Baske
     ]
 
 
-def _usage_expression(unit: str) -> Any:
-    per_item = F("pieces") if unit == LimitUnit.PIECE else Coalesce(F("volume_ml"), Value(0))
-    return Sum((F("quantity") - F("returned_quantity")) * per_item, output_field=IntegerField())
+# One statement: the trip, and per limited category what its completed sales still hold
+# (quantity net of returns × pieces or millilitres per unit), across every store.
+_TRIP_USAGE_SQL = """
+SELECT trip.id, trip.departed_at, line.category_code,
+       SUM((line.quantity - line.returned_quantity) * line.pieces),
+       SUM((line.quantity - line.returned_quantity) * COALESCE(line.volume_ml, 0))
+FROM quotas_trip AS trip
+LEFT JOIN shops_sale AS sale ON sale.trip_id = trip.id AND sale.status = 'completed'
+LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id
+WHERE trip.shopper_id = %s AND trip.carrier_ref = %s AND trip.departs_at = %s
+GROUP BY trip.id, trip.departed_at, line.category_code
+"""
 
 
 def trip_with_usage(
     *, shopper_id: int, trip: TripInput, policy: rules.PolicyRules
 ) -> tuple[Trip | None, dict[str, int]]:
     """The shopper's trip for this departure and what it already holds per limited category,
-    across every store (completed sales net of returns). One query."""
-    annotations = {}
-    for category in policy.limited_categories:
-        usage = (
-            SaleLine.objects.filter(
-                sale__trip_id=OuterRef("pk"),
-                sale__status=SaleStatus.COMPLETED,
-                category_code=category.code,
-            )
-            .values("sale__trip_id")
-            .annotate(total=_usage_expression(category.limit_unit or LimitUnit.PIECE))
-            .values("total")
-        )
-        annotations[f"usage_{category.code}"] = Coalesce(
-            Subquery(usage, output_field=IntegerField()), Value(0)
-        )
-    found = (
-        Trip.objects.filter(
-            shopper_id=shopper_id, carrier_ref=trip.carrier_ref, departs_at=trip.departs_at
-        )
-        .annotate(**annotations)
-        .first()
-    )
-    if found is None:
+    across every store (completed sales net of returns). One query.
+
+    Runs after the account lock: a statement started under the lock sees every sale that
+    committed before it, so the recount is never stale.
+    """
+    departs_at = DateTimeField().get_db_prep_value(trip.departs_at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_TRIP_USAGE_SQL, [shopper_id, trip.carrier_ref, departs_at])
+        rows = cursor.fetchall()
+    if not rows:
         return None, {}
-    used = {c.code: getattr(found, f"usage_{c.code}") for c in policy.limited_categories}
+    departed_at = rows[0][1]
+    if isinstance(departed_at, str):  # SQLite returns text, in UTC
+        departed_at = DateTimeField().to_python(departed_at).replace(tzinfo=UTC)
+    found = Trip(
+        id=rows[0][0],
+        shopper_id=shopper_id,
+        kind=trip.kind,
+        mode=trip.mode,
+        carrier_ref=trip.carrier_ref,
+        departs_at=trip.departs_at,
+        departed_at=departed_at,
+    )
+    found._state.adding = False
+    held = {code: (pieces or 0, ml or 0) for _, _, code, pieces, ml in rows if code}
+    used = {}
+    for category in policy.limited_categories:
+        pieces, ml = held.get(category.code, (0, 0))
+        used[category.code] = int(ml if category.limit_unit == LimitUnit.ML else pieces)
     return found, used
 
 

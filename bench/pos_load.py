@@ -1,0 +1,311 @@
+"""Point-of-sale load benchmark: the app under gunicorn on PostgreSQL, driven by wrk on loopback.
+
+In one run, on one server:
+  (a) GET /ping — a plain Django view returning a small JSON (the yardstick);
+  (b) POST /api/v1/sales from 8 terminals over distinct shoppers (3-line baskets);
+  (c) POST /api/v1/sales from 16 terminals on one hot shopper.
+Writes bench/results/pos.json: requests/s, p50/p99, CPU per request (gunicorn, PostgreSQL),
+the ratio of (b) to (a), of (c) to (b), and the books of the hot shopper (zero overspend).
+
+    .venv/bin/python bench/pos_load.py [--seconds 20] [--workers 4] [--threads 4]
+
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Debian's wrk. Bounded in time;
+traffic only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+PORT = 8765
+DB = "dutyfree_bench"
+PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None, **kwargs: object) -> str:
+    return subprocess.run(
+        cmd, env=env, check=True, capture_output=True, text=True, timeout=600, **kwargs
+    ).stdout
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return run([sys.executable, "manage.py", *args], env=env, cwd=ROOT)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / CLK_TCK
+
+
+def children(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        for child in map(int, text):
+            found.extend(children(child))
+    return found
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def setup(env: dict[str, str]) -> tuple[list[str], list[str]]:
+    run([*PG, "-c", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"])
+    run([*PG, "-c", f"CREATE DATABASE {DB}"])
+    manage(env, "migrate", "--noinput")
+    script = """
+from decimal import Decimal
+from shops.models import Product, Store
+from shops.services import terminal_create
+stores = list(Store.objects.order_by("code"))
+for n, price in enumerate(["1.00", "2.00", "3.00"]):
+    Product.objects.create(sku=f"BENCH-TEA-{n}", name_zh="茶", name_en="Tea", brand="Bench",
+                           category_code="tea", retail_price=Decimal(price))
+for n in range(16):
+    _, key = terminal_create(store=stores[n % len(stores)], name=f"bench-{n}")
+    print("KEY", key)
+"""
+    out = manage(env, "shell", "-c", script)
+    keys = [line.split()[1] for line in out.splitlines() if line.startswith("KEY ")]
+    return keys, ["BENCH-TEA-0", "BENCH-TEA-1", "BENCH-TEA-2"]
+
+
+def wrk(path: str, script: str, *, connections: int, seconds: int, env: dict[str, str]) -> dict:
+    out = run(
+        [
+            "wrk",
+            "-t",
+            str(connections),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BENCH / script),
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        env=env,
+    )
+    report = json.loads(re.search(r"^REPORT (.*)$", out, re.M).group(1))  # type: ignore[union-attr]
+    statuses = re.search(r"^STATUSES (.*)$", out, re.M)
+    report["statuses"] = json.loads(statuses.group(1)) if statuses else {}
+    return report
+
+
+def phase(name: str, server: list[int], **wrk_args: object) -> dict:
+    pg = postgres_pids()
+    app_before, pg_before = cpu_seconds(server), cpu_seconds(pg)
+    result = wrk(**wrk_args)  # type: ignore[arg-type]
+    app_cpu, pg_cpu = cpu_seconds(server) - app_before, cpu_seconds(postgres_pids()) - pg_before
+    seconds = result["duration_us"] / 1e6
+    requests = result["requests"]
+    figures = {
+        "requests": requests,
+        "requests_per_s": round(requests / seconds, 1),
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p90_ms": round(result["p90_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        "max_ms": round(result["max_us"] / 1000, 2),
+        "app_cpu_ms_per_request": round(app_cpu * 1000 / max(requests, 1), 3),
+        "postgres_cpu_ms_per_request": round(pg_cpu * 1000 / max(requests, 1), 3),
+        "statuses": result["statuses"],
+        "socket_errors": {k: result[k] for k in result if k.startswith("errors_")},
+    }
+    print(
+        f"{name:>22}: {figures['requests_per_s']:8.1f} req/s  p50 {figures['p50_ms']} ms  "
+        f"p99 {figures['p99_ms']} ms  app {figures['app_cpu_ms_per_request']} ms/req  "
+        f"statuses {figures['statuses']}",
+        flush=True,
+    )
+    return figures
+
+
+def books(env: dict[str, str]) -> dict:
+    script = """
+import json
+from django.db.models import Sum
+from quotas.models import QuotaAccount, QuotaEntry
+from quotas.identity import document_key
+from shops.models import Sale
+key = document_key(doc_type="passport", country="CHN", number="E00000001")
+account = QuotaAccount.objects.get(shopper__document_key=key)
+ledger = QuotaEntry.objects.filter(account=account).aggregate(t=Sum("amount"))["t"]
+sales = Sale.objects.filter(account=account, status="completed").aggregate(t=Sum("total"))["t"]
+print("BOOKS", json.dumps({"limit": str(account.limit), "used": str(account.used),
+      "ledger": str(ledger), "sales": str(sales),
+      "sale_count": Sale.objects.filter(account=account).count()}))
+"""
+    out = manage(env, "shell", "-c", script)
+    return json.loads(out.split("BOOKS ", 1)[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=20, help="per phase")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "BENCH_DIR": str(BENCH),
+        "RUN_ID": datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
+        "DEPARTS_AT": (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:00:00+00:00"),
+    }
+    env.pop("REDIS_URL", None)  # the sale path never touches Redis
+    keys, skus = setup(env)
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "dutyfree.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        server = children(gunicorn.pid)
+        common = {"seconds": args.seconds}
+        wrk(path="/ping", script="ping.lua", connections=8, seconds=3, env=env)  # warm-up
+        plain = phase(
+            "(a) plain view",
+            server,
+            path="/ping",
+            script="ping.lua",
+            connections=8,
+            env=env,
+            **common,
+        )
+        sales_env = {
+            **env,
+            "TERMINAL_KEYS": ",".join(keys[:8]),
+            "MODE": "distinct",
+            "SKUS": ",".join(skus),
+        }
+        distinct = phase(
+            "(b) 8 terminals",
+            server,
+            path="/api/v1/sales",
+            script="sales.lua",
+            connections=8,
+            env=sales_env,
+            **common,
+        )
+        hot_env = {
+            **env,
+            "TERMINAL_KEYS": ",".join(keys[:16]),
+            "MODE": "hot",
+            "SKUS": ",".join(skus),
+            "RUN_ID": env["RUN_ID"] + "h",
+        }
+        hot = phase(
+            "(c) 16 on one shopper",
+            server,
+            path="/api/v1/sales",
+            script="sales.lua",
+            connections=16,
+            env=hot_env,
+            **common,
+        )
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+
+    hot_books = books(env)
+    overspend = (
+        float(hot_books["used"]) > float(hot_books["limit"])
+        or hot_books["used"] != hot_books["ledger"]
+        or hot_books["used"] != hot_books["sales"]
+        or hot_books["sale_count"] != hot.get("statuses", {}).get("201", 0)
+    )
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python bench/pos_load.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "server": f"gunicorn gthread, {args.workers} workers x {args.threads} threads",
+        "seconds_per_phase": args.seconds,
+        "plain_view": plain,
+        "sales_8_terminals_distinct_shoppers": distinct,
+        "sales_16_terminals_one_shopper": hot,
+        "ratio_sales_to_plain": round(distinct["requests_per_s"] / plain["requests_per_s"], 3),
+        "ratio_hot_to_distinct": round(hot["requests_per_s"] / distinct["requests_per_s"], 3),
+        "hot_shopper_books": hot_books,
+        "hot_shopper_overspend": overspend,
+        "goals": {
+            "ratio_sales_to_plain_min": 0.15,
+            "p99_ms_8_terminals_max": 30,
+            "ratio_hot_to_distinct_min": 0.6,
+        },
+    }
+    result["goals_met"] = {
+        "ratio_sales_to_plain": result["ratio_sales_to_plain"] >= 0.15,
+        "p99_8_terminals": distinct["p99_ms"] <= 30,
+        "ratio_hot_to_distinct": result["ratio_hot_to_distinct"] >= 0.6,
+        "zero_overspend": not overspend,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "pos.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        json.dumps(
+            {k: result[k] for k in ("ratio_sales_to_plain", "ratio_hot_to_distinct", "goals_met")},
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
