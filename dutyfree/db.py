@@ -90,3 +90,32 @@ def insert_returning(
     existed and ``update`` is empty (``DO NOTHING``)."""
     found = insert_rows(model, [values], returning=returning, conflict=conflict, update=update)
     return found[0] if found else None
+
+
+def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run a hand-written ``SELECT`` whose columns are ``fields`` (model fields, in order) and
+    convert each value as the ORM would (Decimal, aware datetime, date on every backend)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    columns = [field.get_col(field.model._meta.db_table) for field in fields]
+    converters = [
+        connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        for column in columns
+    ]
+    if not any(converters):
+        return fetched
+    rows = []
+    for row in fetched:
+        values = []
+        for column, convert, value in zip(columns, converters, row, strict=True):
+            for converter in convert:
+                value = converter(value, column, connection)
+            values.append(value)
+        rows.append(tuple(values))
+    return rows
+
+
+def db_value(model: type[models.Model], name: str, value: Any) -> Any:
+    """``value`` as a parameter for ``model.name``'s column."""
+    return model._meta.get_field(name).get_db_prep_save(value, connection)

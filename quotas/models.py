@@ -387,7 +387,9 @@ class QuotaAccount(models.Model):
     purchases across every store and terminal. ``used`` always equals the sum of the entries.
     """
 
-    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="accounts")
+    shopper = models.ForeignKey(
+        Shopper, on_delete=models.PROTECT, related_name="accounts", db_index=False
+    )  # the unique (shopper, programme, year) index serves it
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="accounts")
     year = models.PositiveSmallIntegerField()
     limit = models.DecimalField(max_digits=14, decimal_places=2)
@@ -418,7 +420,9 @@ class QuotaAccount(models.Model):
 class QuotaEntry(models.Model):
     """The append-only ledger behind ``QuotaAccount.used``: debits positive, credits negative."""
 
-    account = models.ForeignKey(QuotaAccount, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(
+        QuotaAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )  # the (account, created_at) index serves it
     kind = models.CharField(max_length=8, choices=EntryKind.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     reference = models.CharField(max_length=64, help_text="What caused it, e.g. sale:123.")
@@ -436,7 +440,9 @@ class QuotaEntry(models.Model):
 class Trip(models.Model):
     """One departure of a shopper. Per-trip limits count everything bought for it."""
 
-    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="trips")
+    shopper = models.ForeignKey(
+        Shopper, on_delete=models.PROTECT, related_name="trips", db_index=False
+    )  # the unique (shopper, carrier_ref, departs_at) index serves it
     kind = models.CharField(max_length=8, choices=TripKind.choices)
     mode = models.CharField(max_length=4, choices=TripMode.choices)
     carrier_ref = models.CharField(max_length=32)

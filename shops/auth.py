@@ -8,7 +8,9 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from .models import Terminal
+from dutyfree.db import select_rows
+
+from .models import Store, Terminal
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,32 @@ class TerminalPrincipal:
 
     def __str__(self) -> str:
         return f"terminal {self.terminal.pk}"
+
+
+# Every terminal request runs this: one hand-written statement (see dutyfree.db).
+_TERMINAL_SQL = (
+    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city "
+    "FROM shops_terminal AS t JOIN shops_store AS s ON s.id = t.store_id "
+    "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
+)
+_TERMINAL_FIELDS = [Terminal._meta.get_field(name) for name in ("id", "name", "key_hash")] + [
+    Store._meta.get_field(name) for name in ("id", "code", "name_zh", "name_en", "city")
+]
+
+
+def terminal_by_prefix(prefix: str) -> Terminal | None:
+    """The active terminal of an active store with this key prefix, its store loaded."""
+    rows = select_rows(_TERMINAL_SQL, [prefix], _TERMINAL_FIELDS)
+    if not rows:
+        return None
+    terminal_id, name, key_hash, store_id, code, name_zh, name_en, city = rows[0]
+    store = Store(id=store_id, code=code, name_zh=name_zh, name_en=name_en, city=city)
+    store._state.adding = False
+    terminal = Terminal(
+        id=terminal_id, store=store, name=name, key_prefix=prefix, key_hash=key_hash
+    )
+    terminal._state.adding = False
+    return terminal
 
 
 class TerminalAuthentication(authentication.BaseAuthentication):
@@ -42,11 +70,7 @@ class TerminalAuthentication(authentication.BaseAuthentication):
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "df" or not parts[1] or not parts[2] or len(key) > 200:
             raise exceptions.AuthenticationFailed("Invalid terminal key.")
-        terminal = (
-            Terminal.objects.select_related("store")
-            .filter(key_prefix=parts[1], revoked_at__isnull=True, store__active=True)
-            .first()
-        )
+        terminal = terminal_by_prefix(parts[1])
         if terminal is None or not terminal.key_matches(parts[2]):
             raise exceptions.AuthenticationFailed("Invalid terminal key.")
         return TerminalPrincipal(terminal), terminal

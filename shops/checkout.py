@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import DateTimeField
 
 from dutyfree import money
+from dutyfree.db import insert_rows, select_rows
 from dutyfree.errors import ConflictError, DomainError
 from quotas import rules
 from quotas.choices import EntryKind, LimitUnit
@@ -102,8 +103,36 @@ class CommitResult:
 
 
 # --- Reads shared by quote and commit --------------------------------------------------------
+_PRODUCT_FIELDS = [
+    Product._meta.get_field(name)
+    for name in ("id", "sku", "category_code", "retail_price", "volume_ml", "pieces")
+]
+
+
 def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
-    return {p.sku: p for p in Product.objects.filter(sku__in=set(skus), active=True)}
+    """The active products with these SKUs (what a sale needs of them). One statement."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    placeholders = ", ".join(["%s"] * len(wanted))  # parameters only, one per SKU
+    # The only interpolation is the list of %s placeholders.
+    sql = (
+        "SELECT id, sku, category_code, retail_price, volume_ml, pieces FROM shops_product "  # noqa: S608
+        f"WHERE active AND sku IN ({placeholders})"
+    )
+    products = {}
+    for pk, sku, category, price, volume, pieces in select_rows(sql, wanted, _PRODUCT_FIELDS):
+        product = Product(
+            id=pk,
+            sku=sku,
+            category_code=category,
+            retail_price=price,
+            volume_ml=volume,
+            pieces=pieces,
+        )
+        product._state.adding = False
+        products[sku] = product
+    return products
 
 
 def _product_facts(product: Product) -> ProductFacts:
@@ -297,7 +326,7 @@ def _traveller_kind(trip: TripInput | None) -> str:
 
 def mark_dirty(*, sale: Sale, now: datetime) -> None:
     """Queue the sale's (local day, store) slice for the rollups, in the caller's transaction."""
-    DirtyDay.objects.create(day=sale.local_date, store_id=sale.store_id, marked_at=now)
+    insert_rows(DirtyDay, [{"day": sale.local_date, "store": sale.store_id, "marked_at": now}])
 
 
 def sale_commit(
@@ -393,46 +422,98 @@ def _commit_once(
             now=now,
         )
 
-    sale = Sale.objects.create(
+    # Written with one plain INSERT per table (dutyfree.db): the ORM's per-object machinery
+    # cost more than the database work on this path (bench/pos_load.py).
+    sale = Sale(
         receipt_no=_receipt_no(terminal=terminal, now=now),
-        store_id=terminal.store_id,
+        store=terminal.store,
         terminal=terminal,
-        shopper=shopper,
-        trip=trip,
-        account=account,
-        policy=policy,
+        shopper_id=shopper.pk,
+        trip_id=trip.pk if trip else None,
+        account_id=account.pk,
+        policy_id=policy.pk,
         sold_at=now,
         local_date=now.astimezone(LOCAL_TZ).date(),
         pickup=basket.pickup,
         traveller_kind=_traveller_kind(basket.trip),
+        status=SaleStatus.COMPLETED,
         total=verdict.total,
+        returned_amount=money.ZERO,
         quota_used_after=account.used + verdict.total,
         idempotency_key=key,
         request_fingerprint=fingerprint,
+        imported=False,
     )
-    sale.lines_cache = SaleLine.objects.bulk_create(
-        [  # type: ignore[attr-defined]
-            SaleLine(
-                sale=sale,
-                line_no=number,
-                product_id=products[line.sku].pk,
-                sku=line.sku,
-                category_code=line.product.category_code,  # type: ignore[union-attr]
-                quantity=line.quantity,  # type: ignore[arg-type]
-                unit_price=line.product.unit_price,  # type: ignore[union-attr]
-                amount=line.amount,  # type: ignore[arg-type]
-                pieces=line.product.pieces,  # type: ignore[union-attr]
-                volume_ml=line.product.volume_ml,  # type: ignore[union-attr]
-            )
-            for number, line in enumerate(verdict.lines, start=1)
-        ]
-    )
+    sale.pk = insert_rows(Sale, [_row(sale, _SALE_COLUMNS)])[0]["id"]
+    sale._state.adding = False
+    lines = [
+        SaleLine(
+            sale_id=sale.pk,
+            line_no=number,
+            product_id=products[line.sku].pk,
+            sku=line.sku,
+            category_code=line.product.category_code,  # type: ignore[union-attr]
+            quantity=line.quantity,
+            unit_price=line.product.unit_price,  # type: ignore[union-attr]
+            amount=line.amount,
+            pieces=line.product.pieces,  # type: ignore[union-attr]
+            volume_ml=line.product.volume_ml,  # type: ignore[union-attr]
+            returned_quantity=0,
+        )
+        for number, line in enumerate(verdict.lines, start=1)
+    ]
+    ids = insert_rows(SaleLine, [_row(line, _LINE_COLUMNS) for line in lines])
+    for line, row in zip(lines, ids, strict=True):
+        line.pk = row["id"]
     quota_debit(
-        account=account, amount=verdict.total, kind=EntryKind.SALE, reference=f"sale:{sale.pk}"
+        account=account,
+        amount=verdict.total,
+        kind=EntryKind.SALE,
+        reference=f"sale:{sale.pk}",
+        now=now,
     )
     mark_dirty(sale=sale, now=now)
-    sale.store = terminal.store
-    return CommitResult(sale, first_answer(sale, lines=sale.lines_cache), replayed=False)  # type: ignore[attr-defined]
+    return CommitResult(sale, first_answer(sale, lines=lines), replayed=False)
+
+
+_SALE_COLUMNS = (
+    "receipt_no",
+    "store",
+    "terminal",
+    "shopper",
+    "trip",
+    "account",
+    "policy",
+    "sold_at",
+    "local_date",
+    "pickup",
+    "traveller_kind",
+    "status",
+    "total",
+    "returned_amount",
+    "quota_used_after",
+    "idempotency_key",
+    "request_fingerprint",
+    "imported",
+)
+_LINE_COLUMNS = (
+    "sale",
+    "line_no",
+    "product",
+    "sku",
+    "category_code",
+    "quantity",
+    "unit_price",
+    "amount",
+    "pieces",
+    "volume_ml",
+    "returned_quantity",
+)
+
+
+def _row(instance: Any, names: Sequence[str]) -> dict[str, Any]:
+    meta = instance._meta
+    return {name: getattr(instance, meta.get_field(name).attname) for name in names}
 
 
 # --- Answers ---------------------------------------------------------------------------------

@@ -119,15 +119,40 @@ class TravellerKind(models.TextChoices):
 
 class Sale(models.Model):
     receipt_no = models.CharField(max_length=40, unique=True)
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="sales")
-    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="sales")
-    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="+")
+    # Reference rows every sale points at (store, terminal, policy, product) carry no database
+    # foreign key: with one, each sale would share-lock the same few hot rows, and concurrent
+    # sales would pile up multixacts on them. They are never deleted (PROTECT, and published
+    # policies refuse deletion in the model layer). Indexes only where a query needs them.
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        related_name="sales",
+        db_constraint=False,
+        db_index=False,
+    )
+    terminal = models.ForeignKey(
+        Terminal,
+        on_delete=models.PROTECT,
+        related_name="sales",
+        db_constraint=False,
+        db_index=False,  # the (terminal, idempotency_key) unique index serves it
+    )
+    shopper = models.ForeignKey(
+        Shopper, on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # (shopper, sold_at) serves it
     trip = models.ForeignKey(
         Trip, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    account = models.ForeignKey(QuotaAccount, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        QuotaAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     policy = models.ForeignKey(
-        Policy, on_delete=models.PROTECT, related_name="+", help_text="The rules that judged it."
+        Policy,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The rules that judged it.",
+        db_constraint=False,
+        db_index=False,
     )
     sold_at = models.DateTimeField()
     local_date = models.DateField(help_text="The sale's calendar day in Asia/Shanghai.")
@@ -162,7 +187,6 @@ class Sale(models.Model):
         ]
         indexes = [
             models.Index(fields=["local_date", "store"]),
-            models.Index(fields=["trip"]),
             models.Index(fields=["shopper", "sold_at"]),
         ]
 
@@ -171,9 +195,18 @@ class Sale(models.Model):
 
 
 class SaleLine(models.Model):
-    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="lines")
+    sale = models.ForeignKey(
+        Sale, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )  # the (sale, line_no) unique index serves it
     line_no = models.PositiveSmallIntegerField()
-    product = models.ForeignKey(Product, null=True, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     sku = models.CharField(max_length=64)
     category_code = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()
@@ -259,7 +292,9 @@ class DirtyDay(models.Model):
     """
 
     day = models.DateField()
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     marked_at = models.DateTimeField()
 
     class Meta:
