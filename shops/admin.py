@@ -1,0 +1,119 @@
+"""Stores, terminals, products and sales in the admin.
+
+Sales, their lines and returns are records: read-only here (they change only through the
+terminal API, which judges and books them). Terminals are created with ``create_terminal``
+(the key is shown once) and revoked here.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import Product, Return, Sale, SaleLine, Store, Terminal
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "city", "operator", "active")
+    list_filter = ("city", "active")
+    search_fields = ("code", "name_zh", "name_en")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Store | None = None) -> bool:
+        return False  # stores with sales are kept; deactivate instead
+
+
+@admin.register(Terminal)
+class TerminalAdmin(admin.ModelAdmin):
+    list_display = ("name", "store", "key_prefix", "created_at", "revoked_at")
+    list_filter = ("store", "revoked_at")
+    search_fields = ("name", "key_prefix")
+    readonly_fields = ("store", "name", "key_prefix", "created_at", "revoked_at")
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # `manage.py create_terminal` shows the key once
+
+    def has_delete_permission(self, request: HttpRequest, obj: Terminal | None = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected terminals' keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} terminal key(s).", messages.SUCCESS)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = (
+        "sku",
+        "name_zh",
+        "brand",
+        "category_code",
+        "retail_price",
+        "volume_ml",
+        "pieces",
+        "active",
+    )
+    list_filter = ("category_code", "active")
+    search_fields = ("sku", "name_zh", "name_en", "brand")
+
+
+class SaleLineInline(admin.TabularInline):
+    model = SaleLine
+    extra = 0
+    fields = (
+        "line_no",
+        "sku",
+        "category_code",
+        "quantity",
+        "returned_quantity",
+        "unit_price",
+        "amount",
+    )
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Sale)
+class SaleAdmin(ReadOnlyAdmin):
+    list_display = (
+        "receipt_no",
+        "store",
+        "sold_at",
+        "total",
+        "returned_amount",
+        "status",
+        "pickup",
+        "traveller_kind",
+    )
+    list_filter = ("status", "pickup", "traveller_kind", "store", "local_date")
+    search_fields = ("receipt_no",)
+    date_hierarchy = "local_date"
+    list_select_related = ("store",)
+    inlines = [SaleLineInline]
+    exclude = ("request_fingerprint",)
+
+
+@admin.register(Return)
+class ReturnAdmin(ReadOnlyAdmin):
+    list_display = ("id", "sale", "amount", "reason", "created_at")
+    search_fields = ("sale__receipt_no",)
+    list_select_related = ("sale",)
