@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -10,6 +9,7 @@ from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +19,7 @@ from quotas import services as quota_services
 from . import checkout, services
 from .auth import IsTerminal, TerminalAuthentication
 from .models import Sale, Terminal
-from .serializers import BasketSerializer, DepartureSerializer, QuoteSerializer, ReturnSerializer
+from .schemas import BasketIn, DepartureIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -41,18 +41,24 @@ def idempotency_key(request: Request) -> str:
     return key
 
 
-def fingerprint(request: Request) -> str:
-    """Of the parsed JSON, so a retry that reorders keys or spacing is the same request."""
-    canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def fingerprint(request: Request, data: Any) -> str:
+    """Of the validated request, so a retry that reorders keys or spacing is the same one."""
     return checkout.request_fingerprint(
-        method=request.method or "", path=request.path, body=canonical.encode()
+        method=request.method or "", path=request.path, body=data.model_dump_json().encode()
     )
 
 
-def body_object(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
-    return request.data
+def json_body(request: Request) -> bytes:
+    """The raw JSON body (validated by pydantic in one pass, see shops.schemas).
+
+    :raises UnsupportedMediaType: for anything but application/json.
+    """
+    body = request.body
+    if not body:  # nothing sent: every required field is missing (400), as DRF would say
+        return b"{}"
+    if request.content_type.split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(request.content_type[:100])
+    return body
 
 
 class TerminalApi(APIView):
@@ -67,21 +73,19 @@ class TerminalApi(APIView):
 class QuoteApi(TerminalApi):
     @extend_schema(
         operation_id="quote",
-        request=QuoteSerializer,
+        request=QuoteIn,
         responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, 401: PROBLEM},
     )
     def post(self, request: Request) -> Response:
-        data = QuoteSerializer(data=body_object(request))
-        data.is_valid(raise_exception=True)
-        at = data.validated_data.get("at") or timezone.now()
-        judgement = checkout.sale_quote(basket=data.basket(), at=at)
+        data = parse(QuoteIn, json_body(request))
+        judgement = checkout.sale_quote(basket=data.basket(), at=data.at or timezone.now())
         return Response(checkout.quote_payload(judgement, translation.get_language()))
 
 
 class SaleCreateApi(TerminalApi):
     @extend_schema(
         operation_id="sale_create",
-        request=BasketSerializer,
+        request=BasketIn,
         parameters=[IDEMPOTENCY_HEADER],
         responses={
             201: OpenApiTypes.OBJECT,
@@ -93,12 +97,11 @@ class SaleCreateApi(TerminalApi):
     )
     def post(self, request: Request) -> Response:
         key = idempotency_key(request)
-        data = BasketSerializer(data=body_object(request))
-        data.is_valid(raise_exception=True)
+        data = parse(BasketIn, json_body(request))
         result = checkout.sale_commit(
             terminal=self.terminal,
             idempotency_key=key,
-            fingerprint=fingerprint(request),
+            fingerprint=fingerprint(request, data),
             basket=data.basket(),
             now=timezone.now(),
         )
@@ -129,21 +132,20 @@ class SaleDetailApi(TerminalApi):
 class SaleReturnApi(TerminalApi):
     @extend_schema(
         operation_id="sale_return",
-        request=ReturnSerializer,
+        request=ReturnIn,
         parameters=[IDEMPOTENCY_HEADER],
         responses={201: OpenApiTypes.OBJECT, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
     )
     def post(self, request: Request, sale_id: int) -> Response:
         key = idempotency_key(request)
-        data = ReturnSerializer(data=body_object(request))
-        data.is_valid(raise_exception=True)
+        data = parse(ReturnIn, json_body(request))
         answer = services.sale_return(
             terminal=self.terminal,
             sale_id=sale_id,
             idempotency_key=key,
-            fingerprint=fingerprint(request),
-            lines=[(line["line"], line["quantity"]) for line in data.validated_data["lines"]],
-            reason=data.validated_data["reason"],
+            fingerprint=fingerprint(request, data),
+            lines=[(line.line, line.quantity) for line in data.lines],
+            reason=data.reason,
             now=timezone.now(),
         )
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
@@ -175,21 +177,19 @@ class SalePickupApi(TerminalApi):
 class DepartureApi(TerminalApi):
     @extend_schema(
         operation_id="departure_record",
-        request=DepartureSerializer,
+        request=DepartureIn,
         responses={201: OpenApiTypes.OBJECT, 400: PROBLEM, 404: PROBLEM},
     )
     def post(self, request: Request) -> Response:
-        data = DepartureSerializer(data=body_object(request))
-        data.is_valid(raise_exception=True)
-        document = data.validated_data["document"]
+        data = parse(DepartureIn, json_body(request))
         trip = quota_services.departure_record(
-            doc_type=document["type"],
-            country=document["country"],
-            number=document["number"],
-            carrier_ref=data.validated_data["carrier_ref"],
-            departed_at=data.validated_data["departed_at"],
-            kind=data.validated_data["kind"],
-            mode=data.validated_data["mode"],
+            doc_type=data.document.type,
+            country=data.document.country,
+            number=data.document.number,
+            carrier_ref=data.carrier_ref,
+            departed_at=data.departed_at,
+            kind=data.kind,
+            mode=data.mode,
             now=timezone.now(),
         )
         return Response(

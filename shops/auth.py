@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -82,3 +83,17 @@ class TerminalAuthentication(authentication.BaseAuthentication):
 class IsTerminal(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.auth, Terminal)
+
+
+class TerminalAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents terminal keys in the OpenAPI schema (HTTP bearer)."""
+
+    target_class = "shops.auth.TerminalAuthentication"
+    name = "terminalKey"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A key from `manage.py create_terminal`: df_<prefix>_<secret>.",
+        }

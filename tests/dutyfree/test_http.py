@@ -70,3 +70,15 @@ class TestOpenApi:
         html = response.content.decode()
         assert "drf_spectacular_sidecar/swagger-ui-dist" in html
         assert "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_the_schema_generates_without_warnings_and_validates(tmp_path) -> None:
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
+    text = target.read_text()
+    for path in ("/api/v1/sales:", "/api/v1/quotes:", "/api/v1/sales/{sale_id}/returns:"):
+        assert path in text
+    assert "terminalKey" in text
