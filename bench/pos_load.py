@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20, help="per phase")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -204,7 +205,7 @@ def main() -> None:
             "--threads",
             str(args.threads),
             "--worker-class",
-            "gthread",
+            args.worker_class,
             "--log-level",
             "warning",
         ],
@@ -276,7 +277,7 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python bench/pos_load.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "server": f"gunicorn gthread, {args.workers} workers x {args.threads} threads",
+        "server": f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads",
         "seconds_per_phase": args.seconds,
         "plain_view": plain,
         "sales_8_terminals_distinct_shoppers": distinct,

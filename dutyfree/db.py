@@ -8,9 +8,10 @@ values prepared by the model fields themselves, none of the ORM's per-object mac
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[Any]:
@@ -34,16 +35,49 @@ def insert_rows(
     """
     if not rows:
         return []
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = _fields(model, list(rows[0]))
+    # The real connection, not the thread-local proxy: looked up once, not per value.
+    connection = connections[DEFAULT_DB_ALIAS]
+    names = tuple(rows[0])
+    fields = _fields(model, names)
     params: list[Any] = []
     for row in rows:
         params.extend(field.get_db_prep_save(row[field.name], connection) for field in fields)
+    sql = _insert_sql(
+        connection.vendor, model, names, len(rows), tuple(conflict), tuple(update), tuple(returning)
+    )
+    returning_fields = _fields(model, returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    converters = _converters(connection.vendor, model, tuple(returning))
+    result = []
+    for row in fetched:
+        values = {}
+        for field, (column, convert), value in zip(returning_fields, converters, row, strict=True):
+            for converter in convert:
+                value = converter(value, column, connection)
+            values[field.name] = value
+        result.append(values)
+    return result
+
+
+@cache
+def _insert_sql(
+    vendor: str,
+    model: type[models.Model],
+    names: tuple[str, ...],
+    count: int,
+    conflict: tuple[str, ...],
+    update: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    fields = _fields(model, names)
     placeholder = f"({', '.join(['%s'] * len(fields))})"
     sql = [
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})",
-        f"VALUES {', '.join([placeholder] * len(rows))}",
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})",
+        f"VALUES {', '.join([placeholder] * count)}",
     ]
     if conflict:
         target = ", ".join(quote(f.column) for f in _fields(model, conflict))
@@ -54,28 +88,27 @@ def insert_rows(
             sql.append(f"ON CONFLICT ({target}) DO UPDATE SET {sets}")
         else:
             sql.append(f"ON CONFLICT ({target}) DO NOTHING")
-    returning_fields = _fields(model, returning)
-    sql.append(f"RETURNING {', '.join(quote(f.column) for f in returning_fields)}")
+    sql.append(f"RETURNING {', '.join(quote(f.column) for f in _fields(model, returning))}")
     # Identifiers come from model metadata and are quoted; every value is a parameter.
-    with connection.cursor() as cursor:
-        cursor.execute(" ".join(sql), params)
-        fetched = cursor.fetchall()
-    columns = [field.get_col(meta.db_table) for field in returning_fields]
-    converters = [
-        connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        for column in columns
-    ]
-    result = []
-    for row in fetched:
-        values = {}
-        for field, column, convert, value in zip(
-            returning_fields, columns, converters, row, strict=True
-        ):
-            for converter in convert:
-                value = converter(value, column, connection)
-            values[field.name] = value
-        result.append(values)
-    return result
+    return " ".join(sql)
+
+
+@cache
+def _converters(
+    vendor: str, model: type[models.Model], returning: tuple[str, ...]
+) -> list[tuple[Any, list[Any]]]:
+    """(column, converters) for each returned field: the ORM's own value conversions."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    found = []
+    for field in _fields(model, returning):
+        column = field.get_col(model._meta.db_table)
+        found.append(
+            (
+                column,
+                connection.ops.get_db_converters(column) + column.get_db_converters(connection),
+            )
+        )
+    return found
 
 
 def insert_returning(
@@ -95,6 +128,7 @@ def insert_returning(
 def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run a hand-written ``SELECT`` whose columns are ``fields`` (model fields, in order) and
     convert each value as the ORM would (Decimal, aware datetime, date on every backend)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
@@ -118,4 +152,4 @@ def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[
 
 def db_value(model: type[models.Model], name: str, value: Any) -> Any:
     """``value`` as a parameter for ``model.name``'s column."""
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
+    return model._meta.get_field(name).get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])

@@ -96,6 +96,18 @@ class RequestInProgress(ConflictError):
 
 
 @dataclass(frozen=True)
+class WrittenLine:
+    """What an answer shows of a sale line just written (no model instance needed)."""
+
+    pk: int
+    sku: str
+    category_code: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class CommitResult:
     sale: Sale
     body: dict[str, Any]
@@ -446,25 +458,34 @@ def _commit_once(
     )
     sale.pk = insert_rows(Sale, [_row(sale, _SALE_COLUMNS)])[0]["id"]
     sale._state.adding = False
-    lines = [
-        SaleLine(
-            sale_id=sale.pk,
-            line_no=number,
-            product_id=products[line.sku].pk,
-            sku=line.sku,
-            category_code=line.product.category_code,  # type: ignore[union-attr]
-            quantity=line.quantity,
-            unit_price=line.product.unit_price,  # type: ignore[union-attr]
-            amount=line.amount,
-            pieces=line.product.pieces,  # type: ignore[union-attr]
-            volume_ml=line.product.volume_ml,  # type: ignore[union-attr]
-            returned_quantity=0,
-        )
+    rows = [
+        {
+            "sale": sale.pk,
+            "line_no": number,
+            "product": products[line.sku].pk,
+            "sku": line.sku,
+            "category_code": line.product.category_code,  # type: ignore[union-attr]
+            "quantity": line.quantity,
+            "unit_price": line.product.unit_price,  # type: ignore[union-attr]
+            "amount": line.amount,
+            "pieces": line.product.pieces,  # type: ignore[union-attr]
+            "volume_ml": line.product.volume_ml,  # type: ignore[union-attr]
+            "returned_quantity": 0,
+        }
         for number, line in enumerate(verdict.lines, start=1)
     ]
-    ids = insert_rows(SaleLine, [_row(line, _LINE_COLUMNS) for line in lines])
-    for line, row in zip(lines, ids, strict=True):
-        line.pk = row["id"]
+    ids = insert_rows(SaleLine, rows)
+    lines = [
+        WrittenLine(
+            pk=written["id"],
+            sku=row["sku"],
+            category_code=row["category_code"],
+            quantity=row["quantity"],
+            unit_price=row["unit_price"],
+            amount=row["amount"],
+        )
+        for row, written in zip(rows, ids, strict=True)
+    ]
     quota_debit(
         account=account,
         amount=verdict.total,
@@ -495,19 +516,6 @@ _SALE_COLUMNS = (
     "idempotency_key",
     "request_fingerprint",
     "imported",
-)
-_LINE_COLUMNS = (
-    "sale",
-    "line_no",
-    "product",
-    "sku",
-    "category_code",
-    "quantity",
-    "unit_price",
-    "amount",
-    "pieces",
-    "volume_ml",
-    "returned_quantity",
 )
 
 
@@ -594,7 +602,9 @@ def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
     }
 
 
-def first_answer(sale: Sale, lines: Sequence[SaleLine] | None = None) -> dict[str, Any]:
+def first_answer(
+    sale: Sale, lines: Sequence[SaleLine] | Sequence[WrittenLine] | None = None
+) -> dict[str, Any]:
     """The 201 body of a sale, rebuilt from columns that never change after the commit, so a
     replay is byte-for-byte the first answer whatever happened to the sale since."""
     version = policy_by_id_cached(sale.policy_id)
