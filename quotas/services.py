@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
@@ -291,6 +292,61 @@ def _lock_account_of_document(
     return account
 
 
+_SHOPPER_FIELDS = [Shopper._meta.get_field(name) for name in ("id", "banned_until", "created_at")]
+
+
+def _open_shopper_and_account(
+    *, shopper_values: dict[str, Any], facts: list[str], account_values: dict[str, Any]
+) -> tuple[dict[str, Any], int | None]:
+    """Upsert the shopper and insert the year's account (unless it exists): one statement on
+    PostgreSQL (a data-modifying CTE), two elsewhere. Returns the shopper's id, banned_until
+    and created_at, and the new account's id (``None`` if it already existed)."""
+    if connection.vendor != "postgresql":
+        row = insert_returning(
+            Shopper,
+            shopper_values,
+            conflict=["document_key"],
+            update=[*facts, "updated_at"],
+            returning=["id", "banned_until", "created_at"],
+        )
+        assert row is not None  # noqa: S101 - DO UPDATE always returns the row
+        created = insert_returning(
+            QuotaAccount,
+            {"shopper": row["id"], **account_values},
+            conflict=["shopper", "programme", "year"],
+            returning=["id"],
+        )
+        return row, created["id"] if created else None
+    quote = connection.ops.quote_name
+
+    def columns(model: type[Any], names: Any) -> list[str]:
+        return [quote(model._meta.get_field(name).column) for name in names]
+
+    shopper_columns = columns(Shopper, shopper_values)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns(Shopper, [*facts, "updated_at"]))
+    account_columns = columns(QuotaAccount, account_values)
+    # Identifiers come from model metadata and are quoted; every value is a parameter.
+    sql = (
+        "WITH shopper AS ("  # noqa: S608
+        f" INSERT INTO quotas_shopper ({', '.join(shopper_columns)})"
+        f" VALUES ({', '.join(['%s'] * len(shopper_columns))})"
+        f" ON CONFLICT (document_key) DO UPDATE SET {updates}"
+        " RETURNING id, banned_until, created_at"
+        "), account AS ("
+        f" INSERT INTO quotas_quotaaccount (shopper_id, {', '.join(account_columns)})"
+        f" SELECT shopper.id, {', '.join(['%s'] * len(account_columns))} FROM shopper"
+        " ON CONFLICT (shopper_id, programme_id, year) DO NOTHING RETURNING id"
+        ") SELECT shopper.id, shopper.banned_until, shopper.created_at, account.id"
+        " FROM shopper LEFT JOIN account ON true"
+    )
+    params = [db_value(Shopper, name, value) for name, value in shopper_values.items()]
+    params += [db_value(QuotaAccount, name, value) for name, value in account_values.items()]
+    ((shopper_id, banned_until, created_at, account_id),) = select_rows(
+        sql, params, [*_SHOPPER_FIELDS, QuotaAccount._meta.get_field("id")]
+    )
+    return {"id": shopper_id, "banned_until": banned_until, "created_at": created_at}, account_id
+
+
 def quota_account_lock(
     *, presented: PresentedShopper, programme_id: int, year: int, limit: Decimal, now: datetime
 ) -> QuotaAccount:
@@ -301,7 +357,8 @@ def quota_account_lock(
     Every purchase, return and void of a shopper takes this one lock first: it serialises them
     across every store and terminal, so a judgement made under it stays true until commit.
 
-    One query for a returning shopper; three the first time in a year.
+    One query for a returning shopper; two the first time in a year on PostgreSQL (three
+    elsewhere).
 
     :raises identity.InvalidDocument: for a number that cannot be a document number.
     """
@@ -331,32 +388,23 @@ def quota_account_lock(
         "updated_at": now,
         **facts,
     }
-    row = insert_returning(
-        Shopper,
-        shopper_values,
-        conflict=["document_key"],
-        update=[*facts, "updated_at"],
-        returning=["id", "banned_until", "created_at"],
-    )
-    assert row is not None  # noqa: S101 - DO UPDATE always returns the row
-    shopper = Shopper(**{**shopper_values, **row})
-    shopper._state.adding = False
     account_values = {
-        "shopper": shopper.pk,
         "programme": programme_id,
         "year": year,
         "limit": limit,
         "used": Decimal("0.00"),
         "updated_at": now,
     }
-    created = insert_returning(
-        QuotaAccount, account_values, conflict=["shopper", "programme", "year"], returning=["id"]
+    row, created = _open_shopper_and_account(
+        shopper_values=shopper_values, facts=list(facts), account_values=account_values
     )
+    shopper = Shopper(**{**shopper_values, **row})
+    shopper._state.adding = False
     if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
         return _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
     # Our own uncommitted insert: no other transaction can see or lock it before we commit.
     account = QuotaAccount(
-        id=created["id"],
+        id=created,
         shopper=shopper,
         programme_id=programme_id,
         year=year,
@@ -408,31 +456,44 @@ def trip_create(
     return trip
 
 
+_UPDATE_USED = "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
+# PostgreSQL: the ledger entry and the balance in one statement (a data-modifying CTE).
+_POST_PG = (
+    "WITH entry AS (INSERT INTO quotas_quotaentry (account_id, kind, amount, reference,"
+    " created_at) VALUES (%s, %s, %s, %s, %s)) "
+    "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
+)
+
+
 def _post(
     *, account: QuotaAccount, amount: Decimal, kind: str, reference: str, now: datetime
 ) -> None:
-    insert_rows(
-        QuotaEntry,
-        [
-            {
-                "account": account.pk,
-                "kind": kind,
-                "amount": amount,
-                "reference": reference,
-                "created_at": now,
-            }
-        ],
-    )
+    """Append the ledger entry and move ``used`` by ``amount``: the sum of the entries stays
+    equal to ``used`` because both are written together."""
+    update = [
+        db_value(QuotaAccount, "used", amount),
+        db_value(QuotaAccount, "updated_at", now),
+        account.pk,
+    ]
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s",
-                [
-                    db_value(QuotaAccount, "used", amount),
-                    db_value(QuotaAccount, "updated_at", now),
-                    account.pk,
-                ],
-            )
+            if connection.vendor == "postgresql":
+                entry = [account.pk, kind, amount, reference, now]
+                cursor.execute(_POST_PG, entry + update)
+            else:
+                insert_rows(
+                    QuotaEntry,
+                    [
+                        {
+                            "account": account.pk,
+                            "kind": kind,
+                            "amount": amount,
+                            "reference": reference,
+                            "created_at": now,
+                        }
+                    ],
+                )
+                cursor.execute(_UPDATE_USED, update)
     except IntegrityError as exc:  # the check constraint: 0 <= used <= limit; the caller's
         # transaction is broken now and rolls back as the exception leaves it.
         raise QuotaConflict(

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -297,8 +298,22 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _idempotent_sale(*, terminal: Terminal, key: str) -> Sale | None:
-    """The sale this terminal already made with ``key``, if any.
+# PostgreSQL: the advisory lock on (terminal, key), the sale made with the key if any, and the
+# basket's products, in one statement.
+_PRELUDE_SQL = (
+    "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), "
+    "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
+    "product.id, product.sku, product.category_code, product.retail_price, "
+    "product.volume_ml, product.pieces "
+    "FROM (SELECT 1) AS one LEFT JOIN shops_product AS product "
+    "ON product.active AND product.sku = ANY(%s::varchar[])"
+)
+
+
+def _idempotent_sale_and_products(
+    *, terminal: Terminal, key: str, skus: Sequence[str]
+) -> tuple[Sale | None, dict[str, Product]]:
+    """The sale this terminal already made with ``key`` (if any) and the basket's products.
 
     On PostgreSQL the same statement takes a transaction-scoped advisory lock on
     (terminal, key): if another transaction holds it, the same request is still running. (If
@@ -309,21 +324,35 @@ def _idempotent_sale(*, terminal: Terminal, key: str) -> Sale | None:
     """
     sales = Sale.objects.select_related("store", "terminal")
     if connection.vendor != "postgresql":
-        return sales.filter(terminal=terminal, idempotency_key=key).first()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), sale.id "
-            "FROM (SELECT 1) AS one LEFT JOIN shops_sale AS sale "
-            "ON sale.terminal_id = %s AND sale.idempotency_key = %s",
-            [terminal.pk, key, terminal.pk, key],
-        )
-        locked, sale_id = cursor.fetchone()
-    if not locked:
+        existing = sales.filter(terminal=terminal, idempotency_key=key).first()
+        return existing, ({} if existing else products_by_sku(skus))
+    rows = select_rows(
+        _PRELUDE_SQL,
+        [terminal.pk, key, terminal.pk, key, sorted(set(skus))],
+        [Sale._meta.get_field("id"), Sale._meta.get_field("id"), *_PRODUCT_FIELDS],
+    )
+    if not rows[0][0]:
         raise RequestInProgress(
             "The first request with this Idempotency-Key has not finished; retry shortly to "
             "get its answer."
         )
-    return sales.get(pk=sale_id) if sale_id is not None else None
+    if rows[0][1] is not None:
+        return sales.get(pk=rows[0][1]), {}
+    products = {}
+    for *_, pk, sku, category, price, volume, pieces in rows:
+        if pk is None:
+            continue
+        product = Product(
+            id=pk,
+            sku=sku,
+            category_code=category,
+            retail_price=price,
+            volume_ml=volume,
+            pieces=pieces,
+        )
+        product._state.adding = False
+        products[sku] = product
+    return None, products
 
 
 def _receipt_no(*, terminal: Terminal, now: datetime) -> str:
@@ -334,6 +363,62 @@ def _receipt_no(*, terminal: Terminal, now: datetime) -> str:
 
 def _traveller_kind(trip: TripInput | None) -> str:
     return trip.kind if trip is not None else TravellerKind.RESIDENT
+
+
+def _columns(model: type[Any], names: Sequence[str]) -> list[Any]:
+    return [model._meta.get_field(name) for name in names]
+
+
+@cache
+def _write_sale_sql(line_names: tuple[str, ...]) -> str:
+    """PostgreSQL: the sale, its lines (from one array per column, so the statement is the
+    same for 1 line or 50) and its dirty-day mark, in one data-modifying statement."""
+    quote = connection.ops.quote_name
+    sale_fields = _columns(Sale, _SALE_COLUMNS)
+    line_fields = _columns(SaleLine, line_names)
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
+    # Identifiers come from model metadata and are quoted; every value is a parameter.
+    return (
+        "WITH sale AS (INSERT INTO shops_sale "  # noqa: S608
+        f"({', '.join(quote(f.column) for f in sale_fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(sale_fields))}) RETURNING id), "
+        "line AS (INSERT INTO shops_saleline "
+        f"(sale_id, {', '.join(quote(f.column) for f in line_fields)}) "
+        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id, line_no), "
+        "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
+        "SELECT %s, %s, %s) "
+        "SELECT sale.id, line.id FROM sale, line ORDER BY line.line_no"
+    )
+
+
+def write_sale(
+    *, sale_row: dict[str, Any], line_rows: list[dict[str, Any]], now: datetime
+) -> tuple[int, list[int]]:
+    """Insert a sale, its lines and the dirty-day mark of its (local day, store); return the
+    sale id and the line ids in order. One statement on PostgreSQL, three elsewhere."""
+    dirty = {"day": sale_row["local_date"], "store": sale_row["store"], "marked_at": now}
+    if connection.vendor != "postgresql":
+        sale_id = insert_rows(Sale, [sale_row])[0]["id"]
+        ids = insert_rows(SaleLine, [{"sale": sale_id, **row} for row in line_rows])
+        insert_rows(DirtyDay, [dirty])
+        return sale_id, [row["id"] for row in ids]
+    names = tuple(line_rows[0])
+    params = [
+        field.get_db_prep_save(sale_row[field.name], connection)
+        for field in _columns(Sale, _SALE_COLUMNS)
+    ]
+    params += [
+        [field.get_db_prep_save(row[field.name], connection) for row in line_rows]
+        for field in _columns(SaleLine, names)
+    ]
+    params += [
+        field.get_db_prep_save(dirty[field.name], connection)
+        for field in _columns(DirtyDay, ("day", "store", "marked_at"))
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_write_sale_sql(names), params)
+        found = cursor.fetchall()
+    return found[0][0], [line_id for _, line_id in found]
 
 
 def mark_dirty(*, sale: Sale, now: datetime) -> None:
@@ -355,7 +440,6 @@ def sale_commit(
     :raises NoPolicyInForce: no policy is in force.
     """
     version = policy_in_force_cached(at=now)
-    products = products_by_sku([line.sku for line in basket.lines])
     year = rules.quota_year(now)
     for attempt in range(3):
         try:
@@ -366,7 +450,6 @@ def sale_commit(
                 basket=basket,
                 now=now,
                 version=version,
-                products=products,
                 year=year,
             )
         except IntegrityError:
@@ -386,10 +469,11 @@ def _commit_once(
     basket: Basket,
     now: datetime,
     version: PolicyInForce,
-    products: Mapping[str, Product],
     year: int,
 ) -> CommitResult:
-    existing = _idempotent_sale(terminal=terminal, key=key)
+    existing, products = _idempotent_sale_and_products(
+        terminal=terminal, key=key, skus=[line.sku for line in basket.lines]
+    )
     if existing is not None:
         if existing.request_fingerprint != fingerprint:
             raise IdempotencyKeyReused(
@@ -456,11 +540,8 @@ def _commit_once(
         request_fingerprint=fingerprint,
         imported=False,
     )
-    sale.pk = insert_rows(Sale, [_row(sale, _SALE_COLUMNS)])[0]["id"]
-    sale._state.adding = False
     rows = [
         {
-            "sale": sale.pk,
             "line_no": number,
             "product": products[line.sku].pk,
             "sku": line.sku,
@@ -474,10 +555,11 @@ def _commit_once(
         }
         for number, line in enumerate(verdict.lines, start=1)
     ]
-    ids = insert_rows(SaleLine, rows)
+    sale.pk, ids = write_sale(sale_row=_row(sale, _SALE_COLUMNS), line_rows=rows, now=now)
+    sale._state.adding = False
     lines = [
         WrittenLine(
-            pk=written["id"],
+            pk=written,
             sku=row["sku"],
             category_code=row["category_code"],
             quantity=row["quantity"],
@@ -493,7 +575,6 @@ def _commit_once(
         reference=f"sale:{sale.pk}",
         now=now,
     )
-    mark_dirty(sale=sale, now=now)
     return CommitResult(sale, first_answer(sale, lines=lines), replayed=False)
 
 
