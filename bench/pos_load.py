@@ -267,11 +267,13 @@ def main() -> None:
         gunicorn.wait(timeout=30)
 
     hot_books = books(env)
-    overspend = (
-        float(hot_books["used"]) > float(hot_books["limit"])
-        or hot_books["used"] != hot_books["ledger"]
-        or hot_books["used"] != hot_books["sales"]
-        or hot_books["sale_count"] != hot.get("statuses", {}).get("201", 0)
+    # wrk stops counting at the deadline while up to one request per connection is still
+    # being served: the books may hold up to 16 more sales than 201 answers were counted.
+    answered = int(hot.get("statuses", {}).get("201", 0))
+    overspend = not (
+        float(hot_books["used"]) <= float(hot_books["limit"])
+        and hot_books["used"] == hot_books["ledger"] == hot_books["sales"]
+        and 0 <= hot_books["sale_count"] - answered <= 16
     )
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

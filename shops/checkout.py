@@ -177,7 +177,7 @@ SELECT trip.id, trip.departed_at, line.category_code,
        SUM((line.quantity - line.returned_quantity) * COALESCE(line.volume_ml, 0))
 FROM quotas_trip AS trip
 LEFT JOIN shops_sale AS sale ON sale.trip_id = trip.id AND sale.status = 'completed'
-LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id
+LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id AND line.category_code IN ({codes})
 WHERE trip.shopper_id = %s AND trip.carrier_ref = %s AND trip.departs_at = %s
 GROUP BY trip.id, trip.departed_at, line.category_code
 """
@@ -193,8 +193,10 @@ def trip_with_usage(
     committed before it, so the recount is never stale.
     """
     departs_at = DateTimeField().get_db_prep_value(trip.departs_at, connection)
+    codes = [category.code for category in policy.limited_categories] or [""]
+    sql = _TRIP_USAGE_SQL.format(codes=", ".join(["%s"] * len(codes)))
     with connection.cursor() as cursor:
-        cursor.execute(_TRIP_USAGE_SQL, [shopper_id, trip.carrier_ref, departs_at])
+        cursor.execute(sql, [*codes, shopper_id, trip.carrier_ref, departs_at])
         rows = cursor.fetchall()
     if not rows:
         return None, {}
