@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from dutyfree.db import db_value, insert_returning, insert_rows, select_rows
 
-from . import identity
+from . import category_csv, identity
 from .choices import PolicyStatus, TripKind, TripMode
 from .errors import (
     PolicyImmutable,
@@ -42,18 +42,8 @@ _COPIED_POLICY_FIELDS = (
     "return_pickup_within_months",
     "notes",
 )
-_COPIED_CATEGORY_FIELDS = (
-    "number",
-    "code",
-    "name_zh",
-    "name_en",
-    "per_trip_limit_unit",
-    "per_trip_limit_value",
-    "immediate_pickup",
-    "verified",
-    "added",
-    "note",
-)
+# Everything a category says, as the CSV export lists it.
+_COPIED_CATEGORY_FIELDS = category_csv.COLUMNS
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -122,19 +122,10 @@ _PRODUCT_FIELDS = [
 ]
 
 
-def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
-    """The active products with these SKUs (what a sale needs of them). One statement."""
-    wanted = sorted(set(skus))
-    if not wanted:
-        return {}
-    placeholders = ", ".join(["%s"] * len(wanted))  # parameters only, one per SKU
-    # The only interpolation is the list of %s placeholders.
-    sql = (
-        "SELECT id, sku, category_code, retail_price, volume_ml, pieces FROM shops_product "  # noqa: S608
-        f"WHERE active AND sku IN ({placeholders})"
-    )
+def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
+    """Products by SKU from (id, sku, category_code, retail_price, volume_ml, pieces) rows."""
     products = {}
-    for pk, sku, category, price, volume, pieces in select_rows(sql, wanted, _PRODUCT_FIELDS):
+    for pk, sku, category, price, volume, pieces in rows:
         product = Product(
             id=pk,
             sku=sku,
@@ -146,6 +137,20 @@ def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
         product._state.adding = False
         products[sku] = product
     return products
+
+
+def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
+    """The active products with these SKUs (what a sale needs of them). One statement."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    placeholders = ", ".join(["%s"] * len(wanted))  # parameters only, one per SKU
+    # The only interpolation is the list of %s placeholders.
+    sql = (
+        "SELECT id, sku, category_code, retail_price, volume_ml, pieces FROM shops_product "  # noqa: S608
+        f"WHERE active AND sku IN ({placeholders})"
+    )
+    return _products(select_rows(sql, wanted, _PRODUCT_FIELDS))
 
 
 def _product_facts(product: Product) -> ProductFacts:
@@ -248,6 +253,37 @@ def _shopper_facts(basket: Basket, shopper: Shopper | None, *, outbound: bool) -
     )
 
 
+def _judge(
+    *,
+    version: PolicyInForce,
+    basket: Basket,
+    products: Mapping[str, Product],
+    shopper: Shopper | None,
+    used: Decimal,
+    year: int,
+    at: datetime,
+) -> tuple[Trip | None, rules.Verdict]:
+    """Gather what the shopper already holds (this trip's usage, or for a trip-less resident
+    an off-island record this year) and judge the basket. Returns the stored trip, if any."""
+    trip, trip_used, outbound = None, {}, False
+    if shopper is not None and basket.trip is not None:
+        trip, trip_used = trip_with_usage(
+            shopper_id=shopper.pk, trip=basket.trip, policy=version.rules
+        )
+    elif shopper is not None:
+        outbound = outbound_record(shopper_id=shopper.pk, year=year)
+    verdict = rules.judge_basket(
+        policy=version.rules,
+        shopper=_shopper_facts(basket, shopper, outbound=outbound),
+        trip=_trip_facts(basket.trip, trip) if basket.trip else None,
+        pickup=basket.pickup,
+        lines=_basket_lines(basket, products),
+        usage=Usage(annual_used=used, trip_used=trip_used),
+        at=at,
+    )
+    return trip, verdict
+
+
 # --- Quote -----------------------------------------------------------------------------------
 def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
     """Judge a basket as of ``at`` against everything the shopper already bought. Writes
@@ -264,7 +300,6 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
         .first()
     )
     used = money.ZERO
-    trip, trip_used, outbound = None, {}, False
     if shopper is not None:
         used = (
             QuotaAccount.objects.filter(
@@ -273,19 +308,13 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
             .values_list("used", flat=True)
             .first()
         ) or money.ZERO
-        if basket.trip is not None:
-            trip, trip_used = trip_with_usage(
-                shopper_id=shopper.pk, trip=basket.trip, policy=version.rules
-            )
-        else:
-            outbound = outbound_record(shopper_id=shopper.pk, year=year)
-    verdict = rules.judge_basket(
-        policy=version.rules,
-        shopper=_shopper_facts(basket, shopper, outbound=outbound),
-        trip=_trip_facts(basket.trip, trip) if basket.trip else None,
-        pickup=basket.pickup,
-        lines=_basket_lines(basket, products),
-        usage=Usage(annual_used=used, trip_used=trip_used),
+    _, verdict = _judge(
+        version=version,
+        basket=basket,
+        products=products,
+        shopper=shopper,
+        used=used,
+        year=year,
         at=at,
     )
     return Judgement(version=version, verdict=verdict, year=year)
@@ -340,21 +369,7 @@ def _idempotent_sale_and_products(
         )
     if rows[0][1] is not None:
         return sales.get(pk=rows[0][1]), {}
-    products = {}
-    for *_, pk, sku, category, price, volume, pieces in rows:
-        if pk is None:
-            continue
-        product = Product(
-            id=pk,
-            sku=sku,
-            category_code=category,
-            retail_price=price,
-            volume_ml=volume,
-            pieces=pieces,
-        )
-        product._state.adding = False
-        products[sku] = product
-    return None, products
+    return None, _products(row[2:] for row in rows if row[2] is not None)
 
 
 def _receipt_no(*, terminal: Terminal, now: datetime) -> str:
@@ -492,20 +507,13 @@ def _commit_once(
         now=now,
     )
     shopper = account.shopper
-    trip, trip_used, outbound = None, {}, False
-    if basket.trip is not None:
-        trip, trip_used = trip_with_usage(
-            shopper_id=shopper.pk, trip=basket.trip, policy=version.rules
-        )
-    else:
-        outbound = outbound_record(shopper_id=shopper.pk, year=year)
-    verdict = rules.judge_basket(
-        policy=version.rules,
-        shopper=_shopper_facts(basket, shopper, outbound=outbound),
-        trip=_trip_facts(basket.trip, trip) if basket.trip else None,
-        pickup=basket.pickup,
-        lines=_basket_lines(basket, products),
-        usage=Usage(annual_used=account.used, trip_used=trip_used),
+    trip, verdict = _judge(
+        version=version,
+        basket=basket,
+        products=products,
+        shopper=shopper,
+        used=account.used,
+        year=year,
         at=now,
     )
     if not verdict.allowed:
