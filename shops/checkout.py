@@ -186,22 +186,42 @@ LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id AND line.category_cod
 WHERE trip.shopper_id = %s AND trip.carrier_ref = %s AND trip.departs_at = %s
 GROUP BY trip.id, trip.departed_at, line.category_code
 """
+# A basket with nothing in a limited category needs the trip, not its usage.
+_TRIP_SQL = (
+    "SELECT id, departed_at, NULL, NULL, NULL FROM quotas_trip "
+    "WHERE shopper_id = %s AND carrier_ref = %s AND departs_at = %s"
+)
 
 
 def trip_with_usage(
-    *, shopper_id: int, trip: TripInput, policy: rules.PolicyRules
+    *,
+    shopper_id: int,
+    trip: TripInput,
+    policy: rules.PolicyRules,
+    categories: Iterable[str] | None = None,
 ) -> tuple[Trip | None, dict[str, int]]:
     """The shopper's trip for this departure and what it already holds per limited category,
     across every store (completed sales net of returns). One query.
 
-    Runs after the account lock: a statement started under the lock sees every sale that
-    committed before it, so the recount is never stale.
+    ``categories`` narrows the recount to the limited categories a basket asks for (default:
+    every limited category, as a quote shows them all); a basket with none of them reads only
+    the trip. Runs after the account lock: a statement started under the lock sees every sale
+    that committed before it, so the recount is never stale.
     """
     departs_at = DateTimeField().get_db_prep_value(trip.departs_at, connection)
-    codes = [category.code for category in policy.limited_categories] or [""]
-    sql = _TRIP_USAGE_SQL.format(codes=", ".join(["%s"] * len(codes)))
+    wanted = None if categories is None else set(categories)
+    codes = [
+        category.code
+        for category in policy.limited_categories
+        if wanted is None or category.code in wanted
+    ]
+    if codes:
+        sql = _TRIP_USAGE_SQL.format(codes=", ".join(["%s"] * len(codes)))
+        params = [*codes, shopper_id, trip.carrier_ref, departs_at]
+    else:
+        sql, params = _TRIP_SQL, [shopper_id, trip.carrier_ref, departs_at]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*codes, shopper_id, trip.carrier_ref, departs_at])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
         return None, {}
@@ -262,13 +282,20 @@ def _judge(
     used: Decimal,
     year: int,
     at: datetime,
+    all_limits: bool,
 ) -> tuple[Trip | None, rules.Verdict]:
     """Gather what the shopper already holds (this trip's usage, or for a trip-less resident
-    an off-island record this year) and judge the basket. Returns the stored trip, if any."""
+    an off-island record this year) and judge the basket. Returns the stored trip, if any.
+
+    ``all_limits``: recount every limited category (a quote reports them all); otherwise only
+    those the basket asks for, which are all a verdict depends on."""
     trip, trip_used, outbound = None, {}, False
     if shopper is not None and basket.trip is not None:
         trip, trip_used = trip_with_usage(
-            shopper_id=shopper.pk, trip=basket.trip, policy=version.rules
+            shopper_id=shopper.pk,
+            trip=basket.trip,
+            policy=version.rules,
+            categories=None if all_limits else {p.category_code for p in products.values()},
         )
     elif shopper is not None:
         outbound = outbound_record(shopper_id=shopper.pk, year=year)
@@ -309,6 +336,7 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
             .first()
         ) or money.ZERO
     _, verdict = _judge(
+        all_limits=True,
         version=version,
         basket=basket,
         products=products,
@@ -508,6 +536,7 @@ def _commit_once(
     )
     shopper = account.shopper
     trip, verdict = _judge(
+        all_limits=False,
         version=version,
         basket=basket,
         products=products,
