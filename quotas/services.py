@@ -348,7 +348,8 @@ def quota_account_lock(
     across every store and terminal, so a judgement made under it stays true until commit.
 
     One query for a returning shopper; two the first time in a year on PostgreSQL (three
-    elsewhere).
+    elsewhere). ``account.shopper.first_seen`` tells a shopper created by this call (who
+    cannot have trips or purchases yet).
 
     :raises identity.InvalidDocument: for a number that cannot be a document number.
     """
@@ -390,6 +391,8 @@ def quota_account_lock(
     )
     shopper = Shopper(**{**shopper_values, **row})
     shopper._state.adding = False
+    # Inserted just now (an update keeps the first created_at): no trips, no purchases yet.
+    shopper.first_seen = row["created_at"] == now
     if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
         return _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
     # Our own uncommitted insert: no other transaction can see or lock it before we commit.

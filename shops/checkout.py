@@ -290,7 +290,9 @@ def _judge(
     ``all_limits``: recount every limited category (a quote reports them all); otherwise only
     those the basket asks for, which are all a verdict depends on."""
     trip, trip_used, outbound = None, {}, False
-    if shopper is not None and basket.trip is not None:
+    if shopper is not None and getattr(shopper, "first_seen", False):
+        pass  # created by this very transaction: no trip, no purchase, no departure yet
+    elif shopper is not None and basket.trip is not None:
         trip, trip_used = trip_with_usage(
             shopper_id=shopper.pk,
             trip=basket.trip,
