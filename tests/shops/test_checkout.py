@@ -174,6 +174,18 @@ class TestPerTripLimitsAcrossStores:
         commit(term, basket(("PHONE", 1), on=trip("CZ6789")))
         assert Trip.objects.count() == 2
 
+    def test_a_basket_outside_the_limits_leaves_the_counts_exact(self, catalogue: None) -> None:
+        product("TEA", "tea", "100.00")
+        term, _ = terminal()
+        commit(term, basket(("LIP", 29)))  # first sale of a new shopper: nothing to recount
+        commit(term, basket(("TEA", 3)))  # no limited category: the trip is read, not summed
+        with pytest.raises(PurchaseNotAllowed):
+            commit(term, basket(("LIP", 2), ("TEA", 1)))
+        commit(term, basket(("LIP", 1), ("TEA", 1)))
+        quote = checkout.sale_quote(basket=basket(("TEA", 1)), at=timezone.now())
+        limits = {t.category.code: t.used for t in quote.verdict.trip_limits}
+        assert limits == {"cosmetics": 30, "mobile_phones": 0, "alcohol": 0}
+
 
 class TestAnnualQuota:
     def test_one_fen_over_across_trips_and_stores(self, catalogue: None) -> None:
