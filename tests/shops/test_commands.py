@@ -130,7 +130,7 @@ def test_create_terminal_refuses_bad_input(store: str, name: str, message: str) 
 
 
 def test_create_terminal_unknown_store_lists_the_stores() -> None:
-    error, _, _ = fail("create_terminal", "--store", "XXX", "--name", "t1")
+    error, _, _ = fail("create_terminal", "--store", "NO-SUCH", "--name", "t1")
     assert "SYA-HTB" in error
     assert not Terminal.objects.exists()
 
