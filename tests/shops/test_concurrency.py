@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -165,3 +166,45 @@ def test_returns_and_sales_of_one_shopper_interleave_safely() -> None:
     completed = Sale.objects.filter(status="completed")
     net = sum((s.total - s.returned_amount for s in completed), Decimal("0.00"))
     assert net == account.used
+
+
+def test_a_request_still_in_flight_is_409() -> None:
+    """While the first request with a key holds its advisory lock, a retry is told to wait."""
+    from django.test import Client
+
+    from .helpers import json_basket
+
+    product("LIP", "cosmetics", "320.00")
+    term, key = terminal()
+    holding, release = threading.Event(), threading.Event()
+
+    def first_request_in_flight() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [term.pk, "slow-key"]
+                )
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_request_in_flight)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        response = Client().post(
+            "/api/v1/sales",
+            json.dumps(json_basket(basket(("LIP", 1)))),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {key}", "idempotency-key": "slow-key"},
+        )
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "request_in_progress"
+    assert Sale.objects.count() == 0
