@@ -48,15 +48,21 @@ def manage(env: dict[str, str], *args: str) -> str:
     return run([sys.executable, "manage.py", *args], env=env, cwd=ROOT)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each live process."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / CLK_TCK
+        found[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+    return found
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots, counting processes that started in between in full."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def children(pid: int) -> list[int]:
@@ -126,10 +132,10 @@ def wrk(path: str, script: str, *, connections: int, seconds: int, env: dict[str
 
 
 def phase(name: str, server: list[int], **wrk_args: object) -> dict:
-    pg = postgres_pids()
-    app_before, pg_before = cpu_seconds(server), cpu_seconds(pg)
+    app_before, pg_before = cpu_by_pid(server), cpu_by_pid(postgres_pids())
     result = wrk(**wrk_args)  # type: ignore[arg-type]
-    app_cpu, pg_cpu = cpu_seconds(server) - app_before, cpu_seconds(postgres_pids()) - pg_before
+    app_cpu = cpu_spent(app_before, cpu_by_pid(server))
+    pg_cpu = cpu_spent(pg_before, cpu_by_pid(postgres_pids()))
     seconds = result["duration_us"] / 1e6
     requests = result["requests"]
     figures = {
