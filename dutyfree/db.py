@@ -13,6 +13,9 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
+# The largest id a bigint primary key can hold: a larger id in a URL or body matches nothing.
+MAX_ID = 2**63 - 1
+
 
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[Any]:
     return [model._meta.get_field(name) for name in names]

@@ -58,8 +58,3 @@ def name_key(name: str, key: str | None = None) -> str:
 
 def last_four(number: str) -> str:
     return normalise_document_number(number)[-4:]
-
-
-def mask(last4: str) -> str:
-    """What a page or receipt shows of a document number."""
-    return f"****{last4}"

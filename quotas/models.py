@@ -56,9 +56,6 @@ class Programme(models.Model):
 
 
 class PolicyQuerySet(models.QuerySet["Policy"]):
-    def published(self) -> PolicyQuerySet:
-        return self.filter(status=PolicyStatus.PUBLISHED)
-
     def update(self, **kwargs: Any) -> int:
         if self.filter(status__in=LOCKED_STATUSES).exists():
             raise PolicyImmutable("A bulk update would change a published policy.")

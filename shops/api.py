@@ -18,7 +18,7 @@ from quotas import services as quota_services
 
 from . import checkout, services
 from .auth import IsTerminal, TerminalAuthentication
-from .models import Sale, Terminal
+from .models import Terminal
 from .schemas import BasketIn, DepartureIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -110,23 +110,14 @@ class SaleCreateApi(TerminalApi):
         return Response(result.body, status=201, headers=headers)
 
 
-def _sale(terminal: Terminal, sale_id: int) -> Sale:
-    sale = None
-    if 0 < sale_id <= services.MAX_ID:
-        sale = (
-            Sale.objects.select_related("store", "terminal")
-            .filter(pk=sale_id, store_id=terminal.store_id)
-            .first()
-        )
-    if sale is None:
-        raise services.SaleNotFound(f"Sale {sale_id} is not a sale of this store.")
-    return sale
-
-
 class SaleDetailApi(TerminalApi):
     @extend_schema(operation_id="sale_detail", responses={200: OpenApiTypes.OBJECT, 404: PROBLEM})
     def get(self, request: Request, sale_id: int) -> Response:
-        return Response(services.sale_detail(_sale(self.terminal, sale_id)))
+        return Response(
+            services.sale_detail(
+                services.sale_of_store(store_id=self.terminal.store_id, sale_id=sale_id)
+            )
+        )
 
 
 class SaleReturnApi(TerminalApi):

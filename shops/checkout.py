@@ -362,10 +362,13 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-# PostgreSQL: the advisory lock on (terminal, key), the sale made with the key if any, and the
-# basket's products, in one statement.
+# A transaction-scoped advisory lock on (terminal, idempotency key): held while the first
+# request with the key runs, so a concurrent retry is told 409 instead of waiting.
+KEY_LOCK = "pg_try_advisory_xact_lock(%s, hashtext(%s))"
+# PostgreSQL: the key's lock, the sale made with the key if any, and the basket's products,
+# in one statement.
 _PRELUDE_SQL = (
-    "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)), "
+    f"SELECT {KEY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
     "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
     "product.id, product.sku, product.category_code, product.retail_price, "
     "product.volume_ml, product.pieces "

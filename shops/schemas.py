@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from dutyfree.db import MAX_ID
 from dutyfree.errors import DomainError
 from quotas import identity
 from quotas.rules import MAX_LINE_QUANTITY
@@ -33,7 +34,6 @@ from .checkout import Basket, LineInput, TripInput
 
 _CARRIER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-/]{0,31}$")
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-MAX_ID = 2**63 - 1
 
 DocumentType = Literal["resident_id", "passport", "hkmo_permit", "tw_permit", "foreigner_id"]
 PickupMode = Literal["departure", "mail", "return_to_island", "immediate", "guarantee"]

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from dutyfree import money
+from dutyfree.db import MAX_ID
 from dutyfree.errors import ConflictError, DomainError, NotFoundError
 from quotas.choices import EntryKind
 from quotas.models import QuotaAccount
@@ -22,6 +23,7 @@ from quotas.rules import LOCAL_TZ
 from quotas.services import quota_credit
 
 from .checkout import (
+    KEY_LOCK,
     IdempotencyKeyReused,
     RequestInProgress,
     first_answer,
@@ -76,7 +78,7 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [terminal.pk, key])
+            cursor.execute(f"SELECT {KEY_LOCK}", [terminal.pk, key])
             if not cursor.fetchone()[0]:
                 raise RequestInProgress("The first request with this key has not finished.")
     record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
@@ -87,21 +89,27 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
     return Answer(record.status_code, record.body, replayed=True)
 
 
-MAX_ID = 2**63 - 1
+def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
+    """A sale of this store, with its store and terminal; another store's sale is not found
+    (404, never 403, so ids cannot be probed).
 
-
-def _sale_of_store(*, store: Store, sale_id: int) -> Sale:
+    :raises SaleNotFound: no such sale in this store.
+    """
     sale = None
     if 0 < sale_id <= MAX_ID:
-        sale = Sale.objects.filter(pk=sale_id, store=store).only("id", "account_id").first()
+        sale = (
+            Sale.objects.select_related("store", "terminal")
+            .filter(pk=sale_id, store_id=store_id)
+            .first()
+        )
     if sale is None:
-        raise SaleNotFound(f"Sale {sale_id} is not a sale of store {store.code}.")
+        raise SaleNotFound(f"Sale {sale_id} is not a sale of this store.")
     return sale
 
 
 def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
     """Lock the sale's quota account, then the sale (one order everywhere: no deadlocks)."""
-    sale = _sale_of_store(store=store, sale_id=sale_id)
+    sale = sale_of_store(store_id=store.pk, sale_id=sale_id)
     account = QuotaAccount.objects.select_for_update(no_key=True).get(pk=sale.account_id)
     locked = (
         Sale.objects.select_for_update(no_key=True, of=("self",))
@@ -223,7 +231,7 @@ def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     :raises SaleNotFound: not a sale of the terminal's store.
     :raises SaleVoided: the sale was voided.
     """
-    sale_id = _sale_of_store(store=terminal.store, sale_id=sale_id).pk
+    sale_id = sale_of_store(store_id=terminal.store_id, sale_id=sale_id).pk
     sale = (
         Sale.objects.select_for_update(no_key=True, of=("self",))
         .select_related("store", "terminal")
