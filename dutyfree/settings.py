@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "captcha",
     "dutyfree",
     "quotas",
     "shops",
@@ -160,6 +162,25 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A static schedule, in Asia/Shanghai (CELERY_TIMEZONE).
+CELERY_BEAT_SCHEDULE = {
+    # Immediate and guarantee pickups without a departure within the deadline: ban (daily).
+    "departure-deadline": {
+        "task": "shops.tasks.enforce_departure_deadline",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+
+# --- Shoppers' self-lookup ------------------------------------------------------------------
+# Per client address, shared by all processes through the cache ("10/60": 10 per minute).
+QUOTA_LOOKUP_RATE = os.environ.get("QUOTA_LOOKUP_RATE", "10/60")
+# Behind n reverse proxies, the client address is the n-th from the right of X-Forwarded-For.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_MATH_CHALLENGE_OPERATOR = "x"
+CAPTCHA_IMAGE_SIZE = (150, 50)
+CAPTCHA_FONT_SIZE = 32
+CAPTCHA_TIMEOUT = 10  # minutes
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -27,7 +27,7 @@ from dutyfree.errors import DomainError
 
 from . import category_csv, services
 from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
-from .models import Category, Policy, Programme
+from .models import Ban, Category, Policy, Programme, Shopper
 
 _VERIFICATION_BADGES = {
     Verification.NAME_AND_NUMBER: ("df-verified", "✓ 已核实 verified"),
@@ -474,3 +474,206 @@ class CategoryAdmin(SimpleHistoryAdmin):
 @admin.register(Programme)
 class ProgrammeAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name_zh", "name_en", "currency")
+
+
+# --- Shoppers and bans -----------------------------------------------------------------------
+class BanInline(admin.TabularInline):
+    model = Ban
+    fk_name = "shopper"
+    extra = 0
+    can_delete = False
+    fields = ("reason", "source_receipt_no", "starts_at", "ends_at", "lifted_at", "lift_reason")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Shopper)
+class ShopperAdmin(admin.ModelAdmin):
+    """Read only: shoppers are created by sales; they are known by ****last4 and HMACs."""
+
+    list_display = ("__str__", "document_country", "birth_date", "hainan_resident", "banned_until")
+    list_filter = ("document_type", "hainan_resident")
+    search_fields = ("=document_last4",)
+    fields = (
+        "document_type",
+        "document_country",
+        "document_last4",
+        "birth_date",
+        "hainan_resident",
+        "banned_until",
+        "created_at",
+    )
+    readonly_fields = fields
+    inlines = [BanInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BanForm(forms.ModelForm):
+    years = forms.IntegerField(
+        required=False, min_value=1, max_value=50, help_text="Or give an end below."
+    )
+
+    class Meta:
+        model = Ban
+        fields = ("shopper", "reason", "detail", "source_receipt_no", "starts_at", "ends_at")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].initial = timezone.now
+        self.fields["ends_at"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("years")) == bool(data.get("ends_at")):
+            raise ValidationError("Give either a number of years or an end, not both.")
+        return data
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the ban is lifted (kept with the ban). Never a name or document number.",
+    )
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    """Bans are recorded, never edited or deleted; lifting one records who, when and why."""
+
+    form = BanForm
+    list_display = (
+        "id",
+        "shopper",
+        "reason",
+        "source_receipt_no",
+        "starts_at",
+        "ends_at",
+        "state",
+        "lifted_at",
+        "lifted_by",
+    )
+    list_filter = ("reason", ("lifted_at", admin.EmptyFieldListFilter), "ends_at")
+    search_fields = ("=source_receipt_no", "=shopper__document_last4", "=source")
+    raw_id_fields = ("shopper",)
+    date_hierarchy = "starts_at"
+    readonly_fields = (
+        "shopper",
+        "reason",
+        "detail",
+        "source",
+        "source_receipt_no",
+        "starts_at",
+        "ends_at",
+        "created_at",
+        "created_by",
+        "lifted_at",
+        "lifted_by",
+        "lift_reason",
+        "lift_link",
+    )
+    list_select_related = ("shopper", "lifted_by")
+
+    @admin.display(description="state")
+    def state(self, ban: Ban) -> str:
+        now = timezone.now()
+        if ban.lifted_at is not None:
+            return "lifted"
+        if ban.ends_at <= now:
+            return "ended"
+        return "in force" if ban.starts_at <= now else "scheduled"
+
+    @admin.display(description="lift")
+    def lift_link(self, ban: Ban) -> str:
+        if ban.lifted_at is not None or not ban.pk:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Lift this ban…</a>',
+            reverse("admin:quotas_ban_lift", args=[ban.pk]),
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ban | None = None) -> Any:
+        return self.readonly_fields if obj is not None else ("lift_link",)
+
+    def get_fields(self, request: HttpRequest, obj: Ban | None = None) -> Any:
+        if obj is None:
+            return (
+                "shopper",
+                "reason",
+                "detail",
+                "source_receipt_no",
+                "starts_at",
+                "years",
+                "ends_at",
+            )
+        return self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Ban, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:  # nothing on a recorded ban is editable (all fields read only)
+            return
+        data = form.cleaned_data
+        ban, _ = services.shopper_ban(
+            shopper_id=data["shopper"].pk,
+            reason=data["reason"],
+            starts_at=data["starts_at"],
+            ends_at=data.get("ends_at"),
+            years=data.get("years"),
+            detail=data["detail"],
+            source_receipt_no=data["source_receipt_no"],
+            by=request.user,
+        )
+        obj.pk = ban.pk
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/lift/",
+                self.admin_site.admin_view(self.lift_view),
+                name="quotas_ban_lift",
+            ),
+            *super().get_urls(),
+        ]
+
+    def lift_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        ban = get_object_or_404(Ban.objects.select_related("shopper"), pk=pk)
+        if not self.has_change_permission(request, ban):
+            raise PermissionDenied
+        form = LiftForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.ban_lift(
+                    ban_id=ban.pk,
+                    reason=form.cleaned_data["reason"],
+                    now=timezone.now(),
+                    by=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.detail or exc.title)
+            else:
+                self.log_change(request, ban, "Lifted: " + form.cleaned_data["reason"])
+                self.message_user(request, f"Ban {ban.pk} lifted.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:quotas_ban_change", args=[ban.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": ban,
+            "title": f"Lift ban {ban.pk} of {ban.shopper}",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/quotas/ban/lift.html", context)

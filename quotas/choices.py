@@ -62,3 +62,10 @@ class EntryKind(models.TextChoices):
     RETURN = "return", "退货 / return"
     VOID = "void", "撤销 / void"
     IMPORT = "import", "导入 / import"
+
+
+class BanReason(models.TextChoices):
+    # Immediate or guarantee pickup without a recorded departure within the deadline (30 days).
+    DEPARTURE_DEADLINE = "departure_deadline", "逾期未离岛 / no departure within the deadline"
+    CUSTOMS_DECISION = "customs_decision", "海关决定 / customs decision"
+    RESALE = "resale", "倒卖免税品 / resale of duty-free goods"

@@ -33,3 +33,13 @@ class QuotaConflict(ConflictError):
 class ShopperNotFound(NotFoundError):
     code = "shopper_not_found"
     title = "No shopper with this document"
+
+
+class BanAlreadyLifted(ConflictError):
+    code = "ban_already_lifted"
+    title = "The ban was already lifted"
+
+
+class BanInvalid(DomainError):
+    code = "ban_invalid"
+    title = "The ban cannot be recorded"

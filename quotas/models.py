@@ -7,6 +7,7 @@ The guard sits in the model layer (``save``/``delete`` and the queryset's bulk `
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from .choices import (
+    BanReason,
     DocumentType,
     EntryKind,
     LimitUnit,
@@ -458,3 +460,62 @@ class Trip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier_ref} {self.departs_at:%Y-%m-%d %H:%M}"
+
+
+class Ban(models.Model):
+    """A period in which a shopper may not buy duty-free goods.
+
+    Bans are never edited or deleted: lifting one records who, when and why.
+    ``Shopper.banned_until`` is kept equal to the latest end of the bans not lifted (services).
+    """
+
+    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="bans")
+    reason = models.CharField(max_length=32, choices=BanReason.choices)
+    detail = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why, for the record. Never a name or document number.",
+    )
+    # What caused it, e.g. "sale:123"; the 30-day task bans once per source.
+    source = models.CharField(max_length=64, blank=True)
+    source_receipt_no = models.CharField(max_length=40, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lift_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "ban"
+        ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shopper", "reason", "source"],
+                condition=~Q(source=""),
+                name="ban_once_per_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="ban_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["shopper", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.shopper} {self.get_reason_display()} → {self.ends_at:%Y-%m-%d}"
+
+    def active_at(self, at: datetime) -> bool:
+        return self.lifted_at is None and self.starts_at <= at < self.ends_at

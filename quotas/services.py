@@ -11,22 +11,25 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from dutyfree.db import db_value, insert_returning, insert_rows, select_rows
 
 from . import category_csv, identity
-from .choices import PolicyStatus, TripKind, TripMode
+from .choices import BanReason, PolicyStatus, TripKind, TripMode
 from .errors import (
+    BanAlreadyLifted,
+    BanInvalid,
     PolicyImmutable,
     PolicyNotPublishable,
     PolicyNotWithdrawable,
     QuotaConflict,
     ShopperNotFound,
 )
-from .models import Category, Policy, QuotaAccount, QuotaEntry, Shopper, Trip
+from .models import Ban, Category, Policy, QuotaAccount, QuotaEntry, Shopper, Trip
+from .rules import LOCAL_TZ
 from .selectors import policy_cache_clear
 
 _COPIED_POLICY_FIELDS = (
@@ -574,3 +577,91 @@ def departure_record(
     Trip.objects.filter(pk=trip.pk).update(departed_at=departed_at)
     trip.departed_at = departed_at
     return trip
+
+
+# --- Bans ------------------------------------------------------------------------------------
+def years_later(at: datetime, years: int) -> datetime:
+    """The same local (Asia/Shanghai) wall time ``years`` later; 29 February → 28 February."""
+    local = at.astimezone(LOCAL_TZ)
+    try:
+        return local.replace(year=local.year + years)
+    except ValueError:
+        return local.replace(year=local.year + years, day=28)
+
+
+def _banned_until_refresh(shopper_id: int) -> datetime | None:
+    """Keep ``Shopper.banned_until`` equal to the latest end of the bans not lifted."""
+    latest = Ban.objects.filter(shopper_id=shopper_id, lifted_at__isnull=True).aggregate(
+        latest=Max("ends_at")
+    )["latest"]
+    Shopper.objects.filter(pk=shopper_id).update(banned_until=latest, updated_at=timezone.now())
+    return latest
+
+
+@transaction.atomic
+def shopper_ban(
+    *,
+    shopper_id: int,
+    reason: str,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    years: int | None = None,
+    detail: str = "",
+    source: str = "",
+    source_receipt_no: str = "",
+    by: AbstractBaseUser | None = None,
+) -> tuple[Ban, bool]:
+    """Ban a shopper from ``starts_at`` until ``ends_at`` (or for ``years``).
+
+    Idempotent per source: a second ban for the same shopper, reason and source returns the
+    first unchanged. Returns ``(ban, created)``.
+
+    :raises BanInvalid: no end, an end not after the start, or an unknown reason.
+    """
+    if reason not in BanReason.values:
+        raise BanInvalid(f"Unknown ban reason {reason!r}.")
+    if (ends_at is None) == (years is None):
+        raise BanInvalid("Give either an end or a number of years.")
+    if ends_at is None:
+        if years is None or years < 1:
+            raise BanInvalid("A ban lasts at least one year.")
+        ends_at = years_later(starts_at, years)
+    if ends_at <= starts_at:
+        raise BanInvalid("A ban must end after it starts.")
+    # One writer per shopper at a time. A no-key lock: sales creating accounts and trips that
+    # reference the shopper are not blocked by it.
+    Shopper.objects.select_for_update(no_key=True).only("id").get(pk=shopper_id)
+    if source:
+        existing = Ban.objects.filter(shopper_id=shopper_id, reason=reason, source=source).first()
+        if existing is not None:
+            return existing, False
+    ban = Ban.objects.create(
+        shopper_id=shopper_id,
+        reason=reason,
+        detail=detail,
+        source=source,
+        source_receipt_no=source_receipt_no,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=by,
+    )
+    _banned_until_refresh(shopper_id)
+    return ban, True
+
+
+@transaction.atomic
+def ban_lift(*, ban_id: int, reason: str, now: datetime, by: AbstractBaseUser | None = None) -> Ban:
+    """Lift a ban: recorded with who, when and why; the ban itself stays on file.
+
+    :raises BanInvalid: no reason given. :raises BanAlreadyLifted: lifted before.
+    """
+    if not reason.strip():
+        raise BanInvalid("Say why the ban is lifted.")
+    ban = Ban.objects.select_for_update().get(pk=ban_id)
+    Shopper.objects.select_for_update(no_key=True).only("id").get(pk=ban.shopper_id)
+    if ban.lifted_at is not None:
+        raise BanAlreadyLifted(f"Lifted on {ban.lifted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}.")
+    ban.lifted_at, ban.lifted_by, ban.lift_reason = now, by, reason.strip()
+    ban.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    _banned_until_refresh(ban.shopper_id)
+    return ban

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,14 +13,16 @@ from rest_framework import serializers
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from dutyfree import throttle
 from quotas import services as quota_services
 
-from . import checkout, services
+from . import checkout, lookup, services
 from .auth import IsTerminal, TerminalAuthentication
 from .models import Terminal
-from .schemas import BasketIn, DepartureIn, QuoteIn, ReturnIn, parse
+from .schemas import BasketIn, DepartureIn, LookupIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -192,3 +195,39 @@ class DepartureApi(TerminalApi):
             },
             status=201,
         )
+
+
+class LookupThrottle(BaseThrottle):
+    """``QUOTA_LOOKUP_RATE`` per client address, counted atomically in the shared cache
+    (the page and the API share one count)."""
+
+    scope = "quota-lookup"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        self.verdict = throttle.hit(
+            self.scope,
+            throttle.client_address(request),
+            throttle.Rate.parse(settings.QUOTA_LOOKUP_RATE),
+        )
+        return self.verdict.allowed
+
+    def wait(self) -> float:
+        return float(self.verdict.retry_after)
+
+
+class QuotaLookupApi(APIView):
+    """A shopper's own quota, by document and name (no credentials; throttled per client)."""
+
+    throttle_classes = [LookupThrottle]
+
+    @extend_schema(
+        operation_id="quota_lookup",
+        request=LookupIn,
+        responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, 429: PROBLEM},
+    )
+    def post(self, request: Request) -> Response:
+        data = parse(LookupIn, json_body(request))
+        answer = lookup.quota_lookup(
+            query=data.query(), now=timezone.now(), language=translation.get_language()
+        )
+        return Response(answer, headers={"Cache-Control": "no-store"})

@@ -31,6 +31,7 @@ from quotas.rules import MAX_LINE_QUANTITY
 from quotas.services import PresentedShopper
 
 from .checkout import Basket, LineInput, TripInput
+from .lookup import LookupQuery
 
 _CARRIER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-/]{0,31}$")
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
@@ -236,6 +237,21 @@ class DepartureIn(_Input):
     @classmethod
     def _departed(cls, value: datetime) -> datetime:
         return _local(value)
+
+
+class LookupIn(_Input):
+    """A shopper's own quota: the document and the name as printed on it."""
+
+    document: DocumentIn
+    name: Name
+
+    def query(self) -> LookupQuery:
+        return LookupQuery(
+            doc_type=self.document.type,
+            country=self.document.country,
+            number=self.document.number,
+            name=self.name,
+        )
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -1,0 +1,192 @@
+"""A shopper's own view of the quota: this year's limit, use and purchases, open trips with
+what each still allows, and any ban. Read only.
+
+DESIGN.md places the lookup beside the quotas; its purchases and per-trip usage are sales,
+and ``quotas`` never imports ``shops``, so it lives here and reads the quotas through their
+models.
+
+Nothing reveals whether a document is known: the document and the name must both match
+(HMACs compared in constant time), and a non-match answers exactly like a shopper with no
+purchases this year, after running the same statements (for shopper id 0, which matches no
+row) — same fields, same timing class.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import DateTimeField
+
+from dutyfree import money
+from quotas import identity
+from quotas.choices import LimitUnit
+from quotas.models import QuotaAccount, Shopper
+from quotas.rules import LOCAL_TZ
+from quotas.selectors import PolicyInForce, policy_in_force_cached
+
+from .models import Sale, SaleStatus, Store
+
+MAX_PURCHASES = 500
+NOBODY = 0  # no shopper has id 0: the same statements run and find nothing
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    doc_type: str
+    country: str
+    number: str
+    name: str
+
+
+def _matching_shopper(query: LookupQuery) -> Shopper | None:
+    document_key = identity.document_key(
+        doc_type=query.doc_type, country=query.country, number=query.number
+    )
+    name_key = identity.name_key(query.name)  # computed whether or not the document is known
+    shopper = (
+        Shopper.objects.filter(document_key=document_key)
+        .only("id", "name_key", "banned_until")
+        .first()
+    )
+    stored_name = shopper.name_key if shopper is not None else "0" * len(name_key)
+    if hmac.compare_digest(stored_name, name_key) and shopper is not None:
+        return shopper
+    return None
+
+
+def _purchases(*, account_id: int, language: str | None) -> list[dict[str, Any]]:
+    stores = {store.pk: store for store in Store.objects.all()}
+    sales = (
+        Sale.objects.filter(account_id=account_id)
+        .only("receipt_no", "store_id", "sold_at", "total", "returned_amount", "status", "pickup")
+        .order_by("-sold_at", "-id")[:MAX_PURCHASES]
+    )
+    english = (language or "").startswith("en")
+    found = []
+    for sale in sales:
+        store = stores.get(sale.store_id)
+        net = sale.total - sale.returned_amount if sale.status == SaleStatus.COMPLETED else 0
+        found.append(
+            {
+                "receipt_no": sale.receipt_no,
+                "sold_at": sale.sold_at.astimezone(LOCAL_TZ).isoformat(),
+                "store": store.code if store else "",
+                "store_name": (store.name_en if english else store.name_zh) if store else "",
+                "amount": money.to_str(sale.total),
+                "returned": money.to_str(sale.returned_amount),
+                "counted": money.to_str(Decimal(net)),
+                "status": sale.status,
+                "pickup": sale.pickup,
+            }
+        )
+    return found
+
+
+# Open trips (not departed, departure still ahead) and, per limited category, what their
+# completed sales hold net of returns, across every store. One statement.
+_OPEN_TRIPS_SQL = """
+SELECT trip.id, trip.carrier_ref, trip.kind, trip.mode, trip.departs_at, line.category_code,
+       SUM((line.quantity - line.returned_quantity) * line.pieces),
+       SUM((line.quantity - line.returned_quantity) * COALESCE(line.volume_ml, 0))
+FROM quotas_trip AS trip
+LEFT JOIN shops_sale AS sale ON sale.trip_id = trip.id AND sale.status = 'completed'
+LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id AND line.category_code IN ({codes})
+WHERE trip.shopper_id = %s AND trip.departed_at IS NULL AND trip.departs_at > %s
+GROUP BY trip.id, trip.carrier_ref, trip.kind, trip.mode, trip.departs_at, line.category_code
+ORDER BY trip.departs_at, trip.id
+"""
+
+
+def _open_trips(
+    *, shopper_id: int, version: PolicyInForce, now: datetime, language: str | None
+) -> list[dict[str, Any]]:
+    limited = version.rules.limited_categories
+    codes = [category.code for category in limited] or [""]
+    field = DateTimeField()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OPEN_TRIPS_SQL.format(codes=", ".join(["%s"] * len(codes))),
+            [*codes, shopper_id, field.get_db_prep_value(now, connection)],
+        )
+        rows = cursor.fetchall()
+    trips: dict[int, dict[str, Any]] = {}
+    held: dict[int, dict[str, tuple[int, int]]] = {}
+    for trip_id, carrier_ref, kind, mode, departs_at, code, pieces, ml in rows:
+        if trip_id not in trips:
+            departs = field.to_python(departs_at)
+            if departs.tzinfo is None:  # SQLite gives naive UTC text
+                departs = departs.replace(tzinfo=UTC)
+            trips[trip_id] = {
+                "carrier_ref": carrier_ref,
+                "kind": kind,
+                "mode": mode,
+                "departs_at": departs.astimezone(LOCAL_TZ).isoformat(),
+            }
+            held[trip_id] = {}
+        if code:
+            held[trip_id][code] = (int(pieces or 0), int(ml or 0))
+    english = (language or "").startswith("en")
+    for trip_id, trip in trips.items():
+        limits = []
+        for category in limited:
+            pieces, ml = held[trip_id].get(category.code, (0, 0))
+            used = ml if category.limit_unit == LimitUnit.ML else pieces
+            limit = category.limit_value or 0
+            limits.append(
+                {
+                    "category": category.code,
+                    "name": category.name_en if english else category.name_zh,
+                    "unit": category.limit_unit,
+                    "limit": limit,
+                    "used": used,
+                    "remaining": max(limit - used, 0),
+                }
+            )
+        trip["trip_limits"] = limits
+    return list(trips.values())
+
+
+def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> dict[str, Any]:
+    """What the shopper holding this document and name may still buy this calendar year
+    (Asia/Shanghai). A document and name that match nobody get the answer of a shopper with
+    no purchases."""
+    version = policy_in_force_cached(at=now)
+    year = now.astimezone(LOCAL_TZ).year
+    shopper = _matching_shopper(query)
+    shopper_id = shopper.pk if shopper is not None else NOBODY
+    account = (
+        QuotaAccount.objects.filter(
+            shopper_id=shopper_id, programme_id=version.policy.programme_id, year=year
+        )
+        .only("id", "limit", "used")
+        .first()
+    )
+    limit = account.limit if account is not None else version.rules.annual_limit
+    used = account.used if account is not None else Decimal("0.00")
+    purchases = _purchases(
+        account_id=account.pk if account is not None else NOBODY, language=language
+    )
+    trips = _open_trips(shopper_id=shopper_id, version=version, now=now, language=language)
+    banned_until = shopper.banned_until if shopper is not None else None
+    if banned_until is not None and banned_until <= now:
+        banned_until = None
+    return {
+        "year": year,
+        "limit": money.to_str(limit),
+        "used": money.to_str(used),
+        "remaining": money.to_str(limit - used),
+        "banned_until": banned_until.astimezone(LOCAL_TZ).isoformat() if banned_until else None,
+        "document": {"type": query.doc_type, "masked": mask(query.number)},
+        "purchases": purchases,
+        "open_trips": trips,
+    }
+
+
+def mask(number: str) -> str:
+    """``****1234``: only the last four characters of a document number are ever shown."""
+    return "****" + identity.normalise_document_number(number)[-4:]
