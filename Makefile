@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint fmt migrate demo worker beat clean
+.PHONY: install run test lint fmt migrate demo worker beat clean messages
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: install
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .
+
+# Extract and compile the zh-hans catalogue (needs GNU gettext); the .po and .mo are committed.
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 worker: install
 	$(VENV)/bin/celery -A dutyfree worker --loglevel=info

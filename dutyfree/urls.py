@@ -8,6 +8,7 @@ from dutyfree.errors import api_aware_404
 from dutyfree.health import healthz, ping
 from quotas.api import PolicyInForceApi
 from shops import api as shops_api
+from shops.views import quota_page
 
 handler404 = "dutyfree.errors.api_aware_404"
 handler500 = "dutyfree.errors.api_aware_500"
@@ -30,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("quota/", quota_page, name="quota"),
+    path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Unknown API paths answer problem+json even with DEBUG on (no HTML debug page).

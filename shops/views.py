@@ -1,0 +1,190 @@
+"""Pages for people: the shopper's quota lookup ``/quota/`` (zh-hans by default, English by
+the switch or Accept-Language)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from captcha.fields import CaptchaField
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from dutyfree import throttle
+from quotas import identity
+
+from .lookup import LookupQuery, quota_lookup
+
+DOCUMENT_TYPES = [
+    ("resident_id", _("Resident identity card")),
+    ("passport", _("Passport")),
+    ("hkmo_permit", _("Mainland travel permit for Hong Kong and Macao residents")),
+    ("tw_permit", _("Mainland travel permit for Taiwan residents")),
+    ("foreigner_id", _("Foreigner's permanent residence ID card")),
+]
+RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+STATUSES = {"completed": _("Completed"), "voided": _("Voided")}
+UNITS = {"piece": _("pieces"), "ml": _("ml")}
+TRIP_MODES = {"air": _("Flight"), "rail": _("Train"), "sea": _("Ship")}
+
+
+class LookupForm(forms.Form):
+    doc_type = forms.ChoiceField(label=_("Document type"), choices=DOCUMENT_TYPES)
+    country = forms.RegexField(
+        label=_("Issuing country (3 letters)"),
+        regex=r"^[A-Za-z]{3}$",
+        initial="CHN",
+        max_length=3,
+        error_messages={"invalid": _("Three letters, such as CHN.")},
+    )
+    number = forms.CharField(
+        label=_("Document number"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    name = forms.CharField(
+        label=_("Name as on the document"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    captcha = CaptchaField(
+        label=_("Answer the sum"),
+        error_messages={"invalid": _("The answer is not right. Try the new question.")},
+    )
+
+    def clean_number(self) -> str:
+        try:
+            number = identity.normalise_document_number(self.cleaned_data["number"])
+        except identity.InvalidDocument:
+            raise forms.ValidationError(
+                _("A document number has 4 to 32 letters and digits."), code="invalid"
+            ) from None
+        return number
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if "\x00" in name:
+            raise forms.ValidationError(_("Enter the name as printed."), code="invalid")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        number = data.get("number")
+        if data.get("doc_type") == "resident_id" and number and not RESIDENT_ID.match(number):
+            self.add_error(
+                "number", _("A resident identity card number has 17 digits and a digit or X.")
+            )
+        return data
+
+    def forget_identity(self) -> None:
+        """Never send the number or the name back to the browser: after a post the form is
+        shown again with its errors but without them."""
+        if self.is_bound:
+            data = self.data.copy()
+            data["number"] = ""
+            data["name"] = ""
+            data["captcha_1"] = ""
+            self.data = data
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def _yuan(value: Decimal) -> str:
+    """``¥100,000.00`` — the same digits in both languages."""
+    return f"¥{value:,.2f}"
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _presented(answer: dict[str, Any]) -> dict[str, Any]:
+    """The lookup's JSON answer, typed for the template."""
+    limit, used = _money(answer["limit"]), _money(answer["used"])
+    share = int(used * 100 / limit) if limit else 0
+    return {
+        "year": answer["year"],
+        "limit": _yuan(limit),
+        "used": _yuan(used),
+        "remaining": _yuan(_money(answer["remaining"])),
+        "used_percent": min(max(share, 0), 100),
+        "banned_until": _when(answer["banned_until"]),
+        "masked": answer["document"]["masked"],
+        "purchases": [
+            {
+                **purchase,
+                "sold_at": _when(purchase["sold_at"]),
+                "amount": _yuan(_money(purchase["amount"])),
+                "returned": _yuan(_money(purchase["returned"]))
+                if _money(purchase["returned"])
+                else "",
+                "status_label": STATUSES.get(purchase["status"], purchase["status"]),
+            }
+            for purchase in answer["purchases"]
+        ],
+        "open_trips": [
+            {
+                **trip,
+                "departs_at": _when(trip["departs_at"]),
+                "mode_label": TRIP_MODES.get(trip["mode"], trip["mode"]),
+                "trip_limits": [
+                    {**limit, "unit_label": UNITS.get(limit["unit"], limit["unit"])}
+                    for limit in trip["trip_limits"]
+                ],
+            }
+            for trip in answer["open_trips"]
+        ],
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def quota_page(request: HttpRequest) -> HttpResponse:
+    form = LookupForm(request.POST or None)
+    result, status, throttled = None, 200, None
+    if request.method == "POST":
+        verdict = throttle.hit(
+            "quota-lookup",
+            throttle.client_address(request),
+            throttle.Rate.parse(settings.QUOTA_LOOKUP_RATE),
+        )
+        if not verdict.allowed:
+            status, throttled = 429, verdict.retry_after
+            form = LookupForm()
+        elif form.is_valid():
+            data = form.cleaned_data
+            result = _presented(
+                quota_lookup(
+                    query=LookupQuery(
+                        doc_type=data["doc_type"],
+                        country=data["country"].upper(),
+                        number=data["number"],
+                        name=data["name"],
+                    ),
+                    now=timezone.now(),
+                    language=translation.get_language(),
+                )
+            )
+            form = LookupForm()
+        else:
+            status = 400
+            form.forget_identity()
+    response = render(
+        request,
+        "shops/quota.html",
+        {"form": form, "result": result, "throttled": throttled},
+        status=status,
+    )
+    if throttled:
+        response["Retry-After"] = str(throttled)
+    return response
