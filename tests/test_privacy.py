@@ -1,0 +1,156 @@
+"""Identity numbers and names are personal data: after a realistic run of sales, quotes,
+departures, returns, voids and look-ups (API and page, good and bad input), neither the
+document number nor the name is found in any column of any table, nor in any log line —
+including every SQL statement with its parameters."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+from captcha.models import CaptchaStore
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from tests.shops import helpers
+
+NUMBER = "460100199203151876"
+SPACED = "4601 0019 9203 1518 76"
+NAME = "欧阳青Privacy"
+
+
+def _scan_database(needles: list[str]) -> list[str]:
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            columns = [column[0] for column in cursor.description]
+            for row in cursor.fetchall():
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, bytes | memoryview):
+                        value = bytes(value).decode("utf-8", "replace")
+                    text = str(value).casefold()
+                    found.extend(
+                        f"{table}.{column}: {needle}" for needle in needles if needle in text
+                    )
+    return found
+
+
+def _captcha(client: Client, path: str = "/quota/") -> dict[str, str]:
+    html = client.get(path).content.decode()
+    key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    return {"captcha_0": key, "captcha_1": CaptchaStore.objects.get(hashkey=key).response}
+
+
+@pytest.mark.django_db
+def test_no_table_or_log_line_holds_a_document_number_or_name(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="django")
+    caplog.set_level(logging.DEBUG, logger="django.db.backends")
+    connection.force_debug_cursor = True  # every statement and its parameters are logged
+    try:
+        _realistic_run(client)
+    finally:
+        connection.force_debug_cursor = False
+    needles = [NUMBER.casefold(), NAME.casefold(), "欧阳青", "privacy", "9203151876"]
+    leaks = _scan_database(needles)
+    assert leaks == [], leaks
+    logged = "\n".join(record.getMessage() for record in caplog.records).casefold()
+    logged += "\n".join(str(record.args) for record in caplog.records).casefold()
+    assert caplog.records, "the run must have produced log lines to scan"
+    assert "select" in logged
+    assert "insert" in logged
+    assert "shops_sale" in logged
+    assert "quotas_shopper" in logged
+    assert [needle for needle in needles if needle in logged] == []
+    # What is kept instead: the last four characters.
+    assert _scan_database(["1876"])
+
+
+def _realistic_run(client: Client) -> None:
+    helpers.product("PRIV-LIP", "cosmetics", "320.00")
+    helpers.product("PRIV-WATCH", "watches", "56000.00")
+    _, key = helpers.terminal()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    who = helpers.shopper(NUMBER, name=NAME, birth=timezone.datetime(1992, 3, 15).date())
+    body = helpers.json_basket(helpers.basket(("PRIV-LIP", 2), who=who))
+    body["shopper"]["document"]["number"] = SPACED  # as typed at the till
+    assert (
+        client.post("/api/v1/quotes", body, content_type="application/json", **auth).status_code
+        == 200
+    )
+    sale = client.post(
+        "/api/v1/sales", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="p1", **auth
+    )
+    assert sale.status_code == 201, sale.content
+    sale_id = sale.json()["id"]
+    line = sale.json()["lines"][0]["id"]
+    refused = helpers.json_basket(helpers.basket(("PRIV-LIP", 40), who=who))
+    assert (
+        client.post(
+            "/api/v1/sales",
+            refused,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="p2",
+            **auth,
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/v1/sales/{sale_id}/returns",
+            {"lines": [{"line": line, "quantity": 1}], "reason": "changed mind"},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="r1",
+            **auth,
+        ).status_code
+        == 201
+    )
+    second = client.post(
+        "/api/v1/sales", {**body, "pickup": "mail"}, content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="p3", **auth,
+    )  # fmt: skip
+    assert second.status_code == 201, second.content
+    assert client.post(f"/api/v1/sales/{second.json()['id']}/void", **auth).status_code == 200
+    departure = {
+        "document": {"type": "resident_id", "number": NUMBER},
+        "carrier_ref": "HU7181",
+        "departed_at": (timezone.now() + timedelta(days=3)).isoformat(),
+    }
+    assert (
+        client.post(
+            "/api/v1/departures", departure, content_type="application/json", **auth
+        ).status_code
+        == 201
+    )
+    lookup = {"document": {"type": "resident_id", "number": NUMBER}, "name": NAME}
+    answer = client.post("/api/v1/quota-lookup", lookup, content_type="application/json")
+    assert answer.status_code == 200
+    assert answer.json()["purchases"], "the look-up must find the shopper"
+    wrong = client.post(
+        "/api/v1/quota-lookup", {**lookup, "name": "Someone Else"}, content_type="application/json"
+    )
+    assert wrong.json()["purchases"] == []
+    bad = client.post(
+        "/api/v1/quota-lookup",
+        {"document": {"type": "resident_id", "number": NUMBER + "Z"}, "name": NAME},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert NUMBER not in bad.content.decode()
+    form = {"doc_type": "resident_id", "country": "CHN", "number": NUMBER, "name": NAME}
+    page = client.post("/quota/", {**form, **_captcha(client)})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "****1876" in html
+    assert NUMBER not in html
+    assert NAME not in html
+    retry = client.post("/quota/", {**form, "captcha_0": "x", "captcha_1": "wrong"})
+    assert retry.status_code == 400
+    assert NUMBER not in retry.content.decode()
+    assert NAME not in retry.content.decode()
