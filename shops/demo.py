@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import random
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 
-from .models import Product
+from quotas import identity
+from quotas.rules import LOCAL_TZ
+
+from .models import Product, Store, Terminal
 
 # category code → (brands, [(name_zh, name_en, low, high, volume_ml, pieces)])
 _CATALOGUE: dict[str, tuple[list[str], list[tuple[str, str, int, int, int | None, int]]]] = {
@@ -252,3 +256,71 @@ def load_demo_products(seed: int = 2026) -> int:
     )
     Product.objects.bulk_create([p for p in products if p.sku not in existing])
     return len(products) - len(existing)
+
+
+# A shopper to try /quota/ with (the contract's example document): printed by seed_demo.
+DEMO_SHOPPER = {
+    "doc_type": "resident_id",
+    "country": "CHN",
+    "number": "460100199001011234",
+    "name": "张三",
+}
+_DEMO_BASKETS = (  # (store, pickup, [(sku, quantity)])
+    ("SYA-HTB", "departure", [("COSMETICS-0301", 2), ("COSMETICS-0401", 1)]),
+    ("SYA-HTB", "departure", [("ALCOHOL-0103", 1)]),
+    ("HAK-RIYUE", "departure", [("WATCHES-0204", 1), ("COSMETICS-0201", 3)]),
+)
+
+
+def load_demo_shopper(*, now: datetime) -> int:
+    """Give the demo shopper a trip three days ahead and three purchases in two stores, once a
+    year (idempotent: nothing is added while the shopper has purchases this year). Returns the
+    number of sales made."""
+    from quotas.models import QuotaAccount
+    from quotas.services import PresentedShopper
+
+    from .checkout import Basket, LineInput, TripInput, sale_commit
+    from .services import terminal_create
+
+    key = identity.document_key(
+        doc_type=DEMO_SHOPPER["doc_type"],
+        country=DEMO_SHOPPER["country"],
+        number=DEMO_SHOPPER["number"],
+    )
+    year = now.astimezone(LOCAL_TZ).year
+    if QuotaAccount.objects.filter(shopper__document_key=key, year=year, used__gt=0).exists():
+        return 0
+    shopper = PresentedShopper(
+        doc_type=DEMO_SHOPPER["doc_type"],
+        country=DEMO_SHOPPER["country"],
+        number=DEMO_SHOPPER["number"],
+        name=DEMO_SHOPPER["name"],
+        birth_date=date(1990, 1, 1),
+        hainan_resident=False,
+    )
+    departs = (
+        (now + timedelta(days=3))
+        .astimezone(LOCAL_TZ)
+        .replace(hour=10, minute=30, second=0, microsecond=0)
+    )
+    trip = TripInput(kind="domestic", mode="air", carrier_ref="HU7181", departs_at=departs)
+    made = 0
+    for number, (code, pickup, lines) in enumerate(_DEMO_BASKETS, start=1):
+        store = Store.objects.get(code=code)
+        terminal = Terminal.objects.filter(store=store, name="demo-shopper").first()
+        if terminal is None:
+            terminal, _ = terminal_create(store=store, name="demo-shopper")
+        sale_commit(
+            terminal=terminal,
+            idempotency_key=f"demo-shopper-{year}-{now:%m%d%H%M%S}-{number}",
+            fingerprint=f"demo-shopper-{number}",
+            basket=Basket(
+                shopper=shopper,
+                trip=trip,
+                pickup=pickup,
+                lines=tuple(LineInput(sku, quantity) for sku, quantity in lines),
+            ),
+            now=now - timedelta(minutes=30 * (len(_DEMO_BASKETS) - number + 1)),
+        )
+        made += 1
+    return made

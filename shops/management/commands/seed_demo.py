@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from shops.demo import load_demo_products
+from shops.demo import DEMO_SHOPPER, load_demo_products, load_demo_shopper
 from shops.models import Store, Terminal
 
 DEMO_ADMIN = "admin"
@@ -68,5 +69,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo terminal SYA-HTB/demo-1: Authorization: Bearer "
                 f"df_{DEMO_TERMINAL_PREFIX}_{DEMO_TERMINAL_SECRET}"
+            )
+            made = load_demo_shopper(now=timezone.now())
+            self.stdout.write(
+                f"Demo shopper ({made} new sales): look up /quota/ with "
+                f"{DEMO_SHOPPER['doc_type']} {DEMO_SHOPPER['number']} {DEMO_SHOPPER['name']}"
             )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
