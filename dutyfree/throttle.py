@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -62,17 +63,21 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")[:64] or "unknown"
 
 
+def _count_in(store: Any, key: str, seconds: int) -> int:
+    store.add(key, 0, timeout=seconds + 1)
+    try:
+        return store.incr(key)
+    except ValueError:  # expired between add and incr: a new window
+        store.set(key, 1, timeout=seconds + 1)
+        return 1
+
+
 def _count(key: str, seconds: int) -> int:
     try:
-        cache.add(key, 0, timeout=seconds + 1)
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds + 1)
-        return 1
+        return _count_in(cache, key, seconds)
     except Exception:  # Redis down or slow: count in this process rather than fail
         log.warning("throttle: the shared cache did not answer; counting in this process")
-        _fallback.add(key, 0, timeout=seconds + 1)
-        return _fallback.incr(key)
+        return _count_in(_fallback, key, seconds)
 
 
 def hit(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> Verdict:

@@ -530,8 +530,9 @@ class BanForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["starts_at"].initial = timezone.now
-        self.fields["ends_at"].required = False
+        if "starts_at" in self.fields:  # the add form (a recorded ban is read only)
+            self.fields["starts_at"].initial = timezone.now
+            self.fields["ends_at"].required = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -592,7 +593,7 @@ class BanAdmin(admin.ModelAdmin):
             return "lifted"
         if ban.ends_at <= now:
             return "ended"
-        return "in force" if ban.starts_at <= now else "scheduled"
+        return "in force"
 
     @admin.display(description="lift")
     def lift_link(self, ban: Ban) -> str:
@@ -638,7 +639,9 @@ class BanAdmin(admin.ModelAdmin):
             source_receipt_no=data["source_receipt_no"],
             by=request.user,
         )
-        obj.pk = ban.pk
+        for field in Ban._meta.concrete_fields:  # the admin logs and redirects with obj
+            setattr(obj, field.attname, getattr(ban, field.attname))
+        obj._state.adding = False
 
     def get_urls(self) -> list[Any]:
         return [

@@ -541,7 +541,7 @@ def departure_record(
 ) -> Trip:
     """Record that the shopper left the island (closes the 30-day watch on immediate and
     guarantee pickups). Matches the shopper's not-yet-departed trip with this carrier
-    reference scheduled within a day of ``departed_at``; records a new trip otherwise.
+    reference scheduled within 12 hours of ``departed_at``; records a new trip otherwise.
     Recording the same departure twice changes nothing.
 
     :raises ShopperNotFound: no shopper holds this document.
@@ -550,17 +550,24 @@ def departure_record(
     shopper = Shopper.objects.filter(document_key=key).only("id").first()
     if shopper is None:
         raise ShopperNotFound("No purchases were recorded for this document.")
-    window = timedelta(days=1)
-    candidates = Trip.objects.filter(
-        shopper=shopper,
-        carrier_ref=carrier_ref,
-        departs_at__gte=departed_at - window,
-        departs_at__lte=departed_at + window,
+    # Daily flights share a number and leave 24 h apart: a departure belongs to a trip of this
+    # carrier scheduled within 12 hours of it (delays), never to yesterday's or tomorrow's.
+    window = timedelta(hours=12)
+    candidates = list(
+        Trip.objects.filter(
+            shopper=shopper,
+            carrier_ref=carrier_ref,
+            departs_at__gt=departed_at - window,
+            departs_at__lt=departed_at + window,
+        )
     )
-    recorded = candidates.filter(departed_at__isnull=False).first()
-    if recorded is not None:
-        return recorded
-    pending = sorted(candidates, key=lambda trip: abs(trip.departs_at - departed_at))
+    for trip in candidates:
+        if trip.departed_at is not None and abs(trip.departed_at - departed_at) < window:
+            return trip  # recorded before: the same departure
+    pending = sorted(
+        (trip for trip in candidates if trip.departed_at is None),
+        key=lambda trip: abs(trip.departs_at - departed_at),
+    )
     if pending:
         trip = pending[0]
         trip.departed_at = departed_at
@@ -580,6 +587,9 @@ def departure_record(
 
 
 # --- Bans ------------------------------------------------------------------------------------
+BAN_START_SKEW = timedelta(minutes=5)
+
+
 def years_later(at: datetime, years: int) -> datetime:
     """The same local (Asia/Shanghai) wall time ``years`` later; 29 February → 28 February."""
     local = at.astimezone(LOCAL_TZ)
@@ -610,6 +620,7 @@ def shopper_ban(
     source: str = "",
     source_receipt_no: str = "",
     by: AbstractBaseUser | None = None,
+    now: datetime | None = None,
 ) -> tuple[Ban, bool]:
     """Ban a shopper from ``starts_at`` until ``ends_at`` (or for ``years``).
 
@@ -628,6 +639,10 @@ def shopper_ban(
         ends_at = years_later(starts_at, years)
     if ends_at <= starts_at:
         raise BanInvalid("A ban must end after it starts.")
+    # A ban takes effect when it is recorded (or earlier): ``banned_until`` is all the rules
+    # read, so a ban starting later would refuse purchases before its start.
+    if starts_at > (now or timezone.now()) + BAN_START_SKEW:
+        raise BanInvalid("A ban starts now or in the past, not later.")
     # One writer per shopper at a time. A no-key lock: sales creating accounts and trips that
     # reference the shopper are not blocked by it.
     Shopper.objects.select_for_update(no_key=True).only("id").get(pk=shopper_id)

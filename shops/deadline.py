@@ -108,6 +108,7 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
             shopper_id=shopper_id,
             reason=BanReason.DEPARTURE_DEADLINE,
             starts_at=now,
+            now=now,
             years=ban_years,
             source=f"sale:{first.pk}",
             source_receipt_no=first.receipt_no,

@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from quotas.models import Policy
-from shops.models import Product, Store, Terminal
+from shops.models import Product, Sale, Store, Terminal
 
 pytestmark = pytest.mark.django_db
 
@@ -506,13 +506,19 @@ def test_seed_demo_terminal_key_authenticates(settings, monkeypatch, client: Cli
     out, _ = run("seed_demo")
 
     key = _demo_key(out)
-    terminal = Terminal.objects.get()
+    terminal = Terminal.objects.get(key_prefix="demo0001")
     assert (terminal.store.code, terminal.name) == ("SYA-HTB", "demo-1")
+    # The demo shopper to try /quota/ with: three purchases in two stores, made once.
+    assert "Demo shopper (3 new sales)" in out
+    assert Sale.objects.count() == 3
+    assert len({sale.store_id for sale in Sale.objects.all()}) == 2
     assert quote_status(client, key) == 400  # authenticated; the empty basket is refused
     assert quote_status(client, key + "x") == 401
     out, _ = run("seed_demo")
     assert _demo_key(out) == key
     assert quote_status(client, key) == 400
+    assert "Demo shopper (0 new sales)" in out
+    assert Sale.objects.count() == 3
 
 
 def test_seed_demo_refuses_a_known_password_without_debug(settings, monkeypatch) -> None:

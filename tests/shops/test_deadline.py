@@ -1,0 +1,415 @@
+"""The 30-day departure deadline of immediate and guarantee pickups (shops.deadline): a shopper
+who takes the goods at once and has no recorded departure by the end of the 30th local day
+after the purchase is banned for 3 years — once per episode, whatever runs it (the function,
+the Celery task or the command)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from itertools import count
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+
+from quotas.models import Ban, Shopper
+from quotas.services import ban_lift, departure_record, years_later
+from shops import checkout, services
+from shops.checkout import PurchaseNotAllowed
+from shops.deadline import departure_deadline_enforce
+from shops.models import Sale
+from shops.tasks import enforce_departure_deadline
+from tests.conftest import SHANGHAI, local
+
+from .helpers import basket, json_basket, product, shopper, terminal, trip
+
+pytestmark = pytest.mark.django_db
+
+SOLD = local(2026, 3, 1, 10, 0)
+DEPARTS = local(2026, 3, 5, 10, 0)  # the flight the shopper named at the sale
+RUN = local(2026, 4, 1, 2, 30)  # the first daily run after the 30th day
+NUMBER = "460100199001011234"
+_keys = count(1)
+
+
+@pytest.fixture(autouse=True)
+def catalogue() -> None:
+    product("LIP", "cosmetics", "320.00")  # immediate pickup: on the list, below 20,000
+    product("WATCH", "watches", "60000.00")  # guarantee pickup: 50,000 or more
+
+
+@pytest.fixture
+def term():
+    return terminal("SYA-HTB")[0]
+
+
+def sell(
+    term,
+    *,
+    pickup: str = "immediate",
+    sku: str = "LIP",
+    at: datetime = SOLD,
+    who=None,
+    departs: datetime | None = None,
+):
+    departs = departs or at + (DEPARTS - SOLD)
+    key = f"deadline-{next(_keys)}"
+    return checkout.sale_commit(
+        terminal=term,
+        idempotency_key=key,
+        fingerprint=f"fp-{key}",
+        basket=basket((sku, 1), who=who, on=trip(departs_at=departs), pickup=pickup),
+        now=at,
+    ).sale
+
+
+def depart(at: datetime, *, number: str = NUMBER, carrier_ref: str = "CZ6789"):
+    return departure_record(
+        doc_type="resident_id",
+        country="CHN",
+        number=number,
+        carrier_ref=carrier_ref,
+        departed_at=at,
+        now=at,
+    )
+
+
+def banned_until(number: str = NUMBER) -> datetime | None:
+    return Shopper.objects.get(document_last4=number[-4:]).banned_until
+
+
+# --- the boundary ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("departed_at", "banned"),
+    [
+        pytest.param(SOLD, False, id="at-the-purchase"),
+        pytest.param(local(2026, 3, 31, 23, 59), False, id="day-30-23:59"),
+        pytest.param(
+            datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=SHANGHAI), False, id="day-30-last-us"
+        ),
+        pytest.param(local(2026, 4, 1, 0, 0), True, id="day-31-00:00"),
+        pytest.param(local(2026, 4, 1, 1, 0), True, id="day-31-01:00"),
+        pytest.param(local(2026, 3, 1, 9, 59), True, id="minute-before-purchase"),
+        pytest.param(local(2026, 2, 20, 8, 0), True, id="earlier-visit"),
+    ],
+)
+def test_a_departure_counts_from_the_purchase_to_the_end_of_day_30(
+    term, departed_at: datetime, banned: bool
+) -> None:
+    sell(term)
+    depart(departed_at)
+
+    report = departure_deadline_enforce(now=RUN)
+
+    assert (report.checked, report.overdue, report.banned) == (1, int(banned), int(banned))
+    assert Ban.objects.count() == int(banned)
+    assert (banned_until() is not None) is banned
+
+
+def test_before_the_deadline_has_passed_nothing_happens(term) -> None:
+    sell(term)
+
+    for at in (local(2026, 3, 31, 2, 30), datetime(2026, 3, 31, 23, 59, 59, tzinfo=SHANGHAI)):
+        report = departure_deadline_enforce(now=at)
+        assert (report.overdue, report.banned, report.bans) == (0, 0, [])
+
+    assert Ban.objects.count() == 0
+    assert banned_until() is None
+    # The checks above can fail: the first instant of day 31 bans.
+    assert departure_deadline_enforce(now=local(2026, 4, 1, 0, 0)).banned == 1
+
+
+def test_no_departure_by_day_30_bans_for_three_years(term) -> None:
+    sale = sell(term)
+
+    report = departure_deadline_enforce(now=RUN)
+
+    ban = Ban.objects.get()
+    assert asdict(report) == {"checked": 1, "overdue": 1, "banned": 1, "bans": [ban.pk]}
+    assert ban.shopper_id == sale.shopper_id
+    assert ban.reason == "departure_deadline"
+    assert ban.source == f"sale:{sale.pk}"
+    assert ban.source_receipt_no == sale.receipt_no
+    assert (ban.starts_at, ban.ends_at) == (RUN, local(2029, 4, 1, 2, 30))
+    assert ban.lifted_at is None
+    assert sale.receipt_no in ban.detail
+    assert NUMBER not in ban.detail
+    until = banned_until()
+    assert until == local(2029, 4, 1, 2, 30)
+    assert until.astimezone(SHANGHAI).isoformat() == "2029-04-01T02:30:00+08:00"
+
+
+def test_a_departure_recorded_through_the_api_on_the_planned_flight_settles_it(
+    client: Client,
+) -> None:
+    term, key = terminal("HAK-T1")
+    sell(term)
+    body = {
+        "document": {"type": "resident_id", "number": NUMBER, "country": "CHN"},
+        "carrier_ref": "hu7181",
+        "departed_at": "2026-03-05T10:20:00+08:00",
+    }
+
+    response = client.post(
+        "/api/v1/departures",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["departed_at"] == "2026-03-05T10:20:00+08:00"
+    assert response.json()["departs_at"] == DEPARTS.isoformat()  # the sale's trip, matched
+    report = departure_deadline_enforce(now=RUN)
+    assert (report.checked, report.overdue, report.banned) == (1, 0, 0)
+    assert Ban.objects.count() == 0
+
+
+# --- once per episode -----------------------------------------------------------------------------
+def test_running_twice_bans_once(term) -> None:
+    sell(term)
+
+    first = departure_deadline_enforce(now=RUN)
+    second = departure_deadline_enforce(now=RUN + timedelta(days=1))
+
+    assert (first.banned, second.banned, second.bans) == (1, 0, [])
+    ban = Ban.objects.get()
+    assert ban.ends_at == local(2029, 4, 1, 2, 30)  # not moved by the second run
+    assert banned_until() == local(2029, 4, 1, 2, 30)
+
+
+def test_two_overdue_sales_of_one_shopper_make_one_ban(term) -> None:
+    first = sell(term)
+    sell(term, at=local(2026, 3, 2, 11, 0))
+    other = shopper("460100199001015678", name="李四")
+    sell(term, who=other, at=local(2026, 3, 2, 12, 0))
+
+    report = departure_deadline_enforce(now=local(2026, 4, 5, 2, 30))
+
+    assert (report.checked, report.overdue, report.banned) == (3, 3, 2)
+    mine = Ban.objects.get(shopper_id=first.shopper_id)
+    assert mine.source == f"sale:{first.pk}"  # the first overdue sale names the episode
+    assert "2 sale(s) overdue" in mine.detail
+    assert Ban.objects.exclude(pk=mine.pk).get().shopper_id != first.shopper_id
+    assert banned_until() == banned_until("460100199001015678") == local(2029, 4, 5, 2, 30)
+
+
+def test_a_lifted_ban_is_not_imposed_again(term) -> None:
+    sell(term)
+    departure_deadline_enforce(now=RUN)
+    ban = Ban.objects.get()
+    ban_lift(ban_id=ban.pk, reason="Departure found in the airline's records", now=RUN)
+    assert banned_until() is None
+
+    report = departure_deadline_enforce(now=RUN + timedelta(days=1))
+
+    assert (report.banned, report.bans) == (0, [])
+    assert Ban.objects.count() == 1
+    assert banned_until() is None
+
+
+# --- which sales are watched ----------------------------------------------------------------------
+def test_a_guarantee_pickup_is_watched_too(term) -> None:
+    sale = sell(term, pickup="guarantee", sku="WATCH")
+
+    report = departure_deadline_enforce(now=RUN)
+
+    assert report.banned == 1
+    assert Ban.objects.get().source == f"sale:{sale.pk}"
+
+
+def test_a_departure_pickup_is_not_watched(term) -> None:
+    sell(term, pickup="departure")
+    sell(term, pickup="departure", sku="WATCH")
+
+    report = departure_deadline_enforce(now=RUN)
+
+    assert (report.checked, report.banned) == (0, 0)
+    assert Ban.objects.count() == 0
+
+
+def test_a_voided_sale_is_not_watched(term) -> None:
+    sale = sell(term)
+    services.sale_void(terminal=term, sale_id=sale.pk, now=SOLD + timedelta(minutes=5))
+
+    report = departure_deadline_enforce(now=RUN)
+
+    assert (report.checked, report.banned) == (0, 0)
+    assert Ban.objects.count() == 0
+
+
+def test_a_fully_returned_sale_is_not_watched_a_partly_returned_one_is(term) -> None:
+    whole = checkout.sale_commit(
+        terminal=term,
+        idempotency_key="returned-whole",
+        fingerprint="fp-whole",
+        basket=basket(("LIP", 2), on=trip(departs_at=DEPARTS), pickup="immediate"),
+        now=SOLD,
+    ).sale
+    line = whole.lines.get()
+    services.sale_return(
+        terminal=term,
+        sale_id=whole.pk,
+        idempotency_key="return-1",
+        fingerprint="fp-return-1",
+        lines=[(line.pk, 2)],
+        reason="",
+        now=SOLD + timedelta(hours=1),
+    )
+    assert departure_deadline_enforce(now=RUN).checked == 0
+    assert Ban.objects.count() == 0
+
+    partly = sell(term, at=local(2026, 3, 1, 12, 0), who=shopper("460100199001015678"))
+    part_line = checkout.sale_commit(
+        terminal=term,
+        idempotency_key="returned-part",
+        fingerprint="fp-part",
+        basket=basket(
+            ("LIP", 2),
+            who=shopper("460100199001015678"),
+            on=trip(departs_at=DEPARTS),
+            pickup="immediate",
+        ),
+        now=local(2026, 3, 1, 12, 5),
+    ).sale
+    services.sale_return(
+        terminal=term,
+        sale_id=part_line.pk,
+        idempotency_key="return-2",
+        fingerprint="fp-return-2",
+        lines=[(part_line.lines.get().pk, 1)],
+        reason="",
+        now=local(2026, 3, 1, 13, 0),
+    )
+    services.sale_void(terminal=term, sale_id=partly.pk, now=local(2026, 3, 1, 12, 1))
+
+    report = departure_deadline_enforce(now=RUN)
+
+    assert (report.checked, report.banned) == (1, 1)
+    assert Ban.objects.get().source == f"sale:{part_line.pk}"
+
+
+# --- the task and the command ---------------------------------------------------------------------
+def test_the_celery_task_returns_the_report() -> None:
+    term = terminal("SYA-AIR")[0]
+    sold = timezone.now() - timedelta(days=40)
+    sale = sell(term, at=sold)
+
+    result = enforce_departure_deadline.apply().get()
+
+    ban = Ban.objects.get()
+    assert result == {"checked": 1, "overdue": 1, "banned": 1, "bans": [ban.pk]}
+    assert ban.source == f"sale:{sale.pk}"
+    assert ban.ends_at == years_later(ban.starts_at, 3)
+    assert timezone.now() - timedelta(minutes=5) < ban.starts_at <= timezone.now()
+    assert enforce_departure_deadline.apply().get()["banned"] == 0
+
+
+def test_the_command_prints_the_summary(term) -> None:
+    sell(term)
+    out = io.StringIO()
+
+    call_command("enforce_departure_deadline", "--at", "2026-03-31T23:00", stdout=out)
+    call_command("enforce_departure_deadline", "--at", "2026-04-01T02:30", stdout=out)
+    call_command("enforce_departure_deadline", "--at", "2026-04-02T02:30:00+08:00", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "Checked 0 sale(s); 0 overdue; 0 shopper(s) banned.",
+        "Checked 1 sale(s); 1 overdue; 1 shopper(s) banned.",
+        "Checked 0 sale(s); 0 overdue; 0 shopper(s) banned.",
+    ]
+    # A time without an offset is Asia/Shanghai.
+    assert Ban.objects.get().starts_at == RUN
+
+
+@pytest.mark.parametrize("at", ["yesterday", "2026-13-01", "01/04/2026"])
+def test_the_command_rejects_a_bad_time(term, at: str) -> None:
+    sell(term)
+
+    with pytest.raises(CommandError, match="--at"):
+        call_command("enforce_departure_deadline", "--at", at, stdout=io.StringIO())
+
+    assert Ban.objects.count() == 0
+
+
+# --- the banned shopper ---------------------------------------------------------------------------
+def test_the_banned_shopper_is_refused_from_then_on(term, client: Client) -> None:
+    sell(term)
+    departure_deadline_enforce(now=RUN)
+    later = local(2026, 4, 2, 10, 0)
+    next_basket = basket(
+        ("LIP", 1), on=trip(departs_at=local(2026, 4, 3, 10, 0)), pickup="departure"
+    )
+
+    judgement = checkout.sale_quote(basket=next_basket, at=later)
+    assert not judgement.verdict.allowed
+    assert [v.code for v in judgement.verdict.violations] == ["banned"]
+
+    with pytest.raises(PurchaseNotAllowed) as refused:
+        checkout.sale_commit(
+            terminal=term,
+            idempotency_key="after-ban",
+            fingerprint="fp-after-ban",
+            basket=next_basket,
+            now=later,
+        )
+    assert [v.code for v in refused.value.verdict.violations] == ["banned"]
+    assert Sale.objects.count() == 1
+
+    _, key = terminal("HAK-T2")
+    response = client.post(
+        "/api/v1/quotes",
+        json_basket(next_basket) | {"at": later.isoformat()},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["allowed"] is False
+    assert [v["code"] for v in response.json()["violations"]] == ["banned"]
+
+    # Lifting the ban lets the same basket through.
+    ban_lift(ban_id=Ban.objects.get().pk, reason="Departure confirmed", now=later)
+    assert checkout.sale_quote(basket=next_basket, at=later).verdict.allowed
+
+
+def test_after_a_lift_a_later_episode_is_banned_again(term) -> None:
+    """Sale A is overdue and banned; the ban is lifted; sale B, made after the ban was recorded,
+    is a new episode. (Recorded-at is the wall clock, so the episodes sit around it.)"""
+    now = timezone.now()
+    first = sell(term, at=now - timedelta(days=60))
+    departure_deadline_enforce(now=now - timedelta(days=28))
+    ban = Ban.objects.get()
+    ban_lift(ban_id=ban.pk, reason="Paid the bond", now=now)
+    later = sell(term, at=now + timedelta(days=1))
+
+    assert departure_deadline_enforce(now=now + timedelta(days=20)).banned == 0
+    report = departure_deadline_enforce(now=now + timedelta(days=33))
+
+    assert report.banned == 1
+    assert [b.source for b in Ban.objects.order_by("pk")] == [
+        f"sale:{first.pk}",
+        f"sale:{later.pk}",
+    ]
+    assert banned_until() == years_later(now + timedelta(days=33), 3)
+
+
+def test_a_departure_on_the_next_days_same_flight_counts(term, client: Client) -> None:
+    """Daily flights leave at the same time: HU7181 on 5 March and again on 6 March are two
+    departures. The shopper left on the 5th, came back, bought with immediate pickup in the
+    evening for the 6th's HU7181, and left on it."""
+    sell(term)  # for HU7181 of 5 March 10:00
+    depart(DEPARTS, carrier_ref="HU7181")
+    evening = local(2026, 3, 5, 20, 0)
+    next_day = local(2026, 3, 6, 10, 0)
+    second = sell(term, at=evening, departs=next_day)  # for HU7181 of 6 March 10:00
+
+    trip_left = depart(next_day, carrier_ref="HU7181")
+
+    assert trip_left.departs_at == next_day
+    assert second.trip.departed_at == next_day
+    report = departure_deadline_enforce(now=local(2026, 4, 6, 2, 30))
+    assert (report.overdue, report.banned) == (0, 0)
+    assert Ban.objects.count() == 0
