@@ -413,3 +413,16 @@ def test_a_departure_on_the_next_days_same_flight_counts(term, client: Client) -
     report = departure_deadline_enforce(now=local(2026, 4, 6, 2, 30))
     assert (report.overdue, report.banned) == (0, 0)
     assert Ban.objects.count() == 0
+
+
+def test_beat_runs_the_deadline_task_daily_in_shanghai_time() -> None:
+    from django.conf import settings
+
+    from dutyfree.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["departure-deadline"]
+    assert entry["task"] == "shops.tasks.enforce_departure_deadline"
+    assert entry["task"] in app.tasks  # autodiscovered under that name
+    schedule = entry["schedule"]
+    assert (schedule.hour, schedule.minute) == ({2}, {30})
+    assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
