@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -165,6 +166,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A static schedule, in Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     # Immediate and guarantee pickups without a departure within the deadline: ban (daily).
+    # Fold sales marked dirty into the rollups (the dashboards' minute).
+    "refresh-dirty-days": {
+        "task": "shops.tasks.refresh_stats",
+        "schedule": float(os.environ.get("STATS_REFRESH_SECONDS", "60")),
+    },
     "departure-deadline": {
         "task": "shops.tasks.enforce_departure_deadline",
         "schedule": crontab(hour=2, minute=30),

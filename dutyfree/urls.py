@@ -23,6 +23,7 @@ api_v1 = [
     path("sales/<int:sale_id>/pickup", shops_api.SalePickupApi.as_view(), name="sale-pickup"),
     path("departures", shops_api.DepartureApi.as_view(), name="departures"),
     path("quota-lookup", shops_api.QuotaLookupApi.as_view(), name="quota-lookup"),
+    path("stats/sales", shops_api.SalesStatsApi.as_view(), name="stats-sales"),
 ]
 
 urlpatterns = [

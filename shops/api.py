@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,9 @@ from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -19,7 +22,7 @@ from rest_framework.views import APIView
 from dutyfree import throttle
 from quotas import services as quota_services
 
-from . import checkout, lookup, services
+from . import checkout, lookup, services, stats
 from .auth import IsTerminal, TerminalAuthentication
 from .models import Terminal
 from .schemas import BasketIn, DepartureIn, LookupIn, QuoteIn, ReturnIn, parse
@@ -231,3 +234,49 @@ class QuotaLookupApi(APIView):
             query=data.query(), now=timezone.now(), language=translation.get_language()
         )
         return Response(answer, headers={"Cache-Control": "no-store"})
+
+
+class StaffTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token <key>`` (create_staff_token)."""
+
+
+class StatsQuery(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    group_by = serializers.ChoiceField(choices=stats.GROUPS, required=False)
+    align = serializers.ChoiceField(choices=stats.ALIGNS, required=False, default="calendar")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": ["end is before start."]})
+        if (attrs["end"] - attrs["start"]).days >= stats.MAX_DAYS:
+            raise serializers.ValidationError(
+                {"end": [f"A period covers at most {stats.MAX_DAYS} days."]}
+            )
+        return attrs
+
+
+class SalesStatsApi(APIView):
+    """Year-on-year sales figures for staff (token or a logged-in staff session)."""
+
+    authentication_classes = [StaffTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="stats_sales",
+        parameters=[StatsQuery],
+        responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+    )
+    def get(self, request: Request) -> Response:
+        started = time.perf_counter()
+        query = StatsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        answer = stats.sales_stats(
+            start=data["start"],
+            end=data["end"],
+            group_by=data.get("group_by"),
+            align=data["align"],
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        return Response(answer, headers={"Server-Timing": f"app;dur={elapsed:.1f}"})

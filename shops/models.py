@@ -303,3 +303,78 @@ class DirtyDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.store_id}"
+
+
+# --- Rollups (shops/rollups.py recomputes them; never edited by hand) ----------------------
+class DailyCategorySales(models.Model):
+    """Completed sales of one local day, store, category and traveller kind, net of returns
+    (by the sale's local date; voided sales count nothing)."""
+
+    day = models.DateField()
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    category_code = models.CharField(max_length=64)
+    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    items = models.BigIntegerField(help_text="Pieces sold, net of returns.")
+    sales = models.IntegerField(help_text="Receipts with a line in this category.")
+
+    class Meta:
+        verbose_name = "daily sales by category"
+        verbose_name_plural = "daily sales by category"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "store", "category_code", "traveller_kind"],
+                name="daily_category_sales_slice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id} {self.category_code} {self.traveller_kind}"
+
+
+class DailyStoreSales(models.Model):
+    """One local day, store and traveller kind: totals, and the exact sets behind distinct
+    counts — shoppers, trips, and shoppers buying without a trip — as serialised roaring
+    bitmaps of ids. Distinct counts over any range are the size of the union of the sets
+    (exact, not a sum of daily counts and not a sketch)."""
+
+    day = models.DateField()
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    items = models.BigIntegerField()
+    sales = models.IntegerField(help_text="Completed receipts.")
+    shoppers = models.BinaryField(help_text="Roaring bitmap of shopper ids.")
+    trips = models.BinaryField(help_text="Roaring bitmap of trip ids.")
+    tripless_shoppers = models.BinaryField(
+        help_text="Roaring bitmap of shoppers with a sale without a trip (one 人次 a day)."
+    )
+
+    class Meta:
+        verbose_name = "daily sales by store"
+        verbose_name_plural = "daily sales by store"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "store", "traveller_kind"], name="daily_store_sales_slice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id} {self.traveller_kind}"
+
+
+class RollupState(models.Model):
+    """When the rollups were last brought up to date (the stats' ``as_of``)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "rollup state"
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.refreshed_at:%Y-%m-%d %H:%M:%S}"

@@ -8,6 +8,7 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from . import rollups
 from .deadline import departure_deadline_enforce
 
 
@@ -15,3 +16,17 @@ from .deadline import departure_deadline_enforce
 def enforce_departure_deadline() -> dict[str, Any]:
     """Ban shoppers whose immediate or guarantee pickup has no departure within the deadline."""
     return asdict(departure_deadline_enforce(now=timezone.now()))
+
+
+@shared_task(name="shops.tasks.refresh_stats")
+def refresh_stats() -> dict[str, Any]:
+    """Recompute the (day, store) slices marked dirty since the last run."""
+    return asdict(rollups.refresh_all_dirty())
+
+
+@shared_task(name="shops.tasks.rebuild_stats")
+def rebuild_stats(start: str, end: str) -> int:
+    """Recompute every slice of a date range (ISO dates, inclusive)."""
+    from datetime import date
+
+    return rollups.rebuild(start=date.fromisoformat(start), end=date.fromisoformat(end))

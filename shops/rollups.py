@@ -1,0 +1,276 @@
+"""Sales rollups: whole (local day, store) slices recomputed from the sales, set-based.
+
+Every sale, return and void marks its (local day, store) dirty in the same transaction
+(``DirtyDay``, append-only). ``refresh_dirty`` reads a batch of marks, deletes and recomputes
+those slices from source in one transaction, and deletes exactly the marks it read: a re-run,
+or a crash half-way (the transaction rolls back), never double counts; a mark committed
+meanwhile stays for the next run. ``rebuild`` recomputes every slice of a date range.
+
+Two tables:
+- ``DailyCategorySales``: day × store × category × traveller kind — amount net of returns,
+  pieces, receipts. Voided sales count nothing; returns count against the sale's own day.
+- ``DailyStoreSales``: day × store × traveller kind — the same totals, and the sets behind
+  exact distinct counts (roaring bitmaps of shopper ids, trip ids, and shoppers buying without
+  a trip). ``shopper_trips`` (人次) over a range = |∪ trips| + Σ over days |∪ trip-less
+  shoppers of the day|: a trip is one shopper's, and a sale without a trip counts once per
+  shopper per local day (API.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+from pyroaring import BitMap
+
+from .models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
+
+Slice = tuple[date, int]  # (local day, store id)
+STATE = "sales"
+MARKS_PER_REFRESH = 20_000
+_LOCK = 0x5EED_0001  # advisory lock: one refresh or rebuild at a time (PostgreSQL)
+
+
+@dataclass
+class RefreshReport:
+    marks: int = 0
+    slices: int = 0
+    seconds: float = 0.0
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _lock() -> None:
+    if _pg():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+
+
+def bitmap_bytes(ids: Iterable[int | None]) -> bytes:
+    return BitMap(i for i in ids if i is not None).serialize()
+
+
+def bitmap(data: bytes | memoryview) -> BitMap:
+    return BitMap.deserialize(bytes(data))
+
+
+# --- The statements ----------------------------------------------------------------------------
+# ``{where}`` selects the sales of the slices: a day range, or a list of (day, store) pairs.
+_CATEGORY_SQL = """
+INSERT INTO shops_dailycategorysales
+    (day, store_id, category_code, traveller_kind, amount, items, sales)
+SELECT s.local_date, s.store_id, l.category_code, s.traveller_kind,
+       SUM((l.quantity - l.returned_quantity) * l.unit_price),
+       SUM((l.quantity - l.returned_quantity) * l.pieces),
+       COUNT(DISTINCT s.id)
+FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+WHERE s.status = 'completed' AND {where}
+GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
+"""
+# The store level: totals from the category rows just written, the sets from the sales.
+_STORE_SETS_PG = """
+SELECT s.local_date, s.store_id, s.traveller_kind, COUNT(*),
+       array_agg(DISTINCT s.shopper_id),
+       COALESCE(array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), '{{}}'),
+       COALESCE(array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL), '{{}}')
+FROM shops_sale AS s
+WHERE s.status = 'completed' AND {where}
+GROUP BY s.local_date, s.store_id, s.traveller_kind
+"""
+_STORE_ROWS = """
+SELECT s.local_date, s.store_id, s.traveller_kind, s.shopper_id, s.trip_id
+FROM shops_sale AS s
+WHERE s.status = 'completed' AND {where}
+"""
+_STORE_TOTALS = """
+SELECT day, store_id, traveller_kind, SUM(amount), SUM(items)
+FROM shops_dailycategorysales AS s
+WHERE {where}
+GROUP BY day, store_id, traveller_kind
+"""
+
+
+def _where_range(column: str, start: date, end: date) -> tuple[str, list[object]]:
+    return f"{column} BETWEEN %s AND %s", [start, end]
+
+
+def _where_slices(day: str, store: str, slices: Sequence[Slice]) -> tuple[str, list[object]]:
+    values = ", ".join(["(%s, %s)"] * len(slices))
+    params: list[object] = []
+    for slice_day, store_id in slices:
+        params += [slice_day, store_id]
+    if _pg():
+        values = ", ".join(["(%s::date, %s::bigint)"] * len(slices))
+    return f"({day}, {store}) IN (VALUES {values})", params
+
+
+def _day(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _store_sets(where: str, params: list[object]) -> dict[tuple[date, int, str], tuple]:
+    """(day, store, kind) → (receipts, shoppers, trips, trip-less shoppers) as bitmaps."""
+    found: dict[tuple[date, int, str], tuple] = {}
+    with connection.cursor() as cursor:
+        if _pg():
+            cursor.execute(_STORE_SETS_PG.format(where=where), params)
+            for day, store, kind, receipts, shoppers, trips, tripless in cursor.fetchall():
+                found[(_day(day), store, kind)] = (
+                    receipts,
+                    BitMap(shoppers),
+                    BitMap(trips),
+                    BitMap(tripless),
+                )
+            return found
+        cursor.execute(_STORE_ROWS.format(where=where), params)
+        grouped: dict[tuple[date, int, str], list] = defaultdict(
+            lambda: [0, BitMap(), BitMap(), BitMap()]
+        )
+        for day, store, kind, shopper, trip in cursor.fetchall():
+            entry = grouped[(_day(day), store, kind)]
+            entry[0] += 1
+            entry[1].add(shopper)
+            if trip is None:
+                entry[3].add(shopper)
+            else:
+                entry[2].add(trip)
+        return {key: tuple(value) for key, value in grouped.items()}
+
+
+def _recompute(
+    *, sales_where: tuple[str, list[object]], rollup_where: tuple[str, list[object]]
+) -> int:
+    """Delete and rewrite the slices the two conditions select (the same slices, phrased on
+    the sales table and on the rollup tables). Returns the number of store rows written."""
+    where, params = rollup_where
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM shops_dailycategorysales WHERE {where}", params)  # noqa: S608
+        cursor.execute(f"DELETE FROM shops_dailystoresales WHERE {where}", params)  # noqa: S608
+        cursor.execute(_CATEGORY_SQL.format(where=sales_where[0]), sales_where[1])
+        cursor.execute(_STORE_TOTALS.format(where=where), params)
+        totals = {(_day(d), s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
+    sets = _store_sets(*sales_where)
+    rows = []
+    for key, (receipts, shoppers, trips, tripless) in sets.items():
+        amount, items = totals.get(key, (Decimal("0.00"), 0))
+        rows.append(
+            DailyStoreSales(
+                day=key[0],
+                store_id=key[1],
+                traveller_kind=key[2],
+                amount=amount,
+                items=items,
+                sales=receipts,
+                shoppers=shoppers.serialize(),
+                trips=trips.serialize(),
+                tripless_shoppers=tripless.serialize(),
+            )
+        )
+    DailyStoreSales.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _touch(now: datetime) -> None:
+    RollupState.objects.update_or_create(name=STATE, defaults={"refreshed_at": now})
+
+
+def refresh_dirty(*, now: datetime | None = None, limit: int = MARKS_PER_REFRESH) -> RefreshReport:
+    """Recompute the slices marked dirty (a batch of at most ``limit`` marks) and delete
+    exactly the marks read. Call again while it reports marks (the task loops)."""
+    started = timezone.now()
+    report = RefreshReport()
+    with transaction.atomic():
+        _lock()
+        marks = list(DirtyDay.objects.order_by("id").values_list("id", "day", "store_id")[:limit])
+        report.marks = len(marks)
+        slices = sorted({(_day(day), store) for _, day, store in marks})
+        report.slices = len(slices)
+        for start in range(0, len(slices), 500):
+            chunk = slices[start : start + 500]
+            _recompute(
+                sales_where=_where_slices("s.local_date", "s.store_id", chunk),
+                rollup_where=_where_slices("day", "store_id", chunk),
+            )
+        ids = [mark_id for mark_id, _, _ in marks]
+        for start in range(0, len(ids), 5000):
+            DirtyDay.objects.filter(id__in=ids[start : start + 5000]).delete()
+        _touch(now or timezone.now())
+    report.seconds = (timezone.now() - started).total_seconds()
+    return report
+
+
+def refresh_all_dirty(*, now: datetime | None = None) -> RefreshReport:
+    """Refresh until no mark is left (each batch in its own transaction)."""
+    total = RefreshReport()
+    while True:
+        report = refresh_dirty(now=now)
+        total.marks += report.marks
+        total.slices += report.slices
+        total.seconds += report.seconds
+        if report.marks < MARKS_PER_REFRESH:
+            return total
+
+
+def sales_date_range() -> tuple[date, date] | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MIN(local_date), MAX(local_date) FROM shops_sale")
+        low, high = cursor.fetchone()
+    return (_day(low), _day(high)) if low is not None else None
+
+
+def rebuild(
+    *,
+    start: date,
+    end: date,
+    step_days: int = 31,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Recompute every slice from ``start`` to ``end`` (inclusive), one chunk of days per
+    transaction; the dirty marks of those days are consumed. Returns the store rows written."""
+    written = 0
+    day = start
+    while day <= end:
+        last = min(day + timedelta(days=step_days - 1), end)
+        with transaction.atomic():
+            _lock()
+            marks = list(
+                DirtyDay.objects.filter(day__range=(day, last)).values_list("id", flat=True)
+            )
+            written += _recompute(
+                sales_where=_where_range("s.local_date", day, last),
+                rollup_where=_where_range("day", day, last),
+            )
+            for chunk in range(0, len(marks), 5000):
+                DirtyDay.objects.filter(id__in=marks[chunk : chunk + 5000]).delete()
+            _touch(now or timezone.now())
+        if progress:
+            progress((last - day).days + 1)
+        day = last + timedelta(days=1)
+    return written
+
+
+def as_of() -> datetime | None:
+    state = RollupState.objects.filter(name=STATE).first()
+    return state.refreshed_at if state else None
+
+
+__all__ = [
+    "DailyCategorySales",
+    "DailyStoreSales",
+    "RefreshReport",
+    "as_of",
+    "bitmap",
+    "bitmap_bytes",
+    "rebuild",
+    "refresh_all_dirty",
+    "refresh_dirty",
+    "sales_date_range",
+]

@@ -1,0 +1,284 @@
+"""Year-on-year sales figures from the rollups (contract: API.md, ``/api/v1/stats/sales``).
+
+A period [start, end] (local dates, inclusive) is compared with a previous one:
+- ``calendar`` (default): the same dates one year earlier (29 February → 28 February);
+- ``weekday``: 364 days earlier, so weekdays line up;
+- ``spring_festival``: the same number of days from the previous year's Spring Festival
+  (正月初一, computed with lunardate) as the period is from its own year's.
+
+Growth percentages are rounded half-up to one decimal, ``None`` where the previous value is 0.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import chinese_calendar
+from django.db.models import Sum
+from django.utils import timezone
+from lunardate import LunarDate
+from pyroaring import BitMap
+
+from dutyfree import money
+
+from .models import DailyCategorySales, DailyStoreSales, Store
+from .rollups import as_of, bitmap
+
+GROUPS = ("day", "month", "store", "category", "traveller_kind")
+ALIGNS = ("calendar", "weekday", "spring_festival")
+MAX_DAYS = 366 * 5
+ZERO = Decimal("0.00")
+
+
+class StatsError(ValueError):
+    """A request the statistics cannot answer (bad range, group or alignment)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def spring_festival(year: int) -> date:
+    """正月初一 of the lunar year that starts in this Gregorian year."""
+    return LunarDate(year, 1, 1).to_solar_date()
+
+
+def spring_festival_holiday(year: int) -> Period:
+    """The official Spring Festival holiday of ``year`` (chinese-calendar: the State Council's
+    announcements); for a year it does not know yet, Lunar New Year's Eve + 7 days."""
+    new_year = spring_festival(year)
+    try:
+        days = [
+            day
+            for day in (new_year + timedelta(days=offset) for offset in range(-10, 14))
+            if chinese_calendar.get_holiday_detail(day)
+            == (True, chinese_calendar.Holiday.spring_festival.value)
+        ]
+    except NotImplementedError:
+        days = []
+    if not days:
+        return Period(new_year - timedelta(days=1), new_year + timedelta(days=6))
+    return Period(min(days), max(days))
+
+
+def previous_period(period: Period, align: str) -> Period:
+    if align == "calendar":
+        return Period(year_earlier(period.start), year_earlier(period.end))
+    if align == "weekday":
+        return Period(period.start - timedelta(days=364), period.end - timedelta(days=364))
+    if align == "spring_festival":
+        # Anchor on the Spring Festival nearest the period's start.
+        candidates = [spring_festival(y) for y in (period.start.year - 1, period.start.year,
+                                                   period.start.year + 1)]  # fmt: skip
+        anchor = min(candidates, key=lambda d: abs((period.start - d).days))
+        previous = spring_festival(anchor.year - 1)
+        offset = (period.start - anchor).days
+        start = previous + timedelta(days=offset)
+        return Period(start, start + timedelta(days=period.days - 1))
+    raise StatsError(f"align must be one of {', '.join(ALIGNS)}.")
+
+
+def growth(current: Decimal | int, previous: Decimal | int) -> str | None:
+    if not previous:
+        return None
+    pct = (Decimal(current) - Decimal(previous)) * 100 / Decimal(previous)
+    return str(pct.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class Figures:
+    amount: Decimal = ZERO
+    items: int = 0
+    sales: int = 0
+    shoppers: BitMap | None = None
+    trips: BitMap | None = None
+    tripless: dict[date, BitMap] | None = None
+
+    def add_sets(self, day: date, shoppers: BitMap, trips: BitMap, tripless: BitMap) -> None:
+        if self.shoppers is None:
+            self.shoppers, self.trips, self.tripless = BitMap(), BitMap(), defaultdict(BitMap)
+        self.shoppers |= shoppers
+        self.trips |= trips  # type: ignore[operator]
+        if tripless:
+            self.tripless[day] |= tripless  # type: ignore[index]
+
+    @property
+    def shopper_count(self) -> int:
+        return len(self.shoppers) if self.shoppers is not None else 0
+
+    @property
+    def shopper_trips(self) -> int:
+        if self.trips is None:
+            return 0
+        return len(self.trips) + sum(len(s) for s in self.tripless.values())  # type: ignore[union-attr]
+
+
+def _store_rows(period: Period, *, sets: bool) -> Iterable[DailyStoreSales]:
+    fields = ["day", "store_id", "traveller_kind", "amount", "items", "sales"]
+    if sets:
+        fields += ["shoppers", "trips", "tripless_shoppers"]
+    return (
+        DailyStoreSales.objects.filter(day__range=(period.start, period.end))
+        .only(*fields)
+        .iterator(chunk_size=5000)
+    )
+
+
+def _by_store_level(period: Period, key_of: Any) -> dict[Any, Figures]:
+    """Figures grouped by a key of (day, store code, traveller kind); None → totals only."""
+    stores = dict(Store.objects.values_list("id", "code"))
+    figures: dict[Any, Figures] = defaultdict(Figures)
+    for row in _store_rows(period, sets=True):
+        sets = (bitmap(row.shoppers), bitmap(row.trips), bitmap(row.tripless_shoppers))
+        keys = [None]
+        group = key_of(row.day, stores.get(row.store_id, str(row.store_id)), row.traveller_kind)
+        if group is not None:
+            keys.append(group)
+        for key in keys:
+            entry = figures[key]
+            entry.amount += row.amount
+            entry.items += row.items
+            entry.sales += row.sales
+            entry.add_sets(row.day, *sets)
+    return figures
+
+
+def _by_category(period: Period) -> dict[str, Figures]:
+    figures: dict[str, Figures] = defaultdict(Figures)
+    rows = (
+        DailyCategorySales.objects.filter(day__range=(period.start, period.end))
+        .values("category_code")
+        .annotate(amount=Sum("amount"), items=Sum("items"), sales=Sum("sales"))
+    )
+    for row in rows:
+        entry = figures[row["category_code"]]
+        entry.amount, entry.items, entry.sales = row["amount"], row["items"], row["sales"]
+    return figures
+
+
+def _figures(period: Period, group_by: str | None) -> tuple[Figures, dict[Any, Figures], bool]:
+    """Totals and groups. Returns whether the groups carry distinct counts."""
+    if group_by == "category":
+        totals = _by_store_level(period, lambda day, store, kind: None)[None]
+        return totals, _by_category(period), False
+    key_of = {
+        None: lambda day, store, kind: None,
+        "day": lambda day, store, kind: day,
+        "month": lambda day, store, kind: day.strftime("%Y-%m"),
+        "store": lambda day, store, kind: store,
+        "traveller_kind": lambda day, store, kind: kind,
+    }[group_by]
+    figures = _by_store_level(period, key_of)
+    totals = figures.pop(None, Figures())
+    return totals, figures, True
+
+
+def _pair(name: str, current: Any, previous: Any, *, as_money: bool = False) -> dict[str, Any]:
+    show = money.to_str if as_money else (lambda value: value)
+    return {
+        name: show(current),
+        f"previous_{name}": show(previous),
+        f"{name}_yoy_pct": growth(current, previous),
+    }
+
+
+def _block(current: Figures, previous: Figures, *, distinct: bool) -> dict[str, Any]:
+    body = {
+        **_pair("amount", current.amount, previous.amount, as_money=True),
+        **_pair("items", current.items, previous.items),
+        **_pair("sales", current.sales, previous.sales),
+    }
+    if distinct:
+        body |= _pair("shopper_trips", current.shopper_trips, previous.shopper_trips)
+        body |= _pair("shoppers", current.shopper_count, previous.shopper_count)
+        trips, previous_trips = current.shopper_trips, previous.shopper_trips
+        body |= _pair(
+            "average_spend",
+            (current.amount / trips).quantize(Decimal("0.01")) if trips else ZERO,
+            (previous.amount / previous_trips).quantize(Decimal("0.01"))
+            if previous_trips
+            else ZERO,
+            as_money=True,
+        )
+    return body
+
+
+def _previous_key(key: Any, group_by: str | None, period: Period, previous: Period) -> Any:
+    if group_by == "day":
+        return previous.start + (key - period.start)
+    if group_by == "month":
+        year, month = key.split("-")
+        return f"{int(year) - 1:04d}-{month}"
+    return key
+
+
+def sales_stats(
+    *, start: date, end: date, group_by: str | None = None, align: str = "calendar"
+) -> dict[str, Any]:
+    """The figures of [start, end] against the previous period, optionally grouped."""
+    if end < start:
+        raise StatsError("end is before start.")
+    period = Period(start, end)
+    if period.days > MAX_DAYS:
+        raise StatsError(f"A period covers at most {MAX_DAYS} days.")
+    if group_by is not None and group_by not in GROUPS:
+        raise StatsError(f"group_by must be one of {', '.join(GROUPS)}.")
+    previous = previous_period(period, align)
+    totals, groups, distinct = _figures(period, group_by)
+    previous_totals, previous_groups, _ = _figures(previous, group_by)
+    answer: dict[str, Any] = {
+        "period": period.as_dict(),
+        "previous": previous.as_dict(),
+        "align": align,
+        "totals": _block(totals, previous_totals, distinct=True),
+    }
+    if group_by is not None:
+        if group_by == "day":
+            keys: list[Any] = [start + timedelta(days=n) for n in range(period.days)]
+        else:
+            mapped = {_previous_key(k, group_by, period, previous) for k in groups}
+            back = {k for k in previous_groups if k not in mapped and group_by not in ("month",)}
+            keys = sorted(set(groups) | back, key=str)
+        answer["group_by"] = group_by
+        answer["groups"] = [
+            {
+                "key": key.isoformat() if isinstance(key, date) else key,
+                **(
+                    {"previous_key": _previous_key(key, group_by, period, previous).isoformat()}
+                    if group_by == "day"
+                    else {}
+                ),
+                **_block(
+                    groups.get(key, Figures()),
+                    previous_groups.get(_previous_key(key, group_by, period, previous), Figures()),
+                    distinct=distinct,
+                ),
+            }
+            for key in keys
+        ]
+        if group_by in ("store", "category", "traveller_kind"):
+            answer["groups"].sort(key=lambda g: Decimal(g["amount"]), reverse=True)
+    refreshed = as_of()
+    answer["as_of"] = timezone.localtime(refreshed).isoformat() if refreshed else None
+    return answer
