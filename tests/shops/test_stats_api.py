@@ -1,0 +1,206 @@
+"""GET /api/v1/stats/sales: credentials, parameters, alignments and growth arithmetic."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from shops import rollups
+from shops.checkout import sale_commit
+from shops.stats import Period, growth, previous_period, spring_festival, spring_festival_holiday
+from tests.conftest import local
+from tests.shops import helpers
+
+URL = "/api/v1/stats/sales"
+_keys = count(1)
+
+
+def token(username: str = "analyst") -> str:
+    out = io.StringIO()
+    call_command("create_staff_token", username, stdout=out)
+    return out.getvalue().strip().splitlines()[-1]
+
+
+def sell(terminal, sku: str, quantity: int, *, number: int, at, departs=None) -> None:
+    key = f"s-{next(_keys)}"
+    sale_commit(
+        terminal=terminal,
+        idempotency_key=key,
+        fingerprint=key,
+        basket=helpers.basket(
+            (sku, quantity),
+            who=helpers.shopper(helpers.resident_id(number)),
+            on=helpers.trip(departs_at=departs or at + timedelta(hours=30)),
+        ),
+        now=at,
+    )
+
+
+@pytest.fixture
+def sales(db: None) -> None:
+    helpers.product("S-LIP", "cosmetics", "100.00")
+    helpers.product("S-WATCH", "watches", "1000.00")
+    htb, _ = helpers.terminal("SYA-HTB")
+    air, _ = helpers.terminal("SYA-AIR")
+    # This year: 2 shoppers, 3 sales; last year: 1 shopper, 1 sale.
+    flight = local(2026, 3, 11, 17)  # shopper 1 buys in two stores for one trip: one 人次
+    sell(htb, "S-WATCH", 1, number=1, at=local(2026, 3, 10, 11), departs=flight)
+    sell(air, "S-LIP", 4, number=1, at=local(2026, 3, 10, 15), departs=flight)
+    sell(htb, "S-LIP", 2, number=2, at=local(2026, 3, 12, 11))
+    sell(htb, "S-WATCH", 1, number=7, at=local(2025, 3, 11, 11))
+    rollups.refresh_all_dirty()
+
+
+def test_no_credentials_is_401_and_a_terminal_key_is_refused(sales: None, client: Client) -> None:
+    response = client.get(URL, {"start": "2026-03-01", "end": "2026-03-31"})
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    _, key = helpers.terminal("SYA-HTB")
+    refused = client.get(
+        URL, {"start": "2026-03-01", "end": "2026-03-31"}, HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert refused.status_code == 401
+    wrong = client.get(
+        URL, {"start": "2026-03-01", "end": "2026-03-31"}, HTTP_AUTHORIZATION="Token nope"
+    )
+    assert wrong.status_code == 401
+
+
+def test_a_logged_in_non_staff_user_is_403(sales: None, client: Client) -> None:
+    client.force_login(get_user_model().objects.create_user("cashier"))
+    assert client.get(URL, {"start": "2026-03-01", "end": "2026-03-31"}).status_code == 403
+
+
+def test_create_staff_token_prints_the_key_last_and_it_reads_the_figures(
+    sales: None, client: Client
+) -> None:
+    key = token()
+    assert len(key) == 40
+    assert token() == key  # the same user keeps one token
+    assert get_user_model().objects.get(username="analyst").is_staff
+    response = client.get(
+        URL, {"start": "2026-03-01", "end": "2026-03-31"}, HTTP_AUTHORIZATION=f"Token {key}"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["period"] == {"start": "2026-03-01", "end": "2026-03-31"}
+    assert body["previous"] == {"start": "2025-03-01", "end": "2025-03-31"}
+    totals = body["totals"]
+    assert (totals["amount"], totals["previous_amount"], totals["amount_yoy_pct"]) == (
+        "1600.00",
+        "1000.00",
+        "60.0",
+    )
+    assert (totals["sales"], totals["shoppers"], totals["shopper_trips"]) == (3, 2, 2)
+    assert (totals["previous_shoppers"], totals["shoppers_yoy_pct"]) == (1, "100.0")
+    assert totals["items"] == 7
+    assert totals["average_spend"] == "800.00"
+    assert body["as_of"].endswith("+08:00")
+    assert response["Server-Timing"].startswith("app;dur=")
+
+
+@pytest.mark.parametrize(
+    ("group_by", "expected"),
+    [
+        ("store", {"SYA-HTB": ("1200.00", "1000.00"), "SYA-AIR": ("400.00", "0.00")}),
+        ("category", {"watches": ("1000.00", "1000.00"), "cosmetics": ("600.00", "0.00")}),
+        ("traveller_kind", {"domestic": ("1600.00", "1000.00")}),
+        ("month", {"2026-03": ("1600.00", "1000.00")}),
+    ],
+)
+def test_groups(sales: None, client: Client, group_by: str, expected: dict) -> None:
+    body = client.get(
+        URL,
+        {"start": "2026-03-01", "end": "2026-03-31", "group_by": group_by},
+        HTTP_AUTHORIZATION=f"Token {token()}",
+    ).json()
+    found = {g["key"]: (g["amount"], g["previous_amount"]) for g in body["groups"]}
+    assert found == expected
+    assert body["group_by"] == group_by
+    if group_by == "category":
+        assert "shoppers" not in body["groups"][0]  # distinct counts are per store-level sets
+    else:
+        assert "shopper_trips" in body["groups"][0]
+
+
+def test_group_by_day_lists_every_day_with_its_previous_day(sales: None, client: Client) -> None:
+    body = client.get(
+        URL,
+        {"start": "2026-03-10", "end": "2026-03-12", "group_by": "day", "align": "weekday"},
+        HTTP_AUTHORIZATION=f"Token {token()}",
+    ).json()
+    assert body["previous"] == {"start": "2025-03-11", "end": "2025-03-13"}
+    days = [
+        (g["key"], g["previous_key"], g["amount"], g["previous_amount"]) for g in body["groups"]
+    ]
+    assert days == [
+        ("2026-03-10", "2025-03-11", "1400.00", "1000.00"),
+        ("2026-03-11", "2025-03-12", "0.00", "0.00"),
+        ("2026-03-12", "2025-03-13", "200.00", "0.00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"start": "2026-03-01"},
+        {"start": "2026-03-31", "end": "2026-03-01"},
+        {"start": "2026-02-30", "end": "2026-03-01"},
+        {"start": "yesterday", "end": "2026-03-01"},
+        {"start": "2026-03-01", "end": "2026-03-31", "group_by": "shopper"},
+        {"start": "2026-03-01", "end": "2026-03-31", "align": "lunar"},
+        {"start": "2000-01-01", "end": "2026-03-31"},
+    ],
+)
+def test_bad_parameters_are_400_with_errors(sales: None, client: Client, params: dict) -> None:
+    response = client.get(URL, params, HTTP_AUTHORIZATION=f"Token {token()}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_input"
+    assert body["errors"]
+
+
+def test_previous_periods() -> None:
+    march = Period(date(2026, 3, 1), date(2026, 3, 31))
+    assert previous_period(march, "calendar") == Period(date(2025, 3, 1), date(2025, 3, 31))
+    assert previous_period(march, "weekday") == Period(date(2025, 3, 2), date(2025, 4, 1))
+    leap = Period(date(2028, 2, 29), date(2028, 2, 29))
+    assert previous_period(leap, "calendar") == Period(date(2027, 2, 28), date(2027, 2, 28))
+    assert date(2026, 3, 1).weekday() == date(2025, 3, 2).weekday()
+    # Spring Festival: 2026-02-17 and 2025-01-29 are both 正月初一.
+    assert spring_festival(2026) == date(2026, 2, 17)
+    assert spring_festival(2025) == date(2025, 1, 29)
+    holiday = Period(date(2026, 2, 16), date(2026, 2, 22))
+    assert previous_period(holiday, "spring_festival") == Period(
+        date(2025, 1, 28), date(2025, 2, 3)
+    )
+
+
+def test_the_official_spring_festival_holiday() -> None:
+    assert spring_festival_holiday(2025) == Period(date(2025, 1, 28), date(2025, 2, 4))
+    fallback = spring_festival_holiday(2031)  # not announced: eve + 7 days
+    assert fallback == Period(spring_festival(2031) - timedelta(days=1),
+                              spring_festival(2031) + timedelta(days=6))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "expected"),
+    [
+        (Decimal("4860000.00"), Decimal("3310626.70"), "46.8"),
+        (745, 572, "30.2"),
+        (Decimal("100.05"), Decimal("100"), "0.1"),  # 0.05 rounds half up
+        (Decimal("99.95"), Decimal("100"), "-0.1"),
+        (5, 0, None),
+        (0, 5, "-100.0"),
+    ],
+)
+def test_growth_is_rounded_half_up_and_null_without_a_base(current, previous, expected) -> None:
+    assert growth(current, previous) == expected
