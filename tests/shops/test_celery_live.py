@@ -1,0 +1,187 @@
+"""A real Celery worker with beat, on a Redis of its own and the test's PostgreSQL database:
+a sale made through the API shows in the statistics within two beat periods without anyone
+calling a rebuild; with Redis stopped, sales still commit, and when Redis is back the
+statistics catch up with nothing lost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from shops.models import RollupState
+from shops.stats import sales_stats
+from tests.conftest import need_service
+from tests.shops import helpers
+
+PERIOD = 2  # seconds between beat refreshes in this test (STATS_REFRESH_SECONDS)
+ROOT = Path(settings.BASE_DIR)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Redis:
+    """A private redis-server (nothing on disk), stoppable and restartable on one port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
+            [  # noqa: S607 - redis-server from PATH, as CI installs it
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    need_service("redis-server", shutil.which("redis-server") is not None, "apt-get install redis")
+    server = Redis(_free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def worker(redis: Redis, tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """``celery worker -B`` on the test database (committed data: a transactional test)."""
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
+        "STATS_REFRESH_SECONDS": str(PERIOD),
+        "DJANGO_SETTINGS_MODULE": "dutyfree.settings",
+    }
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 - a fixed command line
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dutyfree",
+            "worker",
+            "-B",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    yield process
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+def _wait(condition, seconds: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def _sales_today() -> int:
+    today = timezone.localdate()
+    return sales_stats(start=today, end=today)["totals"]["sales"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_folds_sales_into_the_stats_and_catches_up_after_redis_returns(
+    require_postgres: None, redis: Redis, worker: subprocess.Popen, client: Client, tmp_path: Path
+) -> None:
+    helpers.product("LIVE-LIP", "cosmetics", "300.00")
+    _, key = helpers.terminal("SYA-HTB")
+
+    def sell(n: int) -> None:
+        body = helpers.json_basket(
+            helpers.basket(
+                ("LIVE-LIP", 1),
+                who=helpers.shopper(helpers.resident_id(n)),
+                on=helpers.trip(departs_at=timezone.now() + timedelta(days=2)),
+            )
+        )
+        response = client.post(
+            "/api/v1/sales",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+            HTTP_IDEMPOTENCY_KEY=f"live-{n}",
+        )
+        assert response.status_code == 201, response.content
+
+    # The worker is up once beat's first refresh has run.
+    _wait(lambda: RollupState.objects.exists(), 60)
+    assert _sales_today() == 0
+
+    sell(1)
+    waited = _wait(lambda: _sales_today() == 1, 2 * PERIOD + 1)
+    assert waited <= 2 * PERIOD + 1
+
+    redis.stop()
+    for n in range(2, 5):
+        sell(n)  # the sale path never touches Redis
+    time.sleep(2 * PERIOD)
+    assert _sales_today() == 1  # no refresh without the broker
+    redis.start()
+    _wait(lambda: _sales_today() == 4, 60)
+    stats = sales_stats(start=timezone.localdate(), end=timezone.localdate())["totals"]
+    assert (stats["amount"], stats["shoppers"]) == ("1200.00", 4)
+    assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
