@@ -12,7 +12,6 @@ Growth percentages are rounded half-up to one decimal, ``None`` where the previo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -111,57 +110,63 @@ class Figures:
     amount: Decimal = ZERO
     items: int = 0
     sales: int = 0
-    shoppers: BitMap | None = None
-    trips: BitMap | None = None
-    tripless: dict[date, BitMap] | None = None
-
-    def add_sets(self, day: date, shoppers: BitMap, trips: BitMap, tripless: BitMap) -> None:
-        if self.shoppers is None:
-            self.shoppers, self.trips, self.tripless = BitMap(), BitMap(), defaultdict(BitMap)
-        self.shoppers |= shoppers
-        self.trips |= trips  # type: ignore[operator]
-        if tripless:
-            self.tripless[day] |= tripless  # type: ignore[index]
-
-    @property
-    def shopper_count(self) -> int:
-        return len(self.shoppers) if self.shoppers is not None else 0
-
-    @property
-    def shopper_trips(self) -> int:
-        if self.trips is None:
-            return 0
-        return len(self.trips) + sum(len(s) for s in self.tripless.values())  # type: ignore[union-attr]
+    shopper_count: int = 0
+    shopper_trips: int = 0
 
 
-def _store_rows(period: Period, *, sets: bool) -> Iterable[DailyStoreSales]:
-    fields = ["day", "store_id", "traveller_kind", "amount", "items", "sales"]
-    if sets:
-        fields += ["shoppers", "trips", "tripless_shoppers"]
-    return (
-        DailyStoreSales.objects.filter(day__range=(period.start, period.end))
-        .only(*fields)
-        .iterator(chunk_size=5000)
-    )
+class _Collector:
+    """Sums, and the serialised sets of one group, united once at the end (one C call per
+    set: far cheaper than row-by-row unions)."""
+
+    __slots__ = ("amount", "items", "sales", "shoppers", "tripless", "trips")
+
+    def __init__(self) -> None:
+        self.amount, self.items, self.sales = ZERO, 0, 0
+        self.shoppers: list[bytes] = []
+        self.trips: list[bytes] = []
+        self.tripless: dict[date, list[bytes]] = defaultdict(list)
+
+    def figures(self) -> Figures:
+        def union(blobs: list[bytes]) -> BitMap:
+            return BitMap.union(*(bitmap(blob) for blob in blobs)) if blobs else BitMap()
+
+        trips = len(union(self.trips)) + sum(len(union(blobs)) for blobs in self.tripless.values())
+        return Figures(
+            amount=self.amount,
+            items=self.items,
+            sales=self.sales,
+            shopper_count=len(union(self.shoppers)),
+            shopper_trips=trips,
+        )
+
+
+_EMPTY = BitMap().serialize()
 
 
 def _by_store_level(period: Period, key_of: Any) -> dict[Any, Figures]:
     """Figures grouped by a key of (day, store code, traveller kind); None → totals only."""
     stores = dict(Store.objects.values_list("id", "code"))
-    figures: dict[Any, Figures] = defaultdict(Figures)
-    for row in _store_rows(period, sets=True):
-        sets = (bitmap(row.shoppers), bitmap(row.trips), bitmap(row.tripless_shoppers))
-        keys = [None]
-        group = key_of(row.day, stores.get(row.store_id, str(row.store_id)), row.traveller_kind)
-        if group is not None:
-            keys.append(group)
-        for key in keys:
-            entry = figures[key]
-            entry.amount += row.amount
-            entry.items += row.items
-            entry.sales += row.sales
-            entry.add_sets(row.day, *sets)
-    return figures
+    collectors: dict[Any, _Collector] = defaultdict(_Collector)
+    rows = DailyStoreSales.objects.filter(day__range=(period.start, period.end)).values_list(
+        "day", "store_id", "traveller_kind", "amount", "items", "sales", "shoppers", "trips",
+        "tripless_shoppers",
+    )  # fmt: skip
+    for day, store, kind, amount, items, sales, shoppers, trips, tripless in rows.iterator(
+        chunk_size=5000
+    ):
+        shoppers, trips, tripless = bytes(shoppers), bytes(trips), bytes(tripless)
+        group = key_of(day, stores.get(store, str(store)), kind)
+        for key in (None, group) if group is not None else (None,):
+            entry = collectors[key]
+            entry.amount += amount
+            entry.items += items
+            entry.sales += sales
+            entry.shoppers.append(shoppers)
+            if trips != _EMPTY:
+                entry.trips.append(trips)
+            if tripless != _EMPTY:
+                entry.tripless[day].append(tripless)
+    return {key: collector.figures() for key, collector in collectors.items()}
 
 
 def _by_category(period: Period) -> dict[str, Figures]:
