@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -63,9 +64,8 @@ def bitmap(data: bytes | memoryview) -> BitMap:
 
 # --- The statements ----------------------------------------------------------------------------
 # ``{where}`` selects the sales of the slices: a day range, or a list of (day, store) pairs.
+_CATEGORY_COLUMNS = "day, store_id, category_code, traveller_kind, amount, items, sales"
 _CATEGORY_SQL = """
-INSERT INTO shops_dailycategorysales
-    (day, store_id, category_code, traveller_kind, amount, items, sales)
 SELECT s.local_date, s.store_id, l.category_code, s.traveller_kind,
        SUM((l.quantity - l.returned_quantity) * l.unit_price),
        SUM((l.quantity - l.returned_quantity) * l.pieces),
@@ -153,7 +153,7 @@ def _recompute(
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM shops_dailycategorysales WHERE {where}", params)  # noqa: S608
         cursor.execute(f"DELETE FROM shops_dailystoresales WHERE {where}", params)  # noqa: S608
-        cursor.execute(_CATEGORY_SQL.format(where=sales_where[0]), sales_where[1])
+        _insert_category_rows(cursor, *sales_where)
         cursor.execute(_STORE_TOTALS.format(where=where), params)
         totals = {(_day(d), s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
     sets = _store_sets(*sales_where)
@@ -175,6 +175,26 @@ def _recompute(
         )
     _insert_store_rows(rows)
     return len(rows)
+
+
+def _insert_category_rows(cursor: Any, where: str, params: list[object]) -> None:
+    """Aggregate the slices' lines into the category rollup. On PostgreSQL through COPY out
+    and COPY in: unlike INSERT ... SELECT, a COPY of a query may run in parallel, and COPY FROM
+    writes rows in batches."""
+    select = _CATEGORY_SQL.format(where=where)
+    if not _pg():
+        cursor.execute(
+            f"INSERT INTO shops_dailycategorysales ({_CATEGORY_COLUMNS}) {select}",
+            params,
+        )
+        return
+    raw = cursor.cursor
+    buffer = bytearray()
+    with raw.copy(f"COPY ({select}) TO STDOUT", params) as copy_out:
+        for block in copy_out:
+            buffer += block
+    with raw.copy(f"COPY shops_dailycategorysales ({_CATEGORY_COLUMNS}) FROM STDIN") as copy_in:
+        copy_in.write(buffer)
 
 
 _STORE_COLUMNS = (
