@@ -8,6 +8,7 @@ from dutyfree.errors import api_aware_404
 from dutyfree.health import healthz, ping
 from quotas.api import PolicyInForceApi
 from shops import api as shops_api
+from shops.dashboard import dashboard_export, dashboard_page
 from shops.views import quota_page
 
 handler404 = "dutyfree.errors.api_aware_404"
@@ -33,6 +34,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("quota/", quota_page, name="quota"),
+    path("dashboard/", dashboard_page, name="dashboard"),
+    path("dashboard/export.csv", dashboard_export, name="dashboard-export"),
     path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,335 @@
+"""The staff sales dashboard ``/dashboard/`` and its CSV export ``/dashboard/export.csv``.
+
+The page is a shell: it reads its state (``?start=&end=&align=``) from the query string, so
+every view has a URL, and the browser loads the figures from ``/api/v1/stats/sales`` (session
+auth) and draws them with the vendored Apache ECharts. The export answers the same figures as
+CSV, one row per group after the totals, for Excel (UTF-8 with a BOM).
+
+Staff only: an anonymous visitor is sent to the admin login (with ``next``), a logged-in
+non-staff user gets 403.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
+from quotas.selectors import NoPolicyInForce, policy_in_force_cached
+
+from . import stats
+from .models import Store
+
+ALIGN_CHOICES = [
+    ("calendar", _("Same calendar dates")),
+    ("weekday", _("Same weekdays (364 days back)")),
+    ("spring_festival", _("Spring Festival")),
+]
+TRAVELLER_KINDS = {
+    "domestic": _("Domestic departure"),
+    "outbound": _("Outbound departure"),
+    "resident": _("Hainan residents"),
+}
+# The figures of a block, in the order the CSV lists them (人次 first, as customs publishes).
+FIGURES = ("amount", "shopper_trips", "shoppers", "average_spend", "items", "sales")
+CSV_COLUMNS = [
+    "key",
+    "name",
+    "previous_key",
+    *(
+        column
+        for figure in FIGURES
+        for column in (figure, f"previous_{figure}", f"{figure}_yoy_pct")
+    ),
+]
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous → the login page with ``next``; logged in but not active staff → 403."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+# --- The page's state ---------------------------------------------------------------------------
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class RangeForm(forms.Form):
+    # <input type="date"> takes and sends ISO dates, whatever the language.
+    start = forms.DateField(label=_("From"), input_formats=["%Y-%m-%d"], widget=DATE_INPUT)
+    end = forms.DateField(label=_("To"), input_formats=["%Y-%m-%d"], widget=DATE_INPUT)
+    align = forms.ChoiceField(
+        label=_("Compare with last year by"), choices=ALIGN_CHOICES, initial="calendar"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", _("The end date is before the start date."))
+            elif (end - start).days >= stats.MAX_DAYS:
+                self.add_error(
+                    "end",
+                    _("A period covers at most %(days)s days.") % {"days": stats.MAX_DAYS},
+                )
+        return data
+
+
+@dataclass(frozen=True)
+class Preset:
+    slug: str
+    label: str
+    start: date
+    end: date
+    align: str | None = None  # None: keep the alignment chosen
+
+
+def dashboard_presets(*, today: date) -> list[Preset]:
+    """This month (to date), the last 7 days, the Spring Festival holiday (this year's once it
+    has begun, else last year's; compared Spring Festival to Spring Festival) and year to date.
+    """
+    holiday = stats.spring_festival_holiday(today.year)
+    if holiday.start > today:
+        holiday = stats.spring_festival_holiday(today.year - 1)
+    return [
+        Preset("month", gettext("This month"), today.replace(day=1), today),
+        Preset("week", gettext("Last 7 days"), today - timedelta(days=6), today),
+        Preset(
+            "spring_festival",
+            gettext("Spring Festival %(year)s") % {"year": holiday.start.year},
+            holiday.start,
+            holiday.end,
+            "spring_festival",
+        ),
+        Preset("year", gettext("Year to date"), today.replace(month=1, day=1), today),
+    ]
+
+
+def _query(start: date, end: date, align: str, **extra: str) -> str:
+    return urlencode({"start": start.isoformat(), "end": end.isoformat(), "align": align, **extra})
+
+
+# --- Names for keys -----------------------------------------------------------------------------
+def category_names(*, language: str, at: datetime) -> dict[str, str]:
+    """Category code → name in the language, from the policy in force at ``at``."""
+    try:
+        rules = policy_in_force_cached(at=at).rules
+    except NoPolicyInForce:
+        return {}
+    english = language.startswith("en")
+    return {
+        code: (category.name_en if english else category.name_zh)
+        for code, category in rules.categories.items()
+    }
+
+
+def store_names(*, language: str) -> dict[str, str]:
+    english = language.startswith("en")
+    return {
+        code: (name_en if english else name_zh)
+        for code, name_zh, name_en in Store.objects.values_list("code", "name_zh", "name_en")
+    }
+
+
+def group_names(group_by: str | None, *, language: str, at: datetime) -> dict[str, str]:
+    if group_by == "store":
+        return store_names(language=language)
+    if group_by == "category":
+        return category_names(language=language, at=at)
+    if group_by == "traveller_kind":
+        return {kind: str(label) for kind, label in TRAVELLER_KINDS.items()}
+    return {}
+
+
+# --- The page -----------------------------------------------------------------------------------
+def _labels() -> dict[str, str]:
+    """Every string the script shows, in the request's language."""
+    return {
+        "amount": gettext("Sales amount"),
+        "shopper_trips": gettext("Shopper-trips (人次)"),
+        "shoppers": gettext("Shoppers"),
+        "items": gettext("Items"),
+        "average_spend": gettext("Average spend per shopper-trip"),
+        "previous": gettext("Last year"),
+        "this_period": gettext("This period"),
+        "yoy": gettext("YoY"),
+        "no_data": gettext("No sales in this period."),
+        "load_failed": gettext("The figures could not be loaded (%(status)s). Try again later."),
+        "as_of": gettext("Data as of %(time)s"),
+        "never_refreshed": gettext("The figures have not been computed yet."),
+        "compared": gettext("Compared with %(start)s – %(end)s"),
+    }
+
+
+@never_cache
+@require_GET
+@staff_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    presets = dashboard_presets(today=today)
+    month = presets[0]
+    form = RangeForm(
+        {"start": month.start, "end": month.end, "align": "calendar", **request.GET.dict()}
+    )
+    if not form.is_valid():
+        return render(
+            request,
+            "shops/dashboard.html",
+            {"form": form, "presets": _preset_links(presets, "calendar", None)},
+            status=400,
+        )
+    start, end, align = (form.cleaned_data[k] for k in ("start", "end", "align"))
+    language = translation.get_language() or "zh-hans"
+    exports = {
+        group: reverse("dashboard-export") + "?" + _query(start, end, align, group_by=group)
+        for group in ("day", "store", "category", "traveller_kind")
+    }
+    exports["totals"] = reverse("dashboard-export") + "?" + _query(start, end, align)
+    config = {
+        "api": reverse("api:stats-sales"),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "align": align,
+        "language": language,
+        "names": {
+            "store": store_names(language=language),
+            "category": category_names(language=language, at=timezone.now()),
+            "traveller_kind": {kind: str(label) for kind, label in TRAVELLER_KINDS.items()},
+        },
+        "labels": _labels(),
+    }
+    return render(
+        request,
+        "shops/dashboard.html",
+        {
+            "form": form,
+            "presets": _preset_links(presets, align, (start, end)),
+            "config": config,
+            "exports": exports,
+        },
+    )
+
+
+def _preset_links(
+    presets: Iterable[Preset], align: str, current: tuple[date, date] | None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "slug": preset.slug,
+            "label": preset.label,
+            "start": preset.start,
+            "end": preset.end,
+            "url": "?" + _query(preset.start, preset.end, preset.align or align),
+            "active": current == (preset.start, preset.end),
+        }
+        for preset in presets
+    ]
+
+
+# --- The export ---------------------------------------------------------------------------------
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _text(value: str) -> str:
+    """A name as a CSV cell Excel will not run as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def sales_csv(answer: dict[str, Any], *, names: dict[str, str]) -> str:
+    """The stats answer as CSV text: a header, the totals, one row per group."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    previous = answer["previous"]
+    totals = {
+        "key": "total",
+        "name": gettext("Total"),
+        "previous_key": f"{previous['start']}/{previous['end']}",
+        **answer["totals"],
+    }
+    writer.writerow([_cell(totals.get(column)) for column in CSV_COLUMNS])
+    for group in answer.get("groups", []):
+        key = str(group["key"])
+        row = {**group, "name": _text(names.get(key, key)) if names else ""}
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+class ExportQuery(RangeForm):
+    group_by = forms.ChoiceField(choices=[(g, g) for g in stats.GROUPS], required=False)
+    align = forms.ChoiceField(choices=ALIGN_CHOICES, required=False)
+
+
+def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
+    """RFC 9457, like the API's malformed-input answers."""
+    return JsonResponse(
+        problem(
+            status=400,
+            code="invalid_input",
+            title="Invalid input",
+            detail=gettext("The export's parameters are not valid."),
+            errors=errors,
+        ),
+        status=400,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@never_cache
+@require_GET
+@staff_required
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    query = ExportQuery(request.GET)
+    if not query.is_valid():
+        return _bad_request({field: list(errors) for field, errors in query.errors.items()})
+    data = query.cleaned_data
+    group_by, align = data["group_by"] or None, data["align"] or "calendar"
+    try:
+        answer = stats.sales_stats(
+            start=data["start"], end=data["end"], group_by=group_by, align=align
+        )
+    except stats.StatsError as exc:
+        return _bad_request({"__all__": [str(exc)]})
+    names = group_names(
+        group_by, language=translation.get_language() or "zh-hans", at=timezone.now()
+    )
+    response = HttpResponse(
+        "\ufeff" + sales_csv(answer, names=names), content_type="text/csv; charset=utf-8"
+    )
+    suffix = "" if align == "calendar" else f"-{align.replace('_', '-')}"
+    filename = (
+        f"dutyfree-sales-{data['start']:%Y-%m-%d}-{data['end']:%Y-%m-%d}-"
+        f"{group_by or 'totals'}{suffix}.csv".replace("_", "-")
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

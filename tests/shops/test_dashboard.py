@@ -1,0 +1,378 @@
+"""The staff dashboard /dashboard/ and its CSV export: staff only, presets, both languages, and
+an export that says exactly what the stats API says."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date, timedelta
+from html import unescape
+from itertools import count
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone, translation
+
+from shops import rollups, stats
+from shops.checkout import sale_commit
+from shops.dashboard import CSV_COLUMNS, dashboard_presets
+from tests.conftest import local
+from tests.shops import helpers
+
+pytestmark = pytest.mark.django_db
+
+_keys = count(1)
+
+
+@pytest.fixture
+def staff_client(client: Client) -> Client:
+    user = get_user_model().objects.create_user("analyst", password="x", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def clerk_client(client: Client) -> Client:
+    user = get_user_model().objects.create_user("clerk", password="x", is_staff=False)
+    client.force_login(user)
+    return client
+
+
+def _sell(at, *lines: tuple[str, int], store: str = "SYA-HTB", serial: int = 1, **trip) -> None:
+    terminal, _ = helpers.terminal(store)
+    key = f"dash-{next(_keys)}"
+    sale_commit(
+        terminal=terminal,
+        idempotency_key=key,
+        fingerprint=key,
+        basket=helpers.basket(
+            *lines,
+            who=helpers.shopper(helpers.resident_id(serial)),
+            on=helpers.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), **trip),
+        ),
+        now=at,
+    )
+
+
+@pytest.fixture
+def march_sales() -> None:
+    """March 2026 and March 2025, two stores, two categories; rollups refreshed."""
+    helpers.product("D-LIP", "cosmetics", "380.00")
+    helpers.product("D-SET", "cosmetics", "2600.00", pieces=5)
+    helpers.product("D-WINE", "alcohol", "900.00", volume_ml=750)
+    _sell(local(2026, 3, 3, 10, 0), ("D-LIP", 2), ("D-SET", 1), serial=1)
+    _sell(local(2026, 3, 3, 15, 0), ("D-WINE", 1), store="SYA-AIR", serial=2, kind="outbound")
+    _sell(local(2026, 3, 20, 11, 0), ("D-LIP", 1), serial=1)
+    _sell(local(2025, 3, 3, 12, 0), ("D-LIP", 3), serial=3)
+    _sell(local(2025, 3, 9, 12, 0), ("D-WINE", 2), store="SYA-AIR", serial=4)
+    rollups.refresh_all_dirty()
+
+
+def _csv(response) -> tuple[list[str], list[list[str]]]:
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    return rows[0], rows[1:]
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _config(html: str) -> dict:
+    found = re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>', html)
+    assert found, "no dashboard-config"
+    return json.loads(found.group(1))
+
+
+class TestAccess:
+    def test_anonymous_is_sent_to_the_admin_login_with_next(self, client: Client) -> None:
+        response = client.get("/dashboard/?start=2026-03-01&end=2026-03-31")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/?next=")
+        assert response["Location"].endswith(
+            "next=/dashboard/%3Fstart%3D2026-03-01%26end%3D2026-03-31"
+        )
+
+    def test_non_staff_is_forbidden(self, clerk_client: Client) -> None:
+        assert clerk_client.get("/dashboard/").status_code == 403
+
+    def test_inactive_staff_is_forbidden_or_logged_out(self, client: Client) -> None:
+        user = get_user_model().objects.create_user("gone", is_staff=True, is_active=False)
+        client.force_login(user)
+        assert client.get("/dashboard/").status_code in (302, 403)
+
+    def test_export_is_staff_only(self, client: Client, clerk_client: Client) -> None:
+        url = "/dashboard/export.csv?start=2026-03-01&end=2026-03-31"
+        assert clerk_client.get(url).status_code == 403
+        clerk_client.logout()
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/?next=")
+
+
+class TestPresets:
+    def test_spring_festival_is_this_years_once_it_has_begun(self) -> None:
+        holiday = stats.spring_festival_holiday(2026)
+        assert holiday.start < date(2026, 3, 1)
+        presets = {p.slug: p for p in dashboard_presets(today=date(2026, 3, 1))}
+        assert (presets["spring_festival"].start, presets["spring_festival"].end) == (
+            holiday.start,
+            holiday.end,
+        )
+        assert presets["spring_festival"].align == "spring_festival"
+        on_first_day = {p.slug: p for p in dashboard_presets(today=holiday.start)}
+        assert on_first_day["spring_festival"].start == holiday.start
+
+    def test_spring_festival_is_last_years_before_this_years_has_come(self) -> None:
+        holiday = stats.spring_festival_holiday(2026)
+        with translation.override("en"):
+            presets = {
+                p.slug: p for p in dashboard_presets(today=holiday.start - timedelta(days=1))
+            }
+        last = stats.spring_festival_holiday(2025)
+        assert (presets["spring_festival"].start, presets["spring_festival"].end) == (
+            last.start,
+            last.end,
+        )
+        assert presets["spring_festival"].label == "Spring Festival 2025"
+
+    def test_month_week_and_year_to_date(self) -> None:
+        presets = {p.slug: p for p in dashboard_presets(today=date(2026, 11, 27))}
+        assert (presets["month"].start, presets["month"].end) == (
+            date(2026, 11, 1),
+            date(2026, 11, 27),
+        )
+        assert (presets["week"].start, presets["week"].end) == (
+            date(2026, 11, 21),
+            date(2026, 11, 27),
+        )
+        assert (presets["year"].start, presets["year"].end) == (
+            date(2026, 1, 1),
+            date(2026, 11, 27),
+        )
+        assert presets["month"].align is None  # keeps the alignment chosen
+
+
+class TestPage:
+    def test_defaults_to_this_month_in_chinese_with_the_presets(self, staff_client: Client) -> None:
+        today = timezone.localdate()
+        response = staff_client.get("/dashboard/")
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+        assert '<html lang="zh-hans">' in html
+        for text in ("销售看板", "购物人次", "销售额", "购物人数", "件数", "人均消费（每人次）"):
+            assert text in html, text
+        assert "本月" in html
+        assert "近7天" in html
+        assert "本年累计" in html
+        assert "Sales dashboard" not in html
+        # This month is the default state, and its preset is marked as the current view.
+        assert f'value="{today.replace(day=1).isoformat()}"' in html
+        assert f'value="{today.isoformat()}"' in html
+        config = _config(html)
+        assert config["start"] == today.replace(day=1).isoformat()
+        assert config["end"] == today.isoformat()
+        assert config["align"] == "calendar"
+        assert config["api"] == "/api/v1/stats/sales"
+        assert config["labels"]["previous"] == "去年同期"
+        assert config["names"]["traveller_kind"]["resident"] == "岛内居民"
+        assert config["names"]["store"]["SYA-HTB"]
+        assert config["names"]["category"]["cosmetics"] == "化妆品"
+        assert re.search(r'data-preset="month"[^>]*aria-current="page"', html)
+        # Every chart and the totals have their CSV link, for this view.
+        links = re.findall(r'href="(/dashboard/export\.csv\?[^"]+)"', html)
+        assert len(links) == 5
+        assert {unescape(link).split("group_by=")[-1] for link in links if "group_by" in link} == {
+            "day",
+            "store",
+            "category",
+            "traveller_kind",
+        }
+        assert all(f"start={today.replace(day=1).isoformat()}" in link for link in links)
+        assert 'src="/static/shops/vendor/echarts/echarts.min.js"' in html
+        assert "cdn" not in html.lower()
+
+    def test_spring_festival_preset_has_the_official_holiday(self, staff_client: Client) -> None:
+        today = timezone.localdate()
+        holiday = stats.spring_festival_holiday(today.year)
+        if holiday.start > today:
+            holiday = stats.spring_festival_holiday(today.year - 1)
+        html = staff_client.get("/dashboard/").content.decode()
+        link = re.search(r'<a href="([^"]+)" data-preset="spring_festival"[^>]*>([^<]+)</a>', html)
+        assert link
+        assert unescape(link.group(1)) == (
+            f"?start={holiday.start.isoformat()}&end={holiday.end.isoformat()}"
+            "&align=spring_festival"
+        )
+        assert link.group(2) == f"{holiday.start.year}年春节"
+
+    def test_state_from_the_query_string(self, staff_client: Client) -> None:
+        response = staff_client.get("/dashboard/?start=2026-03-01&end=2026-03-31&align=weekday")
+        html = response.content.decode()
+        assert response.status_code == 200
+        config = _config(html)
+        assert (config["start"], config["end"], config["align"]) == (
+            "2026-03-01",
+            "2026-03-31",
+            "weekday",
+        )
+        assert '<option value="weekday" selected>' in html
+        assert "/dashboard/export.csv?start=2026-03-01&amp;end=2026-03-31&amp;align=weekday" in html
+        # Presets keep the alignment chosen, except the Spring Festival one.
+        assert re.search(r'href="[^"]*align=weekday" data-preset="month"', html)
+        assert not re.search(r'data-preset="month"[^>]*aria-current', html)
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "start=2026-03-31&end=2026-03-01",
+            "start=nope&end=2026-03-01",
+            "start=2020-01-01&end=2026-03-01",
+            "start=2026-03-01&end=2026-03-31&align=lunar",
+        ],
+    )
+    def test_bad_state_is_a_400_page_without_charts(self, staff_client: Client, query) -> None:
+        response = staff_client.get(f"/dashboard/?{query}")
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert 'role="alert"' in html
+        assert "dashboard-config" not in html
+        assert 'data-preset="month"' in html  # a way back
+
+    def test_english_by_accept_language(self, staff_client: Client) -> None:
+        html = staff_client.get("/dashboard/", headers={"accept-language": "en"}).content.decode()
+        assert '<html lang="en">' in html
+        for text in ("Sales dashboard", "Shopper-trips (人次)", "Sales amount", "This month"):
+            assert text in html, text
+        main = html.split("</header>", 1)[1]
+        assert "销售看板" not in main
+        config = _config(html)
+        assert config["labels"]["previous"] == "Last year"
+        assert config["names"]["traveller_kind"]["outbound"] == "Outbound departure"
+        assert config["names"]["category"]["cosmetics"] == "Cosmetics"
+
+    def test_english_by_the_switch(self, staff_client: Client) -> None:
+        response = staff_client.post(
+            "/i18n/setlang/", {"language": "en", "next": "/dashboard/?start=2026-03-01"}
+        )
+        assert response.status_code == 302
+        html = staff_client.get(response["Location"]).content.decode()
+        assert '<html lang="en">' in html
+        assert "Download by store (CSV)" in html
+        assert "下载门店数据" not in html
+
+
+class TestExport:
+    def test_totals_and_groups_equal_the_stats(self, staff_client: Client, march_sales) -> None:
+        for group_by in (None, "day", "month", "store", "category", "traveller_kind"):
+            query = "start=2026-03-01&end=2026-03-31&align=calendar"
+            response = staff_client.get(
+                f"/dashboard/export.csv?{query}" + (f"&group_by={group_by}" if group_by else "")
+            )
+            assert response.status_code == 200, group_by
+            assert response["Content-Type"] == "text/csv; charset=utf-8"
+            suffix = (group_by or "totals").replace("_", "-")
+            assert response["Content-Disposition"] == (
+                f'attachment; filename="dutyfree-sales-2026-03-01-2026-03-31-{suffix}.csv"'
+            )
+            header, rows = _csv(response)
+            assert header == CSV_COLUMNS
+            assert header[:6] == ["key", "name", "previous_key", "amount", "previous_amount",
+                                  "amount_yoy_pct"]  # fmt: skip
+            expected = stats.sales_stats(
+                start=date(2026, 3, 1), end=date(2026, 3, 31), group_by=group_by
+            )
+            totals = dict(zip(header, rows[0], strict=True))
+            assert totals["key"] == "total"
+            assert totals["previous_key"] == "2025-03-01/2025-03-31"
+            for column in header[3:]:
+                assert totals[column] == _text(expected["totals"].get(column)), column
+            groups = expected.get("groups", [])
+            assert len(rows) == 1 + len(groups)
+            for row, group in zip(rows[1:], groups, strict=True):
+                got = dict(zip(header, row, strict=True))
+                assert got["key"] == str(group["key"])
+                for column in header[3:]:
+                    assert got[column] == _text(group.get(column)), (group_by, column)
+
+    def test_the_figures_are_the_sales(self, staff_client: Client, march_sales) -> None:
+        response = staff_client.get(
+            "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store"
+        )
+        header, rows = _csv(response)
+        totals = dict(zip(header, rows[0], strict=True))
+        # 2 × 380 + 2,600 + 900 + 380 this March; 3 × 380 + 2 × 900 last March.
+        assert totals["amount"] == "4640.00"
+        assert totals["previous_amount"] == "2940.00"
+        assert totals["amount_yoy_pct"] == "57.8"
+        assert totals["shopper_trips"] == "3"  # shopper 1 bought for two departures
+        assert totals["shoppers"] == "2"
+        assert totals["items"] == "9"  # 2 + 5 (a set of five) + 1 + 1
+        assert totals["sales"] == "3"
+        assert totals["name"] == "合计"
+        by_store = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+        assert by_store["SYA-HTB"]["amount"] == "3740.00"
+        assert by_store["SYA-AIR"]["amount"] == "900.00"
+        assert by_store["SYA-AIR"]["previous_amount"] == "1800.00"
+        assert by_store["SYA-AIR"]["amount_yoy_pct"] == "-50.0"
+        assert by_store["SYA-HTB"]["name"]  # the store's name, not only its code
+
+    def test_category_names_and_blank_distinct_counts(
+        self, staff_client: Client, march_sales
+    ) -> None:
+        response = staff_client.get(
+            "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=category",
+            headers={"accept-language": "en"},
+        )
+        header, rows = _csv(response)
+        by_code = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+        assert by_code["cosmetics"]["name"] == "Cosmetics"
+        assert by_code["cosmetics"]["amount"] == "3740.00"
+        assert by_code["alcohol"]["previous_amount"] == "1800.00"
+        assert by_code["alcohol"]["shopper_trips"] == ""  # the rollup keeps no sets per category
+        assert dict(zip(header, rows[0], strict=True))["name"] == "Total"
+
+    def test_day_rows_and_other_alignments(self, staff_client: Client, march_sales) -> None:
+        response = staff_client.get(
+            "/dashboard/export.csv?start=2026-03-01&end=2026-03-07&group_by=day&align=weekday"
+        )
+        assert response["Content-Disposition"].endswith('-2026-03-07-day-weekday.csv"')
+        header, rows = _csv(response)
+        days = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+        assert list(days) == [f"2026-03-0{n}" for n in range(1, 8)]
+        assert days["2026-03-03"]["previous_key"] == "2025-03-04"  # 364 days back
+        assert days["2026-03-03"]["amount"] == "4260.00"
+        assert days["2026-03-02"]["amount"] == "0.00"
+        expected = stats.sales_stats(
+            start=date(2026, 3, 1), end=date(2026, 3, 7), group_by="day", align="weekday"
+        )
+        assert (
+            dict(zip(header, rows[0], strict=True))["previous_amount"]
+            == (expected["totals"]["previous_amount"])
+        )
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "",
+            "start=2026-03-01",
+            "start=2026-03-31&end=2026-03-01",
+            "start=2026-02-30&end=2026-03-01",
+            "start=2026-03-01&end=2026-03-31&group_by=week",
+            "start=2026-03-01&end=2026-03-31&align=moon",
+            "start=2019-01-01&end=2026-03-31",
+        ],
+    )
+    def test_bad_params_are_400_problems(self, staff_client: Client, query) -> None:
+        response = staff_client.get(f"/dashboard/export.csv?{query}")
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/problem+json"
+        body = response.json()
+        assert body["status"] == 400
+        assert body["code"] == "invalid_input"
+        assert body["errors"]
