@@ -3,8 +3,12 @@
 A period [start, end] (local dates, inclusive) is compared with a previous one:
 - ``calendar`` (default): the same dates one year earlier (29 February → 28 February);
 - ``weekday``: 364 days earlier, so weekdays line up;
-- ``spring_festival``: the same number of days from the previous year's Spring Festival
-  (正月初一, computed with lunardate) as the period is from its own year's.
+- ``spring_festival``: the same place in the previous lunar year, counted from the start of
+  the official Spring Festival holiday (chinese-calendar; 正月初一 from lunardate where the
+  holiday is not yet announced); the holiday window itself is compared with last year's.
+
+Grouped by day or month, each of the previous period's days joins the group of the day it is
+compared with, so the groups of the previous period add up to its totals.
 
 Growth percentages are rounded half-up to one decimal, ``None`` where the previous value is 0.
 """
@@ -81,21 +85,66 @@ def spring_festival_holiday(year: int) -> Period:
     return Period(min(days), max(days))
 
 
-def previous_period(period: Period, align: str) -> Period:
+def year_later(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A period, the previous one it is compared with, and how days map between them."""
+
+    period: Period
+    previous: Period
+    align: str
+
+    def back(self, day: date) -> date:
+        """The previous period's day that ``day`` is compared with."""
+        if self.align == "calendar":
+            return year_earlier(day)
+        if self.align == "weekday":
+            return day - timedelta(days=364)
+        return self.previous.start + (day - self.period.start)
+
+    def forward(self, day: date) -> date:
+        """The current period's day that a previous period's ``day`` is compared with."""
+        if self.align == "calendar":
+            return year_later(day)
+        if self.align == "weekday":
+            return day + timedelta(days=364)
+        return self.period.start + (day - self.previous.start)
+
+
+def _lunar_year_of(day: date) -> int:
+    """The year whose Spring Festival holiday most recently began on or before ``day``."""
+    return day.year if day >= spring_festival_holiday(day.year).start else day.year - 1
+
+
+def align_periods(period: Period, align: str) -> Alignment:
+    """The previous period: the same calendar dates (29 February → 28 February), 364 days
+    earlier, or the same place in the previous lunar year counted from the official Spring
+    Festival holiday; the holiday window itself is compared with last year's window."""
     if align == "calendar":
-        return Period(year_earlier(period.start), year_earlier(period.end))
-    if align == "weekday":
-        return Period(period.start - timedelta(days=364), period.end - timedelta(days=364))
-    if align == "spring_festival":
-        # Anchor on the Spring Festival nearest the period's start.
-        candidates = [spring_festival(y) for y in (period.start.year - 1, period.start.year,
-                                                   period.start.year + 1)]  # fmt: skip
-        anchor = min(candidates, key=lambda d: abs((period.start - d).days))
-        previous = spring_festival(anchor.year - 1)
-        offset = (period.start - anchor).days
-        start = previous + timedelta(days=offset)
-        return Period(start, start + timedelta(days=period.days - 1))
-    raise StatsError(f"align must be one of {', '.join(ALIGNS)}.")
+        previous = Period(year_earlier(period.start), year_earlier(period.end))
+    elif align == "weekday":
+        previous = Period(period.start - timedelta(days=364), period.end - timedelta(days=364))
+    elif align == "spring_festival":
+        year = _lunar_year_of(period.start)
+        window, last_window = spring_festival_holiday(year), spring_festival_holiday(year - 1)
+        if period == window:
+            previous = last_window
+        else:
+            start = last_window.start + (period.start - window.start)
+            previous = Period(start, start + timedelta(days=period.days - 1))
+    else:
+        raise StatsError(f"align must be one of {', '.join(ALIGNS)}.")
+    return Alignment(period, previous, align)
+
+
+def previous_period(period: Period, align: str) -> Period:
+    return align_periods(period, align).previous
 
 
 def growth(current: Decimal | int, previous: Decimal | int) -> str | None:
@@ -182,15 +231,23 @@ def _by_category(period: Period) -> dict[str, Figures]:
     return figures
 
 
-def _figures(period: Period, group_by: str | None) -> tuple[Figures, dict[Any, Figures], bool]:
-    """Totals and groups. Returns whether the groups carry distinct counts."""
+def _same(day: date) -> date:
+    return day
+
+
+def _figures(
+    period: Period, group_by: str | None, to_current: Any = _same
+) -> tuple[Figures, dict[Any, Figures], bool]:
+    """Totals and groups. ``to_current`` maps a day to the current period's day whose group it
+    joins (the previous period's days are grouped under the days they are compared with).
+    Returns whether the groups carry distinct counts."""
     if group_by == "category":
         totals = _by_store_level(period, lambda day, store, kind: None)[None]
         return totals, _by_category(period), False
     key_of = {
         None: lambda day, store, kind: None,
-        "day": lambda day, store, kind: day,
-        "month": lambda day, store, kind: day.strftime("%Y-%m"),
+        "day": lambda day, store, kind: to_current(day),
+        "month": lambda day, store, kind: to_current(day).strftime("%Y-%m"),
         "store": lambda day, store, kind: store,
         "traveller_kind": lambda day, store, kind: kind,
     }[group_by]
@@ -220,22 +277,11 @@ def _block(current: Figures, previous: Figures, *, distinct: bool) -> dict[str, 
         trips, previous_trips = current.shopper_trips, previous.shopper_trips
         body |= _pair(
             "average_spend",
-            (current.amount / trips).quantize(Decimal("0.01")) if trips else ZERO,
-            (previous.amount / previous_trips).quantize(Decimal("0.01"))
-            if previous_trips
-            else ZERO,
+            money.quantize(current.amount / trips) if trips else ZERO,
+            money.quantize(previous.amount / previous_trips) if previous_trips else ZERO,
             as_money=True,
         )
     return body
-
-
-def _previous_key(key: Any, group_by: str | None, period: Period, previous: Period) -> Any:
-    if group_by == "day":
-        return previous.start + (key - period.start)
-    if group_by == "month":
-        year, month = key.split("-")
-        return f"{int(year) - 1:04d}-{month}"
-    return key
 
 
 def sales_stats(
@@ -249,9 +295,10 @@ def sales_stats(
         raise StatsError(f"A period covers at most {MAX_DAYS} days.")
     if group_by is not None and group_by not in GROUPS:
         raise StatsError(f"group_by must be one of {', '.join(GROUPS)}.")
-    previous = previous_period(period, align)
+    alignment = align_periods(period, align)
+    previous = alignment.previous
     totals, groups, distinct = _figures(period, group_by)
-    previous_totals, previous_groups, _ = _figures(previous, group_by)
+    previous_totals, previous_groups, _ = _figures(previous, group_by, alignment.forward)
     answer: dict[str, Any] = {
         "period": period.as_dict(),
         "previous": previous.as_dict(),
@@ -262,21 +309,15 @@ def sales_stats(
         if group_by == "day":
             keys: list[Any] = [start + timedelta(days=n) for n in range(period.days)]
         else:
-            mapped = {_previous_key(k, group_by, period, previous) for k in groups}
-            back = {k for k in previous_groups if k not in mapped and group_by not in ("month",)}
-            keys = sorted(set(groups) | back, key=str)
+            keys = sorted(set(groups) | set(previous_groups), key=str)
         answer["group_by"] = group_by
         answer["groups"] = [
             {
                 "key": key.isoformat() if isinstance(key, date) else key,
-                **(
-                    {"previous_key": _previous_key(key, group_by, period, previous).isoformat()}
-                    if group_by == "day"
-                    else {}
-                ),
+                **({"previous_key": alignment.back(key).isoformat()} if group_by == "day" else {}),
                 **_block(
                     groups.get(key, Figures()),
-                    previous_groups.get(_previous_key(key, group_by, period, previous), Figures()),
+                    previous_groups.get(key, Figures()),
                     distinct=distinct,
                 ),
             }

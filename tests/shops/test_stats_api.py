@@ -178,10 +178,58 @@ def test_previous_periods() -> None:
     # Spring Festival: 2026-02-17 and 2025-01-29 are both 正月初一.
     assert spring_festival(2026) == date(2026, 2, 17)
     assert spring_festival(2025) == date(2025, 1, 29)
-    holiday = Period(date(2026, 2, 16), date(2026, 2, 22))
-    assert previous_period(holiday, "spring_festival") == Period(
-        date(2025, 1, 28), date(2025, 2, 3)
+    window_2026, window_2025 = spring_festival_holiday(2026), spring_festival_holiday(2025)
+    assert window_2026 == Period(date(2026, 2, 15), date(2026, 2, 23))
+    assert previous_period(window_2026, "spring_festival") == window_2025  # window to window
+    week = Period(date(2026, 2, 16), date(2026, 2, 22))  # a day into the holiday
+    assert previous_period(week, "spring_festival") == Period(date(2025, 1, 29), date(2025, 2, 4))
+    # Mid-year there is no jump: consecutive days map to consecutive days.
+    august = [previous_period(Period(d, d), "spring_festival").start
+              for d in (date(2026, 8, 13), date(2026, 8, 14))]  # fmt: skip
+    assert august[1] - august[0] == timedelta(days=1)
+    # January 2026 lies in the lunar year that began with the 2025 holiday.
+    january = previous_period(Period(date(2026, 1, 10), date(2026, 1, 10)), "spring_festival")
+    assert january.start == window_2024_start() + (date(2026, 1, 10) - window_2025.start)
+
+
+def window_2024_start() -> date:
+    return spring_festival_holiday(2024).start
+
+
+def test_previous_days_join_the_day_they_are_compared_with_across_29_february(
+    db: None,
+) -> None:
+    from shops.stats import sales_stats
+
+    helpers.product("L-LIP", "cosmetics", "100.00")
+    htb, _ = helpers.terminal("SYA-HTB")
+    sell(htb, "L-LIP", 1, number=1, at=local(2027, 3, 1, 12))  # compared with 2028-03-01
+    sell(htb, "L-LIP", 2, number=2, at=local(2027, 2, 28, 12))  # with 2028-02-28
+    rollups.refresh_all_dirty()
+    body = sales_stats(start=date(2028, 2, 27), end=date(2028, 3, 2), group_by="day")
+    days = {g["key"]: (g["previous_key"], g["previous_amount"]) for g in body["groups"]}
+    assert days["2028-02-28"] == ("2027-02-28", "200.00")
+    assert days["2028-02-29"] == ("2027-02-28", "0.00")  # no 29 February last year
+    assert days["2028-03-01"] == ("2027-03-01", "100.00")
+    total = sum(Decimal(g["previous_amount"]) for g in body["groups"])
+    assert total == Decimal(body["totals"]["previous_amount"]) == Decimal("300.00")
+
+
+def test_month_groups_hold_all_of_the_previous_period_under_weekday_alignment(
+    db: None,
+) -> None:
+    from shops.stats import sales_stats
+
+    helpers.product("M-LIP", "cosmetics", "100.00")
+    htb, _ = helpers.terminal("SYA-HTB")
+    # 2026-03-01 … 03-31 compares with 2025-03-02 … 04-01 (364 days earlier).
+    sell(htb, "M-LIP", 1, number=1, at=local(2025, 4, 1, 12))
+    rollups.refresh_all_dirty()
+    body = sales_stats(
+        start=date(2026, 3, 1), end=date(2026, 3, 31), group_by="month", align="weekday"
     )
+    assert [(g["key"], g["previous_amount"]) for g in body["groups"]] == [("2026-03", "100.00")]
+    assert body["totals"]["previous_amount"] == "100.00"
 
 
 def test_the_official_spring_festival_holiday() -> None:
