@@ -49,9 +49,11 @@ def _pg() -> bool:
 
 
 def _lock() -> None:
+    """One writer of the rollups at a time; sorts of a big slice kept in memory."""
     if _pg():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+            cursor.execute("SET LOCAL work_mem = '128MB'")
 
 
 def bitmap_bytes(ids: Iterable[int | None]) -> bytes:
@@ -145,14 +147,18 @@ def _store_sets(where: str, params: list[object]) -> dict[tuple[date, int, str],
 
 
 def _recompute(
-    *, sales_where: tuple[str, list[object]], rollup_where: tuple[str, list[object]]
+    *,
+    sales_where: tuple[str, list[object]],
+    rollup_where: tuple[str, list[object]],
+    emptied: bool = False,
 ) -> int:
     """Delete and rewrite the slices the two conditions select (the same slices, phrased on
     the sales table and on the rollup tables). Returns the number of store rows written."""
     where, params = rollup_where
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM shops_dailycategorysales WHERE {where}", params)  # noqa: S608
-        cursor.execute(f"DELETE FROM shops_dailystoresales WHERE {where}", params)  # noqa: S608
+        if not emptied:  # (a full rebuild truncated the tables)
+            cursor.execute(f"DELETE FROM shops_dailycategorysales WHERE {where}", params)  # noqa: S608
+            cursor.execute(f"DELETE FROM shops_dailystoresales WHERE {where}", params)  # noqa: S608
         _insert_category_rows(cursor, *sales_where)
         cursor.execute(_STORE_TOTALS.format(where=where), params)
         totals = {(_day(d), s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
@@ -306,6 +312,27 @@ def rebuild(
     return written
 
 
+def rebuild_all(*, now: datetime | None = None) -> int:
+    """Recompute every rollup from every sale in one transaction. The tables are truncated
+    rather than deleted from (a unique index full of just-deleted rows makes every insert
+    check them): readers wait for the rebuild to commit, as with REFRESH MATERIALIZED VIEW,
+    and never see a half-built table."""
+    with transaction.atomic():
+        _lock()
+        marks = list(DirtyDay.objects.values_list("id", flat=True))
+        with connection.cursor() as cursor:
+            if _pg():
+                cursor.execute("TRUNCATE shops_dailycategorysales, shops_dailystoresales")
+            else:
+                cursor.execute("DELETE FROM shops_dailycategorysales")
+                cursor.execute("DELETE FROM shops_dailystoresales")
+        written = _recompute(sales_where=("TRUE", []), rollup_where=("TRUE", []), emptied=True)
+        for chunk in range(0, len(marks), 5000):
+            DirtyDay.objects.filter(id__in=marks[chunk : chunk + 5000]).delete()
+        _touch(now or timezone.now())
+    return written
+
+
 def as_of() -> datetime | None:
     state = RollupState.objects.filter(name=STATE).first()
     return state.refreshed_at if state else None
@@ -319,6 +346,7 @@ __all__ = [
     "bitmap",
     "bitmap_bytes",
     "rebuild",
+    "rebuild_all",
     "refresh_all_dirty",
     "refresh_dirty",
     "sales_date_range",

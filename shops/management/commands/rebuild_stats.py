@@ -18,8 +18,9 @@ def _date(text: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Recompute the daily sales rollups of a date range (default: every day with sales) "
-        "from source. Safe to re-run or interrupt: each month is rewritten in one transaction."
+        "Recompute the daily sales rollups from source: of a date range (each month in one "
+        "transaction), or with no range everything in one transaction. Safe to re-run or "
+        "interrupt."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--end", help="Last local date (default: the last sale).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["start"] and not options["end"]:
+            self.stdout.write("Rebuilding every day in one transaction…")
+            rows = rollups.rebuild_all()
+            self.stdout.write(f"Rebuilt all days: {rows} store-day rows.")
+            return
         found = rollups.sales_date_range()
         start = _date(options["start"]) if options["start"] else (found[0] if found else None)
         end = _date(options["end"]) if options["end"] else (found[1] if found else None)
