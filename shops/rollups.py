@@ -69,9 +69,9 @@ def bitmap(data: bytes | memoryview) -> BitMap:
 _CATEGORY_COLUMNS = "day, store_id, category_code, traveller_kind, amount, items, sales"
 _CATEGORY_SQL = """
 SELECT s.local_date, s.store_id, l.category_code, s.traveller_kind,
-       SUM((l.quantity - l.returned_quantity) * l.unit_price),
-       SUM((l.quantity - l.returned_quantity) * l.pieces),
-       COUNT(DISTINCT s.id)
+       SUM((l.quantity - l.returned_quantity) * l.unit_price) AS amount,
+       SUM((l.quantity - l.returned_quantity) * l.pieces) AS items,
+       COUNT(DISTINCT s.id) AS sales
 FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
 WHERE s.status = 'completed' AND {where}
 GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
@@ -159,7 +159,7 @@ def _recompute(
         if not emptied:  # (a full rebuild truncated the tables)
             cursor.execute(f"DELETE FROM shops_dailycategorysales WHERE {where}", params)  # noqa: S608
             cursor.execute(f"DELETE FROM shops_dailystoresales WHERE {where}", params)  # noqa: S608
-        _insert_category_rows(cursor, *sales_where)
+        _insert_category_rows(cursor, *sales_where, everything=emptied)
         cursor.execute(_STORE_TOTALS.format(where=where), params)
         totals = {(_day(d), s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
     sets = _store_sets(*sales_where)
@@ -183,24 +183,28 @@ def _recompute(
     return len(rows)
 
 
-def _insert_category_rows(cursor: Any, where: str, params: list[object]) -> None:
-    """Aggregate the slices' lines into the category rollup. On PostgreSQL through COPY out
-    and COPY in: unlike INSERT ... SELECT, a COPY of a query may run in parallel, and COPY FROM
-    writes rows in batches."""
+def _insert_category_rows(
+    cursor: Any, where: str, params: list[object], *, everything: bool = False
+) -> None:
+    """Aggregate the slices' lines into the category rollup.
+
+    A full rebuild on PostgreSQL goes through CREATE UNLOGGED TABLE ... AS, dropped in the
+    same transaction: unlike INSERT ... SELECT or COPY of a query, it may run the aggregate in
+    parallel (12.5 s instead of 18 s for 10 million lines here)."""
     select = _CATEGORY_SQL.format(where=where)
-    if not _pg():
+    if everything and _pg() and not params:
+        cursor.execute("DROP TABLE IF EXISTS shops_rollup_build")
+        cursor.execute(f"CREATE UNLOGGED TABLE shops_rollup_build AS {select}")
         cursor.execute(
-            f"INSERT INTO shops_dailycategorysales ({_CATEGORY_COLUMNS}) {select}",
-            params,
+            f"INSERT INTO shops_dailycategorysales ({_CATEGORY_COLUMNS}) "  # noqa: S608
+            "SELECT * FROM shops_rollup_build"
         )
+        cursor.execute("DROP TABLE shops_rollup_build")
         return
-    raw = cursor.cursor
-    buffer = bytearray()
-    with raw.copy(f"COPY ({select}) TO STDOUT", params) as copy_out:
-        for block in copy_out:
-            buffer += block
-    with raw.copy(f"COPY shops_dailycategorysales ({_CATEGORY_COLUMNS}) FROM STDIN") as copy_in:
-        copy_in.write(buffer)
+    cursor.execute(
+        f"INSERT INTO shops_dailycategorysales ({_CATEGORY_COLUMNS}) {select}",
+        params,
+    )
 
 
 _STORE_COLUMNS = (
