@@ -71,6 +71,7 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
     candidates = list(
         Sale.objects.filter(
             status=SaleStatus.COMPLETED,
+            imported=False,  # legacy systems' departures are not imported: never judged here
             pickup__in=WATCHED,
             total__gt=F("returned_amount"),  # goods returned in full leave nothing to take out
             local_date__gte=today - timedelta(days=CATCH_UP_DAYS),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -324,3 +325,129 @@ def load_demo_shopper(*, now: datetime) -> int:
         )
         made += 1
     return made
+
+
+# --- Two years and more of history, so that year-on-year figures show on the first run ------
+HISTORY_HEADER = (
+    "receipt_no,store_code,sold_at,doc_type,doc_number,name,birth_date,hainan_resident,"
+    "trip_kind,trip_mode,carrier_ref,departs_at,pickup,sku,category_code,quantity,unit_price"
+)
+OPENING = date(2025, 12, 18)  # island-wide special customs operations: sales grew after it
+_HISTORY_STORES = (  # (code, share of the sales)
+    ("SYA-HTB", 30), ("HAK-IDFC", 18), ("SYA-AIR", 10), ("HAK-RIYUE", 10), ("SYA-HTDF", 8),
+    ("SYA-CNSC", 6), ("HAK-MH", 6), ("HAK-GDF", 6), ("QHI-BOAO", 3), ("WNG-WFJ", 3),
+)  # fmt: skip
+_BASKET_CATEGORIES = (  # (category, weight)
+    ("cosmetics", 40), ("perfume", 12), ("alcohol", 8), ("watches", 6), ("jewellery", 5),
+    ("handbags", 7), ("eyewear", 5), ("mobile_phones", 3), ("clothing", 6), ("shoes", 4),
+    ("tea", 2), ("pens", 2),
+)  # fmt: skip
+
+
+def _history_weight(day: date) -> float:
+    """Relative sales of a day: weekends, the Spring Festival and National Day peaks, summer,
+    and the growth after the 2025-12-18 opening."""
+    from shops.stats import spring_festival_holiday
+
+    weight = 1.0 + (0.25 if day.weekday() >= 5 else 0.0)
+    if day.month in (7, 8):
+        weight += 0.2
+    holiday = spring_festival_holiday(day.year)
+    if holiday.start - timedelta(days=3) <= day <= holiday.end + timedelta(days=2):
+        weight += 1.6
+    if date(day.year, 10, 1) <= day <= date(day.year, 10, 7):
+        weight += 1.2
+    if day >= OPENING:
+        weight *= 1.45
+    return weight
+
+
+def demo_history_csv(
+    *, first: date, last: date, seed: int = 2026, per_day: int = 30, shoppers: int = 6000
+) -> str:
+    """Legacy-system receipts (import_sales's CSV) for every day from ``first`` to ``last``:
+    about ``per_day`` receipts on an ordinary day, more on holidays."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    stores = [code for code, _ in _HISTORY_STORES if Store.objects.filter(code=code).exists()]
+    shares = [share for code, share in _HISTORY_STORES if code in stores]
+    by_category: dict[str, list[Product]] = {}
+    for product in demo_products(seed):
+        by_category.setdefault(product.category_code, []).append(product)
+    categories = [code for code, _ in _BASKET_CATEGORIES if code in by_category]
+    weights = [weight for code, weight in _BASKET_CATEGORIES if code in by_category]
+    lines = [HISTORY_HEADER]
+    day = first
+    while day <= last:
+        count = max(1, round(per_day * _history_weight(day) * rng.uniform(0.85, 1.15)))
+        for number in range(count):
+            person = rng.randrange(1, shoppers + 1)
+            sold = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ) + timedelta(
+                minutes=rng.randrange(9 * 60, 22 * 60)
+            )
+            roll = rng.random()
+            if day >= date(2025, 11, 1) and roll < 0.04:
+                trip = ["", "", "", ""]  # a resident with an off-island record, no trip
+                pickup, resident = "immediate", "true"
+            else:
+                kind = "outbound" if day >= date(2025, 11, 1) and roll < 0.14 else "domestic"
+                departs = sold + timedelta(hours=rng.randrange(6, 60))
+                trip = [kind, "air", f"HU{7000 + person % 900}", departs.isoformat()]
+                pickup, resident = "departure", "false"
+            receipt = f"DEMO-{day:%Y%m%d}-{number:04d}"
+            store = rng.choices(stores, shares)[0]
+            for category in rng.choices(categories, weights, k=rng.choice((1, 1, 2, 2, 3))):
+                product = rng.choice(by_category[category])
+                if pickup == "immediate" and (
+                    category not in ("cosmetics", "perfume") or product.retail_price >= 20000
+                ):
+                    product = rng.choice(by_category["cosmetics"])
+                lines.append(
+                    ",".join(
+                        [
+                            receipt,
+                            store,
+                            sold.isoformat(),
+                            "passport",
+                            f"D{person:08d}",
+                            f"Demo Traveller {person}",
+                            f"{1960 + person % 40}-0{1 + person % 9}-1{person % 9}",
+                            resident,
+                            *trip,
+                            pickup,
+                            product.sku,
+                            product.category_code,
+                            str(rng.choice((1, 1, 1, 2))),
+                            str(product.retail_price),
+                        ]
+                    )
+                )
+        day += timedelta(days=1)
+    return "\n".join(lines) + "\n"
+
+
+HISTORY_DAYS = 2 * 365 + 31
+
+
+def load_demo_history(
+    *,
+    today: date,
+    days: int = HISTORY_DAYS,
+    seed: int = 2026,
+    per_day: int = 30,
+    shoppers: int = 6000,
+) -> tuple[int, int]:
+    """Import ``days`` of demo history up to yesterday (idempotent: receipts already in are
+    skipped) and bring the rollups up to date. Returns (receipts imported, skipped)."""
+    from .importer import import_sales
+    from .rollups import refresh_all_dirty
+
+    if days <= 0:
+        return 0, 0
+    first = today - timedelta(days=days)
+    last = today - timedelta(days=1)
+    csv_text = demo_history_csv(
+        first=first, last=last, seed=seed, per_day=per_day, shoppers=shoppers
+    )
+    report = import_sales(io.StringIO(csv_text))
+    refresh_all_dirty()
+    return report.imported, report.skipped

@@ -457,7 +457,7 @@ def test_seed_demo_builds_a_catalogue_over_every_category(settings, monkeypatch)
     settings.DEBUG = True
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
 
-    out, _ = run("seed_demo")
+    out, _ = run("seed_demo", "--days", "0")
 
     count = Product.objects.count()
     assert count >= 200
@@ -482,7 +482,7 @@ def test_seed_demo_builds_a_catalogue_over_every_category(settings, monkeypatch)
 def test_seed_demo_is_idempotent(settings, monkeypatch) -> None:
     settings.DEBUG = True
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
-    run("seed_demo")
+    run("seed_demo", "--days", "0")
 
     def state() -> tuple:
         return (
@@ -492,7 +492,7 @@ def test_seed_demo_is_idempotent(settings, monkeypatch) -> None:
         )
 
     first = state()
-    out, _ = run("seed_demo")
+    out, _ = run("seed_demo", "--days", "0")
 
     assert state() == first
     assert "0 demo products added" in out
@@ -503,7 +503,7 @@ def test_seed_demo_terminal_key_authenticates(settings, monkeypatch, client: Cli
     settings.DEBUG = True
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
 
-    out, _ = run("seed_demo")
+    out, _ = run("seed_demo", "--days", "0")
 
     key = _demo_key(out)
     terminal = Terminal.objects.get(key_prefix="demo0001")
@@ -514,7 +514,7 @@ def test_seed_demo_terminal_key_authenticates(settings, monkeypatch, client: Cli
     assert len({sale.store_id for sale in Sale.objects.all()}) == 2
     assert quote_status(client, key) == 400  # authenticated; the empty basket is refused
     assert quote_status(client, key + "x") == 401
-    out, _ = run("seed_demo")
+    out, _ = run("seed_demo", "--days", "0")
     assert _demo_key(out) == key
     assert quote_status(client, key) == 400
     assert "Demo shopper (0 new sales)" in out
@@ -538,9 +538,41 @@ def test_seed_demo_without_debug_uses_the_given_password(settings, monkeypatch) 
     settings.DEBUG = False
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
 
-    out, _ = run("seed_demo", "--admin-password", "s3cret-Pass")
+    out, _ = run("seed_demo", "--days", "0", "--admin-password", "s3cret-Pass")
 
     assert get_user_model().objects.get(username="admin").check_password("s3cret-Pass")
     assert Product.objects.count() >= 200
     assert "Bearer" not in out  # no demo terminal with a published key outside DEBUG
     assert not Terminal.objects.exists()
+
+
+def test_seed_demo_history_shows_year_on_year_with_holiday_peaks(settings, monkeypatch) -> None:
+    """Two years and more of history up to yesterday: the dashboards compare with last year on
+    the first run, Spring Festival and National Day stand out, sales grow after 2025-12-18."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shops.models import DailyStoreSales
+    from shops.stats import sales_stats, spring_festival_holiday
+
+    settings.DEBUG = True
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    out, _ = run("seed_demo", "--days", "800", "--per-day", "3", "--shoppers", "400")
+    assert "History: " in out
+    assert DailyStoreSales.objects.exists()  # the rollups are up to date
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    month = sales_stats(start=yesterday - timedelta(days=29), end=yesterday)["totals"]
+    assert Decimal(month["amount"]) > 0
+    assert Decimal(month["previous_amount"]) > 0
+    assert month["amount_yoy_pct"] is not None
+    holiday = spring_festival_holiday(today.year if today.month > 3 else today.year - 1)
+    festival = sales_stats(start=holiday.start, end=holiday.end)["totals"]
+    ordinary_start = holiday.end + timedelta(days=30)
+    ordinary = sales_stats(
+        start=ordinary_start, end=ordinary_start + timedelta(days=holiday.days - 1)
+    )["totals"]
+    assert festival["sales"] > 1.5 * ordinary["sales"]
+    again, _ = run("seed_demo", "--days", "800", "--per-day", "3", "--shoppers", "400")
+    assert "0 receipts imported" in again

@@ -24,7 +24,7 @@ from shops.models import Sale
 from shops.tasks import enforce_departure_deadline
 from tests.conftest import SHANGHAI, local
 
-from .helpers import basket, json_basket, product, shopper, terminal, trip
+from .helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 
@@ -426,3 +426,26 @@ def test_beat_runs_the_deadline_task_daily_in_shanghai_time() -> None:
     schedule = entry["schedule"]
     assert (schedule.hour, schedule.minute) == ({2}, {30})
     assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
+
+
+def test_imported_legacy_sales_are_not_watched(tmp_path) -> None:
+    """Legacy systems' departures are not imported, so their immediate pickups are not
+    judged here (a ban would be wrong); the departure-deadline rule covers the till's sales."""
+    from shops.importer import import_sales
+
+    sold = timezone.now() - timedelta(days=45)
+    row = (
+        f"LEGACY-1,SYA-HTB,{sold.isoformat()},resident_id,{resident_id(99)},张三,"
+        f"1990-01-01,true,,,,,immediate,,cosmetics,1,300.00"
+    )
+    path = tmp_path / "legacy.csv"
+    path.write_text(
+        "receipt_no,store_code,sold_at,doc_type,doc_number,name,birth_date,hainan_resident,"
+        "trip_kind,trip_mode,carrier_ref,departs_at,pickup,sku,category_code,quantity,"
+        f"unit_price\n{row}\n",
+        encoding="utf-8",
+    )
+    assert import_sales(path).imported == 1
+    report = departure_deadline_enforce(now=timezone.now())
+    assert (report.checked, report.banned) == (0, 0)
+    assert not Ban.objects.exists()

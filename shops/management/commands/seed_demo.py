@@ -15,7 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from shops.demo import DEMO_SHOPPER, load_demo_products, load_demo_shopper
+from shops.demo import (
+    DEMO_SHOPPER,
+    HISTORY_DAYS,
+    load_demo_history,
+    load_demo_products,
+    load_demo_shopper,
+)
 from shops.models import Store, Terminal
 
 DEMO_ADMIN = "admin"
@@ -34,6 +40,21 @@ class Command(BaseCommand):
             help="Password of the demo administrator (default 'admin', only with DEBUG on).",
         )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed of the demo data.")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=HISTORY_DAYS,
+            help=f"Days of sales history up to yesterday (default {HISTORY_DAYS}; 0: none).",
+        )
+        parser.add_argument(
+            "--shoppers", type=int, default=6000, help="Shoppers in the history (default 6000)."
+        )
+        parser.add_argument(
+            "--per-day",
+            type=int,
+            default=30,
+            help="Receipts on an ordinary day of the history (default 30; peaks hold more).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = options["admin_password"]
@@ -75,4 +96,15 @@ class Command(BaseCommand):
                 f"Demo shopper ({made} new sales): look up /quota/ with "
                 f"{DEMO_SHOPPER['doc_type']} {DEMO_SHOPPER['number']} {DEMO_SHOPPER['name']}"
             )
+        imported, skipped = load_demo_history(
+            today=timezone.localdate(),
+            days=options["days"],
+            seed=options["seed"],
+            per_day=options["per_day"],
+            shoppers=options["shoppers"],
+        )
+        self.stdout.write(
+            f"History: {imported} receipts imported, {skipped} already in "
+            f"({options['days']} days; see /dashboard/)."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
