@@ -397,8 +397,11 @@ def demo_history_csv(
             store = rng.choices(stores, shares)[0]
             for category in rng.choices(categories, weights, k=rng.choice((1, 1, 2, 2, 3))):
                 product = rng.choice(by_category[category])
-                if pickup == "immediate" and (
-                    category not in ("cosmetics", "perfume") or product.retail_price >= 20000
+                if product.retail_price > 15000:  # the odd luxury piece, not every day
+                    product = rng.choice(by_category[category])
+                if product.retail_price > 15000 or (
+                    pickup == "immediate"
+                    and (category not in ("cosmetics", "perfume") or product.retail_price >= 20000)
                 ):
                     product = rng.choice(by_category["cosmetics"])
                 lines.append(
