@@ -18,6 +18,8 @@ Two tables:
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from pyroaring import BitMap
 
 from .models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
 
+log = logging.getLogger(__name__)
 Slice = tuple[date, int]  # (local day, store id)
 STATE = "sales"
 MARKS_PER_REFRESH = 20_000
@@ -162,7 +165,9 @@ def _recompute(
         _insert_category_rows(cursor, *sales_where, everything=emptied)
         cursor.execute(_STORE_TOTALS.format(where=where), params)
         totals = {(_day(d), s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
+    log.debug("recompute: category rows written")
     sets = _store_sets(*sales_where)
+    log.debug("recompute: store sets read")
     rows = []
     for key, (receipts, shoppers, trips, tripless) in sets.items():
         amount, items = totals.get(key, (Decimal("0.00"), 0))
@@ -321,6 +326,7 @@ def rebuild_all(*, now: datetime | None = None) -> int:
     rather than deleted from (a unique index full of just-deleted rows makes every insert
     check them): readers wait for the rebuild to commit, as with REFRESH MATERIALIZED VIEW,
     and never see a half-built table."""
+    started = time.perf_counter()
     with transaction.atomic():
         _lock()
         marks = list(DirtyDay.objects.values_list("id", flat=True))
@@ -334,6 +340,8 @@ def rebuild_all(*, now: datetime | None = None) -> int:
         for chunk in range(0, len(marks), 5000):
             DirtyDay.objects.filter(id__in=marks[chunk : chunk + 5000]).delete()
         _touch(now or timezone.now())
+        log.info("rebuild_all: %d store-day rows in %.2f s", written, time.perf_counter() - started)
+    log.info("rebuild_all: committed after %.2f s", time.perf_counter() - started)
     return written
 
 
