@@ -154,6 +154,7 @@ def _recompute(
     sales_where: tuple[str, list[object]],
     rollup_where: tuple[str, list[object]],
     emptied: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Delete and rewrite the slices the two conditions select (the same slices, phrased on
     the sales table and on the rollup tables). Returns the number of store rows written."""
@@ -166,6 +167,8 @@ def _recompute(
         cursor.execute(_STORE_TOTALS.format(where=where), params)
         totals = {(_day(d), s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
     log.debug("recompute: category rows written")
+    if progress:
+        progress(1)
     sets = _store_sets(*sales_where)
     log.debug("recompute: store sets read")
     rows = []
@@ -185,6 +188,8 @@ def _recompute(
             )
         )
     _insert_store_rows(rows)
+    if progress:
+        progress(1)
     return len(rows)
 
 
@@ -321,11 +326,14 @@ def rebuild(
     return written
 
 
-def rebuild_all(*, now: datetime | None = None) -> int:
+def rebuild_all(
+    *, now: datetime | None = None, progress: Callable[[int], None] | None = None
+) -> int:
     """Recompute every rollup from every sale in one transaction. The tables are truncated
     rather than deleted from (a unique index full of just-deleted rows makes every insert
     check them): readers wait for the rebuild to commit, as with REFRESH MATERIALIZED VIEW,
-    and never see a half-built table."""
+    and never see a half-built table. ``progress`` is called with 1 after each of its three
+    steps (category rows, store rows, commit)."""
     started = time.perf_counter()
     with transaction.atomic():
         _lock()
@@ -342,6 +350,8 @@ def rebuild_all(*, now: datetime | None = None) -> int:
         _touch(now or timezone.now())
         log.info("rebuild_all: %d store-day rows in %.2f s", written, time.perf_counter() - started)
     log.info("rebuild_all: committed after %.2f s", time.perf_counter() - started)
+    if progress:
+        progress(1)
     return written
 
 

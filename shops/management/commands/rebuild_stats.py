@@ -29,8 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["start"] and not options["end"]:
-            self.stdout.write("Rebuilding every day in one transaction…")
-            rows = rollups.rebuild_all()
+            with tqdm(total=3, unit="step", desc="rebuild all", disable=None) as bar:
+                rows = rollups.rebuild_all(progress=bar.update)
             self.stdout.write(f"Rebuilt all days: {rows} store-day rows.")
             return
         found = rollups.sales_date_range()
