@@ -427,7 +427,7 @@ def _write_sale_sql(line_names: tuple[str, ...]) -> str:
     """PostgreSQL: the sale, its lines (from one array per column, so the statement is the
     same for 1 line or 50) and its dirty-day mark, in one data-modifying statement."""
     quote = connection.ops.quote_name
-    sale_fields = _columns(Sale, _SALE_COLUMNS)
+    sale_fields = _columns(Sale, SALE_COLUMNS)
     line_fields = _columns(SaleLine, line_names)
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
     # Identifiers come from model metadata and are quoted; every value is a parameter.
@@ -458,7 +458,7 @@ def write_sale(
     names = tuple(line_rows[0])
     params = [
         field.get_db_prep_save(sale_row[field.name], connection)
-        for field in _columns(Sale, _SALE_COLUMNS)
+        for field in _columns(Sale, SALE_COLUMNS)
     ]
     params += [
         [field.get_db_prep_save(row[field.name], connection) for row in line_rows]
@@ -602,7 +602,7 @@ def _commit_once(
         }
         for number, line in enumerate(verdict.lines, start=1)
     ]
-    sale.pk, ids = write_sale(sale_row=_row(sale, _SALE_COLUMNS), line_rows=rows, now=now)
+    sale.pk, ids = write_sale(sale_row=_row(sale, SALE_COLUMNS), line_rows=rows, now=now)
     sale._state.adding = False
     lines = [
         WrittenLine(
@@ -625,7 +625,8 @@ def _commit_once(
     return CommitResult(sale, first_answer(sale, lines=lines), replayed=False)
 
 
-_SALE_COLUMNS = (
+# The columns of a sale as the hot path and import_sales write them.
+SALE_COLUMNS = (
     "receipt_no",
     "store",
     "terminal",

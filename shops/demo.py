@@ -328,10 +328,6 @@ def load_demo_shopper(*, now: datetime) -> int:
 
 
 # --- Two years and more of history, so that year-on-year figures show on the first run ------
-HISTORY_HEADER = (
-    "receipt_no,store_code,sold_at,doc_type,doc_number,name,birth_date,hainan_resident,"
-    "trip_kind,trip_mode,carrier_ref,departs_at,pickup,sku,category_code,quantity,unit_price"
-)
 OPENING = date(2025, 12, 18)  # island-wide special customs operations: sales grew after it
 _HISTORY_STORES = (  # (code, share of the sales)
     ("SYA-HTB", 30), ("HAK-IDFC", 18), ("SYA-AIR", 10), ("HAK-RIYUE", 10), ("SYA-HTDF", 8),
@@ -375,7 +371,9 @@ def demo_history_csv(
         by_category.setdefault(product.category_code, []).append(product)
     categories = [code for code, _ in _BASKET_CATEGORIES if code in by_category]
     weights = [weight for code, weight in _BASKET_CATEGORIES if code in by_category]
-    lines = [HISTORY_HEADER]
+    from .importer import COLUMNS
+
+    lines = [",".join(COLUMNS)]
     day = first
     while day <= last:
         count = max(1, round(per_day * _history_weight(day) * rng.uniform(0.85, 1.15)))

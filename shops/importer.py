@@ -70,6 +70,7 @@ from quotas.rules import LOCAL_TZ, MAX_LINE_QUANTITY
 from quotas.selectors import PolicyInForce, policy_in_force_cached
 
 from .catalogue import known_category_codes
+from .checkout import SALE_COLUMNS
 from .models import DirtyDay, Product, Sale, SaleLine, SaleStatus, Store, Terminal, TravellerKind
 
 COLUMNS = (
@@ -1022,26 +1023,6 @@ def _trips(
 
 
 # --- Storage: PostgreSQL (COPY, arrays) and the portable fallback (SQLite) ------------------------
-_SALE_COLUMNS = (
-    "receipt_no",
-    "store",
-    "terminal",
-    "shopper",
-    "trip",
-    "account",
-    "policy",
-    "sold_at",
-    "local_date",
-    "pickup",
-    "traveller_kind",
-    "status",
-    "total",
-    "returned_amount",
-    "quota_used_after",
-    "idempotency_key",
-    "request_fingerprint",
-    "imported",
-)
 # In the order of _Item.copy and _Amount.copy.
 _LINE_COLUMNS = (
     "sale",
@@ -1208,7 +1189,7 @@ class _Backend:
 
     def insert_sales(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
         """Insert the sales; their ids in ``rows`` order."""
-        found = self._insert(Sale, _SALE_COLUMNS, rows, returning=("id", "receipt_no"))
+        found = self._insert(Sale, SALE_COLUMNS, rows, returning=("id", "receipt_no"))
         ids = {row["receipt_no"]: row["id"] for row in found}
         return [ids[row[0]] for row in rows]
 
@@ -1464,7 +1445,7 @@ class _PostgresBackend(_Backend):
                 ) in zip(ids, rows, strict=True)
             ]
         )
-        self._copy(Sale, ("id", *_SALE_COLUMNS), text)
+        self._copy(Sale, ("id", *SALE_COLUMNS), text)
         return ids
 
     def insert_lines(self, receipts: Sequence[_Receipt], sale_ids: Sequence[int]) -> None:

@@ -17,26 +17,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from shops import rollups
+from shops.importer import COLUMNS
 
-HEADER = [
-    "receipt_no",
-    "store_code",
-    "sold_at",
-    "doc_type",
-    "doc_number",
-    "name",
-    "birth_date",
-    "hainan_resident",
-    "trip_kind",
-    "trip_mode",
-    "carrier_ref",
-    "departs_at",
-    "pickup",
-    "sku",
-    "category_code",
-    "quantity",
-    "unit_price",
-]
+HEADER = COLUMNS  # import_sales's header
 STORES = ["SYA-HTB", "SYA-AIR", "HAK-RIYUE", "HAK-MH"]
 
 
