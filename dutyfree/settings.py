@@ -41,6 +41,18 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_DEV_SECRET_KEY
 # rotating one must not touch the other. A deploy check warns while the default is in use.
 INSECURE_DEV_IDENTITY_KEY = "dutyfree-development-identity-key"
 IDENTITY_HMAC_KEY = os.environ.get("IDENTITY_HMAC_KEY") or INSECURE_DEV_IDENTITY_KEY
+# Key rotation: the current key's version, and the retired keys still matched (each shopper
+# found under an older key is re-keyed under the current one). IDENTITY_HMAC_KEY_VERSION=2
+# with IDENTITY_HMAC_OLD_KEYS="1:<old key>" (comma-separated "version:key" pairs).
+IDENTITY_HMAC_KEY_VERSION = int(os.environ.get("IDENTITY_HMAC_KEY_VERSION", "1"))
+IDENTITY_HMAC_OLD_KEYS = {
+    int(version): key
+    for version, _, key in (
+        pair.strip().partition(":")
+        for pair in os.environ.get("IDENTITY_HMAC_OLD_KEYS", "").split(",")
+        if pair.strip()
+    )
+}
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
