@@ -58,3 +58,22 @@ def name_key(name: str, key: str | None = None) -> str:
 
 def last_four(number: str) -> str:
     return normalise_document_number(number)[-4:]
+
+
+# --- Key rotation ------------------------------------------------------------------------------
+def current_version() -> int:
+    return settings.IDENTITY_HMAC_KEY_VERSION
+
+
+def retired_keys() -> dict[int, str]:
+    """Retired keys still matched, by version (``IDENTITY_HMAC_OLD_KEYS``): empty when no
+    rotation is under way, and then nothing below costs anything."""
+    return settings.IDENTITY_HMAC_OLD_KEYS
+
+
+def retired_document_keys(*, doc_type: str, country: str, number: str) -> dict[str, str]:
+    """The document's HMAC under each retired key → that key (to re-key a match)."""
+    return {
+        document_key(doc_type=doc_type, country=country, number=number, key=key): key
+        for key in retired_keys().values()
+    }

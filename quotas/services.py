@@ -3,6 +3,7 @@ shoppers, trips and the quota ledger."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -340,6 +341,40 @@ def _open_shopper_and_account(
     return {"id": shopper_id, "banned_until": banned_until, "created_at": created_at}, account_id
 
 
+def shopper_rekey(*, doc_type: str, country: str, number: str, name: str | None) -> int | None:
+    """Move a shopper known only under a retired identity key to the current key.
+
+    Called where a document is presented and not found under the current key, only while a
+    rotation is under way (``IDENTITY_HMAC_OLD_KEYS``). With the name (a sale, a look-up, an
+    import), the shopper is re-keyed when the name matches under the same old key: document
+    and name move together, ``key_version`` becomes the current one, and the history (accounts,
+    trips, sales) stays attached to the same row. Without a name (a departure) nothing moves:
+    the shopper is only found. Returns the shopper's id, or ``None``.
+    """
+    retired = identity.retired_document_keys(doc_type=doc_type, country=country, number=number)
+    if not retired:
+        return None
+    shopper = (
+        Shopper.objects.filter(document_key__in=list(retired))
+        .only("id", "document_key", "name_key")
+        .first()
+    )
+    if shopper is None:
+        return None
+    if name is None:
+        return shopper.pk
+    old_key = retired[shopper.document_key]
+    if not hmac.compare_digest(shopper.name_key, identity.name_key(name, old_key)):
+        return None  # a document under an old key with another name: nothing to re-key
+    Shopper.objects.filter(pk=shopper.pk, document_key=shopper.document_key).update(
+        document_key=identity.document_key(doc_type=doc_type, country=country, number=number),
+        name_key=identity.name_key(name),
+        key_version=identity.current_version(),
+        updated_at=timezone.now(),
+    )
+    return shopper.pk
+
+
 def quota_account_lock(
     *, presented: PresentedShopper, programme_id: int, year: int, limit: Decimal, now: datetime
 ) -> QuotaAccount:
@@ -363,6 +398,18 @@ def quota_account_lock(
         "hainan_resident": presented.hainan_resident,
     }
     account = _lock_account_of_document(document_key=key, programme_id=programme_id, year=year)
+    if account is None and identity.retired_keys():
+        # A rotation is under way: a shopper known under an old key moves to the current one.
+        rekeyed = shopper_rekey(
+            doc_type=presented.doc_type,
+            country=presented.country,
+            number=presented.number,
+            name=presented.name,
+        )
+        if rekeyed is not None:
+            account = _lock_account_of_document(
+                document_key=key, programme_id=programme_id, year=year
+            )
     if account is not None:
         shopper = account.shopper
         changed = {name: value for name, value in facts.items() if getattr(shopper, name) != value}
@@ -377,7 +424,7 @@ def quota_account_lock(
         "document_country": presented.country.upper(),
         "document_key": key,
         "document_last4": identity.last_four(presented.number),
-        "key_version": 1,
+        "key_version": identity.current_version(),
         "created_at": now,
         "updated_at": now,
         **facts,
@@ -548,6 +595,9 @@ def departure_record(
     """
     key = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = Shopper.objects.filter(document_key=key).only("id").first()
+    if shopper is None:
+        found = shopper_rekey(doc_type=doc_type, country=country, number=number, name=None)
+        shopper = Shopper(pk=found) if found is not None else None
     if shopper is None:
         raise ShopperNotFound("No purchases were recorded for this document.")
     # Daily flights share a number and leave 24 h apart: a departure belongs to a trip of this

@@ -68,6 +68,7 @@ from quotas.errors import NoPolicyInForce
 from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.rules import LOCAL_TZ, MAX_LINE_QUANTITY
 from quotas.selectors import PolicyInForce, policy_in_force_cached
+from quotas.services import shopper_rekey
 
 from .catalogue import known_category_codes
 from .checkout import SALE_COLUMNS
@@ -345,6 +346,9 @@ class _Reader:
         self.items: dict[tuple[str, str], _Item | Problems] = {}
         self.amounts: dict[tuple[str, str], _Amount | Problems] = {}
         self.people: dict[tuple[str, ...], _Person | Problems] = {}
+        # While an identity key rotation is under way: documents to move to the current key
+        # (doc_type, country, number, name), re-keyed before writing (never in a dry run).
+        self.rekey: list[tuple[str, str, str, str]] = []
         self.trips: dict[tuple[str, str, str, str], _Trip | Problems | None] = {}
         self.store_ids: dict[str, int | None] = {}
         self.days: dict[date, PolicyInForce | None] = {}
@@ -692,6 +696,8 @@ class _Reader:
                 ("hainan_resident", f"{_shown(resident)} is not true or false (or empty)")
             )
         found: _Person | Problems = problems
+        if not problems and identity.retired_keys():
+            self.rekey.append((doc_type, country, normalised, name))
         if not problems:
             found = _Person(
                 doc_type,
@@ -917,7 +923,7 @@ def _write(
                 key,
                 p.last4,
                 p.name_key,
-                1,
+                identity.current_version(),
                 p.birth_date,
                 p.hainan_resident,
                 now,
@@ -1568,6 +1574,9 @@ def import_sales(
             errors += [(n, f"{receipt.where(n)}: {message}") for n, message in receipt.errors]
         else:
             good.append(receipt)
+    if not dry_run:
+        for doc_type, country, number, name in reader.rekey:
+            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name)
     del reader
     if progress and settled:
         progress(settled)

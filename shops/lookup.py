@@ -28,6 +28,7 @@ from quotas.choices import LimitUnit
 from quotas.models import QuotaAccount, Shopper
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import PolicyInForce, policy_in_force_cached
+from quotas.services import shopper_rekey
 
 from .models import Sale, SaleStatus, Store
 
@@ -53,6 +54,13 @@ def _matching_shopper(query: LookupQuery) -> Shopper | None:
         .only("id", "name_key", "banned_until")
         .first()
     )
+    if shopper is None and identity.retired_keys():
+        # A rotation is under way: a match under an old key moves the shopper to the current one.
+        rekeyed = shopper_rekey(
+            doc_type=query.doc_type, country=query.country, number=query.number, name=query.name
+        )
+        if rekeyed is not None:
+            shopper = Shopper.objects.only("id", "name_key", "banned_until").get(pk=rekeyed)
     stored_name = shopper.name_key if shopper is not None else "0" * len(name_key)
     if hmac.compare_digest(stored_name, name_key) and shopper is not None:
         return shopper
