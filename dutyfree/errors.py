@@ -9,9 +9,11 @@ and :func:`api_aware_500`.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -108,6 +110,54 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
     return Response(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
+# The database restarting or unreachable: 503, never a 500. A transaction cut short rolls
+# back; a cut during COMMIT leaves the outcome unknown to us, which is why a terminal retries
+# with the same Idempotency-Key (a sale commits at most once).
+DATABASE_UNAVAILABLE = (db.OperationalError, db.InterfaceError)
+RETRY_AFTER = "5"
+
+
+def database_unavailable() -> dict[str, Any]:
+    return problem(
+        status=503,
+        code="service_unavailable",
+        title="Service unavailable",
+        detail="The database did not answer. Retry with the same Idempotency-Key: a sale is "
+        "committed at most once.",
+    )
+
+
+class DatabaseUnavailableMiddleware:
+    """503 instead of a 500 page when the database is down, for views outside DRF (pages,
+    admin): problem+json under /api/, plain text elsewhere. Django drops the broken connection
+    at the end of the request, so the next one reconnects: no restart needed."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_UNAVAILABLE):
+            return None
+        logger.warning("Database unavailable at %s: %s", request.path, type(exception))
+        if _wants_problem(request):
+            response = HttpResponse(
+                json.dumps(database_unavailable()),
+                status=503,
+                content_type=PROBLEM_CONTENT_TYPE,
+            )
+        else:
+            response = HttpResponse(
+                "Service unavailable: the database did not answer. Try again shortly.\n",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        response["Retry-After"] = RETRY_AFTER
+        return response
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF ``EXCEPTION_HANDLER``: every API error becomes problem+json, nothing becomes a 500
     page of HTML."""
@@ -156,6 +206,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             problem(status=exc.status_code, code=code, title=title, detail=str(exc.detail)),
             headers=headers,
         )
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning(
+            "Database unavailable in %s: %s", context.get("view").__class__.__name__, type(exc)
+        )
+        return problem_response(database_unavailable(), headers={"Retry-After": RETRY_AFTER})
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return problem_response(
         problem(

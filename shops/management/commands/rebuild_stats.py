@@ -26,6 +26,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--start", help="First local date (default: the first sale).")
         parser.add_argument("--end", help="Last local date (default: the last sale).")
+        parser.add_argument(
+            "--step-days", type=int, default=31, help="Days per transaction of a range (31)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["start"] and not options["end"]:
@@ -42,5 +45,7 @@ class Command(BaseCommand):
         if end < start:
             raise CommandError("--end is before --start.")
         with tqdm(total=(end - start).days + 1, unit="day", desc="rebuild", disable=None) as bar:
-            rows = rollups.rebuild(start=start, end=end, progress=bar.update)
+            rows = rollups.rebuild(
+                start=start, end=end, step_days=max(1, options["step_days"]), progress=bar.update
+            )
         self.stdout.write(f"Rebuilt {start} – {end}: {rows} store-day rows.")
