@@ -9,6 +9,7 @@ Celery broker. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``IDENTITY_HMAC_KEY`
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -216,6 +217,43 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
+# Failed staff logins (the admin's, which the dashboard shares) are counted by django-axes in
+# the database, so every web process sees them: AXES_FAILURE_LIMIT failures for one username
+# from one address lock that pair out for AXES_COOLOFF_TIME (429; `manage.py axes_reset`
+# unlocks). Pairs, not usernames alone, so nobody can lock an administrator out from elsewhere.
+# The API is unaffected: terminal keys and staff tokens never go through authenticate().
+# Tests log in with client.force_login(), which skips the backends.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+
+def axes_client_ip(request: object) -> str | None:
+    """The client address as the lookup throttle sees it (REMOTE_ADDR, or X-Forwarded-For
+    behind TRUSTED_PROXIES proxies); None when that is no IP address (no REMOTE_ADDR on a Unix
+    socket, a forged header): axes keeps it in an inet column on PostgreSQL."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_ipv46_address
+
+    from dutyfree.throttle import client_address
+
+    address = client_address(request)  # type: ignore[arg-type]
+    try:
+        validate_ipv46_address(address)
+    except ValidationError:
+        return None
+    return address
+
+
+AXES_CLIENT_IP_CALLABLE = axes_client_ip
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -268,6 +306,28 @@ SECURE_SSL_REDIRECT = USE_TLS
 SECURE_HSTS_SECONDS = 31536000 if USE_TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = USE_TLS
 SECURE_HSTS_PRELOAD = USE_TLS
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): scripts only from this origin, nothing from outside
+# the box. Style attributes are allowed (style-src-attr): the quota page's meter bar and the
+# ECharts tooltips use them; <style> elements and inline scripts are not. JSON data blocks
+# (json_script) are not executed, so script-src 'self' does not block them.
+# /api/docs/ is Swagger UI's split view: its start-up script comes from its own URL, and its
+# one <style> block is allowed by hash on that view only (dutyfree/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

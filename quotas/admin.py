@@ -472,7 +472,7 @@ class CategoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(SimpleHistoryAdmin):
+class ProgrammeAdmin(admin.ModelAdmin):  # programmes keep no history
     list_display = ("code", "name_zh", "name_en", "currency")
 
 

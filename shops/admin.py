@@ -51,7 +51,7 @@ class TerminalAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Terminal | None = None) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected terminals' keys")
+    @admin.action(description="Revoke the selected terminals' keys", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} terminal key(s).", messages.SUCCESS)
