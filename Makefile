@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint fmt migrate demo worker beat clean messages
+.PHONY: install run test fuzz lint fmt migrate demo worker beat clean messages
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ run: demo
 # PostgreSQL when DATABASE_URL is set, else SQLite.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Contract fuzzing only: Schemathesis over every operation of /api/schema/ (tests/fuzz), with
+# more examples per operation than `make test` runs (25). FUZZ_SEED=random explores beyond the
+# fixed seed; the summary prints the seed to replay a failure with.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SUMMARY=1 $(PY) -m pytest tests/fuzz -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +20,66 @@ from rest_framework.views import APIView
 from .choices import PickupMode, TripKind
 from .models import Category, Policy
 from .selectors import policy_in_force
+
+# --- Errors in the schema ------------------------------------------------------------------
+# The shape dutyfree.errors.problem() gives every API error; the terminal API (shops.api)
+# declares its errors with problem_responses() too.
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ViolationSerializer(serializers.Serializer):
+    """Why a purchase is not allowed (the contract's Violation)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField(help_text="In the request's language.")
+    category = serializers.CharField(required=False)
+    unit = serializers.CharField(required=False)
+    limit = serializers.JSONField(required=False, help_text="A number or a decimal string.")
+    already = serializers.JSONField(required=False, help_text="A number or a decimal string.")
+    requested = serializers.JSONField(required=False, help_text="A number or a decimal string.")
+    sku = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, ``application/problem+json``."""
+
+    type = serializers.CharField(help_text="urn:dutyfree:problem:<code>")
+    title = serializers.CharField()
+    status = serializers.IntegerField(min_value=400, max_value=599)
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable, machine-readable.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Every 400: messages by field (nested fields joined with dots).",
+    )
+    violations = ViolationSerializer(
+        many=True, required=False, help_text="422 purchase_not_allowed: what the policy forbids."
+    )
+
+
+PROBLEMS = {
+    400: "Malformed or invalid input; `errors` says what, by field.",
+    401: "No valid credentials.",
+    403: "The credentials do not allow this.",
+    404: "Not found.",
+    409: "Conflicts with the resource's state or a request still running.",
+    415: "The body is not application/json.",
+    422: "Refused: `code` says why.",
+    429: "Too many requests from this client; see Retry-After.",
+    503: "The database did not answer; retry after Retry-After (a sale with the same "
+    "Idempotency-Key).",
+}
+
+
+def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
+    """``extend_schema(responses=...)`` entries: these statuses answer problem+json, and 503
+    (any API view while the database is away: dutyfree.errors)."""
+    return {
+        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, PROBLEMS[status])
+        for status in (*statuses, 503)
+    }
 
 
 class PerTripLimitSerializer(serializers.Serializer):
@@ -109,8 +175,14 @@ class PolicyInForceApi(APIView):
 
     @extend_schema(
         operation_id="policy_in_force",
-        parameters=[OpenApiParameter("at", str, description="ISO 8601 instant (default now)")],
-        responses={200: PolicyOutputSerializer},
+        parameters=[
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                description="ISO 8601 instant (default now); without an offset, Asia/Shanghai.",
+            )
+        ],
+        responses={200: PolicyOutputSerializer, **problem_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)

@@ -8,11 +8,10 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.exceptions import AuthenticationFailed, UnsupportedMediaType
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 
 from dutyfree import throttle
 from quotas import services as quota_services
+from quotas.api import ViolationSerializer, problem_responses
 
 from . import checkout, lookup, services, stats
 from .auth import IsTerminal, TerminalAuthentication
@@ -30,12 +30,11 @@ from .schemas import BasketIn, DepartureIn, LookupIn, QuoteIn, ReturnIn, parse
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "pattern": _IDEMPOTENCY_KEY.pattern, "minLength": 1, "maxLength": 255},
     OpenApiParameter.HEADER,
     required=True,
     description="1–255 printable ASCII characters, unique per terminal and request.",
 )
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 
 
 def idempotency_key(request: Request) -> str:
@@ -67,6 +66,203 @@ def json_body(request: Request) -> bytes:
     return body
 
 
+# --- Answers, as the schema declares them --------------------------------------------------
+# Declarations for extend_schema only: the views answer the dicts that checkout, services,
+# lookup and stats build. Extra members may come (the contract lets answers grow).
+def _money(**kwargs: Any) -> serializers.RegexField:
+    """Yuan as a decimal string with two places (``"1234.50"``, never a float)."""
+    return serializers.RegexField(r"^-?\d+\.\d{2}$", **kwargs)
+
+
+class QuotaOut(serializers.Serializer):
+    year = serializers.IntegerField()
+    limit = _money()
+    used = _money()
+    remaining = _money()
+
+
+class QuoteQuotaOut(QuotaOut):
+    remaining_after = _money()
+
+
+class CategoryRefOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class TripLimitOut(serializers.Serializer):
+    category = serializers.CharField()
+    unit = serializers.CharField()
+    limit = serializers.IntegerField()
+    used = serializers.IntegerField()
+    requested = serializers.IntegerField()
+    remaining_after = serializers.IntegerField()
+
+
+class QuotePolicyOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    effective_from = serializers.DateTimeField(allow_null=True)
+
+
+class QuoteLineOut(serializers.Serializer):
+    sku = serializers.CharField()
+    category = CategoryRefOut(allow_null=True)
+    quantity = serializers.IntegerField(allow_null=True)
+    unit_price = _money(allow_null=True)
+    amount = _money(allow_null=True)
+    allowed = serializers.BooleanField()
+    violations = ViolationSerializer(many=True)
+
+
+class QuoteOut(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    policy = QuotePolicyOut()
+    total = _money()
+    lines = QuoteLineOut(many=True)
+    violations = ViolationSerializer(many=True)
+    quota = QuoteQuotaOut()
+    trip_limits = TripLimitOut(many=True)
+
+
+class SaleLineOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    category = CategoryRefOut()
+    quantity = serializers.IntegerField()
+    unit_price = _money()
+    amount = _money()
+
+
+class SaleOut(serializers.Serializer):
+    """A sale as first answered (a replay answers it again, byte for byte)."""
+
+    id = serializers.IntegerField()
+    receipt_no = serializers.CharField()
+    store = serializers.CharField()
+    terminal = serializers.CharField()
+    sold_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    pickup = serializers.CharField()
+    total = _money()
+    lines = SaleLineOut(many=True)
+    quota = QuotaOut(help_text="The quota of the sale's year after the sale.")
+
+
+class SaleDetailLineOut(SaleLineOut):
+    returned_quantity = serializers.IntegerField()
+
+
+class SaleReturnRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = _money()
+    created_at = serializers.DateTimeField()
+
+
+class SaleDetailOut(SaleOut):
+    """A sale as it stands now."""
+
+    lines = SaleDetailLineOut(many=True)
+    returned_amount = _money()
+    picked_up_at = serializers.DateTimeField(allow_null=True)
+    voided_at = serializers.DateTimeField(allow_null=True)
+    returns = SaleReturnRefOut(many=True)
+
+
+class ReturnLineOut(serializers.Serializer):
+    line = serializers.IntegerField()
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    amount = _money()
+
+
+class ReturnOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    sale = serializers.IntegerField()
+    amount = _money()
+    reason = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    lines = ReturnLineOut(many=True)
+    quota = QuotaOut(help_text="The quota of the sale's year after the return.")
+
+
+class DepartureOut(serializers.Serializer):
+    trip = serializers.IntegerField()
+    carrier_ref = serializers.CharField()
+    departs_at = serializers.DateTimeField()
+    departed_at = serializers.DateTimeField()
+
+
+class MaskedDocumentOut(serializers.Serializer):
+    type = serializers.CharField()
+    masked = serializers.CharField(help_text="Only the last four characters: ``****1234``.")
+
+
+class PurchaseOut(serializers.Serializer):
+    receipt_no = serializers.CharField()
+    sold_at = serializers.DateTimeField()
+    store = serializers.CharField()
+    amount = _money()
+    status = serializers.CharField()
+
+
+class OpenTripLimitOut(serializers.Serializer):
+    category = serializers.CharField()
+    unit = serializers.CharField()
+    limit = serializers.IntegerField()
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+class OpenTripOut(serializers.Serializer):
+    carrier_ref = serializers.CharField()
+    departs_at = serializers.DateTimeField()
+    trip_limits = OpenTripLimitOut(many=True)
+
+
+class LookupOut(serializers.Serializer):
+    year = serializers.IntegerField()
+    limit = _money()
+    used = _money()
+    remaining = _money()
+    banned_until = serializers.DateTimeField(allow_null=True)
+    purchases = PurchaseOut(many=True)
+    open_trips = OpenTripOut(many=True)
+
+
+class PeriodOut(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class StatsFiguresOut(serializers.Serializer):
+    """Each figure with its ``previous_*`` and ``*_yoy_pct`` twins (only some shown here)."""
+
+    amount = _money()
+    previous_amount = _money()
+    amount_yoy_pct = serializers.CharField(allow_null=True)
+    items = serializers.IntegerField()
+    sales = serializers.IntegerField()
+
+
+class StatsTotalsOut(StatsFiguresOut):
+    shopper_trips = serializers.IntegerField()
+    shoppers = serializers.IntegerField()
+
+
+class StatsGroupOut(StatsFiguresOut):
+    key = serializers.CharField()
+
+
+class StatsOut(serializers.Serializer):
+    period = PeriodOut()
+    previous = PeriodOut()
+    totals = StatsTotalsOut()
+    groups = StatsGroupOut(many=True, required=False, help_text="With group_by.")
+    as_of = serializers.DateTimeField(allow_null=True, help_text="The newest rollup.")
+
+
 class TerminalApi(APIView):
     authentication_classes = [TerminalAuthentication]
     permission_classes = [IsTerminal]
@@ -80,7 +276,7 @@ class QuoteApi(TerminalApi):
     @extend_schema(
         operation_id="quote",
         request=QuoteIn,
-        responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, 401: PROBLEM},
+        responses={200: QuoteOut, **problem_responses(400, 401, 404, 415)},
     )
     def post(self, request: Request) -> Response:
         data = parse(QuoteIn, json_body(request))
@@ -94,11 +290,8 @@ class SaleCreateApi(TerminalApi):
         request=BasketIn,
         parameters=[IDEMPOTENCY_HEADER],
         responses={
-            201: OpenApiTypes.OBJECT,
-            400: PROBLEM,
-            401: PROBLEM,
-            409: PROBLEM,
-            422: PROBLEM,
+            201: SaleOut,
+            **problem_responses(400, 401, 404, 409, 415, 422),
         },
     )
     def post(self, request: Request) -> Response:
@@ -117,7 +310,10 @@ class SaleCreateApi(TerminalApi):
 
 
 class SaleDetailApi(TerminalApi):
-    @extend_schema(operation_id="sale_detail", responses={200: OpenApiTypes.OBJECT, 404: PROBLEM})
+    @extend_schema(
+        operation_id="sale_detail",
+        responses={200: SaleDetailOut, **problem_responses(401, 404)},
+    )
     def get(self, request: Request, sale_id: int) -> Response:
         return Response(
             services.sale_detail(
@@ -131,7 +327,10 @@ class SaleReturnApi(TerminalApi):
         operation_id="sale_return",
         request=ReturnIn,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={201: OpenApiTypes.OBJECT, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        responses={
+            201: ReturnOut,
+            **problem_responses(400, 401, 404, 409, 415, 422),
+        },
     )
     def post(self, request: Request, sale_id: int) -> Response:
         key = idempotency_key(request)
@@ -153,7 +352,7 @@ class SaleVoidApi(TerminalApi):
     @extend_schema(
         operation_id="sale_void",
         request=None,
-        responses={200: OpenApiTypes.OBJECT, 404: PROBLEM, 409: PROBLEM},
+        responses={200: SaleDetailOut, **problem_responses(401, 404, 409)},
     )
     def post(self, request: Request, sale_id: int) -> Response:
         sale = services.sale_void(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
@@ -164,7 +363,7 @@ class SalePickupApi(TerminalApi):
     @extend_schema(
         operation_id="sale_pickup",
         request=None,
-        responses={200: OpenApiTypes.OBJECT, 404: PROBLEM, 409: PROBLEM},
+        responses={200: SaleDetailOut, **problem_responses(401, 404, 409)},
     )
     def post(self, request: Request, sale_id: int) -> Response:
         sale = services.sale_pickup(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
@@ -175,7 +374,7 @@ class DepartureApi(TerminalApi):
     @extend_schema(
         operation_id="departure_record",
         request=DepartureIn,
-        responses={201: OpenApiTypes.OBJECT, 400: PROBLEM, 404: PROBLEM},
+        responses={201: DepartureOut, **problem_responses(400, 401, 404, 415)},
     )
     def post(self, request: Request) -> Response:
         data = parse(DepartureIn, json_body(request))
@@ -226,7 +425,7 @@ class QuotaLookupApi(APIView):
     @extend_schema(
         operation_id="quota_lookup",
         request=LookupIn,
-        responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, 429: PROBLEM},
+        responses={200: LookupOut, **problem_responses(400, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         data = parse(LookupIn, json_body(request))
@@ -239,6 +438,12 @@ class QuotaLookupApi(APIView):
 class StaffTokenAuthentication(TokenAuthentication):
     """``Authorization: Token <key>`` (create_staff_token)."""
 
+    def authenticate(self, request: Request) -> Any:
+        try:
+            return super().authenticate(request)
+        except UnicodeError as exc:  # a header beyond Latin-1: not a token, not a 500
+            raise AuthenticationFailed("Invalid token header.") from exc
+
 
 class StatsQuery(serializers.Serializer):
     start = serializers.DateField()
@@ -249,6 +454,11 @@ class StatsQuery(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": ["end is before start."]})
+        for name in ("start", "end"):
+            if not stats.FIRST_DAY <= attrs[name] <= stats.LAST_DAY:
+                raise serializers.ValidationError(
+                    {name: [f"Dates from {stats.FIRST_DAY} to {stats.LAST_DAY}."]}
+                )
         if (attrs["end"] - attrs["start"]).days >= stats.MAX_DAYS:
             raise serializers.ValidationError(
                 {"end": [f"A period covers at most {stats.MAX_DAYS} days."]}
@@ -265,7 +475,7 @@ class SalesStatsApi(APIView):
     @extend_schema(
         operation_id="stats_sales",
         parameters=[StatsQuery],
-        responses={200: OpenApiTypes.OBJECT, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+        responses={200: StatsOut, **problem_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         started = time.perf_counter()

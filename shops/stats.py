@@ -35,6 +35,9 @@ from .rollups import as_of, bitmap
 GROUPS = ("day", "month", "store", "category", "traveller_kind")
 ALIGNS = ("calendar", "weekday", "spring_festival")
 MAX_DAYS = 366 * 5
+# Dates the statistics answer for: the Spring Festival of every year in between is known
+# (lunardate: 1900-2099), and a previous period exists for each.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 ZERO = Decimal("0.00")
 
 
@@ -242,7 +245,7 @@ def _figures(
     joins (the previous period's days are grouped under the days they are compared with).
     Returns whether the groups carry distinct counts."""
     if group_by == "category":
-        totals = _by_store_level(period, lambda day, store, kind: None)[None]
+        totals = _by_store_level(period, lambda day, store, kind: None).get(None, Figures())
         return totals, _by_category(period), False
     key_of = {
         None: lambda day, store, kind: None,
@@ -290,6 +293,8 @@ def sales_stats(
     """The figures of [start, end] against the previous period, optionally grouped."""
     if end < start:
         raise StatsError("end is before start.")
+    if start < FIRST_DAY or end > LAST_DAY:
+        raise StatsError(f"Dates from {FIRST_DAY} to {LAST_DAY}.")
     period = Period(start, end)
     if period.days > MAX_DAYS:
         raise StatsError(f"A period covers at most {MAX_DAYS} days.")

@@ -1,0 +1,167 @@
+"""Fixtures for the contract fuzzing (test_contract_fuzz.py): a shop with products, terminals,
+sales and a staff token, and the WSGI application called in the test's own thread and
+transaction.
+
+Examples per operation: ``FUZZ_EXAMPLES`` (default 25, what ``make test`` runs; ``make fuzz``
+asks for more). Seed: ``FUZZ_SEED`` (default a fixed one, so ``make test`` is repeatable;
+``FUZZ_SEED=random`` explores; a failure prints the seed to replay it with).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.management import call_command
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.test import override_settings
+from django.utils import timezone
+
+from shops.checkout import sale_commit
+from shops.models import SaleLine, Terminal
+from tests.shops import helpers
+
+DEFAULT_EXAMPLES = 25
+DEFAULT_SEED = 20260101
+
+# The catalogue the fuzzer sells from (drawn often for `lines[].sku`).
+SKUS = ("FZ-LIP", "FZ-CREAM", "FZ-WATCH", "FZ-WINE")
+# Resident identity numbers (born 1990-01-01) drawn often for `document.number`.
+RESIDENT_IDS = tuple(helpers.resident_id(serial) for serial in range(1, 8))
+APPLICATION = get_wsgi_application()
+
+
+# Answers by (operation, phase, generation mode, status), shown after the run with
+# FUZZ_SUMMARY=1: how far the fuzzing got (a 201 for a sale, not only 400s).
+ANSWERS: Counter[tuple[str, str, str, int]] = Counter()
+
+
+def tally(case: schemathesis.Case, status: int) -> None:
+    meta = case.meta
+    phase = meta.phase.name.value if meta else "-"
+    mode = meta.generation.mode.value if meta else "-"
+    ANSWERS[case.operation.label, phase, mode, status] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not ANSWERS:
+        return
+    terminalreporter.section("contract fuzzing")
+    if os.environ.get("FUZZ_SUMMARY"):
+        terminalreporter.write_line("answers: operation, phase, mode: status x count")
+        rows: dict[tuple[str, str, str], list[str]] = {}
+        for (label, phase, mode, status), count in sorted(ANSWERS.items()):
+            rows.setdefault((label, phase, mode), []).append(f"{status}x{count}")
+        for (label, phase, mode), answers in rows.items():
+            terminalreporter.write_line(f"{label:38} {phase:9} {mode:9} {' '.join(answers)}")
+    terminalreporter.write_line(
+        f"{sum(ANSWERS.values())} requests; FUZZ_EXAMPLES={fuzz_examples()} FUZZ_SEED={SEED}"
+    )
+
+
+def fuzz_examples() -> int:
+    return int(os.environ.get("FUZZ_EXAMPLES") or DEFAULT_EXAMPLES)
+
+
+def fuzz_seed() -> int:
+    value = os.environ.get("FUZZ_SEED") or str(DEFAULT_SEED)
+    if value == "random":
+        return random.SystemRandom().randrange(2**32)
+    return int(value)
+
+
+# One seed for the session (the schema's config reads it at import).
+SEED = fuzz_seed()
+
+
+def departure() -> str:
+    """A departure three days ahead: a trip a sale can be made for."""
+    return (timezone.localtime() + timedelta(days=3)).replace(microsecond=0).isoformat()
+
+
+def now() -> str:
+    return timezone.localtime().replace(microsecond=0).isoformat()
+
+
+def days() -> list[str]:
+    """Today, a month ago and a year ago (stats periods with and without sales)."""
+    today = timezone.localdate()
+    return [str(today), str(today - timedelta(days=30)), str(today - timedelta(days=365))]
+
+
+@dataclass(frozen=True)
+class Shop:
+    """Credentials and ids that exist, for the fuzzer to aim at."""
+
+    terminal_key: str
+    staff_token: str
+    sale_ids: tuple[int, ...]  # sales of the terminal's store
+    lines_of: dict[int, tuple[int, ...]]  # their line ids
+    foreign_sale_id: int  # a sale of another store: the terminal must get a 404
+
+
+def _sell(terminal: Terminal, key: str, serial: int, *lines: tuple[str, int]) -> int:
+    return sale_commit(
+        terminal=terminal,
+        idempotency_key=key,
+        fingerprint=key,
+        basket=helpers.basket(*lines, who=helpers.shopper(RESIDENT_IDS[serial])),
+        now=timezone.now(),
+    ).sale.pk
+
+
+@pytest.fixture
+def shop(db: None) -> Shop:
+    helpers.product(SKUS[0], "cosmetics", "300.00")
+    helpers.product(SKUS[1], "cosmetics", "1200.00")
+    helpers.product(SKUS[2], "watches", "8000.00")
+    helpers.product(SKUS[3], "alcohol", "500.00", volume_ml=750)
+    till, key = helpers.terminal("SYA-HTB")
+    other, _ = helpers.terminal("SYA-AIR")
+    sale_ids = (
+        _sell(till, "fz-1", 0, (SKUS[0], 2), (SKUS[2], 1)),
+        _sell(till, "fz-2", 1, (SKUS[1], 1)),
+        _sell(till, "fz-3", 2, (SKUS[3], 2), (SKUS[0], 1)),
+        _sell(till, "fz-4", 3, (SKUS[0], 5)),
+    )
+    out = io.StringIO()
+    call_command("create_staff_token", "fuzz-analyst", stdout=out)
+    return Shop(
+        terminal_key=key,
+        staff_token=out.getvalue().strip().splitlines()[-1],
+        sale_ids=sale_ids,
+        lines_of={
+            sale: tuple(
+                SaleLine.objects.filter(sale=sale).order_by("pk").values_list("pk", flat=True)
+            )
+            for sale in sale_ids
+        },
+        foreign_sale_id=_sell(other, "fz-x", 4, (SKUS[0], 1)),
+    )
+
+
+@pytest.fixture
+def in_process_app() -> Iterator[None]:
+    """Requests to :data:`APPLICATION` run in this thread, inside the test's transaction.
+
+    Like Django's test client, keep ``close_old_connections`` off the request signals: it would
+    close the connection holding the test transaction after the first request. Every request
+    comes from one address, so the per-address quota-lookup throttle is raised.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with override_settings(QUOTA_LOOKUP_RATE="100000/60"):
+            yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
