@@ -38,9 +38,11 @@ PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None, **kwargs: object) -> str:
+def run(
+    cmd: list[str], env: dict[str, str] | None = None, timeout: int = 600, **kwargs: object
+) -> str:
     return subprocess.run(
-        cmd, env=env, check=True, capture_output=True, text=True, timeout=600, **kwargs
+        cmd, env=env, check=True, capture_output=True, text=True, timeout=timeout, **kwargs
     ).stdout
 
 
@@ -124,6 +126,7 @@ def wrk(path: str, script: str, *, connections: int, seconds: int, env: dict[str
             f"http://127.0.0.1:{PORT}{path}",
         ],
         env=env,
+        timeout=seconds + 120,
     )
     report = json.loads(re.search(r"^REPORT (.*)$", out, re.M).group(1))  # type: ignore[union-attr]
     statuses = re.search(r"^STATUSES (.*)$", out, re.M)
