@@ -1,0 +1,856 @@
+"""Prove the books on a live database: read-only checks that everything adds up.
+
+Each check is a plain function returning a list of differences, short texts that name the
+account, sale, return, trip or rollup slice by id (never a receipt number, document number or
+name). :func:`check_books` runs them all in one snapshot (PostgreSQL: a ``REPEATABLE READ
+READ ONLY`` transaction, so sales committing meanwhile never show as a false difference).
+
+What must hold:
+
+- **Accounts**: ``used`` = the sum of the account's ledger entries = the completed sales on
+  the account net of returns (voided sales count nothing; imported sales count);
+  ``0 ≤ used ≤ limit``.
+- **Ledger**: each sale has its debit (kind ``sale``, or ``import`` for an imported sale) of
+  its total on its account; each return its credit; each voided sale a credit of what was
+  still outstanding; no entry refers to nothing.
+- **Sales**: total = Σ line amounts; line amount = quantity × unit price; returned amount =
+  Σ returns; a return's amount = Σ its lines; a return line's amount = quantity × the sale
+  line's unit price and its line belongs to the returned sale; a line's returned quantity =
+  Σ its return lines; the account is the shopper's for the sale's local year, the local date
+  is the sale's date in Asia/Shanghai, the trip is the shopper's; voided ⇔ ``voided_at``.
+- **Trips**: per limited category of the policy that judged each sale, what the trip's
+  completed *judged* sales hold (pieces or ml, net of returns) is within the limit. Imported
+  sales are not judged: a trip taken over a limit by imported sales is a note, not a
+  difference.
+- **Rollups** = source: ``DailyCategorySales`` and ``DailyStoreSales`` (amount, items,
+  receipts, and the exact sets behind the distinct counts) against the same aggregates
+  recomputed from the sales, without writing. (day, store) slices still marked dirty are
+  waiting for the refresh: skipped, and counted.
+
+Everything that reads the big tables is one set-based statement per check (aggregates and
+anti-joins in SQL; only differing rows reach Python), on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from pyroaring import BitMap
+
+from quotas.models import Policy
+from quotas.selectors import policy_by_id_cached
+
+# Differences listed per check; beyond this one line says there are more.
+LIMIT = 50
+FEN = Decimal("0.01")
+
+
+# --- SQL pieces that differ between PostgreSQL and SQLite ------------------------------------
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _differs(a: str, b: str) -> str:
+    """Two amounts differ. SQLite keeps decimals as floating point: compare to the fen."""
+    if _pg():
+        return f"({a}) <> ({b})"
+    return f"ABS(({a}) - ({b})) >= 0.005"
+
+
+def _ref_kind(column: str) -> str:
+    """``sale`` of a ledger reference such as ``sale:123``."""
+    if _pg():
+        return f"split_part({column}, ':', 1)"
+    return f"substr({column}, 1, instr({column}, ':') - 1)"
+
+
+def _ref_id(column: str) -> str:
+    """``123`` of a ledger reference such as ``sale:123`` (NULL if it is not a number)."""
+    if _pg():
+        return (
+            f"CASE WHEN {column} ~ '^[a-z]+:[0-9]{{1,18}}$' "
+            f"THEN CAST(split_part({column}, ':', 2) AS BIGINT) END"
+        )
+    return f"CAST(substr({column}, instr({column}, ':') + 1) AS INTEGER)"
+
+
+def _year(column: str) -> str:
+    if _pg():
+        return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
+    return f"CAST(substr({column}, 1, 4) AS INTEGER)"
+
+
+def _local_date(column: str) -> str:
+    """The Asia/Shanghai calendar date of an instant (SQLite stores UTC text; Shanghai has
+    kept +08:00 without daylight saving since 1991)."""
+    if _pg():
+        return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS date)"
+    return f"date({column}, '+8 hours')"
+
+
+def _not_dirty(day: str, store: str) -> str:
+    return (
+        "NOT EXISTS (SELECT 1 FROM shops_dirtyday AS dirty "  # noqa: S608 - column names only
+        f"WHERE dirty.day = {day} AND dirty.store_id = {store})"
+    )
+
+
+# --- Values as messages show them ------------------------------------------------------------
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, Decimal):
+        return value.quantize(FEN)
+    return Decimal(str(value)).quantize(FEN)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return abs(_money(a) - _money(b)) < FEN
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+def _first(sql: str, order: str, params: Sequence[Any], limit: int) -> list[tuple[Any, ...]]:
+    """The first ``limit + 1`` rows of ``sql`` (differences only) in ``order`` (column
+    positions). On PostgreSQL ``OFFSET 0`` fences the query from the outer ``LIMIT``: planned
+    for finding every row, not the first few (a fast-start plan of nested loops costs ten
+    times more when, as it should be, there is nothing to find)."""
+    fence = " OFFSET 0" if _pg() else ""
+    return _rows(
+        f"SELECT * FROM ({sql}{fence}) AS found ORDER BY {order} LIMIT %s",  # noqa: S608
+        [*params, limit + 1],
+    )
+
+
+def _capped(found: list[str], rows: int, limit: int, what: str) -> list[str]:
+    if rows > limit:
+        found.append(f"… more {what} not shown (first {limit} listed)")
+    return found
+
+
+# --- Accounts --------------------------------------------------------------------------------
+# At most this many accounts whose ledger does not match their sales are examined entry by
+# entry (the rest are still reported as account differences).
+SUSPECTS = 1000
+
+# One pass over the ledger and one over the sales, grouped by account: the balance against
+# both, and each kind of entry (amount and number) against what the account's sales, returns
+# and voids call for. Only where those differ are the entries examined one by one.
+_ACCOUNTS_SQL = """
+SELECT a.id, a.used, a."limit", COALESCE(e.total, 0), COALESCE(x.net, 0),
+       CASE WHEN {ledger_differs} THEN 1 ELSE 0 END
+FROM quotas_quotaaccount AS a
+LEFT JOIN (
+    -- PostgreSQL: grouped by an expression, so read in table order and hashed. (The
+    -- (account, created_at) index returns the entries in account order, one random read
+    -- each: twice as slow.)
+    SELECT {entry_account} AS account_id, SUM(amount) AS total, COUNT(*) AS entries,
+           SUM(CASE WHEN kind = 'sale' THEN amount ELSE 0 END) AS sale_amount,
+           SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END) AS sale_count,
+           SUM(CASE WHEN kind = 'import' THEN amount ELSE 0 END) AS import_amount,
+           SUM(CASE WHEN kind = 'import' THEN 1 ELSE 0 END) AS import_count,
+           SUM(CASE WHEN kind = 'return' THEN amount ELSE 0 END) AS return_amount,
+           SUM(CASE WHEN kind = 'return' THEN 1 ELSE 0 END) AS return_count,
+           SUM(CASE WHEN kind = 'void' THEN amount ELSE 0 END) AS void_amount,
+           SUM(CASE WHEN kind = 'void' THEN 1 ELSE 0 END) AS void_count
+    FROM quotas_quotaentry GROUP BY {entry_account}
+) AS e ON e.account_id = a.id
+LEFT JOIN (
+    SELECT account_id,
+           SUM(CASE WHEN status = 'completed' THEN total - returned_amount ELSE 0 END) AS net,
+           SUM(CASE WHEN imported THEN 0 ELSE total END) AS sale_amount,
+           SUM(CASE WHEN imported THEN 0 ELSE 1 END) AS sale_count,
+           SUM(CASE WHEN imported THEN total ELSE 0 END) AS import_amount,
+           SUM(CASE WHEN imported THEN 1 ELSE 0 END) AS import_count,
+           SUM(CASE WHEN status = 'voided' THEN returned_amount - total ELSE 0 END)
+               AS void_amount,
+           SUM(CASE WHEN status = 'voided' AND total > returned_amount THEN 1 ELSE 0 END)
+               AS void_count
+    FROM shops_sale GROUP BY account_id
+) AS x ON x.account_id = a.id
+LEFT JOIN (
+    SELECT s.account_id, SUM(r.amount) AS amount, COUNT(*) AS returns
+    FROM shops_return AS r JOIN shops_sale AS s ON s.id = r.sale_id
+    GROUP BY s.account_id
+) AS r ON r.account_id = a.id
+WHERE {used_ledger} OR {used_net} OR a.used < 0 OR a.used > a."limit" OR {ledger_differs}
+"""
+
+
+def _ledger_differs() -> str:
+    pairs = [
+        ("COALESCE(e.sale_amount, 0)", "COALESCE(x.sale_amount, 0)"),
+        ("COALESCE(e.import_amount, 0)", "COALESCE(x.import_amount, 0)"),
+        ("COALESCE(e.return_amount, 0)", "-COALESCE(r.amount, 0)"),
+        ("COALESCE(e.void_amount, 0)", "COALESCE(x.void_amount, 0)"),
+    ]
+    counts = [
+        "COALESCE(e.sale_count, 0) <> COALESCE(x.sale_count, 0)",
+        "COALESCE(e.import_count, 0) <> COALESCE(x.import_count, 0)",
+        "COALESCE(e.return_count, 0) <> COALESCE(r.returns, 0)",
+        "COALESCE(e.void_count, 0) <> COALESCE(x.void_count, 0)",
+        "COALESCE(e.entries, 0) <> COALESCE(e.sale_count, 0) + COALESCE(e.import_count, 0)"
+        " + COALESCE(e.return_count, 0) + COALESCE(e.void_count, 0)",
+    ]
+    return "(" + " OR ".join([*(_differs(a, b) for a, b in pairs), *counts]) + ")"
+
+
+def _accounts(limit: int) -> tuple[list[str], list[int]]:
+    """(the account differences, the accounts whose entries do not match their sales)."""
+    sql = _ACCOUNTS_SQL.format(
+        entry_account="account_id + 0" if _pg() else "account_id",
+        ledger_differs=_ledger_differs(),
+        used_ledger=_differs("a.used", "COALESCE(e.total, 0)"),
+        used_net=_differs("a.used", "COALESCE(x.net, 0)"),
+    )
+    rows = _first(sql, "1", [], max(limit, SUSPECTS))
+    found: list[str] = []
+    listed = 0
+    for pk, used, cap, ledger, net, _ in rows:
+        mine = []
+        if not _same(used, ledger):
+            mine.append(f"account {pk}: used {_money(used)} ≠ ledger sum {_money(ledger)}")
+        if not _same(used, net):
+            mine.append(
+                f"account {pk}: used {_money(used)} ≠ completed sales net of returns {_money(net)}"
+            )
+        if _money(used) < 0 or _money(used) > _money(cap):
+            mine.append(f"account {pk}: used {_money(used)} outside 0 … {_money(cap)}")
+        if mine and listed == limit:
+            found.append(f"… more account differences not shown (first {limit} listed)")
+            break
+        listed += bool(mine)
+        found += mine
+    suspects = [row[0] for row in rows[:SUSPECTS] if row[5]]
+    return found, suspects
+
+
+def account_differences(*, limit: int = LIMIT) -> list[str]:
+    """``used`` = ledger sum = completed sales net of returns; ``0 ≤ used ≤ limit``."""
+    return _accounts(limit)[0]
+
+
+# --- Ledger ----------------------------------------------------------------------------------
+def _entries() -> str:
+    ref = "e.reference"
+    return (
+        f"SELECT e.id, e.account_id, e.kind, e.amount, {_ref_kind(ref)} AS ref_kind, "  # noqa: S608
+        f"{_ref_id(ref)} AS ref_id FROM quotas_quotaentry AS e"
+    )
+
+
+def _referring(prefix: str, accounts: str) -> str:
+    """The entries of the accounts whose reference is ``<prefix>:<id>``, the id as
+    ``ref_id``."""
+    start = len(prefix) + 2
+    if _pg():
+        return (
+            f"SELECT account_id, kind, amount, CAST(substr(reference, {start}) AS BIGINT) "  # noqa: S608
+            f"AS ref_id FROM quotas_quotaentry WHERE {accounts} "
+            f"AND reference ~ '^{prefix}:[0-9]{{1,18}}$'"
+        )
+    return (
+        f"SELECT account_id, kind, amount, CAST(substr(reference, {start}) AS INTEGER) "  # noqa: S608
+        f"AS ref_id FROM quotas_quotaentry WHERE {accounts} AND reference LIKE '{prefix}:%%'"
+    )
+
+
+def _among(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    if _pg():
+        return f"{column} = ANY(%s::bigint[])", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = None) -> list[str]:
+    """Each sale's debit, each return's credit, each void's credit, once, on the right
+    account; no entry that refers to nothing. Entry by entry only for the accounts whose
+    entries do not add up, by kind, to what their sales call for (``accounts``; found with
+    :func:`account_differences`' statement when not given)."""
+    if accounts is None:
+        accounts = _accounts(limit)[1]
+    if not accounts:
+        return []
+    found: list[str] = []
+    among_entries, ids = _among("account_id", accounts)
+    among_sales, _ = _among("s.account_id", accounts)
+    sales_sql = f"""
+    WITH debit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
+                          MIN(account_id) AS a_min, MAX(account_id) AS a_max,
+                          MIN(kind) AS k_min, MAX(kind) AS k_max
+                   FROM ({_referring("sale", among_entries)}) AS e GROUP BY ref_id),
+    void AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
+                    MIN(account_id) AS a_min, MAX(account_id) AS a_max
+             FROM ({_referring("void", among_entries)}) AS e GROUP BY ref_id)
+    SELECT s.id, s.account_id, s.total, s.returned_amount, s.status, s.imported,
+           d.ref_id, d.amount, d.a_min, d.a_max, d.k_min, d.k_max, d.n,
+           v.ref_id, v.amount, v.a_min, v.a_max, v.n
+    FROM shops_sale AS s
+    LEFT JOIN debit AS d ON d.ref_id = s.id
+    LEFT JOIN void AS v ON v.ref_id = s.id
+    WHERE {among_sales} AND (d.ref_id IS NULL OR d.n <> 1
+       OR {_differs("d.amount", "s.total")}
+       OR d.a_min <> s.account_id OR d.a_max <> s.account_id OR d.k_min <> d.k_max
+       OR d.k_min <> (CASE WHEN s.imported THEN 'import' ELSE 'sale' END)
+       OR (v.ref_id IS NOT NULL AND (v.n > 1 OR v.a_min <> s.account_id
+                                     OR v.a_max <> s.account_id))
+       OR {_differs("COALESCE(v.amount, 0)", "CASE WHEN s.status = 'voided' THEN s.returned_amount - s.total ELSE 0 END")})
+    """  # noqa: S608, E501
+    rows = _first(sales_sql, "1", ids * 3, limit)
+    for row in rows[:limit]:
+        pk, account, total, returned, status, imported = row[:6]
+        debit, amount, a_min, a_max, k_min, k_max, n = row[6:13]
+        void, void_amount, v_min, v_max, v_n = row[13:]
+        kind = "import" if imported else "sale"
+        if debit is None:
+            found.append(f"sale {pk}: no ledger debit")
+        else:
+            if _int(n) != 1:
+                found.append(f"sale {pk}: {_int(n)} ledger debits")
+            if not _same(amount, total):
+                found.append(
+                    f"sale {pk}: ledger debit {_money(amount)} ≠ sale total {_money(total)}"
+                )
+            if a_min != account or a_max != account:
+                found.append(f"sale {pk}: ledger debit on another account than {account}")
+            if k_min != k_max or k_min != kind:
+                found.append(f"sale {pk}: ledger debit of kind {k_min}/{k_max}, not {kind}")
+        if void is not None and (v_min != account or v_max != account):
+            found.append(f"sale {pk}: void credit on another account than {account}")
+        if void is not None and _int(v_n) > 1:
+            found.append(f"sale {pk}: {_int(v_n)} void credits")
+        owed = _money(returned) - _money(total) if status == "voided" else Decimal("0.00")
+        if not _same(void_amount, owed):
+            found.append(
+                f"sale {pk}: void credits {_money(void_amount)} in the ledger, {owed} expected "
+                f"(status {status})"
+            )
+    _capped(found, len(rows), limit, "sale ledger differences")
+
+    returns_sql = f"""
+    WITH credit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
+                           MIN(account_id) AS a_min, MAX(account_id) AS a_max
+                    FROM ({_referring("return", among_entries)}) AS e GROUP BY ref_id)
+    SELECT r.id, r.sale_id, r.amount, s.account_id, c.ref_id, c.amount, c.a_min, c.a_max, c.n
+    FROM shops_return AS r
+    JOIN shops_sale AS s ON s.id = r.sale_id
+    LEFT JOIN credit AS c ON c.ref_id = r.id
+    WHERE {among_sales} AND (c.ref_id IS NULL OR c.n <> 1
+       OR {_differs("c.amount", "-r.amount")}
+       OR c.a_min <> s.account_id OR c.a_max <> s.account_id)
+    """  # noqa: S608
+    rows = _first(returns_sql, "1", ids * 2, limit)
+    for pk, sale, amount, account, credit, credited, a_min, a_max, n in rows[:limit]:
+        if credit is None:
+            found.append(f"return {pk} (sale {sale}): no ledger credit")
+            continue
+        if _int(n) != 1:
+            found.append(f"return {pk} (sale {sale}): {_int(n)} ledger credits")
+        if not _same(credited, -_money(amount)):
+            found.append(
+                f"return {pk} (sale {sale}): ledger credit {_money(credited)} ≠ -{_money(amount)}"
+            )
+        if a_min != account or a_max != account:
+            found.append(f"return {pk} (sale {sale}): credit on another account than {account}")
+    _capped(found, len(rows), limit, "return ledger differences")
+
+    orphans_sql = f"""
+    SELECT e.id, e.account_id, e.kind, e.ref_kind, e.ref_id
+    FROM ({_entries()} WHERE {_among("e.account_id", accounts)[0]}) AS e
+    LEFT JOIN shops_sale AS s ON e.ref_kind IN ('sale', 'void') AND s.id = e.ref_id
+    LEFT JOIN shops_return AS r ON e.ref_kind = 'return' AND r.id = e.ref_id
+    WHERE CASE
+        WHEN e.ref_kind = 'sale' AND e.kind IN ('sale', 'import') AND s.id IS NOT NULL THEN 0
+        WHEN e.ref_kind = 'void' AND e.kind = 'void' AND s.id IS NOT NULL THEN 0
+        WHEN e.ref_kind = 'return' AND e.kind = 'return' AND r.id IS NOT NULL THEN 0
+        ELSE 1 END = 1
+    """  # noqa: S608
+    rows = _first(orphans_sql, "1", ids, limit)
+    for pk, account, kind, ref_kind, ref_id in rows[:limit]:
+        found.append(
+            f"ledger entry {pk} (account {account}, {kind}): refers to no "
+            f"{ref_kind or 'known'} {ref_id if ref_id is not None else ''}".rstrip()
+        )
+    return _capped(found, len(rows), limit, "ledger entries without a source")
+
+
+# --- Sales, lines, returns -------------------------------------------------------------------
+def sale_differences(*, limit: int = LIMIT) -> list[str]:
+    """Totals, lines, returns and the facts a sale repeats (account, date, trip)."""
+    found: list[str] = []
+    sales_sql = f"""
+    SELECT s.id, s.total, s.returned_amount, l.sale_id, l.amount, r.amount
+    FROM shops_sale AS s
+    LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_saleline GROUP BY sale_id)
+        AS l ON l.sale_id = s.id
+    LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_return GROUP BY sale_id)
+        AS r ON r.sale_id = s.id
+    WHERE l.sale_id IS NULL
+       OR {_differs("s.total", "l.amount")}
+       OR {_differs("s.returned_amount", "COALESCE(r.amount, 0)")}
+    """  # noqa: S608
+    rows = _first(sales_sql, "1", [], limit)
+    for pk, total, returned, has_lines, lines, returns in rows[:limit]:
+        if has_lines is None:
+            found.append(f"sale {pk}: no lines")
+        elif not _same(total, lines):
+            found.append(f"sale {pk}: total {_money(total)} ≠ Σ line amounts {_money(lines)}")
+        if not _same(returned, returns):
+            found.append(
+                f"sale {pk}: returned amount {_money(returned)} ≠ Σ returns {_money(returns)}"
+            )
+    _capped(found, len(rows), limit, "sale total differences")
+
+    lines_sql = f"""
+    SELECT l.id, l.sale_id, l.quantity, l.unit_price, l.amount, l.returned_quantity,
+           COALESCE(r.quantity, 0)
+    FROM shops_saleline AS l
+    LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS quantity FROM shops_returnline
+               GROUP BY sale_line_id) AS r ON r.sale_line_id = l.id
+    WHERE {_differs("l.amount", "l.quantity * l.unit_price")}
+       OR l.returned_quantity <> COALESCE(r.quantity, 0)
+       OR l.returned_quantity < 0 OR l.returned_quantity > l.quantity
+    """  # noqa: S608
+    rows = _first(lines_sql, "1", [], limit)
+    for pk, sale, quantity, price, amount, returned, return_lines in rows[:limit]:
+        if not _same(amount, _money(price) * quantity):
+            found.append(
+                f"sale {sale} line {pk}: amount {_money(amount)} ≠ {quantity} × {_money(price)}"
+            )
+        if _int(returned) != _int(return_lines):
+            found.append(
+                f"sale {sale} line {pk}: returned quantity {returned} ≠ Σ return lines "
+                f"{_int(return_lines)}"
+            )
+        if not 0 <= _int(returned) <= _int(quantity):
+            found.append(f"sale {sale} line {pk}: returned {returned} of {quantity}")
+    _capped(found, len(rows), limit, "sale line differences")
+
+    returns_sql = f"""
+    SELECT r.id, r.sale_id, r.amount, x.sale_return_id, x.amount, x.foreign_lines,
+           x.mispriced
+    FROM shops_return AS r
+    LEFT JOIN (
+        SELECT rl.sale_return_id, SUM(rl.amount) AS amount,
+               SUM(CASE WHEN sl.sale_id <> rr.sale_id THEN 1 ELSE 0 END) AS foreign_lines,
+               SUM(CASE WHEN {_differs("rl.amount", "rl.quantity * sl.unit_price")}
+                   THEN 1 ELSE 0 END) AS mispriced
+        FROM shops_returnline AS rl
+        JOIN shops_saleline AS sl ON sl.id = rl.sale_line_id
+        JOIN shops_return AS rr ON rr.id = rl.sale_return_id
+        GROUP BY rl.sale_return_id
+    ) AS x ON x.sale_return_id = r.id
+    WHERE x.sale_return_id IS NULL OR {_differs("r.amount", "x.amount")}
+       OR x.foreign_lines > 0 OR x.mispriced > 0
+    """  # noqa: S608
+    rows = _first(returns_sql, "1", [], limit)
+    for pk, sale, amount, has_lines, lines, foreign, mispriced in rows[:limit]:
+        if has_lines is None:
+            found.append(f"return {pk} (sale {sale}): no lines")
+            continue
+        if not _same(amount, lines):
+            found.append(
+                f"return {pk} (sale {sale}): amount {_money(amount)} ≠ Σ its lines {_money(lines)}"
+            )
+        if _int(foreign):
+            found.append(f"return {pk} (sale {sale}): {_int(foreign)} line(s) of another sale")
+        if _int(mispriced):
+            found.append(
+                f"return {pk} (sale {sale}): {_int(mispriced)} line(s) not priced at "
+                "quantity × the sale line's unit price"
+            )
+    _capped(found, len(rows), limit, "return differences")
+
+    facts_sql = f"""
+    SELECT s.id, s.shopper_id, s.status, s.voided_at, s.local_date,
+           a.id, a.shopper_id, a.year, t.id, t.shopper_id,
+           {_year("s.local_date")}, {_local_date("s.sold_at")}
+    FROM shops_sale AS s
+    JOIN quotas_quotaaccount AS a ON a.id = s.account_id
+    LEFT JOIN quotas_trip AS t ON t.id = s.trip_id
+    WHERE a.shopper_id <> s.shopper_id
+       OR a.year <> {_year("s.local_date")}
+       OR s.local_date <> {_local_date("s.sold_at")}
+       OR (s.trip_id IS NOT NULL AND (t.id IS NULL OR t.shopper_id <> s.shopper_id))
+       OR s.status NOT IN ('completed', 'voided')
+       OR (s.status = 'voided' AND s.voided_at IS NULL)
+       OR (s.status <> 'voided' AND s.voided_at IS NOT NULL)
+    """  # noqa: S608
+    rows = _first(facts_sql, "1", [], limit)
+    for row in rows[:limit]:
+        pk, shopper, status, voided_at, local, account, owner, year, trip, traveller = row[:10]
+        sale_year, sold_on = row[10:]
+        if owner != shopper:
+            found.append(f"sale {pk}: account {account} is another shopper's")
+        if _int(year) != _int(sale_year):
+            found.append(f"sale {pk}: account {account} is of {year}, the sale of {sale_year}")
+        if _day(local) != _day(sold_on):
+            found.append(f"sale {pk}: local date {_day(local)}, sold on {_day(sold_on)} locally")
+        if trip is not None and traveller != shopper:
+            found.append(f"sale {pk}: trip {trip} is another shopper's")
+        if status not in ("completed", "voided"):
+            found.append(f"sale {pk}: unknown status {status!r}")
+        elif (status == "voided") != (voided_at is not None):
+            found.append(f"sale {pk}: status {status} with voided_at {voided_at or 'unset'}")
+    return _capped(found, len(rows), limit, "sale fact differences")
+
+
+# --- Trips -----------------------------------------------------------------------------------
+def _limits() -> list[tuple[int, str, str, int]]:
+    """(policy id, category code, unit, limit) of every limited category of every policy that
+    may have judged a sale."""
+    found = []
+    for policy_id in Policy.objects.exclude(status="draft").values_list("id", flat=True):
+        for category in policy_by_id_cached(policy_id).rules.limited_categories:
+            found.append(
+                (policy_id, category.code, category.limit_unit or "", category.limit_value or 0)
+            )
+    return found
+
+
+def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> list[str]:
+    """No trip holds more of a limited category in judged sales than the limit of the policy
+    that judged them. Imported sales are not judged: a trip over a limit only with imported
+    sales is appended to ``notes`` instead."""
+    limits = _limits()
+    if not limits:
+        return []
+    cast = ("%s::bigint", "%s::varchar", "%s::varchar", "%s::bigint") if _pg() else ("%s",) * 4
+    values = ", ".join([f"({', '.join(cast)})"] * len(limits))
+    codes = sorted({code for _, code, _, _ in limits})
+    sql = f"""
+    WITH limits (policy_id, code, unit, cap) AS (VALUES {values}),
+    held AS (
+        SELECT s.trip_id, s.policy_id, s.imported, l.category_code AS code,
+               SUM((l.quantity - l.returned_quantity) * l.pieces) AS pieces,
+               SUM((l.quantity - l.returned_quantity) * COALESCE(l.volume_ml, 0)) AS ml
+        FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+        WHERE s.status = 'completed' AND s.trip_id IS NOT NULL
+          AND l.category_code IN ({", ".join(["%s"] * len(codes))})
+        GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
+    ),
+    totals AS (
+        SELECT trip_id, code, SUM(pieces) AS all_pieces, SUM(ml) AS all_ml,
+               SUM(CASE WHEN imported THEN 0 ELSE pieces END) AS judged_pieces,
+               SUM(CASE WHEN imported THEN 0 ELSE ml END) AS judged_ml
+        FROM held GROUP BY trip_id, code
+    ),
+    measured AS (
+        SELECT h.trip_id, h.code, h.imported, c.unit, c.cap,
+               CASE WHEN c.unit = 'ml' THEN t.all_ml ELSE t.all_pieces END AS held_all,
+               CASE WHEN c.unit = 'ml' THEN t.judged_ml ELSE t.judged_pieces END AS held_judged
+        FROM held AS h
+        JOIN limits AS c ON c.policy_id = h.policy_id AND c.code = h.code
+        JOIN totals AS t ON t.trip_id = h.trip_id AND t.code = h.code
+    )
+    SELECT trip_id, code, MAX(unit), MAX(cap), MAX(held_all), MAX(held_judged),
+           COALESCE(MIN(CASE WHEN imported THEN NULL WHEN held_judged > cap THEN 1 ELSE 0 END), 0)
+    FROM measured
+    GROUP BY trip_id, code
+    HAVING MIN(CASE WHEN held_all > cap THEN 1 ELSE 0 END) = 1
+    """  # noqa: S608 - placeholders only
+    params: list[Any] = [value for row in limits for value in row] + codes
+    rows = _first(sql, "7 DESC, 1, 2", params, limit)
+    found = []
+    for trip, code, unit, cap, held_all, held_judged, judged_over in rows[:limit]:
+        units = "pieces" if unit == "piece" else unit
+        if judged_over == 1:
+            found.append(
+                f"trip {trip}: {code} {_int(held_judged)} {units} held by judged sales, over "
+                f"the limit of {cap}"
+            )
+        elif notes is not None:
+            notes.append(
+                f"trip {trip}: {code} {_int(held_all)} {units} held with imported sales "
+                f"(judged sales {_int(held_judged)}), over the limit of {cap}: imported sales "
+                "are not judged"
+            )
+    # Differences come first: the first row left out says which kind was cut short.
+    if len(rows) > limit and rows[limit][6] == 1:
+        found.append(f"… more trips over a limit not shown (first {limit} listed)")
+    elif len(rows) > limit and notes is not None:
+        notes.append(f"… more trips over a limit with imported sales not shown ({limit} rows)")
+    return found
+
+
+# --- Rollups ---------------------------------------------------------------------------------
+def dirty_slices() -> int:
+    """(day, store) slices marked for the next refresh."""
+    return _int(
+        _rows("SELECT COUNT(*) FROM (SELECT DISTINCT day, store_id FROM shops_dirtyday) AS d")[0][0]
+    )
+
+
+_ROLLUP_SQL = """
+WITH cat AS (
+    SELECT s.local_date AS day, s.store_id, l.category_code, s.traveller_kind,
+           SUM((l.quantity - l.returned_quantity) * l.unit_price) AS amount,
+           SUM((l.quantity - l.returned_quantity) * l.pieces) AS items,
+           COUNT(DISTINCT s.id) AS sales
+    FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+    WHERE s.status = 'completed' AND {sale_clean}
+    GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
+),
+receipts AS (
+    SELECT s.local_date AS day, s.store_id, s.traveller_kind, COUNT(*) AS sales
+    FROM shops_sale AS s
+    WHERE s.status = 'completed' AND {sale_clean}
+    GROUP BY s.local_date, s.store_id, s.traveller_kind
+),
+store AS (
+    SELECT r.day, r.store_id, r.traveller_kind, COALESCE(SUM(c.amount), 0) AS amount,
+           COALESCE(SUM(c.items), 0) AS items, r.sales
+    FROM receipts AS r
+    LEFT JOIN cat AS c ON c.day = r.day AND c.store_id = r.store_id
+        AND c.traveller_kind = r.traveller_kind
+    GROUP BY r.day, r.store_id, r.traveller_kind, r.sales
+),
+cat_roll AS (
+    SELECT day, store_id, category_code, traveller_kind, amount, items, sales
+    FROM shops_dailycategorysales AS x WHERE {cat_clean}
+),
+store_roll AS (
+    SELECT day, store_id, traveller_kind, amount, items, sales
+    FROM shops_dailystoresales AS x WHERE {store_clean}
+)
+SELECT 'category', c.day, c.store_id, c.category_code, c.traveller_kind,
+       c.amount, r.amount, c.items, r.items, c.sales, r.sales, r.day IS NULL
+FROM cat AS c LEFT JOIN cat_roll AS r ON r.day = c.day AND r.store_id = c.store_id
+    AND r.category_code = c.category_code AND r.traveller_kind = c.traveller_kind
+WHERE r.day IS NULL OR {cat_amount} OR c.items <> r.items OR c.sales <> r.sales
+UNION ALL
+SELECT 'category', r.day, r.store_id, r.category_code, r.traveller_kind,
+       NULL, r.amount, NULL, r.items, NULL, r.sales, NULL
+FROM cat_roll AS r LEFT JOIN cat AS c ON r.day = c.day AND r.store_id = c.store_id
+    AND r.category_code = c.category_code AND r.traveller_kind = c.traveller_kind
+WHERE c.day IS NULL
+UNION ALL
+SELECT 'store', c.day, c.store_id, NULL, c.traveller_kind,
+       c.amount, r.amount, c.items, r.items, c.sales, r.sales, r.day IS NULL
+FROM store AS c LEFT JOIN store_roll AS r ON r.day = c.day AND r.store_id = c.store_id
+    AND r.traveller_kind = c.traveller_kind
+WHERE r.day IS NULL OR {store_amount} OR c.items <> r.items OR c.sales <> r.sales
+UNION ALL
+SELECT 'store', r.day, r.store_id, NULL, r.traveller_kind,
+       NULL, r.amount, NULL, r.items, NULL, r.sales, NULL
+FROM store_roll AS r LEFT JOIN store AS c ON r.day = c.day AND r.store_id = c.store_id
+    AND r.traveller_kind = c.traveller_kind
+WHERE c.day IS NULL
+"""
+
+
+def _slice(level: str, day: Any, store: Any, code: Any, kind: Any) -> str:
+    what = f"{code} {kind}" if level == "category" else f"{kind}"
+    return f"{level} rollup {_day(day)} store {store} {what}"
+
+
+def rollup_differences(*, limit: int = LIMIT) -> list[str]:
+    """The rollups against the sales, slice by slice, except slices still marked dirty."""
+    sql = _ROLLUP_SQL.format(
+        sale_clean=_not_dirty("s.local_date", "s.store_id"),
+        cat_clean=_not_dirty("x.day", "x.store_id"),
+        store_clean=_not_dirty("x.day", "x.store_id"),
+        cat_amount=_differs("c.amount", "r.amount"),
+        store_amount=_differs("c.amount", "r.amount"),
+    )
+    rows = _first(sql, "2, 3, 1, 4, 5", [], limit)
+    found = []
+    for row in rows[:limit]:
+        level, day, store, code, kind = row[:5]
+        amount, r_amount, items, r_items, sales, r_sales, missing = row[5:]
+        where = _slice(level, day, store, code, kind)
+        if amount is None:
+            found.append(f"{where}: no completed sales, the rollup holds {_money(r_amount)}")
+            continue
+        if missing:
+            found.append(f"{where}: missing (sales hold {_money(amount)}, {_int(sales)} receipts)")
+            continue
+        if not _same(amount, r_amount):
+            found.append(f"{where}: amount {_money(r_amount)}, sales say {_money(amount)}")
+        if _int(items) != _int(r_items):
+            found.append(f"{where}: items {_int(r_items)}, sales say {_int(items)}")
+        if _int(sales) != _int(r_sales):
+            found.append(f"{where}: receipts {_int(r_sales)}, sales say {_int(sales)}")
+    _capped(found, len(rows), limit, "rollup differences")
+    return found + _set_differences(limit=limit)
+
+
+def _ids(value: Any) -> BitMap:
+    """A set of ids as PostgreSQL (an array) or SQLite (comma-separated text) aggregates it."""
+    if value is None:
+        return BitMap()
+    if isinstance(value, str):
+        return BitMap([int(part) for part in value.split(",") if part])
+    return BitMap(value)  # a list of ints (the aggregate leaves NULLs out)
+
+
+@contextmanager
+def _planned_for_all_rows() -> Iterator[None]:
+    """PostgreSQL plans a cursor for its first tenth of rows (``cursor_tuple_fraction``): a
+    sort-based plan several times slower when every row is read, as here. For this statement
+    only (restored after, also inside a caller's transaction)."""
+    if not _pg():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('cursor_tuple_fraction')", [])
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('cursor_tuple_fraction', '1.0', true)", [])
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT set_config('cursor_tuple_fraction', %s, true)", [previous])
+
+
+def _set_differences(*, limit: int) -> list[str]:
+    """The sets behind the distinct counts (shoppers, trips, shoppers without a trip) of each
+    store rollup row against the sales of its slice."""
+    clean = _not_dirty("s.local_date", "s.store_id")
+    if _pg():
+        sets = (
+            "array_agg(DISTINCT s.shopper_id), "
+            "array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), "
+            "array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL)"
+        )
+    else:
+        sets = (
+            "group_concat(DISTINCT s.shopper_id), group_concat(DISTINCT s.trip_id), "
+            "group_concat(DISTINCT CASE WHEN s.trip_id IS NULL THEN s.shopper_id END)"
+        )
+    stored: dict[tuple[date, int, str], tuple[BitMap, BitMap, BitMap]] = {}
+    for day, store, kind, shoppers, trips, tripless in _rows(
+        "SELECT day, store_id, traveller_kind, shoppers, trips, tripless_shoppers "  # noqa: S608
+        f"FROM shops_dailystoresales AS x WHERE {_not_dirty('x.day', 'x.store_id')}"
+    ):
+        stored[(_day(day), int(store), kind)] = tuple(  # type: ignore[assignment]
+            BitMap.deserialize(bytes(blob)) for blob in (shoppers, trips, tripless)
+        )
+    found: list[str] = []
+    over = False
+    sql = (
+        f"SELECT s.local_date, s.store_id, s.traveller_kind, {sets} "  # noqa: S608
+        f"FROM shops_sale AS s WHERE s.status = 'completed' AND {clean} "
+        "GROUP BY s.local_date, s.store_id, s.traveller_kind"
+    )
+    with _planned_for_all_rows(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [])
+        while rows := cursor.fetchmany(2000):
+            for day, store, kind, shoppers, trips, tripless in rows:
+                have = stored.get((_day(day), int(store), kind))
+                if have is None:
+                    continue  # a missing row: reported with the amounts
+                for name, mine, theirs in zip(
+                    ("shoppers", "trips", "trip-less shoppers"),
+                    have,
+                    (_ids(shoppers), _ids(trips), _ids(tripless)),
+                    strict=True,
+                ):
+                    if mine != theirs:
+                        if len(found) >= limit:
+                            over = True
+                            continue
+                        found.append(
+                            f"store rollup {_day(day)} store {store} {kind}: {name} set of "
+                            f"{len(mine)} ≠ the sales' {len(theirs)} "
+                            f"({len(mine - theirs)} extra, {len(theirs - mine)} missing)"
+                        )
+    if over:
+        found.append(f"… more rollup set differences not shown (first {limit} listed)")
+    return found
+
+
+# --- Everything at once ----------------------------------------------------------------------
+@dataclass
+class Books:
+    """What :func:`check_books` found."""
+
+    accounts: int = 0
+    sales: int = 0
+    trips: int = 0
+    returns: int = 0
+    rollup_rows: int = 0
+    dirty_slices: int = 0
+    rollups_checked: bool = True
+    seconds: float = 0.0
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return not self.differences
+
+    def summary(self) -> str:
+        rollups = (
+            f"{self.rollup_rows} rollup rows ({self.dirty_slices} dirty (day, store) slices "
+            "skipped, waiting for the refresh)"
+            if self.rollups_checked
+            else "rollups not checked"
+        )
+        return (
+            f"Checked {self.accounts} accounts, {self.sales} sales, {self.returns} returns, "
+            f"{self.trips} trips, {rollups} in {self.seconds:.2f} s: "
+            f"{len(self.differences)} difference(s), {len(self.notes)} note(s)."
+        )
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One consistent view for all the checks: a repeatable-read, read-only transaction on
+    PostgreSQL (a transaction on SQLite). Inside a caller's transaction, the caller's."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if _pg():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _count(table: str) -> int:
+    return _int(_rows(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608 - a constant
+
+
+def check_books(*, rollups: bool = True, limit: int = LIMIT) -> Books:
+    """Run every check in one snapshot; ``rollups=False`` leaves the rollups out."""
+    started = time.perf_counter()
+    books = Books(rollups_checked=rollups)
+    with snapshot():
+        books.accounts = _count("quotas_quotaaccount")
+        books.sales = _count("shops_sale")
+        books.returns = _count("shops_return")
+        books.trips = _count("quotas_trip")
+        accounts, suspects = _accounts(limit)
+        books.differences += accounts
+        books.differences += ledger_differences(limit=limit, accounts=suspects)
+        books.differences += sale_differences(limit=limit)
+        books.differences += trip_differences(limit=limit, notes=books.notes)
+        if rollups:
+            books.dirty_slices = dirty_slices()
+            books.rollup_rows = _count("shops_dailycategorysales") + _count("shops_dailystoresales")
+            books.differences += rollup_differences(limit=limit)
+    books.seconds = time.perf_counter() - started
+    return books
+
+
+def differences(*, rollups: bool = True) -> list[str]:
+    """Every difference in the books (empty when they balance)."""
+    return check_books(rollups=rollups).differences
