@@ -25,8 +25,11 @@ def refresh_stats() -> dict[str, Any]:
 
 
 @shared_task(name="shops.tasks.rebuild_stats")
-def rebuild_stats(start: str, end: str) -> int:
-    """Recompute every slice of a date range (ISO dates, inclusive)."""
+def rebuild_stats(start: str, end: str, step_days: int = 31) -> int:
+    """Recompute every slice of a date range (ISO dates, inclusive), ``step_days`` per
+    transaction."""
     from datetime import date
 
-    return rollups.rebuild(start=date.fromisoformat(start), end=date.fromisoformat(end))
+    return rollups.rebuild(
+        start=date.fromisoformat(start), end=date.fromisoformat(end), step_days=step_days
+    )

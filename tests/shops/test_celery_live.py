@@ -5,6 +5,7 @@ statistics catch up with nothing lost."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -121,7 +122,8 @@ def worker(redis: Redis, tmp_path: Path) -> Iterator[subprocess.Popen]:
         start_new_session=True,
     )
     yield process
-    os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):  # a test may have killed it already
+        os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -185,3 +187,42 @@ def test_a_worker_folds_sales_into_the_stats_and_catches_up_after_redis_returns(
     stats = sales_stats(start=timezone.localdate(), end=timezone.localdate())["totals"]
     assert (stats["amount"], stats["shoppers"]) == ("1200.00", 4)
     assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
+    require_postgres: None, redis: Redis, worker: subprocess.Popen
+) -> None:
+    import io
+    from datetime import date
+
+    from dutyfree.celery import app
+    from shops import rollups
+    from shops.importer import import_sales
+    from shops.models import DailyStoreSales
+    from tests.test_faults import _legacy_history, _snapshot
+
+    days = 150
+    assert import_sales(io.StringIO(_legacy_history(days))).imported == days * 12
+    rollups.rebuild_all()
+    clean = _snapshot()
+    DailyStoreSales.objects.all().delete()
+    from shops.models import DailyCategorySales
+
+    DailyCategorySales.objects.all().delete()
+    end = (date(2026, 1, 1) + timedelta(days=days - 1)).isoformat()
+    with app.connection_for_write(f"redis://127.0.0.1:{redis.port}/0") as broker:
+        app.send_task(
+            "shops.tasks.rebuild_stats",
+            args=["2026-01-01", end],
+            kwargs={"step_days": 1},
+            connection=broker,
+        )
+    _wait(lambda: DailyStoreSales.objects.exists(), 60)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker dies mid-rebuild
+    worker.wait(timeout=10)
+    partial = _snapshot()
+    assert 0 < len(partial[1]) < len(clean[1]), "killed half-way"
+
+    rollups.rebuild(start=date(2026, 1, 1), end=date.fromisoformat(end))  # the rerun
+    assert _snapshot() == clean
