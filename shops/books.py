@@ -27,8 +27,14 @@ What must hold:
   recomputed from the sales, without writing. (day, store) slices still marked dirty are
   waiting for the refresh: skipped, and counted.
 
-Everything that reads the big tables is one set-based statement per check (aggregates and
-anti-joins in SQL; only differing rows reach Python), on PostgreSQL and SQLite alike.
+Everything that reads the big tables is a set-based statement (aggregates and anti-joins in
+SQL; only differing rows reach Python, except the rollups' id sets, compared as bitmaps), on
+PostgreSQL and SQLite alike. The ledger is checked in two steps: one pass compares each
+account's entries, by kind, in amount and number, with what its sales, returns and voids call
+for; only the accounts where they differ are then examined entry by entry (so a clean ledger
+costs one grouped pass, and a broken one still names the sale or return). On 3 million sales
+(6 million lines, 3 million entries, 600,000 accounts) on 2 shared cores: about 30 s without
+the rollups, 45 s with them.
 """
 
 from __future__ import annotations

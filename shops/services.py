@@ -146,15 +146,19 @@ def sale_return(
         raise SaleVoided("A voided sale has nothing left to return.")
     sold = {line.pk: line for line in SaleLine.objects.filter(sale=sale)}
     problems = []
+    seen: set[int] = set()
     for line_id, quantity in lines:
         line = sold.get(line_id)
-        if line is None:
+        if line_id in seen:  # (the API refuses it too; direct callers must not slip past)
+            problems.append(f"line {line_id} is listed twice: each line once")
+        elif line is None:
             problems.append(f"line {line_id} is not a line of sale {sale.pk}")
         elif quantity > line.quantity - line.returned_quantity:
             problems.append(
                 f"line {line_id}: {quantity} returned, {line.quantity - line.returned_quantity} "
                 "left to return"
             )
+        seen.add(line_id)
     if problems:
         raise ReturnExceedsSale("; ".join(problems), errors={"lines": problems})
 

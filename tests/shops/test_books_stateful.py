@@ -447,6 +447,7 @@ class BooksMachine(RuleBasedStateMachine):
                     basket=made.basket,  # type: ignore[arg-type]
                     now=timezone.now(),
                 )
+            seen("replay: key reused for another request, refused")
         else:
             result = sale_commit(
                 terminal=made.terminal,  # type: ignore[arg-type]
@@ -457,6 +458,7 @@ class BooksMachine(RuleBasedStateMachine):
             )
             assert result.replayed
             assert result.body == made.body
+            seen("replay: the first answer")
         assert _trace() == before
 
     @precondition(lambda self: self.sales)

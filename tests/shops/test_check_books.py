@@ -225,6 +225,25 @@ def test_a_ledger_entry_that_refers_to_nothing_is_found(shop: Shop) -> None:
     ]
 
 
+def test_a_debit_on_another_account_or_twice_is_found(shop: Shop) -> None:
+    entry = QuotaEntry.objects.get(reference=f"sale:{shop.midnight.pk}")
+    QuotaEntry.objects.filter(pk=entry.pk).update(account_id=shop.sale.account_id)
+    found = differences()
+    assert f"sale {shop.midnight.pk}: ledger debit on another account than " in " ".join(found)
+    assert any(f.startswith(f"account {shop.midnight.account_id}: used") for f in found)
+    assert any(f.startswith(f"account {shop.sale.account_id}: used") for f in found)
+
+    QuotaEntry.objects.filter(pk=entry.pk).update(account_id=shop.midnight.account_id)
+    assert differences() == []
+    QuotaEntry.objects.create(
+        account_id=shop.midnight.account_id,
+        kind=EntryKind.SALE,
+        amount=Decimal("0.00"),
+        reference=f"sale:{shop.midnight.pk}",
+    )  # the sums still agree: the number of entries does not
+    assert differences() == [f"sale {shop.midnight.pk}: 2 ledger debits"]
+
+
 def test_a_tampered_line_amount_is_found(shop: Shop) -> None:
     line = shop.sale.lines.get(sku="BK-WINE")
     SaleLine.objects.filter(pk=line.pk).update(amount=Decimal("1100.00"))
@@ -495,3 +514,37 @@ def test_every_corruption_fails_the_command(shop: Shop, corrupt: Callable[[Shop]
     assert error is not None
     assert error.startswith("The books do not balance")
     assert "DIFFERENCE " in out
+
+
+def test_a_return_listing_a_line_twice_is_refused_and_leaves_no_trace(db: None) -> None:
+    """Found by the books: the service summed the quantities but not the money of a line
+    listed twice. It is refused now, as the API's schema refuses it."""
+    from django.utils import timezone
+
+    from shops import services
+    from shops.checkout import sale_commit
+    from shops.services import ReturnExceedsSale
+    from tests.shops import helpers
+
+    helpers.product("DUP-LIP", "cosmetics", "100.00")
+    terminal, _ = helpers.terminal()
+    sale = sale_commit(
+        terminal=terminal,
+        idempotency_key="dup",
+        fingerprint="dup",
+        basket=helpers.basket(("DUP-LIP", 3)),
+        now=timezone.now(),
+    ).sale
+    line = sale.lines.get()
+    with pytest.raises(ReturnExceedsSale, match="listed twice"):
+        services.sale_return(
+            terminal=terminal,
+            sale_id=sale.pk,
+            idempotency_key="r",
+            fingerprint="r",
+            lines=[(line.pk, 1), (line.pk, 1)],
+            reason="",
+            now=timezone.now(),
+        )
+    line.refresh_from_db()
+    assert line.returned_quantity == 0

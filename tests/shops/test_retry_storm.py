@@ -5,7 +5,9 @@ threads (real threads, one connection each, PostgreSQL).
 Exactly 1,000 sales are written; every replay (``Idempotent-Replayed: true``) is byte for byte
 the first answer (status and body); a copy that meets its twin still running gets 409
 ``request_in_progress`` and retries until the first answer is stored; nothing answers 5xx; and
-the books balance afterwards (``shops.books``, rollups included after a refresh).
+the books balance afterwards (``shops.books``, rollups included after a refresh) — and all
+along: a thread refreshes the rollups and proves the books on the live database while the
+storm goes on.
 """
 
 from __future__ import annotations
@@ -166,15 +168,37 @@ def test_a_retry_storm_makes_each_sale_once_and_replays_its_first_answer(
         finally:
             connection.close()
 
+    # Meanwhile the rollups are refreshed, and the books proved on the live database: its
+    # snapshot must never catch a sale half counted.
+    storm_over = threading.Event()
+    audits: list[books.Books] = []
+
+    def auditor() -> None:
+        try:
+            while not storm_over.is_set():
+                rollups.refresh_dirty()
+                audits.append(books.check_books())
+                time.sleep(0.05)
+        except Exception as exc:  # reported below
+            failures.append(f"auditor: {exc!r}")
+        finally:
+            connection.close()
+
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, name=f"till-{n}") for n in range(THREADS)]
-    for thread in threads:
+    audit = threading.Thread(target=auditor, name="auditor")
+    for thread in [*threads, audit]:
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
     seconds = time.perf_counter() - started
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    storm_over.set()
+    audit.join(timeout=60)
+    assert not any(thread.is_alive() for thread in [*threads, audit]), "a request hung"
     assert failures == []
+    assert audits, "the books were never proved during the storm"
+    assert [a.differences for a in audits if a.differences] == []
+    assert any(a.sales and a.dirty_slices for a in audits), "no audit met the storm midway"
     assert len(answers) == copies
 
     statuses = Counter(answer.status for answer in answers)
@@ -209,5 +233,5 @@ def test_a_retry_storm_makes_each_sale_once_and_replays_its_first_answer(
     print(  # shown with -s: what the storm did
         f"\n{copies} requests for {SALES} sales in {seconds:.1f} s ({copies / seconds:.0f}/s, "
         f"{THREADS} threads): {replays} replays, {conflicts} times 409 request_in_progress; "
-        f"{report.summary()}"
+        f"{len(audits)} audits during the storm; {report.summary()}"
     )
