@@ -291,16 +291,8 @@ def test_the_schema_documents_each_operations_credentials() -> None:
 
 
 # --- The matrix --------------------------------------------------------------------------------
-KNOWN_BUGS: dict[tuple[str, str], str] = {}  # (path, credential) → why; none left
 CASES = [
-    pytest.param(
-        op,
-        credential,
-        id=f"{op}-{credential}",
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[op.path, credential])]
-        if (op.path, credential) in KNOWN_BUGS
-        else [],
-    )
+    pytest.param(op, credential, id=f"{op}-{credential}")
     for op in OPERATIONS
     for credential in CREDENTIALS
 ]

@@ -12,11 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -190,72 +185,15 @@ def aim(case: schemathesis.Case, shop: Shop) -> None:
             line["line"] = choices[number % len(choices)]
 
 
-# Server errors the fuzzer found in code outside its reach (see the report of the fuzzing
-# change), each with a strict xfail test below. A 500 whose exception was raised last, in
-# project code, by one of these (file, function, exception) is tolerated so the fuzzing goes
-# on guarding everything else; when a fix lands its xfail test fails: delete the entry.
-KNOWN_SERVER_ERRORS: set[tuple[str, str, type[BaseException]]] = set()  # none left
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class _Unhandled(logging.Handler):
-    """Collects the exceptions dutyfree.errors logs as unhandled (the 500s)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.errors: list[BaseException] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info and record.exc_info[1] is not None:
-            self.errors.append(record.exc_info[1])
-
-
-def _raised_in(exc: BaseException) -> tuple[str, str, type[BaseException]] | None:
-    """(project file, function, type) of the innermost project frame of ``exc``."""
-    where = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        path = Path(frame.filename).resolve()
-        if ROOT in path.parents and ".venv" not in path.parts:
-            where = (path.relative_to(ROOT).as_posix(), frame.name)
-    return (*where, type(exc)) if where else None
-
-
-@contextmanager
-def unhandled_errors() -> Iterator[_Unhandled]:
-    handler = _Unhandled()
-    errors_logger = logging.getLogger("dutyfree.errors")
-    errors_logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        errors_logger.removeHandler(handler)
-
-
-# A known server error is still checked for its problem body and content type.
-KNOWN_ERROR_EXEMPT = (not_a_server_error, status_code_conformance)
-
-
-def known_server_error(response: schemathesis.Response, errors: list[BaseException]) -> bool:
-    return (
-        response.status_code == 500
-        and len(errors) == 1
-        and _raised_in(errors[0]) in KNOWN_SERVER_ERRORS
-    )
-
-
 @pytest.mark.django_db
 @pytest.mark.usefixtures("in_process_app")
 @schema.parametrize()
 def test_every_operation_keeps_the_contract(case: schemathesis.Case, shop: Shop) -> None:
     aim(case, shop)
     headers = credentials(case, shop)
-    with unhandled_errors() as unhandled:
-        response = case.call(headers=headers)
+    response = case.call(headers=headers)
     tally(case, response.status_code)
-    checks = CHECKS
-    if known_server_error(response, unhandled.errors):
-        checks = [check for check in CHECKS if check not in KNOWN_ERROR_EXEMPT]
-    case.validate_response(response, checks=checks, headers=headers)
+    case.validate_response(response, checks=CHECKS, headers=headers)
 
 
 # --- Server errors the fuzzing found in shops/stats.py, fixed ------------------------------
