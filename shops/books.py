@@ -554,18 +554,19 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
         GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
     ),
     totals AS (
-        SELECT trip_id, code, SUM(pieces) AS all_pieces, SUM(ml) AS all_ml,
-               SUM(CASE WHEN imported THEN 0 ELSE pieces END) AS judged_pieces,
-               SUM(CASE WHEN imported THEN 0 ELSE ml END) AS judged_ml
-        FROM held GROUP BY trip_id, code
+        SELECT trip_id, policy_id, imported, code,
+               SUM(pieces) OVER trip AS all_pieces, SUM(ml) OVER trip AS all_ml,
+               SUM(CASE WHEN imported THEN 0 ELSE pieces END) OVER trip AS judged_pieces,
+               SUM(CASE WHEN imported THEN 0 ELSE ml END) OVER trip AS judged_ml
+        FROM held
+        WINDOW trip AS (PARTITION BY trip_id, code)
     ),
     measured AS (
-        SELECT h.trip_id, h.code, h.imported, c.unit, c.cap,
+        SELECT t.trip_id, t.code, t.imported, c.unit, c.cap,
                CASE WHEN c.unit = 'ml' THEN t.all_ml ELSE t.all_pieces END AS held_all,
                CASE WHEN c.unit = 'ml' THEN t.judged_ml ELSE t.judged_pieces END AS held_judged
-        FROM held AS h
-        JOIN limits AS c ON c.policy_id = h.policy_id AND c.code = h.code
-        JOIN totals AS t ON t.trip_id = h.trip_id AND t.code = h.code
+        FROM totals AS t
+        JOIN limits AS c ON c.policy_id = t.policy_id AND c.code = t.code
     )
     SELECT trip_id, code, MAX(unit), MAX(cap), MAX(held_all), MAX(held_judged),
            COALESCE(MIN(CASE WHEN imported THEN NULL WHEN held_judged > cap THEN 1 ELSE 0 END), 0)
