@@ -303,6 +303,9 @@ USE_TLS = env_bool("USE_TLS", False)
 SESSION_COOKIE_SECURE = USE_TLS
 CSRF_COOKIE_SECURE = USE_TLS
 SECURE_SSL_REDIRECT = USE_TLS
+# Load balancers probe health over plain HTTP inside the network; a redirect would read as
+# "down". /healthz carries no personal data and sets no cookie.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31536000 if USE_TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = USE_TLS
 SECURE_HSTS_PRELOAD = USE_TLS

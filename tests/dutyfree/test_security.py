@@ -610,9 +610,12 @@ from django.test import Client
 client = Client()
 secure = client.get("/ping", secure=True)
 plain = client.get("/ping")
+health = client.get("/healthz")
 print(json.dumps({
     "secure": {"status": secure.status_code, "headers": dict(secure.headers)},
     "plain": {"status": plain.status_code, "location": plain.get("Location")},
+    "health": {"status": health.status_code, "location": health.get("Location"),
+               "cookies": sorted(health.cookies)},
     "cookies": {"session": django.conf.settings.SESSION_COOKIE_SECURE,
                 "csrf": django.conf.settings.CSRF_COOKIE_SECURE},
 }))
@@ -642,6 +645,10 @@ def test_hsts_and_secure_cookies_come_with_tls() -> None:
     assert "default-src 'self'" in secure["Content-Security-Policy"]
     # Plain HTTP is sent to HTTPS.
     assert found["plain"] == {"status": 301, "location": "https://testserver/ping"}
+    # ...except the load balancer's health probe, which answers over plain HTTP, cookie-free.
+    assert found["health"]["status"] in {200, 503}
+    assert found["health"]["location"] is None
+    assert found["health"]["cookies"] == []
     assert found["cookies"] == {"session": True, "csrf": True}
 
 
