@@ -11,8 +11,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.authtoken.models import TokenProxy
 
 from .models import Product, Return, Sale, SaleLine, Store, Terminal
+
+# Staff tokens are django-rest-knox's (digests, with an expiry: "Auth tokens" in the admin).
+# DRF's own token table stays installed only for its migrations and is always empty.
+admin.site.unregister(TokenProxy)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

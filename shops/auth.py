@@ -1,10 +1,14 @@
-"""Terminal credentials: ``Authorization: Bearer df_<prefix>_<secret>``."""
+"""Credentials: terminals (``Authorization: Bearer df_<prefix>_<secret>``) and staff API tokens
+(``Authorization: Token <key>``, django-rest-knox: only a SHA-512 digest is stored, each token
+expires)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -96,4 +100,32 @@ class TerminalAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A key from `manage.py create_terminal`: df_<prefix>_<secret>.",
+        }
+
+
+class StaffTokenAuthentication(KnoxTokenAuthentication):
+    """``Authorization: Token <key>`` from ``manage.py create_staff_token``. The database keeps
+    a digest and the first 15 characters, never the key; an expired token is refused (and
+    deleted), as is an inactive user's."""
+
+    def authenticate(self, request: Request) -> Any:
+        try:
+            return super().authenticate(request)
+        except UnicodeError as exc:  # a header beyond Latin-1 / UTF-8: not a token, not a 500
+            raise exceptions.AuthenticationFailed("Invalid token header.") from exc
+
+
+class StaffTokenScheme(OpenApiAuthenticationExtension):
+    """Documents staff tokens in the OpenAPI schema under their contract name."""
+
+    target_class = "shops.auth.StaffTokenAuthentication"
+    name = "tokenAuth"
+    priority = 1  # over drf-spectacular's own knox extension, which names it knoxApiToken
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`, a key from `manage.py create_staff_token`.",
         }

@@ -40,7 +40,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from shops import checkout
 from shops.models import Store
@@ -168,7 +168,7 @@ def world() -> World:
         sale=sale,
         line_id=sale.lines.get().pk,
         keys={"own": own_key, "other": other_key, "revoked": revoked_key},
-        tokens={"staff": staff_key, "non-staff": Token.objects.create(user=clerk).key},
+        tokens={"staff": staff_key, "non-staff": AuthToken.objects.create(user=clerk)[1]},
         users={"staff": User.objects.get(username="matrix-staff"), "non-staff": clerk},
     )
 

@@ -1,24 +1,50 @@
-"""``create_staff_token USERNAME``: a staff user's API token for the stats API (printed alone
-on the last line)."""
+"""``create_staff_token USERNAME [--days N] [--revoke]``: a new API token for a staff user's
+stats API access, printed once, alone on the last line. Only its digest is kept: a lost token
+is replaced by a new one, never shown again. ``--revoke`` ends every token of the user."""
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
-from rest_framework.authtoken.models import Token
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from knox.models import AuthToken
 
 
 class Command(BaseCommand):
-    help = "Create the staff user if needed and print its API token alone on the last line."
+    help = (
+        "Create the staff user if needed and print a new API token alone on the last line; "
+        "--revoke ends all of the user's tokens instead."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.STAFF_TOKEN_DAYS,
+            help=f"days the token is valid (default STAFF_TOKEN_DAYS, {settings.STAFF_TOKEN_DAYS})",
+        )
+        parser.add_argument(
+            "--revoke", action="store_true", help="revoke every token of the user; create none"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         users = get_user_model()
-        user, created = users.objects.get_or_create(
-            username=options["username"], defaults={"is_staff": True}
-        )
+        username = options["username"]
+        if options["revoke"]:
+            user = users.objects.filter(username=username).first()
+            if user is None:
+                raise CommandError(f"No user {username!r}.")
+            revoked, _ = AuthToken.objects.filter(user=user).delete()
+            self.stdout.write(f"Revoked {revoked} token(s) of {username!r}.")
+            return
+        days = options["days"]
+        if not 1 <= days <= 3660:
+            raise CommandError("--days: from 1 to 3660.")
+        user, created = users.objects.get_or_create(username=username, defaults={"is_staff": True})
+        if not user.is_active:
+            raise CommandError(f"User {username!r} is inactive: its tokens would be refused.")
         if created:
             user.set_unusable_password()
             user.save()
@@ -27,5 +53,9 @@ class Command(BaseCommand):
             user.is_staff = True
             user.save(update_fields=["is_staff"])
             self.stdout.write(f"User {user.username!r} is now staff.")
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(token.key)
+        instance, key = AuthToken.objects.create(user=user, expiry=timedelta(days=days))
+        self.stdout.write(
+            f"Token for {user.username!r}, valid until {instance.expiry:%Y-%m-%d %H:%M %Z}; "
+            "shown once, keep it safe:"
+        )
+        self.stdout.write(key)
