@@ -313,6 +313,11 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_TLS = env_bool("USE_TLS", False)
 SESSION_COOKIE_SECURE = USE_TLS
 CSRF_COOKIE_SECURE = USE_TLS
+# A staff session (admin, dashboard) lasts one shift, STAFF_SESSION_HOURS from the login, and
+# its cookie ends with the browser: an unattended back-office screen does not stay signed in
+# for Django's default two weeks.
+SESSION_COOKIE_AGE = int(os.environ.get("STAFF_SESSION_HOURS", "8")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_SSL_REDIRECT = USE_TLS
 # Load balancers probe health over plain HTTP inside the network; a redirect would read as
 # "down". /healthz carries no personal data and sets no cookie.

@@ -32,6 +32,7 @@ from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from axes.models import AccessAttempt
@@ -365,6 +366,23 @@ def log_in(
 
 def logged_in(client: Client) -> bool:
     return client.get("/admin/").status_code == 200
+
+
+def test_a_staff_session_lasts_a_shift_and_ends_with_the_browser(
+    client: Client, staff: Any, settings: Any
+) -> None:
+    response = log_in(client, "analyst", PASSWORD)
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["max-age"] == ""  # a browser-session cookie: no Max-Age, no Expires
+    assert cookie["expires"] == ""
+    assert cookie["httponly"] is True
+    assert client.session.get_expiry_age() == 8 * 3600
+    assert logged_in(client)
+    # Past the shift the server no longer knows the session, whatever the browser keeps.
+    later = timezone.now() + timedelta(hours=8, minutes=1)
+    with mock.patch("django.contrib.sessions.backends.db.timezone.now", return_value=later):
+        assert not logged_in(client)
 
 
 def test_five_failures_lock_the_username_and_address_out(client: Client, staff: Any) -> None:
