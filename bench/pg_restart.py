@@ -18,12 +18,14 @@ folder on a free port, so the machine's own server and whatever else uses it are
 is using it. As root the PostgreSQL programs run as the ``postgres`` user.
 
 Afterwards every request that did not get 201 is sent again with its own key and body until it
-settles. Checked, and written to bench/results/pg_restart.json:
+settles. Checked, and written to bench/results/pg_restart_<cluster>.json:
 
-- every answer during the run is 201 or 503 ``application/problem+json``
-  ``service_unavailable`` with Retry-After; no connection is dropped by the app;
+- every answer, first sends and retries, is 201 or 503 ``application/problem+json``
+  ``service_unavailable`` with Retry-After; no connection is dropped by the app; each outage
+  refused some sales and none was refused before the first outage;
 - the gunicorn master and its workers have the same process ids before and after: the app
-  recovered without a restart; the first 201 after each restart and how long it took;
+  recovered without a restart; sales went through again after each outage (selling goes on
+  for ``sell_after_seconds`` after the last), and how soon;
 - every key settles to exactly one sale (sales in the database = keys sent; a retry of a 503
   whose sale had in fact committed is answered as a replay, ``Idempotent-Replayed: true``);
 - no partial sale: every sale has its three lines, and ``manage.py check_books`` (ledger =
@@ -52,6 +54,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pos_load import RESULTS, ROOT, children, manage, run
@@ -82,7 +85,7 @@ def as_postgres(cmd: list[str]) -> list[str]:
 def wait_ready(port: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while subprocess.run(
-        ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)], check=False
+        [str(pg_bin() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)], check=False
     ).returncode:
         if time.monotonic() > deadline:
             raise RuntimeError(f"PostgreSQL on port {port} did not come back in {seconds} s")
@@ -100,13 +103,17 @@ class PrivateCluster:
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
         self.port = free_port()
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-        run(as_postgres([
-            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        ]))  # fmt: skip
-        self.start()
+        try:
+            if os.geteuid() == 0:
+                shutil.chown(self.folder, "postgres", "postgres")
+            run(as_postgres([
+                str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                "-E", "UTF8", "--locale=C.UTF-8",
+            ]))  # fmt: skip
+            self.start()
+        except Exception:
+            self.destroy()  # no folder or server left behind by a cluster that never started
+            raise
 
     @property
     def options(self) -> str:
@@ -118,10 +125,16 @@ class PrivateCluster:
         )
 
     def _ctl(self, *args: str) -> None:
-        run(as_postgres([
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
-            "-t", "60", *args,
-        ]))  # fmt: skip
+        try:
+            run(as_postgres([
+                str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+                "-t", "60", *args,
+            ]))  # fmt: skip
+        except subprocess.CalledProcessError as error:
+            told = self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
+            raise RuntimeError(
+                f"pg_ctl {' '.join(args)} failed:\n{error.stderr}\n{told}"
+            ) from error
 
     def start(self) -> None:
         self._ctl("-o", self.options, "start")
@@ -137,13 +150,15 @@ class PrivateCluster:
         self.start()
 
     def destroy(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self._ctl("-m", "immediate", "stop")
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(RuntimeError):
+                self._ctl("-m", "immediate", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class SystemCluster:
-    """The machine's own cluster on 127.0.0.1:5432, restarted with Debian's pg_ctlcluster."""
+    """The machine's own cluster (Debian's newest, ``main``, on 127.0.0.1:5432), restarted with
+    pg_ctlcluster."""
 
     name = "system"
     port = 5432
@@ -262,6 +277,7 @@ class Gunicorn:
     url: str
     process: subprocess.Popen
     log: Path
+    handle: Any
 
     def pids(self) -> list[int]:
         return sorted(children(self.process.pid))
@@ -269,27 +285,33 @@ class Gunicorn:
     def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.handle.close()
 
 
 def start_gunicorn(env: dict[str, str], workers: int, threads: int, log: Path) -> Gunicorn:
     port = free_port()
+    handle = log.open("w")
     process = subprocess.Popen(
         [GUNICORN, "dutyfree.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "--threads", str(threads), "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    app = Gunicorn(f"http://127.0.0.1:{port}", process, log, handle)
     for _ in range(300):
         try:
-            urllib.request.urlopen(f"{url}/ping", timeout=1)  # noqa: S310 - loopback
-            break
+            urllib.request.urlopen(f"{app.url}/ping", timeout=1)  # noqa: S310 - loopback
+            return app
         except OSError:
             time.sleep(0.1)
-    else:
-        raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}")
-    return Gunicorn(url, process, log)
+    app.stop()
+    raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}")
 
 
 @dataclass
@@ -312,6 +334,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
+def _clean_503(answer: Answer) -> bool:
+    return (
+        answer.status == 503
+        and answer.content_type.startswith("application/problem+json")
+        and answer.body.get("code") == "service_unavailable"
+        and answer.retry_after is not None
+    )
+
+
 def load_run(
     cluster: PrivateCluster | SystemCluster,
     *,
@@ -321,11 +352,37 @@ def load_run(
     workers: int = 4,
     threads: int = 4,
     down_seconds: float = 2.0,
+    sell_after_seconds: float = 3.0,
     work_dir: Path | None = None,
 ) -> dict:
-    """Sell from ``terminals`` threads for ``seconds``; restart the server at 1/3 (fast) and
-    crash it at 2/3 (immediate, held down ``down_seconds``). Settle, check, report."""
-    work_dir = work_dir or Path(tempfile.mkdtemp(prefix="dutyfree-restart-"))
+    """Sell from ``terminals`` threads; restart the server at ``seconds``/3 (fast) and crash it
+    at 2/3 (immediate, held down ``down_seconds``); go on selling until ``seconds`` and at least
+    ``sell_after_seconds`` after the server is back. Settle, check, report.
+
+    The terminals retry nothing while the run lasts and ignore Retry-After: each sends its
+    next sale at once, the worst case for the app."""
+    with contextlib.ExitStack() as stack:
+        if work_dir is None:
+            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dfr-")))
+        return _load_run(
+            cluster, database=database, terminals=terminals, seconds=seconds, workers=workers,
+            threads=threads, down_seconds=down_seconds, sell_after_seconds=sell_after_seconds,
+            work_dir=work_dir,
+        )  # fmt: skip
+
+
+def _load_run(
+    cluster: PrivateCluster | SystemCluster,
+    *,
+    database: str,
+    terminals: int,
+    seconds: float,
+    workers: int,
+    threads: int,
+    down_seconds: float,
+    sell_after_seconds: float,
+    work_dir: Path,
+) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(cluster, database),
@@ -336,30 +393,30 @@ def load_run(
     }
     env.pop("REDIS_URL", None)
     key = prepare(cluster, database, env)
-    app = start_gunicorn(env, workers, threads, work_dir / "gunicorn.log")
     departs_at = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:00:00+00:00")
     result = Run()
     lock = threading.Lock()
     stop = threading.Event()
-    pids_before = app.pids()
-
-    def terminal(number: int) -> None:
-        n = 0
-        while not stop.is_set():
-            n += 1
-            idempotency = f"restart-{number}-{n}"
-            body = sale_body(number * 100_000 + n, departs_at)
-            answer = post_sale(app.url, key, idempotency, body)
-            with lock:
-                result.bodies[idempotency] = body
-                result.answers[idempotency] = [answer]
-
+    app = start_gunicorn(env, workers, threads, work_dir / "gunicorn.log")
     try:
-        workers_threads = [
+        pids_before = app.pids()
+
+        def terminal(number: int) -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                idempotency = f"restart-{number}-{n}"
+                body = sale_body(number * 100_000 + n, departs_at)
+                answer = post_sale(app.url, key, idempotency, body)
+                with lock:
+                    result.bodies[idempotency] = body
+                    result.answers[idempotency] = [answer]
+
+        sellers = [
             threading.Thread(target=terminal, args=(t,), daemon=True) for t in range(terminals)
         ]
         began = time.monotonic()
-        for thread in workers_threads:
+        for thread in sellers:
             thread.start()
         for kind, at in (("fast", seconds / 3), ("crash", 2 * seconds / 3)):
             time.sleep(max(0.0, began + at - time.monotonic()))
@@ -370,12 +427,12 @@ def load_run(
                 cluster.crash(down_seconds)
             outage.ended = time.monotonic()
             result.outages.append(outage)
-        time.sleep(max(0.0, began + seconds - time.monotonic()))
+        until = max(began + seconds, result.outages[-1].ended + sell_after_seconds)
+        time.sleep(max(0.0, until - time.monotonic()))
         stop.set()
-        for thread in workers_threads:
+        for thread in sellers:
             thread.join(timeout=120)
         ran = time.monotonic() - began
-        pids_after = app.pids()
 
         # Settle: every key that did not get 201 is sent again, same key, same body.
         unsettled = [k for k, a in result.answers.items() if a[0].status != 201]
@@ -386,36 +443,33 @@ def load_run(
                 if answer.status == 201:
                     break
                 time.sleep(0.25 * (attempt + 1))
+        pids_after = app.pids()
     finally:
         stop.set()
         app.stop()
 
     firsts = [answers[0] for answers in result.answers.values()]
+    everything = [answer for answers in result.answers.values() for answer in answers]
     for outage in result.outages:
         after = [a.started for a in firsts if a.status == 201 and a.started >= outage.ended]
         outage.first_sale_after = min(after) if after else None
-    # Each outage owns the refusals from just before its command to the next outage's.
+    # A refusal belongs to the outage it was in flight during or after, up to the next one.
     windows = [
-        (o, o.began - 0.5, nxt.began - 0.5 if nxt else float("inf"))
+        (o, o.began, nxt.began if nxt else float("inf"))
         for o, nxt in zip(result.outages, [*result.outages[1:], None], strict=True)
     ]
     statuses: dict[str, int] = {}
     for answer in firsts:
         statuses[str(answer.status)] = statuses.get(str(answer.status), 0) + 1
     refused = [a for a in firsts if a.status != 201]
-    clean_refusals = [
-        a for a in refused
-        if a.status == 503
-        and a.content_type.startswith("application/problem+json")
-        and a.body.get("code") == "service_unavailable"
-        and a.retry_after is not None
-    ]  # fmt: skip
+    early = [a for a in refused if a.started + a.seconds < windows[0][1]]
+    unclean = [a for a in everything if a.status != 201 and not _clean_503(a)]
     settled = [answers[-1] for answers in result.answers.values()]
     retried = [answers for answers in result.answers.values() if len(answers) > 1]
     replays = sum(1 for answers in retried if answers[-1].replayed)
 
-    psql = ["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "-d",
-            database, "-At", "-v", "ON_ERROR_STOP=1", "-c"]  # fmt: skip
+    psql = [str(pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U",
+            "postgres", "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c"]  # fmt: skip
     sales = int(run([*psql, "SELECT COUNT(*) FROM shops_sale"]).strip())
     lineless = int(run([*psql,
         "SELECT COUNT(*) FROM shops_sale s WHERE (SELECT COUNT(*) FROM shops_saleline l "
@@ -429,6 +483,27 @@ def load_run(
         a.seconds for a in firsts
         if not any(o.began - 1 <= a.started <= o.ended + 1 for o in result.outages)
     ]  # fmt: skip
+    outages = []
+    for o, start, end in windows:
+        mine = [a for a in refused if a.started + a.seconds >= start and a.started < end]
+        outages.append({
+            "kind": o.kind,
+            "command_seconds": round(o.ended - o.began, 2),
+            "refused": len(mine),
+            "refusing_for_s": (
+                round(max(a.started + a.seconds for a in mine) - min(a.started for a in mine), 3)
+                if mine else None
+            ),
+            # Sent more than 1 s after the server was back and still refused: a connection left
+            # broken in a gunicorn thread that sat idle through the outage fails that thread's
+            # next request (DB_HEALTH_CHECKS=1 avoids it at a round trip per request).
+            "refused_later_than_1s_after_back": sum(1 for a in mine if a.started > o.ended + 1),
+            # The terminals sell without pause, so the first sale sent after the command
+            # returned (the server answering pg_isready) says how soon selling resumed.
+            "first_sale_after_command_s": (
+                round(o.first_sale_after - o.ended, 3) if o.first_sale_after else None
+            ),
+        })  # fmt: skip
     return {
         "cluster": cluster.name,
         "terminals": terminals,
@@ -437,30 +512,11 @@ def load_run(
         "sales_sent": len(firsts),
         "first_answers": statuses,
         "refused": len(refused),
-        "refused_cleanly": len(clean_refusals),
-        "dropped_connections": statuses.get("0", 0),
-        "outages": [
-            {
-                "kind": o.kind,
-                "command_seconds": round(o.ended - o.began, 2),
-                "refused": len(mine := [a for a in refused if start <= a.started < end]),
-                "refusing_for_s": (
-                    round(
-                        max(a.started + a.seconds for a in mine) - min(a.started for a in mine), 3
-                    )
-                    if mine
-                    else None
-                ),
-                # A connection left broken in a gunicorn thread that sat idle through the
-                # outage fails that thread's next request (DB_HEALTH_CHECKS=1 avoids it).
-                "refused_after_command_done": sum(1 for a in mine if a.started >= o.ended),
-                "first_sale_after_command_s": (
-                    round(o.first_sale_after - o.ended, 3) if o.first_sale_after else None
-                ),
-            }
-            for o, start, end in windows
-        ],
-        "refused_before_any_outage": sum(1 for a in refused if a.started < windows[0][1]),
+        "refused_cleanly": sum(1 for a in refused if _clean_503(a)),
+        "answers_neither_201_nor_clean_503": len(unclean),
+        "dropped_connections": sum(1 for a in everything if a.status == 0),
+        "outages": outages,
+        "refused_before_any_outage": len(early),
         "retried": len(retried),
         "retries_answered_as_replay": replays,
         "settled_201": sum(1 for a in settled if a.status == 201),
@@ -475,8 +531,10 @@ def load_run(
         "p99_ms_outside_outages": round(percentile(outside, 0.99) * 1000, 1),
         "max_ms": round(max((a.seconds for a in firsts), default=0) * 1000, 1),
         "held": (
-            len(clean_refusals) == len(refused) > 0
-            and not any(a.started < windows[0][1] for a in refused)
+            not unclean
+            and not early
+            and all(o["refused"] > 0 for o in outages)
+            and all(o["first_sale_after_command_s"] is not None for o in outages)
             and sales == len(firsts) == len(receipts)
             and lineless == 0
             and books.returncode == 0
