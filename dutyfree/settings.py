@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -284,6 +285,8 @@ REST_FRAMEWORK = {
 # Staff API tokens (django-rest-knox): stored as SHA-512 digests, each valid STAFF_TOKEN_DAYS
 # from its creation (no silent renewal); `create_staff_token --revoke` ends them at once.
 STAFF_TOKEN_DAYS = int(os.environ.get("STAFF_TOKEN_DAYS", "90"))
+if not 1 <= STAFF_TOKEN_DAYS <= 3660:
+    raise ImproperlyConfigured("STAFF_TOKEN_DAYS: from 1 to 3660 days.")
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=STAFF_TOKEN_DAYS),
     "AUTO_REFRESH": False,
@@ -316,7 +319,10 @@ CSRF_COOKIE_SECURE = USE_TLS
 # A staff session (admin, dashboard) lasts one shift, STAFF_SESSION_HOURS from the login, and
 # its cookie ends with the browser: an unattended back-office screen does not stay signed in
 # for Django's default two weeks.
-SESSION_COOKIE_AGE = int(os.environ.get("STAFF_SESSION_HOURS", "8")) * 3600
+STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "8"))
+if not 1 <= STAFF_SESSION_HOURS <= 24:
+    raise ImproperlyConfigured("STAFF_SESSION_HOURS: from 1 to 24 hours.")
+SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_SSL_REDIRECT = USE_TLS
 # Load balancers probe health over plain HTTP inside the network; a redirect would read as

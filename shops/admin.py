@@ -11,13 +11,33 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
 from .models import Product, Return, Sale, SaleLine, Store, Terminal
 
-# Staff tokens are django-rest-knox's (digests, with an expiry: "Auth tokens" in the admin).
 # DRF's own token table stays installed only for its migrations and is always empty.
 admin.site.unregister(TokenProxy)
+# Staff tokens are django-rest-knox's: issued only by `create_staff_token` (which enforces the
+# lifetime and prints the key once to the operator). knox's own admin could add a token with no
+# expiry and hands the key over in a message cookie, so it is replaced by a list to see who
+# holds a token until when, and to revoke (delete) one.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class StaffTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "created", "expiry")
+    list_filter = ("user",)
+    ordering = ("-created",)
+    fields = ("user", "created", "expiry")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -4,6 +4,7 @@ expires)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,9 @@ class TerminalAuthenticationScheme(OpenApiAuthenticationExtension):
         }
 
 
+_HEX_KEY = re.compile(rb"[0-9a-fA-F]{16,128}")
+
+
 class StaffTokenAuthentication(KnoxTokenAuthentication):
     """``Authorization: Token <key>`` from ``manage.py create_staff_token``. The database keeps
     a digest and the first 15 characters, never the key; an expired token is refused (and
@@ -113,6 +117,13 @@ class StaffTokenAuthentication(KnoxTokenAuthentication):
             return super().authenticate(request)
         except UnicodeError as exc:  # a header beyond Latin-1 / UTF-8: not a token, not a 500
             raise exceptions.AuthenticationFailed("Invalid token header.") from exc
+
+    def authenticate_credentials(self, token: bytes) -> Any:
+        # Keys are hexadecimal (knox's, and DRF's before them); anything else — a NUL byte
+        # the database would refuse included — is not a key, and is not looked up.
+        if not _HEX_KEY.fullmatch(token):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(token)
 
 
 class StaffTokenScheme(OpenApiAuthenticationExtension):
