@@ -453,16 +453,17 @@ def _load_run(
     for outage in result.outages:
         after = [a.started for a in firsts if a.status == 201 and a.started >= outage.ended]
         outage.first_sale_after = min(after) if after else None
-    # A refusal belongs to the outage it was in flight during or after, up to the next one.
-    windows = [
-        (o, o.began, nxt.began if nxt else float("inf"))
-        for o, nxt in zip(result.outages, [*result.outages[1:], None], strict=True)
-    ]
+
+    # A refusal belongs to the last outage that had begun when its answer came back.
+    def owner(answer: Answer) -> Outage | None:
+        begun = [o for o in result.outages if o.began <= answer.started + answer.seconds]
+        return begun[-1] if begun else None
+
     statuses: dict[str, int] = {}
     for answer in firsts:
         statuses[str(answer.status)] = statuses.get(str(answer.status), 0) + 1
     refused = [a for a in firsts if a.status != 201]
-    early = [a for a in refused if a.started + a.seconds < windows[0][1]]
+    early = [a for a in refused if owner(a) is None]
     unclean = [a for a in everything if a.status != 201 and not _clean_503(a)]
     settled = [answers[-1] for answers in result.answers.values()]
     retried = [answers for answers in result.answers.values() if len(answers) > 1]
@@ -484,8 +485,8 @@ def _load_run(
         if not any(o.began - 1 <= a.started <= o.ended + 1 for o in result.outages)
     ]  # fmt: skip
     outages = []
-    for o, start, end in windows:
-        mine = [a for a in refused if a.started + a.seconds >= start and a.started < end]
+    for o in result.outages:
+        mine = [a for a in refused if owner(a) is o]
         outages.append({
             "kind": o.kind,
             "command_seconds": round(o.ended - o.began, 2),
