@@ -27,7 +27,9 @@ from dutyfree.errors import DomainError
 
 from . import category_csv, services
 from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
-from .models import Ban, Category, Policy, Programme, Shopper
+from .errors import BanInvalid
+from .models import LOCKED_STATUSES, Ban, Category, Policy, Programme, Shopper
+from .rules import LOCAL_TZ
 
 _VERIFICATION_BADGES = {
     Verification.NAME_AND_NUMBER: ("df-verified", "✓ 已核实 verified"),
@@ -117,7 +119,10 @@ class PublishForm(forms.Form):
         required=False,
         widget=AdminSplitDateTime,
         label="Takes effect at (Asia/Shanghai)",
-        help_text="Leave empty to take effect now. Never in the past.",
+        help_text=(
+            "The draft's planned date when it has one in the future; empty to take effect "
+            "now. Never in the past."
+        ),
     )
 
 
@@ -130,10 +135,51 @@ class CategoryImportForm(forms.Form):
     )
 
 
+class LockedHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's "revert to this version" judges permissions on the historical copy,
+    which may be a draft; a policy published since (or a category of one) is locked. The
+    revert button is hidden and a revert refused when the object *now* is locked."""
+
+    def _policy_id(self, obj: Any) -> int | None:
+        raise NotImplementedError
+
+    def _locked_now(self, obj: Any) -> bool:
+        policy_id = self._policy_id(obj)
+        return Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return (obj is not None and self._locked_now(obj)) or super().revert_disabled(request, obj)
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            history = self.model.history.model  # type: ignore[attr-defined]
+            version = get_object_or_404(history, pk=version_id, id=object_id)
+            if self._locked_now(version.instance):
+                raise PermissionDenied(
+                    "Published or withdrawn: a new draft is the way to change it."
+                )
+            try:
+                return super().history_form_view(request, object_id, version_id, extra_context)
+            except DomainError as exc:  # published between the check and the save
+                self.message_user(request, exc.detail, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 @admin.register(Policy)
-class PolicyAdmin(SimpleHistoryAdmin):
+class PolicyAdmin(LockedHistoryAdmin):
     form = PolicyAdminForm
     inlines = [CategoryInline]
+
+    def _policy_id(self, obj: Policy) -> int | None:
+        return obj.pk
+
     change_form_template = "admin/quotas/policy/change_form.html"
     list_display = (
         "name",
@@ -238,21 +284,24 @@ class PolicyAdmin(SimpleHistoryAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        if obj is not None and obj.is_locked:
+        if obj is not None and (obj.is_locked or obj.is_source_of_locked()):
             return False
         return super().has_delete_permission(request, obj)
 
     @admin.action(description="Delete selected drafts", permissions=["delete"])
     def delete_drafts(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
-        drafts = queryset.filter(status=PolicyStatus.DRAFT)
-        skipped = queryset.exclude(status=PolicyStatus.DRAFT).count()
+        drafts = queryset.filter(status=PolicyStatus.DRAFT).exclude(
+            pk__in=queryset.sources_of_locked()  # type: ignore[attr-defined]
+        )
+        skipped = queryset.exclude(pk__in=drafts).count()
         deleted = drafts.count()
         drafts.delete()
         self.message_user(request, f"Deleted {deleted} draft(s).", messages.SUCCESS)
         if skipped:
             self.message_user(
                 request,
-                f"Kept {skipped} published or withdrawn polic(ies): they are never deleted.",
+                f"Kept {skipped} polic(ies): published and withdrawn ones, and the drafts they "
+                "were cloned from, are never deleted.",
                 messages.WARNING,
             )
 
@@ -319,7 +368,15 @@ class PolicyAdmin(SimpleHistoryAdmin):
 
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=True)
-        form = PublishForm(request.POST or None)
+        # The draft's planned date (its form says "the time is fixed when you publish") is what
+        # the page offers: confirming the page as shown never makes a planned policy start now.
+        planned = policy.effective_from
+        initial = (
+            {"effective_from": timezone.localtime(planned, LOCAL_TZ)}
+            if planned is not None and planned > timezone.now()
+            else {}
+        )
+        form = PublishForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             now = timezone.now()
             effective_from = form.cleaned_data["effective_from"] or now
@@ -421,8 +478,11 @@ class PolicyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(SimpleHistoryAdmin):
+class CategoryAdmin(LockedHistoryAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
+
+    def _policy_id(self, obj: Category) -> int | None:
+        return obj.policy_id
 
     list_display = (
         "number",
@@ -538,6 +598,15 @@ class BanForm(forms.ModelForm):
         data = super().clean()
         if bool(data.get("years")) == bool(data.get("ends_at")):
             raise ValidationError("Give either a number of years or an end, not both.")
+        if data.get("starts_at"):
+            # The service's own rules, checked here so that a refusal is a form error.
+            try:
+                services.ban_end(
+                    starts_at=data["starts_at"], ends_at=data.get("ends_at"),
+                    years=data.get("years"),
+                )  # fmt: skip
+            except BanInvalid as exc:
+                raise ValidationError(exc.detail) from exc
         return data
 
 

@@ -66,7 +66,16 @@ class PolicyQuerySet(models.QuerySet["Policy"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         if self.filter(status__in=LOCKED_STATUSES).exists():
             raise PolicyImmutable("Published policies cannot be deleted.")
+        if self.sources_of_locked().exists():
+            raise PolicyImmutable(
+                "A draft that a published policy was cloned from is kept as its record."
+            )
         return super().delete()
+
+    def sources_of_locked(self) -> PolicyQuerySet:
+        """Those of these policies that a published or withdrawn policy was cloned from
+        (deleting one would rewrite that policy's ``cloned_from``)."""
+        return self.filter(clones__status__in=LOCKED_STATUSES).distinct()
 
 
 class Policy(models.Model):
@@ -202,7 +211,14 @@ class Policy(models.Model):
             and type(self).objects.filter(pk=self.pk, status__in=LOCKED_STATUSES).exists()
         ):
             raise PolicyImmutable(f"Policy {self.pk} is {self.status} and cannot be deleted.")
+        if self.pk is not None and self.is_source_of_locked():
+            raise PolicyImmutable(
+                f"Policy {self.pk} is the source of a published policy and is kept as its record."
+            )
         return super().delete(*args, **kwargs)
+
+    def is_source_of_locked(self) -> bool:
+        return type(self).objects.filter(pk=self.pk).sources_of_locked().exists()
 
     @property
     def is_locked(self) -> bool:

@@ -658,6 +658,36 @@ def _banned_until_refresh(shopper_id: int) -> datetime | None:
     return latest
 
 
+def ban_end(
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    years: int | None = None,
+    now: datetime | None = None,
+) -> datetime:
+    """The end of a ban starting ``starts_at``, given its end or its number of years.
+
+    :raises BanInvalid: both or neither given, under a year, an end not after the start, a
+        start later than now, or an end beyond what a date can hold.
+    """
+    if (ends_at is None) == (years is None):
+        raise BanInvalid("Give either an end or a number of years.")
+    if ends_at is None:
+        if years is None or years < 1:
+            raise BanInvalid("A ban lasts at least one year.")
+        try:
+            ends_at = years_later(starts_at, years)
+        except (ValueError, OverflowError) as exc:
+            raise BanInvalid(f"{years} years from the start is beyond the calendar.") from exc
+    if ends_at <= starts_at:
+        raise BanInvalid("A ban must end after it starts.")
+    # A ban takes effect when it is recorded (or earlier): ``banned_until`` is all the rules
+    # read, so a ban starting later would refuse purchases before its start.
+    if starts_at > (now or timezone.now()) + BAN_START_SKEW:
+        raise BanInvalid("A ban starts now or in the past, not later.")
+    return ends_at
+
+
 @transaction.atomic
 def shopper_ban(
     *,
@@ -681,18 +711,7 @@ def shopper_ban(
     """
     if reason not in BanReason.values:
         raise BanInvalid(f"Unknown ban reason {reason!r}.")
-    if (ends_at is None) == (years is None):
-        raise BanInvalid("Give either an end or a number of years.")
-    if ends_at is None:
-        if years is None or years < 1:
-            raise BanInvalid("A ban lasts at least one year.")
-        ends_at = years_later(starts_at, years)
-    if ends_at <= starts_at:
-        raise BanInvalid("A ban must end after it starts.")
-    # A ban takes effect when it is recorded (or earlier): ``banned_until`` is all the rules
-    # read, so a ban starting later would refuse purchases before its start.
-    if starts_at > (now or timezone.now()) + BAN_START_SKEW:
-        raise BanInvalid("A ban starts now or in the past, not later.")
+    ends_at = ban_end(starts_at=starts_at, ends_at=ends_at, years=years, now=now)
     # One writer per shopper at a time. A no-key lock: sales creating accounts and trips that
     # reference the shopper are not blocked by it.
     Shopper.objects.select_for_update(no_key=True).only("id").get(pk=shopper_id)

@@ -1,0 +1,146 @@
+"""The policy admin around locked (published) policies: reverting history, publishing a
+planned draft, deleting the draft a published policy came from, and bans that start later.
+Each of these was a 500 or a silent change before (found in review, session 3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from quotas import services
+from quotas.errors import PolicyImmutable
+from quotas.models import Ban, Category, Policy
+from tests.conftest import local
+from tests.quotas.test_admin import form_data
+from tests.quotas.test_bans import make_shopper
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web() -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(get_user_model().objects.create_superuser("root", "r@example.org", None))
+    return client
+
+
+def draft_of_2025() -> Policy:
+    return services.policy_clone(
+        policy=Policy.objects.get(effective_from__year=2025, status="published")
+    )
+
+
+def publish(policy: Policy) -> Policy:
+    return services.policy_publish(
+        policy=policy, effective_from=timezone.now() + timedelta(days=30), now=timezone.now()
+    )
+
+
+def test_a_published_policy_cannot_be_reverted_to_its_draft_history(web: Client) -> None:
+    draft = draft_of_2025()
+    draft_era = draft.history.get()
+    publish(draft)
+    page = reverse("admin:quotas_policy_simple_history", args=[draft.pk, draft_era.history_id])
+    shown = web.get(page)
+    assert shown.status_code == 200
+    assert shown.context["revert_disabled"] is True  # no "Revert" button
+    data = form_data(shown.context["adminform"].form)
+    data["annual_limit"] = "1.00"
+    assert web.post(page, data).status_code == 403
+    assert Policy.objects.get(pk=draft.pk).annual_limit != 1
+
+
+def test_a_category_of_a_published_policy_cannot_be_reverted(web: Client) -> None:
+    draft = draft_of_2025()
+    category = draft.categories.get(code="cosmetics")
+    record = category.history.get()
+    publish(draft)
+    page = reverse("admin:quotas_category_simple_history", args=[category.pk, record.history_id])
+    shown = web.get(page)
+    assert shown.status_code == 200
+    assert shown.context["revert_disabled"] is True
+    data = form_data(shown.context["adminform"].form)
+    data["per_trip_limit_value"] = "3"
+    assert web.post(page, data).status_code == 403
+    assert Category.objects.get(pk=category.pk).per_trip_limit_value == 30
+
+
+def test_a_draft_can_still_be_reverted(web: Client) -> None:
+    draft = draft_of_2025()
+    page = reverse(
+        "admin:quotas_policy_simple_history", args=[draft.pk, draft.history.get().history_id]
+    )
+    shown = web.get(page)
+    assert shown.context["revert_disabled"] is False
+    data = form_data(shown.context["adminform"].form)
+    data["notes"] = "reverted"
+    assert web.post(page, data).status_code == 302
+    assert Policy.objects.get(pk=draft.pk).notes == "reverted"
+
+
+def test_the_publish_page_offers_the_drafts_planned_date(web: Client) -> None:
+    draft = draft_of_2025()
+    planned = local(2027, 1, 1, 0, 0)
+    Policy.objects.filter(pk=draft.pk).update(effective_from=planned)  # as the draft form saves
+    page = reverse("admin:quotas_policy_publish", args=[draft.pk])
+    shown = web.get(page)
+    data = form_data(shown.context["form"])
+    data["publish"] = "Publish"
+    assert web.post(page, data).status_code == 302  # confirmed as shown
+    published = Policy.objects.get(pk=draft.pk)
+    assert published.status == "published"
+    assert published.effective_from == planned
+
+
+def test_the_draft_a_published_policy_came_from_is_kept(web: Client) -> None:
+    first = draft_of_2025()
+    second = services.policy_clone(policy=first)
+    publish(second)
+    before = Policy.objects.filter(pk=second.pk).values().get()
+    answer = web.post(
+        reverse("admin:quotas_policy_changelist"),
+        {"action": "delete_drafts", "_selected_action": [str(first.pk)]},
+        follow=True,
+    )
+    assert "Kept 1 polic(ies)" in answer.content.decode()
+    assert Policy.objects.filter(pk=first.pk).exists()
+    assert Policy.objects.filter(pk=second.pk).values().get() == before
+    assert web.get(reverse("admin:quotas_policy_delete", args=[first.pk])).status_code == 403
+    with pytest.raises(PolicyImmutable):
+        first.delete()
+    with pytest.raises(PolicyImmutable):
+        Policy.objects.filter(pk=first.pk).delete()
+    # A draft nobody published from is deleted as before.
+    lone = draft_of_2025()
+    web.post(
+        reverse("admin:quotas_policy_changelist"),
+        {"action": "delete_drafts", "_selected_action": [str(lone.pk)]},
+    )
+    assert not Policy.objects.filter(pk=lone.pk).exists()
+
+
+def test_a_ban_starting_later_is_a_form_error_not_a_500(web: Client) -> None:
+    shopper = make_shopper()
+    start = timezone.localtime() + timedelta(days=1)
+    answer = web.post(
+        reverse("admin:quotas_ban_add"),
+        {
+            "shopper": str(shopper.pk),
+            "reason": "customs_decision",
+            "detail": "Customs decision effective tomorrow",
+            "source_receipt_no": "",
+            "starts_at_0": start.strftime("%Y-%m-%d"),
+            "starts_at_1": start.strftime("%H:%M:%S"),
+            "years": "3",
+            "ends_at_0": "",
+            "ends_at_1": "",
+        },
+    )
+    assert answer.status_code == 200
+    assert "A ban starts now or in the past, not later." in answer.content.decode()
+    assert not Ban.objects.exists()
