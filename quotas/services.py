@@ -375,6 +375,18 @@ def shopper_rekey(*, doc_type: str, country: str, number: str, name: str | None)
     return shopper.pk
 
 
+def _limited(account: QuotaAccount, limit: Decimal, now: datetime) -> QuotaAccount:
+    """A locked account carrying the limit of the policy in force: a version published
+    mid-year with another annual limit applies to accounts opened before it (the rules judge
+    by the policy; the account's ``used <= limit`` check must agree). A lower limit never goes
+    below what is already used: the rules refuse anything more."""
+    wanted = max(limit, account.used)
+    if account.limit != wanted:
+        QuotaAccount.objects.filter(pk=account.pk).update(limit=wanted, updated_at=now)
+        account.limit = wanted
+    return account
+
+
 def quota_account_lock(
     *, presented: PresentedShopper, programme_id: int, year: int, limit: Decimal, now: datetime
 ) -> QuotaAccount:
@@ -417,7 +429,7 @@ def quota_account_lock(
             Shopper.objects.filter(pk=shopper.pk).update(**changed, updated_at=now)
             for name, value in changed.items():
                 setattr(shopper, name, value)
-        return account
+        return _limited(account, limit, now)
 
     shopper_values = {
         "document_type": presented.doc_type,
@@ -444,7 +456,8 @@ def quota_account_lock(
     # Inserted just now (an update keeps the first created_at): no trips, no purchases yet.
     shopper.first_seen = row["created_at"] == now
     if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
-        return _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
+        locked = _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
+        return _limited(locked, limit, now)
     # Our own uncommitted insert: no other transaction can see or lock it before we commit.
     account = QuotaAccount(
         id=created,
@@ -499,7 +512,10 @@ def trip_create(
     return trip
 
 
-_UPDATE_USED = "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
+# Elsewhere (SQLite) the new balance is written as a value: SQLite would add the two amounts
+# as binary floating point, and the sum could miss the cent (the caller holds the lock, so
+# ``account.used`` is the balance).
+_SET_USED = "UPDATE quotas_quotaaccount SET used = %s, updated_at = %s WHERE id = %s"
 # PostgreSQL: the ledger entry and the balance in one statement (a data-modifying CTE).
 _POST_PG = (
     "WITH entry AS (INSERT INTO quotas_quotaentry (account_id, kind, amount, reference,"
@@ -536,7 +552,8 @@ def _post(
                         }
                     ],
                 )
-                cursor.execute(_UPDATE_USED, update)
+                balance = db_value(QuotaAccount, "used", account.used + amount)
+                cursor.execute(_SET_USED, [balance, *update[1:]])
     except IntegrityError as exc:  # the check constraint: 0 <= used <= limit; the caller's
         # transaction is broken now and rolls back as the exception leaves it.
         raise QuotaConflict(

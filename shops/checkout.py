@@ -30,7 +30,7 @@ from django.db.models import DateTimeField
 from dutyfree import money
 from dutyfree.db import insert_rows, select_rows
 from dutyfree.errors import ConflictError, DomainError
-from quotas import rules
+from quotas import identity, rules
 from quotas.choices import EntryKind, LimitUnit
 from quotas.models import QuotaAccount, Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
@@ -331,6 +331,18 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
         .only("id", "banned_until")
         .first()
     )
+    if shopper is None and identity.retired_keys():
+        # A key rotation is under way: a shopper not yet re-keyed is still this shopper (the
+        # sale re-keys; a quote only reads).
+        presented = basket.shopper
+        retired = identity.retired_document_keys(
+            doc_type=presented.doc_type, country=presented.country, number=presented.number
+        )
+        shopper = (
+            Shopper.objects.filter(document_key__in=list(retired))
+            .only("id", "banned_until")
+            .first()
+        )
     used = money.ZERO
     if shopper is not None:
         used = (

@@ -175,7 +175,8 @@ def sale_return(
         SaleLine.objects.filter(pk=line_id).update(
             returned_quantity=F("returned_quantity") + quantity
         )
-    Sale.objects.filter(pk=sale.pk).update(returned_amount=F("returned_amount") + amount)
+    # A value, not F() + amount: SQLite adds decimals as floats (the sale row is locked).
+    Sale.objects.filter(pk=sale.pk).update(returned_amount=sale.returned_amount + amount)
     quota_credit(
         account=account, amount=amount, kind=EntryKind.RETURN, reference=f"return:{refund.pk}"
     )

@@ -1,0 +1,41 @@
+"""During an identity-key rotation a quote finds a shopper not yet re-keyed under the retired
+keys, so it judges against their real history, as the sale does (found in review, session 3)."""
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from shops import checkout
+from tests.shops import helpers
+
+NUMBER = helpers.resident_id(2468)
+OLD, NEW = "the-old-identity-key-" + "o" * 20, "the-new-identity-key-" + "n" * 20
+BEFORE = {"IDENTITY_HMAC_KEY": OLD, "IDENTITY_HMAC_KEY_VERSION": 1, "IDENTITY_HMAC_OLD_KEYS": {}}
+ROTATING = {
+    "IDENTITY_HMAC_KEY": NEW,
+    "IDENTITY_HMAC_KEY_VERSION": 2,
+    "IDENTITY_HMAC_OLD_KEYS": {1: OLD},
+}
+
+pytestmark = pytest.mark.django_db
+
+
+def test_quote_during_rotation_sees_the_shoppers_usage() -> None:
+    helpers.product("LIP", "cosmetics", "300.00")
+    term, _ = helpers.terminal()
+    who = helpers.shopper(NUMBER)
+    with override_settings(**BEFORE):
+        checkout.sale_commit(
+            terminal=term,
+            idempotency_key="a",
+            fingerprint="a",
+            basket=helpers.basket(("LIP", 30), who=who),
+            now=timezone.now(),
+        )
+    with override_settings(**ROTATING):
+        quote = checkout.sale_quote(basket=helpers.basket(("LIP", 1), who=who), at=timezone.now())
+        # the trip already holds 30 cosmetics pieces: the 31st must be refused
+        assert [v.code for v in quote.verdict.violations] == ["per_trip_limit_exceeded"], (
+            quote.verdict.allowed,
+            quote.verdict.annual_used,
+        )
