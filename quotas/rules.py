@@ -10,6 +10,7 @@ in both languages and, for ``pickup_not_allowed`` and ``invalid_quantity``, a fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -229,6 +230,15 @@ def local_date(at: datetime) -> date:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("Times must be aware (carry an offset).")
     return at.astimezone(LOCAL_TZ).date()
+
+
+_CARRIER_SEPARATORS = re.compile(r"[\s\-/]+")
+
+
+def carrier_ref_key(value: str) -> str:
+    """A carrier reference as trips are matched by it: separators dropped, upper case, so that
+    "HU 7181", "hu-7181" and "HU7181" are one flight (per-trip limits, departures)."""
+    return _CARRIER_SEPARATORS.sub("", value).upper()
 
 
 def quota_year(at: datetime) -> int:

@@ -30,7 +30,7 @@ from .errors import (
     ShopperNotFound,
 )
 from .models import Ban, Category, Policy, QuotaAccount, QuotaEntry, Shopper, Trip
-from .rules import LOCAL_TZ
+from .rules import LOCAL_TZ, carrier_ref_key
 from .selectors import policy_cache_clear
 
 _COPIED_POLICY_FIELDS = (
@@ -482,6 +482,7 @@ def trip_create(
 ) -> Trip:
     """Record a shopper's departure (same carrier reference and time: the same trip).
     One statement."""
+    carrier_ref = carrier_ref_key(carrier_ref)
     values = {
         "shopper": shopper_id,
         "kind": kind,
@@ -610,6 +611,7 @@ def departure_record(
 
     :raises ShopperNotFound: no shopper holds this document.
     """
+    carrier_ref = carrier_ref_key(carrier_ref)
     key = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = Shopper.objects.filter(document_key=key).only("id").first()
     if shopper is None:

@@ -66,7 +66,7 @@ from quotas import identity
 from quotas.choices import DocumentType, EntryKind, PickupMode, PolicyStatus, TripKind, TripMode
 from quotas.errors import NoPolicyInForce
 from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
-from quotas.rules import LOCAL_TZ, MAX_LINE_QUANTITY
+from quotas.rules import LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.selectors import PolicyInForce, policy_in_force_cached
 from quotas.services import shopper_rekey
 
@@ -750,7 +750,7 @@ class _Reader:
                         else departs_at,
                     )
                 )
-            found = problems or _Trip(kind, mode, carrier.upper(), departs_at)  # type: ignore[arg-type]
+            found = problems or _Trip(kind, mode, carrier_ref_key(carrier), departs_at)  # type: ignore[arg-type]
         self.trips[(kind_cell, mode_cell, carrier_cell, departs_cell)] = found
         return found
 

@@ -27,7 +27,7 @@ from pydantic import (
 from dutyfree.db import MAX_ID
 from dutyfree.errors import DomainError
 from quotas import identity
-from quotas.rules import MAX_LINE_QUANTITY
+from quotas.rules import MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.services import PresentedShopper
 
 from .checkout import Basket, LineInput, TripInput
@@ -88,7 +88,7 @@ def _local(value: datetime) -> datetime:
 def _carrier_ref(value: str) -> str:
     if not _CARRIER_REF.match(value):
         raise ValueError("A flight, train or ship reference such as HU7181.")
-    return value.upper()
+    return carrier_ref_key(value)
 
 
 class _Input(BaseModel):
