@@ -208,14 +208,20 @@ class PresentedShopper:
 
 def _locked_accounts() -> QuerySet[QuotaAccount]:
     # no_key: sales and entries reference the account; a no-key lock leaves their foreign-key
-    # checks unblocked. of=self: the joined shopper row is read, not locked.
+    # checks unblocked. of=self: the joined shopper row is read here; the caller holds its lock.
     return QuotaAccount.objects.select_for_update(no_key=True, of=("self",)).select_related(
         "shopper"
     )
 
 
-# The hot path's lock: the same rows and lock as _locked_accounts() (FOR NO KEY UPDATE OF the
-# account only), written by hand because the ORM's query building cost more than the query.
+# The hot path's locks, written by hand because the ORM's query building cost more than the
+# queries: the shopper, then the year's account, FOR NO KEY UPDATE. The account lock
+# serialises the year's quota; the shopper lock serialises what spans years — a trip's
+# per-trip counts, when two sales for one departure fall either side of local midnight on
+# 31 December and so lock two different accounts. Shopper before account is the order of
+# every path (a first purchase upserts the shopper, then inserts the account); one statement
+# locking both would take them in the plan's order and could deadlock with it.
+_LOCK_SHOPPER_SQL = "SELECT id FROM quotas_shopper WHERE document_key = %s FOR NO KEY UPDATE"
 _LOCK_SQL = (
     'SELECT a.id, a.used, a."limit", s.id, s.document_type, s.document_country, '
     "s.document_last4, s.banned_until, s.birth_date, s.hainan_resident, s.name_key "
@@ -245,6 +251,7 @@ def _lock_account_of_document(
 ) -> QuotaAccount | None:
     sql = _LOCK_SQL
     if connection.features.has_select_for_update_of:  # PostgreSQL; SQLite serialises writers
+        select_rows(_LOCK_SHOPPER_SQL, [document_key], [Shopper._meta.get_field("id")])
         sql += " FOR NO KEY UPDATE OF a"
     rows = select_rows(sql, [document_key, programme_id, year], _LOCK_FIELDS)
     if not rows:
