@@ -208,20 +208,14 @@ class PresentedShopper:
 
 def _locked_accounts() -> QuerySet[QuotaAccount]:
     # no_key: sales and entries reference the account; a no-key lock leaves their foreign-key
-    # checks unblocked. of=self: the joined shopper row is read here; the caller holds its lock.
+    # checks unblocked. of=self: the joined shopper row is read, not locked.
     return QuotaAccount.objects.select_for_update(no_key=True, of=("self",)).select_related(
         "shopper"
     )
 
 
-# The hot path's locks, written by hand because the ORM's query building cost more than the
-# queries: the shopper, then the year's account, FOR NO KEY UPDATE. The account lock
-# serialises the year's quota; the shopper lock serialises what spans years — a trip's
-# per-trip counts, when two sales for one departure fall either side of local midnight on
-# 31 December and so lock two different accounts. Shopper before account is the order of
-# every path (a first purchase upserts the shopper, then inserts the account); one statement
-# locking both would take them in the plan's order and could deadlock with it.
-_LOCK_SHOPPER_SQL = "SELECT id FROM quotas_shopper WHERE document_key = %s FOR NO KEY UPDATE"
+# The hot path's lock: the same rows and lock as _locked_accounts() (FOR NO KEY UPDATE OF the
+# account only), written by hand because the ORM's query building cost more than the query.
 _LOCK_SQL = (
     'SELECT a.id, a.used, a."limit", s.id, s.document_type, s.document_country, '
     "s.document_last4, s.banned_until, s.birth_date, s.hainan_resident, s.name_key "
@@ -251,7 +245,6 @@ def _lock_account_of_document(
 ) -> QuotaAccount | None:
     sql = _LOCK_SQL
     if connection.features.has_select_for_update_of:  # PostgreSQL; SQLite serialises writers
-        select_rows(_LOCK_SHOPPER_SQL, [document_key], [Shopper._meta.get_field("id")])
         sql += " FOR NO KEY UPDATE OF a"
     rows = select_rows(sql, [document_key, programme_id, year], _LOCK_FIELDS)
     if not rows:
@@ -392,6 +385,28 @@ def _limited(account: QuotaAccount, limit: Decimal, now: datetime) -> QuotaAccou
         QuotaAccount.objects.filter(pk=account.pk).update(limit=wanted, updated_at=now)
         account.limit = wanted
     return account
+
+
+# Two-int advisory locks: the terminals' idempotency keys use (terminal id, key hash), with
+# positive terminal ids; this space is negative.
+_TRIPS_LOCK_SPACE = -0x7472
+
+
+def shopper_trips_lock(shopper_id: int) -> None:
+    """Serialise the per-trip recounts of one shopper across quota years: two sales for one
+    departure either side of local midnight on 31 December hold two different year accounts,
+    so the account lock alone lets both count the trip without seeing each other. Taken after
+    :func:`quota_account_lock` (always in that order), for the rest of the transaction.
+
+    An advisory lock, not a lock on the shopper row: it writes nothing (a row lock marks the
+    shopper's tuple, a dirty page and WAL on every sale), and, always taken last, it cannot
+    invert the order of the first purchase's upsert (shopper row, then account)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writer at a time
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [_TRIPS_LOCK_SPACE, shopper_id % 2**31]
+        )
 
 
 def quota_account_lock(

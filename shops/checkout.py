@@ -35,7 +35,13 @@ from quotas.choices import EntryKind, LimitUnit
 from quotas.models import QuotaAccount, Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
 from quotas.selectors import PolicyInForce, policy_by_id_cached, policy_in_force_cached
-from quotas.services import PresentedShopper, quota_account_lock, quota_debit, trip_create
+from quotas.services import (
+    PresentedShopper,
+    quota_account_lock,
+    quota_debit,
+    shopper_trips_lock,
+    trip_create,
+)
 
 from .models import DirtyDay, Product, Sale, SaleLine, SaleStatus, Terminal, TravellerKind
 
@@ -555,6 +561,8 @@ def _commit_once(
         now=now,
     )
     shopper = account.shopper
+    if basket.trip is not None:
+        shopper_trips_lock(shopper.pk)  # per-trip counts span quota years
     trip, verdict = _judge(
         all_limits=False,
         version=version,

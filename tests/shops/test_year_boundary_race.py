@@ -1,5 +1,6 @@
 """Per-trip limits hold across local New Year: two sales for one departure either side of
-midnight on 31 December lock different year accounts, so the sale also locks the shopper
+midnight on 31 December lock different year accounts, so a sale with a trip also takes a
+per-shopper trips lock
 (found in review, session 3). Deterministic: the first sale is held between its recount and
 its commit while the second one is tried."""
 
@@ -81,7 +82,7 @@ def test_two_sales_for_one_trip_across_new_year(monkeypatch) -> None:
     assert recounted.wait(10)  # the first sale has recounted the trip and not yet committed
     two.start()
     two.join(1.0)
-    waited = two.is_alive()  # the second waits for the shopper the first holds
+    waited = two.is_alive()  # the second waits for the trips lock the first holds
     release.set()
     one.join(20)
     two.join(20)
