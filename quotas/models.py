@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
@@ -185,11 +185,13 @@ class Policy(models.Model):
         return f"{self.name} [{self.status}]"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            stored = type(self).objects.filter(pk=self.pk).first()
-            if stored is not None and stored.is_locked:
-                self._refuse_locked_change(stored)
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if self.pk is not None:
+                # Locked until commit: a concurrent publish cannot slip between check and write.
+                stored = type(self).objects.select_for_update().filter(pk=self.pk).first()
+                if stored is not None and stored.is_locked:
+                    self._refuse_locked_change(stored)
+            super().save(*args, **kwargs)
 
     def _refuse_locked_change(self, stored: Policy) -> None:
         changed = {
@@ -340,19 +342,24 @@ class Category(models.Model):
         return f"{self.number}. {self.name_zh} ({self.code})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        previous = None
-        if self.pk is not None:
-            previous = (
-                type(self).objects.filter(pk=self.pk).values_list("policy_id", flat=True).first()
-            )
-        if self._policy_locked(self.policy_id) or self._policy_locked(previous):
-            raise PolicyImmutable("Categories of a published policy cannot be changed.")
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            previous = None
+            if self.pk is not None:
+                previous = (
+                    type(self)
+                    .objects.filter(pk=self.pk)
+                    .values_list("policy_id", flat=True)
+                    .first()
+                )
+            if self._policy_locked(self.policy_id) or self._policy_locked(previous):
+                raise PolicyImmutable("Categories of a published policy cannot be changed.")
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        if self._policy_locked(self.policy_id):
-            raise PolicyImmutable("Categories of a published policy cannot be deleted.")
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            if self._policy_locked(self.policy_id):
+                raise PolicyImmutable("Categories of a published policy cannot be deleted.")
+            return super().delete(*args, **kwargs)
 
     @property
     def is_verified(self) -> bool:
@@ -365,10 +372,18 @@ class Category(models.Model):
             raise ValidationError({"per_trip_limit_unit": "Give the unit of this limit."})
 
     def _policy_locked(self, policy_id: int | None) -> bool:
-        return (
-            policy_id is not None
-            and Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
+        """Whether the policy is published or withdrawn, its row locked until the caller's
+        transaction ends: a publish (which locks it too) waits for this edit to commit, or
+        this edit sees it published; never an edit landing on a policy published meanwhile."""
+        if policy_id is None:
+            return False
+        status = (
+            Policy.objects.select_for_update(no_key=True)
+            .filter(pk=policy_id)
+            .values_list("status", flat=True)
+            .first()
         )
+        return status in LOCKED_STATUSES
 
 
 class Shopper(models.Model):
