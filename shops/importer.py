@@ -573,6 +573,18 @@ class _Reader:
             receipt.version = self._policy(sold_at, local)
             if receipt.version is None:
                 receipt.error(line_no, "sold_at", "no published policy was in force at that time")
+            else:
+                # Limits are not re-judged on import, but what was not a duty-free category on
+                # the day was not a duty-free sale: a till would have refused it.
+                categories = receipt.version.rules.categories
+                for item_line, item, _ in receipt.lines:
+                    if item.category_code not in categories:
+                        receipt.error(
+                            item_line,
+                            "category_code",
+                            f"{_shown(item.category_code)} was not a duty-free category on {local} "
+                            f"({receipt.version.policy.name})",
+                        )
 
         key = (*person_cells, country)
         person = self.people.get(key)

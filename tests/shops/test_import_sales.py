@@ -844,3 +844,21 @@ def test_parallel_writers_split_by_shopper_give_the_same_books(tmp_path) -> None
         assert after[-1] == account.used
     again = import_sales(path, workers=3, batch_size=7)
     assert (again.imported, again.skipped) == (0, 120)
+
+
+def test_a_category_not_duty_free_on_the_day_of_the_sale_is_rejected(db: None) -> None:
+    # pet_supplies became duty-free on 2025-11-01 (47 categories); in June 2025 the 2023-04-01
+    # policy (45 categories) was in force and a till would have refused the line.
+    before = row(
+        "R-PET-1", sold_at="2025-06-01T10:00:00+08:00", departs_at="2025-06-02T10:00:00+08:00",
+        category_code="pet_supplies",
+    )  # fmt: skip
+    after = row(
+        "R-PET-2", sold_at="2025-11-02T10:00:00+08:00", departs_at="2025-11-03T10:00:00+08:00",
+        category_code="pet_supplies",
+    )  # fmt: skip
+    report = import_sales(csv_text([before, after]).encode())
+    assert (report.imported, report.rejected) == (1, 1)
+    assert list(Sale.objects.values_list("receipt_no", flat=True)) == ["R-PET-2"]
+    assert len(report.errors) == 1
+    assert "'pet_supplies' was not a duty-free category on 2025-06-01" in report.errors[0]
