@@ -253,11 +253,22 @@ class StatsTotalsOut(StatsFiguresOut):
 
 class StatsGroupOut(StatsFiguresOut):
     key = serializers.CharField()
+    previous_key = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "With group_by=day: the previous period's day this day is compared with; null "
+            "when none is (29 February, or a day beyond the previous Spring Festival window). "
+            "A previous day no day names (the extra days of a longer previous window) is "
+            "counted with the nearest day, so that the groups add up to the totals."
+        ),
+    )
 
 
 class StatsOut(serializers.Serializer):
     period = PeriodOut()
     previous = PeriodOut()
+    align = serializers.ChoiceField(choices=stats.ALIGNS)
     totals = StatsTotalsOut()
     groups = StatsGroupOut(many=True, required=False, help_text="With group_by.")
     as_of = serializers.DateTimeField(allow_null=True, help_text="The newest rollup.")

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 import chinese_calendar
@@ -88,11 +89,8 @@ def spring_festival_holiday(year: int) -> Period:
     return Period(min(days), max(days))
 
 
-def year_later(day: date) -> date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 @dataclass(frozen=True)
@@ -111,13 +109,34 @@ class Alignment:
             return day - timedelta(days=364)
         return self.previous.start + (day - self.period.start)
 
+    @cached_property
+    def _partners(self) -> dict[date, date]:
+        """Each previous day → the current day it is grouped with: the inverse of
+        :meth:`back` over the period (the first current day where two name the same previous
+        day, as 28 and 29 February both do); a previous day no current day names (29
+        February a year back, the longer of two Spring Festival windows) goes to the current
+        day whose own previous day is nearest, so that the groups add up to the totals."""
+        days = [self.period.start + timedelta(days=n) for n in range(self.period.days)]
+        partners: dict[date, date] = {}
+        for day in days:
+            earlier = self.back(day)
+            if self.previous.start <= earlier <= self.previous.end:
+                partners.setdefault(earlier, day)
+        for n in range(self.previous.days):
+            earlier = self.previous.start + timedelta(days=n)
+            if earlier not in partners:
+                partners[earlier] = min(days, key=lambda d: (abs(self.back(d) - earlier), d))
+        return partners
+
     def forward(self, day: date) -> date:
-        """The current period's day that a previous period's ``day`` is compared with."""
-        if self.align == "calendar":
-            return year_later(day)
-        if self.align == "weekday":
-            return day + timedelta(days=364)
-        return self.period.start + (day - self.previous.start)
+        """The current period's day whose group a previous period's ``day`` is counted in."""
+        return self._partners[day]
+
+    def previous_key(self, day: date) -> date | None:
+        """The previous day shown beside ``day``: the one it is compared with, or ``None``
+        when that day is outside the previous period or already shown beside another day."""
+        earlier = self.back(day)
+        return earlier if self._partners.get(earlier) == day else None
 
 
 def _lunar_year_of(day: date) -> int:
@@ -319,7 +338,9 @@ def sales_stats(
         answer["groups"] = [
             {
                 "key": key.isoformat() if isinstance(key, date) else key,
-                **({"previous_key": alignment.back(key).isoformat()} if group_by == "day" else {}),
+                **(
+                    {"previous_key": _iso(alignment.previous_key(key))} if group_by == "day" else {}
+                ),
                 **_block(
                     groups.get(key, Figures()),
                     previous_groups.get(key, Figures()),
