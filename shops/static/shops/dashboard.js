@@ -186,7 +186,7 @@
         formatter: function (params) {
           var g = groups[params[0].dataIndex];
           return tooltipRow(COLORS.current, g.key, money(g.amount)) +
-            tooltipRow(COLORS.previous, g.previous_key + " (" + L.previous + ")",
+            tooltipRow(COLORS.previous, (g.previous_key || "—") + " (" + L.previous + ")",
               money(g.previous_amount)) +
             yoyLine(g.amount_yoy_pct);
         },
