@@ -535,6 +535,11 @@ class CategoryAdmin(LockedHistoryAdmin):
 class ProgrammeAdmin(admin.ModelAdmin):  # programmes keep no history
     list_display = ("code", "name_zh", "name_en", "currency")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Sales find their policy through the programme's code (DEFAULT_PROGRAMME): renaming
+        # it would stop every sale. A new programme gets its code when it is added.
+        return ("code",) if obj is not None else ()
+
 
 # --- Shoppers and bans -----------------------------------------------------------------------
 class BanInline(admin.TabularInline):

@@ -122,7 +122,9 @@ class Policy(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Immediate and guarantee pickups: leave the island within this many days.",
     )
-    ban_years = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    ban_years = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
     return_pickup_within_months = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1)]
     )

@@ -144,3 +144,24 @@ def test_a_ban_starting_later_is_a_form_error_not_a_500(web: Client) -> None:
     assert answer.status_code == 200
     assert "A ban starts now or in the past, not later." in answer.content.decode()
     assert not Ban.objects.exists()
+
+
+def test_a_programmes_code_cannot_be_renamed_in_the_admin(web: Client) -> None:
+    from quotas.models import Programme
+
+    programme = Programme.objects.get()
+    page = reverse("admin:quotas_programme_change", args=[programme.pk])
+    shown = web.get(page)
+    assert "code" not in shown.context["adminform"].form.fields
+    data = form_data(shown.context["adminform"].form)
+    web.post(page, {**data, "code": "renamed"})
+    assert Programme.objects.get().code == programme.code
+
+
+def test_a_ban_of_more_than_50_years_is_refused() -> None:
+    from django.core.exceptions import ValidationError
+
+    draft = draft_of_2025()
+    draft.ban_years = 8000  # years_later would overflow the calendar in the daily watch
+    with pytest.raises(ValidationError, match="ban_years"):
+        draft.full_clean()
