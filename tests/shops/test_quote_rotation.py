@@ -6,16 +6,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from shops import checkout
+from tests.quotas.test_key_rotation import BEFORE, ROTATING
 from tests.shops import helpers
 
 NUMBER = helpers.resident_id(2468)
-OLD, NEW = "the-old-identity-key-" + "o" * 20, "the-new-identity-key-" + "n" * 20
-BEFORE = {"IDENTITY_HMAC_KEY": OLD, "IDENTITY_HMAC_KEY_VERSION": 1, "IDENTITY_HMAC_OLD_KEYS": {}}
-ROTATING = {
-    "IDENTITY_HMAC_KEY": NEW,
-    "IDENTITY_HMAC_KEY_VERSION": 2,
-    "IDENTITY_HMAC_OLD_KEYS": {1: OLD},
-}
 
 pytestmark = pytest.mark.django_db
 

@@ -7,33 +7,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import count
 
 import pytest
 
 from shops import rollups
-from shops.checkout import sale_commit
 from shops.stats import sales_stats, spring_festival_holiday
 from tests.conftest import local
 from tests.shops import helpers
+from tests.shops.test_stats_api import sell
 
 pytestmark = pytest.mark.django_db
-_keys = count(1)
-
-
-def sell(terminal, sku: str, quantity: int, *, number: int, at) -> None:
-    key = f"align-{next(_keys)}"
-    sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=helpers.basket(
-            (sku, quantity),
-            who=helpers.shopper(helpers.resident_id(number)),
-            on=helpers.trip(departs_at=at + timedelta(hours=30)),
-        ),
-        now=at,
-    )
 
 
 def grouped_previous(body: dict) -> Decimal:
