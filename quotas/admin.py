@@ -140,11 +140,10 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
     which may be a draft; a policy published since (or a category of one) is locked. The
     revert button is hidden and a revert refused when the object *now* is locked."""
 
-    def _policy_id(self, obj: Any) -> int | None:
-        raise NotImplementedError
+    policy_id_attribute = "pk"  # where an object of this admin holds its policy's id
 
     def _locked_now(self, obj: Any) -> bool:
-        policy_id = self._policy_id(obj)
+        policy_id = getattr(obj, self.policy_id_attribute)
         return Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -176,9 +175,6 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
 class PolicyAdmin(LockedHistoryAdmin):
     form = PolicyAdminForm
     inlines = [CategoryInline]
-
-    def _policy_id(self, obj: Policy) -> int | None:
-        return obj.pk
 
     change_form_template = "admin/quotas/policy/change_form.html"
     list_display = (
@@ -481,8 +477,7 @@ class PolicyAdmin(LockedHistoryAdmin):
 class CategoryAdmin(LockedHistoryAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
 
-    def _policy_id(self, obj: Category) -> int | None:
-        return obj.policy_id
+    policy_id_attribute = "policy_id"
 
     list_display = (
         "number",
