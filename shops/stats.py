@@ -173,7 +173,8 @@ def growth(current: Decimal | int, previous: Decimal | int) -> str | None:
     if not previous:
         return None
     pct = (Decimal(current) - Decimal(previous)) * 100 / Decimal(previous)
-    return str(pct.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    rounded = pct.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return str(abs(rounded) if rounded.is_zero() else rounded)  # a fall under 0.05 %: "0.0"
 
 
 @dataclass

@@ -248,6 +248,8 @@ def test_the_official_spring_festival_holiday() -> None:
         (Decimal("99.95"), Decimal("100"), "-0.1"),
         (5, 0, None),
         (0, 5, "-100.0"),
+        (99_999, 100_000, "0.0"),  # a fall under 0.05 % is flat, never "-0.0"
+        (100_000, 100_000, "0.0"),
     ],
 )
 def test_growth_is_rounded_half_up_and_null_without_a_base(current, previous, expected) -> None:
