@@ -43,3 +43,8 @@ class BanAlreadyLifted(ConflictError):
 class BanInvalid(DomainError):
     code = "ban_invalid"
     title = "The ban cannot be recorded"
+
+
+class DepartureInFuture(DomainError):
+    code = "departure_in_future"
+    title = "A departure is recorded once the shopper has left"

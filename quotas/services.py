@@ -23,6 +23,7 @@ from .choices import BanReason, PolicyStatus, TripKind, TripMode
 from .errors import (
     BanAlreadyLifted,
     BanInvalid,
+    DepartureInFuture,
     PolicyImmutable,
     PolicyNotPublishable,
     PolicyNotWithdrawable,
@@ -615,6 +616,10 @@ def quota_credit(
     )
 
 
+# A terminal's clock may run a little ahead of the server's.
+DEPARTURE_CLOCK_SKEW = timedelta(minutes=5)
+
+
 def departure_record(
     *,
     doc_type: str,
@@ -633,6 +638,10 @@ def departure_record(
 
     :raises ShopperNotFound: no shopper holds this document.
     """
+    if departed_at > now + DEPARTURE_CLOCK_SKEW:
+        raise DepartureInFuture(
+            "departed_at is in the future: record a departure once the shopper has left."
+        )
     carrier_ref = carrier_ref_key(carrier_ref)
     key = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = Shopper.objects.filter(document_key=key).only("id").first()

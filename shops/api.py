@@ -19,10 +19,9 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from dutyfree import throttle
-from quotas import services as quota_services
 from quotas.api import ViolationSerializer, problem_responses
 
-from . import checkout, lookup, services, stats
+from . import checkout, deadline, lookup, services, stats
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
 from .models import Terminal
 from .schemas import BasketIn, DepartureIn, LookupIn, QuoteIn, ReturnIn, parse
@@ -389,7 +388,7 @@ class DepartureApi(TerminalApi):
     )
     def post(self, request: Request) -> Response:
         data = parse(DepartureIn, json_body(request))
-        trip = quota_services.departure_record(
+        trip = deadline.departure_record(
             doc_type=data.document.type,
             country=data.document.country,
             number=data.document.number,

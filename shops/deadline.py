@@ -16,21 +16,27 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from django.db.models import Exists, F, Min, OuterRef
+from django.db import transaction
+from django.db.models import Exists, F, Min, OuterRef, Q
 
+from quotas import services as quota_services
 from quotas.choices import BanReason, PickupMode, PolicyStatus
 from quotas.models import Ban, Policy, Trip
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import policy_by_id_cached
-from quotas.services import shopper_ban
+from quotas.services import ban_lift, shopper_ban
 
-from .models import Sale, SaleStatus
+from .models import Sale, SaleStatus, TravellerKind
 
 # How far back a run looks for sales whose deadline has passed: a task that did not run for
 # up to this long catches up.
 CATCH_UP_DAYS = 90
 WATCHED = (PickupMode.IMMEDIATE, PickupMode.GUARANTEE)
+# A resident with an off-island record this year buys for immediate pickup with no trip: the
+# departure was before the purchase, and no later one is due. Never watched.
+RESIDENT_RULE = Q(traveller_kind=TravellerKind.RESIDENT, trip__isnull=True)
 
 
 @dataclass
@@ -77,6 +83,7 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
             local_date__gte=today - timedelta(days=CATCH_UP_DAYS),
             local_date__lt=today - timedelta(days=shortest),
         )
+        .exclude(RESIDENT_RULE)
         .exclude(Exists(already_banned))
         .only("id", "receipt_no", "shopper_id", "sold_at", "local_date", "policy_id")
         .order_by("sold_at", "id")
@@ -123,3 +130,73 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
             report.banned += 1
             report.bans.append(ban.pk)
     return report
+
+
+@transaction.atomic
+def departure_record(*, now: datetime, **departure: Any) -> Trip:
+    """Record a departure (:func:`quotas.services.departure_record`) and lift the
+    departure-deadline bans it shows were wrong (:func:`settle_after_departure`)."""
+    trip = quota_services.departure_record(now=now, **departure)
+    settle_after_departure(shopper_id=trip.shopper_id, now=now)
+    return trip
+
+
+def settle_after_departure(*, shopper_id: int, now: datetime) -> list[int]:
+    """Lift the departure-deadline bans that a departure recorded late shows were wrong.
+
+    A departure may reach the system after the daily run banned the shopper (the run is at
+    02:30; a flight at 23:10 on the last day is recorded in the morning). A ban is lifted when
+    every watched sale overdue at the ban's start — from the sale it names on — now has a
+    recorded departure in time. Returns the ids of the bans lifted.
+    """
+    bans = list(
+        Ban.objects.filter(
+            shopper_id=shopper_id,
+            reason=BanReason.DEPARTURE_DEADLINE,
+            lifted_at__isnull=True,
+            source__startswith="sale:",
+        )
+    )
+    if not bans:
+        return []
+    departures = list(
+        Trip.objects.filter(shopper_id=shopper_id, departed_at__isnull=False).values_list(
+            "departed_at", flat=True
+        )
+    )
+    lifted = []
+    for ban in bans:
+        first = Sale.objects.filter(pk=int(ban.source.removeprefix("sale:"))).first()
+        if first is None:
+            continue
+        episode = (
+            Sale.objects.filter(
+                shopper_id=shopper_id,
+                status=SaleStatus.COMPLETED,
+                imported=False,
+                pickup__in=WATCHED,
+                total__gt=F("returned_amount"),
+                sold_at__gte=first.sold_at,
+                sold_at__lt=ban.starts_at,
+            )
+            .exclude(RESIDENT_RULE)
+            .only("id", "sold_at", "local_date", "policy_id")
+        )
+        overdue = []
+        for sale in episode:
+            days = policy_by_id_cached(sale.policy_id).policy.departure_deadline_days
+            if deadline_of(sold_local_date=sale.local_date, days=days) > ban.starts_at:
+                continue  # not yet due when the ban was recorded: a later run judges it
+            if not _departed_in_time(sale, departures, days):
+                overdue.append(sale)
+        if not overdue:
+            ban_lift(
+                ban_id=ban.pk,
+                reason=(
+                    "A departure recorded after the ban shows the shopper left in time "
+                    f"(receipt {first.receipt_no})."
+                ),
+                now=now,
+            )
+            lifted.append(ban.pk)
+    return lifted

@@ -405,7 +405,7 @@ class TestDepartures:
             number=who.number,
             carrier_ref="HU7181",
             departed_at=departs,
-            now=timezone.now(),
+            now=departs,  # recorded once the shopper has left
         )
         assert recorded.departed_at == departs
         assert Trip.objects.get().departed_at == departs

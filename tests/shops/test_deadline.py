@@ -449,3 +449,73 @@ def test_imported_legacy_sales_are_not_watched(tmp_path) -> None:
     report = departure_deadline_enforce(now=timezone.now())
     assert (report.checked, report.banned) == (0, 0)
     assert not Ban.objects.exists()
+
+
+# --- Found in review (session 3) ---------------------------------------------------------------
+def test_a_resident_buying_under_the_resident_rule_is_not_watched(term) -> None:
+    resident = shopper(resident_id(7), resident=True)
+    sell(term, who=resident, at=local(2026, 2, 1, 10, 0), departs=local(2026, 2, 3, 10, 0))
+    depart(local(2026, 2, 3, 10, 0), number=resident.number)  # left the island this year
+    sale = checkout.sale_commit(
+        terminal=term,
+        idempotency_key="resident-rule",
+        fingerprint="resident-rule",
+        basket=basket(("LIP", 1), who=resident, no_trip=True, pickup="immediate"),
+        now=SOLD,
+    ).sale
+    assert (sale.trip_id, sale.traveller_kind) == (None, "resident")
+    assert departure_deadline_enforce(now=RUN).banned == 0
+    assert banned_until(resident.number) is None
+
+
+def test_a_departure_recorded_after_the_ban_lifts_it(term, client: Client) -> None:
+    _, key = terminal("SYA-AIR")
+    sell(term, departs=local(2026, 3, 31, 23, 0))
+    assert departure_deadline_enforce(now=RUN).banned == 1
+    assert banned_until() is not None
+    answer = client.post(
+        "/api/v1/departures",
+        {
+            "document": {"type": "resident_id", "number": NUMBER, "country": "CHN"},
+            "carrier_ref": "HU 7181",
+            "departed_at": local(2026, 3, 31, 23, 10).isoformat(),  # the last day, in time
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert answer.status_code == 201, answer.content
+    assert banned_until() is None
+    ban = Ban.objects.get()
+    assert ban.lifted_at is not None
+    assert "left in time" in ban.lift_reason
+
+
+def test_a_departure_after_the_deadline_leaves_the_ban(term) -> None:
+    from shops.deadline import departure_record as record
+
+    sell(term)
+    departure_deadline_enforce(now=RUN)
+    record(
+        doc_type="resident_id", country="CHN", number=NUMBER, carrier_ref="CZ6789",
+        departed_at=local(2026, 4, 1, 9, 0), now=local(2026, 4, 1, 9, 5),
+    )  # fmt: skip
+    assert banned_until() is not None
+    assert Ban.objects.get().lifted_at is None
+
+
+def test_a_departure_in_the_future_is_refused(term, client: Client) -> None:
+    _, key = terminal("SYA-AIR")
+    sell(term, at=timezone.now())
+    answer = client.post(
+        "/api/v1/departures",
+        {
+            "document": {"type": "resident_id", "number": NUMBER, "country": "CHN"},
+            "carrier_ref": "CZ6789",
+            "departed_at": (timezone.now() + timedelta(days=20)).isoformat(),
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "departure_in_future"
+    assert not Shopper.objects.get().trips.filter(departed_at__isnull=False).exists()

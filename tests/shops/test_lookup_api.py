@@ -375,7 +375,7 @@ def test_a_departed_trip_is_not_an_open_trip(client: Client, two_stores) -> None
         number=NUMBER,
         carrier_ref="HU7181",
         departed_at=soon,
-        now=timezone.now(),
+        now=soon,  # recorded once the shopper has left
     )
 
     answer = look_up(client)
