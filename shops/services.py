@@ -17,8 +17,8 @@ from django.db.models import F
 from dutyfree import money
 from dutyfree.db import MAX_ID
 from dutyfree.errors import ConflictError, DomainError, NotFoundError
-from quotas.choices import EntryKind
-from quotas.models import QuotaAccount
+from quotas.choices import EntryKind, PickupMode
+from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
 from quotas.services import quota_credit
 
@@ -56,6 +56,15 @@ class ReturnExceedsSale(DomainError):
 class SaleVoided(ConflictError):
     code = "sale_voided"
     title = "The sale was voided"
+
+
+class PickupTooEarly(ConflictError):
+    code = "pickup_too_early"
+    title = "Not yet: the shopper's departure is not recorded"
+
+
+# Mail is shipped, and return-to-island goods are kept, until the shopper has left the island.
+AFTER_DEPARTURE = (PickupMode.MAIL, PickupMode.RETURN_TO_ISLAND)
 
 
 class SalePickedUp(ConflictError):
@@ -244,6 +253,15 @@ def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     )
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided("A voided sale cannot be handed over.")
+    if sale.picked_up_at is None and sale.pickup in AFTER_DEPARTURE:
+        left = Trip.objects.filter(
+            shopper_id=sale.shopper_id, departed_at__gte=sale.sold_at, departed_at__lte=now
+        ).exists()
+        if not left:
+            raise PickupTooEarly(
+                "Goods sent by mail or kept for the shopper's return are handed over only "
+                "after a departure is recorded for the shopper."
+            )
     if sale.picked_up_at is None:
         sale.picked_up_at = now
         sale.save(update_fields=["picked_up_at"])

@@ -519,3 +519,32 @@ def test_a_departure_in_the_future_is_refused(term, client: Client) -> None:
     assert answer.status_code == 400
     assert answer.json()["code"] == "departure_in_future"
     assert not Shopper.objects.get().trips.filter(departed_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize("pickup", ["mail", "return_to_island"])
+def test_goods_after_departure_are_handed_over_only_once_the_shopper_left(
+    term, client: Client, pickup: str
+) -> None:
+    key = terminal("SYA-HTB")[1]
+    resident = pickup == "return_to_island"  # kept for a Hainan resident's return
+    sold = sell(term, pickup=pickup, who=shopper(NUMBER, resident=resident),
+                at=timezone.now() - timedelta(days=3),
+                departs=timezone.now() - timedelta(days=2))  # fmt: skip
+    url = f"/api/v1/sales/{sold.pk}/pickup"
+    early = client.post(url, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert early.status_code == 409
+    assert early.json()["code"] == "pickup_too_early"
+    assert Sale.objects.get(pk=sold.pk).picked_up_at is None
+    depart(timezone.now() - timedelta(days=2))  # the flight the shopper named
+    handed = client.post(url, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert handed.status_code == 200
+    assert Sale.objects.get(pk=sold.pk).picked_up_at is not None
+
+
+def test_goods_at_departure_are_handed_over_before_the_flight(term, client: Client) -> None:
+    key = terminal("SYA-HTB")[1]
+    sold = sell(
+        term, pickup="departure", at=timezone.now(), departs=timezone.now() + timedelta(hours=3)
+    )
+    answer = client.post(f"/api/v1/sales/{sold.pk}/pickup", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert answer.status_code == 200
