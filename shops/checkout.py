@@ -43,7 +43,16 @@ from quotas.services import (
     trip_create,
 )
 
-from .models import DirtyDay, Product, Sale, SaleLine, SaleStatus, Terminal, TravellerKind
+from .models import (
+    DirtyDay,
+    IdempotencyRecord,
+    Product,
+    Sale,
+    SaleLine,
+    SaleStatus,
+    Terminal,
+    TravellerKind,
+)
 
 _RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -98,6 +107,9 @@ class IdempotencyKeyReused(DomainError):
     status = 422
     code = "idempotency_key_reused"
     title = "Idempotency key reused with another request"
+
+
+KEY_REUSED = "This Idempotency-Key was used for a different request; use a new key."
 
 
 class RequestInProgress(ConflictError):
@@ -383,11 +395,13 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
 # A transaction-scoped advisory lock on (terminal, idempotency key): held while the first
 # request with the key runs, so a concurrent retry is told 409 instead of waiting.
 KEY_LOCK = "pg_try_advisory_xact_lock(%s, hashtext(%s))"
-# PostgreSQL: the key's lock, the sale made with the key if any, and the basket's products,
+# PostgreSQL: the key's lock, the sale made with the key if any, whether the key answered
+# another kind of request (a return, a void: IdempotencyRecord), and the basket's products,
 # in one statement.
 _PRELUDE_SQL = (
     f"SELECT {KEY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
     "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
+    "EXISTS (SELECT 1 FROM shops_idempotencyrecord WHERE terminal_id = %s AND key = %s), "
     "product.id, product.sku, product.category_code, product.retail_price, "
     "product.volume_ml, product.pieces "
     "FROM (SELECT 1) AS one LEFT JOIN shops_product AS product "
@@ -410,11 +424,21 @@ def _idempotent_sale_and_products(
     sales = Sale.objects.select_related("store", "terminal")
     if connection.vendor != "postgresql":
         existing = sales.filter(terminal=terminal, idempotency_key=key).first()
+        if (
+            existing is None
+            and IdempotencyRecord.objects.filter(terminal=terminal, key=key).exists()
+        ):
+            raise IdempotencyKeyReused(KEY_REUSED)
         return existing, ({} if existing else products_by_sku(skus))
     rows = select_rows(
         _PRELUDE_SQL,
-        [terminal.pk, key, terminal.pk, key, sorted(set(skus))],
-        [Sale._meta.get_field("id"), Sale._meta.get_field("id"), *_PRODUCT_FIELDS],
+        [terminal.pk, key, terminal.pk, key, terminal.pk, key, sorted(set(skus))],
+        [
+            Sale._meta.get_field("id"),
+            Sale._meta.get_field("id"),
+            Product._meta.get_field("active"),  # a boolean column: EXISTS (...)
+            *_PRODUCT_FIELDS,
+        ],
     )
     if not rows[0][0]:
         raise RequestInProgress(
@@ -423,7 +447,9 @@ def _idempotent_sale_and_products(
         )
     if rows[0][1] is not None:
         return sales.get(pk=rows[0][1]), {}
-    return None, _products(row[2:] for row in rows if row[2] is not None)
+    if rows[0][2]:
+        raise IdempotencyKeyReused(KEY_REUSED)
+    return None, _products(row[3:] for row in rows if row[3] is not None)
 
 
 def _receipt_no(*, terminal: Terminal, now: datetime) -> str:

@@ -24,6 +24,7 @@ from quotas.services import quota_credit
 
 from .checkout import (
     KEY_LOCK,
+    KEY_REUSED,
     IdempotencyKeyReused,
     RequestInProgress,
     first_answer,
@@ -92,6 +93,8 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
                 raise RequestInProgress("The first request with this key has not finished.")
     record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
     if record is None:
+        if Sale.objects.filter(terminal=terminal, idempotency_key=key).exists():
+            raise IdempotencyKeyReused(KEY_REUSED)  # keys are per terminal, whatever the request
         return None
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different request.")
