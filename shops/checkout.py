@@ -396,8 +396,7 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
 # request with the key runs, so a concurrent retry is told 409 instead of waiting.
 KEY_LOCK = "pg_try_advisory_xact_lock(%s, hashtext(%s))"
 # PostgreSQL: the key's lock, the sale made with the key if any, whether the key answered
-# another kind of request (a return, a void: IdempotencyRecord), and the basket's products,
-# in one statement.
+# a return (IdempotencyRecord), and the basket's products, in one statement.
 _PRELUDE_SQL = (
     f"SELECT {KEY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
     "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
@@ -573,9 +572,7 @@ def _commit_once(
     )
     if existing is not None:
         if existing.request_fingerprint != fingerprint:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was used for a different request; use a new key."
-            )
+            raise IdempotencyKeyReused(KEY_REUSED)
         return CommitResult(existing, first_answer(existing), replayed=True)
 
     policy = version.policy

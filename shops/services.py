@@ -97,7 +97,7 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
             raise IdempotencyKeyReused(KEY_REUSED)  # keys are per terminal, whatever the request
         return None
     if record.fingerprint != fingerprint:
-        raise IdempotencyKeyReused("This Idempotency-Key was used for a different request.")
+        raise IdempotencyKeyReused(KEY_REUSED)
     return Answer(record.status_code, record.body, replayed=True)
 
 
