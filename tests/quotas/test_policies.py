@@ -59,6 +59,11 @@ class TestShippedData:
             assert from_db.annual_limit == from_file.annual_limit
 
     @pytest.mark.skipif(not SHARED.exists(), reason="../shared is not beside this checkout")
+    @pytest.mark.xfail(
+        strict=True,
+        reason="shared/policy gained the immediate-pickup kinds of 2023 No. 25 (issue 13); the "
+        "migration that amends the shipped data comes with that issue, then this passes again",
+    )
     def test_the_project_copy_matches_shared_policy(self) -> None:
         ours = Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
         assert json.loads(ours.read_text()) == json.loads(SHARED.read_text())
