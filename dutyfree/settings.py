@@ -186,6 +186,11 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's schedule state (a shelve: .db/.dat/.dir/.bak files), by default in var/ of the
+# checkout (git-ignored, kept in git empty); a read-only deployment points it elsewhere.
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule")
+)
 # A static schedule, in Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     # Immediate and guarantee pickups without a departure within the deadline: ban (daily).
@@ -236,6 +241,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# No "AXES: BEGIN …" banner at the start of every process and management command; failed
+# logins and lockouts are still logged.
+AXES_VERBOSE = False
 
 
 def axes_client_ip(request: object) -> str | None:
