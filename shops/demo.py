@@ -1,257 +1,59 @@
-"""A deterministic demo catalogue: a few hundred SKUs over the 47 categories, realistic prices."""
+"""Deterministic demo data: the catalogue, a demo shopper, and two years of sales history.
+
+The catalogue is ``shops/data/demo_catalogue.csv`` (``import_products``' format): real brands'
+real product lines at duty-free prices, only in categories that the policy in force lists and
+that are verified (never a placeholder such as serial 34–38). The history is generated, then
+imported as a legacy system's receipts; every receipt is judged by :mod:`quotas.rules` as it
+is made (per-trip limits, the annual quota, who may buy and how goods are collected), so the
+books check clean — no difference and no note — and every demo sale would have been allowed.
+"""
 
 from __future__ import annotations
 
 import io
 import random
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 
+from dutyfree import money
 from quotas import identity
+from quotas import rules as quota_rules
+from quotas.models import Category
 from quotas.rules import LOCAL_TZ
 
+from .catalogue import parse_row, read_rows
 from .models import Product, Store, Terminal
 
-# category code → (brands, [(name_zh, name_en, low, high, volume_ml, pieces)])
-_CATALOGUE: dict[str, tuple[list[str], list[tuple[str, str, int, int, int | None, int]]]] = {
-    "jewellery": (
-        ["Cartier", "Tiffany & Co.", "Bulgari", "Chow Tai Fook"],
-        [
-            ("手镯", "Bracelet", 8000, 120000, None, 1),
-            ("项链", "Necklace", 3000, 60000, None, 1),
-            ("耳钉", "Earrings", 2500, 30000, None, 1),
-            ("戒指", "Ring", 5000, 90000, None, 1),
-        ],
-    ),
-    "handicrafts": (
-        ["Lladró", "Swarovski"],
-        [
-            ("水晶摆件", "Crystal figurine", 800, 9000, None, 1),
-            ("瓷偶", "Porcelain figure", 1500, 12000, None, 1),
-        ],
-    ),
-    "watches": (
-        ["Rolex", "Omega", "Longines", "Cartier", "TAG Heuer", "Tissot"],
-        [
-            ("机械腕表", "Automatic watch", 4000, 160000, None, 1),
-            ("石英腕表", "Quartz watch", 2000, 30000, None, 1),
-        ],
-    ),
-    "perfume": (
-        ["Chanel", "Dior", "Jo Malone", "Guerlain", "Hermès"],
-        [
-            ("淡香水 100ml", "Eau de toilette 100 ml", 700, 1500, 100, 1),
-            ("香水 50ml", "Eau de parfum 50 ml", 800, 2200, 50, 1),
-        ],
-    ),
-    "cosmetics": (
-        ["Lancôme", "Estée Lauder", "SK-II", "La Mer", "Shiseido", "Dior", "Clé de Peau"],
-        [
-            ("精华 50ml", "Serum 50 ml", 900, 3200, None, 1),
-            ("面霜 50ml", "Cream 50 ml", 1000, 4500, None, 1),
-            ("口红", "Lipstick", 260, 480, None, 1),
-            ("护肤五件套", "Skincare set of 5", 1800, 5200, None, 5),
-            ("面膜 10片", "Sheet masks (10)", 300, 1200, None, 10),
-        ],
-    ),
-    "pens": (["Montblanc", "Parker", "Pelikan"], [("钢笔", "Fountain pen", 600, 9000, None, 1)]),
-    "eyewear": (
-        ["Ray-Ban", "Gentle Monster", "Gucci", "Prada"],
-        [
-            ("太阳镜", "Sunglasses", 1200, 4500, None, 1),
-            ("光学镜架", "Optical frame", 1500, 5000, None, 1),
-        ],
-    ),
-    "silk_scarves": (["Hermès", "Burberry"], [("丝巾", "Silk scarf", 1500, 5500, None, 1)]),
-    "ties": (["Hermès", "Ferragamo"], [("领带", "Silk tie", 900, 2200, None, 1)]),
-    "woollen_goods": (
-        ["Loro Piana", "Brunello Cucinelli"],
-        [("羊绒围巾", "Cashmere scarf", 3000, 12000, None, 1)],
-    ),
-    "cotton_goods": (["Ralph Lauren", "Muji"], [("棉质T恤", "Cotton T-shirt", 200, 900, None, 1)]),
-    "clothing": (
-        ["Burberry", "Max Mara", "Moncler", "Hugo Boss"],
-        [
-            ("风衣", "Trench coat", 8000, 25000, None, 1),
-            ("羽绒服", "Down jacket", 7000, 18000, None, 1),
-            ("衬衫", "Shirt", 1200, 4000, None, 1),
-        ],
-    ),
-    "footwear_hats": (
-        ["Nike", "Adidas", "Gucci", "New Era"],
-        [("运动鞋", "Sneakers", 700, 6000, None, 1), ("棒球帽", "Cap", 200, 2500, None, 1)],
-    ),
-    "belts": (["Hermès", "Ferragamo", "Gucci"], [("皮带", "Leather belt", 2500, 9000, None, 1)]),
-    "bags_luggage": (
-        ["Louis Vuitton", "Gucci", "Coach", "Rimowa", "Prada"],
-        [
-            ("手提包", "Handbag", 9000, 45000, None, 1),
-            ("行李箱", "Suitcase", 4000, 12000, None, 1),
-            ("双肩包", "Backpack", 2500, 15000, None, 1),
-        ],
-    ),
-    "small_leather_goods": (
-        ["Louis Vuitton", "Bottega Veneta", "Coach"],
-        [("钱包", "Wallet", 2000, 7000, None, 1), ("卡包", "Card holder", 1500, 4000, None, 1)],
-    ),
-    "confectionery": (
-        ["Godiva", "Lindt", "Ferrero"],
-        [("巧克力礼盒", "Chocolate box", 120, 680, None, 1)],
-    ),
-    "sporting_goods": (
-        ["Titleist", "Callaway", "Wilson"],
-        [
-            ("高尔夫球杆", "Golf club", 1800, 9000, None, 1),
-            ("网球拍", "Tennis racket", 900, 2500, None, 1),
-        ],
-    ),
-    "beauty_health_appliances": (
-        ["Dyson", "Philips", "Braun", "Panasonic"],
-        [
-            ("吹风机", "Hair dryer", 1500, 3500, None, 1),
-            ("剃须刀", "Electric shaver", 800, 3800, None, 1),
-        ],
-    ),
-    "tableware_kitchenware": (
-        ["Zwilling", "Le Creuset", "WMF"],
-        [("铸铁锅", "Cast-iron pot", 1500, 3800, None, 1)],
-    ),
-    "toys": (
-        ["LEGO", "Bandai", "Jellycat"],
-        [
-            ("积木套装", "Building set", 300, 4500, None, 1),
-            ("毛绒玩具", "Plush toy", 150, 800, None, 1),
-        ],
-    ),
-    "infant_formula": (
-        ["a2", "Aptamil", "Friso"],
-        [("婴幼儿配方奶粉 900g", "Infant formula 900 g", 250, 480, None, 1)],
-    ),
-    "coffee": (
-        ["Illy", "Lavazza", "Nespresso"],
-        [("咖啡豆 1kg", "Coffee beans 1 kg", 180, 600, None, 1)],
-    ),
-    "ginseng_products": (
-        ["Cheong Kwan Jang"],
-        [("红参精", "Red ginseng extract", 800, 3500, None, 1)],
-    ),
-    "cereal_foods": (["Kellogg's", "Quaker"], [("燕麦片", "Oats", 60, 180, None, 1)]),
-    "health_foods": (
-        ["Swisse", "Blackmores", "GNC"],
-        [("鱼油", "Fish oil", 180, 480, None, 1), ("维生素", "Multivitamins", 150, 420, None, 1)],
-    ),
-    "royal_jelly": (["Comvita"], [("蜂王浆", "Royal jelly", 300, 900, None, 1)]),
-    "olive_oil": (
-        ["Colavita", "Bertolli"],
-        [("特级初榨橄榄油 1L", "Extra-virgin olive oil 1 L", 120, 380, None, 1)],
-    ),
-    "diapers": (["Merries", "Pampers", "Moony"], [("纸尿裤", "Diapers", 130, 260, None, 1)]),
-    "ceramics": (
-        ["Wedgwood", "Royal Copenhagen"],
-        [("骨瓷茶具", "Bone-china tea set", 1200, 8000, None, 1)],
-    ),
-    "glassware": (["Riedel", "Baccarat"], [("水晶酒杯", "Crystal glasses", 600, 6000, None, 1)]),
-    "small_appliances": (
-        ["Dyson", "iRobot", "Ecovacs", "Xiaomi"],
-        [
-            ("扫地机器人", "Robot vacuum", 2500, 9000, None, 1),
-            ("空气净化器", "Air purifier", 2000, 6500, None, 1),
-        ],
-    ),
-    "household_medical_devices": (
-        ["Omron", "Yuwell"],
-        [("血压计", "Blood-pressure monitor", 300, 1500, None, 1)],
-    ),
-    "natural_honey": (
-        ["Comvita", "Manuka Health"],
-        [("麦卢卡蜂蜜", "Manuka honey", 200, 1200, None, 1)],
-    ),
-    "tea": (["TWG", "Mariage Frères"], [("红茶礼盒", "Black-tea gift box", 200, 1500, None, 1)]),
-    "alcohol": (
-        ["Moët & Chandon", "Hennessy", "Johnnie Walker", "Penfolds", "Kweichow Moutai"],
-        [
-            ("葡萄酒 750ml", "Wine 750 ml", 300, 3000, 750, 1),
-            ("干邑 700ml", "Cognac 700 ml", 1500, 8000, 700, 1),
-            ("威士忌 1L", "Whisky 1 L", 600, 5000, 1000, 1),
-            ("白酒 500ml", "Baijiu 500 ml", 1500, 3500, 500, 1),
-            ("香槟 375ml", "Champagne 375 ml", 250, 900, 375, 1),
-        ],
-    ),
-    "mobile_phones": (
-        ["Apple", "Samsung", "Huawei", "Xiaomi"],
-        [("智能手机 256GB", "Smartphone 256 GB", 4500, 12000, None, 1)],
-    ),
-    "tablets": (
-        ["Apple", "Huawei", "Logitech"],
-        [
-            ("平板电脑", "Tablet", 3000, 11000, None, 1),
-            ("无线键盘", "Wireless keyboard", 400, 1500, None, 1),
-        ],
-    ),
-    "game_consoles": (["Nintendo", "Sony"], [("游戏机", "Game console", 2000, 4500, None, 1)]),
-    "electronic_consumer_products": (
-        ["Apple", "DJI", "Sony", "Bose"],
-        [
-            ("无线耳机", "Wireless earbuds", 1200, 2500, None, 1),
-            ("迷你无人机", "Mini drone", 2500, 6500, None, 1),
-            ("智能手表", "Smartwatch", 2000, 7000, None, 1),
-        ],
-    ),
-    "pet_supplies": (["Royal Canin", "Orijen"], [("猫粮 2kg", "Cat food 2 kg", 180, 450, None, 1)]),
-    "portable_musical_instruments": (
-        ["Yamaha", "Fender"],
-        [("电吉他", "Electric guitar", 3500, 15000, None, 1)],
-    ),
-    # Placeholder categories of the policy (serials 34–38, names not yet verified): one generic
-    # item each, so that the demo catalogue covers every category.
-    **{
-        f"unverified_{number}": (
-            ["Demo"],
-            [(f"待核实品类{number}商品", f"Unverified category {number} item", 100, 2000, None, 1)],
-        )
-        for number in range(34, 39)
-    },
-}
+CATALOGUE_CSV = Path(__file__).resolve().parent / "data" / "demo_catalogue.csv"
 
 
-def _sku_prefix(code: str) -> str:
-    """The code upper-cased and cut to 12 characters; placeholders keep their number."""
-    if code.startswith("unverified_"):
-        return f"UNVERIFIED{code.removeprefix('unverified_')}"
-    return code.upper()[:12]
+def demo_products() -> list[Product]:
+    """The demo catalogue, checked as ``import_products`` checks a file.
 
-
-def demo_products(seed: int = 2026) -> list[Product]:
-    """Deterministic products: each (category, item) in a few brands, prices rounded as
-    stores price them (to 10 yuan, or 1 yuan below 1,000)."""
-    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    :raises ValueError: a row of the file is not a valid product.
+    """
+    rows, problems = read_rows(CATALOGUE_CSV.read_bytes())
+    codes = set(Category.objects.values_list("code", flat=True).distinct())
     products = []
-    for code, (brands, items) in _CATALOGUE.items():
-        for item_no, (name_zh, name_en, low, high, volume, pieces) in enumerate(items, start=1):
-            for brand_no, brand in enumerate(brands, start=1):
-                price = rng.randint(low, high)
-                price = price - price % 10 if price >= 1000 else price
-                products.append(
-                    Product(
-                        sku=f"{_sku_prefix(code)}-{item_no:02d}{brand_no:02d}",
-                        name_zh=f"{brand} {name_zh}",
-                        name_en=f"{brand} {name_en}",
-                        brand=brand,
-                        category_code=code,
-                        retail_price=Decimal(price).quantize(Decimal("0.01")),
-                        volume_ml=volume if code == "alcohol" else None,
-                        pieces=pieces,
-                    )
-                )
+    for line_no, raw in rows or ():
+        parsed, errors = parse_row(line_no, raw, codes)
+        problems += errors
+        if parsed is not None:
+            products.append(Product(**parsed))
+    if problems:
+        raise ValueError(f"{CATALOGUE_CSV.name}: {'; '.join(problems)}")
     return products
 
 
 @transaction.atomic
-def load_demo_products(seed: int = 2026) -> int:
+def load_demo_products() -> int:
     """Insert the demo catalogue's missing SKUs (existing products are left as they are)."""
-    products = demo_products(seed)
+    products = demo_products()
     existing = set(
         Product.objects.filter(sku__in=[p.sku for p in products]).values_list("sku", flat=True)
     )
@@ -329,15 +131,64 @@ def load_demo_shopper(*, now: datetime) -> int:
 
 # --- Two years and more of history, so that year-on-year figures show on the first run ------
 OPENING = date(2025, 12, 18)  # island-wide special customs operations: sales grew after it
+# The 2025-11-01 policy: outbound travellers, and residents with an off-island record buying
+# for immediate pickup without a trip.
+OUTBOUND_FROM = date(2025, 11, 1)
 _HISTORY_STORES = (  # (code, share of the sales)
     ("SYA-HTB", 30), ("HAK-IDFC", 18), ("SYA-AIR", 10), ("HAK-RIYUE", 10), ("SYA-HTDF", 8),
     ("SYA-CNSC", 6), ("HAK-MH", 6), ("HAK-GDF", 6), ("QHI-BOAO", 3), ("WNG-WFJ", 3),
 )  # fmt: skip
 _BASKET_CATEGORIES = (  # (category, weight)
     ("cosmetics", 40), ("perfume", 12), ("alcohol", 8), ("watches", 6), ("jewellery", 5),
-    ("handbags", 7), ("eyewear", 5), ("mobile_phones", 3), ("clothing", 6), ("shoes", 4),
-    ("tea", 2), ("pens", 2),
+    ("bags_luggage", 7), ("eyewear", 5), ("mobile_phones", 3), ("clothing", 6),
+    ("footwear_hats", 4), ("tea", 2), ("pens", 2),
 )  # fmt: skip
+# Where the shoppers' identity cards were issued (GB/T 2260 codes): travellers from across the
+# country, and Hainan residents (Haikou, Sanya).
+_MAINLAND_REGIONS = ("110105", "310104", "440106", "510107", "330106", "420106", "320102")
+_HAINAN_REGIONS = ("460105", "460203")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def resident_id_number(first17: str) -> str:
+    """An identity card number with its GB 11643 check character."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+@dataclass(frozen=True)
+class _Person:
+    number: str
+    name: str
+    birth_date: date
+    hainan_resident: bool
+
+
+def _person(n: int) -> _Person:
+    """Shopper ``n`` of the history: one identity card each, its birth date inside it; one in
+    eight is a Hainan resident."""
+    birth = date(1960 + n % 40, 1 + n % 9, 10 + n % 9)  # (n % 40, n % 9): 360 birth dates
+    resident = n % 8 == 0
+    regions = _HAINAN_REGIONS if resident else _MAINLAND_REGIONS
+    first17 = f"{regions[n % len(regions)]}{birth:%Y%m%d}{n // 360 % 1000:03d}"
+    return _Person(resident_id_number(first17), f"Demo Traveller {n}", birth, resident)
+
+
+@dataclass(frozen=True)
+class DemoDeparture:
+    """A resident's departure from the island (the off-island record that lets a resident buy
+    for immediate pickup without a trip), recorded after the import."""
+
+    number: str
+    carrier_ref: str
+    departed_at: datetime
+
+
+@dataclass
+class DemoHistory:
+    csv: str
+    receipts: int
+    departures: list[DemoDeparture]
 
 
 def _history_weight(day: date) -> float:
@@ -358,72 +209,148 @@ def _history_weight(day: date) -> float:
     return weight
 
 
-def demo_history_csv(
+def _facts(product: Product) -> quota_rules.ProductFacts:
+    return quota_rules.ProductFacts(
+        sku=product.sku,
+        category_code=product.category_code,
+        unit_price=product.retail_price,
+        volume_ml=product.volume_ml,
+        pieces=product.pieces,
+    )
+
+
+def demo_history(
     *, first: date, last: date, seed: int = 2026, per_day: int = 30, shoppers: int = 6000
-) -> str:
+) -> DemoHistory:
     """Legacy-system receipts (import_sales's CSV) for every day from ``first`` to ``last``:
-    about ``per_day`` receipts on an ordinary day, more on holidays."""
+    about ``per_day`` receipts on an ordinary day, more on holidays. Each receipt is judged
+    with the policy in force at its time against what its shopper already holds (the year's
+    quota, the trip's limited categories); a line that would break a rule is left out, and a
+    receipt left empty is not written."""
+    from quotas.selectors import policy_in_force_cached
+
+    from .importer import COLUMNS
+
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     stores = [code for code, _ in _HISTORY_STORES if Store.objects.filter(code=code).exists()]
     shares = [share for code, share in _HISTORY_STORES if code in stores]
-    by_category: dict[str, list[Product]] = {}
-    for product in demo_products(seed):
-        by_category.setdefault(product.category_code, []).append(product)
+    by_category: dict[str, list[Product]] = defaultdict(list)
+    for product in demo_products():
+        by_category[product.category_code].append(product)
     categories = [code for code, _ in _BASKET_CATEGORIES if code in by_category]
     weights = [weight for code, weight in _BASKET_CATEGORIES if code in by_category]
-    from .importer import COLUMNS
+    annual: dict[tuple[int, int], Decimal] = defaultdict(lambda: money.ZERO)
+    held: dict[tuple[int, str, datetime], dict[str, int]] = defaultdict(dict)
+    recorded: dict[tuple[int, int], datetime] = {}  # (shopper, year) → off-island departure
+    departures: list[DemoDeparture] = []
 
     lines = [",".join(COLUMNS)]
+    receipts = 0
     day = first
     while day <= last:
+        opening = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
+        policy = policy_in_force_cached(at=opening + timedelta(hours=12)).rules
+        immediate = [code for code in categories if policy.categories[code].immediate_pickup]
         count = max(1, round(per_day * _history_weight(day) * rng.uniform(0.85, 1.15)))
         for number in range(count):
-            person = rng.randrange(1, shoppers + 1)
-            sold = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ) + timedelta(
-                minutes=rng.randrange(9 * 60, 22 * 60)
-            )
+            n = rng.randrange(1, shoppers + 1)
+            person = _person(n)
+            sold = opening + timedelta(minutes=rng.randrange(9 * 60, 22 * 60))
             roll = rng.random()
-            if day >= date(2025, 11, 1) and roll < 0.04:
-                trip = ["", "", "", ""]  # a resident with an off-island record, no trip
-                pickup, resident = "immediate", "true"
+            trip_facts: quota_rules.TripFacts | None
+            if day >= OUTBOUND_FROM and person.hainan_resident and roll < 0.35:
+                # A resident with an off-island record this year, no trip: immediate pickup.
+                trip_cells = ["", "", "", ""]
+                trip_facts, trip_key, pickup = None, None, "immediate"
+                year_start = datetime(day.year, 1, 1, tzinfo=LOCAL_TZ)
+                if (n, day.year) not in recorded:
+                    left = year_start + (sold - year_start) * rng.uniform(0.3, 0.9)
+                    left = left.replace(second=0, microsecond=0)
+                    recorded[n, day.year] = left
+                    departures.append(DemoDeparture(person.number, f"CZ{6300 + n % 600}", left))
+                shopper_facts = quota_rules.ShopperFacts(
+                    birth_date=person.birth_date,
+                    hainan_resident=True,
+                    outbound_record_this_year=recorded[n, day.year] < sold,
+                )
             else:
-                kind = "outbound" if day >= date(2025, 11, 1) and roll < 0.14 else "domestic"
+                kind = "outbound" if day >= OUTBOUND_FROM and roll > 0.89 else "domestic"
                 departs = sold + timedelta(hours=rng.randrange(6, 60))
-                trip = [kind, "air", f"HU{7000 + person % 900}", departs.isoformat()]
-                pickup, resident = "departure", "false"
-            receipt = f"DEMO-{day:%Y%m%d}-{number:04d}"
-            store = rng.choices(stores, shares)[0]
-            for category in rng.choices(categories, weights, k=rng.choice((1, 1, 2, 2, 3))):
+                carrier = f"HU{7000 + n % 900}"
+                trip_cells = [kind, "air", carrier, departs.isoformat()]
+                trip_facts = quota_rules.TripFacts(kind=kind, mode="air", departs_at=departs)
+                trip_key, pickup = (n, carrier, departs), "departure"
+                shopper_facts = quota_rules.ShopperFacts(
+                    birth_date=person.birth_date, hainan_resident=person.hainan_resident
+                )
+            usage = quota_rules.Usage(
+                annual_used=annual[n, day.year],
+                trip_used=held[trip_key] if trip_key else {},
+            )
+            pool = immediate if pickup == "immediate" else categories
+            pool_weights = [weights[categories.index(code)] for code in pool]
+            basket: list[quota_rules.BasketLine] = []
+            verdict = None
+            for category in rng.choices(pool, pool_weights, k=rng.choice((1, 1, 2, 2, 3))):
                 product = rng.choice(by_category[category])
                 if product.retail_price > 15000:  # the odd luxury piece, not every day
                     product = rng.choice(by_category[category])
-                if product.retail_price > 15000 or (
-                    pickup == "immediate"
-                    and (category not in ("cosmetics", "perfume") or product.retail_price >= 20000)
-                ):
-                    product = rng.choice(by_category["cosmetics"])
+                quantity = rng.choice((1, 1, 1, 2))
+                line = quota_rules.BasketLine(product.sku, quantity, _facts(product))
+                judged = quota_rules.judge_basket(
+                    policy=policy,
+                    shopper=shopper_facts,
+                    trip=trip_facts,
+                    pickup=pickup,
+                    lines=[*basket, line],
+                    usage=usage,
+                    at=sold,
+                )
+                if judged.allowed:
+                    basket.append(line)
+                    verdict = judged
+            if verdict is None:
+                continue  # nothing this shopper could buy (quota spent, trip full)
+            annual[n, day.year] += verdict.total
+            if trip_key is not None:
+                held[trip_key] = {
+                    limit.category.code: limit.used + limit.requested
+                    for limit in verdict.trip_limits
+                }
+            receipts += 1
+            receipt = f"DEMO-{day:%Y%m%d}-{number:04d}"
+            store = rng.choices(stores, shares)[0]
+            for line in basket:
+                assert line.product is not None  # noqa: S101 - built above with its product
                 lines.append(
                     ",".join(
                         [
                             receipt,
                             store,
                             sold.isoformat(),
-                            "passport",
-                            f"D{person:08d}",
-                            f"Demo Traveller {person}",
-                            f"{1960 + person % 40}-0{1 + person % 9}-1{person % 9}",
-                            resident,
-                            *trip,
+                            "resident_id",
+                            person.number,
+                            person.name,
+                            person.birth_date.isoformat(),
+                            "true" if person.hainan_resident else "false",
+                            *trip_cells,
                             pickup,
-                            product.sku,
-                            product.category_code,
-                            str(rng.choice((1, 1, 1, 2))),
-                            str(product.retail_price),
+                            line.sku,
+                            line.product.category_code,
+                            str(line.quantity),
+                            str(line.product.unit_price),
                         ]
                     )
                 )
         day += timedelta(days=1)
-    return "\n".join(lines) + "\n"
+    return DemoHistory("\n".join(lines) + "\n", receipts, departures)
+
+
+def demo_history_csv(
+    *, first: date, last: date, seed: int = 2026, per_day: int = 30, shoppers: int = 6000
+) -> str:
+    """The receipts of :func:`demo_history` as import_sales's CSV."""
+    return demo_history(first=first, last=last, seed=seed, per_day=per_day, shoppers=shoppers).csv
 
 
 HISTORY_DAYS = 2 * 365 + 31
@@ -436,19 +363,38 @@ def load_demo_history(
     seed: int = 2026,
     per_day: int = 30,
     shoppers: int = 6000,
+    now: datetime | None = None,
 ) -> tuple[int, int]:
     """Import ``days`` of demo history up to yesterday (idempotent: receipts already in are
-    skipped) and bring the rollups up to date. Returns (receipts imported, skipped)."""
+    skipped), record the residents' off-island departures it relies on, and bring the rollups
+    up to date. Returns (receipts imported, skipped)."""
+    from django.utils import timezone
+
+    from .deadline import departure_record
     from .importer import import_sales
     from .rollups import refresh_all_dirty
 
     if days <= 0:
         return 0, 0
-    first = today - timedelta(days=days)
-    last = today - timedelta(days=1)
-    csv_text = demo_history_csv(
-        first=first, last=last, seed=seed, per_day=per_day, shoppers=shoppers
+    history = demo_history(
+        first=today - timedelta(days=days),
+        last=today - timedelta(days=1),
+        seed=seed,
+        per_day=per_day,
+        shoppers=shoppers,
     )
-    report = import_sales(io.StringIO(csv_text))
+    report = import_sales(io.StringIO(history.csv))
+    if report.rejected:
+        raise ValueError(f"demo history: {report.rejected} receipts rejected: {report.errors[:5]}")
+    now = now or timezone.now()
+    for departure in history.departures:  # recording one twice changes nothing
+        departure_record(
+            doc_type="resident_id",
+            country="CHN",
+            number=departure.number,
+            carrier_ref=departure.carrier_ref,
+            departed_at=departure.departed_at,
+            now=now,
+        )
     refresh_all_dirty()
     return report.imported, report.skipped

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -67,3 +68,19 @@ def _fresh_policy_cache() -> None:
     from quotas.selectors import policy_cache_clear
 
     policy_cache_clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_from_the_apps() -> Iterator[None]:
+    """Static files as the apps hold them, served as `make run` serves them (WhiteNoise from
+    the apps' folders): the production storage (hashed names from collectstatic's manifest)
+    needs a collectstatic first, which only tests/dutyfree/test_static_production.py runs."""
+    from django.test import override_settings
+
+    source = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(
+        STORAGES={**django_settings.STORAGES, "staticfiles": source},
+        WHITENOISE_USE_FINDERS=True,
+        WHITENOISE_AUTOREFRESH=True,
+    ):
+        yield

@@ -58,3 +58,61 @@ def test_urls_switch_to_postgresql_redis_and_a_real_broker() -> None:
     assert found["cache"] == "django_redis.cache.RedisCache"
     assert found["eager"] is False
     assert found["broker"] == "redis://127.0.0.1:6379/3"
+
+
+def test_management_commands_start_without_the_axes_banner() -> None:
+    """django-axes logs ``AXES: BEGIN version …`` at start-up when verbose: every command
+    (cron jobs, the Celery worker, a terminal's key printed alone on its last line) would
+    begin with it. Failed logins and lockouts are still logged (not silenced here)."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update(DJANGO_SETTINGS_MODULE="dutyfree.settings", LOG_LEVEL="DEBUG")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "System check identified no issues" in done.stdout
+    assert "AXES" not in done.stdout + done.stderr
+
+
+def test_beat_keeps_its_schedule_out_of_the_checkout_tree() -> None:
+    """Celery beat's schedule (a shelve: ``celerybeat-schedule.db``/``.dat``…) goes to a
+    git-ignored folder, not the working directory; CELERY_BEAT_SCHEDULE_FILENAME moves it."""
+    found = Path(probe_beat())
+    assert found.parent == ROOT / "var"
+    ignored = subprocess.run(  # noqa: S603
+        ["git", "check-ignore", "-q", str(found) + ".db"],  # noqa: S607
+        cwd=ROOT,
+        check=False,
+    )
+    assert ignored.returncode == 0
+    assert (ROOT / "var").is_dir()  # beat opens the shelve; it does not create folders
+    assert probe_beat(CELERY_BEAT_SCHEDULE_FILENAME="/srv/beat/schedule") == "/srv/beat/schedule"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "celerybeat-schedule.db"],  # noqa: S607
+        cwd=ROOT,
+        check=False,
+    )
+    assert ignored.returncode == 0  # and `celery beat` run with its default still leaves git clean
+
+
+BEAT_PROBE = "from dutyfree.celery import app; print(app.conf.beat_schedule_filename)"
+
+
+def probe_beat(**env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k != "CELERY_BEAT_SCHEDULE_FILENAME"}
+    clean.update(env, DJANGO_SETTINGS_MODULE="dutyfree.settings")
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", BEAT_PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.strip().splitlines()[-1]

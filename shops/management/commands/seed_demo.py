@@ -1,8 +1,10 @@
 """Demo data for `make run`: idempotent, deterministic.
 
 The policies and the 12 licensed stores ship as migrations; this adds what a demo needs on top:
-a catalogue of a few hundred products over the 47 categories, a demo terminal whose key is
-printed, and an administrator to log in with (only with DEBUG on, or with explicit secrets).
+the catalogue of shops/data/demo_catalogue.csv (every verified category of the policy in
+force), a demo terminal whose key is printed, a demo shopper, two years of sales history that
+the rules allow, and an administrator to log in with (only with DEBUG on, or with explicit
+secrets).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class Command(BaseCommand):
             default=os.environ.get("DEMO_ADMIN_PASSWORD"),
             help="Password of the demo administrator (default 'admin', only with DEBUG on).",
         )
-        parser.add_argument("--seed", type=int, default=2026, help="Random seed of the demo data.")
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="Random seed of the sales history."
+        )
         parser.add_argument(
             "--days",
             type=int,
@@ -75,7 +79,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Created administrator {DEMO_ADMIN!r} with password {password!r}.")
         else:
             self.stdout.write(f"Administrator {DEMO_ADMIN!r} already exists.")
-        added = load_demo_products(seed=options["seed"])
+        added = load_demo_products()
         self.stdout.write(f"Catalogue: {added} demo products added.")
         if settings.DEBUG:
             store = Store.objects.get(code="SYA-HTB")
