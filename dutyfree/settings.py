@@ -215,10 +215,17 @@ CELERY_BEAT_SCHEDULE = {
 QUOTA_LOOKUP_RATE = os.environ.get("QUOTA_LOOKUP_RATE", "10/60")
 # Behind n reverse proxies, the client address is the n-th from the right of X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
-CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
-CAPTCHA_MATH_CHALLENGE_OPERATOR = "x"
-CAPTCHA_IMAGE_SIZE = (150, 50)
-CAPTCHA_FONT_SIZE = 32
+# The look-up's CAPTCHA: always a sum ("27+8="), drawn large with light noise so a person reads
+# it on a phone, answered on the numeric keypad (shops/views.py: sum_challenge).
+CAPTCHA_CHALLENGE_FUNCT = "shops.views.sum_challenge"
+CAPTCHA_IMAGE_SIZE = (280, 90)
+CAPTCHA_FONT_SIZE = 60
+CAPTCHA_LETTER_ROTATION = (-10, 10)
+CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
+# "+" and "=" are drawn with the digit before them, on its baseline (alone they float to the top).
+CAPTCHA_PUNCTUATION = "+="
+# The library does not scale a fixed CAPTCHA_IMAGE_SIZE for its 2x image, which comes out cropped.
+CAPTCHA_2X_IMAGE = False
 CAPTCHA_TIMEOUT = 10  # minutes
 
 # --- Auth -----------------------------------------------------------------------------------

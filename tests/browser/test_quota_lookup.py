@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from captcha.models import CaptchaStore
 from django.utils import timezone
 
+from shops import services
 from shops.checkout import sale_commit
 from tests.shops import helpers
 
@@ -16,22 +18,26 @@ NUMBER = helpers.resident_id(2468)
 NAME = "王小明"
 
 
-def _seed() -> None:
+def _seed() -> list[str]:
+    """Two sales on the open trip HU7181; their receipt numbers, newest first."""
     helpers.product("BR-LIP", "cosmetics", "380.00")
     helpers.product("BR-SET", "cosmetics", "2600.00", pieces=5)
     helpers.product("BR-WINE", "alcohol", "900.00", volume_ml=750)
     who = helpers.shopper(NUMBER, name=NAME)
+    receipts = []
     for n, (store, lines) in enumerate(
         [("SYA-HTB", [("BR-LIP", 2), ("BR-SET", 1)]), ("SYA-AIR", [("BR-WINE", 1)])]
     ):
         terminal, _ = helpers.terminal(store)
-        sale_commit(
+        sale = sale_commit(
             terminal=terminal,
             idempotency_key=f"browser-{n}",
             fingerprint=f"browser-{n}",
             basket=helpers.basket(*lines, who=who),
             now=timezone.now(),
-        )
+        ).sale
+        receipts.insert(0, sale.receipt_no)
+    return receipts
 
 
 def _look_up(page: Any, *, name: str = NAME) -> None:
@@ -105,3 +111,174 @@ def test_an_english_browser_gets_english_and_a_wrong_name_shows_nothing_bought(
 
     assert page.get_by_test_id("used").inner_text() == "¥0.00"
     assert "No purchases recorded this year." in page.locator("main").inner_text()
+
+
+# --- Issue 11, point 17 -------------------------------------------------------------------------
+def _answer(page: Any) -> str:
+    """What a person reads off the CAPTCHA image (the test reads the stored answer)."""
+    return CaptchaStore.objects.get(hashkey=page.input_value("input[name=captcha_0]")).response
+
+
+def _csp_reports(page: Any) -> list[str]:
+    reports: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            reports.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return reports
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+def test_a_resident_id_holder_is_not_asked_a_country_and_sees_the_receipt_numbers(
+    live_server: Any, new_page: Any, javascript: bool
+) -> None:
+    receipts = _seed()
+    page = new_page(locale="zh-CN", java_script_enabled=javascript)
+    reports = _csp_reports(page)
+    page.goto(f"{live_server.url}/quota/")
+    country = page.locator("#id_country")
+
+    assert page.get_by_label("证件类型").input_value() == "resident_id"
+    assert country.count() == 1
+    assert country.is_hidden()
+    page.get_by_label("证件类型").select_option(label="护照")
+    assert page.get_by_label("签发国家或地区代码").is_visible()  # asked for a passport
+    page.get_by_label("证件类型").select_option(label="居民身份证")
+    assert country.is_hidden()
+
+    page.get_by_label("证件号码", exact=True).fill(NUMBER)
+    page.get_by_label("证件上的姓名").fill(NAME)
+    page.get_by_label("请填写计算结果").fill(_answer(page))
+    page.get_by_role("button", name="查询", exact=True).click()
+    page.wait_for_load_state()
+
+    assert page.get_by_test_id("used").inner_text() == "¥4,260.00"
+    assert page.get_by_test_id("receipt-no").all_inner_texts() == receipts
+    for cell in page.get_by_test_id("receipt-no").all():
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0  # the whole number on the phone's screen
+        assert box["x"] + box["width"] <= 390
+    assert "小票号" in page.get_by_test_id("purchases").inner_text()
+    assert _fits_the_phone(page)
+    assert reports == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refresh_link_changes_the_sum_and_keeps_what_was_typed(
+    live_server: Any, new_page: Any
+) -> None:
+    receipts = _seed()
+    page = new_page(locale="en-GB")
+    reports = _csp_reports(page)
+    page.goto(f"{live_server.url}/quota/")
+    page.get_by_label("Document number").fill(NUMBER)
+    page.get_by_label("Name as on the document").fill(NAME)
+    page.get_by_label("Answer the sum").fill("7")
+    old_key = page.input_value("input[name=captcha_0]")
+    old_src = page.get_attribute("img.captcha", "src")
+
+    page.get_by_role("link", name="Show another sum").click()
+    page.wait_for_function(
+        "old => document.querySelector('input[name=captcha_0]').value !== old", arg=old_key
+    )
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.captcha');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+
+    new_key = page.input_value("input[name=captcha_0]")
+    assert new_key != old_key
+    assert page.get_attribute("img.captcha", "src") != old_src
+    assert new_key in (page.get_attribute("img.captcha", "src") or "")
+    assert page.url == f"{live_server.url}/quota/"  # no page load: nothing typed is lost
+    assert page.get_by_label("Document number").input_value() == NUMBER
+    assert page.get_by_label("Name as on the document").input_value() == NAME
+    assert page.get_by_label("Answer the sum").input_value() == ""  # the old answer is void
+    assert page.evaluate("document.activeElement.name") == "captcha_1"
+    assert page.get_by_role("status").inner_text() == "A new sum is shown."
+
+    page.get_by_label("Answer the sum").fill(_answer(page))
+    page.get_by_role("button", name="Look up", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("receipt-no").all_inner_texts() == receipts
+    assert reports == []
+
+
+def _seed_everything() -> None:
+    """_seed, plus a partly returned sale and a voided one (every row a shopper may see)."""
+    _seed()
+    who = helpers.shopper(NUMBER, name=NAME)
+    terminal, _ = helpers.terminal("SYA-HTB")
+    kept, voided = (
+        sale_commit(
+            terminal=terminal,
+            idempotency_key=f"more-{n}",
+            fingerprint=f"more-{n}",
+            basket=helpers.basket(("BR-LIP", 2), who=who),
+            now=timezone.now(),
+        ).sale
+        for n in range(2)
+    )
+    services.sale_return(
+        terminal=terminal,
+        sale_id=kept.pk,
+        idempotency_key="more-return",
+        fingerprint="more-return",
+        lines=[(kept.lines.get().pk, 1)],
+        reason="",
+        now=timezone.now(),
+    )
+    services.sale_void(terminal=terminal, sale_id=voided.pk, now=timezone.now())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=["phone", "desktop"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
+def test_every_state_of_the_page_fits_and_reads(
+    live_server: Any, new_page: Any, tmp_path: Path, size: tuple[int, int], locale: str
+) -> None:
+    """The empty form, a passport (country asked), an error, and a shopper found with
+    purchases (one returned, one voided) and an open trip. Screenshots go to $QUOTA_SHOTS
+    when set (the pull request's pictures), else to a temporary folder."""
+    _seed_everything()
+    shots = Path(os.environ.get("QUOTA_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    name = f"{locale[:2]}-{size[0]}"
+    page = new_page(locale=locale, viewport={"width": size[0], "height": size[1]})
+    reports = _csp_reports(page)
+
+    def shot(state: str) -> None:
+        assert _fits_the_phone(page), state  # no sideways scrolling, at either size
+        page.screenshot(path=str(shots / f"{name}-{state}.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/quota/")
+    image = page.locator("img.captcha")
+    assert image.evaluate("i => i.complete && i.naturalWidth") == 280
+    box = image.bounding_box()
+    assert box is not None
+    assert box["width"] >= min(280, size[0] - 40)  # shown at its size, not shrunk
+    shot("1-empty")
+
+    page.select_option("#id_doc_type", "passport")
+    assert page.locator("#id_country").is_visible()
+    shot("2-passport")
+
+    page.select_option("#id_doc_type", "resident_id")
+    page.fill("#id_number", NUMBER)
+    page.fill("#id_name", NAME)
+    page.fill("input[name=captcha_1]", "999")
+    page.click("form.lookup button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".field-captcha .errors").is_visible()
+    assert page.locator("#id_country").is_hidden()
+    shot("3-error")
+
+    _look_up(page)
+    assert len(page.get_by_test_id("receipt-no").all()) == 4
+    assert page.locator(".trip").count() == 1
+    shot("4-found")
+    assert reports == []
