@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from shops import rollups, stats
 from shops.checkout import sale_commit
+from shops.dashboard import CSV_COLUMNS
 from tests.conftest import SHANGHAI
 from tests.shops import helpers
 
@@ -158,8 +159,11 @@ def test_staff_sees_the_dashboard_and_downloads_the_csv(
     body = Path(download.path()).read_bytes()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:6] == ["key", "name", "previous_key", "amount", "previous_amount",
-                           "amount_yoy_pct"]  # fmt: skip
+    # A header a person reads, in the page's language; the columns in the API's order.
+    assert rows[0][:6] == ["门店代码", "名称", "去年同期（对比日期）", "销售额（元）",
+                           "去年同期销售额（元）", "销售额同比（%）"]  # fmt: skip
+    assert len(rows[0]) == len(CSV_COLUMNS)
+    rows[0] = CSV_COLUMNS
     totals = dict(zip(rows[0], rows[1], strict=True))
     assert (totals["key"], totals["amount"], totals["previous_amount"]) == (
         "total",
