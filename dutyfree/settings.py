@@ -185,6 +185,10 @@ CELERY_BROKER_URL = REDIS_URL or None
 CELERY_RESULT_BACKEND = None
 # Without a broker, tasks run in-process so `make run` needs nothing else.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Zero-config mode has no beat: refresh the rollups in-process after each commit that marks a day
+# dirty (sale, return, void), so `make run`'s dashboards follow the demo. Off with a broker: beat
+# refreshes every minute, off the request path (DESIGN.md).
+STATS_REFRESH_ON_COMMIT = env_bool("STATS_REFRESH_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_ENABLE_UTC = True

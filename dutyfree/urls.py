@@ -3,6 +3,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dutyfree.errors import api_aware_404
@@ -15,6 +16,11 @@ from shops.views import quota_page
 SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 handler404 = "dutyfree.errors.api_aware_404"
 handler500 = "dutyfree.errors.api_aware_500"
+# The admin names the project, not "Django administration" (its sign-in page is
+# templates/admin/login.html).
+admin.site.site_header = _("Hainan offshore duty-free administration")
+admin.site.site_title = _("Hainan offshore duty-free")
+admin.site.index_title = _("Policies, stores and sales")
 
 api_v1 = [
     path("policy", PolicyInForceApi.as_view(), name="policy-in-force"),

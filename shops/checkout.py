@@ -53,6 +53,7 @@ from .models import (
     Terminal,
     TravellerKind,
 )
+from .tasks import refresh_stats_after_commit
 
 _RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -493,6 +494,7 @@ def write_sale(
     """Insert a sale, its lines and the dirty-day mark of its (local day, store); return the
     sale id and the line ids in order. One statement on PostgreSQL, three elsewhere."""
     dirty = {"day": sale_row["local_date"], "store": sale_row["store"], "marked_at": now}
+    refresh_stats_after_commit()
     if connection.vendor != "postgresql":
         sale_id = insert_rows(Sale, [sale_row])[0]["id"]
         ids = insert_rows(SaleLine, [{"sale": sale_id, **row} for row in line_rows])
@@ -520,6 +522,7 @@ def write_sale(
 def mark_dirty(*, sale: Sale, now: datetime) -> None:
     """Queue the sale's (local day, store) slice for the rollups, in the caller's transaction."""
     insert_rows(DirtyDay, [{"day": sale.local_date, "store": sale.store_id, "marked_at": now}])
+    refresh_stats_after_commit()
 
 
 def sale_commit(

@@ -60,6 +60,46 @@ CSV_COLUMNS = [
         for column in (figure, f"previous_{figure}", f"{figure}_yoy_pct")
     ),
 ]
+# The CSV's header row, in the request's language (a person opens it in Excel; programs read
+# the stats API). The key column names what the rows are.
+CSV_KEY_HEADERS = {
+    None: _("Row"),
+    "day": _("Date"),
+    "month": _("Month"),
+    "store": _("Store code"),
+    "category": _("Category code"),
+    "traveller_kind": _("Traveller kind code"),
+}
+CSV_FIGURE_HEADERS = {
+    "amount": _("Sales amount"),
+    "shopper_trips": _("Shopper-trips (人次)"),
+    "shoppers": _("Shoppers"),
+    "average_spend": _("Spend per shopper-trip"),
+    "items": _("Items"),
+    "sales": _("Receipts"),
+}
+MONEY_FIGURES = frozenset({"amount", "average_spend"})
+
+
+def csv_header(group_by: str | None) -> list[str]:
+    """The header row for CSV_COLUMNS, translated: "Sales amount (CNY)", "Sales amount last
+    year (CNY)", "Sales amount YoY (%)" …"""
+    header = [
+        str(CSV_KEY_HEADERS[group_by]),
+        gettext("Name"),
+        gettext("Compared with (last year)"),
+    ]
+    for figure in FIGURES:
+        values = {"figure": str(CSV_FIGURE_HEADERS[figure])}
+        if figure in MONEY_FIGURES:
+            header += [
+                gettext("%(figure)s (CNY)") % values,
+                gettext("%(figure)s last year (CNY)") % values,
+            ]
+        else:
+            header += [values["figure"], gettext("%(figure)s last year") % values]
+        header.append(gettext("%(figure)s YoY (%%)") % values)
+    return header
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -109,19 +149,23 @@ class Preset:
     label: str
     start: date
     end: date
-    align: str | None = None  # None: keep the alignment chosen
+    align: str  # the comparison the period implies; a preset always sets it
 
 
 def dashboard_presets(*, today: date) -> list[Preset]:
-    """This month (to date), the last 7 days, the Spring Festival holiday (this year's once it
-    has begun, else last year's; compared Spring Festival to Spring Festival) and year to date.
-    """
+    """This month (to date) and year to date against the same calendar dates; the last 7 days
+    against the same weekdays (so the chart compares Monday with Monday); the Spring Festival
+    holiday (this year's once it has begun, else last year's) against last year's holiday.
+
+    Each preset sets its own alignment, whatever the page showed before: a preset link is
+    always the same view (year to date after the Spring Festival preset is not compared by
+    the holiday)."""
     holiday = stats.spring_festival_holiday(today.year)
     if holiday.start > today:
         holiday = stats.spring_festival_holiday(today.year - 1)
     return [
-        Preset("month", gettext("This month"), today.replace(day=1), today),
-        Preset("week", gettext("Last 7 days"), today - timedelta(days=6), today),
+        Preset("month", gettext("This month"), today.replace(day=1), today, "calendar"),
+        Preset("week", gettext("Last 7 days"), today - timedelta(days=6), today, "weekday"),
         Preset(
             "spring_festival",
             gettext("Spring Festival %(year)s") % {"year": holiday.start.year},
@@ -129,7 +173,9 @@ def dashboard_presets(*, today: date) -> list[Preset]:
             holiday.end,
             "spring_festival",
         ),
-        Preset("year", gettext("Year to date"), today.replace(month=1, day=1), today),
+        Preset(
+            "year", gettext("Year to date"), today.replace(month=1, day=1), today, "calendar"
+        ),
     ]
 
 
@@ -181,6 +227,7 @@ def _labels() -> dict[str, str]:
         "previous": gettext("Last year"),
         "this_period": gettext("This period"),
         "yoy": gettext("YoY"),
+        "share_of_amount": gettext("%(share)s of the sales amount"),
         "no_data": gettext("No sales in this period."),
         "load_failed": gettext("The figures could not be loaded (%(status)s). Try again later."),
         "as_of": gettext("Data as of %(time)s"),
@@ -203,7 +250,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "shops/dashboard.html",
-            {"form": form, "presets": _preset_links(presets, "calendar", None)},
+            {"form": form, "presets": _preset_links(presets, None)},
             status=400,
         )
     start, end, align = (form.cleaned_data[k] for k in ("start", "end", "align"))
@@ -231,7 +278,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "shops/dashboard.html",
         {
             "form": form,
-            "presets": _preset_links(presets, align, (start, end)),
+            "presets": _preset_links(presets, (start, end, align)),
             "config": config,
             "exports": exports,
         },
@@ -239,16 +286,17 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 
 def _preset_links(
-    presets: Iterable[Preset], align: str, current: tuple[date, date] | None
+    presets: Iterable[Preset], current: tuple[date, date, str] | None
 ) -> list[dict[str, Any]]:
+    """Links to the presets; the one the page shows (dates and alignment) is marked."""
     return [
         {
             "slug": preset.slug,
             "label": preset.label,
             "start": preset.start,
             "end": preset.end,
-            "url": "?" + _query(preset.start, preset.end, preset.align or align),
-            "active": current == (preset.start, preset.end),
+            "url": "?" + _query(preset.start, preset.end, preset.align),
+            "active": current == (preset.start, preset.end, preset.align),
         }
         for preset in presets
     ]
@@ -265,10 +313,11 @@ def _text(value: str) -> str:
 
 
 def sales_csv(answer: dict[str, Any], *, names: dict[str, str]) -> str:
-    """The stats answer as CSV text: a header, the totals, one row per group."""
+    """The stats answer as CSV text: a header in the request's language, the totals, one row
+    per group."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_header(answer.get("group_by")))
     previous = answer["previous"]
     totals = {
         "key": "total",

@@ -6,6 +6,8 @@ from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from . import rollups
@@ -22,6 +24,16 @@ def enforce_departure_deadline() -> dict[str, Any]:
 def refresh_stats() -> dict[str, Any]:
     """Recompute the (day, store) slices marked dirty since the last run."""
     return asdict(rollups.refresh_all_dirty())
+
+
+def refresh_stats_after_commit() -> None:
+    """Where a dirty-day mark is written: with ``STATS_REFRESH_ON_COMMIT`` (zero-config mode:
+    Celery eager, no beat), run :func:`refresh_stats` in this process once the caller's
+    transaction commits. ``apply``, not ``delay``: whatever the setting, the sale path never
+    touches the broker. Otherwise nothing: beat refreshes the marks. A failed refresh is
+    logged and never fails the committed sale (``robust``); its marks stay for the next one."""
+    if settings.STATS_REFRESH_ON_COMMIT:
+        transaction.on_commit(refresh_stats.apply, robust=True)
 
 
 @shared_task(name="shops.tasks.rebuild_stats")

@@ -17,10 +17,13 @@ from django.utils import timezone
 
 from shops import rollups, stats
 from shops.checkout import sale_commit
+from shops.dashboard import CSV_COLUMNS
 from tests.conftest import SHANGHAI
 from tests.shops import helpers
 
 LAPTOP = {"width": 1366, "height": 900}
+WIDE = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 CHARTS = ("day", "store", "category", "traveller_kind")
 
 
@@ -56,7 +59,8 @@ def _seed() -> tuple[str, str]:
 
 
 def _log_in(page: Any, live_server: Any) -> None:
-    user = get_user_model().objects.create_user("analyst", password="x", is_staff=True)
+    staff = {"is_staff": True}
+    user, _ = get_user_model().objects.get_or_create(username="analyst", defaults=staff)
     client = Client()
     client.force_login(user)
     page.context.add_cookies(
@@ -158,8 +162,11 @@ def test_staff_sees_the_dashboard_and_downloads_the_csv(
     body = Path(download.path()).read_bytes()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:6] == ["key", "name", "previous_key", "amount", "previous_amount",
-                           "amount_yoy_pct"]  # fmt: skip
+    # A header a person reads, in the page's language; the columns in the API's order.
+    assert rows[0][:6] == ["门店代码", "名称", "去年同期（对比日期）", "销售额（元）",
+                           "去年同期销售额（元）", "销售额同比（%）"]  # fmt: skip
+    assert len(rows[0]) == len(CSV_COLUMNS)
+    rows[0] = CSV_COLUMNS
     totals = dict(zip(rows[0], rows[1], strict=True))
     assert (totals["key"], totals["amount"], totals["previous_amount"]) == (
         "total",
@@ -216,3 +223,203 @@ def test_the_dashboard_fits_a_phone_and_reports_a_failed_call(
     assert "could not be loaded (503)" in alert.inner_text()
     assert page.locator("#chart-category ~ .chart-error").is_visible()
     assert page.get_by_test_id("card-amount").inner_text() == "¥4,260.00"
+
+
+# --- Figures as staff read them -----------------------------------------------------------------
+def _with_totals(page: Any, **totals: str) -> None:
+    """Answer the page's stats calls with the server's own answers, some totals replaced (an
+    amount of ¥113 million is out of reach of test sales under a ¥100,000 annual quota)."""
+
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["totals"].update(totals)
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/v1/stats/sales?*", handle)
+
+
+def _with_kinds(page: Any, **amounts: str) -> None:
+    """Answer the traveller-kind call with these amounts per kind (the rest as the server
+    says)."""
+
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        template = body["groups"][0]
+        body["groups"] = [
+            {**template, "key": kind, "amount": amount} for kind, amount in amounts.items()
+        ]
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/v1/stats/sales?*group_by=traveller_kind*", handle)
+
+
+# The figure's box: one line of text (height of one line box) that its box holds entirely.
+_ONE_LINE = """(el) => {
+    const style = getComputedStyle(el);
+    return {
+        text: el.textContent,
+        scrollWidth: el.scrollWidth,
+        clientWidth: el.clientWidth,
+        height: el.getBoundingClientRect().height,
+        lineHeight: parseFloat(style.lineHeight),
+        fontSize: parseFloat(style.fontSize),
+    };
+}"""
+
+
+def _assert_one_line(page: Any, test_id: str) -> float:
+    box = page.get_by_test_id(test_id).evaluate(_ONE_LINE)
+    assert box["scrollWidth"] <= box["clientWidth"], box
+    assert box["height"] == pytest.approx(box["lineHeight"], abs=1), box  # not two lines
+    return box["fontSize"]
+
+
+def _open(page: Any, live_server: Any, start: str, end: str) -> None:
+    page.goto(f"{live_server.url}/dashboard/?start={start}&end={end}&align=calendar")
+    _wait_for_charts(page)
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown", "approx"),
+    [
+        ("308403.00", "¥308,403.00", "≈ ¥30.84万"),
+        ("113300226.00", "¥113,300,226.00", "≈ ¥1.13亿"),
+        ("99999999.99", "¥99,999,999.99", "≈ ¥1.00亿"),  # rounds up into 亿, not 10,000.00万
+        ("10000.00", "¥10,000.00", "≈ ¥1.00万"),
+    ],
+)
+@pytest.mark.django_db(transaction=True)
+def test_large_amounts_in_wan_and_yi_and_on_one_line(
+    live_server: Any, new_page: Any, amount: str, shown: str, approx: str
+) -> None:
+    start, end = _seed()
+    for locale, viewport in (("zh-CN", WIDE), ("en-GB", WIDE), ("zh-CN", PHONE), ("en-GB", PHONE)):
+        page = new_page(locale=locale, viewport=viewport)
+        _log_in(page, live_server)
+        _with_totals(page, amount=amount, average_spend=amount)
+        _open(page, live_server, start, end)
+        card = page.locator(".card[data-figure=amount]")
+        assert page.get_by_test_id("card-amount").inner_text() == shown
+        if locale == "zh-CN":
+            assert card.locator("[data-role=approx]").inner_text() == approx
+        else:
+            assert card.locator("[data-role=approx]").is_hidden()  # English: the amount only
+        # The digits stay together on one line, in every card that shows an amount.
+        size = _assert_one_line(page, "card-amount")
+        _assert_one_line(page, "card-average_spend")
+        assert size >= 12
+        assert _fits(page)
+
+
+# Every label the donut shows, its ring and its legend, as boxes in the chart's pixels.
+_DONUT_BOXES = """(id) => {
+    const chart = echarts.getInstanceByDom(document.getElementById(id));
+    const box = (el) => {
+        const r = el.getBoundingRect().clone();
+        if (el.transform) r.applyTransform(el.transform);
+        return { x: r.x, y: r.y, width: r.width, height: r.height };
+    };
+    const legendView = chart.getViewOfComponentModel(chart.getModel().getComponent("legend"));
+    const legendTexts = [];
+    legendView.group.traverse((el) => {
+        if (el.style && el.style.text) legendTexts.push(el.style.text);
+    });
+    const data = chart.getModel().getSeriesByIndex(0).getData();
+    const labels = [];
+    for (let i = 0; i < data.count(); i++) {
+        const label = data.getItemGraphicEl(i).getTextContent();
+        if (label && !label.ignore && !label.invisible && label.style.text) labels.push(box(label));
+    }
+    const ring = data.getItemLayout(0);
+    return {
+        legend: box(legendView.group),
+        legendTexts,
+        labels,
+        ring: { x: ring.cx - ring.r, y: ring.cy - ring.r, width: 2 * ring.r, height: 2 * ring.r },
+        width: chart.getWidth(),
+        height: chart.getHeight(),
+    };
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def _inside(a: dict, width: float, height: float) -> bool:
+    return a["x"] >= 0 and a["y"] >= 0 and a["x"] + a["width"] <= width and (
+        a["y"] + a["height"] <= height
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_traveller_kind_donut_keeps_its_shares_clear_of_its_legend(
+    live_server: Any, new_page: Any, tmp_path: Path
+) -> None:
+    start, end = _seed()
+    english = ("Domestic departure  97.9%", "Outbound departure  1.6%", "Hainan residents  0.5%")
+    chinese = ("离岛旅客  97.9%", "离境旅客  1.6%", "岛内居民  0.5%")
+    for locale, viewport, kinds in (
+        ("en-GB", PHONE, english),
+        ("zh-CN", PHONE, chinese),
+        ("en-GB", WIDE, english),
+        ("zh-CN", WIDE, chinese),
+    ):
+        page = new_page(locale=locale, viewport=viewport)
+        _log_in(page, live_server)
+        # As in the demo: one kind nearly all of it (its label used to fall on the legend).
+        _with_kinds(page, domestic="97920.00", outbound="1570.00", resident="510.00")
+        _open(page, live_server, start, end)
+        # The panel says what the donut measures.
+        english = locale == "en-GB"
+        title = page.locator("#title-kind").inner_text()
+        assert title == ("Sales amount by traveller kind" if english else "各类旅客销售额占比")
+        boxes = page.evaluate(_DONUT_BOXES, "chart-traveller_kind")
+        # Each kind's share of the amount, exact from the fen, half-up to a tenth.
+        assert sorted(boxes["legendTexts"]) == sorted(kinds), boxes
+        for shape in (boxes["ring"], *boxes["labels"]):
+            assert not _overlap(shape, boxes["legend"]), (viewport, boxes)
+        for shape in (boxes["ring"], boxes["legend"], *boxes["labels"]):
+            assert _inside(shape, boxes["width"], boxes["height"]), (viewport, boxes)
+        # Pointing at a kind shows its share in the hole, still clear of the legend.
+        page.evaluate(
+            """(id) => echarts.getInstanceByDom(document.getElementById(id))
+                .dispatchAction({type: 'highlight', seriesIndex: 0, dataIndex: 1})""",
+            "chart-traveller_kind",
+        )
+        page.wait_for_timeout(400)  # the emphasis animation
+        hovered = page.evaluate(_DONUT_BOXES, "chart-traveller_kind")
+        for shape in hovered["labels"]:
+            assert not _overlap(shape, hovered["legend"]), (viewport, hovered)
+        name = f"donut-{locale}-{viewport['width']}.png"
+        page.locator("#chart-traveller_kind").screenshot(path=str(tmp_path / name))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_zero_config_mode_a_sale_reaches_the_dashboard_by_itself(
+    live_server: Any, new_page: Any, settings: Any
+) -> None:
+    """`make run` (Celery eager, no beat): a sale shows on the next load, no refresh by hand."""
+    settings.STATS_REFRESH_ON_COMMIT = True
+    helpers.product("BD-LIP", "cosmetics", "380.00")
+    page = new_page(locale="en-GB", viewport=WIDE)
+    _log_in(page, live_server)
+    today = timezone.localdate()
+    start, end = today.replace(day=1).isoformat(), today.isoformat()
+    page.goto(f"{live_server.url}/dashboard/?start={start}&end={end}")
+    page.get_by_test_id("card-amount").filter(has_text="¥").wait_for()
+    assert page.get_by_test_id("card-amount").inner_text() == "¥0.00"
+
+    _sell(timezone.now(), ("BD-LIP", 2), store="SYA-HTB", serial=9, kind="domestic")
+
+    page.reload()
+    page.get_by_test_id("card-amount").filter(has_text="¥").wait_for()
+    assert page.get_by_test_id("card-amount").inner_text() == "¥760.00"
+    assert page.get_by_test_id("card-shopper_trips").inner_text() == "1"

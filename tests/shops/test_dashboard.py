@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 
 from shops import rollups, stats
 from shops.checkout import sale_commit
-from shops.dashboard import CSV_COLUMNS, dashboard_presets
+from shops.dashboard import CSV_COLUMNS, csv_header, dashboard_presets
 from tests.conftest import local
 from tests.shops import helpers
 
@@ -80,6 +80,12 @@ def _csv(response) -> tuple[list[str], list[list[str]]]:
 
 def _text(value) -> str:
     return "" if value is None else str(value)
+
+
+def _preset_url(html: str, slug: str) -> str:
+    found = re.search(rf'<a href="([^"]+)" data-preset="{slug}"', html)
+    assert found, slug
+    return found.group(1)
 
 
 def _config(html: str) -> dict:
@@ -154,7 +160,36 @@ class TestPresets:
             date(2026, 1, 1),
             date(2026, 11, 27),
         )
-        assert presets["month"].align is None  # keeps the alignment chosen
+        # Each preset sets the comparison its period implies, whatever the page showed.
+        assert {slug: p.align for slug, p in presets.items()} == {
+            "month": "calendar",
+            "week": "weekday",
+            "spring_festival": "spring_festival",
+            "year": "calendar",
+        }
+
+    def test_year_to_date_after_the_spring_festival_is_by_calendar_dates(
+        self, staff_client: Client
+    ) -> None:
+        html = staff_client.get("/dashboard/").content.decode()
+        holiday = unescape(_preset_url(html, "spring_festival"))
+        assert holiday.endswith("&align=spring_festival")
+        html = staff_client.get(f"/dashboard/{holiday}").content.decode()
+        assert _config(html)["align"] == "spring_festival"
+        assert re.search(r'data-preset="spring_festival"[^>]*aria-current="page"', html)
+
+        year = unescape(_preset_url(html, "year"))
+        html = staff_client.get(f"/dashboard/{year}").content.decode()
+
+        today = timezone.localdate()
+        config = _config(html)
+        assert (config["start"], config["end"], config["align"]) == (
+            today.replace(month=1, day=1).isoformat(),
+            today.isoformat(),
+            "calendar",
+        )
+        assert '<option value="calendar" selected>' in html
+        assert re.search(r'data-preset="year"[^>]*aria-current="page"', html)
 
 
 class TestPage:
@@ -223,8 +258,9 @@ class TestPage:
         )
         assert '<option value="weekday" selected>' in html
         assert "/dashboard/export.csv?start=2026-03-01&amp;end=2026-03-31&amp;align=weekday" in html
-        # Presets keep the alignment chosen, except the Spring Festival one.
-        assert re.search(r'href="[^"]*align=weekday" data-preset="month"', html)
+        # A preset sets its own alignment: this month by calendar dates, even from a weekday view.
+        assert _preset_url(html, "month").endswith("align=calendar")
+        assert _preset_url(html, "week").endswith("align=weekday")
         assert not re.search(r'data-preset="month"[^>]*aria-current', html)
 
     @pytest.mark.parametrize(
@@ -256,6 +292,25 @@ class TestPage:
         assert config["names"]["traveller_kind"]["outbound"] == "Outbound departure"
         assert config["names"]["category"]["cosmetics"] == "Cosmetics"
 
+    def test_the_charts_say_what_they_measure(self, staff_client: Client) -> None:
+        html = staff_client.get("/dashboard/").content.decode()
+        titles = re.findall(r'<h2 id="title-[a-z]+">([^<]+)</h2>', html)
+        assert titles == [
+            "每日销售额与去年同期对比",
+            "各门店销售额",
+            "各类旅客销售额占比",
+            "各品类销售额",
+        ]
+        assert "各类旅客在销售额中的占比；" in html  # the donut's caption
+        html = staff_client.get("/dashboard/", headers={"accept-language": "en"}).content.decode()
+        titles = re.findall(r'<h2 id="title-[a-z]+">([^<]+)</h2>', html)
+        assert titles[1:] == [
+            "Sales amount by store",
+            "Sales amount by traveller kind",
+            "Sales amount by category",
+        ]
+        assert _config(html)["labels"]["share_of_amount"] == "%(share)s of the sales amount"
+
     def test_english_by_the_switch(self, staff_client: Client) -> None:
         response = staff_client.post(
             "/i18n/setlang/", {"language": "en", "next": "/dashboard/?start=2026-03-01"}
@@ -281,9 +336,9 @@ class TestExport:
                 f'attachment; filename="dutyfree-sales-2026-03-01-2026-03-31-{suffix}.csv"'
             )
             header, rows = _csv(response)
-            assert header == CSV_COLUMNS
-            assert header[:6] == ["key", "name", "previous_key", "amount", "previous_amount",
-                                  "amount_yoy_pct"]  # fmt: skip
+            with translation.override("zh-hans"):
+                assert header == csv_header(group_by)
+            header = CSV_COLUMNS  # the columns by position, as the stats API names them
             expected = stats.sales_stats(
                 start=date(2026, 3, 1), end=date(2026, 3, 31), group_by=group_by
             )
@@ -300,11 +355,47 @@ class TestExport:
                 for column in header[3:]:
                     assert got[column] == _text(group.get(column)), (group_by, column)
 
+    def test_the_header_is_in_the_request_language(
+        self, staff_client: Client, march_sales
+    ) -> None:
+        url = "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store"
+        zh, _ = _csv(staff_client.get(url))
+        en, _ = _csv(staff_client.get(url, headers={"accept-language": "en"}))
+        assert zh[:9] == [
+            "门店代码",
+            "名称",
+            "去年同期（对比日期）",
+            "销售额（元）",
+            "去年同期销售额（元）",
+            "销售额同比（%）",
+            "购物人次",
+            "去年同期购物人次",
+            "购物人次同比（%）",
+        ]
+        assert en[:9] == [
+            "Store code",
+            "Name",
+            "Compared with (last year)",
+            "Sales amount (CNY)",
+            "Sales amount last year (CNY)",
+            "Sales amount YoY (%)",
+            "Shopper-trips (人次)",
+            "Shopper-trips (人次) last year",
+            "Shopper-trips (人次) YoY (%)",
+        ]
+        assert zh[12:15] == ["人均消费（元）", "去年同期人均消费（元）", "人均消费同比（%）"]
+        assert zh[-3:] == ["交易笔数", "去年同期交易笔数", "交易笔数同比（%）"]
+        assert en[-3:] == ["Receipts", "Receipts last year", "Receipts YoY (%)"]
+        assert len(zh) == len(en) == len(CSV_COLUMNS)
+        day, _ = _csv(staff_client.get(url.replace("store", "day")))
+        assert day[0] == "日期"
+
     def test_the_figures_are_the_sales(self, staff_client: Client, march_sales) -> None:
         response = staff_client.get(
             "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store"
         )
-        header, rows = _csv(response)
+        _, rows = _csv(response)
+        header = CSV_COLUMNS
         totals = dict(zip(header, rows[0], strict=True))
         # 2 × 380 + 2,600 + 900 + 380 this March; 3 × 380 + 2 × 900 last March.
         assert totals["amount"] == "4640.00"
@@ -329,7 +420,8 @@ class TestExport:
             "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=category",
             headers={"accept-language": "en"},
         )
-        header, rows = _csv(response)
+        _, rows = _csv(response)
+        header = CSV_COLUMNS
         by_code = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
         assert by_code["cosmetics"]["name"] == "Cosmetics"
         assert by_code["cosmetics"]["amount"] == "3740.00"
@@ -342,7 +434,8 @@ class TestExport:
             "/dashboard/export.csv?start=2026-03-01&end=2026-03-07&group_by=day&align=weekday"
         )
         assert response["Content-Disposition"].endswith('-2026-03-07-day-weekday.csv"')
-        header, rows = _csv(response)
+        _, rows = _csv(response)
+        header = CSV_COLUMNS
         days = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
         assert list(days) == [f"2026-03-0{n}" for n in range(1, 8)]
         assert days["2026-03-03"]["previous_key"] == "2025-03-04"  # 364 days back
@@ -376,3 +469,82 @@ class TestExport:
         assert body["status"] == 400
         assert body["code"] == "invalid_input"
         assert body["errors"]
+
+
+class TestStaffSignIn:
+    """The sign-in page the dashboard sends staff to is the project's own, in both languages,
+    and so are the admin's headers."""
+
+    URL = "/admin/login/?next=/dashboard/"
+
+    @pytest.mark.parametrize(
+        ("language", "texts"),
+        [
+            ("zh-hans", ("<h1>员工登录</h1>", "<title>员工登录 | 海南离岛免税</title>", "登录")),
+            (
+                "en",
+                (
+                    "<h1>Staff sign-in</h1>",
+                    "<title>Staff sign-in | Hainan offshore duty-free</title>",
+                    "Sign in",
+                ),
+            ),
+        ],
+    )
+    def test_the_page_is_the_projects_own(self, client: Client, language, texts) -> None:
+        response = client.get(self.URL, headers={"accept-language": language})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f'<html lang="{language}">' in html
+        for text in texts:
+            assert text in html, text
+        assert "Django" not in html
+        assert "/static/shops/site.css" in html
+        assert "/static/admin/" not in html  # not the stock admin page
+        assert 'class="languages"' in html  # the language switch keeps ?next=
+        assert 'name="next" value="/dashboard/"' in html
+        assert 'name="username"' in html
+        assert 'name="password"' in html
+
+    def test_a_wrong_password_is_said_in_the_language_and_the_right_one_signs_in(
+        self, client: Client
+    ) -> None:
+        get_user_model().objects.create_user("analyst", password="right-pass-1", is_staff=True)
+        wrong = client.post(
+            self.URL,
+            {"username": "analyst", "password": "nope", "next": "/dashboard/"},
+            headers={"accept-language": "en"},
+        )
+        assert wrong.status_code == 200
+        html = wrong.content.decode()
+        assert "<title>Error: Staff sign-in" in html
+        assert 'class="notice error" role="alert">Please enter the correct username' in html
+        right = client.post(
+            self.URL, {"username": "analyst", "password": "right-pass-1", "next": "/dashboard/"}
+        )
+        assert right.status_code == 302
+        assert right["Location"] == "/dashboard/"
+        assert client.get("/dashboard/").status_code == 200
+
+    @pytest.mark.parametrize(
+        ("language", "header", "title", "index"),
+        [
+            ("zh-hans", "海南离岛免税管理后台", "海南离岛免税", "政策、门店与销售"),
+            (
+                "en",
+                "Hainan offshore duty-free administration",
+                "Hainan offshore duty-free",
+                "Policies, stores and sales",
+            ),
+        ],
+    )
+    def test_the_admin_names_the_project(
+        self, client: Client, language, header, title, index
+    ) -> None:
+        user = get_user_model().objects.create_superuser("root", password="x")
+        client.force_login(user)
+        html = client.get("/admin/", headers={"accept-language": language}).content.decode()
+        assert f"<title>{index} | {title}</title>" in html
+        assert f'<a href="/admin/">{header}</a>' in html
+        assert f"<h1>{index}</h1>" in html
+        assert "Django" not in html.split("<body", 1)[1].split("</header>", 1)[0]

@@ -6,14 +6,17 @@ import io
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
-from shops import rollups
+from shops import rollups, tasks
 from shops.checkout import sale_commit
+from shops.models import DirtyDay, Sale
 from shops.stats import Period, growth, previous_period, spring_festival, spring_festival_holiday
 from tests.conftest import local
 from tests.shops import helpers
@@ -254,3 +257,88 @@ def test_the_official_spring_festival_holiday() -> None:
 )
 def test_growth_is_rounded_half_up_and_null_without_a_base(current, previous, expected) -> None:
     assert growth(current, previous) == expected
+
+
+class TestZeroConfigRefresh:
+    """``make run`` has no beat: with ``STATS_REFRESH_ON_COMMIT`` (its default in eager mode) a
+    committed sale, return or void reaches the figures by itself; without it (production) the
+    sale path queues nothing and the figures wait for beat's refresh. Transactional: the
+    refresh runs when the sale's transaction really commits."""
+
+    pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+    def _today(self, client: Client) -> dict:
+        today = timezone.localdate().isoformat()
+        response = client.get(URL, {"start": today, "end": today})
+        assert response.status_code == 200
+        return response.json()["totals"]
+
+    def _sell(self, client: Client, key: str, *lines: tuple[str, int], serial: int) -> int:
+        basket = helpers.basket(*lines, who=helpers.shopper(helpers.resident_id(serial)))
+        response = client.post(
+            "/api/v1/sales",
+            helpers.json_basket(basket),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {key}", "idempotency-key": f"zero-{serial}"},
+        )
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    @pytest.fixture
+    def staff(self, client: Client) -> Client:
+        user = get_user_model().objects.create_user("analyst", password="x", is_staff=True)
+        client.force_login(user)
+        return client
+
+    def test_on_a_sale_and_a_void_reach_the_figures_without_a_refresh(
+        self, settings, staff: Client
+    ) -> None:
+        settings.STATS_REFRESH_ON_COMMIT = True
+        helpers.product("Z-LIP", "cosmetics", "380.00")
+        helpers.product("Z-WATCH", "watches", "8000.00")
+        _, key = helpers.terminal("SYA-HTB")
+        assert self._today(staff)["amount"] == "0.00"
+
+        self._sell(staff, key, ("Z-LIP", 2), serial=1)
+        watch = self._sell(staff, key, ("Z-WATCH", 1), serial=2)
+
+        totals = self._today(staff)
+        assert (totals["amount"], totals["sales"], totals["shopper_trips"]) == ("8760.00", 2, 2)
+        assert not DirtyDay.objects.exists()
+        voided = staff.post(
+            f"/api/v1/sales/{watch}/void", headers={"authorization": f"Bearer {key}"}
+        )
+        assert voided.status_code == 200, voided.content
+        assert (self._today(staff)["amount"], self._today(staff)["sales"]) == ("760.00", 1)
+
+    def test_a_failed_refresh_never_fails_the_committed_sale(
+        self, settings, staff: Client, caplog
+    ) -> None:
+        settings.STATS_REFRESH_ON_COMMIT = True
+        helpers.product("Z-LIP", "cosmetics", "380.00")
+        _, key = helpers.terminal("SYA-HTB")
+        with mock.patch.object(rollups, "refresh_all_dirty", side_effect=RuntimeError("down")):
+            sale = self._sell(staff, key, ("Z-LIP", 1), serial=3)
+        assert Sale.objects.filter(pk=sale).exists()
+        assert DirtyDay.objects.count() == 1  # the mark waits for the next refresh
+        assert "down" in caplog.text
+        self._sell(staff, key, ("Z-LIP", 1), serial=4)  # the next sale's refresh catches up
+        assert self._today(staff)["amount"] == "760.00"
+
+    def test_off_the_sale_path_queues_nothing_and_beat_refreshes(
+        self, settings, staff: Client
+    ) -> None:
+        settings.STATS_REFRESH_ON_COMMIT = False
+        helpers.product("Z-LIP", "cosmetics", "380.00")
+        _, key = helpers.terminal("SYA-HTB")
+        with (
+            mock.patch.object(tasks.refresh_stats, "apply") as apply,
+            mock.patch.object(tasks.refresh_stats, "delay") as delay,
+        ):
+            self._sell(staff, key, ("Z-LIP", 2), serial=5)
+        apply.assert_not_called()
+        delay.assert_not_called()  # no broker call on the sale path
+        assert self._today(staff)["amount"] == "0.00"
+        assert DirtyDay.objects.count() == 1
+        tasks.refresh_stats()  # beat's minute
+        assert self._today(staff)["amount"] == "760.00"

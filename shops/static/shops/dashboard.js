@@ -50,17 +50,24 @@
     return negative ? -cents : cents;
   }
 
-  /** In Chinese, large amounts also in 万 / 亿 (two places, half-up, exact). */
+  var WAN = 10000n * 100n;  // 1 万 yuan, in fen
+  var YI = 10000n * WAN;     // 1 亿 yuan, in fen
+
+  /** In Chinese, large amounts also in 万 (from ¥10,000) or 亿 (from ¥100,000,000): "308403.00" →
+   * "≈ ¥30.84万", two places, half-up, exact (BigInt fen; never a float). "" in English. */
   function wanYi(text) {
     if (english || text === null || text === undefined) return "";
     var cents = fen(text);
     var negative = cents < 0n;
     if (negative) cents = -cents;
-    var unit, scale;
-    if (cents >= 10000000000n) { unit = "亿"; scale = 1000000n; }       // 1e8 yuan, in 0.01
-    else if (cents >= 1000000n) { unit = "万"; scale = 100n; }          // 1e4 yuan, in 0.01
-    else return "";
-    var hundredths = (cents + scale / 2n) / scale;
+    if (cents < WAN) return "";
+    var unit = "万", scale = WAN;
+    // Hundredths of the unit, rounded; 9,999.995万 rounds up to 1.00亿, not to 10,000.00万.
+    var hundredths = (cents * 100n + scale / 2n) / scale;
+    if (hundredths >= 1000000n) {
+      unit = "亿"; scale = YI;
+      hundredths = (cents * 100n + scale / 2n) / scale;
+    }
     var whole = (hundredths / 100n).toString();
     var frac = (hundredths % 100n).toString().padStart(2, "0");
     return "≈ " + (negative ? "-" : "") + "¥" + groupDigits(whole) + "." + frac + unit;
@@ -114,6 +121,22 @@
 
   // --- Headline cards ----------------------------------------------------------------------------
   var MONEY = { amount: true, average_spend: true };
+  var MIN_FIGURE_PX = 12;
+
+  /** A figure stays on one line: shrink its font until it fits its card (a nine-digit amount
+   * in a fifth of a laptop screen, or half a phone's). */
+  function fit(el) {
+    el.style.fontSize = "";
+    var size = parseFloat(getComputedStyle(el).fontSize);
+    while (el.scrollWidth > el.clientWidth && size > MIN_FIGURE_PX) {
+      size -= 1;
+      el.style.fontSize = size + "px";
+    }
+  }
+
+  function fitFigures() {
+    document.querySelectorAll(".card .value").forEach(fit);
+  }
 
   function cards(totals) {
     document.querySelectorAll(".card[data-figure]").forEach(function (card) {
@@ -128,6 +151,7 @@
       yoy.textContent = L.yoy + " " + growth.text;
       yoy.className = "yoy " + growth.trend;
     });
+    fitFigures();
   }
 
   function status(answer) {
@@ -255,27 +279,78 @@
     empty(group, answer.groups.length === 0);
   }
 
+  /** Each group's share of the total amount, "97.9%", exact from the fen (half-up). */
+  function shares(groups) {
+    var total = groups.reduce(function (sum, g) { return sum + fen(g.amount); }, 0n);
+    var out = {};
+    groups.forEach(function (g) {
+      if (total === 0n) { out[g.key] = "—"; return; }
+      var tenths = (fen(g.amount) * 2000n / total + 1n) / 2n;  // per mille, rounded half-up
+      out[g.key] = (tenths / 10n).toString() + "." + (tenths % 10n).toString() + "%";
+    });
+    return out;
+  }
+
+  /** A donut of the amount by traveller kind. Its shares are in the legend, beside the
+   * donut on a wide panel and under it on a phone, never on leader lines: no label can run
+   * into the legend. The kind pointed at shows its share in the hole. */
+  var NARROW_PX = 480;
+  var kinds = null;  // the last answer and layout, to lay the donut out again on a resize
+
   function drawKinds(answer) {
     var groups = answer.groups;
-    var instance = chart("traveller_kind");
+    var el = document.getElementById("chart-traveller_kind");
+    var narrow = el.clientWidth < NARROW_PX;
+    kinds = { answer: answer, narrow: narrow };
+    var share = shares(groups);
+    var byName = {};
+    groups.forEach(function (g) { byName[nameOf("traveller_kind", g.key)] = g; });
+    var instance = chart("traveller_kind", narrow ? 300 + groups.length * 24 : null);
+    var base = narrow ? 300 : el.clientHeight;  // the donut's square, above the legend
+    var radius = Math.round(Math.min(el.clientWidth * (narrow ? 1 : 0.55), base) * 0.42);
     instance.setOption({
       color: ["#0a6e5c", "#1a73e8", "#f29900"],
-      legend: { bottom: 0 },
+      legend: {
+        orient: "vertical",
+        icon: "circle",
+        itemGap: 8,
+        formatter: function (name) {
+          var g = byName[name];
+          return name + "  " + (g ? share[g.key] : "");
+        },
+        textStyle: { fontSize: 13 },
+        left: narrow ? "center" : "58%",
+        top: narrow ? base : "middle",
+      },
       tooltip: {
         trigger: "item",
         formatter: function (p) {
           var g = groups[p.dataIndex];
-          return "<div><b>" + escapeHtml(p.name) + "</b> " + p.percent + "%</div>" +
+          return "<div><b>" + escapeHtml(p.name) + "</b> " +
+            escapeHtml(interpolate(L.share_of_amount, { share: share[g.key] })) + "</div>" +
             tooltipRow(p.color, L.this_period, money(g.amount)) +
             tooltipRow(COLORS.previous, L.previous, money(g.previous_amount)) +
-            yoyLine(g.amount_yoy_pct);
+            yoyLine(g.amount_yoy_pct) +
+            "<div>" + escapeHtml(L.shopper_trips) + ": " + escapeHtml(count(g.shopper_trips)) +
+            "</div>";
         },
       },
       series: [{
+        name: L.amount,
         type: "pie",
-        radius: ["40%", "68%"],
-        center: ["50%", "45%"],
-        label: { formatter: "{b}\n{d}%" },
+        radius: [Math.round(radius * 0.6), radius],
+        center: narrow ? ["50%", Math.round(base / 2)] : ["30%", "50%"],
+        avoidLabelOverlap: true,
+        label: { show: false, position: "center" },
+        labelLine: { show: false },
+        emphasis: {
+          label: {
+            show: true,
+            fontSize: 16,
+            fontWeight: "bold",
+            formatter: function (p) { return share[groups[p.dataIndex].key]; },
+          },
+        },
         data: groups.map(function (g) {
           return { name: nameOf("traveller_kind", g.key), value: parseFloat(g.amount) };
         }),
@@ -319,7 +394,19 @@
     var pending = null;
     window.addEventListener("resize", function () {
       clearTimeout(pending);
-      pending = setTimeout(function () { charts.forEach(function (c) { c.resize(); }); }, 100);
+      pending = setTimeout(function () {
+        fitFigures();
+        var el = document.getElementById("chart-traveller_kind");
+        if (kinds && (el.clientWidth < NARROW_PX) !== kinds.narrow) {
+          var old = echarts.getInstanceByDom(el);
+          charts = charts.filter(function (c) { return c !== old; });
+          old.dispose();
+          el.style.height = "";
+          delete el.dataset.rendered;
+          drawKinds(kinds.answer);
+        }
+        charts.forEach(function (c) { c.resize(); });
+      }, 100);
     });
   }
 
