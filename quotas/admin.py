@@ -28,7 +28,7 @@ from dutyfree.errors import DomainError
 from . import category_csv, services
 from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
 from .errors import BanInvalid
-from .models import LOCKED_STATUSES, Ban, Category, Policy, Programme, Shopper
+from .models import LOCKED_STATUSES, Ban, BanState, Category, Policy, Programme, Shopper
 from .rules import LOCAL_TZ
 
 _VERIFICATION_BADGES = {
@@ -537,6 +537,24 @@ class ProgrammeAdmin(admin.ModelAdmin):  # programmes keep no history
 
 
 # --- Shoppers and bans -----------------------------------------------------------------------
+class BanStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return BanState.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ban]) -> QuerySet[Ban]:
+        now = timezone.now()
+        standing = queryset.filter(lifted_at__isnull=True)
+        return {
+            BanState.NOT_STARTED: standing.filter(starts_at__gt=now),
+            BanState.IN_FORCE: standing.filter(starts_at__lte=now, ends_at__gt=now),
+            BanState.ENDED: standing.filter(ends_at__lte=now),
+            BanState.LIFTED: queryset.filter(lifted_at__isnull=False),
+        }.get(self.value(), queryset)
+
+
 class BanInline(admin.TabularInline):
     model = Ban
     fk_name = "shopper"
@@ -634,7 +652,7 @@ class BanAdmin(admin.ModelAdmin):
         "lifted_at",
         "lifted_by",
     )
-    list_filter = ("reason", ("lifted_at", admin.EmptyFieldListFilter), "ends_at")
+    list_filter = (BanStateFilter, "reason")
     search_fields = ("=source_receipt_no", "=shopper__document_last4", "=source")
     raw_id_fields = ("shopper",)
     date_hierarchy = "starts_at"
@@ -657,12 +675,9 @@ class BanAdmin(admin.ModelAdmin):
 
     @admin.display(description="state")
     def state(self, ban: Ban) -> str:
-        now = timezone.now()
         if ban.lifted_at is not None:
-            return "lifted"
-        if ban.ends_at <= now:
-            return "ended"
-        return "in force"
+            return f"lifted {ban.lifted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+        return ban.state_at(timezone.now()).label
 
     @admin.display(description="lift")
     def lift_link(self, ban: Ban) -> str:
@@ -691,6 +706,20 @@ class BanAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # A recorded ban is read only (lifting it has its own page): no save buttons.
+        read_only = {"show_save": False, "show_save_and_continue": False}
+        read_only["show_save_and_add_another"] = False
+        return super().change_view(
+            request, object_id, form_url, {**read_only, **(extra_context or {})}
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Ban, form: forms.ModelForm, change: bool

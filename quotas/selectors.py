@@ -12,7 +12,12 @@ from django.conf import settings
 from .choices import PolicyStatus
 from .errors import NoPolicyInForce
 from .models import Policy
-from .rules import CategoryRule, PolicyRules
+from .rules import LOCAL_TZ, CategoryRule, PolicyRules
+
+
+def _local(at: datetime) -> str:
+    """An instant as a person reads it: Asia/Shanghai, with its offset."""
+    return at.astimezone(LOCAL_TZ).isoformat()
 
 
 def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
@@ -32,7 +37,7 @@ def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
     )
     if policy is None:
         raise NoPolicyInForce(
-            f"No published {code} policy was in force at {at.isoformat()}.", at=at.isoformat()
+            f"No published {code} policy was in force at {_local(at)}.", at=_local(at)
         )
     return policy
 
@@ -113,7 +118,7 @@ def policy_in_force_cached(*, at: datetime, programme: str | None = None) -> Pol
         if version.policy.effective_from is not None and version.policy.effective_from <= at:
             return version
     raise NoPolicyInForce(
-        f"No published {code} policy was in force at {at.isoformat()}.", at=at.isoformat()
+        f"No published {code} policy was in force at {_local(at)}.", at=_local(at)
     )
 
 
