@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from dutyfree.db import db_value, insert_returning, insert_rows, select_rows
@@ -49,7 +50,9 @@ _COPIED_POLICY_FIELDS = (
 )
 # Everything a category says, as the CSV export lists it.
 _COPIED_CATEGORY_FIELDS = category_csv.COLUMNS
-_SAME_INSTANT = "Another published policy takes effect at that instant."
+# Refusals stay English here (logs, the API's own translation); gettext_noop marks them for
+# the catalogue, and the admin shows them translated.
+_SAME_INSTANT = gettext_noop("Another published policy takes effect at that instant.")
 
 
 @transaction.atomic
@@ -95,14 +98,16 @@ def policy_publish(
     if locked.status != PolicyStatus.DRAFT:
         raise PolicyNotPublishable(f"Policy {policy.pk} is {locked.status}, not a draft.")
     if effective_from.tzinfo is None:
-        raise PolicyNotPublishable("The effective time needs a time zone.")
+        raise PolicyNotPublishable(gettext_noop("The effective time needs a time zone."))
     if effective_from < now:
         raise PolicyNotPublishable(
-            "A policy takes effect now or later, never in the past: sales already judged "
-            "keep the rules that judged them."
+            gettext_noop(
+                "A policy takes effect now or later, never in the past: sales already judged "
+                "keep the rules that judged them."
+            )
         )
     if not locked.categories.exists():
-        raise PolicyNotPublishable("A policy without categories cannot be published.")
+        raise PolicyNotPublishable(gettext_noop("A policy without categories cannot be published."))
     locked.full_clean(exclude=["effective_from"])
     if Policy.objects.filter(
         programme_id=locked.programme_id,
@@ -139,7 +144,9 @@ def policy_withdraw(
         raise PolicyNotWithdrawable(f"Policy {policy.pk} is {locked.status}, not published.")
     if locked.effective_from is not None and locked.effective_from <= now:
         raise PolicyNotWithdrawable(
-            "The policy has taken effect; publish a new version instead of withdrawing it."
+            gettext_noop(
+                "The policy has taken effect; publish a new version instead of withdrawing it."
+            )
         )
     locked.status = PolicyStatus.WITHDRAWN
     locked.withdrawn_at = now
@@ -733,20 +740,20 @@ def ban_end(
         start later than now, or an end beyond what a date can hold.
     """
     if (ends_at is None) == (years is None):
-        raise BanInvalid("Give either an end or a number of years.")
+        raise BanInvalid(gettext_noop("Give either an end or a number of years."))
     if ends_at is None:
         if years is None or years < 1:
-            raise BanInvalid("A ban lasts at least one year.")
+            raise BanInvalid(gettext_noop("A ban lasts at least one year."))
         try:
             ends_at = years_later(starts_at, years)
         except (ValueError, OverflowError) as exc:
             raise BanInvalid(f"{years} years from the start is beyond the calendar.") from exc
     if ends_at <= starts_at:
-        raise BanInvalid("A ban must end after it starts.")
+        raise BanInvalid(gettext_noop("A ban must end after it starts."))
     # A ban takes effect when it is recorded (or earlier): then the span the rules read
     # (``Shopper.banned_from``/``banned_until``) has no gap from now on (_ban_span_refresh).
     if starts_at > (now or timezone.now()) + BAN_START_SKEW:
-        raise BanInvalid("A ban starts now or in the past, not later.")
+        raise BanInvalid(gettext_noop("A ban starts now or in the past, not later."))
     return ends_at
 
 
@@ -802,7 +809,7 @@ def ban_lift(*, ban_id: int, reason: str, now: datetime, by: AbstractBaseUser | 
     :raises BanInvalid: no reason given. :raises BanAlreadyLifted: lifted before.
     """
     if not reason.strip():
-        raise BanInvalid("Say why the ban is lifted.")
+        raise BanInvalid(gettext_noop("Say why the ban is lifted."))
     ban = Ban.objects.select_for_update().get(pk=ban_id)
     Shopper.objects.select_for_update(no_key=True).only("id").get(pk=ban.shopper_id)
     if ban.lifted_at is not None:
