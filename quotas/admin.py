@@ -3,38 +3,49 @@
 Life cycle: clone a published policy to a draft → edit (inline or by CSV) → publish with an
 effective time (now or later). Published policies are read-only here, and the model layer
 refuses changes anyway (quotas.models). Every change is kept by django-simple-history and
-shown on the History pages, with who and when.
+shown on the History pages, with who and when; a policy's page lists its categories' changes
+too.
+
+Every string a person reads here is translated (zh-hans in locale/); dates and times show in
+Asia/Shanghai.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from dutyfree.errors import DomainError
 
-from . import category_csv, services
+from . import category_csv, identity, selectors, services
 from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
 from .errors import BanInvalid
-from .models import LOCKED_STATUSES, Ban, Category, Policy, Programme, Shopper
+from .models import LOCKED_STATUSES, Ban, BanState, Category, Policy, Programme, Shopper
 from .rules import LOCAL_TZ
 
 _VERIFICATION_BADGES = {
-    Verification.NAME_AND_NUMBER: ("df-verified", "✓ 已核实 verified"),
-    Verification.NAME: ("df-partly", "◐ 序号待核实 number unverified"),
-    Verification.NO: ("df-unverified", "⚠ 未核实 UNVERIFIED"),
+    Verification.NAME_AND_NUMBER: ("df-verified", _("✓ verified")),
+    Verification.NAME: ("df-partly", _("◐ number unverified")),
+    Verification.NO: ("df-unverified", _("⚠ UNVERIFIED")),
 }
 
 
@@ -43,12 +54,38 @@ def verification_badge(category: Category) -> str:
     return format_html('<span class="df-badge {}" title="{}">{}</span>', css, category.note, text)
 
 
+def refusal(exc: DomainError) -> str:
+    """A service's refusal in the page's language (services mark their messages with
+    gettext_noop and raise them in English)."""
+    return gettext(exc.detail)
+
+
+def local(at: Any) -> str:
+    """A time as a person reads it here: Asia/Shanghai, minutes."""
+    return f"{at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+
+
+def _labels(choices: Any, values: Any) -> str:
+    """A list of choice values as a list of their labels (a published policy's lists)."""
+    labels = dict(choices)
+    return format_html(
+        '<ul class="df-list">{}</ul>',
+        format_html_join("", "<li>{}</li>", ((labels.get(v, v),) for v in values or [])),
+    )
+
+
 class PolicyAdminForm(forms.ModelForm):
     traveller_kinds = forms.MultipleChoiceField(
-        choices=TravellerKind.choices, widget=forms.CheckboxSelectMultiple
+        label=_("traveller kinds"),
+        choices=TravellerKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Who may buy."),
     )
     pickup_modes = forms.MultipleChoiceField(
-        choices=PickupMode.choices, widget=forms.CheckboxSelectMultiple
+        label=_("pickup modes"),
+        choices=PickupMode.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Pickup modes the policy allows."),
     )
 
     class Meta:
@@ -68,37 +105,63 @@ class PolicyAdminForm(forms.ModelForm):
             "return_pickup_within_months",
             "notes",
         )
-        help_texts = {"effective_from": "Planned date; the time is fixed when you publish."}
+        help_texts = {"effective_from": _("Planned date; the time is fixed when you publish.")}
+
+
+class LockedPolicyForm(PolicyAdminForm):
+    """A published or withdrawn policy, read only: its effective time is no longer a plan."""
+
+    class Meta(PolicyAdminForm.Meta):
+        help_texts = {"effective_from": ""}
 
 
 class CategoryInline(admin.TabularInline):
+    """A policy's categories. One verification column: the choice on a draft (its row
+    coloured by admin.css), the badge on a published policy."""
+
     model = Category
     extra = 0
     ordering = ("number",)
-    fields = (
-        "number",
-        "code",
-        "name_zh",
-        "name_en",
-        "per_trip_limit_unit",
-        "per_trip_limit_value",
-        "immediate_pickup",
-        "verified",
-        "verification",
-        "note",
-    )
-    readonly_fields = ("verification",)
+    readonly_fields = ("verification", "per_trip_limit")
 
-    @admin.display(description="核实 / verification")
+    @admin.display(description=_("verified"))
     def verification(self, category: Category) -> str:
         return verification_badge(category) if category.pk else "—"
 
+    @admin.display(description=_("per-trip limit"))
+    def per_trip_limit(self, category: Category) -> str:
+        return per_trip_limit_text(category)
+
+    def get_fields(self, request: HttpRequest, obj: Policy | None = None) -> Any:
+        if self._editable(obj):
+            return (
+                "number",
+                "code",
+                "name_zh",
+                "name_en",
+                "per_trip_limit_unit",
+                "per_trip_limit_value",
+                "immediate_pickup",
+                "verified",
+                "note",
+            )
+        return (
+            "number",
+            "code",
+            "name_zh",
+            "name_en",
+            "per_trip_limit",
+            "immediate_pickup",
+            "verification",
+            "note",
+        )
+
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "note" and field is not None:
-            field.widget = forms.Textarea(attrs={"rows": 2, "cols": 30})
-        if db_field.name in {"name_zh", "name_en"} and field is not None:
-            field.widget.attrs["size"] = 22
+        if field is None:
+            return field
+        if db_field.name == "note":  # column widths: admin.css
+            field.widget = forms.Textarea(attrs={"rows": 2})
         return field
 
     def _editable(self, obj: Policy | None) -> bool:
@@ -114,25 +177,62 @@ class CategoryInline(admin.TabularInline):
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
+def per_trip_limit_text(category: Category) -> str:
+    if not category.per_trip_limit_unit:
+        return "—"
+    return f"{category.per_trip_limit_value} {category.get_per_trip_limit_unit_display()}"
+
+
+def _input_format_hint(format_name: str) -> str:
+    """The first input format of the active language, as a person writes it (YYYY/MM/DD)."""
+    pattern = formats.get_format(format_name)[0]
+    for code, text in (("%Y", "YYYY"), ("%m", "MM"), ("%d", "DD"), ("%H", "HH"), ("%M", "mm")):
+        pattern = pattern.replace(code, text)
+    return pattern.replace("%S", "ss")
+
+
+class PublishDateTime(AdminSplitDateTime):
+    """The admin's date and time fields (calendar and clock pickers) with their format shown
+    in the fields themselves."""
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        self.widgets[0].attrs["placeholder"] = _input_format_hint("DATE_INPUT_FORMATS")
+        self.widgets[1].attrs["placeholder"] = _input_format_hint("TIME_INPUT_FORMATS")
+        return super().get_context(name, value, attrs)
+
+
 class PublishForm(forms.Form):
     effective_from = forms.SplitDateTimeField(
         required=False,
-        widget=AdminSplitDateTime,
-        label="Takes effect at (Asia/Shanghai)",
-        help_text=(
-            "The draft's planned date when it has one in the future; empty to take effect "
-            "now. Never in the past."
-        ),
+        widget=PublishDateTime,
+        label=_("Takes effect at (Asia/Shanghai time, UTC+8)"),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tomorrow = timezone.localtime(timezone.now(), LOCAL_TZ) + timedelta(days=1)
+        example = tomorrow.replace(hour=0, minute=0, second=0, microsecond=0)
+        date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
+        time_format = formats.get_format("TIME_INPUT_FORMATS")[0]
+        self.fields["effective_from"].help_text = gettext(
+            "Date as %(date)s and time as %(time)s (24-hour), for example %(example)s; the "
+            "calendar and clock buttons fill them in. The draft's planned date is filled in "
+            "when it is in the future. Leave both empty to take effect now; never in the past."
+        ) % {
+            "date": _input_format_hint("DATE_INPUT_FORMATS"),
+            "time": _input_format_hint("TIME_INPUT_FORMATS"),
+            "example": f"{example.strftime(date_format)} {example.strftime(time_format)}",
+        }
 
 
 class CategoryImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, header: "
-        + ",".join(category_csv.COLUMNS)
-        + ". Replaces this draft's categories.",
-    )
+    file = forms.FileField(label=_("CSV file"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "UTF-8, header: %(columns)s. Replaces this draft's categories."
+        ) % {"columns": ",".join(category_csv.COLUMNS)}
 
 
 class LockedHistoryAdmin(SimpleHistoryAdmin):
@@ -166,7 +266,7 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
             try:
                 return super().history_form_view(request, object_id, version_id, extra_context)
             except DomainError as exc:  # published between the check and the save
-                self.message_user(request, exc.detail, messages.ERROR)
+                self.message_user(request, refusal(exc), messages.ERROR)
                 return HttpResponseRedirect(request.path)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -177,23 +277,43 @@ class PolicyAdmin(LockedHistoryAdmin):
     inlines = [CategoryInline]
 
     change_form_template = "admin/quotas/policy/change_form.html"
-    list_display = (
-        "name",
-        "programme",
-        "status_badge",
-        "effective_from",
-        "in_force",
-        "category_count",
-        "unverified_count",
-    )
+    object_history_template = "admin/quotas/policy/object_history.html"
+    object_history_list_template = "admin/quotas/policy/object_history_list.html"
     list_filter = ("programme", "status")
     search_fields = ("name",)
-    readonly_fields = ("status", "cloned_from", "published_at", "published_by", "withdrawn_at")
-    history_list_display = ("status", "effective_from")
+    readonly_fields = (
+        "status",
+        "cloned_from",
+        "published_at",
+        "published_by",
+        "withdrawn_at",
+        "traveller_kinds_list",
+        "pickup_modes_list",
+    )
     actions = ["delete_drafts"]
+    # Category changes listed on the policy's history page, per page.
+    category_history_per_page = 100
 
     class Media:
         css = {"all": ["quotas/admin.css"]}
+
+    def get_form(self, request: HttpRequest, obj: Policy | None = None, **kwargs: Any) -> Any:
+        if obj is not None and obj.is_locked:
+            kwargs["form"] = LockedPolicyForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # The programme column only when there is more than one to tell apart (as its filter).
+        programme = ("programme",) if Programme.objects.count() > 1 else ()
+        return (
+            "name",
+            *programme,
+            "status_badge",
+            "effective_from",
+            "in_force",
+            "category_count",
+            "unverified_count",
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Policy]:
         return (
@@ -208,15 +328,17 @@ class PolicyAdmin(LockedHistoryAdmin):
         )
 
     def get_fieldsets(self, request: HttpRequest, obj: Policy | None = None) -> Any:
+        locked = obj is not None and obj.is_locked
         main = (None, {"fields": ("programme", "name", "status", "effective_from")})
         rules = (
-            "Rules",
+            _("Rules"),
             {
                 "fields": (
                     "annual_limit",
                     "min_age",
-                    "traveller_kinds",
-                    "pickup_modes",
+                    # A published policy shows its lists by their labels, not as JSON.
+                    "traveller_kinds_list" if locked else "traveller_kinds",
+                    "pickup_modes_list" if locked else "pickup_modes",
                     "immediate_pickup_max_unit_price",
                     "guarantee_pickup_min_unit_price",
                     "departure_deadline_days",
@@ -227,7 +349,7 @@ class PolicyAdmin(LockedHistoryAdmin):
             },
         )
         record = (
-            "Record",
+            _("Record"),
             {
                 "fields": (
                     "cloned_from",
@@ -240,8 +362,17 @@ class PolicyAdmin(LockedHistoryAdmin):
         )
         return (main, rules, record)
 
+    # --- read-only lists ---------------------------------------------------------------------
+    @admin.display(description=_("traveller kinds"))
+    def traveller_kinds_list(self, policy: Policy) -> str:
+        return _labels(TravellerKind.choices, policy.traveller_kinds)
+
+    @admin.display(description=_("pickup modes"))
+    def pickup_modes_list(self, policy: Policy) -> str:
+        return _labels(PickupMode.choices, policy.pickup_modes)
+
     # --- list columns -----------------------------------------------------------------------
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, policy: Policy) -> str:
         return format_html(
             '<span class="df-status df-status-{}">{}</span>',
@@ -249,7 +380,7 @@ class PolicyAdmin(LockedHistoryAdmin):
             policy.get_status_display(),
         )
 
-    @admin.display(description="in force now", boolean=True)
+    @admin.display(description=_("in force now"), boolean=True)
     def in_force(self, policy: Policy) -> bool:
         if policy.status != PolicyStatus.PUBLISHED or policy.effective_from is None:
             return False
@@ -262,11 +393,11 @@ class PolicyAdmin(LockedHistoryAdmin):
         )
         return policy.effective_from <= now and not newer.exists()
 
-    @admin.display(description="categories", ordering="n_categories")
+    @admin.display(description=_("categories"), ordering="n_categories")
     def category_count(self, policy: Policy) -> int:
         return policy.n_categories  # type: ignore[attr-defined]
 
-    @admin.display(description="unverified", ordering="n_unverified")
+    @admin.display(description=_("unverified"), ordering="n_unverified")
     def unverified_count(self, policy: Policy) -> str:
         count = policy.n_unverified  # type: ignore[attr-defined]
         if not count:
@@ -284,7 +415,7 @@ class PolicyAdmin(LockedHistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    @admin.action(description="Delete selected drafts", permissions=["delete"])
+    @admin.action(description=_("Delete selected drafts"), permissions=["delete"])
     def delete_drafts(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
         drafts = queryset.filter(status=PolicyStatus.DRAFT).exclude(
             pk__in=queryset.sources_of_locked()  # type: ignore[attr-defined]
@@ -292,14 +423,51 @@ class PolicyAdmin(LockedHistoryAdmin):
         skipped = queryset.exclude(pk__in=drafts).count()
         deleted = drafts.count()
         drafts.delete()
-        self.message_user(request, f"Deleted {deleted} draft(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Deleted %(count)d draft.", "Deleted %(count)d drafts.", deleted)
+            % {"count": deleted},
+            messages.SUCCESS,
+        )
         if skipped:
             self.message_user(
                 request,
-                f"Kept {skipped} polic(ies): published and withdrawn ones, and the drafts they "
-                "were cloned from, are never deleted.",
+                ngettext(
+                    "Kept %(count)d policy: published and withdrawn ones, and the drafts they "
+                    "were cloned from, are never deleted.",
+                    "Kept %(count)d policies: published and withdrawn ones, and the drafts they "
+                    "were cloned from, are never deleted.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
+
+    # --- history: the policy's own records, then its categories' ------------------------------
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        records = list(
+            Category.history.filter(policy_id=object_id)  # type: ignore[attr-defined]
+            .select_related("history_user")
+            .order_by("id", "history_date", "history_id")
+        )
+        previous: dict[int, Any] = {}
+        for record in records:  # each record against the one before it of the same category
+            before = previous.get(record.id)
+            if before is not None and record.history_type == "~":
+                helper = HistoricalRecordContextHelper(Category, record)
+                record.history_delta_changes = helper.context_for_delta_changes(
+                    record.diff_against(before)
+                )
+            previous[record.id] = record
+        records.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
+        paginator = Paginator(records, self.category_history_per_page)
+        context = {
+            "category_changes": paginator.get_page(request.GET.get("categories_page")),
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, extra_context=context)
 
     # --- clone, publish, withdraw, CSV ------------------------------------------------------
     def get_urls(self) -> list[Any]:
@@ -348,16 +516,19 @@ class PolicyAdmin(LockedHistoryAdmin):
         if request.method == "POST":
             draft = services.policy_clone(policy=policy, user=request.user)
             self.log_addition(request, draft, f"Cloned from policy {policy.pk}")
-            self.message_user(request, f"Draft “{draft.name}” created; edit it, then publish.")
+            self.message_user(
+                request,
+                gettext("Draft “%(name)s” created; edit it, then publish.") % {"name": draft.name},
+            )
             return HttpResponseRedirect(self._change_url(draft))
         return self._render(
             request,
             policy,
             "confirm.html",
-            title=f"Clone “{policy.name}” to a draft",
+            title=gettext("Clone “%(name)s” to a draft") % {"name": policy.name},
             action="clone",
-            button="Create draft",
-            explanation=(
+            button=gettext("Create draft"),
+            explanation=gettext(
                 "A new draft gets the same rules and categories. The original stays as it is."
             ),
         )
@@ -381,25 +552,25 @@ class PolicyAdmin(LockedHistoryAdmin):
                     policy=policy, effective_from=effective_from, now=now, user=request.user
                 )
             except DomainError as exc:
-                form.add_error(None, exc.detail)
+                form.add_error(None, refusal(exc))
             except ValidationError as exc:  # full_clean of a draft with broken rules
                 for message in exc.messages:
                     form.add_error(None, message)
             else:
                 self.log_change(
-                    request, published, f"Published, effective {effective_from.isoformat()}"
+                    request, published, f"Published, effective {local(effective_from)} (+08:00)"
                 )
                 self.message_user(
                     request,
-                    f"Published “{published.name}”, in force from "
-                    f"{timezone.localtime(published.effective_from):%Y-%m-%d %H:%M %Z}.",
+                    gettext("Published “%(name)s”, in force from %(time)s (Asia/Shanghai).")
+                    % {"name": published.name, "time": local(published.effective_from)},
                 )
                 return HttpResponseRedirect(self._change_url(published))
         return self._render(
             request,
             policy,
             "publish.html",
-            title=f"Publish “{policy.name}”",
+            title=gettext("Publish “%(name)s”") % {"name": policy.name},
             form=form,
             unverified=policy.categories.exclude(verified=Verification.NAME_AND_NUMBER).count(),
             categories=policy.categories.count(),
@@ -414,21 +585,27 @@ class PolicyAdmin(LockedHistoryAdmin):
             try:
                 services.policy_withdraw(policy=policy, now=timezone.now(), user=request.user)
             except DomainError as exc:
-                error = exc.detail
+                error = refusal(exc)
             else:
                 self.log_change(request, policy, "Withdrawn before taking effect")
-                self.message_user(request, f"Withdrew “{policy.name}”; it will never be in force.")
+                self.message_user(
+                    request,
+                    gettext("Withdrew “%(name)s”; it will never be in force.")
+                    % {"name": policy.name},
+                )
                 return HttpResponseRedirect(self._change_url(policy))
         return self._render(
             request,
             policy,
             "confirm.html",
-            title=f"Withdraw “{policy.name}”",
+            title=gettext("Withdraw “%(name)s”") % {"name": policy.name},
             action="withdraw",
-            button="Withdraw",
+            button=gettext("Withdraw"),
             error=error,
-            explanation="Only a published policy that has not yet taken effect can be withdrawn. "
-            "It stays on record and is never in force.",
+            explanation=gettext(
+                "Only a published policy that has not yet taken effect can be withdrawn. It "
+                "stays on record and is never in force."
+            ),
         )
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -455,18 +632,24 @@ class PolicyAdmin(LockedHistoryAdmin):
                         policy=policy, rows=parsed.rows, user=request.user
                     )
                 except DomainError as exc:
-                    errors = [exc.detail]
+                    errors = [refusal(exc)]
                 except ValidationError as exc:
                     errors = list(exc.messages)
                 else:
                     self.log_change(request, policy, f"Imported {count} categories from CSV")
-                    self.message_user(request, f"Imported {count} categories.")
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "Imported %(count)d category.", "Imported %(count)d categories.", count
+                        )
+                        % {"count": count},
+                    )
                     return HttpResponseRedirect(self._change_url(policy))
         return self._render(
             request,
             policy,
             "import.html",
-            title=f"Import categories into “{policy.name}”",
+            title=gettext("Import categories into “%(name)s”") % {"name": policy.name},
             form=form,
             errors=errors[:100],
             more_errors=max(0, len(errors) - 100),
@@ -497,13 +680,11 @@ class CategoryAdmin(LockedHistoryAdmin):
     class Media:
         css = {"all": ["quotas/admin.css"]}
 
-    @admin.display(description="per trip")
+    @admin.display(description=_("per-trip limit"))
     def per_trip_limit(self, category: Category) -> str:
-        if not category.per_trip_limit_unit:
-            return "—"
-        return f"{category.per_trip_limit_value} {category.per_trip_limit_unit}"
+        return per_trip_limit_text(category)
 
-    @admin.display(description="verification", ordering="verified")
+    @admin.display(description=_("verified"), ordering="verified")
     def verification(self, category: Category) -> str:
         return verification_badge(category)
 
@@ -537,37 +718,159 @@ class ProgrammeAdmin(admin.ModelAdmin):  # programmes keep no history
 
 
 # --- Shoppers and bans -----------------------------------------------------------------------
+class BanStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return BanState.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ban]) -> QuerySet[Ban]:
+        now = timezone.now()
+        standing = queryset.filter(lifted_at__isnull=True)
+        return {
+            BanState.NOT_STARTED: standing.filter(starts_at__gt=now),
+            BanState.IN_FORCE: standing.filter(starts_at__lte=now, ends_at__gt=now),
+            BanState.ENDED: standing.filter(ends_at__lte=now),
+            BanState.LIFTED: queryset.filter(lifted_at__isnull=False),
+        }.get(self.value(), queryset)
+
+
+def ban_state_text(ban: Ban) -> str:
+    return ban.state_at(timezone.now()).label
+
+
 class BanInline(admin.TabularInline):
     model = Ban
     fk_name = "shopper"
     extra = 0
     can_delete = False
-    fields = ("reason", "source_receipt_no", "starts_at", "ends_at", "lifted_at", "lift_reason")
+    fields = ("reason", "source_receipt_no", "starts_at", "ends_at", "state", "lift_reason")
     readonly_fields = fields
     show_change_link = True
+
+    @admin.display(description=_("state"))
+    def state(self, ban: Ban) -> str:
+        return ban_state_text(ban)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
+class ShopperSearchForm(forms.Form):
+    q = forms.CharField(max_length=64, strip=True)
+
+
 @admin.register(Shopper)
 class ShopperAdmin(admin.ModelAdmin):
-    """Read only: shoppers are created by sales; they are known by ****last4 and HMACs."""
+    """Read only: shoppers are created by sales; they are known by ****last4 and HMACs.
 
-    list_display = ("__str__", "document_country", "birth_date", "hainan_resident", "banned_until")
+    The search takes the last four characters or the full document number. A full number is
+    posted (never in a URL, so in no access log or browser history), hashed with the identity
+    key for each document type and issuing country on file, and the match shown by its id: the
+    number is stored nowhere and the page never shows it.
+    """
+
+    list_display = ("__str__", "document_country", "birth_date", "hainan_resident", "ban")
     list_filter = ("document_type", "hainan_resident")
-    search_fields = ("=document_last4",)
+    search_fields = ("document_last4",)  # what the search box offers; see get_search_results
+    search_help_text = _(
+        "The full document number, or its last four characters. The number is not kept."
+    )
     fields = (
         "document_type",
         "document_country",
         "document_last4",
         "birth_date",
         "hainan_resident",
+        "banned_from",
         "banned_until",
         "created_at",
     )
     readonly_fields = fields
     inlines = [BanInline]
+
+    @admin.display(description=_("ban"))
+    def ban(self, shopper: Shopper) -> str:
+        now = timezone.now()
+        if shopper.banned_at(now):
+            return gettext("in force until %(end)s") % {"end": local(shopper.banned_until)}
+        if shopper.banned_from is not None and shopper.banned_from > now:
+            return gettext("from %(start)s until %(end)s") % {
+                "start": local(shopper.banned_from),
+                "end": local(shopper.banned_until),
+            }
+        return "—"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Shopper], search_term: str
+    ) -> tuple[QuerySet[Shopper], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            number = identity.normalise_document_number(term)
+        except identity.InvalidDocument:
+            return queryset.none(), False
+        if len(number) == 4:
+            return queryset.filter(document_last4=number), False
+        matches = selectors.shoppers_with_document(number=number)
+        return queryset.filter(pk__in=matches.values("pk")), False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        term = request.GET.get("q", "")
+        if _is_full_number(term):  # typed into a URL: answer by id, never echo the number
+            return self._found(request, term)
+        return super().changelist_view(request, extra_context)
+
+    def search_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ShopperSearchForm(request.POST)
+        term = form.cleaned_data["q"] if form.is_valid() else ""
+        if _is_full_number(term):
+            return self._found(request, term)
+        changelist = reverse("admin:quotas_shopper_changelist")
+        if term:
+            changelist += "?" + urlencode({"q": term})
+        return HttpResponseRedirect(changelist)
+
+    def _found(self, request: HttpRequest, term: str) -> HttpResponse:
+        results, _distinct = self.get_search_results(request, self.get_queryset(request), term)
+        ids = sorted(results.values_list("pk", flat=True))
+        masked = "****" + identity.last_four(term)
+        changelist = reverse("admin:quotas_shopper_changelist")
+        if not ids:
+            self.message_user(
+                request,
+                gettext("No shopper has the document number %(masked)s.") % {"masked": masked},
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(changelist)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d shopper has the document number %(masked)s.",
+                "%(count)d shoppers have the document number %(masked)s.",
+                len(ids),
+            )
+            % {"count": len(ids), "masked": masked},
+        )
+        return HttpResponseRedirect(
+            f"{changelist}?{urlencode({'id__in': ','.join(map(str, ids))})}"
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "search/",
+                self.admin_site.admin_view(require_POST(self.search_view)),
+                name="quotas_shopper_search",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -579,9 +882,21 @@ class ShopperAdmin(admin.ModelAdmin):
         return False
 
 
+def _is_full_number(term: str) -> bool:
+    """More than the last four characters of a document number."""
+    try:
+        return len(identity.normalise_document_number(term)) > 4
+    except identity.InvalidDocument:
+        return False
+
+
 class BanForm(forms.ModelForm):
     years = forms.IntegerField(
-        required=False, min_value=1, max_value=50, help_text="Or give an end below."
+        label=_("years"),
+        required=False,
+        min_value=1,
+        max_value=50,
+        help_text=_("Or give an end below."),
     )
 
     class Meta:
@@ -597,7 +912,7 @@ class BanForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if bool(data.get("years")) == bool(data.get("ends_at")):
-            raise ValidationError("Give either a number of years or an end, not both.")
+            raise ValidationError(gettext("Give either a number of years or an end, not both."))
         if data.get("starts_at"):
             # The service's own rules, checked here so that a refusal is a form error.
             try:
@@ -606,15 +921,16 @@ class BanForm(forms.ModelForm):
                     years=data.get("years"),
                 )  # fmt: skip
             except BanInvalid as exc:
-                raise ValidationError(exc.detail) from exc
+                raise ValidationError(refusal(exc)) from exc
         return data
 
 
 class LiftForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why the ban is lifted (kept with the ban). Never a name or document number.",
+        help_text=_("Why the ban is lifted (kept with the ban). Never a name or document number."),
     )
 
 
@@ -625,16 +941,14 @@ class BanAdmin(admin.ModelAdmin):
     form = BanForm
     list_display = (
         "id",
-        "shopper",
+        "shopper_masked",
         "reason",
         "source_receipt_no",
         "starts_at",
         "ends_at",
         "state",
-        "lifted_at",
-        "lifted_by",
     )
-    list_filter = ("reason", ("lifted_at", admin.EmptyFieldListFilter), "ends_at")
+    list_filter = (BanStateFilter, "reason")
     search_fields = ("=source_receipt_no", "=shopper__document_last4", "=source")
     raw_id_fields = ("shopper",)
     date_hierarchy = "starts_at"
@@ -646,6 +960,7 @@ class BanAdmin(admin.ModelAdmin):
         "source_receipt_no",
         "starts_at",
         "ends_at",
+        "state",
         "created_at",
         "created_by",
         "lifted_at",
@@ -653,24 +968,26 @@ class BanAdmin(admin.ModelAdmin):
         "lift_reason",
         "lift_link",
     )
-    list_select_related = ("shopper", "lifted_by")
+    list_select_related = ("shopper",)
 
-    @admin.display(description="state")
+    @admin.display(description=_("shopper"), ordering="shopper")
+    def shopper_masked(self, ban: Ban) -> str:
+        return f"****{ban.shopper.document_last4}"
+
+    @admin.display(description=_("state"))
     def state(self, ban: Ban) -> str:
-        now = timezone.now()
         if ban.lifted_at is not None:
-            return "lifted"
-        if ban.ends_at <= now:
-            return "ended"
-        return "in force"
+            return gettext("lifted %(time)s") % {"time": local(ban.lifted_at)}
+        return ban_state_text(ban)
 
-    @admin.display(description="lift")
+    @admin.display(description=_("lift"))
     def lift_link(self, ban: Ban) -> str:
         if ban.lifted_at is not None or not ban.pk:
             return "—"
         return format_html(
-            '<a class="button" href="{}">Lift this ban…</a>',
+            '<a class="button" href="{}">{}</a>',
             reverse("admin:quotas_ban_lift", args=[ban.pk]),
+            gettext("Lift this ban…"),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Ban | None = None) -> Any:
@@ -692,13 +1009,27 @@ class BanAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # A recorded ban is read only (lifting it has its own page): no save buttons.
+        read_only = {"show_save": False, "show_save_and_continue": False}
+        read_only["show_save_and_add_another"] = False
+        return super().change_view(
+            request, object_id, form_url, {**read_only, **(extra_context or {})}
+        )
+
     def save_model(
         self, request: HttpRequest, obj: Ban, form: forms.ModelForm, change: bool
     ) -> None:
         if change:  # nothing on a recorded ban is editable (all fields read only)
             return
         data = form.cleaned_data
-        ban, _ = services.shopper_ban(
+        ban, _created = services.shopper_ban(
             shopper_id=data["shopper"].pk,
             reason=data["reason"],
             starts_at=data["starts_at"],
@@ -736,16 +1067,19 @@ class BanAdmin(admin.ModelAdmin):
                     by=request.user,
                 )
             except DomainError as exc:
-                form.add_error(None, exc.detail or exc.title)
+                form.add_error(None, refusal(exc))
             else:
                 self.log_change(request, ban, "Lifted: " + form.cleaned_data["reason"])
-                self.message_user(request, f"Ban {ban.pk} lifted.", messages.SUCCESS)
+                self.message_user(
+                    request, gettext("Ban %(id)s lifted.") % {"id": ban.pk}, messages.SUCCESS
+                )
                 return HttpResponseRedirect(reverse("admin:quotas_ban_change", args=[ban.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": ban,
-            "title": f"Lift ban {ban.pk} of {ban.shopper}",
+            "title": gettext("Lift ban %(id)s of %(shopper)s")
+            % {"id": ban.pk, "shopper": ban.shopper},
             "form": form,
         }
         return TemplateResponse(request, "admin/quotas/ban/lift.html", context)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .choices import (
@@ -31,6 +32,7 @@ from .choices import (
     Verification,
 )
 from .errors import PolicyImmutable
+from .rules import LOCAL_TZ, ban_in_force
 
 LOCKED_STATUSES = (PolicyStatus.PUBLISHED, PolicyStatus.WITHDRAWN)
 POSITIVE_MONEY = [MinValueValidator(Decimal("0.01"))]
@@ -45,13 +47,14 @@ code_validator = RegexValidator(
 class Programme(models.Model):
     """A quota regime (离岛免税 today; the residents' zero-tariff programme next)."""
 
-    code = models.SlugField(max_length=64, unique=True, validators=[code_validator])
-    name_zh = models.CharField(max_length=200)
-    name_en = models.CharField(max_length=200)
-    currency = models.CharField(max_length=3, default="CNY")
+    code = models.SlugField(_("code"), max_length=64, unique=True, validators=[code_validator])
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
 
     class Meta:
-        verbose_name = "programme"
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
 
     def __str__(self) -> str:
         return f"{self.name_zh} / {self.name_en}"
@@ -87,48 +90,68 @@ class Policy(models.Model):
     # Fields a locked policy may still change, and only through the withdraw transition.
     MUTABLE_WHEN_LOCKED = frozenset({"status", "withdrawn_at", "withdrawn_by_id"})
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="policies")
-    name = models.CharField(max_length=200)
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        verbose_name=_("programme"),
+    )
+    name = models.CharField(_("name"), max_length=200)
     status = models.CharField(
-        max_length=16, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT, editable=False
+        _("status"),
+        max_length=16,
+        choices=PolicyStatus.choices,
+        default=PolicyStatus.DRAFT,
+        editable=False,
     )
     effective_from = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the policy is published (now or later)."
+        _("effective from"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the policy is published (now or later)."),
     )
     annual_limit = models.DecimalField(
+        _("annual limit"),
         max_digits=14,
         decimal_places=2,
         validators=POSITIVE_MONEY,
-        help_text="Yuan per person per calendar year (Asia/Shanghai).",
+        help_text=_("Yuan per person per calendar year (Asia/Shanghai)."),
     )
-    min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(120)])
+    min_age = models.PositiveSmallIntegerField(
+        _("minimum age"), validators=[MaxValueValidator(120)]
+    )
     traveller_kinds = models.JSONField(
-        default=list, help_text="Who may buy: domestic, outbound, resident_outbound_record."
+        _("traveller kinds"), default=list, help_text=_("Who may buy.")
     )
-    pickup_modes = models.JSONField(default=list, help_text="Pickup modes the policy allows.")
+    pickup_modes = models.JSONField(
+        _("pickup modes"), default=list, help_text=_("Pickup modes the policy allows.")
+    )
     immediate_pickup_max_unit_price = models.DecimalField(
+        _("immediate pickup: unit price below"),
         max_digits=14,
         decimal_places=2,
         validators=POSITIVE_MONEY,
-        help_text="Immediate pickup only for unit prices strictly below this.",
+        help_text=_("Immediate pickup only for unit prices strictly below this."),
     )
     guarantee_pickup_min_unit_price = models.DecimalField(
+        _("guarantee pickup: unit price from"),
         max_digits=14,
         decimal_places=2,
         validators=POSITIVE_MONEY,
-        help_text="Guarantee pickup only for unit prices at or above this.",
+        help_text=_("Guarantee pickup only for unit prices at or above this."),
     )
     departure_deadline_days = models.PositiveSmallIntegerField(
+        _("departure deadline (days)"),
         validators=[MinValueValidator(1)],
-        help_text="Immediate and guarantee pickups: leave the island within this many days.",
+        help_text=_("Immediate and guarantee pickups: leave the island within this many days."),
     )
     ban_years = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(50)]
+        _("ban length (years)"), validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
     return_pickup_within_months = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1)]
+        _("return pickup within (months)"), validators=[MinValueValidator(1)]
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(_("notes"), blank=True)
     cloned_from = models.ForeignKey(
         "self",
         null=True,
@@ -136,9 +159,10 @@ class Policy(models.Model):
         on_delete=models.SET_NULL,
         related_name="clones",
         editable=False,
+        verbose_name=_("cloned from"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -146,8 +170,9 @@ class Policy(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("published by"),
     )
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -155,14 +180,15 @@ class Policy(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("withdrawn by"),
     )
 
     history = HistoricalRecords()
     objects = PolicyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "policy"
-        verbose_name_plural = "policies"
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "effective_from"],
@@ -277,47 +303,58 @@ class CategoryQuerySet(models.QuerySet["Category"]):
 class Category(models.Model):
     """A duty-free category of one policy version. ``code`` is stable across versions."""
 
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="categories")
+    policy = models.ForeignKey(
+        Policy, on_delete=models.CASCADE, related_name="categories", verbose_name=_("policy")
+    )
     number = models.PositiveSmallIntegerField(
+        _("number"),
         validators=[MinValueValidator(1), MaxValueValidator(999)],
-        help_text="Serial number in the announcement's annex (1–47).",
+        help_text=_("Serial number in the announcement's annex (1–47)."),
     )
     code = models.CharField(
+        _("code"),
         max_length=64,
         validators=[code_validator],
-        help_text="Stable identifier kept across policy versions (dashboards line years up).",
+        help_text=_("Stable identifier kept across policy versions (dashboards line years up)."),
     )
-    name_zh = models.CharField(max_length=200)
-    name_en = models.CharField(max_length=300)
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=300)
     per_trip_limit_unit = models.CharField(
+        _("per-trip limit: unit"),
         max_length=8,
         choices=LimitUnit.choices,
         blank=True,
-        help_text="Blank: no per-trip limit.",
+        help_text=_("Blank: no per-trip limit."),
     )
     per_trip_limit_value = models.PositiveIntegerField(
+        _("per-trip limit"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
     )
     immediate_pickup = models.BooleanField(
-        default=False, help_text="On the immediate-pickup (即购即提) list."
+        _("immediate pickup"),
+        default=False,
+        help_text=_("On the immediate-pickup (即购即提) list."),
     )
     verified = models.CharField(
+        _("verified"),
         max_length=16,
         choices=Verification.choices,
         default=Verification.NO,
-        help_text="What has been checked against the official annex.",
+        help_text=_("What has been checked against the official annex."),
     )
-    added = models.CharField(max_length=64, blank=True, help_text="When the category was added.")
-    note = models.TextField(blank=True)
+    added = models.CharField(
+        _("added"), max_length=64, blank=True, help_text=_("When the category was added.")
+    )
+    note = models.TextField(_("note"), blank=True)
 
     history = HistoricalRecords()
     objects = CategoryQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "category"
-        verbose_name_plural = "categories"
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
         constraints = [
             models.UniqueConstraint(
                 fields=["policy", "code"],
@@ -391,24 +428,34 @@ class Category(models.Model):
 class Shopper(models.Model):
     """A person who buys, known only by keyed HMACs of the document and name (identity.py)."""
 
-    document_type = models.CharField(max_length=16, choices=DocumentType.choices)
-    document_country = models.CharField(max_length=3)
+    document_type = models.CharField(
+        _("document type"), max_length=16, choices=DocumentType.choices
+    )
+    document_country = models.CharField(_("issuing country"), max_length=3)
     document_key = models.CharField(max_length=64, unique=True, editable=False)
-    document_last4 = models.CharField(max_length=4, editable=False)
+    document_last4 = models.CharField(_("last four characters"), max_length=4, editable=False)
     name_key = models.CharField(max_length=64, editable=False)
     # Which IDENTITY_HMAC_KEY produced the keys above (key rotation re-keys on match).
     key_version = models.PositiveSmallIntegerField(default=1, editable=False)
-    birth_date = models.DateField()
-    hainan_resident = models.BooleanField(default=False)
-    banned_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    birth_date = models.DateField(_("birth date"))
+    hainan_resident = models.BooleanField(_("Hainan resident"), default=False)
+    # The span of the shopper's bans not lifted: the first start and the last end (services
+    # keep them). The rules refuse a purchase only inside it (rules.ban_in_force).
+    banned_from = models.DateTimeField(_("banned from"), null=True, blank=True)
+    banned_until = models.DateTimeField(_("banned until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "shopper"
+        verbose_name = _("shopper")
+        verbose_name_plural = _("shoppers")
 
     def __str__(self) -> str:
         return f"{self.get_document_type_display()} ****{self.document_last4}"
+
+    def banned_at(self, at: datetime) -> bool:
+        """Whether a ban is in force at ``at`` (the span read by the rules)."""
+        return ban_in_force(banned_from=self.banned_from, banned_until=self.banned_until, at=at)
 
 
 class QuotaAccount(models.Model):
@@ -492,48 +539,55 @@ class Trip(models.Model):
         indexes = [models.Index(fields=["shopper", "departed_at"])]
 
     def __str__(self) -> str:
-        return f"{self.carrier_ref} {self.departs_at:%Y-%m-%d %H:%M}"
+        return f"{self.carrier_ref} {self.departs_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
 
 
 class Ban(models.Model):
     """A period in which a shopper may not buy duty-free goods.
 
     Bans are never edited or deleted: lifting one records who, when and why.
-    ``Shopper.banned_until`` is kept equal to the latest end of the bans not lifted (services).
+    In force from ``starts_at`` (inclusive) to ``ends_at`` (exclusive) unless lifted;
+    ``Shopper.banned_from``/``banned_until`` span the bans not lifted (services).
     """
 
-    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="bans")
-    reason = models.CharField(max_length=32, choices=BanReason.choices)
+    shopper = models.ForeignKey(
+        Shopper, on_delete=models.PROTECT, related_name="bans", verbose_name=_("shopper")
+    )
+    reason = models.CharField(_("reason"), max_length=32, choices=BanReason.choices)
     detail = models.CharField(
+        _("detail"),
         max_length=500,
         blank=True,
-        help_text="Why, for the record. Never a name or document number.",
+        help_text=_("Why, for the record. Never a name or document number."),
     )
     # What caused it, e.g. "sale:123"; the 30-day task bans once per source.
-    source = models.CharField(max_length=64, blank=True)
-    source_receipt_no = models.CharField(max_length=40, blank=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    source_receipt_no = models.CharField(_("receipt"), max_length=40, blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("recorded by"),
     )
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("lifted by"),
     )
-    lift_reason = models.CharField(max_length=500, blank=True)
+    lift_reason = models.CharField(_("reason for lifting"), max_length=500, blank=True)
 
     class Meta:
-        verbose_name = "ban"
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")
         ordering = ["-starts_at"]
         constraints = [
             models.UniqueConstraint(
@@ -548,7 +602,27 @@ class Ban(models.Model):
         indexes = [models.Index(fields=["shopper", "ends_at"])]
 
     def __str__(self) -> str:
-        return f"{self.shopper} {self.get_reason_display()} → {self.ends_at:%Y-%m-%d}"
+        start, end = (when.astimezone(LOCAL_TZ) for when in (self.starts_at, self.ends_at))
+        return f"{self.shopper} {self.get_reason_display()} {start:%Y-%m-%d} → {end:%Y-%m-%d}"
 
     def active_at(self, at: datetime) -> bool:
+        """In force at ``at``: not lifted, started, not ended."""
         return self.lifted_at is None and self.starts_at <= at < self.ends_at
+
+    def state_at(self, at: datetime) -> BanState:
+        if self.lifted_at is not None:
+            return BanState.LIFTED
+        if at < self.starts_at:
+            return BanState.NOT_STARTED
+        if at < self.ends_at:
+            return BanState.IN_FORCE
+        return BanState.ENDED
+
+
+class BanState(models.TextChoices):
+    """Where a ban stands at an instant (the admin's list and filter)."""
+
+    NOT_STARTED = "not_started", _("not yet in force")
+    IN_FORCE = "in_force", _("in force")
+    ENDED = "ended", _("ended")
+    LIFTED = "lifted", _("lifted")

@@ -85,6 +85,8 @@ class PolicyRules:
 class ShopperFacts:
     birth_date: date
     hainan_resident: bool = False
+    # The shopper's bans span [banned_from, banned_until): none is in force outside it.
+    banned_from: datetime | None = None
     banned_until: datetime | None = None
     # A Hainan resident who left the island this calendar year (a recorded departure).
     outbound_record_this_year: bool = False
@@ -232,6 +234,16 @@ def local_date(at: datetime) -> date:
     return at.astimezone(LOCAL_TZ).date()
 
 
+def ban_in_force(
+    *, banned_from: datetime | None, banned_until: datetime | None, at: datetime
+) -> bool:
+    """A ban bites from its start (inclusive) to its end (exclusive), never before or after;
+    no start means in force from the first (as recorded before bans carried one)."""
+    if banned_until is None or at >= banned_until:
+        return False
+    return banned_from is None or banned_from <= at
+
+
 _CARRIER_SEPARATORS = re.compile(r"[\s\-/]+")
 
 
@@ -291,7 +303,7 @@ def judge_eligibility(
                 requested=age,
             )
         )
-    if shopper.banned_until is not None and at < shopper.banned_until:
+    if ban_in_force(banned_from=shopper.banned_from, banned_until=shopper.banned_until, at=at):
         until = local_date(shopper.banned_until).isoformat()
         found.append(
             _violation(

@@ -8,11 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import QuerySet
 
+from . import identity
 from .choices import PolicyStatus
 from .errors import NoPolicyInForce
-from .models import Policy
-from .rules import CategoryRule, PolicyRules
+from .models import Policy, Shopper
+from .rules import LOCAL_TZ, CategoryRule, PolicyRules
+
+
+def _local(at: datetime) -> str:
+    """An instant as a person reads it: Asia/Shanghai, with its offset."""
+    return at.astimezone(LOCAL_TZ).isoformat()
 
 
 def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
@@ -32,7 +39,7 @@ def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
     )
     if policy is None:
         raise NoPolicyInForce(
-            f"No published {code} policy was in force at {at.isoformat()}.", at=at.isoformat()
+            f"No published {code} policy was in force at {_local(at)}.", at=_local(at)
         )
     return policy
 
@@ -113,7 +120,7 @@ def policy_in_force_cached(*, at: datetime, programme: str | None = None) -> Pol
         if version.policy.effective_from is not None and version.policy.effective_from <= at:
             return version
     raise NoPolicyInForce(
-        f"No published {code} policy was in force at {at.isoformat()}.", at=at.isoformat()
+        f"No published {code} policy was in force at {_local(at)}.", at=_local(at)
     )
 
 
@@ -127,3 +134,27 @@ def policy_by_id_cached(policy_id: int) -> PolicyInForce:
         Policy.objects.select_related("programme").prefetch_related("categories").get(pk=policy_id)
     )
     return PolicyInForce(policy, policy_rules(policy=policy))
+
+
+# --- Shoppers --------------------------------------------------------------------------------
+def shoppers_with_document(*, number: str) -> QuerySet[Shopper]:
+    """The shoppers holding this document number, whatever its type and issuing country (an
+    administrator's search knows the number only): the number is hashed with each (type,
+    country) on file among the shoppers with its last four characters, under the current key
+    and any retired one. The number itself is neither stored nor logged.
+
+    :raises identity.InvalidDocument: for a number that cannot be a document number.
+    """
+    normalised = identity.normalise_document_number(number)
+    kinds = (
+        Shopper.objects.filter(document_last4=normalised[-4:])
+        .values_list("document_type", "document_country")
+        .distinct()
+    )
+    keys: set[str] = set()
+    for doc_type, country in kinds:
+        keys.add(identity.document_key(doc_type=doc_type, country=country, number=normalised))
+        keys.update(
+            identity.retired_document_keys(doc_type=doc_type, country=country, number=normalised)
+        )
+    return Shopper.objects.filter(document_key__in=keys)

@@ -12,8 +12,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from dutyfree.db import db_value, insert_returning, insert_rows, select_rows
@@ -49,6 +50,9 @@ _COPIED_POLICY_FIELDS = (
 )
 # Everything a category says, as the CSV export lists it.
 _COPIED_CATEGORY_FIELDS = category_csv.COLUMNS
+# Refusals stay English here (logs, the API's own translation); gettext_noop marks them for
+# the catalogue, and the admin shows them translated.
+_SAME_INSTANT = gettext_noop("Another published policy takes effect at that instant.")
 
 
 @transaction.atomic
@@ -94,35 +98,36 @@ def policy_publish(
     if locked.status != PolicyStatus.DRAFT:
         raise PolicyNotPublishable(f"Policy {policy.pk} is {locked.status}, not a draft.")
     if effective_from.tzinfo is None:
-        raise PolicyNotPublishable("The effective time needs a time zone.")
+        raise PolicyNotPublishable(gettext_noop("The effective time needs a time zone."))
     if effective_from < now:
         raise PolicyNotPublishable(
-            "A policy takes effect now or later, never in the past: sales already judged keep "
-            "the rules that judged them."
+            gettext_noop(
+                "A policy takes effect now or later, never in the past: sales already judged "
+                "keep the rules that judged them."
+            )
         )
     if not locked.categories.exists():
-        raise PolicyNotPublishable("A policy without categories cannot be published.")
+        raise PolicyNotPublishable(gettext_noop("A policy without categories cannot be published."))
     locked.full_clean(exclude=["effective_from"])
     if Policy.objects.filter(
         programme_id=locked.programme_id,
         status=PolicyStatus.PUBLISHED,
         effective_from=effective_from,
     ).exists():
-        raise PolicyNotPublishable("Another published policy takes effect at that instant.")
+        raise PolicyNotPublishable(_SAME_INSTANT)
     locked.status = PolicyStatus.PUBLISHED
     locked.effective_from = effective_from
     locked.published_at = now
     locked.published_by = user  # type: ignore[assignment]
-    locked._change_reason = f"published, effective {effective_from.isoformat()}"
+    local_from = effective_from.astimezone(LOCAL_TZ)
+    locked._change_reason = f"published, effective {local_from.isoformat()}"
     locked._history_user = user
     transaction.on_commit(policy_cache_clear)
     try:
         with transaction.atomic():
             locked.save()
     except IntegrityError as exc:  # a concurrent publish at the same instant
-        raise PolicyNotPublishable(
-            "Another published policy takes effect at that instant."
-        ) from exc
+        raise PolicyNotPublishable(_SAME_INSTANT) from exc
     return locked
 
 
@@ -139,7 +144,9 @@ def policy_withdraw(
         raise PolicyNotWithdrawable(f"Policy {policy.pk} is {locked.status}, not published.")
     if locked.effective_from is not None and locked.effective_from <= now:
         raise PolicyNotWithdrawable(
-            "The policy has taken effect; publish a new version instead of withdrawing it."
+            gettext_noop(
+                "The policy has taken effect; publish a new version instead of withdrawing it."
+            )
         )
     locked.status = PolicyStatus.WITHDRAWN
     locked.withdrawn_at = now
@@ -219,7 +226,8 @@ def _locked_accounts() -> QuerySet[QuotaAccount]:
 # account only), written by hand because the ORM's query building cost more than the query.
 _LOCK_SQL = (
     'SELECT a.id, a.used, a."limit", s.id, s.document_type, s.document_country, '
-    "s.document_last4, s.banned_until, s.birth_date, s.hainan_resident, s.name_key "
+    "s.document_last4, s.banned_from, s.banned_until, s.birth_date, s.hainan_resident, "
+    "s.name_key "
     "FROM quotas_quotaaccount AS a JOIN quotas_shopper AS s ON s.id = a.shopper_id "
     "WHERE s.document_key = %s AND a.programme_id = %s AND a.year = %s"
 )
@@ -232,6 +240,7 @@ _LOCK_FIELDS = [
             "document_type",
             "document_country",
             "document_last4",
+            "banned_from",
             "banned_until",
             "birth_date",
             "hainan_resident",
@@ -258,6 +267,7 @@ def _lock_account_of_document(
         doc_type,
         country,
         last4,
+        banned_from,
         banned_until,
         birth_date,
         resident,
@@ -269,6 +279,7 @@ def _lock_account_of_document(
         document_country=country,
         document_key=document_key,
         document_last4=last4,
+        banned_from=banned_from,
         banned_until=banned_until,
         birth_date=birth_date,
         hainan_resident=resident,
@@ -287,14 +298,15 @@ def _lock_account_of_document(
     return account
 
 
-_SHOPPER_FIELDS = [Shopper._meta.get_field(name) for name in ("id", "banned_until", "created_at")]
+_SHOPPER_RETURNING = ["id", "banned_from", "banned_until", "created_at"]
+_SHOPPER_FIELDS = [Shopper._meta.get_field(name) for name in _SHOPPER_RETURNING]
 
 
 def _open_shopper_and_account(
     *, shopper_values: dict[str, Any], facts: list[str], account_values: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
     """Upsert the shopper and insert the year's account (unless it exists): one statement on
-    PostgreSQL (a data-modifying CTE), two elsewhere. Returns the shopper's id, banned_until
+    PostgreSQL (a data-modifying CTE), two elsewhere. Returns the shopper's id, ban span
     and created_at, and the new account's id (``None`` if it already existed)."""
     if connection.vendor != "postgresql":
         row = insert_returning(
@@ -302,7 +314,7 @@ def _open_shopper_and_account(
             shopper_values,
             conflict=["document_key"],
             update=[*facts, "updated_at"],
-            returning=["id", "banned_until", "created_at"],
+            returning=_SHOPPER_RETURNING,
         )
         assert row is not None  # noqa: S101 - DO UPDATE always returns the row
         created = insert_returning(
@@ -326,20 +338,21 @@ def _open_shopper_and_account(
         f" INSERT INTO quotas_shopper ({', '.join(shopper_columns)})"
         f" VALUES ({', '.join(['%s'] * len(shopper_columns))})"
         f" ON CONFLICT (document_key) DO UPDATE SET {updates}"
-        " RETURNING id, banned_until, created_at"
+        " RETURNING id, banned_from, banned_until, created_at"
         "), account AS ("
         f" INSERT INTO quotas_quotaaccount (shopper_id, {', '.join(account_columns)})"
         f" SELECT shopper.id, {', '.join(['%s'] * len(account_columns))} FROM shopper"
         " ON CONFLICT (shopper_id, programme_id, year) DO NOTHING RETURNING id"
-        ") SELECT shopper.id, shopper.banned_until, shopper.created_at, account.id"
+        ") SELECT shopper.id, shopper.banned_from, shopper.banned_until, shopper.created_at,"
+        " account.id"
         " FROM shopper LEFT JOIN account ON true"
     )
     params = [db_value(Shopper, name, value) for name, value in shopper_values.items()]
     params += [db_value(QuotaAccount, name, value) for name, value in account_values.items()]
-    ((shopper_id, banned_until, created_at, account_id),) = select_rows(
+    ((*shopper_row, account_id),) = select_rows(
         sql, params, [*_SHOPPER_FIELDS, QuotaAccount._meta.get_field("id")]
     )
-    return {"id": shopper_id, "banned_until": banned_until, "created_at": created_at}, account_id
+    return dict(zip(_SHOPPER_RETURNING, shopper_row, strict=True)), account_id
 
 
 def shopper_rekey(*, doc_type: str, country: str, number: str, name: str | None) -> int | None:
@@ -699,13 +712,19 @@ def years_later(at: datetime, years: int) -> datetime:
         return local.replace(year=local.year + years, day=28)
 
 
-def _banned_until_refresh(shopper_id: int) -> datetime | None:
-    """Keep ``Shopper.banned_until`` equal to the latest end of the bans not lifted."""
-    latest = Ban.objects.filter(shopper_id=shopper_id, lifted_at__isnull=True).aggregate(
-        latest=Max("ends_at")
-    )["latest"]
-    Shopper.objects.filter(pk=shopper_id).update(banned_until=latest, updated_at=timezone.now())
-    return latest
+def _ban_span_refresh(shopper_id: int) -> None:
+    """Keep ``Shopper.banned_from``/``banned_until`` the first start and the last end of the
+    bans not lifted: what the rules read (a purchase is refused only inside the span).
+
+    Bans start when they are recorded or earlier (:func:`ban_end`), so from now on the span
+    has no gap: a time between two bans that it covers is in the past (only a quote as of
+    such a past time would be refused for it)."""
+    span = Ban.objects.filter(shopper_id=shopper_id, lifted_at__isnull=True).aggregate(
+        start=Min("starts_at"), end=Max("ends_at")
+    )
+    Shopper.objects.filter(pk=shopper_id).update(
+        banned_from=span["start"], banned_until=span["end"], updated_at=timezone.now()
+    )
 
 
 def ban_end(
@@ -721,20 +740,20 @@ def ban_end(
         start later than now, or an end beyond what a date can hold.
     """
     if (ends_at is None) == (years is None):
-        raise BanInvalid("Give either an end or a number of years.")
+        raise BanInvalid(gettext_noop("Give either an end or a number of years."))
     if ends_at is None:
         if years is None or years < 1:
-            raise BanInvalid("A ban lasts at least one year.")
+            raise BanInvalid(gettext_noop("A ban lasts at least one year."))
         try:
             ends_at = years_later(starts_at, years)
         except (ValueError, OverflowError) as exc:
             raise BanInvalid(f"{years} years from the start is beyond the calendar.") from exc
     if ends_at <= starts_at:
-        raise BanInvalid("A ban must end after it starts.")
-    # A ban takes effect when it is recorded (or earlier): ``banned_until`` is all the rules
-    # read, so a ban starting later would refuse purchases before its start.
+        raise BanInvalid(gettext_noop("A ban must end after it starts."))
+    # A ban takes effect when it is recorded (or earlier): then the span the rules read
+    # (``Shopper.banned_from``/``banned_until``) has no gap from now on (_ban_span_refresh).
     if starts_at > (now or timezone.now()) + BAN_START_SKEW:
-        raise BanInvalid("A ban starts now or in the past, not later.")
+        raise BanInvalid(gettext_noop("A ban starts now or in the past, not later."))
     return ends_at
 
 
@@ -779,7 +798,7 @@ def shopper_ban(
         ends_at=ends_at,
         created_by=by,
     )
-    _banned_until_refresh(shopper_id)
+    _ban_span_refresh(shopper_id)
     return ban, True
 
 
@@ -790,12 +809,12 @@ def ban_lift(*, ban_id: int, reason: str, now: datetime, by: AbstractBaseUser | 
     :raises BanInvalid: no reason given. :raises BanAlreadyLifted: lifted before.
     """
     if not reason.strip():
-        raise BanInvalid("Say why the ban is lifted.")
+        raise BanInvalid(gettext_noop("Say why the ban is lifted."))
     ban = Ban.objects.select_for_update().get(pk=ban_id)
     Shopper.objects.select_for_update(no_key=True).only("id").get(pk=ban.shopper_id)
     if ban.lifted_at is not None:
         raise BanAlreadyLifted(f"Lifted on {ban.lifted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}.")
     ban.lifted_at, ban.lifted_by, ban.lift_reason = now, by, reason.strip()
     ban.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-    _banned_until_refresh(ban.shopper_id)
+    _ban_span_refresh(ban.shopper_id)
     return ban

@@ -290,6 +290,7 @@ def _shopper_facts(basket: Basket, shopper: Shopper | None, *, outbound: bool) -
     return ShopperFacts(
         birth_date=basket.shopper.birth_date,
         hainan_resident=basket.shopper.hainan_resident,
+        banned_from=shopper.banned_from if shopper else None,
         banned_until=shopper.banned_until if shopper else None,
         outbound_record_this_year=outbound,
     )
@@ -347,7 +348,7 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
     products = products_by_sku([line.sku for line in basket.lines])
     shopper = (
         Shopper.objects.filter(document_key=basket.shopper.document_key)
-        .only("id", "banned_until")
+        .only("id", "banned_from", "banned_until")
         .first()
     )
     if shopper is None and identity.retired_keys():
@@ -359,7 +360,7 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
         )
         shopper = (
             Shopper.objects.filter(document_key__in=list(retired))
-            .only("id", "banned_until")
+            .only("id", "banned_from", "banned_until")
             .first()
         )
     used = money.ZERO

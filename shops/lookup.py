@@ -51,7 +51,7 @@ def _matching_shopper(query: LookupQuery) -> Shopper | None:
     name_key = identity.name_key(query.name)  # computed whether or not the document is known
     shopper = (
         Shopper.objects.filter(document_key=document_key)
-        .only("id", "name_key", "banned_until")
+        .only("id", "name_key", "banned_from", "banned_until")
         .first()
     )
     if shopper is None and identity.retired_keys():
@@ -60,7 +60,9 @@ def _matching_shopper(query: LookupQuery) -> Shopper | None:
             doc_type=query.doc_type, country=query.country, number=query.number, name=query.name
         )
         if rekeyed is not None:
-            shopper = Shopper.objects.only("id", "name_key", "banned_until").get(pk=rekeyed)
+            shopper = Shopper.objects.only("id", "name_key", "banned_from", "banned_until").get(
+                pk=rekeyed
+            )
     stored_name = shopper.name_key if shopper is not None else "0" * len(name_key)
     if hmac.compare_digest(stored_name, name_key) and shopper is not None:
         return shopper
@@ -180,9 +182,8 @@ def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> 
         account_id=account.pk if account is not None else NOBODY, language=language
     )
     trips = _open_trips(shopper_id=shopper_id, version=version, now=now, language=language)
-    banned_until = shopper.banned_until if shopper is not None else None
-    if banned_until is not None and banned_until <= now:
-        banned_until = None
+    banned = shopper is not None and shopper.banned_at(now)
+    banned_until = shopper.banned_until if banned else None
     return {
         "year": year,
         "limit": money.to_str(limit),

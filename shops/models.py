@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from quotas.choices import PickupMode
 from quotas.models import Policy, QuotaAccount, Shopper, Trip
@@ -377,4 +378,4 @@ class RollupState(models.Model):
         verbose_name = "rollup state"
 
     def __str__(self) -> str:
-        return f"{self.name} {self.refreshed_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.name} {timezone.localtime(self.refreshed_at):%Y-%m-%d %H:%M:%S}"

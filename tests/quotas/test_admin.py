@@ -148,6 +148,8 @@ def editor() -> AbstractBaseUser:
 
 @pytest.fixture
 def web(client: Client, editor: AbstractBaseUser) -> Client:
+    # English pages: the tests read the admin's messages (test_admin_i18n.py: in Chinese).
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(editor)
     return client
 

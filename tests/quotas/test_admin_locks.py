@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def web() -> Client:
-    client = Client(raise_request_exception=False)
+    # English pages: the tests below read the admin's messages (test_admin_i18n.py: Chinese).
+    client = Client(raise_request_exception=False, headers={"Accept-Language": "en"})
     client.force_login(get_user_model().objects.create_superuser("root", "r@example.org", None))
     return client
 
@@ -107,7 +108,7 @@ def test_the_draft_a_published_policy_came_from_is_kept(web: Client) -> None:
         {"action": "delete_drafts", "_selected_action": [str(first.pk)]},
         follow=True,
     )
-    assert "Kept 1 polic(ies)" in answer.content.decode()
+    assert "Kept 1 policy: published and withdrawn ones" in answer.content.decode()
     assert Policy.objects.filter(pk=first.pk).exists()
     assert Policy.objects.filter(pk=second.pk).values().get() == before
     assert web.get(reverse("admin:quotas_policy_delete", args=[first.pk])).status_code == 403

@@ -4,24 +4,30 @@ never shows a full document number."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from quotas import identity
-from quotas.errors import BanAlreadyLifted, BanInvalid
-from quotas.models import Ban, Shopper
-from quotas.services import ban_lift, shopper_ban, years_later
+from quotas import identity, rules
+from quotas.errors import BanAlreadyLifted, BanInvalid, NoPolicyInForce
+from quotas.models import Ban, Policy, Shopper, Trip
+from quotas.rules import ShopperFacts, TripFacts, Usage
+from quotas.selectors import policy_in_force, policy_in_force_cached, policy_rules
+from quotas.services import ban_lift, policy_clone, policy_publish, shopper_ban, years_later
 from tests.conftest import SHANGHAI, local
 
 pytestmark = pytest.mark.django_db
 
 NUMBER = "460100199001011234"
+EN = {"Accept-Language": "en"}
 
 
 def make_shopper(number: str = NUMBER, name: str = "张三") -> Shopper:
@@ -261,7 +267,7 @@ def test_the_ban_changelist_lists_reason_and_source_receipt(web: Client, shopper
         source_receipt_no="SYA-HTB-7Q2K",
     )
 
-    response = web.get(reverse("admin:quotas_ban_changelist"))
+    response = web.get(reverse("admin:quotas_ban_changelist"), headers=EN)
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -377,6 +383,8 @@ def test_the_ban_change_page_is_read_only_without_delete(web: Client, shopper: S
     for field in ("reason", "ends_at_0", "starts_at_0", "source_receipt_no", "detail"):
         assert f'name="{field}"' not in page
     assert delete not in page
+    for button in ("_save", "_continue", "_addanother"):  # nothing to save: lifting has its page
+        assert f'name="{button}"' not in page
     assert reverse("admin:quotas_ban_lift", args=[ban.pk]) in page
     assert web.get(delete).status_code == 403
     assert web.post(delete, {"post": "yes"}).status_code == 403
@@ -416,8 +424,9 @@ def test_the_lift_page_lifts_with_a_reason(
         "Departure record found at HAK",
     )
     assert banned_until(shopper) is None
-    listing = web.get(reverse("admin:quotas_ban_changelist")).content.decode()
-    assert '<td class="field-state">lifted</td>' in listing
+    listing = web.get(reverse("admin:quotas_ban_changelist"), headers=EN).content.decode()
+    lifted_at = timezone.localtime(stored.lifted_at)
+    assert f'<td class="field-state">lifted {lifted_at:%Y-%m-%d %H:%M}</td>' in listing
     assert '<td class="field-state">in force</td>' not in listing
 
     again = web.post(lift, {"reason": "twice"})
@@ -455,8 +464,8 @@ def test_the_shopper_admin_never_shows_a_full_document_number(
 
 
 def test_a_ban_cannot_start_later(shopper: Shopper) -> None:
-    """The rules read only ``banned_until``: a ban starting later would refuse purchases
-    before its start, so a ban starts when it is recorded (or earlier)."""
+    """A ban starts when it is recorded (or earlier): the span the rules read then has no
+    gap from now on."""
     now = timezone.now()
     with pytest.raises(BanInvalid, match="starts now or in the past"):
         shopper_ban(
@@ -471,3 +480,165 @@ def test_a_ban_cannot_start_later(shopper: Shopper) -> None:
     )
     assert created
     assert ban.active_at(now + timedelta(seconds=1))
+
+
+# --- in force only between its start and its end (issue 11, point 2) -----------------------------
+def span(shopper: Shopper) -> tuple[datetime | None, datetime | None]:
+    return Shopper.objects.values_list("banned_from", "banned_until").get(pk=shopper.pk)
+
+
+@pytest.mark.parametrize(
+    ("at", "in_force"),
+    [
+        pytest.param(local(2026, 4, 30, 23, 59, 59), False, id="before-the-start"),
+        pytest.param(local(2026, 5, 1, 0, 0), True, id="at-the-start"),
+        pytest.param(local(2027, 4, 30, 23, 59, 59), True, id="last-second"),
+        pytest.param(local(2027, 5, 1, 0, 0), False, id="at-the-end"),
+    ],
+)
+def test_the_rules_refuse_only_between_the_start_and_the_end(at, in_force: bool) -> None:
+    facts = ShopperFacts(
+        birth_date=date(1990, 1, 1),
+        banned_from=local(2026, 5, 1, 0, 0),
+        banned_until=local(2027, 5, 1, 0, 0),
+    )
+    assert (
+        rules.ban_in_force(banned_from=facts.banned_from, banned_until=facts.banned_until, at=at)
+        is in_force
+    )
+    refused = [v.code for v in _judge(facts, at)]
+    assert ("banned" in refused) is in_force
+
+
+def _judge(facts: ShopperFacts, at: datetime) -> list:
+    policy = policy_rules(policy=policy_in_force(at=at))
+    return list(
+        rules.judge_basket(
+            policy=policy,
+            shopper=facts,
+            trip=TripFacts(kind="domestic", mode="air", departs_at=at + timedelta(days=1)),
+            pickup="departure",
+            lines=[],
+            usage=Usage(annual_used=Decimal("0.00")),
+            at=at,
+        ).violations
+    )
+
+
+def test_the_span_is_the_first_start_and_the_last_end_of_the_bans_not_lifted(
+    shopper: Shopper,
+) -> None:
+    early, _ = shopper_ban(
+        shopper_id=shopper.pk,
+        reason="resale",
+        starts_at=local(2026, 1, 1, 0, 0),
+        ends_at=local(2027, 1, 1, 0, 0),
+    )
+    assert span(shopper) == (local(2026, 1, 1, 0, 0), local(2027, 1, 1, 0, 0))
+    shopper_ban(
+        shopper_id=shopper.pk,
+        reason="customs_decision",
+        starts_at=local(2026, 6, 1, 0, 0),
+        ends_at=local(2029, 6, 1, 0, 0),
+    )
+    assert span(shopper) == (local(2026, 1, 1, 0, 0), local(2029, 6, 1, 0, 0))
+
+    ban_lift(ban_id=early.pk, reason="Appeal granted", now=local(2026, 7, 1, 9, 0))
+
+    assert span(shopper) == (local(2026, 6, 1, 0, 0), local(2029, 6, 1, 0, 0))
+    stored = Shopper.objects.get(pk=shopper.pk)
+    assert not stored.banned_at(local(2026, 5, 31, 23, 59))
+    assert stored.banned_at(local(2026, 6, 1, 0, 0))
+
+
+def test_the_migration_gives_recorded_bans_their_span(shopper: Shopper) -> None:
+    """Bans recorded before the span existed (``banned_until`` only, as the early run left
+    them) get ``banned_from``: a ban recorded to start later stops biting at once."""
+    migration = importlib.import_module("quotas.migrations.0007_shopper_ban_span")
+    later = timezone.now() + timedelta(days=40)
+    Ban.objects.create(
+        shopper=shopper,
+        reason="departure_deadline",
+        source="sale:1",
+        starts_at=later,
+        ends_at=years_later(later, 3),
+    )
+    other = make_shopper("460100199001015678")
+    Shopper.objects.filter(pk=shopper.pk).update(banned_until=years_later(later, 3))
+
+    migration.ban_span(apps, None)
+
+    assert span(shopper) == (later, years_later(later, 3))
+    assert not Shopper.objects.get(pk=shopper.pk).banned_at(timezone.now())
+    assert span(other) == (None, None)
+
+
+def test_the_ban_list_says_a_ban_that_starts_later_is_not_yet_in_force(
+    web: Client, shopper: Shopper
+) -> None:
+    later = timezone.now() + timedelta(days=40)
+    shopper_ban(
+        shopper_id=shopper.pk,
+        reason="departure_deadline",
+        starts_at=later,
+        now=later,  # as the early run of the deadline command did
+        years=3,
+        source="sale:7",
+    )
+
+    page = web.get(reverse("admin:quotas_ban_changelist"), headers=EN).content.decode()
+
+    assert '<td class="field-state">not yet in force</td>' in page
+    assert '<td class="field-state">in force</td>' not in page
+    in_force = web.get(reverse("admin:quotas_ban_changelist"), {"state": "in_force"}, headers=EN)
+    assert list(in_force.context["cl"].result_list) == []
+    scheduled = web.get(
+        reverse("admin:quotas_ban_changelist"), {"state": "not_started"}, headers=EN
+    )
+    assert [b.source for b in scheduled.context["cl"].result_list] == ["sale:7"]
+
+
+# --- every time a person reads is local (issue 11, point 5) --------------------------------------
+def test_a_bans_title_shows_its_dates_in_shanghai_time(web: Client, shopper: Shopper) -> None:
+    """2030-01-20 03:00 in Shanghai is 2030-01-19 19:00 UTC: the title said 2030-01-19."""
+    ban, _ = shopper_ban(
+        shopper_id=shopper.pk,
+        reason="resale",
+        starts_at=local(2026, 1, 20, 3, 0),
+        ends_at=local(2030, 1, 20, 3, 0),
+    )
+
+    assert str(ban).endswith("2026-01-20 → 2030-01-20")
+    change = web.get(reverse("admin:quotas_ban_change", args=[ban.pk]), headers=EN)
+    assert "2026-01-20 → 2030-01-20" in change.content.decode()
+    assert "2030-01-19" not in change.content.decode()
+
+
+def test_a_trips_title_shows_its_departure_in_shanghai_time(shopper: Shopper) -> None:
+    trip = Trip(
+        shopper=shopper, carrier_ref="HU7181", departs_at=datetime(2026, 3, 4, 18, 30, tzinfo=UTC)
+    )
+
+    assert str(trip) == "HU7181 2026-03-05 02:30"
+
+
+def test_no_policy_in_force_says_when_in_shanghai_time() -> None:
+    with pytest.raises(NoPolicyInForce) as refused:
+        policy_in_force(at=datetime(2018, 12, 31, 16, 0, tzinfo=UTC))
+    with pytest.raises(NoPolicyInForce) as cached:
+        policy_in_force_cached(at=datetime(2018, 12, 31, 16, 0, tzinfo=UTC))
+
+    for error in (refused.value, cached.value):
+        assert "2019-01-01T00:00:00+08:00" in error.detail
+        assert error.extra["at"] == "2019-01-01T00:00:00+08:00"
+
+
+def test_a_publish_is_recorded_in_shanghai_time() -> None:
+    draft = policy_clone(policy=Policy.objects.get(effective_from__year=2025, status="published"))
+    now = timezone.now()
+
+    policy_publish(policy=draft, effective_from=now, now=now)
+
+    reason = draft.history.latest().history_change_reason
+    assert reason == f"published, effective {now.astimezone(SHANGHAI).isoformat()}"
+    assert reason.endswith("+08:00")

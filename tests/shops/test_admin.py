@@ -1,14 +1,22 @@
-"""The shops admin: sales are read-only records; terminals are revoked, never deleted."""
+"""The shops admin: sales are read-only records; terminals are revoked, never deleted; the
+times staff read are Shanghai time."""
 
 from __future__ import annotations
 
+import io
+import re
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from knox.models import AuthToken
 
 from shops import checkout
-from shops.models import Sale, Terminal
+from shops.models import RollupState, Sale, Terminal
+from tests.conftest import SHANGHAI
 
 from .helpers import basket, product, terminal
 
@@ -54,3 +62,21 @@ def test_a_revoked_terminal_can_no_longer_sell(web: Client, client: Client) -> N
         headers={"authorization": f"Bearer {key}"},
     )
     assert refused.status_code == 401
+
+
+# --- every time a person reads is local (issue 11, point 5) ------------------------------------
+def test_the_rollup_states_title_is_shanghai_time() -> None:
+    state = RollupState(name="daily", refreshed_at=datetime(2026, 1, 19, 19, 30, tzinfo=UTC))
+
+    assert str(state) == "daily 2026-01-20 03:30:00"
+
+
+def test_a_staff_tokens_expiry_is_told_in_shanghai_time() -> None:
+    out = io.StringIO()
+
+    call_command("create_staff_token", "analyst_kim", "--days", "3", stdout=out)
+
+    expiry = AuthToken.objects.get().expiry
+    told = re.search(r"valid until (\S+ \S+ \S+);", out.getvalue())
+    assert told is not None, out.getvalue()
+    assert told.group(1) == f"{expiry.astimezone(SHANGHAI):%Y-%m-%d %H:%M} CST"

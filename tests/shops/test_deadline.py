@@ -15,11 +15,13 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from quotas.admin import BanAdmin
 from quotas.models import Ban, Shopper
 from quotas.services import ban_lift, departure_record, years_later
 from shops import checkout, services
 from shops.checkout import PurchaseNotAllowed
 from shops.deadline import departure_deadline_enforce
+from shops.lookup import LookupQuery, quota_lookup
 from shops.models import Sale
 from shops.tasks import enforce_departure_deadline
 from tests.conftest import SHANGHAI, local
@@ -548,3 +550,80 @@ def test_goods_at_departure_are_handed_over_before_the_flight(term, client: Clie
     )
     answer = client.post(f"/api/v1/sales/{sold.pk}/pickup", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert answer.status_code == 200
+
+
+# --- a run as of a later time (issue 11, point 2) ------------------------------------------------
+def _today_basket(departs: datetime | None = None):
+    departs = departs or timezone.now() + timedelta(days=2)
+    return basket(("LIP", 1), on=trip("HU7382", departs_at=departs), pickup="departure")
+
+
+def test_the_command_refuses_a_time_later_than_now_and_bans_nobody(term) -> None:
+    """`--at <40 days ahead>` banned a shopper whose deadline had not come (a sale yesterday,
+    due in 30 days). A run judges deadlines that have passed: a later time is refused."""
+    sell(term, at=timezone.now() - timedelta(days=1))
+    ahead = timezone.localtime() + timedelta(days=40)
+    err = io.StringIO()
+
+    for at in (ahead.isoformat(), ahead.strftime("%Y-%m-%dT%H:%M")):
+        with pytest.raises(CommandError, match="later than now") as refused:
+            call_command("enforce_departure_deadline", "--at", at, stdout=io.StringIO(), stderr=err)
+        assert ahead.strftime("%Y-%m-%d %H:%M") in str(refused.value)  # said in local time
+
+    assert not Ban.objects.exists()
+    assert banned_until() is None
+    assert checkout.sale_quote(basket=_today_basket(), at=timezone.now()).verdict.allowed
+
+
+def test_the_command_still_judges_now_and_earlier_times(term) -> None:
+    sell(term, at=timezone.now() - timedelta(days=40))
+    out = io.StringIO()
+
+    call_command("enforce_departure_deadline", stdout=out)  # now, as the daily task
+    call_command(
+        "enforce_departure_deadline",
+        "--at",
+        (timezone.localtime() - timedelta(days=1)).isoformat(),
+        stdout=out,
+    )
+
+    assert out.getvalue().splitlines() == [
+        "Checked 1 sale(s); 1 overdue; 1 shopper(s) banned.",
+        "Checked 0 sale(s); 0 overdue; 0 shopper(s) banned.",
+    ]
+    assert Ban.objects.get().active_at(timezone.now())
+
+
+def test_a_ban_that_starts_later_does_not_bite_before_its_start(term) -> None:
+    """The ban the early run recorded (start = the run's time, 40 days ahead) is on file; it
+    must refuse nothing, and show nowhere as in force, before it starts."""
+    sell(term, at=timezone.now() - timedelta(days=1))
+    ahead = timezone.now() + timedelta(days=40)
+    departure_deadline_enforce(now=ahead)  # what the command did with `--at` 40 days ahead
+    ban = Ban.objects.get()
+    assert ban.starts_at == ahead
+    now = timezone.now()
+
+    # A quote and a sale today go through; the shopper's look-up shows no ban.
+    assert checkout.sale_quote(basket=_today_basket(), at=now).verdict.allowed
+    checkout.sale_commit(
+        terminal=term,
+        idempotency_key="before-the-ban",
+        fingerprint="fp-before-the-ban",
+        basket=_today_basket(),
+        now=now,
+    )
+    query = LookupQuery(doc_type="resident_id", country="CHN", number=NUMBER, name="张三")
+    assert quota_lookup(query=query, now=now, language="en")["banned_until"] is None
+    # The admin does not call it in force.
+    admin = BanAdmin(Ban, None)
+    assert admin.state(ban) != "in force"
+    assert not ban.active_at(now)
+
+    # From its start on, it refuses.
+    then = ahead + timedelta(days=1)
+    later_basket = _today_basket(then + timedelta(days=2))
+    verdict = checkout.sale_quote(basket=later_basket, at=then).verdict
+    assert [v.code for v in verdict.violations] == ["banned"]
+    answer = quota_lookup(query=query, now=then, language="en")
+    assert answer["banned_until"] == ban.ends_at.astimezone(SHANGHAI).isoformat()

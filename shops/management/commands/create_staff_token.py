@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from knox.models import AuthToken
 
 
@@ -54,8 +55,9 @@ class Command(BaseCommand):
             user.save(update_fields=["is_staff"])
             self.stdout.write(f"User {user.username!r} is now staff.")
         instance, key = AuthToken.objects.create(user=user, expiry=timedelta(days=days))
+        expiry = timezone.localtime(instance.expiry)
         self.stdout.write(
-            f"Token for {user.username!r}, valid until {instance.expiry:%Y-%m-%d %H:%M %Z}; "
+            f"Token for {user.username!r}, valid until {expiry:%Y-%m-%d %H:%M %Z}; "
             "shown once, keep it safe:"
         )
         self.stdout.write(key)

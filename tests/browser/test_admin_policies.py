@@ -1,0 +1,104 @@
+"""The policy admin in a real browser, under the site's Content-Security-Policy (issue 11,
+point 16): the policies list fits a 1366 px screen, and the publish form's calendar and clock
+pickers work and fill in the format they show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from quotas import services
+from quotas.models import Policy
+
+SMALL_LAPTOP = {"width": 1366, "height": 768}
+
+
+def _log_in(page: Any, live_server: Any) -> None:
+    user = get_user_model().objects.create_superuser("policy_admin_bo", "bo@example.com", None)
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def _watch(page: Any) -> list[str]:
+    """Script errors and CSP refusals seen by the page."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "favicon" not in message.text
+            else None
+        ),
+    )
+    return problems
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_policies_list_fits_1366_px(live_server: Any, new_page: Any, locale: str) -> None:
+    services.policy_clone(policy=Policy.objects.get(effective_from__year=2025))
+    page = new_page(locale=locale, viewport=SMALL_LAPTOP)
+    _log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/quotas/policy/")
+
+    widths = page.evaluate(
+        """() => {
+            const results = document.querySelector('#changelist .results');
+            return [results.scrollWidth, results.clientWidth,
+                    document.documentElement.scrollWidth, window.innerWidth];
+        }"""
+    )
+    assert widths[0] <= widths[1], f"the table scrolls sideways: {widths}"
+    assert widths[2] <= widths[3], f"the page scrolls sideways: {widths}"
+    headers = page.locator("#result_list thead th").all_inner_texts()
+    assert len(headers) == 7  # checkbox, name, status, effective, in force, categories, unverified
+    for column in page.locator("#result_list thead th").all():
+        box = column.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= SMALL_LAPTOP["width"], column.inner_text()
+
+
+@pytest.mark.parametrize(
+    ("locale", "today_button", "now_button"), [("zh-CN", "今天", "现在"), ("en-US", "Today", "Now")]
+)
+def test_the_publish_pickers_fill_in_the_date_and_time(
+    live_server: Any, new_page: Any, locale: str, today_button: str, now_button: str
+) -> None:
+    draft = services.policy_clone(policy=Policy.objects.get(effective_from__year=2025))
+    page = new_page(locale=locale, viewport={"width": 1440, "height": 900})
+    problems = _watch(page)
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/quotas/policy/{draft.pk}/publish/")
+
+    date_field = page.locator("#id_effective_from_0")
+    time_field = page.locator("#id_effective_from_1")
+    hint = date_field.get_attribute("placeholder")
+    assert hint in {"YYYY/MM/DD", "YYYY-MM-DD"}
+    # Each language's first input format: what the pickers fill in (zh-hans: 14:30; en: 14:30:00).
+    assert time_field.get_attribute("placeholder") == ("HH:mm" if locale == "zh-CN" else "HH:mm:ss")
+    # The calendar opens on its icon, and a day picked in it lands in the field.
+    page.locator(".datetimeshortcuts .date-icon").first.click()
+    calendar = page.locator(".calendarbox").first
+    assert calendar.is_visible()
+    calendar.locator("td.today a").click()
+    today = timezone.localdate()
+    separator = "/" if "/" in hint else "-"
+    assert date_field.input_value() == today.strftime(f"%Y{separator}%m{separator}%d")
+    # The shortcuts work too: Today, and the clock's Now.
+    date_field.fill("")
+    page.get_by_role("link", name=today_button, exact=True).click()
+    assert date_field.input_value() == today.strftime(f"%Y{separator}%m{separator}%d")
+    page.get_by_role("link", name=now_button, exact=True).click()
+    assert len(time_field.input_value()) >= 5
+    page.locator(".datetimeshortcuts .clock-icon").first.click()
+    assert page.locator(".clockbox").first.is_visible()
+
+    assert problems == []
