@@ -163,6 +163,10 @@ class SaleDetailOut(SaleOut):
     """A sale as it stands now."""
 
     lines = SaleDetailLineOut(many=True)
+    quota = QuotaOut(
+        help_text="The quota of the sale's year as the shopper's account stands now (after "
+        "this action, and every return and void since the sale)."
+    )
     returned_amount = _money()
     picked_up_at = serializers.DateTimeField(allow_null=True)
     voided_at = serializers.DateTimeField(allow_null=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, transaction
@@ -278,9 +279,13 @@ def terminal_create(*, store: Store, name: str) -> tuple[Terminal, str]:
     return terminal, key
 
 
-def sale_detail(sale: Sale) -> dict[str, Any]:
-    """A sale as it stands now: the first answer plus status, pickup, returns."""
-    lines = list(sale.lines.order_by("line_no"))
+def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str, Any]:
+    """A sale as it stands now: the first answer plus status, pickup, returns, and the quota of
+    the sale's year as the shopper's account stands now (after every return and void since),
+    not as it stood at the sale. ``lines``/``returns`` may be prefetched, ``account`` given."""
+    if account is None:
+        account = QuotaAccount.objects.only("year", "limit", "used").get(pk=sale.account_id)
+    lines = sorted(sale.lines.all(), key=attrgetter("line_no"))
     body = first_answer(sale, lines=lines)
     returned = {line.pk: line.returned_quantity for line in lines}
     for line in body["lines"]:
@@ -298,7 +303,8 @@ def sale_detail(sale: Sale) -> dict[str, Any]:
                 "amount": money.to_str(r.amount),
                 "created_at": r.created_at.astimezone(LOCAL_TZ).isoformat(),
             }
-            for r in sale.returns.order_by("pk")
+            for r in sorted(sale.returns.all(), key=attrgetter("pk"))
         ],
+        quota=quota_payload(year=account.year, limit=account.limit, used=account.used),
     )
     return body
