@@ -566,6 +566,9 @@ class TestSalesApi:
             "remaining_after": -1,
         }
         assert body["quota"]["remaining_after"] == "90080.00"
+        # The line that caused it says so (it used to say allowed, no violations).
+        assert body["lines"][0]["allowed"] is False
+        assert body["lines"][0]["violations"] == body["violations"]
 
     def test_a_past_quote_uses_the_policy_then(self, client: Client, catalogue: None) -> None:
         _, key = terminal()
