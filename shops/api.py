@@ -190,11 +190,34 @@ class ReturnOut(serializers.Serializer):
     quota = QuotaOut(help_text="The quota of the sale's year after the return.")
 
 
+class TripRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    carrier_ref = serializers.CharField()
+    departs_at = serializers.DateTimeField()
+
+
 class DepartureOut(serializers.Serializer):
-    trip = serializers.IntegerField()
+    trip = serializers.IntegerField(help_text="The trip closed, or the new trip recorded.")
     carrier_ref = serializers.CharField()
     departs_at = serializers.DateTimeField()
     departed_at = serializers.DateTimeField()
+    matched = serializers.BooleanField(
+        help_text="True: closed one of the shopper's trips. False: matched none and recorded "
+        "a new trip (see reason)."
+    )
+    reason = serializers.ChoiceField(
+        choices=[
+            "closed_open_trip",
+            "already_recorded",
+            "no_open_trip_with_that_carrier_ref",
+            "no_open_trip_within_12_hours",
+        ]
+    )
+    message = serializers.CharField(help_text="What happened, in the request's language.")
+    closed_trip = TripRefOut(allow_null=True)
+    open_trips = TripRefOut(
+        many=True, help_text="The shopper's trips still without a recorded departure."
+    )
 
 
 class MaskedDocumentOut(serializers.Serializer):
@@ -392,7 +415,7 @@ class DepartureApi(TerminalApi):
     )
     def post(self, request: Request) -> Response:
         data = parse(DepartureIn, json_body(request))
-        trip = deadline.departure_record(
+        outcome = deadline.departure_record(
             doc_type=data.document.type,
             country=data.document.country,
             number=data.document.number,
@@ -402,15 +425,7 @@ class DepartureApi(TerminalApi):
             mode=data.mode,
             now=timezone.now(),
         )
-        return Response(
-            {
-                "trip": trip.pk,
-                "carrier_ref": trip.carrier_ref,
-                "departs_at": timezone.localtime(trip.departs_at).isoformat(),
-                "departed_at": timezone.localtime(trip.departed_at).isoformat(),  # type: ignore[arg-type]
-            },
-            status=201,
-        )
+        return Response(services.departure_answer(outcome), status=201)
 
 
 class LookupThrottle(BaseThrottle):

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dutyfree import money
 from dutyfree.db import MAX_ID
@@ -21,7 +23,13 @@ from dutyfree.errors import ConflictError, DomainError, NotFoundError
 from quotas.choices import EntryKind, PickupMode
 from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
-from quotas.services import quota_credit
+from quotas.services import (
+    ALREADY_RECORDED,
+    CLOSED_OPEN_TRIP,
+    NO_OPEN_TRIP_WITHIN_12_HOURS,
+    DepartureRecorded,
+    quota_credit,
+)
 
 from .checkout import (
     KEY_LOCK,
@@ -53,6 +61,12 @@ class ReturnExceedsSale(DomainError):
     status = 400
     code = "return_exceeds_sale"
     title = "More returned than was sold"
+
+
+class UnknownLine(DomainError):
+    status = 400
+    code = "unknown_line"
+    title = gettext_lazy("No such line in this sale")
 
 
 class SaleVoided(ConflictError):
@@ -148,6 +162,7 @@ def sale_return(
     ``lines`` are (sale line id, quantity). All or nothing.
 
     :raises SaleNotFound: not a sale of the terminal's store.
+    :raises UnknownLine: a line is not a line of this sale (or is listed twice).
     :raises ReturnExceedsSale: a line returns more than is left of it.
     :raises SaleVoided: the sale was voided.
     """
@@ -158,22 +173,37 @@ def sale_return(
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided("A voided sale has nothing left to return.")
     sold = {line.pk: line for line in SaleLine.objects.filter(sale=sale)}
-    problems = []
+    unknown: dict[str, list[str]] = {}
+    exceeding: dict[str, list[str]] = {}
     seen: set[int] = set()
-    for line_id, quantity in lines:
+    for index, (line_id, quantity) in enumerate(lines):
         line = sold.get(line_id)
         if line_id in seen:  # (the API refuses it too; direct callers must not slip past)
-            problems.append(f"line {line_id} is listed twice: each line once")
+            unknown[f"lines.{index}.line"] = [
+                _("Line %(line)s is listed twice: each line once.") % {"line": line_id}
+            ]
         elif line is None:
-            problems.append(f"line {line_id} is not a line of sale {sale.pk}")
+            unknown[f"lines.{index}.line"] = [
+                _("Line %(line)s is not a line of sale %(sale)s.")
+                % {"line": line_id, "sale": sale.pk}
+            ]
         elif quantity > line.quantity - line.returned_quantity:
-            problems.append(
-                f"line {line_id}: {quantity} returned, {line.quantity - line.returned_quantity} "
-                "left to return"
-            )
+            exceeding[f"lines.{index}.quantity"] = [
+                _("Line %(line)s: %(quantity)s returned, %(left)s left to return.")
+                % {
+                    "line": line_id,
+                    "quantity": quantity,
+                    "left": line.quantity - line.returned_quantity,
+                }
+            ]
         seen.add(line_id)
-    if problems:
-        raise ReturnExceedsSale("; ".join(problems), errors={"lines": problems})
+    if unknown:  # what the sale does not hold at all comes first; every problem is listed
+        errors = {**unknown, **exceeding}
+        raise UnknownLine(" ".join(m for ms in errors.values() for m in ms), errors=errors)
+    if exceeding:
+        raise ReturnExceedsSale(
+            " ".join(m for ms in exceeding.values() for m in ms), errors=exceeding
+        )
 
     amounts = {line_id: money.line_total(sold[line_id].unit_price, q) for line_id, q in lines}
     amount = money.total(amounts.values())
@@ -308,3 +338,51 @@ def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str,
         quota=quota_payload(year=account.year, limit=account.limit, used=account.used),
     )
     return body
+
+
+def _trip_ref(trip: Trip) -> dict[str, Any]:
+    return {
+        "id": trip.pk,
+        "carrier_ref": trip.carrier_ref,
+        "departs_at": trip.departs_at.astimezone(LOCAL_TZ).isoformat(),
+    }
+
+
+def _departure_message(outcome: DepartureRecorded) -> str:
+    ref = {"carrier_ref": outcome.trip.carrier_ref}
+    if outcome.reason == ALREADY_RECORDED:
+        return _("This departure was recorded before; nothing changed.")
+    if outcome.reason == CLOSED_OPEN_TRIP:
+        return _("Closed the shopper's trip %(carrier_ref)s.") % ref
+    if outcome.reason == NO_OPEN_TRIP_WITHIN_12_HOURS:
+        return (
+            _(
+                "The shopper has an open trip %(carrier_ref)s, but not scheduled within 12 "
+                "hours of this departure: recorded a new trip; the open one stays open."
+            )
+            % ref
+        )
+    return (
+        _(
+            "The shopper has no open trip %(carrier_ref)s: recorded a new trip; any other "
+            "open trip stays open."
+        )
+        % ref
+    )
+
+
+def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
+    """The answer to a departure: the trip (as before), which trip it closed or why it
+    recorded a new one, and the shopper's trips that are still open."""
+    trip = outcome.trip
+    return {
+        "trip": trip.pk,
+        "carrier_ref": trip.carrier_ref,
+        "departs_at": trip.departs_at.astimezone(LOCAL_TZ).isoformat(),
+        "departed_at": trip.departed_at.astimezone(LOCAL_TZ).isoformat(),  # type: ignore[union-attr]
+        "matched": outcome.matched,
+        "reason": outcome.reason,
+        "message": _departure_message(outcome),
+        "closed_trip": _trip_ref(trip) if outcome.matched else None,
+        "open_trips": [_trip_ref(open_trip) for open_trip in outcome.open_trips],
+    }

@@ -439,14 +439,31 @@ def test_returning_more_than_was_sold_is_400(client: Client, auth: dict, sale: d
     line = sale["lines"][0]["id"]
     body = {"lines": [{"line": line, "quantity": 3}], "reason": "too many"}
     problem = refused(client, _returns(sale), body, auth, 400, "return_exceeds_sale")
-    assert "lines" in problem["errors"]
+    assert list(problem["errors"]) == ["lines.0.quantity"]
     assert SaleLine.objects.get(pk=line).returned_quantity == 0
 
 
-def test_returning_a_line_of_another_sale_is_400(client: Client, auth: dict, sale: dict) -> None:
+def test_returning_a_line_of_another_sale_is_400_unknown_line(
+    client: Client, auth: dict, sale: dict
+) -> None:
     other = post(client, SALES, changed("trip.carrier_ref", "HU7999"), auth).json()
     body = {"lines": [{"line": other["lines"][0]["id"], "quantity": 1}]}
-    refused(client, _returns(sale), body, auth, 400, "return_exceeds_sale")
+    problem = refused(client, _returns(sale), body, auth, 400, "unknown_line")
+    assert list(problem["errors"]) == ["lines.0.line"]
+
+
+def test_an_unknown_line_beside_one_returned_twice_names_both(
+    client: Client, auth: dict, sale: dict
+) -> None:
+    body = {
+        "lines": [
+            {"line": sale["lines"][0]["id"], "quantity": 5},
+            {"line": 987_654, "quantity": 1},
+        ]
+    }
+    problem = refused(client, _returns(sale), body, auth, 400, "unknown_line")
+    assert sorted(problem["errors"]) == ["lines.0.quantity", "lines.1.line"]
+    assert "987654" in problem["errors"]["lines.1.line"][0]
 
 
 BAD_RETURNS = {
