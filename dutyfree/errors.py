@@ -14,10 +14,12 @@ import logging
 from typing import Any
 
 from django import db
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -159,6 +161,18 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+def too_large() -> dict[str, Any]:
+    """413: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django refuses to read it)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem(
+        status=413,
+        code="payload_too_large",
+        title=gettext("Request body too large"),
+        detail=gettext("The request body is larger than the %(limit)s bytes accepted.")
+        % {"limit": f"{limit:,}" if limit else "0"},
+    )
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF ``EXCEPTION_HANDLER``: every API error becomes problem+json, nothing becomes a 500
     page of HTML."""
@@ -167,7 +181,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return problem_response(
             problem(status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **extra)
         )
-    if isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(too_large())
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many fields in a form
         return problem_response(
             problem(
                 status=400,

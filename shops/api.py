@@ -24,7 +24,7 @@ from quotas.api import ViolationSerializer, problem_responses
 from . import checkout, deadline, lookup, services, stats
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
 from .models import Terminal
-from .schemas import BasketIn, DepartureIn, LookupIn, QuoteIn, ReturnIn, parse
+from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -63,6 +63,24 @@ def json_body(request: Request) -> bytes:
     if request.content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(request.content_type[:100])
     return body
+
+
+def action_body(request: Request) -> bytes:
+    """The body of an action that takes none (void, pickup): nothing, ``{}``, or an empty
+    form as some clients send with a bare POST; anything else must be JSON (then parsed
+    strictly, so a field sent is a 400 naming it).
+
+    :raises UnsupportedMediaType: a non-empty body that is not JSON.
+    """
+    body = request.body
+    media = request.content_type.split(";")[0].strip().lower()
+    if not body.strip() or (
+        media in {"multipart/form-data", "application/x-www-form-urlencoded"}
+        and not request._request.POST
+        and not request._request.FILES
+    ):
+        return b"{}"
+    return json_body(request)
 
 
 # --- Answers, as the schema declares them --------------------------------------------------
@@ -389,9 +407,10 @@ class SaleVoidApi(TerminalApi):
     @extend_schema(
         operation_id="sale_void",
         request=None,
-        responses={200: SaleDetailOut, **problem_responses(401, 404, 409)},
+        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415)},
     )
     def post(self, request: Request, sale_id: int) -> Response:
+        parse(NoBodyIn, action_body(request))
         sale = services.sale_void(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
         return Response(services.sale_detail(sale))
 
@@ -400,9 +419,10 @@ class SalePickupApi(TerminalApi):
     @extend_schema(
         operation_id="sale_pickup",
         request=None,
-        responses={200: SaleDetailOut, **problem_responses(401, 404, 409)},
+        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415)},
     )
     def post(self, request: Request, sale_id: int) -> Response:
+        parse(NoBodyIn, action_body(request))
         sale = services.sale_pickup(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
         return Response(services.sale_detail(sale))
 

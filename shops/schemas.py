@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from django.utils import timezone
 from pydantic import (
@@ -92,7 +92,9 @@ def _carrier_ref(value: str) -> str:
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    # extra="forbid": a field the contract does not define, at any depth, is a 400 naming it
+    # (a dropped "at", "price" or "discount" would silently change what the till meant).
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 class DocumentIn(_Input):
@@ -165,6 +167,11 @@ class LineIn(_Input):
 
 
 class BasketIn(_Input):
+    # A sale is judged at the moment it commits: "at" (a quote's) is refused, saying why.
+    unknown_field_hints: ClassVar[dict[str, str]] = {
+        "at": "A sale is judged at the moment it commits: at is for quotes only."
+    }
+
     shopper: ShopperIn
     trip: TripIn | None = None
     pickup: PickupMode
@@ -195,6 +202,8 @@ class BasketIn(_Input):
 
 
 class QuoteIn(BasketIn):
+    unknown_field_hints: ClassVar[dict[str, str]] = {}
+
     # Absent: now. Present, it must be a time (an explicit null is refused).
     at: datetime = Field(default=None, description="Judge as of this instant (default now).")  # type: ignore[assignment]
 
@@ -202,6 +211,10 @@ class QuoteIn(BasketIn):
     @classmethod
     def _at(cls, value: datetime) -> datetime:
         return _local(value)
+
+
+class NoBodyIn(_Input):
+    """The body of an action that takes none (void, pickup): nothing, or ``{}``."""
 
 
 class ReturnLineIn(_Input):
@@ -276,7 +289,11 @@ def parse(model: type[M], body: bytes) -> M:
             if error["type"] in {"json_invalid", "recursion_loop"}:
                 malformed = True
             message = error["msg"].removeprefix("Value error, ")
-            errors.setdefault(_location(error["loc"]), []).append(message)
+            location = _location(error["loc"])
+            if error["type"] == "extra_forbidden":
+                hints: dict[str, str] = getattr(model, "unknown_field_hints", {})
+                message = hints.get(location, "This field is not part of the request: remove it.")
+            errors.setdefault(location, []).append(message)
         if malformed:
             raise MalformedRequest("The body is not valid JSON.", errors=errors) from exc
         raise InvalidInput("The request has invalid fields; see errors.", errors=errors) from exc
