@@ -8,10 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.exceptions import NotFound, UnsupportedMediaType
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +23,7 @@ from rest_framework.views import APIView
 from dutyfree import throttle
 from quotas.api import ViolationSerializer, problem_responses
 
-from . import checkout, deadline, lookup, services, stats
+from . import catalogue, checkout, deadline, lookup, services, stats
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
 from .models import Terminal
 from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
@@ -529,3 +531,182 @@ class SalesStatsApi(APIView):
         )
         elapsed = (time.perf_counter() - started) * 1000
         return Response(answer, headers={"Server-Timing": f"app;dur={elapsed:.1f}"})
+
+
+# --- A till finds things: the catalogue and its store's sales -------------------------------
+class TillPagination(CursorPagination):
+    """Cursor pages: ``{"results": [...], "next": "<URL of the next page>" | null}``."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:  # DRF answers a cursor it cannot read with 404: a bad parameter
+            raise serializers.ValidationError(
+                {"cursor": [gettext_lazy("Not a cursor from this list; follow next as given.")]}
+            ) from exc
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"results": data, "next": self.get_next_link()})
+
+
+class ProductPagination(TillPagination):
+    ordering = "sku"
+
+
+class SalePagination(TillPagination):
+    ordering = ("-sold_at", "-id")  # newest first
+
+
+class PageQuery(serializers.Serializer):
+    cursor = serializers.CharField(
+        required=False, max_length=1000, help_text="The next page: as the answer's next gives it."
+    )
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=TillPagination.max_page_size, help_text="Default 50."
+    )
+
+
+def strict_query(query_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """The query parameters, validated; one the operation does not define is a 400 naming it.
+
+    :raises ValidationError: a bad or unknown parameter.
+    """
+    unknown = sorted(set(request.query_params) - set(query_class().fields))
+    if unknown:
+        raise serializers.ValidationError(
+            {name: [gettext_lazy("Not a parameter of this operation.")] for name in unknown}
+        )
+    # (DRF reads "?sku=" as no sku at all, as an HTML form would: here it is a mistake.)
+    empty = sorted(name for name, value in request.query_params.items() if not value.strip())
+    if empty:
+        raise serializers.ValidationError(
+            {name: [gettext_lazy("Give a value, or leave the parameter out.")] for name in empty}
+        )
+    query = query_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
+
+
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+MAX_SKUS = 100
+MAX_WORDS = 10
+
+
+class ProductQuery(PageQuery):
+    sku = serializers.CharField(
+        required=False,
+        max_length=MAX_SKUS * 65,
+        help_text=f"SKUs, comma-separated (at most {MAX_SKUS}).",
+    )
+    barcode = serializers.RegexField(
+        r"^[A-Za-z0-9\-]{1,64}$", required=False, help_text="As the scanner reads it."
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Words that must all appear in the names (zh or en), brand or SKU; any case.",
+    )
+
+    def validate_sku(self, value: str) -> list[str]:
+        skus = [sku.strip() for sku in value.split(",") if sku.strip()]
+        if not skus or len(skus) > MAX_SKUS or not all(_SKU.match(sku) for sku in skus):
+            raise serializers.ValidationError(
+                gettext_lazy("1 to %(most)s SKUs separated by commas.") % {"most": MAX_SKUS}
+            )
+        return skus
+
+    def validate_q(self, value: str) -> list[str]:
+        words = value.split()
+        if not words or len(words) > MAX_WORDS:
+            raise serializers.ValidationError(
+                gettext_lazy("1 to %(most)s words.") % {"most": MAX_WORDS}
+            )
+        return words
+
+
+class ProductOut(serializers.Serializer):
+    sku = serializers.CharField()
+    barcode = serializers.CharField(allow_null=True)
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    brand = serializers.CharField(allow_blank=True)
+    category = CategoryRefOut()
+    retail_price = _money()
+    volume_ml = serializers.IntegerField(allow_null=True)
+    pieces = serializers.IntegerField()
+    immediate_kind = serializers.CharField(
+        allow_null=True, help_text="The immediate-pickup kind (即购即提), or null."
+    )
+
+
+class ProductPageOut(serializers.Serializer):
+    results = ProductOut(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class ProductListApi(TerminalApi):
+    @extend_schema(
+        operation_id="product_list",
+        parameters=[ProductQuery],
+        responses={200: ProductPageOut, **problem_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        params = strict_query(ProductQuery, request)
+        paginator = ProductPagination()
+        page = paginator.paginate_queryset(
+            catalogue.products_find(
+                skus=params.get("sku", ()),
+                barcode=params.get("barcode", ""),
+                words=params.get("q", ()),
+            ),
+            request,
+            view=self,
+        )
+        categories = catalogue.categories_in_force(now=timezone.now())
+        return paginator.get_paginated_response(
+            [catalogue.product_payload(product, categories) for product in page]
+        )
+
+
+class SaleQuery(PageQuery):
+    receipt_no = serializers.RegexField(r"^[\x21-\x7e]{1,40}$", required=False)
+    date = serializers.DateField(required=False, help_text="A local (Asia/Shanghai) day.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("receipt_no") and not attrs.get("date"):
+            raise serializers.ValidationError(
+                {"receipt_no": [gettext_lazy("Give receipt_no or date (or both).")]}
+            )
+        return attrs
+
+
+class SalePageOut(serializers.Serializer):
+    results = SaleDetailOut(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class SalesApi(SaleCreateApi):
+    """``POST /sales`` makes a sale (SaleCreateApi); ``GET /sales`` finds the store's."""
+
+    @extend_schema(
+        operation_id="sale_list",
+        parameters=[SaleQuery],
+        responses={200: SalePageOut, **problem_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        params = strict_query(SaleQuery, request)
+        paginator = SalePagination()
+        page = paginator.paginate_queryset(
+            services.sales_find(
+                store_id=self.terminal.store_id,
+                receipt_no=params.get("receipt_no", ""),
+                day=params.get("date"),
+            ),
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(services.sale_details(page))

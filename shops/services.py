@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -386,3 +386,29 @@ def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
         "closed_trip": _trip_ref(trip) if outcome.matched else None,
         "open_trips": [_trip_ref(open_trip) for open_trip in outcome.open_trips],
     }
+
+
+# --- A till looks up its store's sales (GET /api/v1/sales) -----------------------------------
+def sales_find(
+    *, store_id: int, receipt_no: str = "", day: date | None = None
+) -> QuerySet[Sale]:
+    """The store's sales with this receipt number and/or of this local day, their lines and
+    returns prefetched (unordered: the caller's pagination orders them)."""
+    sales = (
+        Sale.objects.filter(store_id=store_id)
+        .select_related("store", "terminal")
+        .prefetch_related("lines", "returns")
+    )
+    if receipt_no:
+        sales = sales.filter(receipt_no=receipt_no)
+    if day is not None:
+        sales = sales.filter(local_date=day)
+    return sales
+
+
+def sale_details(sales: Sequence[Sale]) -> list[dict[str, Any]]:
+    """:func:`sale_detail` of each sale; their quota accounts read in one query."""
+    accounts = QuotaAccount.objects.only("year", "limit", "used").in_bulk(
+        {sale.account_id for sale in sales}
+    )
+    return [sale_detail(sale, account=accounts[sale.account_id]) for sale in sales]
