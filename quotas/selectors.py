@@ -8,11 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .choices import PolicyStatus
 from .errors import NoPolicyInForce
 from .models import Policy
-from .rules import CategoryRule, PolicyRules
+from .rules import LOCAL_TZ, CategoryRule, PolicyRules
+
+
+def _no_policy_message(programme: str, at: datetime) -> str:
+    return _("No published %(programme)s policy was in force at %(at)s.") % {
+        "programme": programme,
+        "at": at.astimezone(LOCAL_TZ).isoformat(),
+    }
 
 
 def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
@@ -32,7 +40,7 @@ def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
     )
     if policy is None:
         raise NoPolicyInForce(
-            f"No published {code} policy was in force at {at.isoformat()}.", at=at.isoformat()
+            _no_policy_message(code, at), at=at.isoformat()
         )
     return policy
 
@@ -113,7 +121,7 @@ def policy_in_force_cached(*, at: datetime, programme: str | None = None) -> Pol
         if version.policy.effective_from is not None and version.policy.effective_from <= at:
             return version
     raise NoPolicyInForce(
-        f"No published {code} policy was in force at {at.isoformat()}.", at=at.isoformat()
+        _no_policy_message(code, at), at=at.isoformat()
     )
 
 

@@ -582,7 +582,7 @@ def _post(
     except IntegrityError as exc:  # the check constraint: 0 <= used <= limit; the caller's
         # transaction is broken now and rolls back as the exception leaves it.
         raise QuotaConflict(
-            "The quota account would leave its limits; nothing was written."
+            _("The quota account would leave its limits; nothing was written.")
         ) from exc
     account.used += amount
 

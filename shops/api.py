@@ -42,7 +42,11 @@ def idempotency_key(request: Request) -> str:
     key = request.headers.get("Idempotency-Key", "")
     if not _IDEMPOTENCY_KEY.match(key):
         raise serializers.ValidationError(
-            {"Idempotency-Key": ["Required: 1–255 printable ASCII characters, no spaces."]}
+            {
+                "Idempotency-Key": [
+                    gettext_lazy("Required: 1–255 printable ASCII characters, no spaces.")
+                ]
+            }
         )
     return key
 
@@ -494,15 +498,25 @@ class StatsQuery(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": ["end is before start."]})
+            raise serializers.ValidationError({"end": [gettext_lazy("end is before start.")]})
         for name in ("start", "end"):
             if not stats.FIRST_DAY <= attrs[name] <= stats.LAST_DAY:
                 raise serializers.ValidationError(
-                    {name: [f"Dates from {stats.FIRST_DAY} to {stats.LAST_DAY}."]}
+                    {
+                        name: [
+                            gettext_lazy("Dates from %(first)s to %(last)s.")
+                            % {"first": stats.FIRST_DAY, "last": stats.LAST_DAY}
+                        ]
+                    }
                 )
         if (attrs["end"] - attrs["start"]).days >= stats.MAX_DAYS:
             raise serializers.ValidationError(
-                {"end": [f"A period covers at most {stats.MAX_DAYS} days."]}
+                {
+                    "end": [
+                        gettext_lazy("A period covers at most %(days)s days.")
+                        % {"days": stats.MAX_DAYS}
+                    ]
+                }
             )
         return attrs
 

@@ -54,13 +54,13 @@ from .models import (
 
 class SaleNotFound(NotFoundError):
     code = "sale_not_found"
-    title = "No such sale in this store"
+    title = gettext_lazy("No such sale in this store")
 
 
 class ReturnExceedsSale(DomainError):
     status = 400
     code = "return_exceeds_sale"
-    title = "More returned than was sold"
+    title = gettext_lazy("More returned than was sold")
 
 
 class UnknownLine(DomainError):
@@ -71,12 +71,12 @@ class UnknownLine(DomainError):
 
 class SaleVoided(ConflictError):
     code = "sale_voided"
-    title = "The sale was voided"
+    title = gettext_lazy("The sale was voided")
 
 
 class PickupTooEarly(ConflictError):
     code = "pickup_too_early"
-    title = "Not yet: the shopper's departure is not recorded"
+    title = gettext_lazy("Not yet: the shopper's departure is not recorded")
 
 
 # Mail is shipped, and return-to-island goods are kept, until the shopper has left the island.
@@ -85,7 +85,7 @@ AFTER_DEPARTURE = (PickupMode.MAIL, PickupMode.RETURN_TO_ISLAND)
 
 class SalePickedUp(ConflictError):
     code = "sale_picked_up"
-    title = "The goods were already handed over"
+    title = gettext_lazy("The goods were already handed over")
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {KEY_LOCK}", [terminal.pk, key])
             if not cursor.fetchone()[0]:
-                raise RequestInProgress("The first request with this key has not finished.")
+                raise RequestInProgress(_("The first request with this key has not finished."))
     record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
     if record is None:
         if Sale.objects.filter(terminal=terminal, idempotency_key=key).exists():
@@ -130,7 +130,7 @@ def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
             .first()
         )
     if sale is None:
-        raise SaleNotFound(f"Sale {sale_id} is not a sale of this store.")
+        raise SaleNotFound(_("Sale %(id)s is not a sale of this store.") % {"id": sale_id})
     return sale
 
 
@@ -171,7 +171,7 @@ def sale_return(
         return replay
     account, sale = _lock_sale(store=terminal.store, sale_id=sale_id)
     if sale.status == SaleStatus.VOIDED:
-        raise SaleVoided("A voided sale has nothing left to return.")
+        raise SaleVoided(_("A voided sale has nothing left to return."))
     sold = {line.pk: line for line in SaleLine.objects.filter(sale=sale)}
     unknown: dict[str, list[str]] = {}
     exceeding: dict[str, list[str]] = {}
@@ -259,7 +259,7 @@ def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     if sale.status == SaleStatus.VOIDED:
         return sale
     if sale.picked_up_at is not None:
-        raise SalePickedUp("The goods were handed over; take them back as a return.")
+        raise SalePickedUp(_("The goods were handed over; take them back as a return."))
     outstanding = sale.total - sale.returned_amount
     sale.status = SaleStatus.VOIDED
     sale.voided_at = now
@@ -286,15 +286,17 @@ def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
         .get(pk=sale_id)
     )
     if sale.status == SaleStatus.VOIDED:
-        raise SaleVoided("A voided sale cannot be handed over.")
+        raise SaleVoided(_("A voided sale cannot be handed over."))
     if sale.picked_up_at is None and sale.pickup in AFTER_DEPARTURE:
         left = Trip.objects.filter(
             shopper_id=sale.shopper_id, departed_at__gte=sale.sold_at, departed_at__lte=now
         ).exists()
         if not left:
             raise PickupTooEarly(
-                "Goods sent by mail or kept for the shopper's return are handed over only "
-                "after a departure is recorded for the shopper."
+                _(
+                    "Goods sent by mail or kept for the shopper's return are handed over only "
+                    "after a departure is recorded for the shopper."
+                )
             )
     if sale.picked_up_at is None:
         sale.picked_up_at = now

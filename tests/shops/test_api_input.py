@@ -480,8 +480,13 @@ def test_ids_that_are_not_numbers_are_404(client: Client, path: str, auth: dict)
 
 
 @BOTH
-def test_a_wrong_method_is_405(client: Client, url: str, auth: dict) -> None:
-    assert_problem(client.get(url, headers=auth), 405, "method_not_allowed")
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_a_wrong_method_is_405(client: Client, url: str, method: str, auth: dict) -> None:
+    assert_problem(getattr(client, method)(url, headers=auth), 405, "method_not_allowed")
+
+
+def test_a_quote_is_not_read_back(client: Client, auth: dict) -> None:
+    assert_problem(client.get(QUOTES, headers=auth), 405, "method_not_allowed")
 
 
 # --- Purchases the policy forbids ------------------------------------------------------------
