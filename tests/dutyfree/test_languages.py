@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -369,3 +370,32 @@ def test_every_message_of_the_api_is_in_the_catalogue() -> None:
             ):
                 missing.append(f"{module}:{node.lineno} {node.args[0].value!r}")
     assert missing == []
+
+
+@pytest.mark.parametrize("language", [EN, ZH])
+@pytest.mark.parametrize(
+    ("failure", "status", "code"),
+    [
+        (OperationalError, 503, "service_unavailable"),
+        (RuntimeError, 500, "internal_error"),
+    ],
+)
+def test_the_servers_own_failures_answer_in_the_request_language(
+    client: Client,
+    world: dict,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    failure: type[Exception],
+    status: int,
+    code: str,
+) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise failure("boom")
+
+    monkeypatch.setattr(checkout, "sale_quote", broken)
+    response = _json(client, "/api/v1/quotes", body(), {**auth(world), "accept-language": language})
+    assert response.status_code == status
+    problem = response.json()
+    assert problem["code"] == code
+    assert_language(problem, language)
+    assert "boom" not in json.dumps(problem)
