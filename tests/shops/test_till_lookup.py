@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -121,6 +122,8 @@ class TestProducts:
         ],
     )
     def test_by_words(self, till, shelf, q: str, found: list[str]) -> None:
+        if connection.vendor == "sqlite" and not q.isascii() and q != q.lower():
+            pytest.skip("SQLite folds the case of ASCII letters only (PostgreSQL: all)")
         assert skus(till(PRODUCTS, {"q": q})) == found
 
     def test_inactive_products_are_not_found(self, till, shelf) -> None:
