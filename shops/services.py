@@ -162,8 +162,8 @@ def sale_return(
     ``lines`` are (sale line id, quantity). All or nothing.
 
     :raises SaleNotFound: not a sale of the terminal's store.
-    :raises UnknownLine: a line is not a line of this sale (or is listed twice).
-    :raises ReturnExceedsSale: a line returns more than is left of it.
+    :raises UnknownLine: a line is not a line of this sale.
+    :raises ReturnExceedsSale: a line returns more than is left of it, or is listed twice.
     :raises SaleVoided: the sale was voided.
     """
     replay = _idempotency_record(terminal=terminal, key=idempotency_key, fingerprint=fingerprint)
@@ -179,7 +179,7 @@ def sale_return(
     for index, (line_id, quantity) in enumerate(lines):
         line = sold.get(line_id)
         if line_id in seen:  # (the API refuses it too; direct callers must not slip past)
-            unknown[f"lines.{index}.line"] = [
+            exceeding[f"lines.{index}.line"] = [
                 _("Line %(line)s is listed twice: each line once.") % {"line": line_id}
             ]
         elif line is None:
