@@ -626,6 +626,12 @@ CLOSED_OPEN_TRIP = "closed_open_trip"
 ALREADY_RECORDED = "already_recorded"
 NO_OPEN_TRIP_WITH_THAT_CARRIER_REF = "no_open_trip_with_that_carrier_ref"
 NO_OPEN_TRIP_WITHIN_12_HOURS = "no_open_trip_within_12_hours"
+DEPARTURE_REASONS = (
+    CLOSED_OPEN_TRIP,
+    ALREADY_RECORDED,
+    NO_OPEN_TRIP_WITH_THAT_CARRIER_REF,
+    NO_OPEN_TRIP_WITHIN_12_HOURS,
+)
 # Daily flights share a number and leave 24 h apart: a departure belongs to a trip of this
 # carrier scheduled within 12 hours of it (delays), never to yesterday's or tomorrow's.
 DEPARTURE_MATCH_WINDOW = timedelta(hours=12)

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from dutyfree import throttle
 from quotas.api import ViolationSerializer, problem_responses
+from quotas.services import DEPARTURE_REASONS
 
 from . import catalogue, checkout, deadline, lookup, services, stats
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
@@ -229,14 +230,7 @@ class DepartureOut(serializers.Serializer):
         help_text="True: closed one of the shopper's trips. False: matched none and recorded "
         "a new trip (see reason)."
     )
-    reason = serializers.ChoiceField(
-        choices=[
-            "closed_open_trip",
-            "already_recorded",
-            "no_open_trip_with_that_carrier_ref",
-            "no_open_trip_within_12_hours",
-        ]
-    )
+    reason = serializers.ChoiceField(choices=DEPARTURE_REASONS)
     message = serializers.CharField(help_text="What happened, in the request's language.")
     closed_trip = TripRefOut(allow_null=True)
     open_trips = TripRefOut(
