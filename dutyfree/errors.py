@@ -14,10 +14,13 @@ import logging
 from typing import Any
 
 from django import db
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -29,13 +32,18 @@ PROBLEM_TYPE_BASE = "urn:dutyfree:problem:"
 
 
 class DomainError(Exception):
-    """A refusal the domain explains: a stable ``code``, a status, a human ``detail``."""
+    """A refusal the domain explains: a stable ``code``, a status, a human ``detail``.
+
+    ``title`` is a lazy translation (``gettext_lazy``): a class attribute is evaluated when
+    the problem body is built, in the request's language, not once at import in the default
+    one. A ``detail`` is translated where it is raised, during the request.
+    """
 
     status: int = 400
     code: str = "domain_error"
-    title: str = "Request refused"
+    title: Any = _("Request refused")
 
-    def __init__(self, detail: str = "", **extra: Any) -> None:
+    def __init__(self, detail: Any = "", **extra: Any) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra
@@ -48,23 +56,25 @@ class DomainError(Exception):
 class NotFoundError(DomainError):
     status = 404
     code = "not_found"
-    title = "Not found"
+    title = _("Not found")
 
 
 class ConflictError(DomainError):
     status = 409
     code = "conflict"
-    title = "Conflict"
+    title = _("Conflict")
 
 
 def problem(
-    *, status: int, code: str, title: str, detail: str = "", **extra: Any
+    *, status: int, code: str, title: Any, detail: Any = "", **extra: Any
 ) -> dict[str, Any]:
+    """A problem body. ``title`` and ``detail`` may be lazy translations: they are rendered
+    here, in the language of the request being answered."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
-        "title": title,
+        "title": str(title),
         "status": status,
-        "detail": detail or title,
+        "detail": str(detail or title),
         "code": code,
     }
     body.update({key: value for key, value in extra.items() if value is not None})
@@ -94,16 +104,16 @@ def _flatten_errors(detail: Any) -> dict[str, list[str]]:
     return result
 
 
-_DRF_CODES: dict[type[Exception], tuple[str, str]] = {
-    drf_exceptions.ParseError: ("malformed_request", "Malformed request"),
-    drf_exceptions.AuthenticationFailed: ("not_authenticated", "Authentication failed"),
-    drf_exceptions.NotAuthenticated: ("not_authenticated", "Authentication required"),
-    drf_exceptions.PermissionDenied: ("permission_denied", "Permission denied"),
-    drf_exceptions.NotFound: ("not_found", "Not found"),
-    drf_exceptions.MethodNotAllowed: ("method_not_allowed", "Method not allowed"),
-    drf_exceptions.NotAcceptable: ("not_acceptable", "Not acceptable"),
-    drf_exceptions.UnsupportedMediaType: ("unsupported_media_type", "Unsupported media type"),
-    drf_exceptions.Throttled: ("throttled", "Too many requests"),
+_DRF_CODES: dict[type[Exception], tuple[str, Any]] = {
+    drf_exceptions.ParseError: ("malformed_request", _("Malformed request")),
+    drf_exceptions.AuthenticationFailed: ("not_authenticated", _("Authentication failed")),
+    drf_exceptions.NotAuthenticated: ("not_authenticated", _("Authentication required")),
+    drf_exceptions.PermissionDenied: ("permission_denied", _("Permission denied")),
+    drf_exceptions.NotFound: ("not_found", _("Not found")),
+    drf_exceptions.MethodNotAllowed: ("method_not_allowed", _("Method not allowed")),
+    drf_exceptions.NotAcceptable: ("not_acceptable", _("Not acceptable")),
+    drf_exceptions.UnsupportedMediaType: ("unsupported_media_type", _("Unsupported media type")),
+    drf_exceptions.Throttled: ("throttled", _("Too many requests")),
 }
 
 
@@ -122,9 +132,11 @@ def database_unavailable() -> dict[str, Any]:
     return problem(
         status=503,
         code="service_unavailable",
-        title="Service unavailable",
-        detail="The database did not answer. Retry with the same Idempotency-Key: a sale is "
-        "committed at most once.",
+        title=_("Service unavailable"),
+        detail=_(
+            "The database did not answer. Retry with the same Idempotency-Key: a sale is "
+            "committed at most once."
+        ),
     )
 
 
@@ -159,6 +171,18 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+def too_large() -> dict[str, Any]:
+    """413: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django refuses to read it)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem(
+        status=413,
+        code="payload_too_large",
+        title=gettext("Request body too large"),
+        detail=gettext("The request body is larger than the %(limit)s bytes accepted.")
+        % {"limit": f"{limit:,}" if limit else "0"},
+    )
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF ``EXCEPTION_HANDLER``: every API error becomes problem+json, nothing becomes a 500
     page of HTML."""
@@ -167,13 +191,15 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return problem_response(
             problem(status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **extra)
         )
-    if isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(too_large())
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many fields in a form
         return problem_response(
             problem(
                 status=400,
                 code="malformed_request",
-                title="Malformed request",
-                detail=str(exc)[:200],
+                title=_("Malformed request"),
+                detail=_("The request could not be read (too many fields or files?)."),
             )
         )
     if isinstance(exc, Http404):
@@ -187,13 +213,13 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             problem(
                 status=400,
                 code="invalid_input",
-                title="Invalid input",
-                detail="The request has invalid fields; see errors.",
+                title=_("Invalid input"),
+                detail=_("The request has invalid fields; see errors."),
                 errors=errors,
             )
         )
     if isinstance(exc, drf_exceptions.APIException):
-        code, title = "error", "Error"
+        code, title = "error", _("Error")
         for klass, pair in _DRF_CODES.items():
             if isinstance(exc, klass):
                 code, title = pair
@@ -217,8 +243,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         problem(
             status=500,
             code="internal_error",
-            title="Internal error",
-            detail="The server could not complete the request. Nothing was changed.",
+            title=_("Internal error"),
+            detail=_("The server could not complete the request. Nothing was changed."),
         )
     )
 
@@ -233,7 +259,12 @@ def _wants_problem(request: HttpRequest) -> bool:
 def api_aware_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_problem(request):
         return JsonResponse(
-            problem(status=404, code="not_found", title="Not found"),
+            problem(
+                status=404,
+                code="not_found",
+                title=_("Not found"),
+                detail=_("No such path in this API."),
+            ),
             status=404,
             content_type=PROBLEM_CONTENT_TYPE,
             json_dumps_params={"ensure_ascii": False},
@@ -246,7 +277,7 @@ def api_aware_404(request: HttpRequest, exception: Exception | None = None) -> H
 def api_aware_500(request: HttpRequest) -> HttpResponse:
     if _wants_problem(request):
         return JsonResponse(
-            problem(status=500, code="internal_error", title="Internal error"),
+            problem(status=500, code="internal_error", title=_("Internal error")),
             status=500,
             content_type=PROBLEM_CONTENT_TYPE,
         )

@@ -93,7 +93,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "dutyfree.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, the API answering in its Accept-Language (cookie ignored).
+    "dutyfree.language.RequestLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -65,6 +65,7 @@ PROBLEMS = {
     403: "The credentials do not allow this.",
     404: "Not found.",
     409: "Conflicts with the resource's state or a request still running.",
+    413: "The body is larger than the server accepts.",
     415: "The body is not application/json.",
     422: "Refused: `code` says why.",
     429: "Too many requests from this client; see Retry-After.",
@@ -75,10 +76,12 @@ PROBLEMS = {
 
 def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
     """``extend_schema(responses=...)`` entries: these statuses answer problem+json, and 503
-    (any API view while the database is away: dutyfree.errors)."""
+    (any API view while the database is away: dutyfree.errors). An operation that reads a
+    body (it lists 415) can also answer 413 (a body over the size limit)."""
+    too_large = (413,) if 415 in statuses else ()
     return {
         (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, PROBLEMS[status])
-        for status in (*statuses, 503)
+        for status in sorted({*statuses, *too_large, 503})
     }
 
 

@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 _SEPARATORS = re.compile(r"[\s\-_/.]+")
 _DOCUMENT = re.compile(r"^[0-9A-Z]{4,32}$")
@@ -32,7 +33,7 @@ def normalise_document_number(number: str) -> str:
     """
     value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", number)).upper()
     if not _DOCUMENT.match(value):
-        raise InvalidDocument("A document number has 4 to 32 letters and digits.")
+        raise InvalidDocument(_("A document number has 4 to 32 letters and digits."))
     return value
 
 

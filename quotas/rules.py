@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -498,19 +498,33 @@ def _judge_line(*, policy: PolicyRules, pickup: str, line: BasketLine) -> LineVe
     return LineVerdict(line.sku, line.quantity, product, category, amount, tuple(found))
 
 
+def _counted(line: LineVerdict) -> int:
+    """What ``line`` adds to its category's per-trip count (0: it cannot be counted)."""
+    if line.category is None or line.product is None or not _valid_quantity(line.quantity):
+        return 0
+    per_unit = units_per_item(line.category, line.product)
+    if not line.category.limit_unit or per_unit is None:
+        return 0
+    return per_unit * line.quantity  # type: ignore[operator]
+
+
+def _counts_towards(category: CategoryRule, line: LineVerdict) -> bool:
+    return line.category is not None and line.category.code == category.code and _counted(line) > 0
+
+
+def _with(line: LineVerdict, violation: Violation) -> LineVerdict:
+    return replace(line, violations=(*line.violations, violation))
+
+
 def trip_limits(
     *, policy: PolicyRules, lines: Sequence[LineVerdict], usage: Usage
 ) -> tuple[TripLimit, ...]:
     """Per-trip usage of every limited category: already held, requested by this basket."""
     requested: dict[str, int] = {}
     for line in lines:
-        if line.category is None or line.product is None or not _valid_quantity(line.quantity):
-            continue
-        per_unit = units_per_item(line.category, line.product)
-        if line.category.limit_unit and per_unit is not None:
-            requested[line.category.code] = (
-                requested.get(line.category.code, 0) + per_unit * line.quantity  # type: ignore[operator]
-            )
+        if counted := _counted(line):
+            code = line.category.code  # type: ignore[union-attr]
+            requested[code] = requested.get(code, 0) + counted
     return tuple(
         TripLimit(
             category=category,
@@ -553,7 +567,7 @@ def judge_basket(
             category = limit.category
             unit_zh = _UNIT_ZH[LimitUnit(limit.unit)]
             unit_en = _UNIT_EN[LimitUnit(limit.unit)]
-            found.append(
+            over = (
                 _violation(
                     PER_TRIP_LIMIT_EXCEEDED,
                     f"{category.name_zh}每次离岛限购{limit.limit}{unit_zh}："
@@ -566,6 +580,12 @@ def judge_basket(
                     already=limit.used,
                     requested=limit.requested,
                 )
+            )
+            found.append(over)
+            # The basket lists it once; each line that counts towards the category carries it
+            # too, so a till can point at the lines to change.
+            judged = tuple(
+                _with(line, over) if _counts_towards(category, line) else line for line in judged
             )
 
     total = money.total(line.amount for line in judged if line.amount is not None)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from . import identity
 from .choices import PolicyStatus
@@ -20,6 +21,13 @@ from .rules import LOCAL_TZ, CategoryRule, PolicyRules
 def _local(at: datetime) -> str:
     """An instant as a person reads it: Asia/Shanghai, with its offset."""
     return at.astimezone(LOCAL_TZ).isoformat()
+
+
+def _no_policy_message(programme: str, at: datetime) -> str:
+    return _("No published %(programme)s policy was in force at %(at)s.") % {
+        "programme": programme,
+        "at": _local(at),
+    }
 
 
 def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
@@ -39,7 +47,7 @@ def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
     )
     if policy is None:
         raise NoPolicyInForce(
-            f"No published {code} policy was in force at {_local(at)}.", at=_local(at)
+            _no_policy_message(code, at), at=_local(at)
         )
     return policy
 
@@ -120,7 +128,7 @@ def policy_in_force_cached(*, at: datetime, programme: str | None = None) -> Pol
         if version.policy.effective_from is not None and version.policy.effective_from <= at:
             return version
     raise NoPolicyInForce(
-        f"No published {code} policy was in force at {_local(at)}.", at=_local(at)
+        _no_policy_message(code, at), at=_local(at)
     )
 
 

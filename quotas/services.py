@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
@@ -594,7 +595,7 @@ def _post(
     except IntegrityError as exc:  # the check constraint: 0 <= used <= limit; the caller's
         # transaction is broken now and rolls back as the exception leaves it.
         raise QuotaConflict(
-            "The quota account would leave its limits; nothing was written."
+            _("The quota account would leave its limits; nothing was written.")
         ) from exc
     account.used += amount
 
@@ -633,7 +634,42 @@ def quota_credit(
 DEPARTURE_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def departure_record(
+# Why a departure closed a trip of the shopper's, or recorded a new one.
+CLOSED_OPEN_TRIP = "closed_open_trip"
+ALREADY_RECORDED = "already_recorded"
+NO_OPEN_TRIP_WITH_THAT_CARRIER_REF = "no_open_trip_with_that_carrier_ref"
+NO_OPEN_TRIP_WITHIN_12_HOURS = "no_open_trip_within_12_hours"
+DEPARTURE_REASONS = (
+    CLOSED_OPEN_TRIP,
+    ALREADY_RECORDED,
+    NO_OPEN_TRIP_WITH_THAT_CARRIER_REF,
+    NO_OPEN_TRIP_WITHIN_12_HOURS,
+)
+# Daily flights share a number and leave 24 h apart: a departure belongs to a trip of this
+# carrier scheduled within 12 hours of it (delays), never to yesterday's or tomorrow's.
+DEPARTURE_MATCH_WINDOW = timedelta(hours=12)
+# The open trips a departure answer lists: scheduled from this long before it on (older
+# ones are long past any departure deadline).
+OPEN_TRIPS_SINCE = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class DepartureRecorded:
+    """What a departure did: the trip it closed (``matched``) or the new trip it recorded,
+    why (``reason``, one of the codes above), and the shopper's trips still open."""
+
+    trip: Trip
+    matched: bool
+    reason: str
+    open_trips: tuple[Trip, ...]
+
+
+def departure_record(*, now: datetime, **departure: Any) -> Trip:
+    """:func:`departure_record_outcome`, for callers that need only the trip."""
+    return departure_record_outcome(now=now, **departure).trip
+
+
+def departure_record_outcome(
     *,
     doc_type: str,
     country: str,
@@ -643,17 +679,18 @@ def departure_record(
     now: datetime,
     kind: str = TripKind.DOMESTIC,
     mode: str = TripMode.AIR,
-) -> Trip:
+) -> DepartureRecorded:
     """Record that the shopper left the island (closes the 30-day watch on immediate and
     guarantee pickups). Matches the shopper's not-yet-departed trip with this carrier
     reference scheduled within 12 hours of ``departed_at``; records a new trip otherwise.
     Recording the same departure twice changes nothing.
 
     :raises ShopperNotFound: no shopper holds this document.
+    :raises DepartureInFuture: ``departed_at`` is later than now.
     """
     if departed_at > now + DEPARTURE_CLOCK_SKEW:
         raise DepartureInFuture(
-            "departed_at is in the future: record a departure once the shopper has left."
+            _("departed_at is in the future: record a departure once the shopper has left.")
         )
     carrier_ref = carrier_ref_key(carrier_ref)
     key = identity.document_key(doc_type=doc_type, country=country, number=number)
@@ -662,10 +699,8 @@ def departure_record(
         found = shopper_rekey(doc_type=doc_type, country=country, number=number, name=None)
         shopper = Shopper(pk=found) if found is not None else None
     if shopper is None:
-        raise ShopperNotFound("No purchases were recorded for this document.")
-    # Daily flights share a number and leave 24 h apart: a departure belongs to a trip of this
-    # carrier scheduled within 12 hours of it (delays), never to yesterday's or tomorrow's.
-    window = timedelta(hours=12)
+        raise ShopperNotFound(_("No purchases were recorded for this document."))
+    window = DEPARTURE_MATCH_WINDOW
     candidates = list(
         Trip.objects.filter(
             shopper=shopper,
@@ -674,9 +709,19 @@ def departure_record(
             departs_at__lt=departed_at + window,
         )
     )
+
+    def still_open(closed: Trip | None) -> tuple[Trip, ...]:
+        trips = Trip.objects.filter(
+            shopper=shopper,
+            departed_at__isnull=True,
+            departs_at__gt=departed_at - OPEN_TRIPS_SINCE,
+        ).order_by("departs_at", "pk")
+        return tuple(t for t in trips[:50] if closed is None or t.pk != closed.pk)
+
     for trip in candidates:
         if trip.departed_at is not None and abs(trip.departed_at - departed_at) < window:
-            return trip  # recorded before: the same departure
+            # recorded before: the same departure
+            return DepartureRecorded(trip, True, ALREADY_RECORDED, still_open(trip))
     pending = sorted(
         (trip for trip in candidates if trip.departed_at is None),
         key=lambda trip: abs(trip.departs_at - departed_at),
@@ -685,7 +730,13 @@ def departure_record(
         trip = pending[0]
         trip.departed_at = departed_at
         trip.save(update_fields=["departed_at"])
-        return trip
+        return DepartureRecorded(trip, True, CLOSED_OPEN_TRIP, still_open(trip))
+    open_trips = still_open(None)
+    reason = (
+        NO_OPEN_TRIP_WITHIN_12_HOURS
+        if any(t.carrier_ref == carrier_ref for t in open_trips)
+        else NO_OPEN_TRIP_WITH_THAT_CARRIER_REF
+    )
     trip = trip_create(
         shopper_id=shopper.pk,
         kind=kind,
@@ -696,7 +747,7 @@ def departure_record(
     )
     Trip.objects.filter(pk=trip.pk).update(departed_at=departed_at)
     trip.departed_at = departed_at
-    return trip
+    return DepartureRecorded(trip, False, reason, open_trips)
 
 
 # --- Bans ------------------------------------------------------------------------------------

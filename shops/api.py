@@ -8,10 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.exceptions import NotFound, UnsupportedMediaType
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,11 +22,12 @@ from rest_framework.views import APIView
 
 from dutyfree import throttle
 from quotas.api import ViolationSerializer, problem_responses
+from quotas.services import DEPARTURE_REASONS
 
-from . import checkout, deadline, lookup, services, stats
+from . import catalogue, checkout, deadline, lookup, services, stats
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
 from .models import Terminal
-from .schemas import BasketIn, DepartureIn, LookupIn, QuoteIn, ReturnIn, parse
+from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -40,7 +43,11 @@ def idempotency_key(request: Request) -> str:
     key = request.headers.get("Idempotency-Key", "")
     if not _IDEMPOTENCY_KEY.match(key):
         raise serializers.ValidationError(
-            {"Idempotency-Key": ["Required: 1–255 printable ASCII characters, no spaces."]}
+            {
+                "Idempotency-Key": [
+                    gettext_lazy("Required: 1–255 printable ASCII characters, no spaces.")
+                ]
+            }
         )
     return key
 
@@ -63,6 +70,24 @@ def json_body(request: Request) -> bytes:
     if request.content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(request.content_type[:100])
     return body
+
+
+def action_body(request: Request) -> bytes:
+    """The body of an action that takes none (void, pickup): nothing, ``{}``, or an empty
+    form as some clients send with a bare POST; anything else must be JSON (then parsed
+    strictly, so a field sent is a 400 naming it).
+
+    :raises UnsupportedMediaType: a non-empty body that is not JSON.
+    """
+    body = request.body
+    media = request.content_type.split(";")[0].strip().lower()
+    if not body.strip() or (
+        media in {"multipart/form-data", "application/x-www-form-urlencoded"}
+        and not request._request.POST
+        and not request._request.FILES
+    ):
+        return b"{}"
+    return json_body(request)
 
 
 # --- Answers, as the schema declares them --------------------------------------------------
@@ -163,6 +188,10 @@ class SaleDetailOut(SaleOut):
     """A sale as it stands now."""
 
     lines = SaleDetailLineOut(many=True)
+    quota = QuotaOut(
+        help_text="The quota of the sale's year as the shopper's account stands now (after "
+        "this action, and every return and void since the sale)."
+    )
     returned_amount = _money()
     picked_up_at = serializers.DateTimeField(allow_null=True)
     voided_at = serializers.DateTimeField(allow_null=True)
@@ -186,11 +215,27 @@ class ReturnOut(serializers.Serializer):
     quota = QuotaOut(help_text="The quota of the sale's year after the return.")
 
 
+class TripRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    carrier_ref = serializers.CharField()
+    departs_at = serializers.DateTimeField()
+
+
 class DepartureOut(serializers.Serializer):
-    trip = serializers.IntegerField()
+    trip = serializers.IntegerField(help_text="The trip closed, or the new trip recorded.")
     carrier_ref = serializers.CharField()
     departs_at = serializers.DateTimeField()
     departed_at = serializers.DateTimeField()
+    matched = serializers.BooleanField(
+        help_text="True: closed one of the shopper's trips. False: matched none and recorded "
+        "a new trip (see reason)."
+    )
+    reason = serializers.ChoiceField(choices=DEPARTURE_REASONS)
+    message = serializers.CharField(help_text="What happened, in the request's language.")
+    closed_trip = TripRefOut(allow_null=True)
+    open_trips = TripRefOut(
+        many=True, help_text="The shopper's trips still without a recorded departure."
+    )
 
 
 class MaskedDocumentOut(serializers.Serializer):
@@ -362,9 +407,10 @@ class SaleVoidApi(TerminalApi):
     @extend_schema(
         operation_id="sale_void",
         request=None,
-        responses={200: SaleDetailOut, **problem_responses(401, 404, 409)},
+        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415)},
     )
     def post(self, request: Request, sale_id: int) -> Response:
+        parse(NoBodyIn, action_body(request))
         sale = services.sale_void(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
         return Response(services.sale_detail(sale))
 
@@ -373,9 +419,10 @@ class SalePickupApi(TerminalApi):
     @extend_schema(
         operation_id="sale_pickup",
         request=None,
-        responses={200: SaleDetailOut, **problem_responses(401, 404, 409)},
+        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415)},
     )
     def post(self, request: Request, sale_id: int) -> Response:
+        parse(NoBodyIn, action_body(request))
         sale = services.sale_pickup(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
         return Response(services.sale_detail(sale))
 
@@ -388,7 +435,7 @@ class DepartureApi(TerminalApi):
     )
     def post(self, request: Request) -> Response:
         data = parse(DepartureIn, json_body(request))
-        trip = deadline.departure_record(
+        outcome = deadline.departure_record(
             doc_type=data.document.type,
             country=data.document.country,
             number=data.document.number,
@@ -398,15 +445,7 @@ class DepartureApi(TerminalApi):
             mode=data.mode,
             now=timezone.now(),
         )
-        return Response(
-            {
-                "trip": trip.pk,
-                "carrier_ref": trip.carrier_ref,
-                "departs_at": timezone.localtime(trip.departs_at).isoformat(),
-                "departed_at": timezone.localtime(trip.departed_at).isoformat(),  # type: ignore[arg-type]
-            },
-            status=201,
-        )
+        return Response(services.departure_answer(outcome), status=201)
 
 
 class LookupThrottle(BaseThrottle):
@@ -453,15 +492,25 @@ class StatsQuery(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": ["end is before start."]})
+            raise serializers.ValidationError({"end": [gettext_lazy("end is before start.")]})
         for name in ("start", "end"):
             if not stats.FIRST_DAY <= attrs[name] <= stats.LAST_DAY:
                 raise serializers.ValidationError(
-                    {name: [f"Dates from {stats.FIRST_DAY} to {stats.LAST_DAY}."]}
+                    {
+                        name: [
+                            gettext_lazy("Dates from %(first)s to %(last)s.")
+                            % {"first": stats.FIRST_DAY, "last": stats.LAST_DAY}
+                        ]
+                    }
                 )
         if (attrs["end"] - attrs["start"]).days >= stats.MAX_DAYS:
             raise serializers.ValidationError(
-                {"end": [f"A period covers at most {stats.MAX_DAYS} days."]}
+                {
+                    "end": [
+                        gettext_lazy("A period covers at most %(days)s days.")
+                        % {"days": stats.MAX_DAYS}
+                    ]
+                }
             )
         return attrs
 
@@ -490,3 +539,182 @@ class SalesStatsApi(APIView):
         )
         elapsed = (time.perf_counter() - started) * 1000
         return Response(answer, headers={"Server-Timing": f"app;dur={elapsed:.1f}"})
+
+
+# --- A till finds things: the catalogue and its store's sales -------------------------------
+class TillPagination(CursorPagination):
+    """Cursor pages: ``{"results": [...], "next": "<URL of the next page>" | null}``."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:  # DRF answers a cursor it cannot read with 404: a bad parameter
+            raise serializers.ValidationError(
+                {"cursor": [gettext_lazy("Not a cursor from this list; follow next as given.")]}
+            ) from exc
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"results": data, "next": self.get_next_link()})
+
+
+class ProductPagination(TillPagination):
+    ordering = "sku"
+
+
+class SalePagination(TillPagination):
+    ordering = ("-sold_at", "-id")  # newest first
+
+
+class PageQuery(serializers.Serializer):
+    cursor = serializers.CharField(
+        required=False, max_length=1000, help_text="The next page: as the answer's next gives it."
+    )
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=TillPagination.max_page_size, help_text="Default 50."
+    )
+
+
+def strict_query(query_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """The query parameters, validated; one the operation does not define is a 400 naming it.
+
+    :raises ValidationError: a bad or unknown parameter.
+    """
+    unknown = sorted(set(request.query_params) - set(query_class().fields))
+    if unknown:
+        raise serializers.ValidationError(
+            {name: [gettext_lazy("Not a parameter of this operation.")] for name in unknown}
+        )
+    # (DRF reads "?sku=" as no sku at all, as an HTML form would: here it is a mistake.)
+    empty = sorted(name for name, value in request.query_params.items() if not value.strip())
+    if empty:
+        raise serializers.ValidationError(
+            {name: [gettext_lazy("Give a value, or leave the parameter out.")] for name in empty}
+        )
+    query = query_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
+
+
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+MAX_SKUS = 100
+MAX_WORDS = 10
+
+
+class ProductQuery(PageQuery):
+    sku = serializers.CharField(
+        required=False,
+        max_length=MAX_SKUS * 65,
+        help_text=f"SKUs, comma-separated (at most {MAX_SKUS}).",
+    )
+    barcode = serializers.RegexField(
+        r"^[A-Za-z0-9\-]{1,64}$", required=False, help_text="As the scanner reads it."
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Words that must all appear in the names (zh or en), brand or SKU; any case.",
+    )
+
+    def validate_sku(self, value: str) -> list[str]:
+        skus = [sku.strip() for sku in value.split(",") if sku.strip()]
+        if not skus or len(skus) > MAX_SKUS or not all(_SKU.match(sku) for sku in skus):
+            raise serializers.ValidationError(
+                gettext_lazy("1 to %(most)s SKUs separated by commas.") % {"most": MAX_SKUS}
+            )
+        return skus
+
+    def validate_q(self, value: str) -> list[str]:
+        words = value.split()
+        if not words or len(words) > MAX_WORDS:
+            raise serializers.ValidationError(
+                gettext_lazy("1 to %(most)s words.") % {"most": MAX_WORDS}
+            )
+        return words
+
+
+class ProductOut(serializers.Serializer):
+    sku = serializers.CharField()
+    barcode = serializers.CharField(allow_null=True)
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    brand = serializers.CharField(allow_blank=True)
+    category = CategoryRefOut()
+    retail_price = _money()
+    volume_ml = serializers.IntegerField(allow_null=True)
+    pieces = serializers.IntegerField()
+    immediate_kind = serializers.CharField(
+        allow_null=True, help_text="The immediate-pickup kind (即购即提), or null."
+    )
+
+
+class ProductPageOut(serializers.Serializer):
+    results = ProductOut(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class ProductListApi(TerminalApi):
+    @extend_schema(
+        operation_id="product_list",
+        parameters=[ProductQuery],
+        responses={200: ProductPageOut, **problem_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        params = strict_query(ProductQuery, request)
+        paginator = ProductPagination()
+        page = paginator.paginate_queryset(
+            catalogue.products_find(
+                skus=params.get("sku", ()),
+                barcode=params.get("barcode", ""),
+                words=params.get("q", ()),
+            ),
+            request,
+            view=self,
+        )
+        categories = catalogue.categories_in_force(now=timezone.now())
+        return paginator.get_paginated_response(
+            [catalogue.product_payload(product, categories) for product in page]
+        )
+
+
+class SaleQuery(PageQuery):
+    receipt_no = serializers.RegexField(r"^[\x21-\x7e]{1,40}$", required=False)
+    date = serializers.DateField(required=False, help_text="A local (Asia/Shanghai) day.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("receipt_no") and not attrs.get("date"):
+            raise serializers.ValidationError(
+                {"receipt_no": [gettext_lazy("Give receipt_no or date (or both).")]}
+            )
+        return attrs
+
+
+class SalePageOut(serializers.Serializer):
+    results = SaleDetailOut(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class SalesApi(SaleCreateApi):
+    """``POST /sales`` makes a sale (SaleCreateApi); ``GET /sales`` finds the store's."""
+
+    @extend_schema(
+        operation_id="sale_list",
+        parameters=[SaleQuery],
+        responses={200: SalePageOut, **problem_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        params = strict_query(SaleQuery, request)
+        paginator = SalePagination()
+        page = paginator.paginate_queryset(
+            services.sales_find(
+                store_id=self.terminal.store_id,
+                receipt_no=params.get("receipt_no", ""),
+                day=params.get("date"),
+            ),
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(services.sale_details(page))

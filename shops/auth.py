@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import authentication, exceptions, permissions
@@ -64,21 +65,21 @@ class TerminalAuthentication(authentication.BaseAuthentication):
         try:
             header = authentication.get_authorization_header(request).split()
         except UnicodeEncodeError as exc:  # a str header beyond Latin-1 (not from a WSGI server)
-            raise exceptions.AuthenticationFailed("Invalid terminal key.") from exc
+            raise exceptions.AuthenticationFailed(_("Invalid terminal key.")) from exc
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <key>'.")
+            raise exceptions.AuthenticationFailed(_("Send 'Authorization: Bearer <key>'."))
         try:
             key = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("Invalid terminal key.") from exc
+            raise exceptions.AuthenticationFailed(_("Invalid terminal key.")) from exc
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "df" or not parts[1] or not parts[2] or len(key) > 200:
-            raise exceptions.AuthenticationFailed("Invalid terminal key.")
+            raise exceptions.AuthenticationFailed(_("Invalid terminal key."))
         terminal = terminal_by_prefix(parts[1])
         if terminal is None or not terminal.key_matches(parts[2]):
-            raise exceptions.AuthenticationFailed("Invalid terminal key.")
+            raise exceptions.AuthenticationFailed(_("Invalid terminal key."))
         return TerminalPrincipal(terminal), terminal
 
     def authenticate_header(self, request: Request) -> str:
@@ -116,13 +117,13 @@ class StaffTokenAuthentication(KnoxTokenAuthentication):
         try:
             return super().authenticate(request)
         except UnicodeError as exc:  # a header beyond Latin-1 / UTF-8: not a token, not a 500
-            raise exceptions.AuthenticationFailed("Invalid token header.") from exc
+            raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
 
     def authenticate_credentials(self, token: bytes) -> Any:
         # Keys are hexadecimal (knox's, and DRF's before them); anything else — a NUL byte
         # the database would refuse included — is not a key, and is not looked up.
         if not _HEX_KEY.fullmatch(token):
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         return super().authenticate_credentials(token)
 
 

@@ -1,20 +1,27 @@
-"""The product catalogue: CSV rows checked one by one, then upserted by SKU in batches."""
+"""The product catalogue: CSV rows checked one by one, then upserted by SKU in batches; and
+the catalogue as a till looks things up in it."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from dutyfree import money
+from quotas.errors import NoPolicyInForce
 from quotas.models import Category
+from quotas.rules import CategoryRule
+from quotas.selectors import policy_in_force_cached
 
-from .models import Product, sku_validator
+from .models import Product, barcode_validator, sku_validator
 
 COLUMNS = (
     "sku",
@@ -26,6 +33,9 @@ COLUMNS = (
     "volume_ml",
     "pieces",
 )
+# Optional columns: when the header has one, its cells are written (empty clears them); when
+# it has none, the products keep what they have.
+OPTIONAL = ("barcode",)
 REQUIRED = ("sku", "name_zh", "name_en", "category_code", "retail_price")
 _LENGTHS = {"sku": 64, "name_zh": 200, "name_en": 200, "brand": 100, "category_code": 64}
 
@@ -90,9 +100,18 @@ def parse_row(
             pieces = _positive_int(cells["pieces"], high=1000)
         except ValueError:
             errors.append(f"line {line_no}: pieces must be a whole number from 1 to 1000")
+    optional = {}
+    if "barcode" in row:
+        optional["barcode"] = (row.get("barcode") or "").strip()
+        try:
+            if optional["barcode"]:
+                barcode_validator(optional["barcode"])
+        except ValidationError:
+            errors.append(f"line {line_no}: barcode must be 1–64 letters, digits or dashes")
     if errors:
         return None, errors
     return {
+        **optional,
         "sku": cells["sku"],
         "name_zh": cells["name_zh"],
         "name_en": cells["name_en"],
@@ -182,6 +201,59 @@ def _write(rows: Iterable[dict], report: ImportReport, *, dry_run: bool) -> None
                 changed.append(product)
         if not dry_run:
             Product.objects.bulk_create(new)
-            Product.objects.bulk_update(changed, [c for c in COLUMNS if c != "sku"])
+            written = [c for c in (*COLUMNS, *OPTIONAL) if c != "sku" and c in rows[0]]
+            Product.objects.bulk_update(changed, written)
         report.created += len(new)
         report.updated += len(changed)
+
+
+# --- The catalogue for a till (GET /api/v1/products) -----------------------------------------
+def products_find(
+    *, skus: Sequence[str] = (), barcode: str = "", words: Sequence[str] = ()
+) -> QuerySet[Product]:
+    """Active products matching every criterion given: one of ``skus``, this ``barcode``,
+    and each of ``words`` somewhere in the names (zh or en), the brand or the SKU (case
+    insensitive). Unordered: the caller's pagination orders it."""
+    products = Product.objects.filter(active=True)
+    if skus:
+        products = products.filter(sku__in=list(skus))
+    if barcode:
+        products = products.filter(barcode=barcode)
+    for word in words:
+        products = products.filter(
+            Q(name_zh__icontains=word)
+            | Q(name_en__icontains=word)
+            | Q(brand__icontains=word)
+            | Q(sku__icontains=word)
+        )
+    return products
+
+
+def product_payload(product: Product, categories: Mapping[str, CategoryRule]) -> dict[str, Any]:
+    """A product as a till shows it; its category named by the policy in force (by its code
+    alone when that policy does not list it: such a product is not duty-free now)."""
+    category = categories.get(product.category_code)
+    return {
+        "sku": product.sku,
+        "barcode": product.barcode or None,
+        "name_zh": product.name_zh,
+        "name_en": product.name_en,
+        "brand": product.brand,
+        "category": {
+            "code": product.category_code,
+            "name": category.name_zh if category else product.category_code,
+            "name_en": category.name_en if category else product.category_code,
+        },
+        "retail_price": money.to_str(product.retail_price),
+        "volume_ml": product.volume_ml,
+        "pieces": product.pieces,
+        "immediate_kind": None,  # products name their immediate-pickup kind from issue 13 on
+    }
+
+
+def categories_in_force(*, now: datetime) -> Mapping[str, CategoryRule]:
+    """The categories of the policy in force at ``now`` (none when there is no policy)."""
+    try:
+        return policy_in_force_cached(at=now).rules.categories
+    except NoPolicyInForce:
+        return {}

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DateTimeField
+from django.utils.translation import gettext_lazy as _
 
 from dutyfree import money
 from dutyfree.db import insert_rows, select_rows
@@ -94,10 +95,12 @@ class Judgement:
 class PurchaseNotAllowed(DomainError):
     status = 422
     code = "purchase_not_allowed"
-    title = "Purchase not allowed"
+    title = _("Purchase not allowed")
 
     def __init__(self, verdict: rules.Verdict) -> None:
-        super().__init__("The policy forbids this purchase; see violations. Nothing was written.")
+        super().__init__(
+            _("The policy forbids this purchase; see violations. Nothing was written.")
+        )
         self.verdict = verdict
 
     def extra_for(self, language: str | None) -> dict[str, Any]:
@@ -107,15 +110,15 @@ class PurchaseNotAllowed(DomainError):
 class IdempotencyKeyReused(DomainError):
     status = 422
     code = "idempotency_key_reused"
-    title = "Idempotency key reused with another request"
+    title = _("Idempotency key reused with another request")
 
 
-KEY_REUSED = "This Idempotency-Key was used for a different request; use a new key."
+KEY_REUSED = _("This Idempotency-Key was used for a different request; use a new key.")
 
 
 class RequestInProgress(ConflictError):
     code = "request_in_progress"
-    title = "A request with this idempotency key is still running"
+    title = _("A request with this idempotency key is still running")
 
 
 @dataclass(frozen=True)
@@ -443,8 +446,10 @@ def _idempotent_sale_and_products(
     )
     if not rows[0][0]:
         raise RequestInProgress(
-            "The first request with this Idempotency-Key has not finished; retry shortly to "
-            "get its answer."
+            _(
+                "The first request with this Idempotency-Key has not finished; retry shortly "
+                "to get its answer."
+            )
         )
     if rows[0][1] is not None:
         return sales.get(pk=rows[0][1]), {}

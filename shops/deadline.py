@@ -133,12 +133,12 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
 
 
 @transaction.atomic
-def departure_record(*, now: datetime, **departure: Any) -> Trip:
-    """Record a departure (:func:`quotas.services.departure_record`) and lift the
+def departure_record(*, now: datetime, **departure: Any) -> quota_services.DepartureRecorded:
+    """Record a departure (:func:`quotas.services.departure_record_outcome`) and lift the
     departure-deadline bans it shows were wrong (:func:`settle_after_departure`)."""
-    trip = quota_services.departure_record(now=now, **departure)
-    settle_after_departure(shopper_id=trip.shopper_id, now=now)
-    return trip
+    outcome = quota_services.departure_record_outcome(now=now, **departure)
+    settle_after_departure(shopper_id=outcome.trip.shopper_id, now=now)
+    return outcome
 
 
 def settle_after_departure(*, shopper_id: int, now: datetime) -> list[int]:

@@ -18,6 +18,7 @@ from quotas.models import Policy, QuotaAccount, Shopper, Trip
 sku_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", "1–64 letters, digits, dots, dashes or underscores."
 )
+barcode_validator = RegexValidator(r"^[A-Za-z0-9\-]{1,64}$", "1–64 letters, digits or dashes.")
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -81,6 +82,11 @@ class Product(models.Model):
     name_zh = models.CharField(max_length=200)
     name_en = models.CharField(max_length=200)
     brand = models.CharField(max_length=100, blank=True)
+    # The code printed under the bars (EAN-13, UPC-A ...), as a till's scanner reads it; empty
+    # when unknown. Indexed: a till finds a product by it (GET /api/v1/products?barcode=).
+    barcode = models.CharField(
+        max_length=64, blank=True, db_index=True, validators=[barcode_validator]
+    )
     category_code = models.CharField(max_length=64, db_index=True)
     retail_price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     volume_ml = models.PositiveIntegerField(

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,11 +45,11 @@ PickupMode = Literal["departure", "mail", "return_to_island", "immediate", "guar
 def _text(value: str) -> str:
     """Text the database can store and a receipt can print: no NUL, no lone surrogates."""
     if "\x00" in value:
-        raise ValueError("Null characters are not allowed.")
+        raise ValueError(_("Null characters are not allowed."))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError("Not valid Unicode text.") from exc
+        raise ValueError(_("Not valid Unicode text.")) from exc
     return value
 
 
@@ -62,13 +64,13 @@ class InvalidInput(DomainError):
 
     status = 400
     code = "invalid_input"
-    title = "Invalid input"
+    title = gettext_lazy("Invalid input")
 
 
 class MalformedRequest(DomainError):
     status = 400
     code = "malformed_request"
-    title = "Malformed request"
+    title = gettext_lazy("Malformed request")
 
 
 def _local(value: datetime) -> datetime:
@@ -79,20 +81,22 @@ def _local(value: datetime) -> datetime:
     try:
         year = value.astimezone(UTC).year
     except OverflowError as exc:
-        raise ValueError("Out of range.") from exc
+        raise ValueError(_("Out of range.")) from exc
     if not 2000 <= year <= 2199:
-        raise ValueError("Out of range.")
+        raise ValueError(_("Out of range."))
     return value
 
 
 def _carrier_ref(value: str) -> str:
     if not _CARRIER_REF.match(value):
-        raise ValueError("A flight, train or ship reference such as HU7181.")
+        raise ValueError(_("A flight, train or ship reference such as HU7181."))
     return carrier_ref_key(value)
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    # extra="forbid": a field the contract does not define, at any depth, is a 400 naming it
+    # (a dropped "at", "price" or "discount" would silently change what the till meant).
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 class DocumentIn(_Input):
@@ -116,7 +120,9 @@ class DocumentIn(_Input):
     @model_validator(mode="after")
     def _resident_id(self) -> DocumentIn:
         if self.type == "resident_id" and not _RESIDENT_ID.match(self.number):
-            raise ValueError("A resident identity card number has 17 digits and a digit or X.")
+            raise ValueError(
+                _("A resident identity card number has 17 digits and a digit or X.")
+            )
         return self
 
 
@@ -130,7 +136,7 @@ class ShopperIn(_Input):
     @classmethod
     def _plausible(cls, value: date) -> date:
         if value < date(1900, 1, 1) or value > timezone.localdate():
-            raise ValueError("Not a plausible birth date.")
+            raise ValueError(_("Not a plausible birth date."))
         return value
 
     @model_validator(mode="after")
@@ -138,7 +144,9 @@ class ShopperIn(_Input):
         if self.document.type == "resident_id" and self.document.number[
             6:14
         ] != self.birth_date.strftime("%Y%m%d"):
-            raise ValueError("birth_date does not match the birth date in the identity number.")
+            raise ValueError(
+                _("birth_date does not match the birth date in the identity number.")
+            )
         return self
 
 
@@ -165,6 +173,11 @@ class LineIn(_Input):
 
 
 class BasketIn(_Input):
+    # A sale is judged at the moment it commits: "at" (a quote's) is refused, saying why.
+    unknown_field_hints: ClassVar[dict[str, Any]] = {
+        "at": gettext_lazy("A sale is judged at the moment it commits: at is for quotes only.")
+    }
+
     shopper: ShopperIn
     trip: TripIn | None = None
     pickup: PickupMode
@@ -195,6 +208,8 @@ class BasketIn(_Input):
 
 
 class QuoteIn(BasketIn):
+    unknown_field_hints: ClassVar[dict[str, Any]] = {}
+
     # Absent: now. Present, it must be a time (an explicit null is refused).
     at: datetime = Field(default=None, description="Judge as of this instant (default now).")  # type: ignore[assignment]
 
@@ -202,6 +217,10 @@ class QuoteIn(BasketIn):
     @classmethod
     def _at(cls, value: datetime) -> datetime:
         return _local(value)
+
+
+class NoBodyIn(_Input):
+    """The body of an action that takes none (void, pickup): nothing, or ``{}``."""
 
 
 class ReturnLineIn(_Input):
@@ -217,7 +236,7 @@ class ReturnIn(_Input):
     @classmethod
     def _once(cls, lines: list[ReturnLineIn]) -> list[ReturnLineIn]:
         if len({line.line for line in lines}) != len(lines):
-            raise ValueError("Each sale line once.")
+            raise ValueError(_("Each sale line once."))
         return lines
 
 
@@ -258,11 +277,102 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "non_field_errors"
 
 
+# pydantic's messages are English only. Each kind of error a body can have, in the request's
+# language: the English reads as pydantic's own, with its context (``ctx``) filled in.
+_MESSAGES: dict[str, Any] = {
+    "missing": gettext_lazy("Field required"),
+    "bool_type": gettext_lazy("Input should be a valid boolean"),
+    "int_type": gettext_lazy("Input should be a valid integer"),
+    "int_from_float": gettext_lazy("Input should be a valid integer, not a fraction"),
+    "string_type": gettext_lazy("Input should be a valid string"),
+    "list_type": gettext_lazy("Input should be a valid array"),
+    "model_type": gettext_lazy("Input should be an object"),
+    "model_attributes_type": gettext_lazy("Input should be an object"),
+    "dict_type": gettext_lazy("Input should be an object"),
+    "date_type": gettext_lazy("Input should be a valid date"),
+    "date_parsing": gettext_lazy("Input should be a valid date in the format YYYY-MM-DD"),
+    "date_from_datetime_parsing": gettext_lazy(
+        "Input should be a valid date in the format YYYY-MM-DD"
+    ),
+    "date_from_datetime_inexact": gettext_lazy(
+        "Input should be a valid date in the format YYYY-MM-DD"
+    ),
+    "datetime_type": gettext_lazy("Input should be a valid datetime"),
+    "datetime_parsing": gettext_lazy(
+        "Input should be a valid datetime in ISO 8601, such as 2026-02-01T10:30:00+08:00"
+    ),
+    "datetime_from_date_parsing": gettext_lazy(
+        "Input should be a valid datetime in ISO 8601, such as 2026-02-01T10:30:00+08:00"
+    ),
+    "greater_than_equal": gettext_lazy("Input should be greater than or equal to %(ge)s"),
+    "less_than_equal": gettext_lazy("Input should be less than or equal to %(le)s"),
+    "greater_than": gettext_lazy("Input should be greater than %(gt)s"),
+    "less_than": gettext_lazy("Input should be less than %(lt)s"),
+    "literal_error": gettext_lazy("Input should be %(expected)s"),
+    "enum": gettext_lazy("Input should be %(expected)s"),
+    "string_pattern_mismatch": gettext_lazy("String should match pattern '%(pattern)s'"),
+    "string_too_short": ngettext_lazy(
+        "String should have at least %(min_length)s character",
+        "String should have at least %(min_length)s characters",
+        "min_length",
+    ),
+    "string_too_long": ngettext_lazy(
+        "String should have at most %(max_length)s character",
+        "String should have at most %(max_length)s characters",
+        "max_length",
+    ),
+    "too_short": ngettext_lazy(
+        "Should have at least %(min_length)s item, not %(actual_length)s",
+        "Should have at least %(min_length)s items, not %(actual_length)s",
+        "min_length",
+    ),
+    "too_long": ngettext_lazy(
+        "Should have at most %(max_length)s item, not %(actual_length)s",
+        "Should have at most %(max_length)s items, not %(actual_length)s",
+        "max_length",
+    ),
+    "recursion_loop": gettext_lazy("Nested too deeply"),
+    "extra_forbidden": gettext_lazy("This field is not part of the request: remove it."),
+}
+_JSON_POSITION = re.compile(r"line (\d+) column (\d+)")
+
+
+def _message(model: type[_Input], error: Any, location: str) -> str:
+    """The message of one pydantic error, in the active language."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":  # our validators' messages, translated where they were raised
+        return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        hint = getattr(model, "unknown_field_hints", {}).get(location)
+        return str(hint or _MESSAGES[kind])
+    if kind == "json_invalid":
+        found = _JSON_POSITION.search(str(ctx.get("error", "")))
+        if found:
+            return _("Not valid JSON near line %(line)s, column %(column)s.") % {
+                "line": found[1],
+                "column": found[2],
+            }
+        return _("Not valid JSON.")
+    template = _MESSAGES.get(kind)
+    if template is None:  # a kind no body of ours has met yet
+        english = (translation.get_language() or "").startswith("en")
+        return error["msg"] if english else _("Invalid value.")
+    values = {key: value for key, value in ctx.items() if isinstance(value, str | int | float)}
+    if kind in {"literal_error", "enum"} and not (translation.get_language() or "").startswith(
+        "en"
+    ):
+        values["expected"] = str(values.get("expected", "")).replace(" or ", " 或 ")
+    try:
+        return str(template % values)  # (a plural picks its form from values here)
+    except (KeyError, TypeError, ValueError):
+        return error["msg"]
+
+
 M = TypeVar("M", bound=_Input)
 
 
 def parse(model: type[M], body: bytes) -> M:
-    """Validate a JSON body.
+    """Validate a JSON body; messages in the request's language.
 
     :raises MalformedRequest: the body is not JSON (or nests beyond reason).
     :raises InvalidInput: the JSON does not have the contract's shape; ``errors`` by field.
@@ -272,11 +382,11 @@ def parse(model: type[M], body: bytes) -> M:
     except ValidationError as exc:
         errors: dict[str, list[str]] = {}
         malformed = False
-        for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        for error in exc.errors(include_url=False, include_input=False):
             if error["type"] in {"json_invalid", "recursion_loop"}:
                 malformed = True
-            message = error["msg"].removeprefix("Value error, ")
-            errors.setdefault(_location(error["loc"]), []).append(message)
+            location = _location(error["loc"])
+            errors.setdefault(location, []).append(_message(model, error, location))
         if malformed:
-            raise MalformedRequest("The body is not valid JSON.", errors=errors) from exc
-        raise InvalidInput("The request has invalid fields; see errors.", errors=errors) from exc
+            raise MalformedRequest(_("The body is not valid JSON."), errors=errors) from exc
+        raise InvalidInput(_("The request has invalid fields; see errors."), errors=errors) from exc

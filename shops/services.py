@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dutyfree import money
 from dutyfree.db import MAX_ID
@@ -20,7 +23,13 @@ from dutyfree.errors import ConflictError, DomainError, NotFoundError
 from quotas.choices import EntryKind, PickupMode
 from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
-from quotas.services import quota_credit
+from quotas.services import (
+    ALREADY_RECORDED,
+    CLOSED_OPEN_TRIP,
+    NO_OPEN_TRIP_WITHIN_12_HOURS,
+    DepartureRecorded,
+    quota_credit,
+)
 
 from .checkout import (
     KEY_LOCK,
@@ -45,23 +54,29 @@ from .models import (
 
 class SaleNotFound(NotFoundError):
     code = "sale_not_found"
-    title = "No such sale in this store"
+    title = gettext_lazy("No such sale in this store")
 
 
 class ReturnExceedsSale(DomainError):
     status = 400
     code = "return_exceeds_sale"
-    title = "More returned than was sold"
+    title = gettext_lazy("More returned than was sold")
+
+
+class UnknownLine(DomainError):
+    status = 400
+    code = "unknown_line"
+    title = gettext_lazy("No such line in this sale")
 
 
 class SaleVoided(ConflictError):
     code = "sale_voided"
-    title = "The sale was voided"
+    title = gettext_lazy("The sale was voided")
 
 
 class PickupTooEarly(ConflictError):
     code = "pickup_too_early"
-    title = "Not yet: the shopper's departure is not recorded"
+    title = gettext_lazy("Not yet: the shopper's departure is not recorded")
 
 
 # Mail is shipped, and return-to-island goods are kept, until the shopper has left the island.
@@ -70,7 +85,7 @@ AFTER_DEPARTURE = (PickupMode.MAIL, PickupMode.RETURN_TO_ISLAND)
 
 class SalePickedUp(ConflictError):
     code = "sale_picked_up"
-    title = "The goods were already handed over"
+    title = gettext_lazy("The goods were already handed over")
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,7 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {KEY_LOCK}", [terminal.pk, key])
             if not cursor.fetchone()[0]:
-                raise RequestInProgress("The first request with this key has not finished.")
+                raise RequestInProgress(_("The first request with this key has not finished."))
     record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
     if record is None:
         if Sale.objects.filter(terminal=terminal, idempotency_key=key).exists():
@@ -115,7 +130,7 @@ def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
             .first()
         )
     if sale is None:
-        raise SaleNotFound(f"Sale {sale_id} is not a sale of this store.")
+        raise SaleNotFound(_("Sale %(id)s is not a sale of this store.") % {"id": sale_id})
     return sale
 
 
@@ -147,7 +162,8 @@ def sale_return(
     ``lines`` are (sale line id, quantity). All or nothing.
 
     :raises SaleNotFound: not a sale of the terminal's store.
-    :raises ReturnExceedsSale: a line returns more than is left of it.
+    :raises UnknownLine: a line is not a line of this sale.
+    :raises ReturnExceedsSale: a line returns more than is left of it, or is listed twice.
     :raises SaleVoided: the sale was voided.
     """
     replay = _idempotency_record(terminal=terminal, key=idempotency_key, fingerprint=fingerprint)
@@ -155,24 +171,39 @@ def sale_return(
         return replay
     account, sale = _lock_sale(store=terminal.store, sale_id=sale_id)
     if sale.status == SaleStatus.VOIDED:
-        raise SaleVoided("A voided sale has nothing left to return.")
+        raise SaleVoided(_("A voided sale has nothing left to return."))
     sold = {line.pk: line for line in SaleLine.objects.filter(sale=sale)}
-    problems = []
+    unknown: dict[str, list[str]] = {}
+    exceeding: dict[str, list[str]] = {}
     seen: set[int] = set()
-    for line_id, quantity in lines:
+    for index, (line_id, quantity) in enumerate(lines):
         line = sold.get(line_id)
         if line_id in seen:  # (the API refuses it too; direct callers must not slip past)
-            problems.append(f"line {line_id} is listed twice: each line once")
+            exceeding[f"lines.{index}.line"] = [
+                _("Line %(line)s is listed twice: each line once.") % {"line": line_id}
+            ]
         elif line is None:
-            problems.append(f"line {line_id} is not a line of sale {sale.pk}")
+            unknown[f"lines.{index}.line"] = [
+                _("Line %(line)s is not a line of sale %(sale)s.")
+                % {"line": line_id, "sale": sale.pk}
+            ]
         elif quantity > line.quantity - line.returned_quantity:
-            problems.append(
-                f"line {line_id}: {quantity} returned, {line.quantity - line.returned_quantity} "
-                "left to return"
-            )
+            exceeding[f"lines.{index}.quantity"] = [
+                _("Line %(line)s: %(quantity)s returned, %(left)s left to return.")
+                % {
+                    "line": line_id,
+                    "quantity": quantity,
+                    "left": line.quantity - line.returned_quantity,
+                }
+            ]
         seen.add(line_id)
-    if problems:
-        raise ReturnExceedsSale("; ".join(problems), errors={"lines": problems})
+    if unknown:  # what the sale does not hold at all comes first; every problem is listed
+        errors = {**unknown, **exceeding}
+        raise UnknownLine(" ".join(m for ms in errors.values() for m in ms), errors=errors)
+    if exceeding:
+        raise ReturnExceedsSale(
+            " ".join(m for ms in exceeding.values() for m in ms), errors=exceeding
+        )
 
     amounts = {line_id: money.line_total(sold[line_id].unit_price, q) for line_id, q in lines}
     amount = money.total(amounts.values())
@@ -228,7 +259,7 @@ def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     if sale.status == SaleStatus.VOIDED:
         return sale
     if sale.picked_up_at is not None:
-        raise SalePickedUp("The goods were handed over; take them back as a return.")
+        raise SalePickedUp(_("The goods were handed over; take them back as a return."))
     outstanding = sale.total - sale.returned_amount
     sale.status = SaleStatus.VOIDED
     sale.voided_at = now
@@ -255,15 +286,17 @@ def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
         .get(pk=sale_id)
     )
     if sale.status == SaleStatus.VOIDED:
-        raise SaleVoided("A voided sale cannot be handed over.")
+        raise SaleVoided(_("A voided sale cannot be handed over."))
     if sale.picked_up_at is None and sale.pickup in AFTER_DEPARTURE:
         left = Trip.objects.filter(
             shopper_id=sale.shopper_id, departed_at__gte=sale.sold_at, departed_at__lte=now
         ).exists()
         if not left:
             raise PickupTooEarly(
-                "Goods sent by mail or kept for the shopper's return are handed over only "
-                "after a departure is recorded for the shopper."
+                _(
+                    "Goods sent by mail or kept for the shopper's return are handed over only "
+                    "after a departure is recorded for the shopper."
+                )
             )
     if sale.picked_up_at is None:
         sale.picked_up_at = now
@@ -278,9 +311,13 @@ def terminal_create(*, store: Store, name: str) -> tuple[Terminal, str]:
     return terminal, key
 
 
-def sale_detail(sale: Sale) -> dict[str, Any]:
-    """A sale as it stands now: the first answer plus status, pickup, returns."""
-    lines = list(sale.lines.order_by("line_no"))
+def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str, Any]:
+    """A sale as it stands now: the first answer plus status, pickup, returns, and the quota of
+    the sale's year as the shopper's account stands now (after every return and void since),
+    not as it stood at the sale. ``lines``/``returns`` may be prefetched, ``account`` given."""
+    if account is None:
+        account = QuotaAccount.objects.only("year", "limit", "used").get(pk=sale.account_id)
+    lines = sorted(sale.lines.all(), key=attrgetter("line_no"))
     body = first_answer(sale, lines=lines)
     returned = {line.pk: line.returned_quantity for line in lines}
     for line in body["lines"]:
@@ -298,7 +335,82 @@ def sale_detail(sale: Sale) -> dict[str, Any]:
                 "amount": money.to_str(r.amount),
                 "created_at": r.created_at.astimezone(LOCAL_TZ).isoformat(),
             }
-            for r in sale.returns.order_by("pk")
+            for r in sorted(sale.returns.all(), key=attrgetter("pk"))
         ],
+        quota=quota_payload(year=account.year, limit=account.limit, used=account.used),
     )
     return body
+
+
+def _trip_ref(trip: Trip) -> dict[str, Any]:
+    return {
+        "id": trip.pk,
+        "carrier_ref": trip.carrier_ref,
+        "departs_at": trip.departs_at.astimezone(LOCAL_TZ).isoformat(),
+    }
+
+
+def _departure_message(outcome: DepartureRecorded) -> str:
+    ref = {"carrier_ref": outcome.trip.carrier_ref}
+    if outcome.reason == ALREADY_RECORDED:
+        return _("This departure was recorded before; nothing changed.")
+    if outcome.reason == CLOSED_OPEN_TRIP:
+        return _("Closed the shopper's trip %(carrier_ref)s.") % ref
+    if outcome.reason == NO_OPEN_TRIP_WITHIN_12_HOURS:
+        return (
+            _(
+                "The shopper has an open trip %(carrier_ref)s, but not scheduled within 12 "
+                "hours of this departure: recorded a new trip; the open one stays open."
+            )
+            % ref
+        )
+    return (
+        _(
+            "The shopper has no open trip %(carrier_ref)s: recorded a new trip; any other "
+            "open trip stays open."
+        )
+        % ref
+    )
+
+
+def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
+    """The answer to a departure: the trip (as before), which trip it closed or why it
+    recorded a new one, and the shopper's trips that are still open."""
+    trip = outcome.trip
+    return {
+        "trip": trip.pk,
+        "carrier_ref": trip.carrier_ref,
+        "departs_at": trip.departs_at.astimezone(LOCAL_TZ).isoformat(),
+        "departed_at": trip.departed_at.astimezone(LOCAL_TZ).isoformat(),  # type: ignore[union-attr]
+        "matched": outcome.matched,
+        "reason": outcome.reason,
+        "message": _departure_message(outcome),
+        "closed_trip": _trip_ref(trip) if outcome.matched else None,
+        "open_trips": [_trip_ref(open_trip) for open_trip in outcome.open_trips],
+    }
+
+
+# --- A till looks up its store's sales (GET /api/v1/sales) -----------------------------------
+def sales_find(
+    *, store_id: int, receipt_no: str = "", day: date | None = None
+) -> QuerySet[Sale]:
+    """The store's sales with this receipt number and/or of this local day, their lines and
+    returns prefetched (unordered: the caller's pagination orders them)."""
+    sales = (
+        Sale.objects.filter(store_id=store_id)
+        .select_related("store", "terminal")
+        .prefetch_related("lines", "returns")
+    )
+    if receipt_no:
+        sales = sales.filter(receipt_no=receipt_no)
+    if day is not None:
+        sales = sales.filter(local_date=day)
+    return sales
+
+
+def sale_details(sales: Sequence[Sale]) -> list[dict[str, Any]]:
+    """:func:`sale_detail` of each sale; their quota accounts read in one query."""
+    accounts = QuotaAccount.objects.only("year", "limit", "used").in_bulk(
+        {sale.account_id for sale in sales}
+    )
+    return [sale_detail(sale, account=accounts[sale.account_id]) for sale in sales]

@@ -72,6 +72,8 @@ class Operation:
 OPERATIONS = [
     Operation("POST", "/api/v1/quotes", TERMINAL, 200),
     Operation("POST", "/api/v1/sales", TERMINAL, 201),
+    Operation("GET", "/api/v1/sales", TERMINAL, 200),
+    Operation("GET", "/api/v1/products", TERMINAL, 200),
     Operation("GET", "/api/v1/sales/{sale_id}", TERMINAL, 200),
     Operation("POST", "/api/v1/sales/{sale_id}/returns", TERMINAL, 201),
     Operation("POST", "/api/v1/sales/{sale_id}/void", TERMINAL, 200),
@@ -209,7 +211,11 @@ def request(client: Client, op: Operation, world: World, headers: dict[str, str]
     url = op.path.replace("{sale_id}", str(world.sale.pk))
     headers = {"idempotency-key": f"matrix-{op.method}-{url}", **headers}
     if op.method == "GET":
-        query = {"start": "2026-01-01", "end": "2026-01-31"} if op.kind == STAFF else {}
+        query = {}
+        if op.kind == STAFF:
+            query = {"start": "2026-01-01", "end": "2026-01-31"}
+        elif url == "/api/v1/sales":
+            query = {"date": timezone.localdate().isoformat()}
         return client.get(url, query, headers=headers)
     body: dict[str, Any] | None = None
     if url.endswith(("/quotes", "/sales")):

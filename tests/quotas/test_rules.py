@@ -285,6 +285,65 @@ class TestPerTripLimits:
         }
 
 
+class TestLinesCarryTheirViolations:
+    """A violation caused by particular lines appears on them too (API.md), so a till can
+    point at what to change; the basket lists it once."""
+
+    def test_thirty_one_cosmetics_flag_their_line(self) -> None:
+        verdict = judge(line(LIPSTICK, 31), line(PHONE))
+        lipstick, phone = verdict.lines
+        assert not lipstick.allowed
+        assert [v.code for v in lipstick.violations] == ["per_trip_limit_exceeded"]
+        assert lipstick.violations[0] == verdict.violations[0]
+        assert phone.allowed
+        assert phone.violations == ()
+        assert codes(verdict) == ["per_trip_limit_exceeded"]  # once, not once per line
+
+    def test_every_line_that_counts_towards_the_limit_is_flagged(self) -> None:
+        held = Usage(trip_used={"cosmetics": 25})
+        verdict = judge(line(SET_OF_5), line(LIPSTICK), line(WINE_750), usage=held)
+        flagged = [[v.code for v in lv.violations] for lv in verdict.lines]
+        assert flagged == [["per_trip_limit_exceeded"], ["per_trip_limit_exceeded"], []]
+        assert codes(verdict) == ["per_trip_limit_exceeded"]
+
+    def test_a_line_over_two_limits_lists_both(self) -> None:
+        verdict = judge(line(LIPSTICK, 31), line(WINE_750, 3))
+        assert [[v.category for v in lv.violations] for lv in verdict.lines] == [
+            ["cosmetics"],
+            ["alcohol"],
+        ]
+
+    def test_a_line_that_cannot_be_counted_is_flagged_for_that_only(self) -> None:
+        verdict = judge(line(NO_VOLUME), line(WINE_750, 3))
+        assert [[v.reason for v in lv.violations] for lv in verdict.lines] == [
+            ["volume_unknown"],
+            [None],
+        ]
+
+    def test_the_shoppers_own_refusals_stay_on_the_basket(self) -> None:
+        verdict = judge(line(LIPSTICK), shopper=ShopperFacts(birth_date=date(2010, 1, 1)))
+        assert codes(verdict) == ["underage"]
+        assert verdict.lines[0].allowed
+
+    def test_line_violations_are_basket_violations(self) -> None:
+        verdict = judge(
+            line(LIPSTICK, 31),
+            line(PET_BED, 0),
+            BasketLine(sku="NOPE", quantity=1, product=None),
+            line(priced("watches", "30000.00")),
+            pickup="immediate",
+        )
+        on_lines = {v for lv in verdict.lines for v in lv.violations}
+        assert on_lines <= set(verdict.violations)
+        by_line = {lv.sku: sorted({v.code for v in lv.violations}) for lv in verdict.lines}
+        assert by_line == {
+            "LIPSTICK": ["per_trip_limit_exceeded"],
+            "PET-BED": ["invalid_quantity", "pickup_not_allowed"],  # not on the list either
+            "NOPE": ["unknown_sku"],
+            "watches-30000.00": ["pickup_not_allowed"],
+        }
+
+
 class TestAnnualQuota:
     def test_exactly_the_limit_passes_one_fen_more_does_not(self) -> None:
         assert judge(line(priced("watches", "100000.00"))).allowed
@@ -384,7 +443,7 @@ class TestEveryViolationAtOnce:
         by_sku = {lv.sku: [v.code for v in lv.violations] for lv in verdict.lines}
         assert by_sku["WATCH"] == ["pickup_not_allowed", "pickup_not_allowed"]
         assert by_sku["PET-BED"] == ["invalid_quantity", "pickup_not_allowed"]
-        assert by_sku["LIPSTICK"] == []  # the trip limit is about the category, not one line
+        assert by_sku["LIPSTICK"] == ["per_trip_limit_exceeded"]  # the line that caused it
 
     def test_messages_in_both_languages(self) -> None:
         violation = judge(line(PHONE, 5)).violations[0]

@@ -261,9 +261,97 @@ def test_malformed_bodies_are_400(
 
 
 @BOTH
-def test_a_body_over_the_upload_limit_is_400(client: Client, url: str, auth: dict) -> None:
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_body_over_the_upload_limit_is_413(
+    client: Client, url: str, language: str, auth: dict
+) -> None:
     body = changed("shopper.name", "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
-    refused(client, url, body, auth, 400, "malformed_request")
+    problem = refused(
+        client, url, body, {**auth, "accept-language": language}, 413, "payload_too_large"
+    )
+    assert "DATA_UPLOAD" not in json.dumps(problem)  # no Django setting named to a till
+    assert "2,621,440" in problem["detail"]
+    if language == "en":
+        assert problem["title"] == "Request body too large"
+    else:
+        assert problem["title"] == "请求内容过大"
+        assert "字节" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/departures", "/api/v1/quota-lookup", "/api/v1/sales/1/returns"]
+)
+def test_every_body_over_the_upload_limit_is_413(client: Client, url: str, auth: dict) -> None:
+    body = {"reason": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    refused(client, url, body, auth, 413, "payload_too_large")
+
+
+# --- Strict bodies: a field the endpoint does not define is a 400 naming it ------------------
+UNKNOWN_FIELDS = ["discount", "lines.0.price", "lines.0.discount", "shopper.foo",
+                  "shopper.document.foo", "trip.gate", "lines.0.sku_name"]  # fmt: skip
+
+
+@BOTH
+@pytest.mark.parametrize("path", UNKNOWN_FIELDS)
+def test_an_unknown_field_anywhere_is_400_naming_it(
+    client: Client, url: str, path: str, auth: dict
+) -> None:
+    body = changed(path, "1.00")
+    problem = refused(client, url, body, auth, 400, "invalid_input")
+    assert list(problem["errors"]) == [path]
+
+
+def test_at_on_a_sale_is_400_saying_why(client: Client, auth: dict) -> None:
+    body = {**valid_body(), "at": (timezone.now() - timedelta(days=1)).isoformat()}
+    problem = refused(client, SALES, body, {**auth, "accept-language": "en"}, 400)
+    assert problem["errors"] == {
+        "at": ["A sale is judged at the moment it commits: at is for quotes only."]
+    }
+    assert post(client, QUOTES, body, auth).status_code == 200  # a quote takes it
+
+
+def test_unknown_fields_of_a_return_are_400(client: Client, auth: dict, sale: dict) -> None:
+    line = sale["lines"][0]["id"]
+    body = {"lines": [{"line": line, "quantity": 1, "amount": "1.00"}], "refund": "cash"}
+    problem = refused(client, _returns(sale), body, auth, 400, "invalid_input")
+    assert sorted(problem["errors"]) == ["lines.0.amount", "refund"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "fields"),
+    [
+        ("/api/v1/departures", {"gate": "12"}, ["gate"]),
+        ("/api/v1/departures", {"document": {"foo": 1}}, ["document.foo"]),
+        ("/api/v1/quota-lookup", {"birth_date": "1990-01-01"}, ["birth_date"]),
+        ("/api/v1/quota-lookup", {"document": {"expires": "2030"}}, ["document.expires"]),
+    ],
+)
+def test_unknown_fields_of_departures_and_lookups_are_400(
+    client: Client, url: str, body: dict, fields: list[str], auth: dict
+) -> None:
+    full = {"document": valid_body()["shopper"]["document"], "carrier_ref": "HU7181",
+            "departed_at": timezone.now().isoformat(), "name": "张三"}  # fmt: skip
+    if url.endswith("lookup"):
+        del full["carrier_ref"], full["departed_at"]
+    else:
+        del full["name"]
+    merged = {**full, **body}
+    if "document" in body:
+        merged["document"] = {**full["document"], **body["document"]}
+    problem = refused(client, url, merged, auth, 400, "invalid_input")
+    assert sorted(problem["errors"]) == fields
+
+
+@pytest.mark.parametrize("action", ["void", "pickup"])
+def test_void_and_pickup_take_no_fields(
+    client: Client, action: str, auth: dict, sale: dict
+) -> None:
+    url = f"{SALES}/{sale['id']}/{action}"
+    problem = refused(client, url, {"reason": "customer left"}, auth, 400, "invalid_input")
+    assert list(problem["errors"]) == ["reason"]
+    refused(client, url, "reason=x", auth, 415, content_type="application/x-www-form-urlencoded")
+    assert post(client, url, {}, auth).status_code == 200
+    assert client.post(url, headers=auth).status_code == 200  # a bare POST, as before
 
 
 @BOTH
@@ -379,7 +467,7 @@ def test_unknown_sale_ids_are_404(
     before = written()
     if action:
         body = {"lines": [{"line": sale["lines"][0]["id"], "quantity": 1}]}
-        response = post(client, url, body, auth)
+        response = post(client, url, body if action == "/returns" else {}, auth)
     else:
         response = client.get(url, headers=auth)
     assert_problem(response, 404, "sale_not_found")
@@ -392,8 +480,13 @@ def test_ids_that_are_not_numbers_are_404(client: Client, path: str, auth: dict)
 
 
 @BOTH
-def test_a_wrong_method_is_405(client: Client, url: str, auth: dict) -> None:
-    assert_problem(client.get(url, headers=auth), 405, "method_not_allowed")
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_a_wrong_method_is_405(client: Client, url: str, method: str, auth: dict) -> None:
+    assert_problem(getattr(client, method)(url, headers=auth), 405, "method_not_allowed")
+
+
+def test_a_quote_is_not_read_back(client: Client, auth: dict) -> None:
+    assert_problem(client.get(QUOTES, headers=auth), 405, "method_not_allowed")
 
 
 # --- Purchases the policy forbids ------------------------------------------------------------
@@ -439,14 +532,31 @@ def test_returning_more_than_was_sold_is_400(client: Client, auth: dict, sale: d
     line = sale["lines"][0]["id"]
     body = {"lines": [{"line": line, "quantity": 3}], "reason": "too many"}
     problem = refused(client, _returns(sale), body, auth, 400, "return_exceeds_sale")
-    assert "lines" in problem["errors"]
+    assert list(problem["errors"]) == ["lines.0.quantity"]
     assert SaleLine.objects.get(pk=line).returned_quantity == 0
 
 
-def test_returning_a_line_of_another_sale_is_400(client: Client, auth: dict, sale: dict) -> None:
+def test_returning_a_line_of_another_sale_is_400_unknown_line(
+    client: Client, auth: dict, sale: dict
+) -> None:
     other = post(client, SALES, changed("trip.carrier_ref", "HU7999"), auth).json()
     body = {"lines": [{"line": other["lines"][0]["id"], "quantity": 1}]}
-    refused(client, _returns(sale), body, auth, 400, "return_exceeds_sale")
+    problem = refused(client, _returns(sale), body, auth, 400, "unknown_line")
+    assert list(problem["errors"]) == ["lines.0.line"]
+
+
+def test_an_unknown_line_beside_one_returned_twice_names_both(
+    client: Client, auth: dict, sale: dict
+) -> None:
+    body = {
+        "lines": [
+            {"line": sale["lines"][0]["id"], "quantity": 5},
+            {"line": 987_654, "quantity": 1},
+        ]
+    }
+    problem = refused(client, _returns(sale), body, auth, 400, "unknown_line")
+    assert sorted(problem["errors"]) == ["lines.0.quantity", "lines.1.line"]
+    assert "987654" in problem["errors"]["lines.1.line"][0]
 
 
 BAD_RETURNS = {

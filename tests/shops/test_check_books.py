@@ -519,7 +519,7 @@ def test_every_corruption_fails_the_command(shop: Shop, corrupt: Callable[[Shop]
 def test_a_return_listing_a_line_twice_is_refused_and_leaves_no_trace(db: None) -> None:
     """Found by the books: the service summed the quantities but not the money of a line
     listed twice. It is refused now, as the API's schema refuses it."""
-    from django.utils import timezone
+    from django.utils import timezone, translation
 
     from shops import services
     from shops.checkout import sale_commit
@@ -536,7 +536,7 @@ def test_a_return_listing_a_line_twice_is_refused_and_leaves_no_trace(db: None) 
         now=timezone.now(),
     ).sale
     line = sale.lines.get()
-    with pytest.raises(ReturnExceedsSale, match="listed twice"):
+    with translation.override("en"), pytest.raises(ReturnExceedsSale, match="listed twice"):
         services.sale_return(
             terminal=terminal,
             sale_id=sale.pk,

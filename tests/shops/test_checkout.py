@@ -566,6 +566,9 @@ class TestSalesApi:
             "remaining_after": -1,
         }
         assert body["quota"]["remaining_after"] == "90080.00"
+        # The line that caused it says so (it used to say allowed, no violations).
+        assert body["lines"][0]["allowed"] is False
+        assert body["lines"][0]["violations"] == body["violations"]
 
     def test_a_past_quote_uses_the_policy_then(self, client: Client, catalogue: None) -> None:
         _, key = terminal()
@@ -580,3 +583,78 @@ class TestSalesApi:
         ).json()
         assert body["policy"]["effective_from"] == "2023-04-01T00:00:00+08:00"
         assert body["allowed"] is True
+
+
+class TestQuotaAfterTheAction:
+    """Every answer about a sale carries the shopper's account for the sale's year as it
+    stands after that action (API.md), not as it stood when the sale was made."""
+
+    @pytest.fixture
+    def api(self, client: Client, catalogue: None):
+        _, key = terminal()
+        headers = {"authorization": f"Bearer {key}"}
+        keys = count(1)
+
+        def call(method: str, url: str, body: dict | None = None) -> dict:
+            kwargs = {"headers": {**headers, "idempotency-key": f"qa-{next(keys)}"}}
+            if body is not None:
+                kwargs.update(data=json.dumps(body), content_type="application/json")
+            response = getattr(client, method)(url, **kwargs)
+            assert response.status_code in {200, 201}, response.content
+            return response.json()
+
+        return call
+
+    def test_void_pickup_return_and_read_show_the_account_now(self, api) -> None:
+        # 3,180.00 on one trip, then 1,100.00 on another: used 4,280.00.
+        first = api("post", "/api/v1/sales", json_basket(basket(("PEN", 2), ("LIP", 3))))
+        assert first["total"] == "2960.02"
+        second = api(
+            "post", "/api/v1/sales", json_basket(basket(("LIP", 1), ("PEN", 1), on=trip("CZ1")))
+        )
+        assert second["quota"]["used"] == "4280.03"
+
+        voided = api("post", f"/api/v1/sales/{second['id']}/void")
+        assert voided["status"] == "voided"
+        assert voided["quota"] == {
+            "year": voided["quota"]["year"],
+            "limit": "100000.00",
+            "used": "2960.02",
+            "remaining": "97039.98",
+        }
+        assert api("get", f"/api/v1/sales/{second['id']}")["quota"]["used"] == "2960.02"
+        # The other sale's answers follow the account too, whatever happened to it.
+        assert api("get", f"/api/v1/sales/{first['id']}")["quota"]["used"] == "2960.02"
+        assert api("post", f"/api/v1/sales/{first['id']}/pickup")["quota"]["used"] == "2960.02"
+
+        line = next(line for line in first["lines"] if line["sku"] == "LIP")
+        body = {"lines": [{"line": line["id"], "quantity": 1}], "reason": "scratched"}
+        returned = api("post", f"/api/v1/sales/{first['id']}/returns", body)
+        assert returned["quota"]["used"] == "2640.02"
+        assert api("get", f"/api/v1/sales/{first['id']}")["quota"]["used"] == "2640.02"
+
+        # A sale's replay repeats its first answer (the contract), quota as at the sale.
+        again = api("post", "/api/v1/sales", json_basket(basket(("PEN", 2), ("LIP", 3))))
+        assert again["id"] != first["id"]  # a fresh key: a new sale, on the account as it is
+        assert again["quota"]["used"] == "5600.04"
+
+    def test_a_replayed_return_repeats_its_first_answer(self, client: Client, catalogue) -> None:
+        _, key = terminal()
+        headers = {"authorization": f"Bearer {key}"}
+        sale = client.post(
+            "/api/v1/sales",
+            json.dumps(json_basket(basket(("LIP", 3)))),
+            content_type="application/json",
+            headers={**headers, "idempotency-key": "s"},
+        ).json()
+        body = json.dumps({"lines": [{"line": sale["lines"][0]["id"], "quantity": 1}]})
+        url = f"/api/v1/sales/{sale['id']}/returns"
+        ret = {"headers": {**headers, "idempotency-key": "r"}, "content_type": "application/json"}
+        first = client.post(url, body, **ret)
+        assert first.json()["quota"]["used"] == "640.00"
+        client.post(f"/api/v1/sales/{sale['id']}/void", headers=headers)
+        again = client.post(url, body, **ret)
+        assert again["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()  # (jsonb keeps keys in its own order)
+        now = client.get(f"/api/v1/sales/{sale['id']}", headers=headers).json()
+        assert now["quota"]["used"] == "0.00"
