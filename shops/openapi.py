@@ -537,6 +537,12 @@ class Examples:
         extra = {
             "matched": False,
             "reason": "no_open_trip_within_12_hours",
+            # The answer's own words (shops.services on the branch that adds them).
+            "message": _(
+                "The shopper has an open trip %(carrier_ref)s, but not scheduled within 12 "
+                "hours of this departure: recorded a new trip; the open one stays open."
+            )
+            % {"carrier_ref": DEMO_FLIGHT},
             "closed_trip": None,
             "open_trips": [
                 {"id": 1, "carrier_ref": DEMO_FLIGHT, "departs_at": self.departs_at.isoformat()}
