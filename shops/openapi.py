@@ -111,19 +111,24 @@ def postprocess(result: dict[str, Any], generator: Any = None, **kwargs: Any) ->
     """The hook: drf-spectacular calls it with the generated document."""
     _drop_impossible_null_defaults(result.get("components", {}).get("schemas", {}))
     result["info"]["description"] = str(DESCRIPTION)
-    result["tags"] = [{"name": name, "description": str(text)} for name, text in TAGS.items()]
     _add_health(result)
     _describe_security(result)
+    used = set()
     for path, item in result["paths"].items():
         for method, operation in item.items():
             tag, summary = OPERATIONS.get((method, path), (None, None))
             if tag is not None:
                 operation["tags"] = [tag]
                 operation["summary"] = str(summary)
+            used.update(operation.get("tags", ()))
             answer = ANSWERS.get((method, path))
             for status, response in operation.get("responses", {}).items():
                 if answer is not None and status.startswith("2") and not response["description"]:
                     response["description"] = str(answer)
+    # The tags in use, in this order (Swagger UI lists them so; no empty group).
+    result["tags"] = [
+        {"name": name, "description": str(text)} for name, text in TAGS.items() if name in used
+    ]
     _declare_headers(result)
     _add_examples(result, Examples(now=timezone.now()))
     return result
