@@ -331,11 +331,13 @@ REST_KNOX = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "dutyfree API",
-    "DESCRIPTION": (
-        "Hainan offshore duty-free (离岛免税) sales and shopper-quota engine. "
-        "Errors are RFC 9457 application/problem+json."
-    ),
+    # The description, tags, summaries, response headers and examples: shops.openapi
+    # (in the request's language; the examples succeed against `manage.py seed_demo` data).
     "VERSION": "1.0.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shops.openapi.postprocess",
+    ],
     # 3.1: request bodies validated by pydantic are described in JSON Schema 2020-12.
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -49,8 +49,9 @@ _unique = itertools.count(1)
 def problem_details(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
 ) -> None:
-    """Every 4xx and 5xx is ``application/problem+json`` with type, title, status and code."""
-    if response.status_code < 400:
+    """Every 4xx and 5xx of the API is ``application/problem+json`` with type, title, status
+    and code. (``/healthz``, for load balancers, answers plain JSON and Django's own 405.)"""
+    if response.status_code < 400 or not case.operation.path.startswith("/api/"):
         return
     media = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
     assert media == PROBLEM, f"{response.status_code} answered {media or 'no content type'}"
