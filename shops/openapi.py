@@ -319,8 +319,10 @@ class Examples:
 
     def __init__(self, *, now: datetime) -> None:
         self.now = now.astimezone(LOCAL_TZ).replace(microsecond=0)
-        self.products = {product.sku: product for product in demo_products()}
         self.categories = {c["code"]: c for c in _policy_data()["categories"]}
+        self.products = {
+            product.sku: product for product in demo_products(codes=set(self.categories))
+        }
         store, pickup, lines = _DEMO_BASKETS[0]
         self.store, self.pickup, self.lines = store, pickup, list(lines)
         self.departs_at = (self.now + timedelta(days=DEMO_DAYS_AHEAD)).replace(

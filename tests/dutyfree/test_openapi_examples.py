@@ -46,20 +46,6 @@ PARTIAL = {"categories", "results", "purchases", "groups"}
 ILLUSTRATIVE = {("get", "/api/v1/stats/sales")}
 
 
-# Issue 11 point 3, fixed on another branch (i11-api1): these answers still show the quota as
-# it stood at the sale, not as the account stands now (API.md), so the examples, which show the
-# contract's figure, differ in quota.used. Strict: once the fix is merged these pass and the
-# marker must go.
-AS_AT_THE_SALE = pytest.mark.xfail(
-    strict=True, reason="issue 11 point 3: quota as at the sale (fixed on i11-api1)"
-)
-QUOTA_AS_AT_THE_SALE = {
-    ("get", "/api/v1/sales/{sale_id}"),
-    ("post", "/api/v1/sales/{sale_id}/void"),
-    ("post", "/api/v1/sales/{sale_id}/pickup"),
-}
-
-
 def _operations() -> list[Any]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return [
@@ -216,18 +202,5 @@ def test_the_example_succeeds_as_it_is_and_answers_as_shown(
 ) -> None:
     compare = shape if (method, path) in ILLUSTRATIVE else consistent
     for answer, example in send(client, demo, method, path):
-        if (method, path) in QUOTA_AS_AT_THE_SALE:  # compared in the test below
-            example = {name: value for name, value in example.items() if name != "quota"}
         differences = compare(example, answer)
-        assert not differences, "\n".join(differences)
-
-
-@EXAMPLES
-@AS_AT_THE_SALE
-@pytest.mark.parametrize(("method", "path"), sorted(QUOTA_AS_AT_THE_SALE))
-def test_sale_answers_show_the_quota_as_the_account_stands(
-    client: Client, demo: dict[str, Any], method: str, path: str
-) -> None:
-    for answer, example in send(client, demo, method, path):
-        differences = consistent(example["quota"], answer["quota"], ".quota")
         assert not differences, "\n".join(differences)
