@@ -48,8 +48,14 @@ def _hmac(message: str, key: str | None = None) -> str:
 
 
 def document_key(*, doc_type: str, country: str, number: str, key: str | None = None) -> str:
-    """The stored identity of a document (hex HMAC-SHA256)."""
+    """The stored identity of a document (hex HMAC-SHA256).
+
+    A resident identity card is issued by China whatever country a caller sends with it (the
+    page asks none), so its key is always that of ``CHN``: one card, one shopper, one quota.
+    """
     normalised = normalise_document_number(number)
+    if doc_type == "resident_id":
+        country = "CHN"
     return _hmac(f"doc:{doc_type}:{country.upper()}:{normalised}", key)
 
 
