@@ -476,7 +476,8 @@ class QuotaAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "quota account"
+        verbose_name = _("quota account")
+        verbose_name_plural = _("quota accounts")
         constraints = [
             models.UniqueConstraint(
                 fields=["shopper", "programme", "year"], name="quota_account_one_per_year"
@@ -508,7 +509,8 @@ class QuotaEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "quota entry"
+        verbose_name = _("quota entry")
+        verbose_name_plural = _("quota entries")
         verbose_name_plural = "quota entries"
         indexes = [models.Index(fields=["account", "created_at"])]
 
@@ -530,7 +532,8 @@ class Trip(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "trip"
+        verbose_name = _("trip")
+        verbose_name_plural = _("trips")
         constraints = [
             models.UniqueConstraint(
                 fields=["shopper", "carrier_ref", "departs_at"], name="trip_unique_departure"

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from quotas.choices import PickupMode
 from quotas.models import Policy, QuotaAccount, Shopper, Trip
@@ -33,7 +34,8 @@ class Store(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
-        verbose_name = "store"
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
@@ -54,7 +56,8 @@ class Terminal(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "terminal"
+        verbose_name = _("terminal")
+        verbose_name_plural = _("terminals")
         constraints = [
             models.UniqueConstraint(fields=["store", "name"], name="terminal_name_unique_in_store")
         ]
@@ -101,7 +104,8 @@ class Product(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "product"
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.CheckConstraint(condition=Q(retail_price__gt=0), name="product_price_positive"),
             models.CheckConstraint(condition=Q(pieces__gte=1), name="product_pieces_positive"),
@@ -180,7 +184,8 @@ class Sale(models.Model):
     imported = models.BooleanField(default=False, help_text="From a legacy system, not judged.")
 
     class Meta:
-        verbose_name = "sale"
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
         constraints = [
             models.UniqueConstraint(
                 fields=["terminal", "idempotency_key"], name="sale_idempotency_key_per_terminal"
@@ -225,7 +230,8 @@ class SaleLine(models.Model):
     returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "sale line"
+        verbose_name = _("sale line")
+        verbose_name_plural = _("sale lines")
         constraints = [
             models.UniqueConstraint(fields=["sale", "line_no"], name="sale_line_number_unique"),
             models.CheckConstraint(
@@ -248,7 +254,8 @@ class Return(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "return"
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
 
     def __str__(self) -> str:
         return f"return {self.pk} of {self.sale_id}"
@@ -261,7 +268,8 @@ class ReturnLine(models.Model):
     amount = models.DecimalField(**MONEY)
 
     class Meta:
-        verbose_name = "return line"
+        verbose_name = _("return line")
+        verbose_name_plural = _("return lines")
 
     def __str__(self) -> str:
         return f"{self.sale_line_id} × {self.quantity}"
@@ -279,7 +287,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "idempotency record"
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["terminal", "key"], name="idempotency_key_per_terminal")
         ]
@@ -305,7 +314,8 @@ class DirtyDay(models.Model):
     marked_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "dirty day"
+        verbose_name = _("dirty day")
+        verbose_name_plural = _("dirty days")
         indexes = [models.Index(fields=["day", "store"])]
 
     def __str__(self) -> str:
@@ -328,8 +338,8 @@ class DailyCategorySales(models.Model):
     sales = models.IntegerField(help_text="Receipts with a line in this category.")
 
     class Meta:
-        verbose_name = "daily sales by category"
-        verbose_name_plural = "daily sales by category"
+        verbose_name = _("daily sales by category")
+        verbose_name_plural = _("daily sales by category")
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "store", "category_code", "traveller_kind"],
@@ -362,8 +372,8 @@ class DailyStoreSales(models.Model):
     )
 
     class Meta:
-        verbose_name = "daily sales by store"
-        verbose_name_plural = "daily sales by store"
+        verbose_name = _("daily sales by store")
+        verbose_name_plural = _("daily sales by store")
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "store", "traveller_kind"], name="daily_store_sales_slice"
@@ -381,7 +391,8 @@ class RollupState(models.Model):
     refreshed_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "rollup state"
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup states")
 
     def __str__(self) -> str:
         return f"{self.name} {timezone.localtime(self.refreshed_at):%Y-%m-%d %H:%M:%S}"

@@ -368,3 +368,19 @@ class TestHistory:
         assert "effective_from" not in own
         assert "生效时间" in own
         assert local(2025, 11, 1) == policy.effective_from
+
+
+class TestModelNames:
+    """The admin index names every model of ours in the reader's language."""
+
+    def test_the_index_names_our_models_in_chinese(self, web: Client) -> None:
+        zh = page(web.get("/admin/", headers=ZH))
+        for chinese in ("商品", "销售", "退货", "门店", "收银终端", "购物者", "禁购"):
+            assert chinese in zh, chinese
+        for english in (">Products<", ">Sales<", ">Returns<", ">Terminals<", ">Stores<"):
+            assert english not in zh, english
+
+    def test_and_in_english(self, web: Client) -> None:
+        en = page(web.get("/admin/", headers=EN))
+        assert ">Products<" in en
+        assert "商品" not in en
