@@ -511,7 +511,6 @@ class QuotaEntry(models.Model):
     class Meta:
         verbose_name = _("quota entry")
         verbose_name_plural = _("quota entries")
-        verbose_name_plural = "quota entries"
         indexes = [models.Index(fields=["account", "created_at"])]
 
     def __str__(self) -> str:
