@@ -134,17 +134,8 @@ class CategoryInline(admin.TabularInline):
 
     def get_fields(self, request: HttpRequest, obj: Policy | None = None) -> Any:
         if self._editable(obj):
-            return (
-                "number",
-                "code",
-                "name_zh",
-                "name_en",
-                "per_trip_limit_unit",
-                "per_trip_limit_value",
-                "immediate_pickup",
-                "verified",
-                "note",
-            )
+            # What a CSV row sets, but "added" (a column of the file, not of the category).
+            return tuple(column for column in category_csv.COLUMNS if column != "added")
         return (
             "number",
             "code",
