@@ -73,7 +73,6 @@ INSTALLED_APPS = [
     # Kept only for its migrations: shops 0005 moved its clear-text tokens into knox (hashed).
     "rest_framework.authtoken",
     "knox",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
