@@ -123,7 +123,11 @@ class TestProducts:
     )
     def test_by_words(self, till, shelf, q: str, found: list[str]) -> None:
         if connection.vendor == "sqlite" and not q.isascii() and q != q.lower():
-            pytest.skip("SQLite folds the case of ASCII letters only (PostgreSQL: all)")
+            # A known limit of the zero-config SQLite default, not of the search: its LIKE
+            # lowers ASCII letters only, so "LANCÔME" cannot find "Lancôme" there. PostgreSQL
+            # (CI, production) folds every letter and runs this case; the skip goes with SQLite
+            # (issue 12).
+            pytest.skip("SQLite's LIKE folds ASCII letters only; runs on PostgreSQL")
         assert skus(till(PRODUCTS, {"q": q})) == found
 
     def test_inactive_products_are_not_found(self, till, shelf) -> None:
