@@ -21,6 +21,7 @@ from quotas.models import Category
 from quotas.rules import CategoryRule
 from quotas.selectors import policy_in_force_cached
 
+from .checkout import category_ref
 from .models import Product, barcode_validator, sku_validator
 
 COLUMNS = (
@@ -230,20 +231,14 @@ def products_find(
 
 
 def product_payload(product: Product, categories: Mapping[str, CategoryRule]) -> dict[str, Any]:
-    """A product as a till shows it; its category named by the policy in force (by its code
-    alone when that policy does not list it: such a product is not duty-free now)."""
-    category = categories.get(product.category_code)
+    """A product as a till shows it, its category named by the policy in force."""
     return {
         "sku": product.sku,
         "barcode": product.barcode or None,
         "name_zh": product.name_zh,
         "name_en": product.name_en,
         "brand": product.brand,
-        "category": {
-            "code": product.category_code,
-            "name": category.name_zh if category else product.category_code,
-            "name_en": category.name_en if category else product.category_code,
-        },
+        "category": category_ref(categories, product.category_code),
         "retail_price": money.to_str(product.retail_price),
         "volume_ml": product.volume_ml,
         "pieces": product.pieces,

@@ -706,11 +706,17 @@ def _row(instance: Any, names: Sequence[str]) -> dict[str, Any]:
 
 
 # --- Answers ---------------------------------------------------------------------------------
-def _category(version: PolicyInForce, code: str) -> dict[str, str]:
-    category = version.rules.categories.get(code)
+def category_ref(categories: Mapping[str, rules.CategoryRule], code: str) -> dict[str, str]:
+    """A category as answers name it, by the policy's ``categories``; by its code alone when
+    that policy does not list it (the product is not duty-free under it)."""
+    category = categories.get(code)
     if category is None:
         return {"code": code, "name": code, "name_en": code}
     return {"code": code, "name": category.name_zh, "name_en": category.name_en}
+
+
+def _category(version: PolicyInForce, code: str) -> dict[str, str]:
+    return category_ref(version.rules.categories, code)
 
 
 def _number(value: object) -> object:
