@@ -47,15 +47,17 @@ def _hmac(message: str, key: str | None = None) -> str:
     return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-def document_key(*, doc_type: str, country: str, number: str, key: str | None = None) -> str:
-    """The stored identity of a document (hex HMAC-SHA256).
+def issuing_country(*, doc_type: str, country: str) -> str:
+    """The country a document is kept under. A resident identity card is issued by China
+    whatever country a caller sends with it (the page asks none): one card, one shopper, one
+    quota."""
+    return "CHN" if doc_type == "resident_id" else country.upper()
 
-    A resident identity card is issued by China whatever country a caller sends with it (the
-    page asks none), so its key is always that of ``CHN``: one card, one shopper, one quota.
-    """
+
+def document_key(*, doc_type: str, country: str, number: str, key: str | None = None) -> str:
+    """The stored identity of a document (hex HMAC-SHA256), by its :func:`issuing_country`."""
     normalised = normalise_document_number(number)
-    if doc_type == "resident_id":
-        country = "CHN"
+    country = issuing_country(doc_type=doc_type, country=country)
     return _hmac(f"doc:{doc_type}:{country.upper()}:{normalised}", key)
 
 

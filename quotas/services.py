@@ -470,7 +470,9 @@ def quota_account_lock(
 
     shopper_values = {
         "document_type": presented.doc_type,
-        "document_country": presented.country.upper(),
+        "document_country": identity.issuing_country(
+            doc_type=presented.doc_type, country=presented.country
+        ),
         "document_key": key,
         "document_last4": identity.last_four(presented.number),
         "key_version": identity.current_version(),

@@ -708,6 +708,8 @@ class _Reader:
                 ("hainan_resident", f"{_shown(resident)} is not true or false (or empty)")
             )
         found: _Person | Problems = problems
+        if not problems:
+            country = identity.issuing_country(doc_type=doc_type, country=country)
         if not problems and identity.retired_keys():
             self.rekey.append((doc_type, country, normalised, name))
         if not problems:

@@ -37,7 +37,7 @@ class TestResidentIdCountry:
         term, _ = terminal()
         chn = shopper()
         usa = dataclasses.replace(chn, country="USA")
-        for number, who in enumerate((chn, usa)):
+        for number, who in enumerate((usa, chn)):  # first seen under "USA"
             checkout.sale_commit(
                 terminal=term,
                 idempotency_key=f"k-{number}",
@@ -46,6 +46,7 @@ class TestResidentIdCountry:
                 now=timezone.now(),
             )
         assert Shopper.objects.count() == 1
+        assert Shopper.objects.get().document_country == "CHN"  # as kept, whatever was sent
         assert QuotaAccount.objects.count() == 1
         # And the trip's 30 cosmetics pieces are counted across both: 10 + 10 + 11 is refused.
         with pytest.raises(checkout.PurchaseNotAllowed):
