@@ -23,12 +23,12 @@ migrate: install
 demo: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 
-# Serve on http://127.0.0.1:8000 with demo data (SQLite and eager Celery unless
-# DATABASE_URL / REDIS_URL are set).
+# Serve on http://127.0.0.1:8000 with demo data (the embedded PostgreSQL in var/postgres/ and
+# eager Celery unless DATABASE_URL / REDIS_URL are set).
 run: demo
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
-# PostgreSQL when DATABASE_URL is set, else SQLite.
+# On DATABASE_URL when set, else the embedded PostgreSQL (dutyfree/embedded_db.py).
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -58,4 +58,4 @@ beat: install
 	$(VENV)/bin/celery -A dutyfree beat --loglevel=info
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
+	rm -rf $(VENV) staticfiles

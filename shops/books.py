@@ -2,7 +2,7 @@
 
 Each check is a plain function returning a list of differences, short texts that name the
 account, sale, return, trip or rollup slice by id (never a receipt number, document number or
-name). :func:`check_books` runs them all in one snapshot (PostgreSQL: a ``REPEATABLE READ
+name). :func:`check_books` runs them all in one snapshot (a ``REPEATABLE READ
 READ ONLY`` transaction, so sales committing meanwhile never show as a false difference).
 
 What must hold:
@@ -28,8 +28,8 @@ What must hold:
   waiting for the refresh: skipped, and counted.
 
 Everything that reads the big tables is a set-based statement (aggregates and anti-joins in
-SQL; only differing rows reach Python, except the rollups' id sets, compared as bitmaps), on
-PostgreSQL and SQLite alike. The ledger is checked in two steps: one pass compares each
+SQL; only differing rows reach Python, except the rollups' id sets, compared as bitmaps).
+The ledger is checked in two steps: one pass compares each
 account's entries, by kind, in amount and number, with what its sales, returns and voids call
 for; only the accounts where they differ are then examined entry by entry (so a clean ledger
 costs one grouped pass, and a broken one still names the sale or return). On 3 million sales
@@ -58,47 +58,32 @@ LIMIT = 50
 FEN = Decimal("0.01")
 
 
-# --- SQL pieces that differ between PostgreSQL and SQLite ------------------------------------
-def _pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
+# --- SQL pieces ------------------------------------------------------------------------------
 def _differs(a: str, b: str) -> str:
-    """Two amounts differ. SQLite keeps decimals as floating point: compare to the fen."""
-    if _pg():
-        return f"({a}) <> ({b})"
-    return f"ABS(({a}) - ({b})) >= 0.005"
+    """Two amounts differ (numeric: exact)."""
+    return f"({a}) <> ({b})"
 
 
 def _ref_kind(column: str) -> str:
     """``sale`` of a ledger reference such as ``sale:123``."""
-    if _pg():
-        return f"split_part({column}, ':', 1)"
-    return f"substr({column}, 1, instr({column}, ':') - 1)"
+    return f"split_part({column}, ':', 1)"
 
 
 def _ref_id(column: str) -> str:
     """``123`` of a ledger reference such as ``sale:123`` (NULL if it is not a number)."""
-    if _pg():
-        return (
-            f"CASE WHEN {column} ~ '^[a-z]+:[0-9]{{1,18}}$' "
-            f"THEN CAST(split_part({column}, ':', 2) AS BIGINT) END"
-        )
-    return f"CAST(substr({column}, instr({column}, ':') + 1) AS INTEGER)"
+    return (
+        f"CASE WHEN {column} ~ '^[a-z]+:[0-9]{{1,18}}$' "
+        f"THEN CAST(split_part({column}, ':', 2) AS BIGINT) END"
+    )
 
 
 def _year(column: str) -> str:
-    if _pg():
-        return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
-    return f"CAST(substr({column}, 1, 4) AS INTEGER)"
+    return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
 
 
 def _local_date(column: str) -> str:
-    """The Asia/Shanghai calendar date of an instant (SQLite stores UTC text; Shanghai has
-    kept +08:00 without daylight saving since 1991)."""
-    if _pg():
-        return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS date)"
-    return f"date({column}, '+8 hours')"
+    """The Asia/Shanghai calendar date of an instant."""
+    return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS date)"
 
 
 def _not_dirty(day: str, store: str) -> str:
@@ -109,24 +94,16 @@ def _not_dirty(day: str, store: str) -> str:
 
 
 # --- Values as messages show them ------------------------------------------------------------
-def _money(value: Any) -> Decimal:
-    if value is None:
-        return Decimal("0.00")
-    if isinstance(value, Decimal):
-        return value.quantize(FEN)
-    return Decimal(str(value)).quantize(FEN)
+def _money(value: Decimal | int | None) -> Decimal:
+    return Decimal("0.00") if value is None else Decimal(value).quantize(FEN)
 
 
-def _same(a: Any, b: Any) -> bool:
-    return abs(_money(a) - _money(b)) < FEN
+def _same(a: Decimal | int | None, b: Decimal | int | None) -> bool:
+    return _money(a) == _money(b)
 
 
 def _int(value: Any) -> int:
     return 0 if value is None else int(value)
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -137,12 +114,11 @@ def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
 
 def _first(sql: str, order: str, params: Sequence[Any], limit: int) -> list[tuple[Any, ...]]:
     """The first ``limit + 1`` rows of ``sql`` (differences only) in ``order`` (column
-    positions). On PostgreSQL ``OFFSET 0`` fences the query from the outer ``LIMIT``: planned
+    positions). ``OFFSET 0`` fences the query from the outer ``LIMIT``: planned
     for finding every row, not the first few (a fast-start plan of nested loops costs ten
     times more when, as it should be, there is nothing to find)."""
-    fence = " OFFSET 0" if _pg() else ""
     return _rows(
-        f"SELECT * FROM ({sql}{fence}) AS found ORDER BY {order} LIMIT %s",  # noqa: S608
+        f"SELECT * FROM ({sql} OFFSET 0) AS found ORDER BY {order} LIMIT %s",  # noqa: S608
         [*params, limit + 1],
     )
 
@@ -166,7 +142,7 @@ SELECT a.id, a.used, a."limit", COALESCE(e.total, 0), COALESCE(x.net, 0),
        CASE WHEN {ledger_differs} THEN 1 ELSE 0 END
 FROM quotas_quotaaccount AS a
 LEFT JOIN (
-    -- PostgreSQL: grouped by an expression, so read in table order and hashed. (The
+    -- Grouped by an expression, so read in table order and hashed. (The
     -- (account, created_at) index returns the entries in account order, one random read
     -- each: twice as slow.)
     SELECT {entry_account} AS account_id, SUM(amount) AS total, COUNT(*) AS entries,
@@ -223,7 +199,7 @@ def _ledger_differs() -> str:
 def _accounts(limit: int) -> tuple[list[str], list[int]]:
     """(the account differences, the accounts whose entries do not match their sales)."""
     sql = _ACCOUNTS_SQL.format(
-        entry_account="account_id + 0" if _pg() else "account_id",
+        entry_account="account_id + 0",
         ledger_differs=_ledger_differs(),
         used_ledger=_differs("a.used", "COALESCE(e.total, 0)"),
         used_net=_differs("a.used", "COALESCE(x.net, 0)"),
@@ -268,22 +244,15 @@ def _referring(prefix: str, accounts: str) -> str:
     """The entries of the accounts whose reference is ``<prefix>:<id>``, the id as
     ``ref_id``."""
     start = len(prefix) + 2
-    if _pg():
-        return (
-            f"SELECT account_id, kind, amount, CAST(substr(reference, {start}) AS BIGINT) "  # noqa: S608
-            f"AS ref_id FROM quotas_quotaentry WHERE {accounts} "
-            f"AND reference ~ '^{prefix}:[0-9]{{1,18}}$'"
-        )
     return (
-        f"SELECT account_id, kind, amount, CAST(substr(reference, {start}) AS INTEGER) "  # noqa: S608
-        f"AS ref_id FROM quotas_quotaentry WHERE {accounts} AND reference LIKE '{prefix}:%%'"
+        f"SELECT account_id, kind, amount, CAST(substr(reference, {start}) AS BIGINT) "  # noqa: S608
+        f"AS ref_id FROM quotas_quotaentry WHERE {accounts} "
+        f"AND reference ~ '^{prefix}:[0-9]{{1,18}}$'"
     )
 
 
 def _among(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
-    if _pg():
-        return f"{column} = ANY(%s::bigint[])", [list(ids)]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    return f"{column} = ANY(%s::bigint[])", [list(ids)]
 
 
 def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = None) -> list[str]:
@@ -508,8 +477,8 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
             found.append(f"sale {pk}: account {account} is another shopper's")
         if _int(year) != _int(sale_year):
             found.append(f"sale {pk}: account {account} is of {year}, the sale of {sale_year}")
-        if _day(local) != _day(sold_on):
-            found.append(f"sale {pk}: local date {_day(local)}, sold on {_day(sold_on)} locally")
+        if local != sold_on:
+            found.append(f"sale {pk}: local date {local}, sold on {sold_on} locally")
         if trip is not None and traveller != shopper:
             found.append(f"sale {pk}: trip {trip} is another shopper's")
         if status not in ("completed", "voided"):
@@ -539,7 +508,7 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
     limits = _limits()
     if not limits:
         return []
-    cast = ("%s::bigint", "%s::varchar", "%s::varchar", "%s::bigint") if _pg() else ("%s",) * 4
+    cast = ("%s::bigint", "%s::varchar", "%s::varchar", "%s::bigint")
     values = ", ".join([f"({', '.join(cast)})"] * len(limits))
     codes = sorted({code for _, code, _, _ in limits})
     sql = f"""
@@ -666,7 +635,7 @@ WHERE c.day IS NULL
 
 def _slice(level: str, day: Any, store: Any, code: Any, kind: Any) -> str:
     what = f"{code} {kind}" if level == "category" else f"{kind}"
-    return f"{level} rollup {_day(day)} store {store} {what}"
+    return f"{level} rollup {day} store {store} {what}"
 
 
 def rollup_differences(*, limit: int = LIMIT) -> list[str]:
@@ -701,11 +670,9 @@ def rollup_differences(*, limit: int = LIMIT) -> list[str]:
 
 
 def _ids(value: Any) -> BitMap:
-    """A set of ids as PostgreSQL (an array) or SQLite (comma-separated text) aggregates it."""
+    """A set of ids as ``array_agg`` gives it (NULL for none)."""
     if value is None:
         return BitMap()
-    if isinstance(value, str):
-        return BitMap([int(part) for part in value.split(",") if part])
     return BitMap(value)  # a list of ints (the aggregate leaves NULLs out)
 
 
@@ -714,9 +681,6 @@ def _planned_for_all_rows() -> Iterator[None]:
     """PostgreSQL plans a cursor for its first tenth of rows (``cursor_tuple_fraction``): a
     sort-based plan several times slower when every row is read, as here. For this statement
     only (restored after, also inside a caller's transaction)."""
-    if not _pg():
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('cursor_tuple_fraction')", [])
         previous = cursor.fetchone()[0]
@@ -731,23 +695,17 @@ def _set_differences(*, limit: int) -> list[str]:
     """The sets behind the distinct counts (shoppers, trips, shoppers without a trip) of each
     store rollup row against the sales of its slice."""
     clean = _not_dirty("s.local_date", "s.store_id")
-    if _pg():
-        sets = (
-            "array_agg(DISTINCT s.shopper_id), "
-            "array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), "
-            "array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL)"
-        )
-    else:
-        sets = (
-            "group_concat(DISTINCT s.shopper_id), group_concat(DISTINCT s.trip_id), "
-            "group_concat(DISTINCT CASE WHEN s.trip_id IS NULL THEN s.shopper_id END)"
-        )
+    sets = (
+        "array_agg(DISTINCT s.shopper_id), "
+        "array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), "
+        "array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL)"
+    )
     stored: dict[tuple[date, int, str], tuple[BitMap, BitMap, BitMap]] = {}
     for day, store, kind, shoppers, trips, tripless in _rows(
         "SELECT day, store_id, traveller_kind, shoppers, trips, tripless_shoppers "  # noqa: S608
         f"FROM shops_dailystoresales AS x WHERE {_not_dirty('x.day', 'x.store_id')}"
     ):
-        stored[(_day(day), int(store), kind)] = tuple(  # type: ignore[assignment]
+        stored[(day, int(store), kind)] = tuple(  # type: ignore[assignment]
             BitMap.deserialize(bytes(blob)) for blob in (shoppers, trips, tripless)
         )
     found: list[str] = []
@@ -761,7 +719,7 @@ def _set_differences(*, limit: int) -> list[str]:
         cursor.execute(sql, [])
         while rows := cursor.fetchmany(2000):
             for day, store, kind, shoppers, trips, tripless in rows:
-                have = stored.get((_day(day), int(store), kind))
+                have = stored.get((day, int(store), kind))
                 if have is None:
                     continue  # a missing row: reported with the amounts
                 for name, mine, theirs in zip(
@@ -775,7 +733,7 @@ def _set_differences(*, limit: int) -> list[str]:
                             over = True
                             continue
                         found.append(
-                            f"store rollup {_day(day)} store {store} {kind}: {name} set of "
+                            f"store rollup {day} store {store} {kind}: {name} set of "
                             f"{len(mine)} ≠ the sales' {len(theirs)} "
                             f"({len(mine - theirs)} extra, {len(theirs - mine)} missing)"
                         )
@@ -820,15 +778,14 @@ class Books:
 
 @contextmanager
 def snapshot() -> Iterator[None]:
-    """One consistent view for all the checks: a repeatable-read, read-only transaction on
-    PostgreSQL (a transaction on SQLite). Inside a caller's transaction, the caller's."""
+    """One consistent view for all the checks: a repeatable-read, read-only transaction.
+    Inside a caller's transaction, the caller's."""
     if connection.in_atomic_block:
         yield
         return
     with transaction.atomic():
-        if _pg():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 
 

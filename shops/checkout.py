@@ -5,10 +5,10 @@ lock, then recounts this trip's usage across every store, judges the basket with
 ``quotas.rules``, and writes the sale, its lines, the ledger entry and a dirty-day mark. No
 network call happens while the lock is held, and nothing outside the database is touched.
 
-Statements per commit, whatever the basket size (PostgreSQL; SQLite takes a few more): the
-idempotency lock with the products 1; the account lock 1 (for a first purchase of the year, plus
-the shopper-and-account upsert 1); the trip with its usage 1 (a new trip: plus its insert 1;
-a shopper created by this sale: none); the sale with lines and dirty mark 1; the ledger 1.
+Statements per commit, whatever the basket size: the idempotency lock with the products 1;
+the account lock 1 (for a first purchase of the year, plus the shopper-and-account upsert 1);
+the trip with its usage 1 (a new trip: plus its insert 1; a shopper created by this sale:
+none); the sale with lines and dirty mark 1; the ledger 1.
 The hot path is written as plain statements (dutyfree.db): the ORM's per-object machinery cost
 more than the database work here (bench/pos_load.py).
 """
@@ -19,7 +19,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -46,7 +46,6 @@ from quotas.services import (
 
 from .models import (
     DirtyDay,
-    IdempotencyRecord,
     Product,
     Sale,
     SaleLine,
@@ -251,8 +250,6 @@ def trip_with_usage(
     if not rows:
         return None, {}
     departed_at = rows[0][1]
-    if isinstance(departed_at, str):  # SQLite returns text, in UTC
-        departed_at = DateTimeField().to_python(departed_at).replace(tzinfo=UTC)
     found = Trip(
         id=rows[0][0],
         shopper_id=shopper_id,
@@ -400,7 +397,7 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
 # A transaction-scoped advisory lock on (terminal, idempotency key): held while the first
 # request with the key runs, so a concurrent retry is told 409 instead of waiting.
 KEY_LOCK = "pg_try_advisory_xact_lock(%s, hashtext(%s))"
-# PostgreSQL: the key's lock, the sale made with the key if any, whether the key answered
+# The key's lock, the sale made with the key if any, whether the key answered
 # a return (IdempotencyRecord), and the basket's products, in one statement.
 _PRELUDE_SQL = (
     f"SELECT {KEY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
@@ -418,7 +415,7 @@ def _idempotent_sale_and_products(
 ) -> tuple[Sale | None, dict[str, Product]]:
     """The sale this terminal already made with ``key`` (if any) and the basket's products.
 
-    On PostgreSQL the same statement takes a transaction-scoped advisory lock on
+    The same statement takes a transaction-scoped advisory lock on
     (terminal, key): if another transaction holds it, the same request is still running. (If
     that twin commits between this statement's snapshot and the lock, the sale insert meets
     the unique key and the commit is retried, which then replays the twin's answer.)
@@ -426,14 +423,6 @@ def _idempotent_sale_and_products(
     :raises RequestInProgress: while another request with the key is in flight.
     """
     sales = Sale.objects.select_related("store", "terminal")
-    if connection.vendor != "postgresql":
-        existing = sales.filter(terminal=terminal, idempotency_key=key).first()
-        if (
-            existing is None
-            and IdempotencyRecord.objects.filter(terminal=terminal, key=key).exists()
-        ):
-            raise IdempotencyKeyReused(KEY_REUSED)
-        return existing, ({} if existing else products_by_sku(skus))
     rows = select_rows(
         _PRELUDE_SQL,
         [terminal.pk, key, terminal.pk, key, terminal.pk, key, sorted(set(skus))],
@@ -474,7 +463,7 @@ def _columns(model: type[Any], names: Sequence[str]) -> list[Any]:
 
 @cache
 def _write_sale_sql(line_names: tuple[str, ...]) -> str:
-    """PostgreSQL: the sale, its lines (from one array per column, so the statement is the
+    """The sale, its lines (from one array per column, so the statement is the
     same for 1 line or 50) and its dirty-day mark, in one data-modifying statement."""
     quote = connection.ops.quote_name
     sale_fields = _columns(Sale, SALE_COLUMNS)
@@ -498,14 +487,9 @@ def write_sale(
     *, sale_row: dict[str, Any], line_rows: list[dict[str, Any]], now: datetime
 ) -> tuple[int, list[int]]:
     """Insert a sale, its lines and the dirty-day mark of its (local day, store); return the
-    sale id and the line ids in order. One statement on PostgreSQL, three elsewhere."""
+    sale id and the line ids in order, in one statement."""
     dirty = {"day": sale_row["local_date"], "store": sale_row["store"], "marked_at": now}
     refresh_stats_after_commit()
-    if connection.vendor != "postgresql":
-        sale_id = insert_rows(Sale, [sale_row])[0]["id"]
-        ids = insert_rows(SaleLine, [{"sale": sale_id, **row} for row in line_rows])
-        insert_rows(DirtyDay, [dirty])
-        return sale_id, [row["id"] for row in ids]
     names = tuple(line_rows[0])
     params = [
         field.get_db_prep_save(sale_row[field.name], connection)

@@ -20,10 +20,10 @@ The pipeline:
    shoppers' quota accounts are locked (``FOR NO KEY UPDATE``, the lock every live sale takes,
    in id order) and a receipt that would take its account over the limit is rejected; then
    shoppers, accounts and trips are inserted in bulk, sales, lines and ledger entries go in by
-   ``COPY`` on PostgreSQL (multi-row ``INSERT`` elsewhere), balances move by one ``UPDATE`` and
+   ``COPY``, balances move by one ``UPDATE`` and
    the dirty-day marks by one ``INSERT`` per batch.
 
-On PostgreSQL, ``WORKERS`` connections write at once, each the receipts of its own shoppers
+``WORKERS`` connections write at once, each the receipts of its own shoppers
 (split by document key): no two writers share a shopper, an account or a trip, and each
 shopper's receipts still go in ``sold_at`` order. Every batch but a writer's last commits
 without waiting for its WAL flush (``synchronous_commit = off``, for that transaction only);
@@ -61,7 +61,6 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from dutyfree import money
-from dutyfree.db import insert_rows
 from quotas import identity
 from quotas.choices import DocumentType, EntryKind, PickupMode, PolicyStatus, TripKind, TripMode
 from quotas.errors import NoPolicyInForce
@@ -72,7 +71,7 @@ from quotas.services import shopper_rekey
 
 from .catalogue import known_category_codes
 from .checkout import SALE_COLUMNS
-from .models import DirtyDay, Product, Sale, SaleLine, SaleStatus, Store, Terminal, TravellerKind
+from .models import Product, Sale, SaleLine, SaleStatus, Store, Terminal, TravellerKind
 
 COLUMNS = (
     "receipt_no",
@@ -1042,7 +1041,7 @@ def _trips(
     return found
 
 
-# --- Storage: PostgreSQL (COPY, arrays) and the portable fallback (SQLite) ------------------------
+# --- Storage: COPY and arrays ------------------------------------------------------------------
 # In the order of _Item.copy and _Amount.copy.
 _LINE_COLUMNS = (
     "sale",
@@ -1077,170 +1076,6 @@ _TRIP_COLUMNS = ("shopper", "kind", "mode", "carrier_ref", "departs_at", "create
 def _quoted(model: type[Any], names: Iterable[str]) -> str:
     quote = connection.ops.quote_name
     return ", ".join(quote(model._meta.get_field(name).column) for name in names)
-
-
-class _Backend:
-    """Set-based reads and writes of one batch; this portable version (SQLite) uses the ORM
-    and multi-row INSERTs of :func:`dutyfree.db.insert_rows`."""
-
-    def __init__(self) -> None:
-        self.max_params = connection.features.max_query_params or 30000
-
-    def begin(self, *, last: bool) -> None:
-        """Called first in each batch's transaction."""
-
-    def _chunks(self, rows: Sequence[Any], width: int) -> Iterable[Sequence[Any]]:
-        size = max(1, self.max_params // max(width, 1))
-        for start in range(0, len(rows), size):
-            yield rows[start : start + size]
-
-    def _insert(
-        self,
-        model: type[Any],
-        names: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        *,
-        returning: Sequence[str] = ("id",),
-        conflict: Sequence[str] = (),
-    ) -> list[dict[str, Any]]:
-        found = []
-        for chunk in self._chunks(rows, len(names)):
-            found += insert_rows(
-                model,
-                [dict(zip(names, row, strict=True)) for row in chunk],
-                returning=returning,
-                conflict=conflict,
-            )
-        return found
-
-    def existing_receipts(self, receipt_nos: Sequence[str]) -> dict[str, str]:
-        """The request fingerprint of each receipt already stored, by receipt number."""
-        found: dict[str, str] = {}
-        for chunk in self._chunks(receipt_nos, 1):
-            found.update(
-                Sale.objects.filter(receipt_no__in=chunk).values_list(
-                    "receipt_no", "request_fingerprint"
-                )
-            )
-        return found
-
-    def shopper_ids(self, keys: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for chunk in self._chunks(keys, 1):
-            found.update(
-                Shopper.objects.filter(document_key__in=chunk).values_list("document_key", "id")
-            )
-        return found
-
-    def accounts(
-        self, wanted: Sequence[tuple[int, int, int]], *, lock: bool
-    ) -> dict[tuple[int, int, int], tuple[int, Decimal, Decimal]]:
-        """(id, used, limit) by (shopper, programme, year), locked in id order if ``lock``."""
-        keys = set(wanted)
-        found = {}
-        for chunk in self._chunks(sorted({s for s, _, _ in wanted}), 1):
-            accounts = QuotaAccount.objects.filter(shopper_id__in=chunk).order_by("pk")
-            if lock and connection.features.has_select_for_update:
-                accounts = accounts.select_for_update(no_key=True)
-            for pk, shopper, programme, year, used, limit in accounts.values_list(
-                "id", "shopper_id", "programme_id", "year", "used", "limit"
-            ):
-                if (shopper, programme, year) in keys:
-                    found[(shopper, programme, year)] = (pk, used, limit)
-        return found
-
-    def insert_shoppers(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
-        """Insert new shoppers (a document key already stored is left alone): ids by key."""
-        found = self._insert(
-            Shopper,
-            _SHOPPER_COLUMNS,
-            rows,
-            returning=("id", "document_key"),
-            conflict=("document_key",),
-        )
-        return {row["document_key"]: row["id"] for row in found}
-
-    def insert_accounts(self, rows: Sequence[tuple[Any, ...]]) -> dict[tuple[int, int, int], int]:
-        found = self._insert(
-            QuotaAccount,
-            _ACCOUNT_COLUMNS,
-            rows,
-            returning=("id", "shopper", "programme", "year"),
-            conflict=("shopper", "programme", "year"),
-        )
-        return {(row["shopper"], row["programme"], row["year"]): row["id"] for row in found}
-
-    def update_accounts(self, moved: Sequence[tuple[int, Decimal]], now: datetime) -> None:
-        used = QuotaAccount._meta.get_field("used")
-        updated_at = QuotaAccount._meta.get_field("updated_at")
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s",
-                [
-                    (
-                        used.get_db_prep_save(delta, connection),
-                        updated_at.get_db_prep_save(now, connection),
-                        pk,
-                    )
-                    for pk, delta in moved
-                ],
-            )
-
-    def trips(self, keys: Sequence[_TripKey]) -> dict[_TripKey, int]:
-        wanted = set(keys)
-        found = {}
-        for chunk in self._chunks(sorted({s for s, _, _ in keys}), 1):
-            for pk, shopper, carrier, departs in Trip.objects.filter(
-                shopper_id__in=chunk
-            ).values_list("id", "shopper_id", "carrier_ref", "departs_at"):
-                if (shopper, carrier, departs) in wanted:
-                    found[(shopper, carrier, departs)] = pk
-        return found
-
-    def insert_trips(self, rows: Sequence[tuple[Any, ...]]) -> dict[_TripKey, int]:
-        found = self._insert(
-            Trip,
-            _TRIP_COLUMNS,
-            rows,
-            returning=("id", "shopper", "carrier_ref", "departs_at"),
-            conflict=("shopper", "carrier_ref", "departs_at"),
-        )
-        return {(row["shopper"], row["carrier_ref"], row["departs_at"]): row["id"] for row in found}
-
-    def insert_sales(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        """Insert the sales; their ids in ``rows`` order."""
-        found = self._insert(Sale, SALE_COLUMNS, rows, returning=("id", "receipt_no"))
-        ids = {row["receipt_no"]: row["id"] for row in found}
-        return [ids[row[0]] for row in rows]
-
-    def insert_lines(self, receipts: Sequence[_Receipt], sale_ids: Sequence[int]) -> None:
-        self._insert(
-            SaleLine,
-            _LINE_COLUMNS,
-            [
-                (
-                    sale_id,
-                    number,
-                    item.product_id,
-                    item.sku,
-                    item.category_code,
-                    item.pieces,
-                    item.volume_ml,
-                    amount.quantity,
-                    amount.unit_price,
-                    amount.amount,
-                    0,
-                )
-                for receipt, sale_id in zip(receipts, sale_ids, strict=True)
-                for number, (_, item, amount) in enumerate(receipt.lines, start=1)
-            ],
-        )
-
-    def insert_entries(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        self._insert(QuotaEntry, _ENTRY_COLUMNS, rows)
-
-    def mark_dirty(self, slices: Sequence[tuple[date, int]], now: datetime) -> None:
-        self._insert(DirtyDay, ("day", "store", "marked_at"), [(*s, now) for s in slices])
 
 
 def _plain_array(values: Iterable[Any]) -> str:
@@ -1288,13 +1123,12 @@ def _time_array(values: Iterable[datetime]) -> str:
     return '{"' + '","'.join(value.isoformat() for value in values) + '"}'
 
 
-class _PostgresBackend(_Backend):
-    """PostgreSQL: keys go as one array literal per column (one statement whatever the batch
-    size); new rows are streamed with ``COPY`` in text format, formatted here (psycopg's
-    per-value adaptation cost more than the database work), with ids drawn beforehand from
-    each table's sequence. Rows are inserted only after the batch found them missing: one
-    created meanwhile by another writer fails on its unique index, and the batch is rolled
-    back and tried again."""
+class _Backend:
+    """Set-based reads and writes of one batch: keys go as one array literal per column (one
+    statement whatever the batch size); new rows are streamed with ``COPY`` in text format,
+    formatted here, with ids drawn beforehand from each table's sequence. Rows are inserted
+    only after the batch found them missing: one created meanwhile by another writer fails on
+    its unique index, and the batch is rolled back and tried again."""
 
     def begin(self, *, last: bool) -> None:
         if not last:  # the last batch's commit flushes the WAL of all the batches before it
@@ -1498,10 +1332,6 @@ class _PostgresBackend(_Backend):
             )
 
 
-def _backend() -> _Backend:
-    return _PostgresBackend() if connection.vendor == "postgresql" else _Backend()
-
-
 # --- Terminals ------------------------------------------------------------------------------------
 def import_terminals(
     store_ids: Iterable[int], *, now: datetime, dry_run: bool = False
@@ -1641,7 +1471,7 @@ def import_sales(
 
 def _writers(requested: int | None) -> int:
     """How many connections write at once (see :func:`import_sales`)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         return 1  # a writer thread could not see the caller's uncommitted rows
     return max(1, WORKERS if requested is None else requested)
 
@@ -1664,7 +1494,7 @@ def _write_group(
     settle: Callable[[Sequence[_Receipt], _Outcome], None],
 ) -> None:
     """Write ``receipts`` (in ``sold_at`` order) batch by batch, one transaction each."""
-    db = _backend()
+    db = _Backend()
     spent: dict[_AccountKey, Decimal] = {}
     for start in range(0, len(receipts), batch_size):
         batch = receipts[start : start + batch_size]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -129,8 +129,6 @@ def _open_trips(
     for trip_id, carrier_ref, kind, mode, departs_at, code, pieces, ml in rows:
         if trip_id not in trips:
             departs = field.to_python(departs_at)
-            if departs.tzinfo is None:  # SQLite gives naive UTC text
-                departs = departs.replace(tzinfo=UTC)
             trips[trip_id] = {
                 "carrier_ref": carrier_ref,
                 "kind": kind,

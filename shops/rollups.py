@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,7 +36,7 @@ log = logging.getLogger(__name__)
 Slice = tuple[date, int]  # (local day, store id)
 STATE = "sales"
 MARKS_PER_REFRESH = 20_000
-_LOCK = 0x5EED_0001  # advisory lock: one refresh or rebuild at a time (PostgreSQL)
+_LOCK = 0x5EED_0001  # advisory lock: one refresh or rebuild at a time
 
 
 @dataclass
@@ -47,16 +46,11 @@ class RefreshReport:
     seconds: float = 0.0
 
 
-def _pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _lock() -> None:
     """One writer of the rollups at a time. (A bigger work_mem keeps the sort in memory but
     costs the parallel plan: slower here, measured with bench/stats_bench.py.)"""
-    if _pg():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
 
 
 def bitmap_bytes(ids: Iterable[int | None]) -> bytes:
@@ -80,7 +74,7 @@ WHERE s.status = 'completed' AND {where}
 GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
 """
 # The store level: totals from the category rows just written, the sets from the sales.
-_STORE_SETS_PG = """
+_STORE_SETS = """
 SELECT s.local_date, s.store_id, s.traveller_kind, COUNT(*),
        array_agg(DISTINCT s.shopper_id),
        COALESCE(array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), '{{}}'),
@@ -88,11 +82,6 @@ SELECT s.local_date, s.store_id, s.traveller_kind, COUNT(*),
 FROM shops_sale AS s
 WHERE s.status = 'completed' AND {where}
 GROUP BY s.local_date, s.store_id, s.traveller_kind
-"""
-_STORE_ROWS = """
-SELECT s.local_date, s.store_id, s.traveller_kind, s.shopper_id, s.trip_id
-FROM shops_sale AS s
-WHERE s.status = 'completed' AND {where}
 """
 _STORE_TOTALS = """
 SELECT day, store_id, traveller_kind, SUM(amount), SUM(items)
@@ -107,46 +96,26 @@ def _where_range(column: str, start: date, end: date) -> tuple[str, list[object]
 
 
 def _where_slices(day: str, store: str, slices: Sequence[Slice]) -> tuple[str, list[object]]:
-    values = ", ".join(["(%s, %s)"] * len(slices))
+    values = ", ".join(["(%s::date, %s::bigint)"] * len(slices))
     params: list[object] = []
     for slice_day, store_id in slices:
         params += [slice_day, store_id]
-    if _pg():
-        values = ", ".join(["(%s::date, %s::bigint)"] * len(slices))
     return f"({day}, {store}) IN (VALUES {values})", params
-
-
-def _day(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _store_sets(where: str, params: list[object]) -> dict[tuple[date, int, str], tuple]:
     """(day, store, kind) → (receipts, shoppers, trips, trip-less shoppers) as bitmaps."""
     found: dict[tuple[date, int, str], tuple] = {}
     with connection.cursor() as cursor:
-        if _pg():
-            cursor.execute(_STORE_SETS_PG.format(where=where), params)
-            for day, store, kind, receipts, shoppers, trips, tripless in cursor.fetchall():
-                found[(_day(day), store, kind)] = (
-                    receipts,
-                    BitMap(shoppers),
-                    BitMap(trips),
-                    BitMap(tripless),
-                )
-            return found
-        cursor.execute(_STORE_ROWS.format(where=where), params)
-        grouped: dict[tuple[date, int, str], list] = defaultdict(
-            lambda: [0, BitMap(), BitMap(), BitMap()]
-        )
-        for day, store, kind, shopper, trip in cursor.fetchall():
-            entry = grouped[(_day(day), store, kind)]
-            entry[0] += 1
-            entry[1].add(shopper)
-            if trip is None:
-                entry[3].add(shopper)
-            else:
-                entry[2].add(trip)
-        return {key: tuple(value) for key, value in grouped.items()}
+        cursor.execute(_STORE_SETS.format(where=where), params)
+        for day, store, kind, receipts, shoppers, trips, tripless in cursor.fetchall():
+            found[(day, store, kind)] = (
+                receipts,
+                BitMap(shoppers),
+                BitMap(trips),
+                BitMap(tripless),
+            )
+    return found
 
 
 def _recompute(
@@ -165,7 +134,7 @@ def _recompute(
             cursor.execute(f"DELETE FROM shops_dailystoresales WHERE {where}", params)  # noqa: S608
         _insert_category_rows(cursor, *sales_where, everything=emptied)
         cursor.execute(_STORE_TOTALS.format(where=where), params)
-        totals = {(_day(d), s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
+        totals = {(d, s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
     log.debug("recompute: category rows written")
     if progress:
         progress(1)
@@ -198,11 +167,11 @@ def _insert_category_rows(
 ) -> None:
     """Aggregate the slices' lines into the category rollup.
 
-    A full rebuild on PostgreSQL goes through CREATE UNLOGGED TABLE ... AS, dropped in the
+    A full rebuild goes through CREATE UNLOGGED TABLE ... AS, dropped in the
     same transaction: unlike INSERT ... SELECT or COPY of a query, it may run the aggregate in
     parallel (12.5 s instead of 18 s for 10 million lines here)."""
     select = _CATEGORY_SQL.format(where=where)
-    if everything and _pg() and not params:
+    if everything and not params:
         cursor.execute("DROP TABLE IF EXISTS shops_rollup_build")
         cursor.execute(f"CREATE UNLOGGED TABLE shops_rollup_build AS {select}")
         cursor.execute(
@@ -231,19 +200,13 @@ _STORE_COLUMNS = (
 
 
 def _insert_store_rows(rows: list[tuple]) -> None:
-    """COPY on PostgreSQL (a bulk INSERT of 30,000 rows with three binary columns costs
-    seconds in Django's compiler); a bulk create elsewhere."""
-    if _pg():
-        with connection.cursor() as cursor:
-            copy_sql = f"COPY shops_dailystoresales ({', '.join(_STORE_COLUMNS)}) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    DailyStoreSales.objects.bulk_create(
-        [DailyStoreSales(**dict(zip(_STORE_COLUMNS, row, strict=True))) for row in rows],
-        batch_size=500,
-    )
+    """COPY (a bulk INSERT of 30,000 rows with three binary columns costs seconds in
+    Django's compiler)."""
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY shops_dailystoresales ({', '.join(_STORE_COLUMNS)}) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _touch(now: datetime) -> None:
@@ -259,7 +222,7 @@ def refresh_dirty(*, now: datetime | None = None, limit: int = MARKS_PER_REFRESH
         _lock()
         marks = list(DirtyDay.objects.order_by("id").values_list("id", "day", "store_id")[:limit])
         report.marks = len(marks)
-        slices = sorted({(_day(day), store) for _, day, store in marks})
+        slices = sorted({(day, store) for _, day, store in marks})
         report.slices = len(slices)
         for start in range(0, len(slices), 500):
             chunk = slices[start : start + 500]
@@ -291,7 +254,7 @@ def sales_date_range() -> tuple[date, date] | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(local_date), MAX(local_date) FROM shops_sale")
         low, high = cursor.fetchone()
-    return (_day(low), _day(high)) if low is not None else None
+    return (low, high) if low is not None else None
 
 
 def rebuild(
@@ -339,11 +302,7 @@ def rebuild_all(
         _lock()
         marks = list(DirtyDay.objects.values_list("id", flat=True))
         with connection.cursor() as cursor:
-            if _pg():
-                cursor.execute("TRUNCATE shops_dailycategorysales, shops_dailystoresales")
-            else:
-                cursor.execute("DELETE FROM shops_dailycategorysales")
-                cursor.execute("DELETE FROM shops_dailystoresales")
+            cursor.execute("TRUNCATE shops_dailycategorysales, shops_dailystoresales")
         written = _recompute(sales_where=("TRUE", []), rollup_where=("TRUE", []), emptied=True)
         for chunk in range(0, len(marks), 5000):
             DirtyDay.objects.filter(id__in=marks[chunk : chunk + 5000]).delete()

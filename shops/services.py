@@ -101,11 +101,10 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
     :raises RequestInProgress: the first request with the key is still running.
     :raises IdempotencyKeyReused: the key was used for another request.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {KEY_LOCK}", [terminal.pk, key])
-            if not cursor.fetchone()[0]:
-                raise RequestInProgress(_("The first request with this key has not finished."))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {KEY_LOCK}", [terminal.pk, key])
+        if not cursor.fetchone()[0]:
+            raise RequestInProgress(_("The first request with this key has not finished."))
     record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
     if record is None:
         if Sale.objects.filter(terminal=terminal, idempotency_key=key).exists():
@@ -218,8 +217,7 @@ def sale_return(
         SaleLine.objects.filter(pk=line_id).update(
             returned_quantity=F("returned_quantity") + quantity
         )
-    # A value, not F() + amount: SQLite adds decimals as floats (the sale row is locked).
-    Sale.objects.filter(pk=sale.pk).update(returned_amount=sale.returned_amount + amount)
+    Sale.objects.filter(pk=sale.pk).update(returned_amount=F("returned_amount") + amount)
     quota_credit(
         account=account, amount=amount, kind=EntryKind.RETURN, reference=f"return:{refund.pk}"
     )
@@ -391,9 +389,7 @@ def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
 
 
 # --- A till looks up its store's sales (GET /api/v1/sales) -----------------------------------
-def sales_find(
-    *, store_id: int, receipt_no: str = "", day: date | None = None
-) -> QuerySet[Sale]:
+def sales_find(*, store_id: int, receipt_no: str = "", day: date | None = None) -> QuerySet[Sale]:
     """The store's sales with this receipt number and/or of this local day, their lines and
     returns prefetched (unordered: the caller's pagination orders them)."""
     sales = (

@@ -10,11 +10,11 @@ import contextlib
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from hypothesis import settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -33,6 +33,14 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
 
 
+def database_url(settings_dict: dict) -> str:
+    """A ``DATABASE_URL`` for a child process on the same database as this connection's
+    settings (a server on a host and port, or the embedded one on its Unix socket)."""
+    host = quote(settings_dict["HOST"] or "127.0.0.1", safe="")
+    port = settings_dict["PORT"] or 5432
+    return f"postgres://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
+
+
 def need_service(name: str, available: bool, why: str = "") -> None:
     """Skip (or, under REQUIRE_SERVICES=1, fail) a test whose service is not there."""
     if available:
@@ -41,11 +49,6 @@ def need_service(name: str, available: bool, why: str = "") -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{message} (REQUIRE_SERVICES=1)")
     pytest.skip(message)
-
-
-@pytest.fixture
-def require_postgres() -> None:
-    need_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL")
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from django.test import Client, override_settings
 from shops import rollups
 from shops.importer import COLUMNS, import_sales
 from shops.models import DailyCategorySales, DailyStoreSales
-from tests.conftest import need_service
+from tests.conftest import database_url, need_service
 from tests.shops import helpers
 
 ROOT = Path(settings.BASE_DIR)
@@ -53,7 +53,7 @@ def _restart_bench():
 
 
 def test_postgresql_restarted_and_crashed_under_load_fails_cleanly_and_recovers(
-    require_postgres: None, tmp_path: Path
+    tmp_path: Path
 ) -> None:
     """A real PostgreSQL server — a private cluster made with initdb, so the suite's own server
     is not touched — is restarted (``pg_ctl restart -m fast``) and then crashed (``pg_ctl stop
@@ -161,7 +161,6 @@ def _snapshot() -> tuple[list, list]:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rebuild_killed_half_way_then_run_again_gives_the_same_rollups(
-    require_postgres: None,
 ) -> None:
     days = 150
     assert import_sales(io.StringIO(_legacy_history(days))).imported == days * 12
@@ -173,10 +172,7 @@ def test_a_rebuild_killed_half_way_then_run_again_gives_the_same_rollups(
     database = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        ),
+        "DATABASE_URL": database_url(database),
         "DJANGO_SETTINGS_MODULE": "dutyfree.settings",
     }
     env.pop("REDIS_URL", None)

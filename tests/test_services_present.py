@@ -6,7 +6,7 @@ from django.db import connection
 
 
 @pytest.mark.django_db
-def test_database_backend_matches_environment(require_postgres: None) -> None:
+def test_the_database_is_postgresql() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         assert "PostgreSQL" in cursor.fetchone()[0]

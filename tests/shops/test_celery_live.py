@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from shops.models import RollupState
 from shops.stats import sales_stats
-from tests.conftest import need_service
+from tests.conftest import database_url, need_service
 from tests.shops import helpers
 
 PERIOD = 2  # seconds between beat refreshes in this test (STATS_REFRESH_SECONDS)
@@ -85,15 +86,15 @@ def redis() -> Iterator[Redis]:
 
 
 @pytest.fixture
-def worker(redis: Redis, tmp_path: Path) -> Iterator[subprocess.Popen]:
-    """``celery worker -B`` on the test database (committed data: a transactional test)."""
+def worker(redis: Redis, tmp_path: Path, settings: Any) -> Iterator[subprocess.Popen]:
+    """``celery worker -B`` on the test database (committed data: a transactional test).
+    This process plays the web process of such a deployment: no refresh of its own after a
+    sale (as with ``REDIS_URL`` set), so what reaches the stats is the worker's doing."""
+    settings.STATS_REFRESH_ON_COMMIT = False
     database = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        ),
+        "DATABASE_URL": database_url(database),
         "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
         "STATS_REFRESH_SECONDS": str(PERIOD),
         "DJANGO_SETTINGS_MODULE": "dutyfree.settings",
@@ -147,7 +148,7 @@ def _sales_today() -> int:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_folds_sales_into_the_stats_and_catches_up_after_redis_returns(
-    require_postgres: None, redis: Redis, worker: subprocess.Popen, client: Client, tmp_path: Path
+    redis: Redis, worker: subprocess.Popen, client: Client, tmp_path: Path
 ) -> None:
     helpers.product("LIVE-LIP", "cosmetics", "300.00")
     _, key = helpers.terminal("SYA-HTB")
@@ -191,7 +192,7 @@ def test_a_worker_folds_sales_into_the_stats_and_catches_up_after_redis_returns(
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
-    require_postgres: None, redis: Redis, worker: subprocess.Popen
+    redis: Redis, worker: subprocess.Popen
 ) -> None:
     import io
     from datetime import date

@@ -1,7 +1,7 @@
 """``shops.books`` and ``check_books``: clean books balance; every kind of corruption — an
 UPDATE of ``used``, a deleted ledger entry, a tampered line, a changed rollup, a trip taken
 over its limit behind the engine's back — is found, named by id, and fails the command.
-Runs on SQLite and PostgreSQL."""
+"""
 
 from __future__ import annotations
 

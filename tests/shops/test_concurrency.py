@@ -24,7 +24,6 @@ from .helpers import basket, product, terminal
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("require_postgres"),
 ]
 
 

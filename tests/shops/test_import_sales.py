@@ -1,6 +1,6 @@
 """``import_sales``: historical receipts from a legacy CSV — written once, by receipt, with
 their quota, ledger and dirty marks; malformed or over-limit receipts rejected whole and
-reported by line; nothing personal kept in clear. Runs on SQLite and PostgreSQL."""
+reported by line; nothing personal kept in clear."""
 
 from __future__ import annotations
 
@@ -464,7 +464,7 @@ class TestConcurrentWriter:
         self, tmp_path, monkeypatch
     ) -> None:
         import_sales(write(tmp_path, [row("M-1")], name="first.csv"))
-        backend = type(importer._backend())
+        backend = importer._Backend
         original = backend.shopper_ids
         calls = []
 
@@ -810,7 +810,6 @@ class TestCommand:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.usefixtures("require_postgres")
 def test_parallel_writers_split_by_shopper_give_the_same_books(tmp_path) -> None:
     rows = []
     for n in range(40):

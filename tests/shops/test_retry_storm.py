@@ -32,7 +32,6 @@ from . import helpers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("require_postgres"),
 ]
 
 SALES = 1000

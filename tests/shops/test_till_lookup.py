@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -122,12 +121,6 @@ class TestProducts:
         ],
     )
     def test_by_words(self, till, shelf, q: str, found: list[str]) -> None:
-        if connection.vendor == "sqlite" and not q.isascii() and q != q.lower():
-            # A known limit of the zero-config SQLite default, not of the search: its LIKE
-            # lowers ASCII letters only, so "LANCÔME" cannot find "Lancôme" there. PostgreSQL
-            # (CI, production) folds every letter and runs this case; the skip goes with SQLite
-            # (issue 12).
-            pytest.skip("SQLite's LIKE folds ASCII letters only; runs on PostgreSQL")
         assert skus(till(PRODUCTS, {"q": q})) == found
 
     def test_inactive_products_are_not_found(self, till, shelf) -> None:

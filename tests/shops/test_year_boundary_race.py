@@ -16,7 +16,6 @@ from tests.shops.helpers import basket, product, terminal, trip
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("require_postgres"),
 ]
 
 
