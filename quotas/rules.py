@@ -303,7 +303,9 @@ def judge_eligibility(
                 requested=age,
             )
         )
-    if ban_in_force(banned_from=shopper.banned_from, banned_until=shopper.banned_until, at=at):
+    if shopper.banned_until is not None and ban_in_force(
+        banned_from=shopper.banned_from, banned_until=shopper.banned_until, at=at
+    ):
         until = local_date(shopper.banned_until).isoformat()
         found.append(
             _violation(

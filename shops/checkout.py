@@ -315,6 +315,7 @@ def _judge(
 
     ``all_limits``: recount every limited category (a quote reports them all); otherwise only
     those the basket asks for, which are all a verdict depends on."""
+    trip_used: dict[str, int]
     trip, trip_used, outbound = None, {}, False
     if shopper is not None and getattr(shopper, "first_seen", False):
         pass  # created by this very transaction: no trip, no purchase, no departure yet
@@ -639,7 +640,7 @@ def _commit_once(
         request_fingerprint=fingerprint,
         imported=False,
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "line_no": number,
             "product": products[line.sku].pk,
@@ -749,7 +750,7 @@ def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
         "policy": {
             "id": policy.pk,
             "name": policy.name,
-            "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()  # type: ignore[union-attr]
+            "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()
             if policy.effective_from
             else None,
         },
