@@ -39,7 +39,16 @@ from dutyfree.errors import DomainError
 from . import category_csv, identity, selectors, services
 from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
 from .errors import BanInvalid
-from .models import LOCKED_STATUSES, Ban, BanState, Category, Policy, Programme, Shopper
+from .models import (
+    LOCKED_STATUSES,
+    Ban,
+    BanState,
+    Category,
+    Policy,
+    PolicyQuerySet,
+    Programme,
+    Shopper,
+)
 from .rules import LOCAL_TZ
 
 if TYPE_CHECKING:
@@ -397,11 +406,11 @@ class PolicyAdmin(LockedHistoryAdmin):
 
     @admin.display(description=_("categories"), ordering="n_categories")
     def category_count(self, policy: Policy) -> int:
-        return policy.n_categories  # type: ignore[attr-defined]
+        return policy.n_categories  # type: ignore[attr-defined]  # get_queryset annotates it
 
     @admin.display(description=_("unverified"), ordering="n_unverified")
     def unverified_count(self, policy: Policy) -> str:
-        count = policy.n_unverified  # type: ignore[attr-defined]
+        count = policy.n_unverified  # type: ignore[attr-defined]  # get_queryset annotates it
         if not count:
             return "0"
         return format_html('<span class="df-badge df-unverified">⚠ {}</span>', count)
@@ -418,9 +427,9 @@ class PolicyAdmin(LockedHistoryAdmin):
         return super().has_delete_permission(request, obj)
 
     @admin.action(description=_("Delete selected drafts"), permissions=["delete"])
-    def delete_drafts(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
+    def delete_drafts(self, request: HttpRequest, queryset: PolicyQuerySet) -> None:
         drafts = queryset.filter(status=PolicyStatus.DRAFT).exclude(
-            pk__in=queryset.sources_of_locked()  # type: ignore[attr-defined]
+            pk__in=queryset.sources_of_locked()
         )
         skipped = queryset.exclude(pk__in=drafts).count()
         deleted = drafts.count()

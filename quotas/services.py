@@ -67,8 +67,8 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
         **{name: getattr(policy, name) for name in _COPIED_POLICY_FIELDS},
     )
     # Read by simple-history: why and by whom, also outside a request.
-    draft._change_reason = f"cloned from policy {policy.pk}"  # type: ignore[attr-defined]  # simple-history reads it
-    draft._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
+    draft._change_reason = f"cloned from policy {policy.pk}"
+    draft._history_user = user
     draft.save()
     bulk_create_with_history(
         [
@@ -121,8 +121,8 @@ def policy_publish(
     locked.published_at = now
     locked.published_by = user
     local_from = effective_from.astimezone(LOCAL_TZ)
-    locked._change_reason = f"published, effective {local_from.isoformat()}"  # type: ignore[attr-defined]  # simple-history reads it
-    locked._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
+    locked._change_reason = f"published, effective {local_from.isoformat()}"
+    locked._history_user = user
     transaction.on_commit(policy_cache_clear)
     try:
         with transaction.atomic():
@@ -152,8 +152,8 @@ def policy_withdraw(
     locked.status = PolicyStatus.WITHDRAWN
     locked.withdrawn_at = now
     locked.withdrawn_by = user
-    locked._change_reason = "withdrawn before taking effect"  # type: ignore[attr-defined]  # simple-history reads it
-    locked._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
+    locked._change_reason = "withdrawn before taking effect"
+    locked._history_user = user
     locked.save()
     transaction.on_commit(policy_cache_clear)
     return locked
@@ -179,8 +179,8 @@ def policy_categories_replace(
     for code, category in list(existing.items()):
         row = wanted.get(code)
         if row is None or row["number"] != category.number:
-            category._change_reason = "CSV import"  # type: ignore[attr-defined]  # simple-history reads it
-            category._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
+            category._change_reason = "CSV import"
+            category._history_user = user
             category.delete()
             del existing[code]
     for code, row in wanted.items():
@@ -190,8 +190,8 @@ def policy_categories_replace(
         for name, value in row.items():
             setattr(category, name, value)
         category.full_clean(exclude=["policy"], validate_unique=False)
-        category._change_reason = "CSV import"  # type: ignore[attr-defined]  # simple-history reads it
-        category._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
+        category._change_reason = "CSV import"
+        category._history_user = user
         category.save()
     return len(rows)
 

@@ -645,12 +645,12 @@ def _commit_once(
             "line_no": number,
             "product": products[line.sku].pk,
             "sku": line.sku,
-            "category_code": line.product.category_code,  # type: ignore[union-attr]
+            "category_code": line.product.category_code,  # type: ignore[union-attr]  # allowed: a known product
             "quantity": line.quantity,
-            "unit_price": line.product.unit_price,  # type: ignore[union-attr]
+            "unit_price": line.product.unit_price,  # type: ignore[union-attr]  # allowed: a known product
             "amount": line.amount,
-            "pieces": line.product.pieces,  # type: ignore[union-attr]
-            "volume_ml": line.product.volume_ml,  # type: ignore[union-attr]
+            "pieces": line.product.pieces,  # type: ignore[union-attr]  # allowed: a known product
+            "volume_ml": line.product.volume_ml,  # type: ignore[union-attr]  # allowed: a known product
             "returned_quantity": 0,
         }
         for number, line in enumerate(verdict.lines, start=1)

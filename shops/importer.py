@@ -262,7 +262,7 @@ def _lines(source: Source) -> Iterator[Iterator[str]]:
     elif isinstance(source, io.TextIOBase):
         yield _checked(source)
     else:
-        yield _decoded(source)  # type: ignore[arg-type]
+        yield _decoded(source)  # type: ignore[arg-type]  # not text: a binary file
 
 
 def _decoded(handle: Iterable[bytes]) -> Iterator[str]:
@@ -526,10 +526,10 @@ class _Reader:
             )
         found: _Amount | Problems = problems
         if not problems:
-            amount = money.line_total(price, quantity)  # type: ignore[arg-type]
+            amount = money.line_total(price, quantity)  # type: ignore[arg-type]  # both parsed
             found = _Amount(
                 quantity,
-                price,  # type: ignore[arg-type]
+                price,  # type: ignore[arg-type]  # no problems: parsed
                 amount,
                 f"{quantity}\x1f{price}",
                 f"{quantity}\t{price}\t{amount}",
@@ -593,8 +593,8 @@ class _Reader:
         if type(person) is list:
             receipt.problems(line_no, person)
         else:
-            receipt.person = person  # type: ignore[assignment]
-            if receipt.local_date is not None and person.birth_date > receipt.local_date:  # type: ignore[union-attr]
+            receipt.person = person  # type: ignore[assignment]  # not a list: a _Person
+            if receipt.local_date is not None and person.birth_date > receipt.local_date:  # type: ignore[union-attr]  # a _Person
                 receipt.error(line_no, "birth_date", "after the sale")
 
         trip = self.trips.get(trip_cells, 0)  # type: ignore[arg-type]  # head[7:11]: 4 cells
@@ -617,9 +617,9 @@ class _Reader:
                 sum([amount.amount for _, _, amount in receipt.lines], money.ZERO)
             )
             receipt.account_key = (
-                person.document_key,  # type: ignore[union-attr]
-                receipt.version.policy.programme_id,  # type: ignore[union-attr]
-                receipt.local_date.year,  # type: ignore[union-attr]
+                person.document_key,  # type: ignore[union-attr]  # no errors: resolved
+                receipt.version.policy.programme_id,  # type: ignore[union-attr]  # resolved
+                receipt.local_date.year,  # type: ignore[union-attr]  # resolved
             )
             receipt.fingerprint = _fingerprint(receipt)
         receipt.head = ()  # parsed: its cells are not needed any more
@@ -719,7 +719,7 @@ class _Reader:
                 identity.document_key(doc_type=doc_type, country=country, number=normalised),
                 normalised[-4:],
                 identity.name_key(name),
-                birth,  # type: ignore[arg-type]
+                birth,  # type: ignore[arg-type]  # no problems: parsed
                 resident in _TRUE,
             )
         key = (doc_type_cell, number_cell, name_cell, birth_cell, resident_cell, country_cell)
@@ -764,7 +764,7 @@ class _Reader:
                         else departs_at,
                     )
                 )
-            found = problems or _Trip(kind, mode, carrier_ref_key(carrier), departs_at)  # type: ignore[arg-type]
+            found = problems or _Trip(kind, mode, carrier_ref_key(carrier), departs_at)  # type: ignore[arg-type]  # parsed
         self.trips[(kind_cell, mode_cell, carrier_cell, departs_cell)] = found
         return found
 
@@ -775,8 +775,8 @@ def _fingerprint(receipt: _Receipt) -> str:
     then each line in file order."""
     person = receipt.person
     cells = [cell.strip() for cell in receipt.head]
-    cells[3], cells[4] = person.document_key, person.name_key  # type: ignore[union-attr]
-    text = "\x1f".join((receipt.receipt_no, *cells, person.country)) + "".join(  # type: ignore[union-attr]
+    cells[3], cells[4] = person.document_key, person.name_key  # type: ignore[union-attr]  # resolved
+    text = "\x1f".join((receipt.receipt_no, *cells, person.country)) + "".join(  # type: ignore[union-attr]  # resolved
         [f"\x1e{item.fingerprint}\x1f{amount.fingerprint}" for _, item, amount in receipt.lines]
     )
     return hashlib.sha256(text.encode()).hexdigest()
@@ -863,7 +863,7 @@ def _batch(
         if account is None:
             row = found.get((shoppers.get(key[0], 0), key[1], key[2]))
             if row is None:
-                limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]
+                limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]  # resolved
                 account = _Account(None, limit, money.ZERO, money.ZERO)
             else:
                 account = _Account(row[0], row[2], row[1], row[1])
@@ -986,7 +986,7 @@ def _write(
                 shopper,
                 None if trip is None else trips[(shopper, trip.carrier_ref, trip.departs_at)],
                 accounts[r.account_key].id,
-                r.version.policy.id,  # type: ignore[union-attr]
+                r.version.policy.id,  # type: ignore[union-attr]  # resolved
                 r.sold_at,
                 r.local_date,
                 r.pickup,
