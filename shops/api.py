@@ -324,7 +324,7 @@ class TerminalApi(APIView):
 
     @property
     def terminal(self) -> Terminal:
-        return self.request.auth  # type: ignore[return-value]  # TerminalAuthentication's
+        return self.request.auth  # type: ignore[return-value]  # set by TerminalAuthentication
 
 
 class QuoteApi(TerminalApi):
