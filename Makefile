@@ -42,6 +42,7 @@ fuzz: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .

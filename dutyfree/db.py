@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
@@ -152,4 +152,5 @@ def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[
 
 def db_value(model: type[models.Model], name: str, value: Any) -> Any:
     """``value`` as a parameter for ``model.name``'s column."""
-    return model._meta.get_field(name).get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
+    field = cast("models.Field[Any, Any]", model._meta.get_field(name))  # a column, not a relation
+    return field.get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])

@@ -225,10 +225,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
                 code, title = pair
                 break
         headers: dict[str, str] = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        if auth_header := getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = auth_header
+        if wait := getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(wait))
         return problem_response(
             problem(status=exc.status_code, code=code, title=title, detail=str(exc.detail)),
             headers=headers,

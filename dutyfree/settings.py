@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -253,7 +257,7 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_VERBOSE = False
 
 
-def axes_client_ip(request: object) -> str | None:
+def axes_client_ip(request: HttpRequest) -> str | None:
     """The client address as the lookup throttle sees it (REMOTE_ADDR, or X-Forwarded-For
     behind TRUSTED_PROXIES proxies); None when that is no IP address (no REMOTE_ADDR on a Unix
     socket, a forged header): axes keeps it in an inet column on PostgreSQL."""
@@ -262,7 +266,7 @@ def axes_client_ip(request: object) -> str | None:
 
     from dutyfree.throttle import client_address
 
-    address = client_address(request)  # type: ignore[arg-type]
+    address = client_address(request)
     try:
         validate_ipv46_address(address)
     except ValidationError:

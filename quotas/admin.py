@@ -13,7 +13,7 @@ Asia/Shanghai.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -39,10 +39,23 @@ from dutyfree.errors import DomainError
 from . import category_csv, identity, selectors, services
 from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
 from .errors import BanInvalid
-from .models import LOCKED_STATUSES, Ban, BanState, Category, Policy, Programme, Shopper
+from .models import (
+    LOCKED_STATUSES,
+    Ban,
+    BanState,
+    Category,
+    Policy,
+    PolicyQuerySet,
+    Programme,
+    Shopper,
+)
 from .rules import LOCAL_TZ
 
-_VERIFICATION_BADGES = {
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrPromise
+
+_VERIFICATION_BADGES: dict[str, tuple[str, StrPromise | str]] = {
     Verification.NAME_AND_NUMBER: ("df-verified", _("✓ verified")),
     Verification.NAME: ("df-partly", _("◐ number unverified")),
     Verification.NO: ("df-unverified", _("⚠ UNVERIFIED")),
@@ -58,6 +71,11 @@ def refusal(exc: DomainError) -> str:
     """A service's refusal in the page's language (services mark their messages with
     gettext_noop and raise them in English)."""
     return gettext(exc.detail)
+
+
+def staff(request: HttpRequest) -> User:
+    """The signed-in staff user: the admin site serves no one else."""
+    return cast("User", request.user)
 
 
 def local(at: Any) -> str:
@@ -105,7 +123,9 @@ class PolicyAdminForm(forms.ModelForm):
             "return_pickup_within_months",
             "notes",
         )
-        help_texts = {"effective_from": _("Planned date; the time is fixed when you publish.")}
+        help_texts: dict[str, StrPromise | str] = {
+            "effective_from": _("Planned date; the time is fixed when you publish.")
+        }
 
 
 class LockedPolicyForm(PolicyAdminForm):
@@ -248,7 +268,7 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         if request.method == "POST":
-            history = self.model.history.model  # type: ignore[attr-defined]
+            history = self.model.history.model
             version = get_object_or_404(history, pk=version_id, id=object_id)
             if self._locked_now(version.instance):
                 raise PermissionDenied(
@@ -386,11 +406,11 @@ class PolicyAdmin(LockedHistoryAdmin):
 
     @admin.display(description=_("categories"), ordering="n_categories")
     def category_count(self, policy: Policy) -> int:
-        return policy.n_categories  # type: ignore[attr-defined]
+        return policy.n_categories  # type: ignore[attr-defined]  # get_queryset annotates it
 
     @admin.display(description=_("unverified"), ordering="n_unverified")
     def unverified_count(self, policy: Policy) -> str:
-        count = policy.n_unverified  # type: ignore[attr-defined]
+        count = policy.n_unverified  # type: ignore[attr-defined]  # get_queryset annotates it
         if not count:
             return "0"
         return format_html('<span class="df-badge df-unverified">⚠ {}</span>', count)
@@ -407,9 +427,9 @@ class PolicyAdmin(LockedHistoryAdmin):
         return super().has_delete_permission(request, obj)
 
     @admin.action(description=_("Delete selected drafts"), permissions=["delete"])
-    def delete_drafts(self, request: HttpRequest, queryset: QuerySet[Policy]) -> None:
+    def delete_drafts(self, request: HttpRequest, queryset: PolicyQuerySet) -> None:
         drafts = queryset.filter(status=PolicyStatus.DRAFT).exclude(
-            pk__in=queryset.sources_of_locked()  # type: ignore[attr-defined]
+            pk__in=queryset.sources_of_locked()
         )
         skipped = queryset.exclude(pk__in=drafts).count()
         deleted = drafts.count()
@@ -439,7 +459,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         records = list(
-            Category.history.filter(policy_id=object_id)  # type: ignore[attr-defined]
+            Category.history.filter(policy_id=object_id)
             .select_related("history_user")
             .order_by("id", "history_date", "history_id")
         )
@@ -505,7 +525,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         if request.method == "POST":
-            draft = services.policy_clone(policy=policy, user=request.user)
+            draft = services.policy_clone(policy=policy, user=staff(request))
             self.log_addition(request, draft, f"Cloned from policy {policy.pk}")
             self.message_user(
                 request,
@@ -540,7 +560,7 @@ class PolicyAdmin(LockedHistoryAdmin):
             effective_from = form.cleaned_data["effective_from"] or now
             try:
                 published = services.policy_publish(
-                    policy=policy, effective_from=effective_from, now=now, user=request.user
+                    policy=policy, effective_from=effective_from, now=now, user=staff(request)
                 )
             except DomainError as exc:
                 form.add_error(None, refusal(exc))
@@ -574,7 +594,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         error = None
         if request.method == "POST":
             try:
-                services.policy_withdraw(policy=policy, now=timezone.now(), user=request.user)
+                services.policy_withdraw(policy=policy, now=timezone.now(), user=staff(request))
             except DomainError as exc:
                 error = refusal(exc)
             else:
@@ -620,7 +640,7 @@ class PolicyAdmin(LockedHistoryAdmin):
             if not errors:
                 try:
                     count = services.policy_categories_replace(
-                        policy=policy, rows=parsed.rows, user=request.user
+                        policy=policy, rows=parsed.rows, user=staff(request)
                     )
                 except DomainError as exc:
                     errors = [refusal(exc)]
@@ -719,15 +739,16 @@ class BanStateFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ban]) -> QuerySet[Ban]:
         now = timezone.now()
         standing = queryset.filter(lifted_at__isnull=True)
-        return {
+        by_state: dict[str | None, QuerySet[Ban]] = {
             BanState.NOT_STARTED: standing.filter(starts_at__gt=now),
             BanState.IN_FORCE: standing.filter(starts_at__lte=now, ends_at__gt=now),
             BanState.ENDED: standing.filter(ends_at__lte=now),
             BanState.LIFTED: queryset.filter(lifted_at__isnull=False),
-        }.get(self.value(), queryset)
+        }
+        return by_state.get(self.value(), queryset)
 
 
-def ban_state_text(ban: Ban) -> str:
+def ban_state_text(ban: Ban) -> StrPromise | str:
     return ban.state_at(timezone.now()).label
 
 
@@ -741,7 +762,7 @@ class BanInline(admin.TabularInline):
     show_change_link = True
 
     @admin.display(description=_("state"))
-    def state(self, ban: Ban) -> str:
+    def state(self, ban: Ban) -> StrPromise | str:
         return ban_state_text(ban)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -901,7 +922,7 @@ class BanForm(forms.ModelForm):
             self.fields["ends_at"].required = False
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         if bool(data.get("years")) == bool(data.get("ends_at")):
             raise ValidationError(gettext("Give either a number of years or an end, not both."))
         if data.get("starts_at"):
@@ -966,7 +987,7 @@ class BanAdmin(admin.ModelAdmin):
         return f"****{ban.shopper.document_last4}"
 
     @admin.display(description=_("state"))
-    def state(self, ban: Ban) -> str:
+    def state(self, ban: Ban) -> StrPromise | str:
         if ban.lifted_at is not None:
             return gettext("lifted %(time)s") % {"time": local(ban.lifted_at)}
         return ban_state_text(ban)
@@ -1028,7 +1049,7 @@ class BanAdmin(admin.ModelAdmin):
             years=data.get("years"),
             detail=data["detail"],
             source_receipt_no=data["source_receipt_no"],
-            by=request.user,
+            by=staff(request),
         )
         for field in Ban._meta.concrete_fields:  # the admin logs and redirects with obj
             setattr(obj, field.attname, getattr(ban, field.attname))
@@ -1055,7 +1076,7 @@ class BanAdmin(admin.ModelAdmin):
                     ban_id=ban.pk,
                     reason=form.cleaned_data["reason"],
                     now=timezone.now(),
-                    by=request.user,
+                    by=staff(request),
                 )
             except DomainError as exc:
                 form.add_error(None, refusal(exc))

@@ -49,7 +49,7 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField(min_value=400, max_value=599)
     detail = serializers.CharField()
     code = serializers.CharField(help_text="Stable, machine-readable.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # the problem's field, not .errors
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Every 400: messages by field (nested fields joined with dots).",
@@ -164,7 +164,7 @@ class PolicyOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(CategoryOutputSerializer(many=True))
     def get_categories(self, policy: Policy) -> list[dict[str, Any]]:
         categories = sorted(policy.categories.all(), key=lambda c: c.number)
-        return CategoryOutputSerializer(categories, many=True).data
+        return CategoryOutputSerializer(categories, many=True).data  # type: ignore[return-value]  # a list
 
 
 class PolicyInForceApi(APIView):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +33,9 @@ from .choices import (
 )
 from .errors import PolicyImmutable
 from .rules import LOCAL_TZ, ban_in_force
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 LOCKED_STATUSES = (PolicyStatus.PUBLISHED, PolicyStatus.WITHDRAWN)
 POSITIVE_MONEY = [MinValueValidator(Decimal("0.01"))]
@@ -185,6 +188,9 @@ class Policy(models.Model):
 
     history = HistoricalRecords()
     objects = PolicyQuerySet.as_manager()
+    # Set before a save, read by simple-history for the history row (not columns).
+    _change_reason: str
+    _history_user: User | None
 
     class Meta:
         verbose_name = _("policy")
@@ -351,6 +357,9 @@ class Category(models.Model):
 
     history = HistoricalRecords()
     objects = CategoryQuerySet.as_manager()
+    # Set before a save, read by simple-history for the history row (not columns).
+    _change_reason: str
+    _history_user: User | None
 
     class Meta:
         verbose_name = _("category")

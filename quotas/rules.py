@@ -205,8 +205,8 @@ class Verdict:
 # --- Messages -------------------------------------------------------------------------------
 _UNIT_ZH = {LimitUnit.PIECE: "件", LimitUnit.ML: "毫升"}
 _UNIT_EN = {LimitUnit.PIECE: "pieces", LimitUnit.ML: "ml"}
-_KIND_ZH = {TripKind.DOMESTIC: "离岛（国内）", TripKind.OUTBOUND: "离岛离境"}
-_PICKUP_ZH = {
+_KIND_ZH: dict[str, str] = {TripKind.DOMESTIC: "离岛（国内）", TripKind.OUTBOUND: "离岛离境"}
+_PICKUP_ZH: dict[str, str] = {
     PickupMode.DEPARTURE: "离岛提货",
     PickupMode.MAIL: "邮寄送达",
     PickupMode.RETURN_TO_ISLAND: "返岛提取",
@@ -220,7 +220,7 @@ def _yuan(value: Decimal) -> str:
 
 
 def _violation(code: str, zh: str, en: str, **facts: object) -> Violation:
-    return Violation(code=code, message_zh=zh, message_en=en, **facts)  # type: ignore[arg-type]
+    return Violation(code=code, message_zh=zh, message_en=en, **facts)  # type: ignore[arg-type]  # facts: its optional fields
 
 
 # --- Helpers --------------------------------------------------------------------------------
@@ -303,7 +303,9 @@ def judge_eligibility(
                 requested=age,
             )
         )
-    if ban_in_force(banned_from=shopper.banned_from, banned_until=shopper.banned_until, at=at):
+    if shopper.banned_until is not None and ban_in_force(
+        banned_from=shopper.banned_from, banned_until=shopper.banned_until, at=at
+    ):
         until = local_date(shopper.banned_until).isoformat()
         found.append(
             _violation(
@@ -329,7 +331,7 @@ def judge_eligibility(
             )
         return found
     if trip.kind not in policy.traveller_kinds:
-        kind_zh = _KIND_ZH.get(trip.kind, trip.kind)  # type: ignore[call-overload]
+        kind_zh = _KIND_ZH.get(trip.kind, trip.kind)
         found.append(
             _violation(
                 TRAVELLER_NOT_ELIGIBLE,
@@ -357,7 +359,7 @@ def _pickup_basket_violations(
     pickup: str,
 ) -> list[Violation]:
     found: list[Violation] = []
-    pickup_zh = _PICKUP_ZH.get(pickup, pickup)  # type: ignore[call-overload]
+    pickup_zh = _PICKUP_ZH.get(pickup, pickup)
     if pickup not in policy.pickup_modes:
         found.append(
             _violation(
@@ -466,7 +468,7 @@ def _judge_line(*, policy: PolicyRules, pickup: str, line: BasketLine) -> LineVe
             )
         )
         return LineVerdict(line.sku, line.quantity, None, None, None, tuple(found))
-    amount = money.line_total(product.unit_price, line.quantity) if valid_quantity else None  # type: ignore[arg-type]
+    amount = money.line_total(product.unit_price, line.quantity) if valid_quantity else None  # type: ignore[arg-type]  # valid: an int
     category = policy.categories.get(product.category_code)
     if category is None:
         found.append(
@@ -505,7 +507,7 @@ def _counted(line: LineVerdict) -> int:
     per_unit = units_per_item(line.category, line.product)
     if not line.category.limit_unit or per_unit is None:
         return 0
-    return per_unit * line.quantity  # type: ignore[operator]
+    return per_unit * line.quantity  # type: ignore[operator]  # valid above: an int
 
 
 def _counts_towards(category: CategoryRule, line: LineVerdict) -> bool:
@@ -523,7 +525,7 @@ def trip_limits(
     requested: dict[str, int] = {}
     for line in lines:
         if counted := _counted(line):
-            code = line.category.code  # type: ignore[union-attr]
+            code = line.category.code  # type: ignore[union-attr]  # counted: has a category
             requested[code] = requested.get(code, 0) + counted
     return tuple(
         TripLimit(

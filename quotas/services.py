@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
@@ -57,7 +57,7 @@ _SAME_INSTANT = gettext_noop("Another published policy takes effect at that inst
 
 
 @transaction.atomic
-def policy_clone(*, policy: Policy, user: AbstractBaseUser | None = None) -> Policy:
+def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
     """A new draft with the same rules and categories, to be edited and published."""
     draft = Policy(
         name=f"{policy.name} (draft)"[:200],
@@ -88,7 +88,7 @@ def policy_publish(
     policy: Policy,
     effective_from: datetime,
     now: datetime,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> Policy:
     """Publish a draft: from ``effective_from`` (now or later) it is the policy in force.
 
@@ -119,7 +119,7 @@ def policy_publish(
     locked.status = PolicyStatus.PUBLISHED
     locked.effective_from = effective_from
     locked.published_at = now
-    locked.published_by = user  # type: ignore[assignment]
+    locked.published_by = user
     local_from = effective_from.astimezone(LOCAL_TZ)
     locked._change_reason = f"published, effective {local_from.isoformat()}"
     locked._history_user = user
@@ -134,7 +134,7 @@ def policy_publish(
 
 @transaction.atomic
 def policy_withdraw(
-    *, policy: Policy, now: datetime, user: AbstractBaseUser | None = None
+    *, policy: Policy, now: datetime, user: User | None = None
 ) -> Policy:
     """Withdraw a published policy that has not yet taken effect (kept, never in force).
 
@@ -151,7 +151,7 @@ def policy_withdraw(
         )
     locked.status = PolicyStatus.WITHDRAWN
     locked.withdrawn_at = now
-    locked.withdrawn_by = user  # type: ignore[assignment]
+    locked.withdrawn_by = user
     locked._change_reason = "withdrawn before taking effect"
     locked._history_user = user
     locked.save()
@@ -161,7 +161,7 @@ def policy_withdraw(
 
 @transaction.atomic
 def policy_categories_replace(
-    *, policy: Policy, rows: Sequence[dict[str, object]], user: AbstractBaseUser | None = None
+    *, policy: Policy, rows: Sequence[dict[str, object]], user: User | None = None
 ) -> int:
     """Replace a draft's categories with ``rows`` (from ``category_csv.parse_categories``).
 
@@ -473,7 +473,7 @@ def quota_account_lock(
     shopper = Shopper(**{**shopper_values, **row})
     shopper._state.adding = False
     # Inserted just now (an update keeps the first created_at): no trips, no purchases yet.
-    shopper.first_seen = row["created_at"] == now
+    shopper.first_seen = row["created_at"] == now  # type: ignore[attr-defined]  # checkout's flag, no field
     if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
         locked = _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
         return _limited(locked, limit, now)
@@ -780,7 +780,7 @@ def shopper_ban(
     detail: str = "",
     source: str = "",
     source_receipt_no: str = "",
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> tuple[Ban, bool]:
     """Ban a shopper from ``starts_at`` until ``ends_at`` (or for ``years``).
@@ -815,7 +815,7 @@ def shopper_ban(
 
 
 @transaction.atomic
-def ban_lift(*, ban_id: int, reason: str, now: datetime, by: AbstractBaseUser | None = None) -> Ban:
+def ban_lift(*, ban_id: int, reason: str, now: datetime, by: User | None = None) -> Ban:
     """Lift a ban: recorded with who, when and why; the ban itself stays on file.
 
     :raises BanInvalid: no reason given. :raises BanAlreadyLifted: lifted before.

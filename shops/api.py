@@ -324,7 +324,7 @@ class TerminalApi(APIView):
 
     @property
     def terminal(self) -> Terminal:
-        return self.request.auth  # type: ignore[return-value]
+        return self.request.auth  # type: ignore[return-value]  # set by TerminalAuthentication
 
 
 class QuoteApi(TerminalApi):
@@ -589,7 +589,8 @@ def strict_query(query_class: type[serializers.Serializer], request: Request) ->
             {name: [gettext_lazy("Not a parameter of this operation.")] for name in unknown}
         )
     # (DRF reads "?sku=" as no sku at all, as an HTML form would: here it is a mistake.)
-    empty = sorted(name for name, value in request.query_params.items() if not value.strip())
+    params = request.query_params.items()
+    empty = sorted(name for name, value in params if not value.strip())  # type: ignore[union-attr]  # QueryDict.items() gives str
     if empty:
         raise serializers.ValidationError(
             {name: [gettext_lazy("Give a value, or leave the parameter out.")] for name in empty}

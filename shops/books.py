@@ -705,7 +705,7 @@ def _set_differences(*, limit: int) -> list[str]:
         "SELECT day, store_id, traveller_kind, shoppers, trips, tripless_shoppers "  # noqa: S608
         f"FROM shops_dailystoresales AS x WHERE {_not_dirty('x.day', 'x.store_id')}"
     ):
-        stored[(day, int(store), kind)] = tuple(  # type: ignore[assignment]
+        stored[(day, int(store), kind)] = tuple(  # type: ignore[assignment]  # 3 blobs, 3 maps
             BitMap.deserialize(bytes(blob)) for blob in (shoppers, trips, tripless)
         )
     found: list[str] = []

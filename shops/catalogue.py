@@ -149,7 +149,7 @@ def import_products(
     *,
     batch_size: int = 1000,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
     """Upsert products by SKU. Bad rows are reported with their line numbers and skipped;
     good rows are written in batches (each batch all or nothing)."""

@@ -312,6 +312,7 @@ def _judge(
 
     ``all_limits``: recount every limited category (a quote reports them all); otherwise only
     those the basket asks for, which are all a verdict depends on."""
+    trip_used: dict[str, int]
     trip, trip_used, outbound = None, {}, False
     if shopper is not None and getattr(shopper, "first_seen", False):
         pass  # created by this very transaction: no trip, no purchase, no departure yet
@@ -623,17 +624,17 @@ def _commit_once(
         request_fingerprint=fingerprint,
         imported=False,
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "line_no": number,
             "product": products[line.sku].pk,
             "sku": line.sku,
-            "category_code": line.product.category_code,  # type: ignore[union-attr]
+            "category_code": line.product.category_code,  # type: ignore[union-attr]  # allowed: a known product
             "quantity": line.quantity,
-            "unit_price": line.product.unit_price,  # type: ignore[union-attr]
+            "unit_price": line.product.unit_price,  # type: ignore[union-attr]  # allowed: a known product
             "amount": line.amount,
-            "pieces": line.product.pieces,  # type: ignore[union-attr]
-            "volume_ml": line.product.volume_ml,  # type: ignore[union-attr]
+            "pieces": line.product.pieces,  # type: ignore[union-attr]  # allowed: a known product
+            "volume_ml": line.product.volume_ml,  # type: ignore[union-attr]  # allowed: a known product
             "returned_quantity": 0,
         }
         for number, line in enumerate(verdict.lines, start=1)
@@ -733,7 +734,7 @@ def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
         "policy": {
             "id": policy.pk,
             "name": policy.name,
-            "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()  # type: ignore[union-attr]
+            "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()
             if policy.effective_from
             else None,
         },

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -130,7 +130,7 @@ class RangeForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
@@ -360,7 +360,8 @@ def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     query = ExportQuery(request.GET)
     if not query.is_valid():
-        return _bad_request({field: list(errors) for field, errors in query.errors.items()})
+        errors = {field: list(messages) for field, messages in query.errors.items()}
+        return _bad_request(errors)  # type: ignore[arg-type]  # an ErrorList yields str messages
     data = query.cleaned_data
     group_by, align = data["group_by"] or None, data["align"] or "calendar"
     try:

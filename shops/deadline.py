@@ -102,7 +102,7 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
         for shopper_id, departed_at in Trip.objects.filter(
             shopper_id__in=shopper_ids[start : start + 1000], departed_at__isnull=False
         ).values_list("shopper_id", "departed_at"):
-            departures[shopper_id].append(departed_at)
+            departures[shopper_id].append(departed_at)  # type: ignore[arg-type]  # filtered: not NULL
     for sale, days, ban_years in due:
         if not _departed_in_time(sale, departures[sale.shopper_id], days):
             overdue_by_shopper[sale.shopper_id].append((sale, ban_years))
@@ -159,10 +159,10 @@ def settle_after_departure(*, shopper_id: int, now: datetime) -> list[int]:
     )
     if not bans:
         return []
-    departures = list(
+    departures: list[datetime] = list(
         Trip.objects.filter(shopper_id=shopper_id, departed_at__isnull=False).values_list(
             "departed_at", flat=True
-        )
+        )  # type: ignore[arg-type]  # filtered: not NULL
     )
     lifted = []
     for ban in bans:

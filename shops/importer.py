@@ -261,7 +261,7 @@ def _lines(source: Source) -> Iterator[Iterator[str]]:
     elif isinstance(source, io.TextIOBase):
         yield _checked(source)
     else:
-        yield _decoded(source)  # type: ignore[arg-type]
+        yield _decoded(source)  # type: ignore[arg-type]  # not text: a binary file
 
 
 def _decoded(handle: Iterable[bytes]) -> Iterator[str]:
@@ -378,7 +378,7 @@ class _Reader:
         at_receipt = header.index("receipt_no")
         by_raw: dict[str, _Receipt] = {}
         items, amounts = self.items, self.amounts
-        lines = 0
+        counted = 0
         line_no = 1
         try:
             for row in reader:
@@ -386,13 +386,13 @@ class _Reader:
                 if len(row) != width:
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue  # a blank line
-                    lines += 1
+                    counted += 1
                     receipt = self._receipt_of(row, at_receipt, line_no, by_raw, ())
                     if receipt is not None:
                         receipt.line_count += 1
                         receipt.error(line_no, "row", f"{width} values expected, {len(row)} found")
                     continue
-                lines += 1
+                counted += 1
                 receipt = by_raw.get(row[at_receipt])
                 if receipt is None:
                     receipt = self._receipt_of(row, at_receipt, line_no, by_raw, get_head(row))
@@ -419,7 +419,7 @@ class _Reader:
                             receipt.problems(line_no, problems)
         except csv.Error as exc:
             raise ImportRefused(f"line {line_no + 1}: not valid CSV ({exc})") from exc
-        report.lines = lines
+        report.lines = counted
 
     def _receipt_of(
         self,
@@ -525,10 +525,10 @@ class _Reader:
             )
         found: _Amount | Problems = problems
         if not problems:
-            amount = money.line_total(price, quantity)  # type: ignore[arg-type]
+            amount = money.line_total(price, quantity)  # type: ignore[arg-type]  # both parsed
             found = _Amount(
                 quantity,
-                price,  # type: ignore[arg-type]
+                price,  # type: ignore[arg-type]  # no problems: parsed
                 amount,
                 f"{quantity}\x1f{price}",
                 f"{quantity}\t{price}\t{amount}",
@@ -592,17 +592,17 @@ class _Reader:
         if type(person) is list:
             receipt.problems(line_no, person)
         else:
-            receipt.person = person  # type: ignore[assignment]
-            if receipt.local_date is not None and person.birth_date > receipt.local_date:  # type: ignore[union-attr]
+            receipt.person = person  # type: ignore[assignment]  # not a list: a _Person
+            if receipt.local_date is not None and person.birth_date > receipt.local_date:  # type: ignore[union-attr]  # a _Person
                 receipt.error(line_no, "birth_date", "after the sale")
 
-        trip = self.trips.get(trip_cells, 0)  # type: ignore[call-overload]
+        trip = self.trips.get(trip_cells, 0)  # type: ignore[arg-type]  # head[7:11]: 4 cells
         if trip == 0:
             trip = self._trip(*trip_cells)
         if type(trip) is list:
             receipt.problems(line_no, trip)
         else:
-            receipt.trip = trip
+            receipt.trip = trip  # type: ignore[assignment]  # not the 0 sentinel any more
 
         if pickup not in _PICKUPS:
             receipt.error(
@@ -616,9 +616,9 @@ class _Reader:
                 sum([amount.amount for _, _, amount in receipt.lines], money.ZERO)
             )
             receipt.account_key = (
-                person.document_key,  # type: ignore[union-attr]
-                receipt.version.policy.programme_id,  # type: ignore[union-attr]
-                receipt.local_date.year,  # type: ignore[union-attr]
+                person.document_key,  # type: ignore[union-attr]  # no errors: resolved
+                receipt.version.policy.programme_id,  # type: ignore[union-attr]  # resolved
+                receipt.local_date.year,  # type: ignore[union-attr]  # resolved
             )
             receipt.fingerprint = _fingerprint(receipt)
         receipt.head = ()  # parsed: its cells are not needed any more
@@ -638,7 +638,7 @@ class _Reader:
                     programme__code=settings.DEFAULT_PROGRAMME,
                     status=PolicyStatus.PUBLISHED,
                     effective_from__isnull=False,
-                ).values_list("effective_from", flat=True)
+                ).values_list("effective_from", flat=True)  # type: ignore[arg-type]  # not NULL
             )
         start = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
         after = bisect_right(self.boundaries, start)
@@ -718,7 +718,7 @@ class _Reader:
                 identity.document_key(doc_type=doc_type, country=country, number=normalised),
                 normalised[-4:],
                 identity.name_key(name),
-                birth,  # type: ignore[arg-type]
+                birth,  # type: ignore[arg-type]  # no problems: parsed
                 resident in _TRUE,
             )
         key = (doc_type_cell, number_cell, name_cell, birth_cell, resident_cell, country_cell)
@@ -763,7 +763,7 @@ class _Reader:
                         else departs_at,
                     )
                 )
-            found = problems or _Trip(kind, mode, carrier_ref_key(carrier), departs_at)  # type: ignore[arg-type]
+            found = problems or _Trip(kind, mode, carrier_ref_key(carrier), departs_at)  # type: ignore[arg-type]  # parsed
         self.trips[(kind_cell, mode_cell, carrier_cell, departs_cell)] = found
         return found
 
@@ -774,8 +774,8 @@ def _fingerprint(receipt: _Receipt) -> str:
     then each line in file order."""
     person = receipt.person
     cells = [cell.strip() for cell in receipt.head]
-    cells[3], cells[4] = person.document_key, person.name_key  # type: ignore[union-attr]
-    text = "\x1f".join((receipt.receipt_no, *cells, person.country)) + "".join(  # type: ignore[union-attr]
+    cells[3], cells[4] = person.document_key, person.name_key  # type: ignore[union-attr]  # resolved
+    text = "\x1f".join((receipt.receipt_no, *cells, person.country)) + "".join(  # type: ignore[union-attr]  # resolved
         [f"\x1e{item.fingerprint}\x1f{amount.fingerprint}" for _, item, amount in receipt.lines]
     )
     return hashlib.sha256(text.encode()).hexdigest()
@@ -862,7 +862,7 @@ def _batch(
         if account is None:
             row = found.get((shoppers.get(key[0], 0), key[1], key[2]))
             if row is None:
-                limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]
+                limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]  # resolved
                 account = _Account(None, limit, money.ZERO, money.ZERO)
             else:
                 account = _Account(row[0], row[2], row[1], row[1])
@@ -927,7 +927,11 @@ def _write(
     """
     # Shoppers first seen here, with the facts of their latest receipt. A shopper already
     # known keeps the facts last presented at a till: they are newer than any legacy receipt.
-    latest = {r.account_key[0]: r.person for r in receipts if r.account_key[0] not in shoppers}
+    latest: dict[str, _Person] = {
+        r.account_key[0]: r.person  # type: ignore[misc]  # a resolved receipt has a person
+        for r in receipts
+        if r.account_key[0] not in shoppers
+    }
     if latest:
         rows = [
             (
@@ -942,7 +946,7 @@ def _write(
                 now,
                 now,
             )
-            for key, p in sorted(latest.items())  # type: ignore[union-attr]
+            for key, p in sorted(latest.items())
         ]
         created = db.insert_shoppers(rows)
         if len(created) != len(rows):
@@ -981,7 +985,7 @@ def _write(
                 shopper,
                 None if trip is None else trips[(shopper, trip.carrier_ref, trip.departs_at)],
                 accounts[r.account_key].id,
-                r.version.policy.id,  # type: ignore[union-attr]
+                r.version.policy.id,  # type: ignore[union-attr]  # resolved
                 r.sold_at,
                 r.local_date,
                 r.pickup,
@@ -1003,7 +1007,8 @@ def _write(
             for r, sale_id in zip(receipts, sale_ids, strict=True)
         ]
     )
-    db.mark_dirty(sorted({(r.local_date, r.store_id) for r in receipts}), now)  # type: ignore[type-var]
+    slices = {(r.local_date, r.store_id) for r in receipts}
+    db.mark_dirty(sorted(slices), now)  # type: ignore[arg-type]  # a written receipt has a date
 
 
 def _trips(
@@ -1373,7 +1378,7 @@ def import_sales(
     path_or_file: Source,
     *,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     now: datetime | None = None,
     batch_size: int = BATCH_RECEIPTS,
     workers: int | None = None,

@@ -117,7 +117,7 @@ def _open_trips(
 ) -> list[dict[str, Any]]:
     limited = version.rules.limited_categories
     codes = [category.code for category in limited] or [""]
-    field = DateTimeField()
+    field: DateTimeField[datetime, datetime] = DateTimeField()
     with connection.cursor() as cursor:
         cursor.execute(
             _OPEN_TRIPS_SQL.format(codes=", ".join(["%s"] * len(codes))),
@@ -181,7 +181,7 @@ def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> 
     )
     trips = _open_trips(shopper_id=shopper_id, version=version, now=now, language=language)
     banned = shopper is not None and shopper.banned_at(now)
-    banned_until = shopper.banned_until if banned else None
+    banned_until = shopper.banned_until if banned and shopper is not None else None
     return {
         "year": year,
         "limit": money.to_str(limit),

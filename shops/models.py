@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -20,7 +21,7 @@ sku_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", "1–64 letters, digits, dots, dashes or underscores."
 )
 barcode_validator = RegexValidator(r"^[A-Za-z0-9\-]{1,64}$", "1–64 letters, digits or dashes.")
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class Store(models.Model):

@@ -702,7 +702,8 @@ def _param_examples(operation: dict[str, Any], values: dict[str, Any]) -> None:
 
 def _response_schema(result: dict[str, Any], operation: dict[str, Any], status: str) -> Any:
     media = operation.get("responses", {}).get(status, {}).get("content", {})
-    schema = next(iter(media.values()), {}).get("schema", {})
+    first: dict[str, Any] = next(iter(media.values()), {})
+    schema = first.get("schema", {})
     while "$ref" in schema:
         schema = result["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     return schema.get("properties", {})

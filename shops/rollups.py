@@ -91,19 +91,19 @@ GROUP BY day, store_id, traveller_kind
 """
 
 
-def _where_range(column: str, start: date, end: date) -> tuple[str, list[object]]:
+def _where_range(column: str, start: date, end: date) -> tuple[str, list[Any]]:
     return f"{column} BETWEEN %s AND %s", [start, end]
 
 
-def _where_slices(day: str, store: str, slices: Sequence[Slice]) -> tuple[str, list[object]]:
+def _where_slices(day: str, store: str, slices: Sequence[Slice]) -> tuple[str, list[Any]]:
     values = ", ".join(["(%s::date, %s::bigint)"] * len(slices))
-    params: list[object] = []
+    params: list[Any] = []
     for slice_day, store_id in slices:
         params += [slice_day, store_id]
     return f"({day}, {store}) IN (VALUES {values})", params
 
 
-def _store_sets(where: str, params: list[object]) -> dict[tuple[date, int, str], tuple]:
+def _store_sets(where: str, params: list[Any]) -> dict[tuple[date, int, str], tuple]:
     """(day, store, kind) → (receipts, shoppers, trips, trip-less shoppers) as bitmaps."""
     found: dict[tuple[date, int, str], tuple] = {}
     with connection.cursor() as cursor:
@@ -120,10 +120,10 @@ def _store_sets(where: str, params: list[object]) -> dict[tuple[date, int, str],
 
 def _recompute(
     *,
-    sales_where: tuple[str, list[object]],
-    rollup_where: tuple[str, list[object]],
+    sales_where: tuple[str, list[Any]],
+    rollup_where: tuple[str, list[Any]],
     emptied: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Delete and rewrite the slices the two conditions select (the same slices, phrased on
     the sales table and on the rollup tables). Returns the number of store rows written."""
@@ -163,7 +163,7 @@ def _recompute(
 
 
 def _insert_category_rows(
-    cursor: Any, where: str, params: list[object], *, everything: bool = False
+    cursor: Any, where: str, params: list[Any], *, everything: bool = False
 ) -> None:
     """Aggregate the slices' lines into the category rollup.
 
@@ -262,7 +262,7 @@ def rebuild(
     start: date,
     end: date,
     step_days: int = 31,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     now: datetime | None = None,
 ) -> int:
     """Recompute every slice from ``start`` to ``end`` (inclusive), one chunk of days per
@@ -290,7 +290,7 @@ def rebuild(
 
 
 def rebuild_all(
-    *, now: datetime | None = None, progress: Callable[[int], None] | None = None
+    *, now: datetime | None = None, progress: Callable[[int], object] | None = None
 ) -> int:
     """Recompute every rollup from every sale in one transaction. The tables are truncated
     rather than deleted from (a unique index full of just-deleted rows makes every insert

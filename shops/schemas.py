@@ -211,7 +211,7 @@ class QuoteIn(BasketIn):
     unknown_field_hints: ClassVar[dict[str, Any]] = {}
 
     # Absent: now. Present, it must be a time (an explicit null is refused).
-    at: datetime = Field(default=None, description="Judge as of this instant (default now).")  # type: ignore[assignment]
+    at: datetime = Field(default=None, description="Judge as of this instant (default now).")  # type: ignore[assignment]  # None: absent
 
     @field_validator("at")
     @classmethod

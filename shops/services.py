@@ -379,7 +379,7 @@ def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
         "trip": trip.pk,
         "carrier_ref": trip.carrier_ref,
         "departs_at": trip.departs_at.astimezone(LOCAL_TZ).isoformat(),
-        "departed_at": trip.departed_at.astimezone(LOCAL_TZ).isoformat(),  # type: ignore[union-attr]
+        "departed_at": trip.departed_at.astimezone(LOCAL_TZ).isoformat(),  # type: ignore[union-attr]  # just departed
         "matched": outcome.matched,
         "reason": outcome.reason,
         "message": _departure_message(outcome),

@@ -280,7 +280,9 @@ def _figures(
 
 
 def _pair(name: str, current: Any, previous: Any, *, as_money: bool = False) -> dict[str, Any]:
-    show = money.to_str if as_money else (lambda value: value)
+    def show(value: Any) -> Any:
+        return money.to_str(value) if as_money else value
+
     return {
         name: show(current),
         f"previous_{name}": show(previous),

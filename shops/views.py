@@ -7,7 +7,7 @@ import re
 import secrets
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from captcha.conf import settings as captcha_settings
 from captcha.fields import CaptchaField, CaptchaTextInput
@@ -127,7 +127,7 @@ class LookupForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         number = data.get("number")
         doc_type = data.get("doc_type")
         if doc_type == "resident_id":
@@ -152,7 +152,7 @@ class LookupForm(forms.Form):
         """Never send the number or the name back to the browser: after a post the form is
         shown again with its errors but without them."""
         if self.is_bound:
-            data = self.data.copy()
+            data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict (or a dict)
             data["number"] = ""
             data["name"] = ""
             data["captcha_1"] = ""

@@ -1,7 +1,7 @@
 """``import_products FILE.csv``: upsert the catalogue by SKU; bad rows reported by line."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -27,7 +27,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         total = max(data.count(b"\n") - 1, 0)
-        with tqdm(total=total, unit="row", desc="products", file=self.stderr._out) as bar:
+        out = cast("TextIO", self.stderr._out)  # the wrapped stream, which tqdm writes to
+        with tqdm(total=total, unit="row", desc="products", file=out) as bar:
             report = import_products(data, dry_run=options["dry_run"], progress=bar.update)
         for error in report.errors[:200]:
             self.stderr.write(error)

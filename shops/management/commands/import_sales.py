@@ -1,7 +1,7 @@
 """``import_sales FILE.csv [--dry-run]``: historical receipts from a legacy system."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -44,9 +44,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         # To stderr; drawn only on a terminal (disable=None), so logs and pipes stay clean.
-        with tqdm(
-            total=total, unit="line", desc="sales", file=self.stderr._out, disable=None
-        ) as bar:
+        out = cast("TextIO", self.stderr._out)  # the wrapped stream, which tqdm writes to
+        with tqdm(total=total, unit="line", desc="sales", file=out, disable=None) as bar:
             report = import_sales(
                 path, dry_run=dry_run, progress=bar.update, workers=options["workers"]
             )
