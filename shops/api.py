@@ -26,7 +26,7 @@ from quotas.services import DEPARTURE_REASONS
 
 from . import catalogue, checkout, deadline, lookup, services, stats
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
-from .models import Terminal
+from .models import BARCODE, SKU, Terminal
 from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -599,7 +599,6 @@ def strict_query(query_class: type[serializers.Serializer], request: Request) ->
     return dict(query.validated_data)
 
 
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 MAX_SKUS = 100
 MAX_WORDS = 10
 
@@ -610,9 +609,7 @@ class ProductQuery(PageQuery):
         max_length=MAX_SKUS * 65,
         help_text=f"SKUs, comma-separated (at most {MAX_SKUS}).",
     )
-    barcode = serializers.RegexField(
-        r"^[A-Za-z0-9\-]{1,64}$", required=False, help_text="As the scanner reads it."
-    )
+    barcode = serializers.RegexField(BARCODE, required=False, help_text="As the scanner reads it.")
     q = serializers.CharField(
         required=False,
         max_length=200,
@@ -621,7 +618,7 @@ class ProductQuery(PageQuery):
 
     def validate_sku(self, value: str) -> list[str]:
         skus = [sku.strip() for sku in value.split(",") if sku.strip()]
-        if not skus or len(skus) > MAX_SKUS or not all(_SKU.match(sku) for sku in skus):
+        if not skus or len(skus) > MAX_SKUS or not all(SKU.match(sku) for sku in skus):
             raise serializers.ValidationError(
                 gettext_lazy("1 to %(most)s SKUs separated by commas.") % {"most": MAX_SKUS}
             )

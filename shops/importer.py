@@ -66,13 +66,23 @@ from quotas import identity
 from quotas.choices import DocumentType, EntryKind, PickupMode, PolicyStatus, TripKind, TripMode
 from quotas.errors import NoPolicyInForce
 from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
-from quotas.rules import LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
+from quotas.rules import CARRIER_REF, LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.selectors import PolicyInForce, policy_in_force_cached
 from quotas.services import shopper_rekey
 
 from .catalogue import known_category_codes
 from .checkout import SALE_COLUMNS
-from .models import DirtyDay, Product, Sale, SaleLine, SaleStatus, Store, Terminal, TravellerKind
+from .models import (
+    SKU,
+    DirtyDay,
+    Product,
+    Sale,
+    SaleLine,
+    SaleStatus,
+    Store,
+    Terminal,
+    TravellerKind,
+)
 
 COLUMNS = (
     "receipt_no",
@@ -108,11 +118,7 @@ RETRIES = 3
 WORKERS = 2
 
 _RECEIPT_NO_MAX = Sale._meta.get_field("receipt_no").max_length or 40
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")  # shops.models.sku_validator
 _PRICE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")  # NUMERIC(14, 2), no sign, no exponent
-_CARRIER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-/]{0,31}$")  # as the terminal API
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-_COUNTRY = re.compile(r"^[A-Za-z]{3}$")
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 _DOC_TYPES = frozenset(DocumentType.values)
@@ -463,7 +469,7 @@ class _Reader:
         if product is not None:
             code = product.category_code  # the catalogue says what it is
         else:
-            if sku and not _SKU.match(sku):
+            if sku and not SKU.match(sku):
                 problems.append(
                     ("sku", f"{_shown(sku)}: 1–64 letters, digits, dots, dashes or underscores")
                 )
@@ -662,7 +668,7 @@ class _Reader:
         problems: Problems = []
         doc_type = doc_type_cell.strip()
         country = (country_cell.strip() or DEFAULT_COUNTRY).upper()
-        if not _COUNTRY.match(country):
+        if not identity.COUNTRY.match(country):
             problems.append((COUNTRY_COLUMN, f"{_shown(country)} is not three letters such as CHN"))
         normalised = ""
         if doc_type not in _DOC_TYPES:
@@ -678,7 +684,7 @@ class _Reader:
             except identity.InvalidDocument:
                 problems.append(("doc_number", "a document number has 4 to 32 letters and digits"))
             else:
-                if doc_type == _RESIDENT_ID_TYPE and not _RESIDENT_ID.match(normalised):
+                if doc_type == _RESIDENT_ID_TYPE and not identity.RESIDENT_ID.match(normalised):
                     normalised = ""
                     problems.append(
                         (
@@ -747,7 +753,7 @@ class _Reader:
                 problems.append(
                     ("trip_mode", f"{_shown(mode)} is not one of {', '.join(TripMode.values)}")
                 )
-            if carrier and not _CARRIER_REF.match(carrier):
+            if carrier and not CARRIER_REF.match(carrier):
                 problems.append(
                     (
                         "carrier_ref",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from decimal import Decimal
 
@@ -16,10 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from quotas.choices import PickupMode
 from quotas.models import Policy, QuotaAccount, Shopper, Trip
 
-sku_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", "1–64 letters, digits, dots, dashes or underscores."
-)
-barcode_validator = RegexValidator(r"^[A-Za-z0-9\-]{1,64}$", "1–64 letters, digits or dashes.")
+# A product's SKU and barcode: the model, the catalogue import, the till's search and the sales
+# importer all check them with these. (The validators take the text, as the migrations name it.)
+SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+BARCODE = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
+sku_validator = RegexValidator(SKU.pattern, "1–64 letters, digits, dots, dashes or underscores.")
+barcode_validator = RegexValidator(BARCODE.pattern, "1–64 letters, digits or dashes.")
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 

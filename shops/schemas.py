@@ -29,17 +29,21 @@ from pydantic import (
 from dutyfree.db import MAX_ID
 from dutyfree.errors import DomainError
 from quotas import identity
-from quotas.rules import MAX_LINE_QUANTITY, carrier_ref_key
+from quotas.choices import DocumentType as DocumentTypes
+from quotas.choices import PickupMode as PickupModes
+from quotas.choices import TripKind as TripKinds
+from quotas.choices import TripMode as TripModes
+from quotas.rules import CARRIER_REF, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.services import PresentedShopper
 
 from .checkout import Basket, LineInput, TripInput
 from .lookup import LookupQuery
 
-_CARRIER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-/]{0,31}$")
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-
-DocumentType = Literal["resident_id", "passport", "hkmo_permit", "tw_permit", "foreigner_id"]
-PickupMode = Literal["departure", "mail", "return_to_island", "immediate", "guarantee"]
+# The contract's enumerations, as JSON Schema enums of the choices' values.
+DocumentType = Literal[tuple(DocumentTypes.values)]  # type: ignore[valid-type]
+PickupMode = Literal[tuple(PickupModes.values)]  # type: ignore[valid-type]
+TripKind = Literal[tuple(TripKinds.values)]  # type: ignore[valid-type]
+TripMode = Literal[tuple(TripModes.values)]  # type: ignore[valid-type]
 
 
 def _text(value: str) -> str:
@@ -88,7 +92,7 @@ def _local(value: datetime) -> datetime:
 
 
 def _carrier_ref(value: str) -> str:
-    if not _CARRIER_REF.match(value):
+    if not CARRIER_REF.match(value):
         raise ValueError(_("A flight, train or ship reference such as HU7181."))
     return carrier_ref_key(value)
 
@@ -102,7 +106,7 @@ class _Input(BaseModel):
 class DocumentIn(_Input):
     type: DocumentType
     number: Annotated[str, StringConstraints(min_length=1, max_length=64), Text]
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = "CHN"
+    country: Annotated[str, StringConstraints(pattern=identity.COUNTRY)] = "CHN"
 
     @field_validator("number")
     @classmethod
@@ -119,7 +123,7 @@ class DocumentIn(_Input):
 
     @model_validator(mode="after")
     def _resident_id(self) -> DocumentIn:
-        if self.type == "resident_id" and not _RESIDENT_ID.match(self.number):
+        if self.type == DocumentTypes.RESIDENT_ID and not identity.RESIDENT_ID.match(self.number):
             raise ValueError(
                 _("A resident identity card number has 17 digits and a digit or X.")
             )
@@ -141,7 +145,7 @@ class ShopperIn(_Input):
 
     @model_validator(mode="after")
     def _matches_resident_id(self) -> ShopperIn:
-        if self.document.type == "resident_id" and self.document.number[
+        if self.document.type == DocumentTypes.RESIDENT_ID and self.document.number[
             6:14
         ] != self.birth_date.strftime("%Y%m%d"):
             raise ValueError(
@@ -151,8 +155,8 @@ class ShopperIn(_Input):
 
 
 class TripIn(_Input):
-    mode: Literal["air", "rail", "sea"]
-    kind: Literal["domestic", "outbound"]
+    mode: TripMode
+    kind: TripKind
     carrier_ref: Annotated[str, StringConstraints(max_length=32), Text]
     departs_at: datetime
 
@@ -244,8 +248,8 @@ class DepartureIn(_Input):
     document: DocumentIn
     carrier_ref: Annotated[str, StringConstraints(max_length=32), Text]
     departed_at: datetime
-    kind: Literal["domestic", "outbound"] = "domestic"
-    mode: Literal["air", "rail", "sea"] = "air"
+    kind: TripKind = "domestic"
+    mode: TripMode = "air"
 
     @field_validator("carrier_ref")
     @classmethod
