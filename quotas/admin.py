@@ -37,7 +37,14 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from dutyfree.errors import DomainError
 
 from . import category_csv, identity, selectors, services
-from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
+from .choices import (
+    POLICY_TRAVELLER_KINDS,
+    PickupMode,
+    PolicyStatus,
+    TravellerKind,
+    Verification,
+    choices_of,
+)
 from .errors import BanInvalid
 from .models import LOCKED_STATUSES, Ban, BanState, Category, Policy, Programme, Shopper
 from .rules import LOCAL_TZ
@@ -77,7 +84,7 @@ def _labels(choices: Any, values: Any) -> str:
 class PolicyAdminForm(forms.ModelForm):
     traveller_kinds = forms.MultipleChoiceField(
         label=_("traveller kinds"),
-        choices=TravellerKind.choices,
+        choices=choices_of(POLICY_TRAVELLER_KINDS),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Who may buy."),
     )

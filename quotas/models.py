@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .choices import (
+    POLICY_TRAVELLER_KINDS,
     BanReason,
     DocumentType,
     EntryKind,
@@ -259,7 +260,7 @@ class Policy(models.Model):
         kinds = self.traveller_kinds
         if not isinstance(kinds, list) or not kinds:
             errors["traveller_kinds"] = ["Choose at least one kind of traveller."]
-        elif unknown := set(map(str, kinds)) - set(TravellerKind.values):
+        elif unknown := set(map(str, kinds)) - set(POLICY_TRAVELLER_KINDS):
             errors["traveller_kinds"] = [f"Unknown traveller kinds: {', '.join(sorted(unknown))}."]
         elif len(set(kinds)) != len(kinds):
             errors["traveller_kinds"] = ["Each traveller kind once."]

@@ -32,7 +32,7 @@ from dutyfree import money
 from dutyfree.db import insert_rows, select_rows
 from dutyfree.errors import ConflictError, DomainError
 from quotas import identity, rules
-from quotas.choices import EntryKind, LimitUnit
+from quotas.choices import EntryKind, LimitUnit, TravellerKind
 from quotas.models import QuotaAccount, Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
 from quotas.selectors import PolicyInForce, policy_by_id_cached, policy_in_force_cached
@@ -52,7 +52,6 @@ from .models import (
     SaleLine,
     SaleStatus,
     Terminal,
-    TravellerKind,
 )
 from .tasks import refresh_stats_after_commit
 

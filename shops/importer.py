@@ -63,7 +63,15 @@ from django.utils import timezone
 from dutyfree import money
 from dutyfree.db import insert_rows
 from quotas import identity
-from quotas.choices import DocumentType, EntryKind, PickupMode, PolicyStatus, TripKind, TripMode
+from quotas.choices import (
+    DocumentType,
+    EntryKind,
+    PickupMode,
+    PolicyStatus,
+    TravellerKind,
+    TripKind,
+    TripMode,
+)
 from quotas.errors import NoPolicyInForce
 from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.rules import CARRIER_REF, LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
@@ -81,7 +89,6 @@ from .models import (
     SaleStatus,
     Store,
     Terminal,
-    TravellerKind,
 )
 
 COLUMNS = (

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from quotas.choices import PickupMode
+from quotas.choices import SALE_TRAVELLER_KINDS, PickupMode, choices_of
 from quotas.models import Policy, QuotaAccount, Shopper, Trip
 
 # A product's SKU and barcode: the model, the catalogue import, the till's search and the sales
@@ -123,14 +123,6 @@ class SaleStatus(models.TextChoices):
     VOIDED = "voided", "撤销 / voided"
 
 
-class TravellerKind(models.TextChoices):
-    """How the shopper qualified: a domestic or outbound trip, or a resident without one."""
-
-    DOMESTIC = "domestic", "离岛 / domestic"
-    OUTBOUND = "outbound", "离境 / outbound"
-    RESIDENT = "resident", "岛内居民 / resident"
-
-
 class Sale(models.Model):
     receipt_no = models.CharField(max_length=40, unique=True)
     # Reference rows every sale points at (store, terminal, policy, product) carry no database
@@ -171,7 +163,7 @@ class Sale(models.Model):
     sold_at = models.DateTimeField()
     local_date = models.DateField(help_text="The sale's calendar day in Asia/Shanghai.")
     pickup = models.CharField(max_length=16, choices=PickupMode.choices)
-    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     status = models.CharField(
         max_length=10, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
     )
@@ -335,7 +327,7 @@ class DailyCategorySales(models.Model):
         Store, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
     category_code = models.CharField(max_length=64)
-    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     items = models.BigIntegerField(help_text="Pieces sold, net of returns.")
     sales = models.IntegerField(help_text="Receipts with a line in this category.")
@@ -364,7 +356,7 @@ class DailyStoreSales(models.Model):
     store = models.ForeignKey(
         Store, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
-    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     items = models.BigIntegerField()
     sales = models.IntegerField(help_text="Completed receipts.")

@@ -7,8 +7,18 @@ import re
 from pathlib import Path
 
 from quotas import identity, rules
-from quotas.choices import DocumentType, PickupMode, TripKind, TripMode
-from shops import api, importer, models, schemas, views
+from quotas.admin import PolicyAdminForm
+from quotas.choices import (
+    POLICY_TRAVELLER_KINDS,
+    SALE_TRAVELLER_KINDS,
+    DocumentType,
+    PickupMode,
+    TripKind,
+    TripMode,
+)
+from quotas.models import Policy
+from shops import api, dashboard, importer, models, schemas, views
+from shops.models import DailyCategorySales, DailyStoreSales, Sale
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("dutyfree", "shops", "quotas", "bench")
@@ -24,11 +34,12 @@ def _sources() -> dict[Path, str]:
 
 
 def _where(pattern: str) -> list[str]:
+    """The files (once per line) of dutyfree/, shops/, quotas/ and bench/ with the pattern."""
     found = re.compile(pattern)
     return sorted(
-        f"{path.relative_to(ROOT)}:{number}"
+        str(path.relative_to(ROOT))
         for path, text in _sources().items()
-        for number, line in enumerate(text.splitlines(), 1)
+        for line in text.splitlines()
         if found.search(line)
     )
 
@@ -83,4 +94,25 @@ class TestDocumentTypes:
         assert schemas.TripMode.__args__ == tuple(TripMode.values)
 
     def test_no_second_list_of_document_type_values(self):
-        assert _where(r"\"hkmo_permit\"") == ["quotas/choices.py:55"]
+        assert _where(r"\"hkmo_permit\"") == ["quotas/choices.py"]
+
+
+class TestTravellerKinds:
+    def test_one_enumeration(self):
+        assert _where(r"^class TravellerKind\b") == ["quotas/choices.py"]
+
+    def test_a_policy_and_a_sale_take_their_members_of_it(self):
+        policy = Policy._meta.get_field("traveller_kinds")
+        assert policy.choices is None  # a JSON list, checked by Policy.clean
+        for model in (Sale, DailyCategorySales, DailyStoreSales):
+            field = model._meta.get_field("traveller_kind")
+            assert [value for value, _ in field.choices] == list(SALE_TRAVELLER_KINDS)
+        assert [value for value, _ in PolicyAdminForm.base_fields["traveller_kinds"].choices] == (
+            list(POLICY_TRAVELLER_KINDS)
+        )
+
+    def test_the_dashboard_names_every_kind_a_sale_records(self):
+        assert set(dashboard.TRAVELLER_KINDS) == set(SALE_TRAVELLER_KINDS)
+
+    def test_a_trip_s_kind_is_a_traveller_kind(self):
+        assert set(TripKind.values) <= set(SALE_TRAVELLER_KINDS) & set(POLICY_TRAVELLER_KINDS)
