@@ -491,27 +491,10 @@ class StatsQuery(serializers.Serializer):
     align = serializers.ChoiceField(choices=stats.ALIGNS, required=False, default="calendar")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": [gettext_lazy("end is before start.")]})
-        for name in ("start", "end"):
-            if not stats.FIRST_DAY <= attrs[name] <= stats.LAST_DAY:
-                raise serializers.ValidationError(
-                    {
-                        name: [
-                            gettext_lazy("Dates from %(first)s to %(last)s.")
-                            % {"first": stats.FIRST_DAY, "last": stats.LAST_DAY}
-                        ]
-                    }
-                )
-        if (attrs["end"] - attrs["start"]).days >= stats.MAX_DAYS:
-            raise serializers.ValidationError(
-                {
-                    "end": [
-                        gettext_lazy("A period covers at most %(days)s days.")
-                        % {"days": stats.MAX_DAYS}
-                    ]
-                }
-            )
+        try:
+            stats.check_period(attrs["start"], attrs["end"])
+        except stats.StatsError as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
         return attrs
 
 

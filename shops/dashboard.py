@@ -135,13 +135,14 @@ class RangeForm(forms.Form):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end:
-            if end < start:
-                self.add_error("end", _("The end date is before the start date."))
-            elif (end - start).days >= stats.MAX_DAYS:
-                self.add_error(
-                    "end",
-                    _("A period covers at most %(days)s days.") % {"days": stats.MAX_DAYS},
-                )
+            try:
+                stats.check_period(start, end)
+            except stats.StatsError as exc:
+                # The page says it for a person; the API's "end is before start." is terse.
+                if exc.code == "end_before_start":
+                    self.add_error("end", _("The end date is before the start date."))
+                else:
+                    self.add_error(exc.field, str(exc))
         return data
 
 

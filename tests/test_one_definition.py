@@ -4,7 +4,10 @@ same object, and a second copy of a pattern, enum or word list does not come bac
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
+
+import pytest
 
 from quotas import identity, rules
 from quotas.admin import PolicyAdminForm
@@ -19,6 +22,7 @@ from quotas.choices import (
 from quotas.models import Policy
 from shops import api, dashboard, importer, models, schemas, views
 from shops.models import DailyCategorySales, DailyStoreSales, Sale
+from shops.stats import StatsError, sales_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("dutyfree", "shops", "quotas", "bench")
@@ -116,3 +120,28 @@ class TestTravellerKinds:
 
     def test_a_trip_s_kind_is_a_traveller_kind(self):
         assert set(TripKind.values) <= set(SALE_TRAVELLER_KINDS) & set(POLICY_TRAVELLER_KINDS)
+
+
+class TestStatsPeriod:
+    def test_only_the_statistics_know_the_period_s_bounds(self):
+        assert set(_where(r"\b(MAX_DAYS|FIRST_DAY|LAST_DAY)\b")) == {"shops/stats.py"}
+
+    @pytest.mark.parametrize(
+        ("start", "end", "field"),
+        [
+            ("2026-03-02", "2026-03-01", "end"),
+            ("1999-12-31", "2000-01-31", "start"),
+            ("2099-12-01", "2100-01-01", "end"),
+            ("2000-01-01", "2026-03-31", "end"),
+        ],
+    )
+    def test_the_api_and_the_dashboard_refuse_the_same_periods(self, start, end, field):
+        api_query = api.StatsQuery(data={"start": start, "end": end})
+        assert not api_query.is_valid()
+        assert list(api_query.errors) == [field]
+        page = dashboard.RangeForm({"start": start, "end": end, "align": "calendar"})
+        assert not page.is_valid()
+        assert list(page.errors) == [field]
+        with pytest.raises(StatsError) as refused:
+            sales_stats(start=date.fromisoformat(start), end=date.fromisoformat(end))
+        assert refused.value.field == field
