@@ -153,6 +153,19 @@ class Policy(models.Model):
         _("return pickup within (months)"), validators=[MinValueValidator(1)]
     )
     notes = models.TextField(_("notes"), blank=True)
+    # What a version says, as the admin edits it and a clone copies it (the one list of them).
+    RULE_FIELDS = (
+        "annual_limit",
+        "min_age",
+        "traveller_kinds",
+        "pickup_modes",
+        "immediate_pickup_max_unit_price",
+        "guarantee_pickup_min_unit_price",
+        "departure_deadline_days",
+        "ban_years",
+        "return_pickup_within_months",
+        "notes",
+    )
     cloned_from = models.ForeignKey(
         "self",
         null=True,

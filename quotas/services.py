@@ -36,19 +36,7 @@ from .models import Ban, Category, Policy, QuotaAccount, QuotaEntry, Shopper, Tr
 from .rules import LOCAL_TZ, carrier_ref_key
 from .selectors import policy_cache_clear
 
-_COPIED_POLICY_FIELDS = (
-    "programme_id",
-    "annual_limit",
-    "min_age",
-    "traveller_kinds",
-    "pickup_modes",
-    "immediate_pickup_max_unit_price",
-    "guarantee_pickup_min_unit_price",
-    "departure_deadline_days",
-    "ban_years",
-    "return_pickup_within_months",
-    "notes",
-)
+_COPIED_POLICY_FIELDS = ("programme_id", *Policy.RULE_FIELDS)
 # Everything a category says, as the CSV export lists it.
 _COPIED_CATEGORY_FIELDS = category_csv.COLUMNS
 # Refusals stay English here (logs, the API's own translation); gettext_noop marks them for

@@ -62,7 +62,7 @@ from django.utils import timezone
 
 from dutyfree import money
 from dutyfree.db import insert_rows
-from quotas import identity
+from quotas import category_csv, identity
 from quotas.choices import (
     DocumentType,
     EntryKind,
@@ -126,8 +126,6 @@ WORKERS = 2
 
 _RECEIPT_NO_MAX = Sale._meta.get_field("receipt_no").max_length or 40
 _PRICE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")  # NUMERIC(14, 2), no sign, no exponent
-_TRUE = frozenset({"true", "1", "yes", "y", "t"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 _DOC_TYPES = frozenset(DocumentType.values)
 _PICKUPS = frozenset(PickupMode.values)
 _TRIP_KINDS = frozenset(TripKind.values)
@@ -716,7 +714,7 @@ class _Reader:
         elif doc_type == _RESIDENT_ID_TYPE and normalised and normalised[6:14] != f"{birth:%Y%m%d}":
             problems.append(("birth_date", "does not match the birth date in the identity number"))
         resident = resident_cell.strip().lower()
-        if resident not in _TRUE and resident not in _FALSE:
+        if resident not in category_csv.YES and resident not in category_csv.NO:
             problems.append(
                 ("hainan_resident", f"{_shown(resident)} is not true or false (or empty)")
             )
@@ -733,7 +731,7 @@ class _Reader:
                 normalised[-4:],
                 identity.name_key(name),
                 birth,  # type: ignore[arg-type]
-                resident in _TRUE,
+                resident in category_csv.YES,
             )
         key = (doc_type_cell, number_cell, name_cell, birth_cell, resident_cell, country_cell)
         self.people[key] = found

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from quotas import identity, rules
+from quotas import category_csv, identity, rules
 from quotas.admin import PolicyAdminForm
 from quotas.choices import (
     POLICY_TRAVELLER_KINDS,
@@ -145,3 +145,21 @@ class TestStatsPeriod:
         with pytest.raises(StatsError) as refused:
             sales_stats(start=date.fromisoformat(start), end=date.fromisoformat(end))
         assert refused.value.field == field
+
+
+class TestPolicyFields:
+    def test_the_admin_and_a_clone_take_the_model_s_list(self):
+        from quotas import services
+
+        assert ("programme_id", *Policy.RULE_FIELDS) == services._COPIED_POLICY_FIELDS
+        assert PolicyAdminForm._meta.fields[3:] == Policy.RULE_FIELDS
+        assert set(Policy.RULE_FIELDS) <= {field.name for field in Policy._meta.fields}
+
+    def test_no_second_list(self):
+        assert _where(r"\"return_pickup_within_months\",") == ["quotas/models.py"]
+
+
+class TestCsvWords:
+    def test_both_imports_take_the_same_words(self):
+        assert importer.category_csv.YES is category_csv.YES
+        assert _where(r"\"yes\"") == ["dutyfree/settings.py", "quotas/category_csv.py"]
