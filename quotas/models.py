@@ -27,7 +27,6 @@ from .choices import (
     LimitUnit,
     PickupMode,
     PolicyStatus,
-    TravellerKind,
     TripKind,
     TripMode,
     Verification,
@@ -287,10 +286,6 @@ class Policy(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def traveller_kinds_display(self) -> str:
-        return ", ".join(TravellerKind(kind).label for kind in self.traveller_kinds)
-
 
 class CategoryQuerySet(models.QuerySet["Category"]):
     def _touches_locked(self) -> bool:
@@ -413,10 +408,6 @@ class Category(models.Model):
             if self._policy_locked(self.policy_id):
                 raise PolicyImmutable("Categories of a published policy cannot be deleted.")
             return super().delete(*args, **kwargs)
-
-    @property
-    def is_verified(self) -> bool:
-        return self.verified == Verification.NAME_AND_NUMBER
 
     def clean(self) -> None:
         if self.per_trip_limit_unit and self.per_trip_limit_value is None:

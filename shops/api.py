@@ -238,11 +238,6 @@ class DepartureOut(serializers.Serializer):
     )
 
 
-class MaskedDocumentOut(serializers.Serializer):
-    type = serializers.CharField()
-    masked = serializers.CharField(help_text="Only the last four characters: ``****1234``.")
-
-
 class PurchaseOut(serializers.Serializer):
     receipt_no = serializers.CharField()
     sold_at = serializers.DateTimeField()

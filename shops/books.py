@@ -800,10 +800,6 @@ class Books:
     differences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def balanced(self) -> bool:
-        return not self.differences
-
     def summary(self) -> str:
         rollups = (
             f"{self.rollup_rows} rollup rows ({self.dirty_slices} dirty (day, store) slices "
