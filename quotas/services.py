@@ -212,7 +212,7 @@ def _locked_accounts() -> QuerySet[QuotaAccount]:
 
 
 # The hot path's lock: the same rows and lock as _locked_accounts() (FOR NO KEY UPDATE OF the
-# account only), written by hand because the ORM's query building cost more than the query.
+# account only), written by hand (docs/ARCHITECTURE.md).
 _LOCK_SQL = (
     'SELECT a.id, a.used, a."limit", s.id, s.document_type, s.document_country, '
     "s.document_last4, s.banned_from, s.banned_until, s.birth_date, s.hainan_resident, "

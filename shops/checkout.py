@@ -9,8 +9,7 @@ Statements per commit, whatever the basket size (PostgreSQL; SQLite takes a few 
 idempotency lock with the products 1; the account lock 1 (for a first purchase of the year, plus
 the shopper-and-account upsert 1); the trip with its usage 1 (a new trip: plus its insert 1;
 a shopper created by this sale: none); the sale with lines and dirty mark 1; the ledger 1.
-The hot path is written as plain statements (dutyfree.db): the ORM's per-object machinery cost
-more than the database work here (bench/pos_load.py).
+They are plain statements (dutyfree.db; why: docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -616,8 +615,6 @@ def _commit_once(
             now=now,
         )
 
-    # Written with one plain INSERT per table (dutyfree.db): the ORM's per-object machinery
-    # cost more than the database work on this path (bench/pos_load.py).
     sale = Sale(
         receipt_no=_receipt_no(terminal=terminal, now=now),
         store=terminal.store,

@@ -34,7 +34,7 @@ skipped).
 
 A file that cannot be read as CSV (not UTF-8, a NUL byte, a missing column, a quoting error)
 is refused whole: nothing is written. The whole file is held in memory (grouping receipts
-whose rows are far apart and ordering them by time need it): about 0.8 GB per million lines.
+whose rows are far apart and ordering them by time need it; how much: README, "Performance").
 """
 
 from __future__ import annotations
@@ -1256,8 +1256,8 @@ class _Backend:
 
 def _plain_array(values: Iterable[Any]) -> str:
     """A PostgreSQL array literal of values whose text needs no quoting: numbers, dates,
-    hexadecimal keys. A whole column goes as one text parameter: psycopg's per-element
-    adaptation of a list cost more than the database work."""
+    hexadecimal keys. A whole column goes as one text parameter, not a list psycopg adapts
+    element by element."""
     return "{" + ",".join(map(str, values)) + "}"
 
 
@@ -1301,8 +1301,8 @@ def _time_array(values: Iterable[datetime]) -> str:
 
 class _PostgresBackend(_Backend):
     """PostgreSQL: keys go as one array literal per column (one statement whatever the batch
-    size); new rows are streamed with ``COPY`` in text format, formatted here (psycopg's
-    per-value adaptation cost more than the database work), with ids drawn beforehand from
+    size); new rows are streamed with ``COPY`` in text format, formatted here (not adapted by
+    psycopg value by value), with ids drawn beforehand from
     each table's sequence. Rows are inserted only after the batch found them missing: one
     created meanwhile by another writer fails on its unique index, and the batch is rolled
     back and tried again."""

@@ -200,7 +200,7 @@ def _insert_category_rows(
 
     A full rebuild on PostgreSQL goes through CREATE UNLOGGED TABLE ... AS, dropped in the
     same transaction: unlike INSERT ... SELECT or COPY of a query, it may run the aggregate in
-    parallel (12.5 s instead of 18 s for 10 million lines here)."""
+    parallel (figures: README, bench/stats_bench.py)."""
     select = _CATEGORY_SQL.format(where=where)
     if everything and _pg() and not params:
         cursor.execute("DROP TABLE IF EXISTS shops_rollup_build")
@@ -231,8 +231,8 @@ _STORE_COLUMNS = (
 
 
 def _insert_store_rows(rows: list[tuple]) -> None:
-    """COPY on PostgreSQL (a bulk INSERT of 30,000 rows with three binary columns costs
-    seconds in Django's compiler); a bulk create elsewhere."""
+    """COPY on PostgreSQL (not a bulk INSERT through Django's compiler: docs/ARCHITECTURE.md);
+    a bulk create elsewhere."""
     if _pg():
         with connection.cursor() as cursor:
             copy_sql = f"COPY shops_dailystoresales ({', '.join(_STORE_COLUMNS)}) FROM STDIN"

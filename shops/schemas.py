@@ -2,8 +2,8 @@
 
 Strict: JSON strings for identifiers (a number would lose leading zeros), JSON integers for
 quantities, JSON booleans for flags, ISO 8601 for dates and times (a time without an offset is
-Asia/Shanghai). pydantic validates the raw JSON in one pass; DRF serializers cost more per sale
-than the database work (figures: README "Performance", measured by bench/pos_load.py).
+Asia/Shanghai). pydantic validates the raw JSON in one pass (not DRF serializers: see
+docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

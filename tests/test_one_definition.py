@@ -163,3 +163,17 @@ class TestCsvWords:
     def test_both_imports_take_the_same_words(self):
         assert importer.category_csv.YES is category_csv.YES
         assert _where(r"\"yes\"") == ["dutyfree/settings.py", "quotas/category_csv.py"]
+
+
+class TestSaidOnce:
+    """Issue 12 point 7: why the hot paths are hand-written is said once, and benchmark figures
+    live in README.md and bench/results/, not in the code."""
+
+    def test_the_reason_for_hand_written_statements_is_in_the_architecture(self):
+        architecture = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+        assert "## Hand-written statements" in architecture
+        assert _where(r"cost(s)? more than|costs seconds") == []
+
+    def test_no_benchmark_figures_in_the_code(self):
+        figures = r"\d (ms|s) (instead|without|with)\b|\d+ million (lines|sales)|\d GB per"
+        assert _where(figures) == []
