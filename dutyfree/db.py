@@ -1,8 +1,7 @@
 """Small PostgreSQL helpers the ORM does not offer.
 
-The point of sale's hot path writes through :func:`insert_rows`: one statement per table,
-values prepared by the model fields themselves, none of the ORM's per-object machinery
-(which cost more than the database work here; see bench/pos_load.py).
+The hot paths write through :func:`insert_rows` and read through :func:`select_rows`, not the
+ORM's per-object machinery (why: docs/ARCHITECTURE.md, "Hand-written statements").
 """
 
 from __future__ import annotations

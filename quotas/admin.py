@@ -37,7 +37,14 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from dutyfree.errors import DomainError
 
 from . import category_csv, identity, selectors, services
-from .choices import PickupMode, PolicyStatus, TravellerKind, Verification
+from .choices import (
+    POLICY_TRAVELLER_KINDS,
+    PickupMode,
+    PolicyStatus,
+    TravellerKind,
+    Verification,
+    choices_of,
+)
 from .errors import BanInvalid
 from .models import (
     LOCKED_STATUSES,
@@ -95,7 +102,7 @@ def _labels(choices: Any, values: Any) -> str:
 class PolicyAdminForm(forms.ModelForm):
     traveller_kinds = forms.MultipleChoiceField(
         label=_("traveller kinds"),
-        choices=TravellerKind.choices,
+        choices=choices_of(POLICY_TRAVELLER_KINDS),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Who may buy."),
     )
@@ -108,21 +115,7 @@ class PolicyAdminForm(forms.ModelForm):
 
     class Meta:
         model = Policy
-        fields = (
-            "programme",
-            "name",
-            "effective_from",
-            "annual_limit",
-            "min_age",
-            "traveller_kinds",
-            "pickup_modes",
-            "immediate_pickup_max_unit_price",
-            "guarantee_pickup_min_unit_price",
-            "departure_deadline_days",
-            "ban_years",
-            "return_pickup_within_months",
-            "notes",
-        )
+        fields = ("programme", "name", "effective_from", *Policy.RULE_FIELDS)
         help_texts: dict[str, StrPromise | str] = {
             "effective_from": _("Planned date; the time is fixed when you publish.")
         }
@@ -341,24 +334,10 @@ class PolicyAdmin(LockedHistoryAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Policy | None = None) -> Any:
         locked = obj is not None and obj.is_locked
         main = (None, {"fields": ("programme", "name", "status", "effective_from")})
-        rules = (
-            _("Rules"),
-            {
-                "fields": (
-                    "annual_limit",
-                    "min_age",
-                    # A published policy shows its lists by their labels, not as JSON.
-                    "traveller_kinds_list" if locked else "traveller_kinds",
-                    "pickup_modes_list" if locked else "pickup_modes",
-                    "immediate_pickup_max_unit_price",
-                    "guarantee_pickup_min_unit_price",
-                    "departure_deadline_days",
-                    "ban_years",
-                    "return_pickup_within_months",
-                    "notes",
-                )
-            },
-        )
+        # A published policy shows its lists by their labels, not as JSON.
+        shown = {"traveller_kinds": "traveller_kinds_list", "pickup_modes": "pickup_modes_list"}
+        fields = tuple(shown.get(name, name) if locked else name for name in Policy.RULE_FIELDS)
+        rules = (_("Rules"), {"fields": fields})
         record = (
             _("Record"),
             {

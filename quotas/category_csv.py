@@ -31,8 +31,10 @@ COLUMNS = (
 REQUIRED = ("number", "code", "name_zh", "name_en")
 MAX_BYTES = 1_000_000
 MAX_ROWS = 999
-_TRUE = {"true", "1", "yes", "y", "是"}
-_FALSE = {"false", "0", "no", "n", "否", ""}
+# The words a CSV cell may say yes or no with (lower case; empty is no): this import's and the
+# sales importer's (shops.importer).
+YES = frozenset({"true", "1", "yes", "y", "t", "是"})
+NO = frozenset({"false", "0", "no", "n", "f", "否", ""})
 _LENGTHS = {"code": 64, "name_zh": 200, "name_en": 300, "added": 64, "note": 5000}
 
 
@@ -118,9 +120,9 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
         except ValueError:
             errors.append(f"line {line_no}: per_trip_limit_value must be a positive whole number")
     flag = cells["immediate_pickup"].lower()
-    if flag in _TRUE:
+    if flag in YES:
         row["immediate_pickup"] = True
-    elif flag in _FALSE:
+    elif flag in NO:
         row["immediate_pickup"] = False
     else:
         errors.append(f"line {line_no}: immediate_pickup must be true or false")

@@ -11,12 +11,32 @@ class PolicyStatus(models.TextChoices):
 
 
 class TravellerKind(models.TextChoices):
+    """The kinds of shopper: whom a policy lets buy (``Policy.traveller_kinds``, one of
+    :data:`POLICY_TRAVELLER_KINDS`) and how a sale's shopper qualified (``Sale.traveller_kind``,
+    one of :data:`SALE_TRAVELLER_KINDS`). On a trip, that is the trip's kind (:class:`TripKind`);
+    a resident buying without one is what a policy allows as ``RESIDENT_OUTBOUND_RECORD`` and
+    a sale records as ``RESIDENT``."""
+
     DOMESTIC = "domestic", "离岛（国内）旅客 / leaving the island, staying in China"
     OUTBOUND = "outbound", "离岛离境旅客 / leaving the country from Hainan"
     RESIDENT_OUTBOUND_RECORD = (
         "resident_outbound_record",
         "有离岛记录的岛内居民（即购即提，无需行程）/ resident with an off-island record this year",
     )
+    RESIDENT = "resident", "岛内居民（无行程）/ resident, without a trip"
+
+
+POLICY_TRAVELLER_KINDS = (
+    TravellerKind.DOMESTIC,
+    TravellerKind.OUTBOUND,
+    TravellerKind.RESIDENT_OUTBOUND_RECORD,
+)
+SALE_TRAVELLER_KINDS = (TravellerKind.DOMESTIC, TravellerKind.OUTBOUND, TravellerKind.RESIDENT)
+
+
+def choices_of(members: tuple[models.TextChoices, ...]) -> list[tuple[str, str]]:
+    """Some of an enumeration's members as a field's ``choices``."""
+    return [(member.value, member.label) for member in members]
 
 
 class TripKind(models.TextChoices):

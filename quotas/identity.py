@@ -16,6 +16,14 @@ import unicodedata
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+# The shape of a resident identity card's number (17 digits and a check digit or X) and of an
+# issuing country (three letters, ISO 3166 alpha-3). The terminal API, the quota page and the
+# importer all check documents with these.
+RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+COUNTRY = re.compile(r"^[A-Za-z]{3}$")
+# A resident identity card is issued by China only.
+RESIDENT_ID_COUNTRY = "CHN"
+
 _SEPARATORS = re.compile(r"[\s\-_/.]+")
 _DOCUMENT = re.compile(r"^[0-9A-Z]{4,32}$")
 _SPACES = re.compile(r"\s+")
@@ -51,7 +59,7 @@ def issuing_country(*, doc_type: str, country: str) -> str:
     """The country a document is kept under. A resident identity card is issued by China
     whatever country a caller sends with it (the page asks none): one card, one shopper, one
     quota."""
-    return "CHN" if doc_type == "resident_id" else country.upper()
+    return RESIDENT_ID_COUNTRY if doc_type == "resident_id" else country.upper()
 
 
 def document_key(*, doc_type: str, country: str, number: str, key: str | None = None) -> str:

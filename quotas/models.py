@@ -20,13 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .choices import (
+    POLICY_TRAVELLER_KINDS,
     BanReason,
     DocumentType,
     EntryKind,
     LimitUnit,
     PickupMode,
     PolicyStatus,
-    TravellerKind,
     TripKind,
     TripMode,
     Verification,
@@ -155,6 +155,19 @@ class Policy(models.Model):
         _("return pickup within (months)"), validators=[MinValueValidator(1)]
     )
     notes = models.TextField(_("notes"), blank=True)
+    # What a version says, as the admin edits it and a clone copies it (the one list of them).
+    RULE_FIELDS = (
+        "annual_limit",
+        "min_age",
+        "traveller_kinds",
+        "pickup_modes",
+        "immediate_pickup_max_unit_price",
+        "guarantee_pickup_min_unit_price",
+        "departure_deadline_days",
+        "ban_years",
+        "return_pickup_within_months",
+        "notes",
+    )
     cloned_from = models.ForeignKey(
         "self",
         null=True,
@@ -265,7 +278,7 @@ class Policy(models.Model):
         kinds = self.traveller_kinds
         if not isinstance(kinds, list) or not kinds:
             errors["traveller_kinds"] = ["Choose at least one kind of traveller."]
-        elif unknown := set(map(str, kinds)) - set(TravellerKind.values):
+        elif unknown := set(map(str, kinds)) - set(POLICY_TRAVELLER_KINDS):
             errors["traveller_kinds"] = [f"Unknown traveller kinds: {', '.join(sorted(unknown))}."]
         elif len(set(kinds)) != len(kinds):
             errors["traveller_kinds"] = ["Each traveller kind once."]
@@ -278,10 +291,6 @@ class Policy(models.Model):
             errors["pickup_modes"] = ["Each pickup mode once."]
         if errors:
             raise ValidationError(errors)
-
-    @property
-    def traveller_kinds_display(self) -> str:
-        return ", ".join(TravellerKind(kind).label for kind in self.traveller_kinds)
 
 
 class CategoryQuerySet(models.QuerySet["Category"]):
@@ -408,10 +417,6 @@ class Category(models.Model):
             if self._policy_locked(self.policy_id):
                 raise PolicyImmutable("Categories of a published policy cannot be deleted.")
             return super().delete(*args, **kwargs)
-
-    @property
-    def is_verified(self) -> bool:
-        return self.verified == Verification.NAME_AND_NUMBER
 
     def clean(self) -> None:
         if self.per_trip_limit_unit and self.per_trip_limit_value is None:

@@ -244,6 +244,8 @@ def ban_in_force(
     return banned_from is None or banned_from <= at
 
 
+# A flight, train or ship reference as a terminal or the importer may send it ("HU7181", "HU 7181").
+CARRIER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-/]{0,31}$")
 _CARRIER_SEPARATORS = re.compile(r"[\s\-/]+")
 
 

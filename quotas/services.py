@@ -36,19 +36,7 @@ from .models import Ban, Category, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, carrier_ref_key
 from .selectors import policy_cache_clear
 
-_COPIED_POLICY_FIELDS = (
-    "programme_id",
-    "annual_limit",
-    "min_age",
-    "traveller_kinds",
-    "pickup_modes",
-    "immediate_pickup_max_unit_price",
-    "guarantee_pickup_min_unit_price",
-    "departure_deadline_days",
-    "ban_years",
-    "return_pickup_within_months",
-    "notes",
-)
+_COPIED_POLICY_FIELDS = ("programme_id", *Policy.RULE_FIELDS)
 # Everything a category says, as the CSV export lists it.
 _COPIED_CATEGORY_FIELDS = category_csv.COLUMNS
 # Refusals stay English here (logs, the API's own translation); gettext_noop marks them for
@@ -224,7 +212,7 @@ def _locked_accounts() -> QuerySet[QuotaAccount]:
 
 
 # The hot path's lock: the same rows and lock as _locked_accounts() (FOR NO KEY UPDATE OF the
-# account only), written by hand because the ORM's query building cost more than the query.
+# account only), written by hand (docs/ARCHITECTURE.md).
 _LOCK_SQL = (
     'SELECT a.id, a.used, a."limit", s.id, s.document_type, s.document_country, '
     "s.document_last4, s.banned_from, s.banned_until, s.birth_date, s.hainan_resident, "

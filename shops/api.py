@@ -17,6 +17,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
@@ -26,7 +27,7 @@ from quotas.services import DEPARTURE_REASONS
 
 from . import catalogue, checkout, deadline, lookup, services, stats
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
-from .models import Terminal
+from .models import BARCODE, SKU, Terminal
 from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -236,11 +237,6 @@ class DepartureOut(serializers.Serializer):
     open_trips = TripRefOut(
         many=True, help_text="The shopper's trips still without a recorded departure."
     )
-
-
-class MaskedDocumentOut(serializers.Serializer):
-    type = serializers.CharField()
-    masked = serializers.CharField(help_text="Only the last four characters: ``****1234``.")
 
 
 class PurchaseOut(serializers.Serializer):
@@ -491,27 +487,11 @@ class StatsQuery(serializers.Serializer):
     align = serializers.ChoiceField(choices=stats.ALIGNS, required=False, default="calendar")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": [gettext_lazy("end is before start.")]})
-        for name in ("start", "end"):
-            if not stats.FIRST_DAY <= attrs[name] <= stats.LAST_DAY:
-                raise serializers.ValidationError(
-                    {
-                        name: [
-                            gettext_lazy("Dates from %(first)s to %(last)s.")
-                            % {"first": stats.FIRST_DAY, "last": stats.LAST_DAY}
-                        ]
-                    }
-                )
-        if (attrs["end"] - attrs["start"]).days >= stats.MAX_DAYS:
-            raise serializers.ValidationError(
-                {
-                    "end": [
-                        gettext_lazy("A period covers at most %(days)s days.")
-                        % {"days": stats.MAX_DAYS}
-                    ]
-                }
-            )
+        try:
+            stats.check_period(attrs["start"], attrs["end"])
+        except stats.StatsError as exc:
+            field = exc.field or api_settings.NON_FIELD_ERRORS_KEY
+            raise serializers.ValidationError({field: [str(exc)]}) from None
         return attrs
 
 
@@ -600,7 +580,6 @@ def strict_query(query_class: type[serializers.Serializer], request: Request) ->
     return dict(query.validated_data)
 
 
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 MAX_SKUS = 100
 MAX_WORDS = 10
 
@@ -611,9 +590,7 @@ class ProductQuery(PageQuery):
         max_length=MAX_SKUS * 65,
         help_text=f"SKUs, comma-separated (at most {MAX_SKUS}).",
     )
-    barcode = serializers.RegexField(
-        r"^[A-Za-z0-9\-]{1,64}$", required=False, help_text="As the scanner reads it."
-    )
+    barcode = serializers.RegexField(BARCODE, required=False, help_text="As the scanner reads it.")
     q = serializers.CharField(
         required=False,
         max_length=200,
@@ -622,7 +599,7 @@ class ProductQuery(PageQuery):
 
     def validate_sku(self, value: str) -> list[str]:
         skus = [sku.strip() for sku in value.split(",") if sku.strip()]
-        if not skus or len(skus) > MAX_SKUS or not all(_SKU.match(sku) for sku in skus):
+        if not skus or len(skus) > MAX_SKUS or not all(SKU.match(sku) for sku in skus):
             raise serializers.ValidationError(
                 gettext_lazy("1 to %(most)s SKUs separated by commas.") % {"most": MAX_SKUS}
             )

@@ -32,9 +32,8 @@ SQL; only differing rows reach Python, except the rollups' id sets, compared as 
 The ledger is checked in two steps: one pass compares each
 account's entries, by kind, in amount and number, with what its sales, returns and voids call
 for; only the accounts where they differ are then examined entry by entry (so a clean ledger
-costs one grouped pass, and a broken one still names the sale or return). On 3 million sales
-(6 million lines, 3 million entries, 600,000 accounts) on 2 shared cores: about 30 s without
-the rollups, 45 s with them.
+costs one grouped pass, and a broken one still names the sale or return). How long it takes
+on a big database: README, "Performance".
 """
 
 from __future__ import annotations
@@ -757,10 +756,6 @@ class Books:
     seconds: float = 0.0
     differences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def balanced(self) -> bool:
-        return not self.differences
 
     def summary(self) -> str:
         rollups = (

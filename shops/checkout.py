@@ -8,9 +8,8 @@ network call happens while the lock is held, and nothing outside the database is
 Statements per commit, whatever the basket size: the idempotency lock with the products 1;
 the account lock 1 (for a first purchase of the year, plus the shopper-and-account upsert 1);
 the trip with its usage 1 (a new trip: plus its insert 1; a shopper created by this sale:
-none); the sale with lines and dirty mark 1; the ledger 1.
-The hot path is written as plain statements (dutyfree.db): the ORM's per-object machinery cost
-more than the database work here (bench/pos_load.py).
+none); the sale with lines and dirty mark 1; the ledger 1. They are plain statements
+(dutyfree.db; why: docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from dutyfree import money
 from dutyfree.db import insert_rows, select_rows
 from dutyfree.errors import ConflictError, DomainError
 from quotas import identity, rules
-from quotas.choices import EntryKind, LimitUnit
+from quotas.choices import EntryKind, LimitUnit, TravellerKind
 from quotas.models import QuotaAccount, Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
 from quotas.selectors import PolicyInForce, policy_by_id_cached, policy_in_force_cached
@@ -51,7 +50,6 @@ from .models import (
     SaleLine,
     SaleStatus,
     Terminal,
-    TravellerKind,
 )
 from .tasks import refresh_stats_after_commit
 
@@ -602,8 +600,6 @@ def _commit_once(
             now=now,
         )
 
-    # Written with one plain INSERT per table (dutyfree.db): the ORM's per-object machinery
-    # cost more than the database work on this path (bench/pos_load.py).
     sale = Sale(
         receipt_no=_receipt_no(terminal=terminal, now=now),
         store=terminal.store,

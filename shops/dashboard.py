@@ -33,6 +33,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
+from quotas.choices import TravellerKind
 from quotas.selectors import NoPolicyInForce, policy_in_force_cached
 
 from . import stats
@@ -43,10 +44,11 @@ ALIGN_CHOICES = [
     ("weekday", _("Same weekdays (364 days back)")),
     ("spring_festival", _("Spring Festival")),
 ]
+# The page's names of a sale's traveller kinds (quotas.choices.SALE_TRAVELLER_KINDS).
 TRAVELLER_KINDS = {
-    "domestic": _("Domestic departure"),
-    "outbound": _("Outbound departure"),
-    "resident": _("Hainan residents"),
+    TravellerKind.DOMESTIC: _("Domestic departure"),
+    TravellerKind.OUTBOUND: _("Outbound departure"),
+    TravellerKind.RESIDENT: _("Hainan residents"),
 }
 # The figures of a block, in the order the CSV lists them (人次 first, as customs publishes).
 FIGURES = ("amount", "shopper_trips", "shoppers", "average_spend", "items", "sales")
@@ -133,13 +135,14 @@ class RangeForm(forms.Form):
         data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
-            if end < start:
-                self.add_error("end", _("The end date is before the start date."))
-            elif (end - start).days >= stats.MAX_DAYS:
-                self.add_error(
-                    "end",
-                    _("A period covers at most %(days)s days.") % {"days": stats.MAX_DAYS},
-                )
+            try:
+                stats.check_period(start, end)
+            except stats.StatsError as exc:
+                # The page says it for a person; the API's "end is before start." is terse.
+                if exc.code == "end_before_start":
+                    self.add_error("end", _("The end date is before the start date."))
+                else:
+                    self.add_error(exc.field, str(exc))
         return data
 
 
@@ -211,7 +214,7 @@ def group_names(group_by: str | None, *, language: str, at: datetime) -> dict[st
     if group_by == "category":
         return category_names(language=language, at=at)
     if group_by == "traveller_kind":
-        return {kind: str(label) for kind, label in TRAVELLER_KINDS.items()}
+        return {kind.value: str(label) for kind, label in TRAVELLER_KINDS.items()}
     return {}
 
 
@@ -269,7 +272,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "names": {
             "store": store_names(language=language),
             "category": category_names(language=language, at=timezone.now()),
-            "traveller_kind": {kind: str(label) for kind, label in TRAVELLER_KINDS.items()},
+            "traveller_kind": {kind.value: str(label) for kind, label in TRAVELLER_KINDS.items()},
         },
         "labels": _labels(),
     }

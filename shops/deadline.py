@@ -22,13 +22,13 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 
 from quotas import services as quota_services
-from quotas.choices import BanReason, PickupMode, PolicyStatus
+from quotas.choices import BanReason, PickupMode, PolicyStatus, TravellerKind
 from quotas.models import Ban, Policy, Trip
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import policy_by_id_cached
 from quotas.services import ban_lift, shopper_ban
 
-from .models import Sale, SaleStatus, TravellerKind
+from .models import Sale, SaleStatus
 
 # How far back a run looks for sales whose deadline has passed: a task that did not run for
 # up to this long catches up.

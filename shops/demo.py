@@ -350,13 +350,6 @@ def demo_history(
     return DemoHistory("\n".join(lines) + "\n", receipts, departures)
 
 
-def demo_history_csv(
-    *, first: date, last: date, seed: int = 2026, per_day: int = 30, shoppers: int = 6000
-) -> str:
-    """The receipts of :func:`demo_history` as import_sales's CSV."""
-    return demo_history(first=first, last=last, seed=seed, per_day=per_day, shoppers=shoppers).csv
-
-
 HISTORY_DAYS = 2 * 365 + 31
 
 

@@ -34,7 +34,7 @@ skipped).
 
 A file that cannot be read as CSV (not UTF-8, a NUL byte, a missing column, a quoting error)
 is refused whole: nothing is written. The whole file is held in memory (grouping receipts
-whose rows are far apart and ordering them by time need it): about 0.8 GB per million lines.
+whose rows are far apart and ordering them by time need it; how much: README, "Performance").
 """
 
 from __future__ import annotations
@@ -61,17 +61,33 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from dutyfree import money
-from quotas import identity
-from quotas.choices import DocumentType, EntryKind, PickupMode, PolicyStatus, TripKind, TripMode
+from quotas import category_csv, identity
+from quotas.choices import (
+    DocumentType,
+    EntryKind,
+    PickupMode,
+    PolicyStatus,
+    TravellerKind,
+    TripKind,
+    TripMode,
+)
 from quotas.errors import NoPolicyInForce
 from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
-from quotas.rules import LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
+from quotas.rules import CARRIER_REF, LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.selectors import PolicyInForce, policy_in_force_cached
 from quotas.services import shopper_rekey
 
 from .catalogue import known_category_codes
 from .checkout import SALE_COLUMNS
-from .models import Product, Sale, SaleLine, SaleStatus, Store, Terminal, TravellerKind
+from .models import (
+    SKU,
+    Product,
+    Sale,
+    SaleLine,
+    SaleStatus,
+    Store,
+    Terminal,
+)
 
 COLUMNS = (
     "receipt_no",
@@ -107,13 +123,7 @@ RETRIES = 3
 WORKERS = 2
 
 _RECEIPT_NO_MAX = Sale._meta.get_field("receipt_no").max_length or 40
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")  # shops.models.sku_validator
 _PRICE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")  # NUMERIC(14, 2), no sign, no exponent
-_CARRIER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-/]{0,31}$")  # as the terminal API
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-_COUNTRY = re.compile(r"^[A-Za-z]{3}$")
-_TRUE = frozenset({"true", "1", "yes", "y", "t"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 _DOC_TYPES = frozenset(DocumentType.values)
 _PICKUPS = frozenset(PickupMode.values)
 _TRIP_KINDS = frozenset(TripKind.values)
@@ -462,7 +472,7 @@ class _Reader:
         if product is not None:
             code = product.category_code  # the catalogue says what it is
         else:
-            if sku and not _SKU.match(sku):
+            if sku and not SKU.match(sku):
                 problems.append(
                     ("sku", f"{_shown(sku)}: 1–64 letters, digits, dots, dashes or underscores")
                 )
@@ -661,7 +671,7 @@ class _Reader:
         problems: Problems = []
         doc_type = doc_type_cell.strip()
         country = (country_cell.strip() or DEFAULT_COUNTRY).upper()
-        if not _COUNTRY.match(country):
+        if not identity.COUNTRY.match(country):
             problems.append((COUNTRY_COLUMN, f"{_shown(country)} is not three letters such as CHN"))
         normalised = ""
         if doc_type not in _DOC_TYPES:
@@ -677,7 +687,7 @@ class _Reader:
             except identity.InvalidDocument:
                 problems.append(("doc_number", "a document number has 4 to 32 letters and digits"))
             else:
-                if doc_type == _RESIDENT_ID_TYPE and not _RESIDENT_ID.match(normalised):
+                if doc_type == _RESIDENT_ID_TYPE and not identity.RESIDENT_ID.match(normalised):
                     normalised = ""
                     problems.append(
                         (
@@ -702,7 +712,7 @@ class _Reader:
         elif doc_type == _RESIDENT_ID_TYPE and normalised and normalised[6:14] != f"{birth:%Y%m%d}":
             problems.append(("birth_date", "does not match the birth date in the identity number"))
         resident = resident_cell.strip().lower()
-        if resident not in _TRUE and resident not in _FALSE:
+        if resident not in category_csv.YES and resident not in category_csv.NO:
             problems.append(
                 ("hainan_resident", f"{_shown(resident)} is not true or false (or empty)")
             )
@@ -719,7 +729,7 @@ class _Reader:
                 normalised[-4:],
                 identity.name_key(name),
                 birth,  # type: ignore[arg-type]  # no problems: parsed
-                resident in _TRUE,
+                resident in category_csv.YES,
             )
         key = (doc_type_cell, number_cell, name_cell, birth_cell, resident_cell, country_cell)
         self.people[key] = found
@@ -746,7 +756,7 @@ class _Reader:
                 problems.append(
                     ("trip_mode", f"{_shown(mode)} is not one of {', '.join(TripMode.values)}")
                 )
-            if carrier and not _CARRIER_REF.match(carrier):
+            if carrier and not CARRIER_REF.match(carrier):
                 problems.append(
                     (
                         "carrier_ref",
@@ -1085,8 +1095,8 @@ def _quoted(model: type[Any], names: Iterable[str]) -> str:
 
 def _plain_array(values: Iterable[Any]) -> str:
     """A PostgreSQL array literal of values whose text needs no quoting: numbers, dates,
-    hexadecimal keys. A whole column goes as one text parameter: psycopg's per-element
-    adaptation of a list cost more than the database work."""
+    hexadecimal keys. A whole column goes as one text parameter, not a list psycopg adapts
+    element by element."""
     return "{" + ",".join(map(str, values)) + "}"
 
 

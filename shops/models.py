@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -14,13 +15,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from quotas.choices import PickupMode
+from quotas.choices import SALE_TRAVELLER_KINDS, PickupMode, choices_of
 from quotas.models import Policy, QuotaAccount, Shopper, Trip
 
-sku_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", "1–64 letters, digits, dots, dashes or underscores."
-)
-barcode_validator = RegexValidator(r"^[A-Za-z0-9\-]{1,64}$", "1–64 letters, digits or dashes.")
+# A product's SKU and barcode: the model, the catalogue import, the till's search and the sales
+# importer all check them with these. (The validators take the text, as the migrations name it.)
+SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+BARCODE = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
+sku_validator = RegexValidator(SKU.pattern, "1–64 letters, digits, dots, dashes or underscores.")
+barcode_validator = RegexValidator(BARCODE.pattern, "1–64 letters, digits or dashes.")
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -121,14 +124,6 @@ class SaleStatus(models.TextChoices):
     VOIDED = "voided", "撤销 / voided"
 
 
-class TravellerKind(models.TextChoices):
-    """How the shopper qualified: a domestic or outbound trip, or a resident without one."""
-
-    DOMESTIC = "domestic", "离岛 / domestic"
-    OUTBOUND = "outbound", "离境 / outbound"
-    RESIDENT = "resident", "岛内居民 / resident"
-
-
 class Sale(models.Model):
     receipt_no = models.CharField(max_length=40, unique=True)
     # Reference rows every sale points at (store, terminal, policy, product) carry no database
@@ -169,7 +164,7 @@ class Sale(models.Model):
     sold_at = models.DateTimeField()
     local_date = models.DateField(help_text="The sale's calendar day in Asia/Shanghai.")
     pickup = models.CharField(max_length=16, choices=PickupMode.choices)
-    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     status = models.CharField(
         max_length=10, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
     )
@@ -333,7 +328,7 @@ class DailyCategorySales(models.Model):
         Store, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
     category_code = models.CharField(max_length=64)
-    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     items = models.BigIntegerField(help_text="Pieces sold, net of returns.")
     sales = models.IntegerField(help_text="Receipts with a line in this category.")
@@ -362,7 +357,7 @@ class DailyStoreSales(models.Model):
     store = models.ForeignKey(
         Store, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
-    traveller_kind = models.CharField(max_length=8, choices=TravellerKind.choices)
+    traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     items = models.BigIntegerField()
     sales = models.IntegerField(help_text="Completed receipts.")

@@ -169,7 +169,7 @@ def _insert_category_rows(
 
     A full rebuild goes through CREATE UNLOGGED TABLE ... AS, dropped in the
     same transaction: unlike INSERT ... SELECT or COPY of a query, it may run the aggregate in
-    parallel (12.5 s instead of 18 s for 10 million lines here)."""
+    parallel (figures: README, bench/stats_bench.py)."""
     select = _CATEGORY_SQL.format(where=where)
     if everything and not params:
         cursor.execute("DROP TABLE IF EXISTS shops_rollup_build")
@@ -200,8 +200,7 @@ _STORE_COLUMNS = (
 
 
 def _insert_store_rows(rows: list[tuple]) -> None:
-    """COPY (a bulk INSERT of 30,000 rows with three binary columns costs seconds in
-    Django's compiler)."""
+    """COPY (not a bulk INSERT through Django's compiler: docs/ARCHITECTURE.md)."""
     with connection.cursor() as cursor:
         copy_sql = f"COPY shops_dailystoresales ({', '.join(_STORE_COLUMNS)}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:

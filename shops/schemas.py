@@ -2,15 +2,15 @@
 
 Strict: JSON strings for identifiers (a number would lose leading zeros), JSON integers for
 quantities, JSON booleans for flags, ISO 8601 for dates and times (a time without an offset is
-Asia/Shanghai). pydantic validates the raw JSON in one pass; DRF serializers cost more per sale
-than the database work (figures: README "Performance", measured by bench/pos_load.py).
+Asia/Shanghai). pydantic validates the raw JSON in one pass (not DRF serializers: see
+docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,17 +29,28 @@ from pydantic import (
 from dutyfree.db import MAX_ID
 from dutyfree.errors import DomainError
 from quotas import identity
-from quotas.rules import MAX_LINE_QUANTITY, carrier_ref_key
+from quotas.choices import DocumentType as DocumentTypes
+from quotas.choices import PickupMode as PickupModes
+from quotas.choices import TripKind as TripKinds
+from quotas.choices import TripMode as TripModes
+from quotas.rules import CARRIER_REF, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.services import PresentedShopper
 
 from .checkout import Basket, LineInput, TripInput
 from .lookup import LookupQuery
 
-_CARRIER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-/]{0,31}$")
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-
-DocumentType = Literal["resident_id", "passport", "hkmo_permit", "tw_permit", "foreigner_id"]
-PickupMode = Literal["departure", "mail", "return_to_island", "immediate", "guarantee"]
+# The contract's enumerations, as JSON Schema enums of the choices' values. Built from the
+# choices at run time, which a type checker cannot follow: to it they are strings.
+if TYPE_CHECKING:
+    DocumentType: TypeAlias = str
+    PickupMode: TypeAlias = str
+    TripKind: TypeAlias = str
+    TripMode: TypeAlias = str
+else:
+    DocumentType = Literal[tuple(DocumentTypes.values)]
+    PickupMode = Literal[tuple(PickupModes.values)]
+    TripKind = Literal[tuple(TripKinds.values)]
+    TripMode = Literal[tuple(TripModes.values)]
 
 
 def _text(value: str) -> str:
@@ -88,7 +99,7 @@ def _local(value: datetime) -> datetime:
 
 
 def _carrier_ref(value: str) -> str:
-    if not _CARRIER_REF.match(value):
+    if not CARRIER_REF.match(value):
         raise ValueError(_("A flight, train or ship reference such as HU7181."))
     return carrier_ref_key(value)
 
@@ -102,7 +113,7 @@ class _Input(BaseModel):
 class DocumentIn(_Input):
     type: DocumentType
     number: Annotated[str, StringConstraints(min_length=1, max_length=64), Text]
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = "CHN"
+    country: Annotated[str, StringConstraints(pattern=identity.COUNTRY)] = "CHN"
 
     @field_validator("number")
     @classmethod
@@ -119,7 +130,7 @@ class DocumentIn(_Input):
 
     @model_validator(mode="after")
     def _resident_id(self) -> DocumentIn:
-        if self.type == "resident_id" and not _RESIDENT_ID.match(self.number):
+        if self.type == DocumentTypes.RESIDENT_ID and not identity.RESIDENT_ID.match(self.number):
             raise ValueError(
                 _("A resident identity card number has 17 digits and a digit or X.")
             )
@@ -141,7 +152,7 @@ class ShopperIn(_Input):
 
     @model_validator(mode="after")
     def _matches_resident_id(self) -> ShopperIn:
-        if self.document.type == "resident_id" and self.document.number[
+        if self.document.type == DocumentTypes.RESIDENT_ID and self.document.number[
             6:14
         ] != self.birth_date.strftime("%Y%m%d"):
             raise ValueError(
@@ -151,8 +162,8 @@ class ShopperIn(_Input):
 
 
 class TripIn(_Input):
-    mode: Literal["air", "rail", "sea"]
-    kind: Literal["domestic", "outbound"]
+    mode: TripMode
+    kind: TripKind
     carrier_ref: Annotated[str, StringConstraints(max_length=32), Text]
     departs_at: datetime
 
@@ -244,8 +255,8 @@ class DepartureIn(_Input):
     document: DocumentIn
     carrier_ref: Annotated[str, StringConstraints(max_length=32), Text]
     departed_at: datetime
-    kind: Literal["domestic", "outbound"] = "domestic"
-    mode: Literal["air", "rail", "sea"] = "air"
+    kind: TripKind = "domestic"
+    mode: TripMode = "air"
 
     @field_validator("carrier_ref")
     @classmethod

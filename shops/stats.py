@@ -25,6 +25,7 @@ from typing import Any
 import chinese_calendar
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 from lunardate import LunarDate
 from pyroaring import BitMap
 
@@ -43,7 +44,38 @@ ZERO = Decimal("0.00")
 
 
 class StatsError(ValueError):
-    """A request the statistics cannot answer (bad range, group or alignment)."""
+    """A request the statistics cannot answer (bad range, group or alignment); ``field`` names
+    the parameter at fault, where one is."""
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+def check_period(start: date, end: date) -> None:
+    """The one check of a period the statistics answer for (the API, the dashboard and its
+    export): in order, between :data:`FIRST_DAY` and :data:`LAST_DAY`, at most
+    :data:`MAX_DAYS` days.
+
+    :raises StatsError: naming the field at fault, in the request's language.
+    """
+    if end < start:
+        raise StatsError(gettext("end is before start."), field="end", code="end_before_start")
+    for field, day in (("start", start), ("end", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise StatsError(
+                gettext("Dates from %(first)s to %(last)s.")
+                % {"first": FIRST_DAY, "last": LAST_DAY},
+                field=field,
+                code="out_of_range",
+            )
+    if (end - start).days >= MAX_DAYS:
+        raise StatsError(
+            gettext("A period covers at most %(days)s days.") % {"days": MAX_DAYS},
+            field="end",
+            code="too_long",
+        )
 
 
 @dataclass(frozen=True)
@@ -313,13 +345,8 @@ def sales_stats(
     *, start: date, end: date, group_by: str | None = None, align: str = "calendar"
 ) -> dict[str, Any]:
     """The figures of [start, end] against the previous period, optionally grouped."""
-    if end < start:
-        raise StatsError("end is before start.")
-    if start < FIRST_DAY or end > LAST_DAY:
-        raise StatsError(f"Dates from {FIRST_DAY} to {LAST_DAY}.")
+    check_period(start, end)
     period = Period(start, end)
-    if period.days > MAX_DAYS:
-        raise StatsError(f"A period covers at most {MAX_DAYS} days.")
     if group_by is not None and group_by not in GROUPS:
         raise StatsError(f"group_by must be one of {', '.join(GROUPS)}.")
     alignment = align_periods(period, align)

@@ -3,7 +3,6 @@ the switch or Accept-Language)."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -22,21 +21,20 @@ from django.views.decorators.http import require_http_methods
 
 from dutyfree import throttle
 from quotas import identity
+from quotas.choices import DocumentType
 from quotas.errors import NoPolicyInForce
 
 from .lookup import LookupQuery, quota_lookup
 
-DOCUMENT_TYPES = [
-    ("resident_id", _("Resident identity card")),
-    ("passport", _("Passport")),
-    ("hkmo_permit", _("Mainland travel permit for Hong Kong and Macao residents")),
-    ("tw_permit", _("Mainland travel permit for Taiwan residents")),
-    ("foreigner_id", _("Foreigner's permanent residence ID card")),
-]
-RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-COUNTRY = re.compile(r"^[A-Za-z]{3}$")
-# A resident identity card is issued by China only: the page never asks its country.
-RESIDENT_ID_COUNTRY = "CHN"
+# The page's names of the documents (quotas.choices.DocumentType), in the page's language.
+DOCUMENT_NAMES = {
+    DocumentType.RESIDENT_ID: _("Resident identity card"),
+    DocumentType.PASSPORT: _("Passport"),
+    DocumentType.HKMO_PERMIT: _("Mainland travel permit for Hong Kong and Macao residents"),
+    DocumentType.TW_PERMIT: _("Mainland travel permit for Taiwan residents"),
+    DocumentType.FOREIGNER_ID: _("Foreigner's permanent residence ID card"),
+}
+DOCUMENT_TYPES = [(kind.value, DOCUMENT_NAMES[kind]) for kind in DocumentType]
 STATUSES = {"completed": _("Completed"), "voided": _("Voided")}
 UNITS = {"piece": _("pieces"), "ml": _("ml")}
 TRIP_MODES = {"air": _("Flight"), "rail": _("Train"), "sea": _("Ship")}
@@ -80,7 +78,7 @@ class LookupForm(forms.Form):
         label=_("Issuing country code"),
         help_text=_("The three letters printed on the document, such as CHN."),
         required=False,
-        initial=RESIDENT_ID_COUNTRY,
+        initial=identity.RESIDENT_ID_COUNTRY,
         widget=forms.TextInput(
             attrs={
                 "maxlength": "3",
@@ -130,9 +128,10 @@ class LookupForm(forms.Form):
         data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         number = data.get("number")
         doc_type = data.get("doc_type")
-        if doc_type == "resident_id":
-            data["country"] = RESIDENT_ID_COUNTRY
-            if number and not RESIDENT_ID.match(number):
+        if doc_type == DocumentType.RESIDENT_ID:
+            # The page never asks a resident identity card's country.
+            data["country"] = identity.RESIDENT_ID_COUNTRY
+            if number and not identity.RESIDENT_ID.match(number):
                 self.add_error(
                     "number", _("A resident identity card number has 17 digits and a digit or X.")
                 )
@@ -142,7 +141,7 @@ class LookupForm(forms.Form):
                 self.add_error(
                     "country", _("Enter the country code printed on the document, such as CHN.")
                 )
-            elif not COUNTRY.match(country):
+            elif not identity.COUNTRY.match(country):
                 self.add_error("country", _("Three letters, such as CHN."))
             else:
                 data["country"] = country.upper()

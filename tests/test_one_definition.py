@@ -1,0 +1,179 @@
+"""Each rule has one definition (issue 12 point 4): the places that check the same thing use the
+same object, and a second copy of a pattern, enum or word list does not come back unnoticed."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from quotas import category_csv, identity, rules
+from quotas.admin import PolicyAdminForm
+from quotas.choices import (
+    POLICY_TRAVELLER_KINDS,
+    SALE_TRAVELLER_KINDS,
+    DocumentType,
+    PickupMode,
+    TripKind,
+    TripMode,
+)
+from quotas.models import Policy
+from shops import api, dashboard, importer, models, schemas, views
+from shops.models import DailyCategorySales, DailyStoreSales, Sale
+from shops.stats import StatsError, sales_stats
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("dutyfree", "shops", "quotas", "bench")
+
+
+def _sources() -> dict[Path, str]:
+    return {
+        path: path.read_text(encoding="utf-8")
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+
+
+def _where(pattern: str) -> list[str]:
+    """The files (once per line) of dutyfree/, shops/, quotas/ and bench/ with the pattern."""
+    found = re.compile(pattern)
+    return sorted(
+        str(path.relative_to(ROOT))
+        for path, text in _sources().items()
+        for line in text.splitlines()
+        if found.search(line)
+    )
+
+
+def _pattern_of(model: type, field: str) -> re.Pattern[str]:
+    metadata = model.model_fields[field].metadata
+    (pattern,) = (item.pattern for item in metadata if getattr(item, "pattern", None))
+    return pattern
+
+
+def _regex(validator: object) -> str:
+    """A Django validator's pattern, as text (a model field's validator is built from the text,
+    which is what its migrations name)."""
+    return validator.regex.pattern  # type: ignore[attr-defined]
+
+
+class TestPatterns:
+    def test_country_is_one_pattern_for_the_api_the_page_and_the_importer(self):
+        assert _pattern_of(schemas.DocumentIn, "country") is identity.COUNTRY
+        assert importer.identity.COUNTRY is identity.COUNTRY
+        assert views.identity.COUNTRY is identity.COUNTRY
+
+    def test_each_pattern_is_written_once(self):
+        # The regular expressions themselves, as source text: one line each.
+        for source in (
+            r"\\d\{17\}\[\\dX\]",  # resident identity card
+            r"\[A-Za-z\]\{3\}",  # issuing country
+            r"\[A-Za-z0-9 \\-/\]\{0,31\}",  # carrier reference
+            r"\[A-Za-z0-9._\\-\]\{0,63\}",  # SKU
+            r"\[A-Za-z0-9\\-\]\{1,64\}",  # barcode
+        ):
+            assert len(_where(source)) == 1, (source, _where(source))
+
+    def test_the_users_share_the_owners_objects(self):
+        assert _regex(models.sku_validator) == models.SKU.pattern
+        assert _regex(models.barcode_validator) == models.BARCODE.pattern
+        assert api.SKU is models.SKU
+        assert importer.SKU is models.SKU
+        assert _regex(api.ProductQuery().fields["barcode"].validators[-1]) == models.BARCODE.pattern
+        assert schemas.CARRIER_REF is rules.CARRIER_REF is importer.CARRIER_REF
+
+
+class TestDocumentTypes:
+    def test_the_api_the_page_and_the_importer_take_the_model_s_document_types(self):
+        assert schemas.DocumentType.__args__ == tuple(DocumentType.values)
+        assert [value for value, _ in views.DOCUMENT_TYPES] == DocumentType.values
+        assert frozenset(DocumentType.values) == importer._DOC_TYPES
+
+    def test_the_api_s_other_enumerations_are_the_model_s(self):
+        assert schemas.PickupMode.__args__ == tuple(PickupMode.values)
+        assert schemas.TripKind.__args__ == tuple(TripKind.values)
+        assert schemas.TripMode.__args__ == tuple(TripMode.values)
+
+    def test_no_second_list_of_document_type_values(self):
+        assert _where(r"\"hkmo_permit\"") == ["quotas/choices.py"]
+
+
+class TestTravellerKinds:
+    def test_one_enumeration(self):
+        assert _where(r"^class TravellerKind\b") == ["quotas/choices.py"]
+
+    def test_a_policy_and_a_sale_take_their_members_of_it(self):
+        policy = Policy._meta.get_field("traveller_kinds")
+        assert policy.choices is None  # a JSON list, checked by Policy.clean
+        for model in (Sale, DailyCategorySales, DailyStoreSales):
+            field = model._meta.get_field("traveller_kind")
+            assert [value for value, _ in field.choices] == list(SALE_TRAVELLER_KINDS)
+        assert [value for value, _ in PolicyAdminForm.base_fields["traveller_kinds"].choices] == (
+            list(POLICY_TRAVELLER_KINDS)
+        )
+
+    def test_the_dashboard_names_every_kind_a_sale_records(self):
+        assert set(dashboard.TRAVELLER_KINDS) == set(SALE_TRAVELLER_KINDS)
+
+    def test_a_trip_s_kind_is_a_traveller_kind(self):
+        assert set(TripKind.values) <= set(SALE_TRAVELLER_KINDS) & set(POLICY_TRAVELLER_KINDS)
+
+
+class TestStatsPeriod:
+    def test_only_the_statistics_know_the_period_s_bounds(self):
+        assert set(_where(r"\b(MAX_DAYS|FIRST_DAY|LAST_DAY)\b")) == {"shops/stats.py"}
+
+    @pytest.mark.parametrize(
+        ("start", "end", "field"),
+        [
+            ("2026-03-02", "2026-03-01", "end"),
+            ("1999-12-31", "2000-01-31", "start"),
+            ("2099-12-01", "2100-01-01", "end"),
+            ("2000-01-01", "2026-03-31", "end"),
+        ],
+    )
+    def test_the_api_and_the_dashboard_refuse_the_same_periods(self, start, end, field):
+        api_query = api.StatsQuery(data={"start": start, "end": end})
+        assert not api_query.is_valid()
+        assert list(api_query.errors) == [field]
+        page = dashboard.RangeForm({"start": start, "end": end, "align": "calendar"})
+        assert not page.is_valid()
+        assert list(page.errors) == [field]
+        with pytest.raises(StatsError) as refused:
+            sales_stats(start=date.fromisoformat(start), end=date.fromisoformat(end))
+        assert refused.value.field == field
+
+
+class TestPolicyFields:
+    def test_the_admin_and_a_clone_take_the_model_s_list(self):
+        from quotas import services
+
+        assert ("programme_id", *Policy.RULE_FIELDS) == services._COPIED_POLICY_FIELDS
+        assert PolicyAdminForm._meta.fields[3:] == Policy.RULE_FIELDS
+        assert set(Policy.RULE_FIELDS) <= {field.name for field in Policy._meta.fields}
+
+    def test_no_second_list(self):
+        assert _where(r"\"return_pickup_within_months\",") == ["quotas/models.py"]
+
+
+class TestCsvWords:
+    def test_both_imports_take_the_same_words(self):
+        assert importer.category_csv.YES is category_csv.YES
+        assert _where(r"\"yes\"") == ["dutyfree/settings.py", "quotas/category_csv.py"]
+
+
+class TestSaidOnce:
+    """Issue 12 point 7: why the hot paths are hand-written is said once, and benchmark figures
+    live in README.md and bench/results/, not in the code."""
+
+    def test_the_reason_for_hand_written_statements_is_in_the_architecture(self):
+        architecture = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+        assert "## Hand-written statements" in architecture
+        assert _where(r"cost(s)? more than|costs seconds") == []
+
+    def test_no_benchmark_figures_in_the_code(self):
+        figures = r"\d (ms|s) (instead|without|with)\b|\d+ million (lines|sales)|\d GB per"
+        assert _where(figures) == []
