@@ -29,6 +29,7 @@ from quotas.services import (
     CLOSED_OPEN_TRIP,
     NO_OPEN_TRIP_WITHIN_12_HOURS,
     DepartureRecorded,
+    quota_account_lock_by_id,
     quota_credit,
 )
 
@@ -137,7 +138,7 @@ def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
 def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
     """Lock the sale's quota account, then the sale (one order everywhere: no deadlocks)."""
     sale = sale_of_store(store_id=store.pk, sale_id=sale_id)
-    account = QuotaAccount.objects.select_for_update(no_key=True).get(pk=sale.account_id)
+    account = quota_account_lock_by_id(sale.account_id)
     locked = (
         Sale.objects.select_for_update(no_key=True, of=("self",))
         .select_related("store", "terminal")
