@@ -152,7 +152,9 @@ def _commit(term, b, key):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.django_db(transaction=True)
+# Real commits and the importer's writer threads: a transactional test, the shipped stores and
+# policies restored afterwards.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestOneWriter:
     def test_every_write_of_a_quota_table_comes_from_quotas(self, tmp_path: Path) -> None:
         product("LIP", "cosmetics", "320.00")
