@@ -6,7 +6,8 @@ ORM's per-object machinery (why: docs/ARCHITECTURE.md, "Hand-written statements"
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
@@ -153,3 +154,106 @@ def db_value(model: type[models.Model], name: str, value: Any) -> Any:
     """``value`` as a parameter for ``model.name``'s column."""
     field = cast("models.Field[Any, Any]", model._meta.get_field(name))  # a column, not a relation
     return field.get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
+
+
+# --- Set-based statements: arrays and COPY -------------------------------------------------------
+# Bulk reads pass a whole column as one array literal (one statement whatever the batch size, and
+# one text parameter, not a list psycopg adapts element by element); bulk writes stream rows with
+# COPY in text format, ids drawn beforehand from the table's sequence.
+COPY_NULL = "\\N"
+
+
+def copy_text(value: str) -> str:
+    """A string as a value of PostgreSQL's COPY text format."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
+
+
+def plain_array(values: Iterable[Any]) -> str:
+    """An array literal of values whose text needs no quoting: numbers, dates, hexadecimal."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def text_array(values: Iterable[str]) -> str:
+    """An array literal of any strings."""
+    values = list(values)
+    if not values:
+        return "{}"
+    return (
+        '{"'
+        + '","'.join(
+            value.replace("\\", "\\\\").replace('"', '\\"')
+            if "\\" in value or '"' in value
+            else value
+            for value in values
+        )
+        + '"}'
+    )
+
+
+def time_array(values: Iterable[datetime]) -> str:
+    """An array literal of aware datetimes."""
+    values = list(values)
+    if not values:
+        return "{}"
+    return '{"' + '","'.join(value.isoformat() for value in values) + '"}'
+
+
+class IsoStamp:
+    """``isoformat()`` of a datetime, remembered for the next call with the same object (a
+    batch's ``now`` repeats on every row)."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+        self.text = ""
+
+    def __call__(self, at: datetime) -> str:
+        if at is not self.at:
+            self.at, self.text = at, at.isoformat()
+        return self.text
+
+
+def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a hand-written statement, unconverted."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execute(sql: str, params: Sequence[Any]) -> None:
+    """Run a hand-written statement that returns nothing."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def next_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` fresh ids from the model's table's own sequence, in one statement."""
+    return [
+        pk
+        for (pk,) in fetch_all(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+    ]
+
+
+def copy_rows(model: type[models.Model], names: Sequence[str], text: str) -> None:
+    """``COPY table (columns of names) FROM STDIN`` of ``text`` (COPY text format, formatted by
+    the caller). Errors come as Django's (an ``IntegrityError`` on a unique index): psycopg's
+    ``copy()`` is not wrapped by Django's cursor."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _fields(model, names))
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        copy.write(text)

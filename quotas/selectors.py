@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Min, QuerySet
 from django.utils.translation import gettext as _
 
 from . import identity
-from .choices import PolicyStatus
+from .choices import BanReason, PolicyStatus
 from .errors import NoPolicyInForce
-from .models import Policy, Shopper
+from .models import Ban, Category, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, CategoryRule, PolicyRules
 
 
@@ -166,3 +169,164 @@ def shoppers_with_document(*, number: str) -> QuerySet[Shopper]:
             identity.retired_document_keys(doc_type=doc_type, country=country, number=normalised)
         )
     return Shopper.objects.filter(document_key__in=keys)
+
+
+def shopper_of_document(
+    *, doc_type: str, country: str, number: str, fields: Sequence[str], retired: bool = True
+) -> Shopper | None:
+    """The shopper holding this document, with ``fields`` loaded: under the current key or,
+    while a rotation is under way and ``retired`` is true, a retired one (found, not
+    re-keyed: a read moves nothing; :func:`quotas.services.shopper_rekey` moves).
+
+    :raises identity.InvalidDocument: for a number that cannot be a document number.
+    """
+    key = identity.document_key(doc_type=doc_type, country=country, number=number)
+    shopper = Shopper.objects.filter(document_key=key).only(*fields).first()
+    if shopper is None and retired and identity.retired_keys():
+        old = identity.retired_document_keys(doc_type=doc_type, country=country, number=number)
+        shopper = Shopper.objects.filter(document_key__in=list(old)).only(*fields).first()
+    return shopper
+
+
+def shopper_by_id(shopper_id: int, *, fields: Sequence[str]) -> Shopper:
+    return Shopper.objects.only(*fields).get(pk=shopper_id)
+
+
+def shopper_has_spent(*, document_key: str, year: int) -> bool:
+    """Has the shopper with this document key spent any quota in ``year``?"""
+    return QuotaAccount.objects.filter(
+        shopper__document_key=document_key, year=year, used__gt=0
+    ).exists()
+
+
+# --- Accounts --------------------------------------------------------------------------------
+_BALANCE = ("id", "year", "limit", "used")
+
+
+def account_of_year(*, shopper_id: int, programme_id: int, year: int) -> QuotaAccount | None:
+    """The shopper's account for the programme's ``year`` (id, year, limit, used), if any."""
+    return (
+        QuotaAccount.objects.filter(shopper_id=shopper_id, programme_id=programme_id, year=year)
+        .only(*_BALANCE)
+        .first()
+    )
+
+
+def accounts_by_id(ids: Iterable[int]) -> dict[int, QuotaAccount]:
+    """Accounts (id, year, limit, used) by id, in one query."""
+    return QuotaAccount.objects.only(*_BALANCE).in_bulk(set(ids))
+
+
+# --- Trips -----------------------------------------------------------------------------------
+# A relation is a SELECT and its parameters that another app's statement reads from (a
+# sub-select in its FROM), where one statement must span both apps: the SQL naming a quota
+# table is written here, whoever runs it.
+Relation = tuple[str, list[Any]]
+
+
+def trip_of_departure(*, shopper_id: int, carrier_ref: str, departs_at: datetime) -> Relation:
+    """The shopper's trip for this departure (``id``, ``departed_at``): at most one row.
+    ``carrier_ref`` as :func:`quotas.rules.carrier_ref_key` gives it."""
+    return (
+        "SELECT id, departed_at FROM quotas_trip "
+        "WHERE shopper_id = %s AND carrier_ref = %s AND departs_at = %s",
+        [shopper_id, carrier_ref, _timestamp(departs_at)],
+    )
+
+
+def open_trips(*, shopper_id: int, now: datetime) -> Relation:
+    """The shopper's trips not departed whose departure is still ahead of ``now`` (``id``,
+    ``carrier_ref``, ``kind``, ``mode``, ``departs_at``)."""
+    return (
+        "SELECT id, carrier_ref, kind, mode, departs_at FROM quotas_trip "
+        "WHERE shopper_id = %s AND departed_at IS NULL AND departs_at > %s",
+        [shopper_id, _timestamp(now)],
+    )
+
+
+def _timestamp(at: datetime) -> Any:
+    return Trip._meta.get_field("departs_at").get_db_prep_value(at, connection)
+
+
+def departed_in_year(*, shopper_id: int, year: int) -> bool:
+    """Has the shopper a confirmed departure from the island in this calendar year?"""
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    return Trip.objects.filter(
+        shopper_id=shopper_id, departed_at__gte=start, departed_at__lt=end
+    ).exists()
+
+
+def departed_between(*, shopper_id: int, start: datetime, end: datetime) -> bool:
+    """Has the shopper a departure recorded from ``start`` to ``end`` (both included)?"""
+    return Trip.objects.filter(
+        shopper_id=shopper_id, departed_at__gte=start, departed_at__lte=end
+    ).exists()
+
+
+def departures_of(shopper_ids: Iterable[int]) -> dict[int, list[datetime]]:
+    """Each shopper's recorded departures, 1,000 shoppers a query."""
+    wanted = sorted(set(shopper_ids))
+    found: dict[int, list[datetime]] = {shopper_id: [] for shopper_id in wanted}
+    for start in range(0, len(wanted), 1000):
+        for shopper_id, departed_at in Trip.objects.filter(
+            shopper_id__in=wanted[start : start + 1000], departed_at__isnull=False
+        ).values_list("shopper_id", "departed_at"):
+            found[shopper_id].append(departed_at)  # type: ignore[arg-type]  # filtered: not NULL
+    return found
+
+
+# --- Bans ------------------------------------------------------------------------------------
+def bans_for_departure_deadline(*, shopper: Any, since: Any) -> QuerySet[Ban]:
+    """Departure-deadline bans of ``shopper`` created at or after ``since`` (values or
+    ``OuterRef`` expressions: for an ``Exists`` in another app's query)."""
+    return Ban.objects.filter(
+        shopper_id=shopper, reason=BanReason.DEPARTURE_DEADLINE, created_at__gte=since
+    )
+
+
+def open_departure_bans(shopper_id: int) -> list[Ban]:
+    """The shopper's departure-deadline bans, not lifted, that name the sale behind them."""
+    return list(
+        Ban.objects.filter(
+            shopper_id=shopper_id,
+            reason=BanReason.DEPARTURE_DEADLINE,
+            lifted_at__isnull=True,
+            source__startswith="sale:",
+        )
+    )
+
+
+# --- Policies --------------------------------------------------------------------------------
+def shortest_departure_deadline() -> int:
+    """The fewest days any published policy allows between a sale and the departure."""
+    return (
+        Policy.objects.filter(status=PolicyStatus.PUBLISHED).aggregate(
+            days=Min("departure_deadline_days")
+        )["days"]
+        or 0
+    )
+
+
+def policy_starts(*, programme: str | None = None) -> list[datetime]:
+    """The instants at which the programme's published versions take effect, in order."""
+    return sorted(
+        Policy.objects.filter(
+            programme__code=programme or settings.DEFAULT_PROGRAMME,
+            status=PolicyStatus.PUBLISHED,
+            effective_from__isnull=False,
+        ).values_list("effective_from", flat=True)  # type: ignore[arg-type]  # not NULL
+    )
+
+
+def judging_policy_ids() -> list[int]:
+    """Every policy that may have judged a sale (published or withdrawn, never a draft)."""
+    return list(
+        Policy.objects.exclude(status=PolicyStatus.DRAFT).values_list("id", flat=True)
+    )
+
+
+def category_codes() -> set[str]:
+    """Every category code of any policy version."""
+    return set(Category.objects.values_list("code", flat=True).distinct())
+

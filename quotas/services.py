@@ -478,6 +478,12 @@ def quota_account_lock(
     return account
 
 
+def quota_account_lock_by_id(account_id: int) -> QuotaAccount:
+    """The account a sale was made on, locked as :func:`quota_account_lock` locks it (``FOR NO
+    KEY UPDATE``): a return or void takes it before the sale's own row, as a sale does."""
+    return QuotaAccount.objects.select_for_update(no_key=True).get(pk=account_id)
+
+
 def trip_create(
     *,
     shopper_id: int,

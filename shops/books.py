@@ -49,8 +49,8 @@ from typing import Any
 from django.db import connection, transaction
 from pyroaring import BitMap
 
-from quotas.models import Policy
-from quotas.selectors import policy_by_id_cached
+from quotas import books as quota_books
+from quotas.selectors import judging_policy_ids, policy_by_id_cached
 
 # Differences listed per check; beyond this one line says there are more.
 LIMIT = 50
@@ -61,19 +61,6 @@ FEN = Decimal("0.01")
 def _differs(a: str, b: str) -> str:
     """Two amounts differ (numeric: exact)."""
     return f"({a}) <> ({b})"
-
-
-def _ref_kind(column: str) -> str:
-    """``sale`` of a ledger reference such as ``sale:123``."""
-    return f"split_part({column}, ':', 1)"
-
-
-def _ref_id(column: str) -> str:
-    """``123`` of a ledger reference such as ``sale:123`` (NULL if it is not a number)."""
-    return (
-        f"CASE WHEN {column} ~ '^[a-z]+:[0-9]{{1,18}}$' "
-        f"THEN CAST(split_part({column}, ':', 2) AS BIGINT) END"
-    )
 
 
 def _year(column: str) -> str:
@@ -139,22 +126,8 @@ SUSPECTS = 1000
 _ACCOUNTS_SQL = """
 SELECT a.id, a.used, a."limit", COALESCE(e.total, 0), COALESCE(x.net, 0),
        CASE WHEN {ledger_differs} THEN 1 ELSE 0 END
-FROM quotas_quotaaccount AS a
-LEFT JOIN (
-    -- Grouped by an expression, so read in table order and hashed. (The
-    -- (account, created_at) index returns the entries in account order, one random read
-    -- each: twice as slow.)
-    SELECT {entry_account} AS account_id, SUM(amount) AS total, COUNT(*) AS entries,
-           SUM(CASE WHEN kind = 'sale' THEN amount ELSE 0 END) AS sale_amount,
-           SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END) AS sale_count,
-           SUM(CASE WHEN kind = 'import' THEN amount ELSE 0 END) AS import_amount,
-           SUM(CASE WHEN kind = 'import' THEN 1 ELSE 0 END) AS import_count,
-           SUM(CASE WHEN kind = 'return' THEN amount ELSE 0 END) AS return_amount,
-           SUM(CASE WHEN kind = 'return' THEN 1 ELSE 0 END) AS return_count,
-           SUM(CASE WHEN kind = 'void' THEN amount ELSE 0 END) AS void_amount,
-           SUM(CASE WHEN kind = 'void' THEN 1 ELSE 0 END) AS void_count
-    FROM quotas_quotaentry GROUP BY {entry_account}
-) AS e ON e.account_id = a.id
+FROM ({accounts}) AS a
+LEFT JOIN ({ledger}) AS e ON e.account_id = a.id
 LEFT JOIN (
     SELECT account_id,
            SUM(CASE WHEN status = 'completed' THEN total - returned_amount ELSE 0 END) AS net,
@@ -198,7 +171,8 @@ def _ledger_differs() -> str:
 def _accounts(limit: int) -> tuple[list[str], list[int]]:
     """(the account differences, the accounts whose entries do not match their sales)."""
     sql = _ACCOUNTS_SQL.format(
-        entry_account="account_id + 0",
+        accounts=quota_books.ACCOUNTS,
+        ledger=quota_books.LEDGER_BY_ACCOUNT,
         ledger_differs=_ledger_differs(),
         used_ledger=_differs("a.used", "COALESCE(e.total, 0)"),
         used_net=_differs("a.used", "COALESCE(x.net, 0)"),
@@ -231,25 +205,6 @@ def account_differences(*, limit: int = LIMIT) -> list[str]:
 
 
 # --- Ledger ----------------------------------------------------------------------------------
-def _entries() -> str:
-    ref = "e.reference"
-    return (
-        f"SELECT e.id, e.account_id, e.kind, e.amount, {_ref_kind(ref)} AS ref_kind, "  # noqa: S608
-        f"{_ref_id(ref)} AS ref_id FROM quotas_quotaentry AS e"
-    )
-
-
-def _referring(prefix: str, accounts: str) -> str:
-    """The entries of the accounts whose reference is ``<prefix>:<id>``, the id as
-    ``ref_id``."""
-    start = len(prefix) + 2
-    return (
-        f"SELECT account_id, kind, amount, CAST(substr(reference, {start}) AS BIGINT) "  # noqa: S608
-        f"AS ref_id FROM quotas_quotaentry WHERE {accounts} "
-        f"AND reference ~ '^{prefix}:[0-9]{{1,18}}$'"
-    )
-
-
 def _among(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
     return f"{column} = ANY(%s::bigint[])", [list(ids)]
 
@@ -264,16 +219,20 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
     if not accounts:
         return []
     found: list[str] = []
-    among_entries, ids = _among("account_id", accounts)
+    ids = [list(accounts)]
     among_sales, _ = _among("s.account_id", accounts)
+    sale_debits, _ = quota_books.entries_referring("sale", accounts)
+    void_credits, _ = quota_books.entries_referring("void", accounts)
+    return_credits, _ = quota_books.entries_referring("return", accounts)
+    entries, _ = quota_books.entries_of(accounts)
     sales_sql = f"""
     WITH debit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                           MIN(account_id) AS a_min, MAX(account_id) AS a_max,
                           MIN(kind) AS k_min, MAX(kind) AS k_max
-                   FROM ({_referring("sale", among_entries)}) AS e GROUP BY ref_id),
+                   FROM ({sale_debits}) AS e GROUP BY ref_id),
     void AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                     MIN(account_id) AS a_min, MAX(account_id) AS a_max
-             FROM ({_referring("void", among_entries)}) AS e GROUP BY ref_id)
+             FROM ({void_credits}) AS e GROUP BY ref_id)
     SELECT s.id, s.account_id, s.total, s.returned_amount, s.status, s.imported,
            d.ref_id, d.amount, d.a_min, d.a_max, d.k_min, d.k_max, d.n,
            v.ref_id, v.amount, v.a_min, v.a_max, v.n
@@ -322,7 +281,7 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
     returns_sql = f"""
     WITH credit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                            MIN(account_id) AS a_min, MAX(account_id) AS a_max
-                    FROM ({_referring("return", among_entries)}) AS e GROUP BY ref_id)
+                    FROM ({return_credits}) AS e GROUP BY ref_id)
     SELECT r.id, r.sale_id, r.amount, s.account_id, c.ref_id, c.amount, c.a_min, c.a_max, c.n
     FROM shops_return AS r
     JOIN shops_sale AS s ON s.id = r.sale_id
@@ -348,7 +307,7 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
 
     orphans_sql = f"""
     SELECT e.id, e.account_id, e.kind, e.ref_kind, e.ref_id
-    FROM ({_entries()} WHERE {_among("e.account_id", accounts)[0]}) AS e
+    FROM ({entries}) AS e
     LEFT JOIN shops_sale AS s ON e.ref_kind IN ('sale', 'void') AND s.id = e.ref_id
     LEFT JOIN shops_return AS r ON e.ref_kind = 'return' AND r.id = e.ref_id
     WHERE CASE
@@ -458,8 +417,8 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
            a.id, a.shopper_id, a.year, t.id, t.shopper_id,
            {_year("s.local_date")}, {_local_date("s.sold_at")}
     FROM shops_sale AS s
-    JOIN quotas_quotaaccount AS a ON a.id = s.account_id
-    LEFT JOIN quotas_trip AS t ON t.id = s.trip_id
+    JOIN ({quota_books.ACCOUNTS}) AS a ON a.id = s.account_id
+    LEFT JOIN ({quota_books.TRIPS}) AS t ON t.id = s.trip_id
     WHERE a.shopper_id <> s.shopper_id
        OR a.year <> {_year("s.local_date")}
        OR s.local_date <> {_local_date("s.sold_at")}
@@ -492,7 +451,7 @@ def _limits() -> list[tuple[int, str, str, int]]:
     """(policy id, category code, unit, limit) of every limited category of every policy that
     may have judged a sale."""
     found = []
-    for policy_id in Policy.objects.exclude(status="draft").values_list("id", flat=True):
+    for policy_id in judging_policy_ids():
         for category in policy_by_id_cached(policy_id).rules.limited_categories:
             found.append(
                 (policy_id, category.code, category.limit_unit or "", category.limit_value or 0)
@@ -793,10 +752,9 @@ def check_books(*, rollups: bool = True, limit: int = LIMIT) -> Books:
     started = time.perf_counter()
     books = Books(rollups_checked=rollups)
     with snapshot():
-        books.accounts = _count("quotas_quotaaccount")
+        books.accounts, books.trips = quota_books.counts()
         books.sales = _count("shops_sale")
         books.returns = _count("shops_return")
-        books.trips = _count("quotas_trip")
         accounts, suspects = _accounts(limit)
         books.differences += accounts
         books.differences += ledger_differences(limit=limit, accounts=suspects)

@@ -17,9 +17,8 @@ from django.db.models import Q, QuerySet
 
 from dutyfree import money
 from quotas.errors import NoPolicyInForce
-from quotas.models import Category
 from quotas.rules import CategoryRule
-from quotas.selectors import policy_in_force_cached
+from quotas.selectors import category_codes, policy_in_force_cached
 
 from .checkout import category_ref
 from .models import Product, barcode_validator, sku_validator
@@ -51,7 +50,7 @@ class ImportReport:
 
 def known_category_codes() -> set[str]:
     """Every category code of any policy version (a product may wait for its category)."""
-    return set(Category.objects.values_list("code", flat=True).distinct())
+    return category_codes()
 
 
 def _positive_int(value: str, *, high: int) -> int:

@@ -24,17 +24,24 @@ from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField
 from django.utils.translation import gettext_lazy as _
 
 from dutyfree import money
 from dutyfree.db import insert_rows, select_rows
 from dutyfree.errors import ConflictError, DomainError
-from quotas import identity, rules
+from quotas import rules
 from quotas.choices import EntryKind, LimitUnit, TravellerKind
-from quotas.models import QuotaAccount, Shopper, Trip
+from quotas.models import Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
-from quotas.selectors import PolicyInForce, policy_by_id_cached, policy_in_force_cached
+from quotas.selectors import (
+    PolicyInForce,
+    account_of_year,
+    departed_in_year,
+    policy_by_id_cached,
+    policy_in_force_cached,
+    shopper_of_document,
+    trip_of_departure,
+)
 from quotas.services import (
     PresentedShopper,
     quota_account_lock,
@@ -196,23 +203,18 @@ def _basket_lines(basket: Basket, products: Mapping[str, Product]) -> list[Baske
     ]
 
 
-# One statement: the trip, and per limited category what its completed sales still hold
-# (quantity net of returns × pieces or millilitres per unit), across every store.
+# One statement: the trip (a relation of quotas.selectors), and per limited category what its
+# completed sales still hold (quantity net of returns × pieces or millilitres per unit), across
+# every store.
 _TRIP_USAGE_SQL = """
 SELECT trip.id, trip.departed_at, line.category_code,
        SUM((line.quantity - line.returned_quantity) * line.pieces),
        SUM((line.quantity - line.returned_quantity) * COALESCE(line.volume_ml, 0))
-FROM quotas_trip AS trip
+FROM ({trip}) AS trip
 LEFT JOIN shops_sale AS sale ON sale.trip_id = trip.id AND sale.status = 'completed'
 LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id AND line.category_code IN ({codes})
-WHERE trip.shopper_id = %s AND trip.carrier_ref = %s AND trip.departs_at = %s
 GROUP BY trip.id, trip.departed_at, line.category_code
 """
-# A basket with nothing in a limited category needs the trip, not its usage.
-_TRIP_SQL = (
-    "SELECT id, departed_at, NULL, NULL, NULL FROM quotas_trip "
-    "WHERE shopper_id = %s AND carrier_ref = %s AND departs_at = %s"
-)
 
 
 def trip_with_usage(
@@ -230,7 +232,9 @@ def trip_with_usage(
     the trip. Runs after the account lock: a statement started under the lock sees every sale
     that committed before it, so the recount is never stale.
     """
-    departs_at = DateTimeField().get_db_prep_value(trip.departs_at, connection)
+    trip_sql, params = trip_of_departure(
+        shopper_id=shopper_id, carrier_ref=trip.carrier_ref, departs_at=trip.departs_at
+    )
     wanted = None if categories is None else set(categories)
     codes = [
         category.code
@@ -238,10 +242,10 @@ def trip_with_usage(
         if wanted is None or category.code in wanted
     ]
     if codes:
-        sql = _TRIP_USAGE_SQL.format(codes=", ".join(["%s"] * len(codes)))
-        params = [*codes, shopper_id, trip.carrier_ref, departs_at]
+        sql = _TRIP_USAGE_SQL.format(trip=trip_sql, codes=", ".join(["%s"] * len(codes)))
+        params = [*params, *codes]
     else:
-        sql, params = _TRIP_SQL, [shopper_id, trip.carrier_ref, departs_at]
+        sql = f"SELECT id, departed_at, NULL, NULL, NULL FROM ({trip_sql}) AS trip"  # noqa: S608 - a relation of quotas.selectors
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -264,15 +268,6 @@ def trip_with_usage(
         pieces, ml = held.get(category.code, (0, 0))
         used[category.code] = int(ml if category.limit_unit == LimitUnit.ML else pieces)
     return found, used
-
-
-def outbound_record(*, shopper_id: int, year: int) -> bool:
-    """Has the shopper a confirmed departure from the island in this calendar year?"""
-    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
-    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
-    return Trip.objects.filter(
-        shopper_id=shopper_id, departed_at__gte=start, departed_at__lt=end
-    ).exists()
 
 
 def _trip_facts(trip: TripInput, stored: Trip | None) -> TripFacts:
@@ -322,7 +317,7 @@ def _judge(
             categories=None if all_limits else {p.category_code for p in products.values()},
         )
     elif shopper is not None:
-        outbound = outbound_record(shopper_id=shopper.pk, year=year)
+        outbound = departed_in_year(shopper_id=shopper.pk, year=year)
     verdict = rules.judge_basket(
         policy=version.rules,
         shopper=_shopper_facts(basket, shopper, outbound=outbound),
@@ -345,32 +340,21 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
     version = policy_in_force_cached(at=at)
     year = rules.quota_year(at)
     products = products_by_sku([line.sku for line in basket.lines])
-    shopper = (
-        Shopper.objects.filter(document_key=basket.shopper.document_key)
-        .only("id", "banned_from", "banned_until")
-        .first()
+    presented = basket.shopper
+    # During a key rotation a shopper not yet re-keyed is still this shopper (the sale
+    # re-keys; a quote only reads).
+    shopper = shopper_of_document(
+        doc_type=presented.doc_type,
+        country=presented.country,
+        number=presented.number,
+        fields=("id", "banned_from", "banned_until"),
     )
-    if shopper is None and identity.retired_keys():
-        # A key rotation is under way: a shopper not yet re-keyed is still this shopper (the
-        # sale re-keys; a quote only reads).
-        presented = basket.shopper
-        retired = identity.retired_document_keys(
-            doc_type=presented.doc_type, country=presented.country, number=presented.number
-        )
-        shopper = (
-            Shopper.objects.filter(document_key__in=list(retired))
-            .only("id", "banned_from", "banned_until")
-            .first()
-        )
     used = money.ZERO
     if shopper is not None:
-        used = (
-            QuotaAccount.objects.filter(
-                shopper=shopper, programme_id=version.policy.programme_id, year=year
-            )
-            .values_list("used", flat=True)
-            .first()
-        ) or money.ZERO
+        account = account_of_year(
+            shopper_id=shopper.pk, programme_id=version.policy.programme_id, year=year
+        )
+        used = account.used if account is not None else money.ZERO
     _, verdict = _judge(
         all_limits=True,
         version=version,

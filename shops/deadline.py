@@ -19,13 +19,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from quotas import services as quota_services
-from quotas.choices import BanReason, PickupMode, PolicyStatus, TravellerKind
-from quotas.models import Ban, Policy, Trip
+from quotas.choices import BanReason, PickupMode, TravellerKind
 from quotas.rules import LOCAL_TZ
-from quotas.selectors import policy_by_id_cached
+from quotas.selectors import (
+    bans_for_departure_deadline,
+    departures_of,
+    open_departure_bans,
+    policy_by_id_cached,
+    shortest_departure_deadline,
+)
 from quotas.services import ban_lift, shopper_ban
 
 from .models import Sale, SaleStatus
@@ -61,16 +66,9 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
     """Ban every shopper with an immediate or guarantee pickup whose deadline passed before
     ``now`` without a recorded departure."""
     today = now.astimezone(LOCAL_TZ).date()
-    shortest = (
-        Policy.objects.filter(status=PolicyStatus.PUBLISHED).aggregate(
-            days=Min("departure_deadline_days")
-        )["days"]
-        or 0
-    )
-    already_banned = Ban.objects.filter(
-        shopper_id=OuterRef("shopper_id"),
-        reason=BanReason.DEPARTURE_DEADLINE,
-        created_at__gte=OuterRef("sold_at"),
+    shortest = shortest_departure_deadline()
+    already_banned = bans_for_departure_deadline(
+        shopper=OuterRef("shopper_id"), since=OuterRef("sold_at")
     )
     # The shortest deadline any policy sets bounds the window; each sale is then held to its
     # own policy's deadline below.
@@ -96,13 +94,7 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
         days = policy.departure_deadline_days
         if deadline_of(sold_local_date=sale.local_date, days=days) <= now:
             due.append((sale, days, policy.ban_years))
-    departures: dict[int, list[datetime]] = defaultdict(list)
-    shopper_ids = sorted({sale.shopper_id for sale, _, _ in due})
-    for start in range(0, len(shopper_ids), 1000):
-        for shopper_id, departed_at in Trip.objects.filter(
-            shopper_id__in=shopper_ids[start : start + 1000], departed_at__isnull=False
-        ).values_list("shopper_id", "departed_at"):
-            departures[shopper_id].append(departed_at)  # type: ignore[arg-type]  # filtered: not NULL
+    departures = departures_of(sale.shopper_id for sale, _, _ in due)
     for sale, days, ban_years in due:
         if not _departed_in_time(sale, departures[sale.shopper_id], days):
             overdue_by_shopper[sale.shopper_id].append((sale, ban_years))
@@ -149,21 +141,10 @@ def settle_after_departure(*, shopper_id: int, now: datetime) -> list[int]:
     every watched sale overdue at the ban's start — from the sale it names on — now has a
     recorded departure in time. Returns the ids of the bans lifted.
     """
-    bans = list(
-        Ban.objects.filter(
-            shopper_id=shopper_id,
-            reason=BanReason.DEPARTURE_DEADLINE,
-            lifted_at__isnull=True,
-            source__startswith="sale:",
-        )
-    )
+    bans = open_departure_bans(shopper_id)
     if not bans:
         return []
-    departures: list[datetime] = list(
-        Trip.objects.filter(shopper_id=shopper_id, departed_at__isnull=False).values_list(
-            "departed_at", flat=True
-        )  # type: ignore[arg-type]  # filtered: not NULL
-    )
+    departures = departures_of([shopper_id])[shopper_id]
     lifted = []
     for ban in bans:
         first = Sale.objects.filter(pk=int(ban.source.removeprefix("sale:"))).first()

@@ -23,8 +23,8 @@ from django.db import transaction
 from dutyfree import money
 from quotas import identity
 from quotas import rules as quota_rules
-from quotas.models import Category
 from quotas.rules import LOCAL_TZ
+from quotas.selectors import category_codes, shopper_has_spent
 
 from .catalogue import parse_row, read_rows
 from .models import Product, Store, Terminal
@@ -42,7 +42,7 @@ def demo_products(*, codes: set[str] | None = None) -> list[Product]:
     """
     rows, problems = read_rows(CATALOGUE_CSV.read_bytes())
     if codes is None:
-        codes = set(Category.objects.values_list("code", flat=True).distinct())
+        codes = category_codes()
     products = []
     for line_no, raw in rows or ():
         parsed, errors = parse_row(line_no, raw, codes)
@@ -83,7 +83,6 @@ def load_demo_shopper(*, now: datetime) -> int:
     """Give the demo shopper a trip three days ahead and three purchases in two stores, once a
     year (idempotent: nothing is added while the shopper has purchases this year). Returns the
     number of sales made."""
-    from quotas.models import QuotaAccount
     from quotas.services import PresentedShopper
 
     from .checkout import Basket, LineInput, TripInput, sale_commit
@@ -95,7 +94,7 @@ def load_demo_shopper(*, now: datetime) -> int:
         number=DEMO_SHOPPER["number"],
     )
     year = now.astimezone(LOCAL_TZ).year
-    if QuotaAccount.objects.filter(shopper__document_key=key, year=year, used__gt=0).exists():
+    if shopper_has_spent(document_key=key, year=year):
         return 0
     shopper = PresentedShopper(
         doc_type=DEMO_SHOPPER["doc_type"],

@@ -56,25 +56,32 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from dutyfree import money
-from quotas import category_csv, identity
+from dutyfree.db import (
+    COPY_NULL,
+    copy_rows,
+    copy_text,
+    execute,
+    fetch_all,
+    next_ids,
+    plain_array,
+    text_array,
+)
+from quotas import bulk, category_csv, identity
 from quotas.choices import (
     DocumentType,
     EntryKind,
     PickupMode,
-    PolicyStatus,
     TravellerKind,
     TripKind,
     TripMode,
 )
 from quotas.errors import NoPolicyInForce
-from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.rules import CARRIER_REF, LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
-from quotas.selectors import PolicyInForce, policy_in_force_cached
+from quotas.selectors import PolicyInForce, policy_in_force_cached, policy_starts
 from quotas.services import shopper_rekey
 
 from .catalogue import known_category_codes
@@ -129,7 +136,6 @@ _PICKUPS = frozenset(PickupMode.values)
 _TRIP_KINDS = frozenset(TripKind.values)
 _TRIP_MODES = frozenset(TripMode.values)
 _EARLIEST_BIRTH = date(1900, 1, 1)
-_NULL = "\\N"  # COPY's NULL
 _RESIDENT = TravellerKind.RESIDENT.value
 _COMPLETED = SaleStatus.COMPLETED.value
 _IMPORT = EntryKind.IMPORT.value
@@ -303,18 +309,6 @@ def _checked(lines: Iterable[str]) -> Iterator[str]:
 def _shown(value: str) -> str:
     """A cell as a message may quote it (never used for a document number or a name)."""
     return repr(value if len(value) <= 40 else value[:40] + "…")
-
-
-def _copy_text(value: str) -> str:
-    """A string as a value of PostgreSQL's COPY text format."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return value
 
 
 def _instant(text: str) -> datetime | str:
@@ -496,11 +490,11 @@ class _Reader:
                 f"{sku}\x1f{code}",
                 "\t".join(
                     (
-                        _NULL if pk is None else str(pk),
-                        _copy_text(sku),
-                        _copy_text(code),
+                        COPY_NULL if pk is None else str(pk),
+                        copy_text(sku),
+                        copy_text(code),
                         str(pieces),
-                        _NULL if volume is None else str(volume),
+                        COPY_NULL if volume is None else str(volume),
                     )
                 ),
             )
@@ -643,13 +637,7 @@ class _Reader:
         except NoPolicyInForce:
             version = None
         if self.boundaries is None:
-            self.boundaries = sorted(
-                Policy.objects.filter(
-                    programme__code=settings.DEFAULT_PROGRAMME,
-                    status=PolicyStatus.PUBLISHED,
-                    effective_from__isnull=False,
-                ).values_list("effective_from", flat=True)  # type: ignore[arg-type]  # not NULL
-            )
+            self.boundaries = policy_starts()
         start = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
         after = bisect_right(self.boundaries, start)
         if (
@@ -854,8 +842,8 @@ def _batch(
                     "content; skipped, not changed",
                 )
             )
-    shoppers = db.shopper_ids(sorted({r.account_key[0] for r in fresh}))
-    found = db.accounts(
+    shoppers = bulk.shopper_ids(sorted({r.account_key[0] for r in fresh}))
+    found = bulk.accounts_lock(
         sorted(
             {
                 (shoppers[key], programme, year)
@@ -943,35 +931,24 @@ def _write(
         if r.account_key[0] not in shoppers
     }
     if latest:
-        rows = [
-            (
-                p.doc_type,
-                p.country,
-                key,
-                p.last4,
-                p.name_key,
-                identity.current_version(),
-                p.birth_date,
-                p.hainan_resident,
-                now,
-                now,
-            )
+        people = [
+            (p.doc_type, p.country, key, p.last4, p.name_key, p.birth_date, p.hainan_resident)
             for key, p in sorted(latest.items())
         ]
-        created = db.insert_shoppers(rows)
-        if len(created) != len(rows):
+        created = bulk.shoppers_insert(people, now=now)
+        if len(created) != len(people):
             raise _Retry
         shoppers.update(created)
     # Accounts opened here start with their final balance; the others move by one UPDATE.
     spent = {key: account for key, account in accounts.items() if account.after != account.used}
     opened = sorted(
-        (shoppers[key[0]], key[1], key[2], account.limit, account.after, now)
+        (shoppers[key[0]], key[1], key[2], account.limit, account.after)
         for key, account in spent.items()
         if account.id is None
     )
     ids: dict[tuple[int, int, int], int] = {}
     if opened:
-        ids = db.insert_accounts(opened)
+        ids = bulk.accounts_open(opened, now=now)
         if len(ids) != len(opened):
             raise _Retry
     moved = []
@@ -980,9 +957,8 @@ def _write(
             account.id = ids[(shoppers[key[0]], key[1], key[2])]
         else:
             moved.append((account.id, account.after - account.used))
-    if moved:
-        db.update_accounts(sorted(moved), now)
-    trips = _trips(receipts, db=db, shoppers=shoppers, created=set(latest), now=now)
+    bulk.accounts_move(sorted(moved), now=now)
+    trips = _trips(receipts, shoppers=shoppers, created=set(latest), now=now)
     sales = []
     for r in receipts:
         shopper = shoppers[r.account_key[0]]
@@ -1011,11 +987,12 @@ def _write(
         )
     sale_ids = db.insert_sales(sales)
     db.insert_lines(receipts, sale_ids)
-    db.insert_entries(
+    bulk.ledger_append(
         [
-            (accounts[r.account_key].id, _IMPORT, r.total, f"sale:{sale_id}", now)
+            (accounts[r.account_key].id, _IMPORT, r.total, f"sale:{sale_id}")  # type: ignore[misc]  # every account has its id by now
             for r, sale_id in zip(receipts, sale_ids, strict=True)
-        ]
+        ],
+        now=now,
     )
     slices = {(r.local_date, r.store_id) for r in receipts}
     db.mark_dirty(sorted(slices), now)  # type: ignore[arg-type]  # a written receipt has a date
@@ -1024,7 +1001,6 @@ def _write(
 def _trips(
     receipts: list[_Receipt],
     *,
-    db: _Backend,
     shoppers: dict[str, int],
     created: set[str],
     now: datetime,
@@ -1043,20 +1019,18 @@ def _trips(
     if not wanted:
         return {}
     new_shoppers = {shoppers[key] for key in created}  # cannot have trips yet
-    found = db.trips(sorted(key for key in wanted if key[0] not in new_shoppers))
+    found = bulk.trips_find(sorted(key for key in wanted if key[0] not in new_shoppers))
     missing = sorted(key for key in wanted if key not in found)
     if missing:
-        rows = [
-            (key[0], wanted[key].kind, wanted[key].mode, key[1], key[2], now) for key in missing
-        ]
-        inserted = db.insert_trips(rows)
+        rows = [(key[0], wanted[key].kind, wanted[key].mode, key[1], key[2]) for key in missing]
+        inserted = bulk.trips_insert(rows, now=now)
         if len(inserted) != len(rows):
             raise _Retry
         found.update(inserted)
     return found
 
 
-# --- Storage: COPY and arrays ------------------------------------------------------------------
+# --- Storage: the sales' own tables (the quota half: quotas.bulk) ----------------------------
 # In the order of _Item.copy and _Amount.copy.
 _LINE_COLUMNS = (
     "sale",
@@ -1071,226 +1045,33 @@ _LINE_COLUMNS = (
     "amount",
     "returned_quantity",
 )
-_ENTRY_COLUMNS = ("account", "kind", "amount", "reference", "created_at")
-_SHOPPER_COLUMNS = (
-    "document_type",
-    "document_country",
-    "document_key",
-    "document_last4",
-    "name_key",
-    "key_version",
-    "birth_date",
-    "hainan_resident",
-    "created_at",
-    "updated_at",
-)
-_ACCOUNT_COLUMNS = ("shopper", "programme", "year", "limit", "used", "updated_at")
-_TRIP_COLUMNS = ("shopper", "kind", "mode", "carrier_ref", "departs_at", "created_at")
-
-
-def _quoted(model: type[Any], names: Iterable[str]) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
-
-
-def _plain_array(values: Iterable[Any]) -> str:
-    """A PostgreSQL array literal of values whose text needs no quoting: numbers, dates,
-    hexadecimal keys. A whole column goes as one text parameter, not a list psycopg adapts
-    element by element."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def _text_array(values: Iterable[str]) -> str:
-    """A PostgreSQL array literal of any strings."""
-    values = list(values)
-    if not values:
-        return "{}"
-    return (
-        '{"'
-        + '","'.join(
-            value.replace("\\", "\\\\").replace('"', '\\"')
-            if "\\" in value or '"' in value
-            else value
-            for value in values
-        )
-        + '"}'
-    )
-
-
-class _IsoStamp:
-    """``isoformat()`` of a datetime, remembered for the next call with the same object (the
-    batch's ``now`` repeats on every row)."""
-
-    def __init__(self) -> None:
-        self.at: datetime | None = None
-        self.text = ""
-
-    def __call__(self, at: datetime) -> str:
-        if at is not self.at:
-            self.at, self.text = at, at.isoformat()
-        return self.text
-
-
-def _time_array(values: Iterable[datetime]) -> str:
-    values = list(values)
-    if not values:
-        return "{}"
-    return '{"' + '","'.join(value.isoformat() for value in values) + '"}'
 
 
 class _Backend:
-    """Set-based reads and writes of one batch: keys go as one array literal per column (one
-    statement whatever the batch size); new rows are streamed with ``COPY`` in text format,
-    formatted here, with ids drawn beforehand from each table's sequence. Rows are inserted
-    only after the batch found them missing: one created meanwhile by another writer fails on
-    its unique index, and the batch is rolled back and tried again."""
+    """Set-based reads and writes of one batch's sales, lines and dirty marks, as
+    :mod:`quotas.bulk` does for shoppers, accounts, trips and the ledger."""
 
     def begin(self, *, last: bool) -> None:
         if not last:  # the last batch's commit flushes the WAL of all the batches before it
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-
-    def _ids(self, model: type[Any], count: int) -> list[int]:
-        """``count`` fresh ids from the table's own sequence."""
-        return [
-            pk
-            for (pk,) in self._rows(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [model._meta.db_table, count],
-            )
-        ]
-
-    def _copy(self, model: type[Any], names: Sequence[str], text: str) -> None:
-        sql = f"COPY {model._meta.db_table} ({_quoted(model, names)}) FROM STDIN"
-        # Errors as Django's (IntegrityError on a unique index): psycopg's copy() is not
-        # wrapped by Django's cursor.
-        with (
-            connection.wrap_database_errors,
-            connection.cursor() as cursor,
-            cursor.copy(sql) as copy,
-        ):
-            copy.write(text)
+            execute("SET LOCAL synchronous_commit TO OFF", [])
 
     def existing_receipts(self, receipt_nos: Sequence[str]) -> dict[str, str]:
         return dict(
-            self._rows(
+            fetch_all(
                 "SELECT receipt_no, request_fingerprint FROM shops_sale "
                 "WHERE receipt_no = ANY(%s::varchar[])",
-                [_text_array(receipt_nos)],
+                [text_array(receipt_nos)],
             )
         )
-
-    def shopper_ids(self, keys: Sequence[str]) -> dict[str, int]:
-        return dict(
-            self._rows(
-                "SELECT document_key, id FROM quotas_shopper "
-                "WHERE document_key = ANY(%s::varchar[])",
-                [_plain_array(keys)],  # hexadecimal
-            )
-        )
-
-    def accounts(
-        self, wanted: Sequence[tuple[int, int, int]], *, lock: bool
-    ) -> dict[tuple[int, int, int], tuple[int, Decimal, Decimal]]:
-        if not wanted:
-            return {}
-        # The lock every sale, return and void of the shopper takes, taken in id order: two
-        # imports cannot deadlock, and a sale holds one account at a time.
-        sql = (
-            'SELECT a.id, a.shopper_id, a.programme_id, a.year, a.used, a."limit" '
-            "FROM quotas_quotaaccount AS a JOIN unnest(%s::bigint[], %s::bigint[], %s::int[]) "
-            "AS k(shopper_id, programme_id, year) ON a.shopper_id = k.shopper_id "
-            "AND a.programme_id = k.programme_id AND a.year = k.year ORDER BY a.id"
-            + (" FOR NO KEY UPDATE OF a" if lock else "")
-        )
-        rows = self._rows(sql, [_plain_array(column) for column in zip(*wanted, strict=True)])
-        return {(s, p, y): (pk, used, limit) for pk, s, p, y, used, limit in rows}
-
-    def insert_shoppers(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
-        iso = _IsoStamp()
-        ids = self._ids(Shopper, len(rows))
-        text = "".join(
-            [
-                # Every value is an enumeration, letters and digits, hexadecimal or a date.
-                f"{pk}\t{doc_type}\t{country}\t{key}\t{last4}\t{name_key}\t{version}\t"
-                f"{birth}\t{'t' if resident else 'f'}\t{iso(created)}\t{iso(updated)}\n"
-                for pk, (
-                    doc_type,
-                    country,
-                    key,
-                    last4,
-                    name_key,
-                    version,
-                    birth,
-                    resident,
-                    created,
-                    updated,
-                ) in zip(ids, rows, strict=True)
-            ]
-        )
-        self._copy(Shopper, ("id", *_SHOPPER_COLUMNS), text)
-        return {row[2]: pk for row, pk in zip(rows, ids, strict=True)}
-
-    def insert_accounts(self, rows: Sequence[tuple[Any, ...]]) -> dict[tuple[int, int, int], int]:
-        iso = _IsoStamp()
-        ids = self._ids(QuotaAccount, len(rows))
-        text = "".join(
-            [
-                f"{pk}\t{shopper}\t{programme}\t{year}\t{limit}\t{used}\t{iso(at)}\n"
-                for pk, (shopper, programme, year, limit, used, at) in zip(ids, rows, strict=True)
-            ]
-        )
-        self._copy(QuotaAccount, ("id", *_ACCOUNT_COLUMNS), text)
-        return {(row[0], row[1], row[2]): pk for row, pk in zip(rows, ids, strict=True)}
-
-    def update_accounts(self, moved: Sequence[tuple[int, Decimal]], now: datetime) -> None:
-        ids, deltas = zip(*moved, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE quotas_quotaaccount AS a SET used = a.used + k.delta, updated_at = %s "
-                "FROM unnest(%s::bigint[], %s::numeric[]) AS k(id, delta) WHERE a.id = k.id",
-                [now, _plain_array(ids), _plain_array(deltas)],
-            )
-
-    def trips(self, keys: Sequence[_TripKey]) -> dict[_TripKey, int]:
-        if not keys:
-            return {}
-        shoppers, carriers, departures = zip(*keys, strict=True)
-        rows = self._rows(
-            "SELECT t.id, t.shopper_id, t.carrier_ref, t.departs_at FROM quotas_trip AS t "
-            "JOIN unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) AS k(s, c, d) "
-            "ON t.shopper_id = k.s AND t.carrier_ref = k.c AND t.departs_at = k.d",
-            [_plain_array(shoppers), _text_array(carriers), _time_array(departures)],
-        )
-        return {(s, c, d): pk for pk, s, c, d in rows}
-
-    def insert_trips(self, rows: Sequence[tuple[Any, ...]]) -> dict[_TripKey, int]:
-        iso = _IsoStamp()
-        ids = self._ids(Trip, len(rows))
-        text = "".join(
-            [
-                # kind and mode are enumerations; a carrier reference is letters, digits,
-                # spaces, dashes and slashes.
-                f"{pk}\t{shopper}\t{kind}\t{mode}\t{carrier}\t{departs.isoformat()}\t{iso(at)}\n"
-                for pk, (shopper, kind, mode, carrier, departs, at) in zip(ids, rows, strict=True)
-            ]
-        )
-        self._copy(Trip, ("id", *_TRIP_COLUMNS), text)
-        return {(row[0], row[3], row[4]): pk for row, pk in zip(rows, ids, strict=True)}
 
     def insert_sales(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        ids = self._ids(Sale, len(rows))
+        ids = next_ids(Sale, len(rows))
         text = "".join(
             [
-                f"{pk}\t{_copy_text(receipt_no)}\t{store}\t{terminal}\t{shopper}\t"
-                f"{_NULL if trip is None else trip}\t{account}\t{policy}\t"
+                f"{pk}\t{copy_text(receipt_no)}\t{store}\t{terminal}\t{shopper}\t"
+                f"{COPY_NULL if trip is None else trip}\t{account}\t{policy}\t"
                 f"{sold_at.isoformat()}\t{local_date}\t{pickup}\t{kind}\t{status}\t{total}\t"
-                f"{returned}\t{after}\t{_copy_text(key)}\t{fingerprint}\t"
+                f"{returned}\t{after}\t{copy_text(key)}\t{fingerprint}\t"
                 f"{'t' if imported else 'f'}\n"
                 for pk, (
                     receipt_no,
@@ -1314,7 +1095,7 @@ class _Backend:
                 ) in zip(ids, rows, strict=True)
             ]
         )
-        self._copy(Sale, ("id", *SALE_COLUMNS), text)
+        copy_rows(Sale, ("id", *SALE_COLUMNS), text)
         return ids
 
     def insert_lines(self, receipts: Sequence[_Receipt], sale_ids: Sequence[int]) -> None:
@@ -1325,26 +1106,15 @@ class _Backend:
                 for number, (_, item, amount) in enumerate(receipt.lines, start=1)
             ]
         )
-        self._copy(SaleLine, _LINE_COLUMNS, text)
-
-    def insert_entries(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        iso = _IsoStamp()
-        text = "".join(
-            [
-                f"{account}\t{kind}\t{amount}\t{_copy_text(reference)}\t{iso(at)}\n"
-                for account, kind, amount, reference, at in rows
-            ]
-        )
-        self._copy(QuotaEntry, _ENTRY_COLUMNS, text)
+        copy_rows(SaleLine, _LINE_COLUMNS, text)
 
     def mark_dirty(self, slices: Sequence[tuple[date, int]], now: datetime) -> None:
         days, stores = zip(*slices, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-                "SELECT d, s, %s FROM unnest(%s::date[], %s::bigint[]) AS k(d, s)",
-                [now, _plain_array(days), _plain_array(stores)],
-            )
+        execute(
+            "INSERT INTO shops_dirtyday (day, store_id, marked_at) "
+            "SELECT d, s, %s FROM unnest(%s::date[], %s::bigint[]) AS k(d, s)",
+            [now, plain_array(days), plain_array(stores)],
+        )
 
 
 # --- Terminals ------------------------------------------------------------------------------------

@@ -25,9 +25,16 @@ from django.db.models import DateTimeField
 from dutyfree import money
 from quotas import identity
 from quotas.choices import LimitUnit
-from quotas.models import QuotaAccount, Shopper
+from quotas.models import Shopper
 from quotas.rules import LOCAL_TZ
-from quotas.selectors import PolicyInForce, policy_in_force_cached
+from quotas.selectors import (
+    PolicyInForce,
+    account_of_year,
+    open_trips,
+    policy_in_force_cached,
+    shopper_by_id,
+    shopper_of_document,
+)
 from quotas.services import shopper_rekey
 
 from .models import Sale, SaleStatus, Store
@@ -45,14 +52,14 @@ class LookupQuery:
 
 
 def _matching_shopper(query: LookupQuery) -> Shopper | None:
-    document_key = identity.document_key(
-        doc_type=query.doc_type, country=query.country, number=query.number
-    )
     name_key = identity.name_key(query.name)  # computed whether or not the document is known
-    shopper = (
-        Shopper.objects.filter(document_key=document_key)
-        .only("id", "name_key", "banned_from", "banned_until")
-        .first()
+    fields = ("id", "name_key", "banned_from", "banned_until")
+    shopper = shopper_of_document(
+        doc_type=query.doc_type,
+        country=query.country,
+        number=query.number,
+        fields=fields,
+        retired=False,
     )
     if shopper is None and identity.retired_keys():
         # A rotation is under way: a match under an old key moves the shopper to the current one.
@@ -60,9 +67,7 @@ def _matching_shopper(query: LookupQuery) -> Shopper | None:
             doc_type=query.doc_type, country=query.country, number=query.number, name=query.name
         )
         if rekeyed is not None:
-            shopper = Shopper.objects.only("id", "name_key", "banned_from", "banned_until").get(
-                pk=rekeyed
-            )
+            shopper = shopper_by_id(rekeyed, fields=fields)
     stored_name = shopper.name_key if shopper is not None else "0" * len(name_key)
     if hmac.compare_digest(stored_name, name_key) and shopper is not None:
         return shopper
@@ -97,16 +102,15 @@ def _purchases(*, account_id: int, language: str | None) -> list[dict[str, Any]]
     return found
 
 
-# Open trips (not departed, departure still ahead) and, per limited category, what their
-# completed sales hold net of returns, across every store. One statement.
+# Open trips (a relation of quotas.selectors) and, per limited category, what their completed
+# sales hold net of returns, across every store. One statement.
 _OPEN_TRIPS_SQL = """
 SELECT trip.id, trip.carrier_ref, trip.kind, trip.mode, trip.departs_at, line.category_code,
        SUM((line.quantity - line.returned_quantity) * line.pieces),
        SUM((line.quantity - line.returned_quantity) * COALESCE(line.volume_ml, 0))
-FROM quotas_trip AS trip
+FROM ({trips}) AS trip
 LEFT JOIN shops_sale AS sale ON sale.trip_id = trip.id AND sale.status = 'completed'
 LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id AND line.category_code IN ({codes})
-WHERE trip.shopper_id = %s AND trip.departed_at IS NULL AND trip.departs_at > %s
 GROUP BY trip.id, trip.carrier_ref, trip.kind, trip.mode, trip.departs_at, line.category_code
 ORDER BY trip.departs_at, trip.id
 """
@@ -117,11 +121,12 @@ def _open_trips(
 ) -> list[dict[str, Any]]:
     limited = version.rules.limited_categories
     codes = [category.code for category in limited] or [""]
+    trips_sql, params = open_trips(shopper_id=shopper_id, now=now)
     field: DateTimeField[datetime, datetime] = DateTimeField()
     with connection.cursor() as cursor:
         cursor.execute(
-            _OPEN_TRIPS_SQL.format(codes=", ".join(["%s"] * len(codes))),
-            [*codes, shopper_id, field.get_db_prep_value(now, connection)],
+            _OPEN_TRIPS_SQL.format(trips=trips_sql, codes=", ".join(["%s"] * len(codes))),
+            [*params, *codes],
         )
         rows = cursor.fetchall()
     trips: dict[int, dict[str, Any]] = {}
@@ -167,12 +172,8 @@ def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> 
     year = now.astimezone(LOCAL_TZ).year
     shopper = _matching_shopper(query)
     shopper_id = shopper.pk if shopper is not None else NOBODY
-    account = (
-        QuotaAccount.objects.filter(
-            shopper_id=shopper_id, programme_id=version.policy.programme_id, year=year
-        )
-        .only("id", "limit", "used")
-        .first()
+    account = account_of_year(
+        shopper_id=shopper_id, programme_id=version.policy.programme_id, year=year
     )
     limit = account.limit if account is not None else version.rules.annual_limit
     used = account.used if account is not None else Decimal("0.00")

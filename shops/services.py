@@ -23,11 +23,13 @@ from dutyfree.errors import ConflictError, DomainError, NotFoundError
 from quotas.choices import EntryKind, PickupMode
 from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
+from quotas.selectors import accounts_by_id, departed_between
 from quotas.services import (
     ALREADY_RECORDED,
     CLOSED_OPEN_TRIP,
     NO_OPEN_TRIP_WITHIN_12_HOURS,
     DepartureRecorded,
+    quota_account_lock_by_id,
     quota_credit,
 )
 
@@ -136,7 +138,7 @@ def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
 def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
     """Lock the sale's quota account, then the sale (one order everywhere: no deadlocks)."""
     sale = sale_of_store(store_id=store.pk, sale_id=sale_id)
-    account = QuotaAccount.objects.select_for_update(no_key=True).get(pk=sale.account_id)
+    account = quota_account_lock_by_id(sale.account_id)
     locked = (
         Sale.objects.select_for_update(no_key=True, of=("self",))
         .select_related("store", "terminal")
@@ -286,9 +288,7 @@ def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided(_("A voided sale cannot be handed over."))
     if sale.picked_up_at is None and sale.pickup in AFTER_DEPARTURE:
-        left = Trip.objects.filter(
-            shopper_id=sale.shopper_id, departed_at__gte=sale.sold_at, departed_at__lte=now
-        ).exists()
+        left = departed_between(shopper_id=sale.shopper_id, start=sale.sold_at, end=now)
         if not left:
             raise PickupTooEarly(
                 _(
@@ -314,7 +314,7 @@ def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str,
     the sale's year as the shopper's account stands now (after every return and void since),
     not as it stood at the sale. ``lines``/``returns`` may be prefetched, ``account`` given."""
     if account is None:
-        account = QuotaAccount.objects.only("year", "limit", "used").get(pk=sale.account_id)
+        account = accounts_by_id([sale.account_id])[sale.account_id]
     lines = sorted(sale.lines.all(), key=attrgetter("line_no"))
     body = first_answer(sale, lines=lines)
     returned = {line.pk: line.returned_quantity for line in lines}
@@ -406,7 +406,5 @@ def sales_find(*, store_id: int, receipt_no: str = "", day: date | None = None) 
 
 def sale_details(sales: Sequence[Sale]) -> list[dict[str, Any]]:
     """:func:`sale_detail` of each sale; their quota accounts read in one query."""
-    accounts = QuotaAccount.objects.only("year", "limit", "used").in_bulk(
-        {sale.account_id for sale in sales}
-    )
+    accounts = accounts_by_id(sale.account_id for sale in sales)
     return [sale_detail(sale, account=accounts[sale.account_id]) for sale in sales]

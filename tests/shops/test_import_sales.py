@@ -19,10 +19,11 @@ from django.db import connection, connections
 from django.db.models import Sum
 from django.utils import timezone
 
+from quotas import bulk as quota_bulk
 from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.selectors import policy_cache_clear, policy_in_force
 from quotas.services import policy_clone
-from shops import checkout, importer
+from shops import checkout
 from shops.auth import terminal_by_prefix
 from shops.importer import COLUMNS, RECEIPT_FIELDS, TERMINAL_NAME, import_sales
 from shops.management.commands.import_sales import Command
@@ -464,15 +465,14 @@ class TestConcurrentWriter:
         self, tmp_path, monkeypatch
     ) -> None:
         import_sales(write(tmp_path, [row("M-1")], name="first.csv"))
-        backend = importer._Backend
-        original = backend.shopper_ids
+        original = quota_bulk.shopper_ids
         calls = []
 
-        def not_yet_committed(self, keys):  # as if a till created the shopper meanwhile
+        def not_yet_committed(keys):  # as if a till created the shopper meanwhile
             calls.append(keys)
-            return {} if len(calls) == 1 else original(self, keys)
+            return {} if len(calls) == 1 else original(keys)
 
-        monkeypatch.setattr(backend, "shopper_ids", not_yet_committed)
+        monkeypatch.setattr(quota_bulk, "shopper_ids", not_yet_committed)
 
         report = import_sales(write(tmp_path, [row("M-2", unit_price="5.00")]))
 

@@ -1,0 +1,184 @@
+"""Set-based reads and writes of shoppers, accounts, trips and the ledger, batch by batch.
+
+The bulk half of the quota services, for ``manage.py import_sales``: what
+:func:`quotas.services.quota_account_lock`, :func:`~quotas.services.trip_create` and
+:func:`~quotas.services.quota_debit` do for one sale, these do for thousands in a few
+statements. Keys go as one array literal per column (one statement whatever the batch size);
+new rows are streamed with ``COPY``, with ids drawn beforehand from each table's sequence.
+
+Rows are inserted only after the caller found them missing: a row created meanwhile by
+another writer fails on its unique index (``IntegrityError``) or comes back short, and the
+caller rolls the batch back and reads again. Call inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from dutyfree.db import (
+    IsoStamp,
+    copy_rows,
+    copy_text,
+    execute,
+    fetch_all,
+    next_ids,
+    plain_array,
+    text_array,
+    time_array,
+)
+
+from . import identity
+from .models import QuotaAccount, QuotaEntry, Shopper, Trip
+
+AccountKey = tuple[int, int, int]  # (shopper id, programme id, year)
+TripKey = tuple[int, str, datetime]  # (shopper id, carrier reference, departure)
+
+
+_SHOPPER_COLUMNS = (
+    "id",
+    "document_type",
+    "document_country",
+    "document_key",
+    "document_last4",
+    "name_key",
+    "key_version",
+    "birth_date",
+    "hainan_resident",
+    "created_at",
+    "updated_at",
+)
+_ACCOUNT_COLUMNS = ("id", "shopper", "programme", "year", "limit", "used", "updated_at")
+_TRIP_COLUMNS = ("id", "shopper", "kind", "mode", "carrier_ref", "departs_at", "created_at")
+_ENTRY_COLUMNS = ("account", "kind", "amount", "reference", "created_at")
+
+
+def shopper_ids(document_keys: Sequence[str]) -> dict[str, int]:
+    """The ids of the shoppers known under these document keys (current key version)."""
+    return dict(
+        fetch_all(
+            "SELECT document_key, id FROM quotas_shopper WHERE document_key = ANY(%s::varchar[])",
+            [plain_array(document_keys)],  # hexadecimal
+        )
+    )
+
+
+def shoppers_insert(
+    shoppers: Sequence[tuple[str, str, str, str, str, date, bool]], *, now: datetime
+) -> dict[str, int]:
+    """Insert shoppers (document type, country, document key, last four, name key, birth
+    date, resident) under the current key version; their ids by document key."""
+    stamp = IsoStamp()(now)
+    version = identity.current_version()
+    ids = next_ids(Shopper, len(shoppers))
+    text = "".join(
+        [
+            # Every value is an enumeration, letters and digits, hexadecimal or a date.
+            f"{pk}\t{doc_type}\t{country}\t{key}\t{last4}\t{name_key}\t{version}\t"
+            f"{birth}\t{'t' if resident else 'f'}\t{stamp}\t{stamp}\n"
+            for pk, (doc_type, country, key, last4, name_key, birth, resident) in zip(
+                ids, shoppers, strict=True
+            )
+        ]
+    )
+    copy_rows(Shopper, _SHOPPER_COLUMNS, text)
+    return {row[2]: pk for row, pk in zip(shoppers, ids, strict=True)}
+
+
+def accounts_lock(
+    wanted: Sequence[AccountKey], *, lock: bool = True
+) -> dict[AccountKey, tuple[int, Decimal, Decimal]]:
+    """(id, used, limit) of the existing accounts among ``wanted``, locked until the
+    transaction ends unless ``lock`` is false (a dry run).
+
+    The lock every sale, return and void of the shopper takes (``FOR NO KEY UPDATE`` of the
+    account, :func:`quotas.services.quota_account_lock`), taken in id order: two imports
+    cannot deadlock, and a sale holds one account at a time."""
+    if not wanted:
+        return {}
+    sql = (
+        'SELECT a.id, a.shopper_id, a.programme_id, a.year, a.used, a."limit" '
+        "FROM quotas_quotaaccount AS a JOIN unnest(%s::bigint[], %s::bigint[], %s::int[]) "
+        "AS k(shopper_id, programme_id, year) ON a.shopper_id = k.shopper_id "
+        "AND a.programme_id = k.programme_id AND a.year = k.year ORDER BY a.id"
+        + (" FOR NO KEY UPDATE OF a" if lock else "")
+    )
+    rows = fetch_all(sql, [plain_array(column) for column in zip(*wanted, strict=True)])
+    return {(s, p, y): (pk, used, limit) for pk, s, p, y, used, limit in rows}
+
+
+def accounts_open(
+    accounts: Sequence[tuple[int, int, int, Decimal, Decimal]], *, now: datetime
+) -> dict[AccountKey, int]:
+    """Open accounts (shopper, programme, year, limit, used) with their balance already
+    spent (their ledger entries follow: :func:`ledger_append`); their ids by key."""
+    stamp = IsoStamp()(now)
+    ids = next_ids(QuotaAccount, len(accounts))
+    text = "".join(
+        [
+            f"{pk}\t{shopper}\t{programme}\t{year}\t{limit}\t{used}\t{stamp}\n"
+            for pk, (shopper, programme, year, limit, used) in zip(ids, accounts, strict=True)
+        ]
+    )
+    copy_rows(QuotaAccount, _ACCOUNT_COLUMNS, text)
+    return {(row[0], row[1], row[2]): pk for row, pk in zip(accounts, ids, strict=True)}
+
+
+def accounts_move(deltas: Sequence[tuple[int, Decimal]], *, now: datetime) -> None:
+    """Add each (account id, amount) to the account's balance, in one statement. The caller
+    holds the accounts' locks (:func:`accounts_lock`) and appends the matching entries."""
+    if not deltas:
+        return
+    ids, amounts = zip(*deltas, strict=True)
+    execute(
+        "UPDATE quotas_quotaaccount AS a SET used = a.used + k.delta, updated_at = %s "
+        "FROM unnest(%s::bigint[], %s::numeric[]) AS k(id, delta) WHERE a.id = k.id",
+        [now, plain_array(ids), plain_array(amounts)],
+    )
+
+
+def ledger_append(entries: Sequence[tuple[int, str, Decimal, str]], *, now: datetime) -> None:
+    """Append ledger entries (account id, kind, amount, reference) by ``COPY``: the entries of
+    balances opened by :func:`accounts_open` or moved by :func:`accounts_move`."""
+    stamp = IsoStamp()(now)
+    text = "".join(
+        [
+            f"{account}\t{kind}\t{amount}\t{copy_text(reference)}\t{stamp}\n"
+            for account, kind, amount, reference in entries
+        ]
+    )
+    copy_rows(QuotaEntry, _ENTRY_COLUMNS, text)
+
+
+def trips_find(keys: Sequence[TripKey]) -> dict[TripKey, int]:
+    """The ids of the trips among ``keys`` that exist."""
+    if not keys:
+        return {}
+    shoppers, carriers, departures = zip(*keys, strict=True)
+    rows = fetch_all(
+        "SELECT t.id, t.shopper_id, t.carrier_ref, t.departs_at FROM quotas_trip AS t "
+        "JOIN unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) AS k(s, c, d) "
+        "ON t.shopper_id = k.s AND t.carrier_ref = k.c AND t.departs_at = k.d",
+        [plain_array(shoppers), text_array(carriers), time_array(departures)],
+    )
+    return {(s, c, d): pk for pk, s, c, d in rows}
+
+
+def trips_insert(
+    trips: Sequence[tuple[int, str, str, str, datetime]], *, now: datetime
+) -> dict[TripKey, int]:
+    """Insert trips (shopper, kind, mode, carrier reference as :func:`quotas.rules.carrier_ref_key`
+    gives it, departure); their ids by key."""
+    stamp = IsoStamp()(now)
+    ids = next_ids(Trip, len(trips))
+    text = "".join(
+        [
+            # kind and mode are enumerations; a carrier reference is letters, digits, spaces,
+            # dashes and slashes.
+            f"{pk}\t{shopper}\t{kind}\t{mode}\t{carrier}\t{departs.isoformat()}\t{stamp}\n"
+            for pk, (shopper, kind, mode, carrier, departs) in zip(ids, trips, strict=True)
+        ]
+    )
+    copy_rows(Trip, _TRIP_COLUMNS, text)
+    return {(row[0], row[3], row[4]): pk for row, pk in zip(trips, ids, strict=True)}
