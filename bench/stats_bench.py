@@ -247,8 +247,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from shops import rollups
     from shops.models import DirtyDay, Store
+    from shops.reporting import rollups
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*), COUNT(DISTINCT sale_id) FROM shops_saleline")

@@ -10,7 +10,7 @@ from dutyfree.errors import api_aware_404
 from dutyfree.health import healthz, ping
 from quotas.api import PolicyInForceApi
 from shops import api as shops_api
-from shops.dashboard import dashboard_export, dashboard_page
+from shops.reporting.dashboard import dashboard_export, dashboard_page
 from shops.views import quota_page
 
 SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"

@@ -25,9 +25,10 @@ from dutyfree import throttle
 from quotas.api import ViolationSerializer, problem_responses
 from quotas.services import DEPARTURE_REASONS
 
-from . import catalogue, checkout, deadline, lookup, services, stats
+from . import catalogue, checkout, deadline, lookup, services
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
 from .models import BARCODE, SKU, Terminal
+from .reporting import stats
 from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

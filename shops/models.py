@@ -318,7 +318,7 @@ class DirtyDay(models.Model):
         return f"{self.day} {self.store_id}"
 
 
-# --- Rollups (shops/rollups.py recomputes them; never edited by hand) ----------------------
+# --- Rollups (shops/reporting/rollups.py recomputes them; never edited by hand) ------------------
 class DailyCategorySales(models.Model):
     """Completed sales of one local day, store, category and traveller kind, net of returns
     (by the sale's local date; voided sales count nothing)."""

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from quotas.rules import LOCAL_TZ
 
-from .demo import _DEMO_BASKETS, DEMO_SHOPPER, demo_products
+from .imports.demo import _DEMO_BASKETS, DEMO_SHOPPER, demo_products
 
 # --- Tags and summaries ------------------------------------------------------------------------
 TAGS: dict[str, Any] = {
@@ -103,7 +103,7 @@ ANSWERS: dict[tuple[str, str], Any] = {
 HEALTH_PATH = "/healthz"
 DEMO_TERMINAL_STORE = "SYA-HTB"  # seed_demo's terminal demo-1
 DEMO_SALE_ID = 1  # the demo shopper's first purchase: the first sale of a fresh demo database
-DEMO_FLIGHT = "HU7181"  # the demo shopper's flight (shops.demo.load_demo_shopper)
+DEMO_FLIGHT = "HU7181"  # the demo shopper's flight (shops.imports.demo.load_demo_shopper)
 DEMO_DAYS_AHEAD = 3
 
 

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import rollups
 from .deadline import departure_deadline_enforce
+from .reporting import rollups
 
 
 @shared_task(name="shops.tasks.enforce_departure_deadline")

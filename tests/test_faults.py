@@ -28,9 +28,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 
-from shops import rollups
-from shops.importer import COLUMNS, import_sales
+from shops.imports.batching import import_sales
+from shops.imports.reading import COLUMNS
 from shops.models import DailyCategorySales, DailyStoreSales
+from shops.reporting import rollups
 from tests.conftest import database_url, need_service
 from tests.shops import helpers
 

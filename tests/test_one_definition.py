@@ -20,9 +20,11 @@ from quotas.choices import (
     TripMode,
 )
 from quotas.models import Policy
-from shops import api, dashboard, importer, models, schemas, views
+from shops import api, models, schemas, views
+from shops.imports import reading
 from shops.models import DailyCategorySales, DailyStoreSales, Sale
-from shops.stats import StatsError, sales_stats
+from shops.reporting import dashboard
+from shops.reporting.stats import StatsError, sales_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("dutyfree", "shops", "quotas", "bench")
@@ -63,7 +65,7 @@ def _regex(validator: object) -> str:
 class TestPatterns:
     def test_country_is_one_pattern_for_the_api_the_page_and_the_importer(self):
         assert _pattern_of(schemas.DocumentIn, "country") is identity.COUNTRY
-        assert importer.identity.COUNTRY is identity.COUNTRY
+        assert reading.identity.COUNTRY is identity.COUNTRY
         assert views.identity.COUNTRY is identity.COUNTRY
 
     def test_each_pattern_is_written_once(self):
@@ -81,16 +83,16 @@ class TestPatterns:
         assert _regex(models.sku_validator) == models.SKU.pattern
         assert _regex(models.barcode_validator) == models.BARCODE.pattern
         assert api.SKU is models.SKU
-        assert importer.SKU is models.SKU
+        assert reading.SKU is models.SKU
         assert _regex(api.ProductQuery().fields["barcode"].validators[-1]) == models.BARCODE.pattern
-        assert schemas.CARRIER_REF is rules.CARRIER_REF is importer.CARRIER_REF
+        assert schemas.CARRIER_REF is rules.CARRIER_REF is reading.CARRIER_REF
 
 
 class TestDocumentTypes:
     def test_the_api_the_page_and_the_importer_take_the_model_s_document_types(self):
         assert schemas.DocumentType.__args__ == tuple(DocumentType.values)
         assert [value for value, _ in views.DOCUMENT_TYPES] == DocumentType.values
-        assert frozenset(DocumentType.values) == importer._DOC_TYPES
+        assert frozenset(DocumentType.values) == reading._DOC_TYPES
 
     def test_the_api_s_other_enumerations_are_the_model_s(self):
         assert schemas.PickupMode.__args__ == tuple(PickupMode.values)
@@ -124,7 +126,7 @@ class TestTravellerKinds:
 
 class TestStatsPeriod:
     def test_only_the_statistics_know_the_period_s_bounds(self):
-        assert set(_where(r"\b(MAX_DAYS|FIRST_DAY|LAST_DAY)\b")) == {"shops/stats.py"}
+        assert set(_where(r"\b(MAX_DAYS|FIRST_DAY|LAST_DAY)\b")) == {"shops/reporting/stats.py"}
 
     @pytest.mark.parametrize(
         ("start", "end", "field"),
@@ -161,7 +163,7 @@ class TestPolicyFields:
 
 class TestCsvWords:
     def test_both_imports_take_the_same_words(self):
-        assert importer.category_csv.YES is category_csv.YES
+        assert reading.category_csv.YES is category_csv.YES
         assert _where(r"\"yes\"") == ["dutyfree/settings.py", "quotas/category_csv.py"]
 
 

@@ -25,11 +25,12 @@ from django.utils import timezone
 import quotas.models
 from quotas.services import ban_lift, shopper_ban
 from shops import checkout, services
-from shops.books import check_books
 from shops.deadline import departure_deadline_enforce, departure_record
-from shops.importer import COLUMNS, import_sales
+from shops.imports.batching import import_sales
+from shops.imports.reading import COLUMNS
 from shops.lookup import LookupQuery, quota_lookup
-from shops.rollups import refresh_all_dirty
+from shops.reporting.books import check_books
+from shops.reporting.rollups import refresh_all_dirty
 
 from .shops.helpers import basket, product, shopper, terminal, trip
 

@@ -15,9 +15,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from shops import rollups, stats
 from shops.checkout import sale_commit
-from shops.dashboard import CSV_COLUMNS
+from shops.reporting import rollups, stats
+from shops.reporting.dashboard import CSV_COLUMNS
 from tests.conftest import SHANGHAI
 from tests.shops import helpers
 

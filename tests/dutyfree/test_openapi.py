@@ -20,7 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from shops import openapi
-from shops.demo import demo_products
+from shops.imports.demo import demo_products
 from shops.openapi import OPERATIONS
 from tests.shops import helpers
 

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shops import rollups
+from shops.reporting import rollups
 from tests.fuzz.conftest import (
     APPLICATION,
     RESIDENT_IDS,
@@ -197,7 +197,7 @@ def test_every_operation_keeps_the_contract(case: schemathesis.Case, shop: Shop)
     case.validate_response(response, checks=CHECKS, headers=headers)
 
 
-# --- Server errors the fuzzing found in shops/stats.py, fixed ------------------------------
+# --- Server errors the fuzzing found in shops/reporting/stats.py, fixed --------------------
 STATS = "/api/v1/stats/sales"
 
 

@@ -16,7 +16,8 @@ from quotas import identity
 from quotas.models import QuotaAccount, Shopper
 from quotas.services import departure_record
 from shops.checkout import sale_commit
-from shops.importer import COLUMNS, import_sales
+from shops.imports.batching import import_sales
+from shops.imports.reading import COLUMNS
 from shops.models import Sale
 from tests.shops import helpers
 

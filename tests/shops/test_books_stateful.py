@@ -2,7 +2,7 @@
 legacy imports, replays and rollup refreshes (hypothesis ``RuleBasedStateMachine``, on
 PostgreSQL).
 
-After every step ``shops.books`` must find no difference (the rollups of every slice not
+After every step ``shops.reporting.books`` must find no difference (the rollups of every slice not
 waiting for a refresh, so all of them right after a refresh), no account may be over its limit
 and no trip may hold more of a limited category in judged sales than the limit. A small model
 of the shop predicts each outcome — which purchases the policy forbids and why, which returns,
@@ -48,7 +48,6 @@ from hypothesis.stateful import (
 
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.services import PresentedShopper
-from shops import books, rollups
 from shops.checkout import (
     Basket,
     IdempotencyKeyReused,
@@ -57,7 +56,8 @@ from shops.checkout import (
     TripInput,
     sale_commit,
 )
-from shops.importer import COLUMNS, import_sales
+from shops.imports.batching import import_sales
+from shops.imports.reading import COLUMNS
 from shops.models import (
     DirtyDay,
     IdempotencyRecord,
@@ -67,6 +67,7 @@ from shops.models import (
     SaleLine,
     Terminal,
 )
+from shops.reporting import books, rollups
 from shops.services import (
     Answer,
     ReturnExceedsSale,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shops.catalogue import import_products
+from shops.imports.catalogue import import_products
 from shops.models import Product
 
 pytestmark = pytest.mark.django_db

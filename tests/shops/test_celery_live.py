@@ -25,7 +25,7 @@ from django.test import Client
 from django.utils import timezone
 
 from shops.models import RollupState
-from shops.stats import sales_stats
+from shops.reporting.stats import sales_stats
 from tests.conftest import database_url, need_service
 from tests.shops import helpers
 
@@ -198,9 +198,9 @@ def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
     from datetime import date
 
     from dutyfree.celery import app
-    from shops import rollups
-    from shops.importer import import_sales
+    from shops.imports.batching import import_sales
     from shops.models import DailyStoreSales
+    from shops.reporting import rollups
     from tests.test_faults import _legacy_history, _snapshot
 
     days = 150

@@ -1,4 +1,4 @@
-"""``shops.books`` and ``check_books``: clean books balance; every kind of corruption — an
+"""``shops.reporting.books`` and ``check_books``: clean books balance; every kind of corruption — an
 UPDATE of ``used``, a deleted ledger entry, a tampered line, a changed rollup, a trip taken
 over its limit behind the engine's back — is found, named by id, and fails the command.
 """
@@ -20,9 +20,10 @@ from pyroaring import BitMap
 
 from quotas.choices import EntryKind
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
-from shops import books, rollups, services
+from shops import services
 from shops.checkout import sale_commit
-from shops.importer import COLUMNS, import_sales
+from shops.imports.batching import import_sales
+from shops.imports.reading import COLUMNS
 from shops.models import (
     DailyCategorySales,
     DailyStoreSales,
@@ -33,6 +34,7 @@ from shops.models import (
     SaleLine,
     Terminal,
 )
+from shops.reporting import books, rollups
 from tests.conftest import local
 
 from . import helpers

@@ -554,7 +554,7 @@ def test_seed_demo_history_shows_year_on_year_with_holiday_peaks(settings, monke
     from django.utils import timezone
 
     from shops.models import DailyStoreSales
-    from shops.stats import sales_stats, spring_festival_holiday
+    from shops.reporting.stats import sales_stats, spring_festival_holiday
 
     settings.DEBUG = True
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)

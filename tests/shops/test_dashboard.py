@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone, translation
 
-from shops import rollups, stats
 from shops.checkout import sale_commit
-from shops.dashboard import CSV_COLUMNS, csv_header, dashboard_presets
+from shops.reporting import rollups, stats
+from shops.reporting.dashboard import CSV_COLUMNS, csv_header, dashboard_presets
 from tests.conftest import local
 from tests.shops import helpers
 

@@ -433,7 +433,7 @@ def test_beat_runs_the_deadline_task_daily_in_shanghai_time() -> None:
 def test_imported_legacy_sales_are_not_watched(tmp_path) -> None:
     """Legacy systems' departures are not imported, so their immediate pickups are not
     judged here (a ban would be wrong); the departure-deadline rule covers the till's sales."""
-    from shops.importer import import_sales
+    from shops.imports.batching import import_sales
 
     sold = timezone.now() - timedelta(days=45)
     row = (

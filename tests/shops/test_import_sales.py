@@ -25,7 +25,8 @@ from quotas.selectors import policy_cache_clear, policy_in_force
 from quotas.services import policy_clone
 from shops import checkout
 from shops.auth import terminal_by_prefix
-from shops.importer import COLUMNS, RECEIPT_FIELDS, TERMINAL_NAME, import_sales
+from shops.imports.batching import import_sales
+from shops.imports.reading import COLUMNS, RECEIPT_FIELDS, TERMINAL_NAME
 from shops.management.commands.import_sales import Command
 from shops.models import DirtyDay, Sale, SaleLine, Terminal
 from tests.conftest import local

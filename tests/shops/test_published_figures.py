@@ -16,8 +16,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from shops import rollups
-from shops.importer import COLUMNS
+from shops.imports.reading import COLUMNS
+from shops.reporting import rollups
 
 HEADER = COLUMNS  # import_sales's header
 STORES = ["SYA-HTB", "SYA-AIR", "HAK-RIYUE", "HAK-MH"]

@@ -14,10 +14,11 @@ import pytest
 from django.core.management import call_command
 
 from quotas.services import departure_record
-from shops import rollups, services
+from shops import services
 from shops.checkout import sale_commit
 from shops.models import DailyCategorySales, DailyStoreSales, DirtyDay, SaleLine
-from shops.stats import sales_stats
+from shops.reporting import rollups
+from shops.reporting.stats import sales_stats
 from tests.conftest import local
 from tests.shops import helpers
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from shops import rollups
-from shops.stats import sales_stats, spring_festival_holiday
+from shops.reporting import rollups
+from shops.reporting.stats import sales_stats, spring_festival_holiday
 from tests.conftest import local
 from tests.shops import helpers
 from tests.shops.test_stats_api import sell

@@ -14,10 +14,17 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from shops import rollups, tasks
+from shops import tasks
 from shops.checkout import sale_commit
 from shops.models import DirtyDay, Sale
-from shops.stats import Period, growth, previous_period, spring_festival, spring_festival_holiday
+from shops.reporting import rollups
+from shops.reporting.stats import (
+    Period,
+    growth,
+    previous_period,
+    spring_festival,
+    spring_festival_holiday,
+)
 from tests.conftest import local
 from tests.shops import helpers
 
@@ -202,7 +209,7 @@ def window_2024_start() -> date:
 def test_previous_days_join_the_day_they_are_compared_with_across_29_february(
     db: None,
 ) -> None:
-    from shops.stats import sales_stats
+    from shops.reporting.stats import sales_stats
 
     helpers.product("L-LIP", "cosmetics", "100.00")
     htb, _ = helpers.terminal("SYA-HTB")
@@ -221,7 +228,7 @@ def test_previous_days_join_the_day_they_are_compared_with_across_29_february(
 def test_month_groups_hold_all_of_the_previous_period_under_weekday_alignment(
     db: None,
 ) -> None:
-    from shops.stats import sales_stats
+    from shops.reporting.stats import sales_stats
 
     helpers.product("M-LIP", "cosmetics", "100.00")
     htb, _ = helpers.terminal("SYA-HTB")

@@ -88,7 +88,8 @@ def test_an_imported_receipt_joins_the_trip_however_the_flight_is_spelt() -> Non
     import io
 
     from quotas.models import Trip
-    from shops.importer import COLUMNS, import_sales
+    from shops.imports.batching import import_sales
+    from shops.imports.reading import COLUMNS
 
     product("TRIP-LIP", "cosmetics", "100.00")
     departs = "2026-03-02T10:30:00+08:00"

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shops import books
+from shops.reporting import books
 
 
 class Command(BaseCommand):

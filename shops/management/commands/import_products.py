@@ -6,7 +6,7 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from shops.catalogue import import_products
+from shops.imports.catalogue import import_products
 
 
 class Command(BaseCommand):

@@ -6,7 +6,8 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from shops.importer import COLUMNS, WORKERS, import_sales
+from shops.imports.batching import import_sales
+from shops.imports.reading import COLUMNS, WORKERS
 
 MAX_SHOWN = 200
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from shops import rollups
+from shops.reporting import rollups
 
 
 def _date(text: str) -> date:

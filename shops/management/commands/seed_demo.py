@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from shops.demo import (
+from shops.imports.demo import (
     DEMO_SHOPPER,
     HISTORY_DAYS,
     load_demo_history,

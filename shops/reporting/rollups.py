@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pyroaring import BitMap
 
-from .models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
+from ..models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
 
 log = logging.getLogger(__name__)
 Slice = tuple[date, int]  # (local day, store id)

@@ -1,40 +1,16 @@
-"""Historical sales from a legacy system: ``manage.py import_sales FILE.csv``.
+"""Reading a legacy sales file: rows grouped into receipts, each field checked.
 
-One CSV row per sale line (UTF-8, a BOM allowed), the rows of a receipt sharing ``receipt_no``
-anywhere in the file. Imported sales consume quota but are not judged again: the policy in
-force at ``sold_at`` is recorded, the quota accounts are debited with ``import`` ledger entries,
-and each touched (local day, store) slice is marked for the rollups.
-
-The pipeline:
-
-1. **Read** the whole file with the ``csv`` module, grouping rows by receipt. What rows repeat
-   is parsed once and shared: a line's (sku, category) and (quantity, price), a receipt's
-   shopper (the HMACs of the document and the name), trip and store, the policy of each day.
-2. **Check each receipt**: the fields every row of a receipt repeats (store, time, shopper,
-   trip, pickup) must agree with its first row. Any error rejects the whole receipt; errors
-   are reported with their CSV line number (the header is line 1) and field, never with a
-   document number or a name.
-3. **Order** the good receipts by ``sold_at`` (then line), so that each shopper's quota is
-   spent in the order the sales happened, and write them in batches of ``BATCH_RECEIPTS``
-   receipts, one transaction each: receipts already in ``shops_sale`` are skipped; the
-   shoppers' quota accounts are locked (``FOR NO KEY UPDATE``, the lock every live sale takes,
-   in id order) and a receipt that would take its account over the limit is rejected; then
-   shoppers, accounts and trips are inserted in bulk, sales, lines and ledger entries go in by
-   ``COPY``, balances move by one ``UPDATE`` and
-   the dirty-day marks by one ``INSERT`` per batch.
-
-``WORKERS`` connections write at once, each the receipts of its own shoppers
-(split by document key): no two writers share a shopper, an account or a trip, and each
-shopper's receipts still go in ``sold_at`` order. Every batch but a writer's last commits
-without waiting for its WAL flush (``synchronous_commit = off``, for that transaction only);
-the last batch's commit waits, and so flushes the WAL of all the batches before it. When the
-command returns, everything it reported is durable; a crash of the database server during an
-import may lose the batches committed last, which a re-run imports (receipts already in are
-skipped).
+Step 1 and 2 of ``manage.py import_sales`` (the whole pipeline: :mod:`shops.imports.batching`).
+The whole file is read with the ``csv`` module, rows grouped by receipt; what rows repeat is
+parsed once and shared: a line's (sku, category) and (quantity, price), a receipt's shopper (the
+HMACs of the document and the name), trip and store, the policy of each day. The fields every
+row of a receipt repeats must agree with its first row; any error rejects the whole receipt,
+reported with its CSV line number (the header is line 1) and field, never with a document
+number or a name. The patterns and words are the API's own (``shops.models.SKU``,
+``quotas.rules.CARRIER_REF``, ``quotas.identity``, ``quotas.category_csv``).
 
 A file that cannot be read as CSV (not UTF-8, a NUL byte, a missing column, a quoting error)
-is refused whole: nothing is written. The whole file is held in memory (grouping receipts
-whose rows are far apart and ordering them by time need it; how much: README, "Performance").
+is refused whole (:class:`ImportRefused`).
 """
 
 from __future__ import annotations
@@ -43,34 +19,22 @@ import csv
 import hashlib
 import io
 import re
-import threading
-import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, NamedTuple
-
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.utils import timezone
+from typing import IO, NamedTuple
 
 from dutyfree import money
 from dutyfree.db import (
     COPY_NULL,
-    copy_rows,
     copy_text,
-    execute,
-    fetch_all,
-    next_ids,
-    plain_array,
-    text_array,
 )
-from quotas import bulk, category_csv, identity
+from quotas import category_csv, identity
 from quotas.choices import (
     DocumentType,
     EntryKind,
@@ -82,19 +46,15 @@ from quotas.choices import (
 from quotas.errors import NoPolicyInForce
 from quotas.rules import CARRIER_REF, LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.selectors import PolicyInForce, policy_in_force_cached, policy_starts
-from quotas.services import shopper_rekey
 
-from .catalogue import known_category_codes
-from .checkout import SALE_COLUMNS
-from .models import (
+from ..models import (
     SKU,
     Product,
     Sale,
-    SaleLine,
     SaleStatus,
     Store,
-    Terminal,
 )
+from .catalogue import known_category_codes
 
 COLUMNS = (
     "receipt_no",
@@ -178,7 +138,7 @@ class ImportReport:
 Problems = list[tuple[str, str]]  # (field, message)
 
 
-class _Item(NamedTuple):
+class Item(NamedTuple):
     """What a line sells: from the catalogue when the SKU is known."""
 
     sku: str
@@ -190,7 +150,7 @@ class _Item(NamedTuple):
     copy: str  # product_id, sku, category_code, pieces, volume_ml as COPY text
 
 
-class _Amount(NamedTuple):
+class Amount(NamedTuple):
     quantity: int
     unit_price: Decimal
     amount: Decimal
@@ -198,7 +158,7 @@ class _Amount(NamedTuple):
     copy: str  # quantity, unit_price, amount as COPY text
 
 
-class _Person(NamedTuple):
+class Person(NamedTuple):
     """A shopper as the receipt presents them: only keys and facts, never the number or name."""
 
     doc_type: str
@@ -210,31 +170,31 @@ class _Person(NamedTuple):
     hainan_resident: bool
 
 
-class _Trip(NamedTuple):
+class LegacyTrip(NamedTuple):
     kind: str
     mode: str
     carrier_ref: str
     departs_at: datetime
 
 
-_Line = tuple[int, _Item, _Amount]  # (CSV line number, item, amount)
+Line = tuple[int, Item, Amount]  # (CSV line number, item, amount)
 
 
 @dataclass(slots=True, eq=False)
-class _Receipt:
+class Receipt:
     receipt_no: str
     first_line: int
     head: tuple[str, ...]  # the receipt fields of its first row, as read
-    lines: list[_Line] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
     line_count: int = 0
-    # Resolved by _Reader.resolve:
+    # Resolved by Reader.resolve:
     store_id: int = 0
     sold_at: datetime | None = None  # in UTC
     local_date: date | None = None
     version: PolicyInForce | None = None
-    person: _Person | None = None
-    trip: _Trip | None = None
+    person: Person | None = None
+    trip: LegacyTrip | None = None
     pickup: str = ""
     total: Decimal = money.ZERO
     fingerprint: str = ""
@@ -265,7 +225,7 @@ Source = str | Path | bytes | IO[bytes] | IO[str]
 
 
 @contextmanager
-def _lines(source: Source) -> Iterator[Iterator[str]]:
+def source_lines(source: Source) -> Iterator[Iterator[str]]:
     """The file's lines, decoded one by one (a file of any size is never held whole as text,
     and a byte that is not UTF-8 is reported on its own line). A path is opened and closed
     here; a file object is read from where it stands."""
@@ -332,7 +292,7 @@ def _instant(text: str) -> datetime | str:
     return value
 
 
-class _Reader:
+class Reader:
     """Reads rows into receipts, with everything rows and receipts repeat parsed once."""
 
     def __init__(self, *, now: datetime) -> None:
@@ -346,17 +306,17 @@ class _Reader:
             )
         }
         self.codes = known_category_codes()
-        self.items: dict[tuple[str, str], _Item | Problems] = {}
-        self.amounts: dict[tuple[str, str], _Amount | Problems] = {}
-        self.people: dict[tuple[str, ...], _Person | Problems] = {}
+        self.items: dict[tuple[str, str], Item | Problems] = {}
+        self.amounts: dict[tuple[str, str], Amount | Problems] = {}
+        self.people: dict[tuple[str, ...], Person | Problems] = {}
         # While an identity key rotation is under way: documents to move to the current key
         # (doc_type, country, number, name), re-keyed before writing (never in a dry run).
         self.rekey: list[tuple[str, str, str, str]] = []
-        self.trips: dict[tuple[str, str, str, str], _Trip | Problems | None] = {}
+        self.trips: dict[tuple[str, str, str, str], LegacyTrip | Problems | None] = {}
         self.store_ids: dict[str, int | None] = {}
         self.days: dict[date, PolicyInForce | None] = {}
         self.boundaries: list[datetime] | None = None  # instants a policy takes effect
-        self.receipts: dict[str, _Receipt] = {}
+        self.receipts: dict[str, Receipt] = {}
         self.orphans: list[tuple[int, str]] = []  # rows without a receipt number
         self.has_country = False
         self.head_names: tuple[str, ...] = RECEIPT_FIELDS
@@ -380,7 +340,7 @@ class _Reader:
         get_item = itemgetter(header.index("sku"), header.index("category_code"))
         get_amount = itemgetter(header.index("quantity"), header.index("unit_price"))
         at_receipt = header.index("receipt_no")
-        by_raw: dict[str, _Receipt] = {}
+        by_raw: dict[str, Receipt] = {}
         items, amounts = self.items, self.amounts
         counted = 0
         line_no = 1
@@ -414,7 +374,7 @@ class _Reader:
                 amount = amounts.get(key)
                 if amount is None:
                     amount = self._amount(*key)
-                if type(item) is _Item and type(amount) is _Amount:
+                if type(item) is Item and type(amount) is Amount:
                     if not receipt.errors:
                         receipt.lines.append((line_no, item, amount))
                 else:
@@ -430,9 +390,9 @@ class _Reader:
         row: list[str],
         at: int,
         line_no: int,
-        by_raw: dict[str, _Receipt],
+        by_raw: dict[str, Receipt],
         head: tuple[str, ...],
-    ) -> _Receipt | None:
+    ) -> Receipt | None:
         """The receipt a row belongs to, opened by this row if it is the first; ``None`` for a
         row without a receipt number (reported on its own)."""
         raw = row[at] if len(row) > at else ""
@@ -442,7 +402,7 @@ class _Reader:
             return None
         receipt = self.receipts.get(receipt_no)
         if receipt is None:
-            receipt = self.receipts[receipt_no] = _Receipt(receipt_no, line_no, head)
+            receipt = self.receipts[receipt_no] = Receipt(receipt_no, line_no, head)
             if len(receipt_no) > _RECEIPT_NO_MAX:
                 receipt.error(line_no, "receipt_no", f"at most {_RECEIPT_NO_MAX} characters")
             elif not receipt_no.isprintable():
@@ -450,7 +410,7 @@ class _Reader:
         by_raw[raw] = receipt
         return receipt
 
-    def _compare_heads(self, receipt: _Receipt, head: tuple[str, ...], line_no: int) -> None:
+    def _compare_heads(self, receipt: Receipt, head: tuple[str, ...], line_no: int) -> None:
         if not receipt.head:
             return  # its first row was malformed, already reported
         for name, mine, first in zip(self.head_names, head, receipt.head, strict=True):
@@ -459,7 +419,7 @@ class _Reader:
                     line_no, name, f"differs from line {receipt.first_line} of the receipt"
                 )
 
-    def _item(self, sku_cell: str, code_cell: str) -> _Item | Problems:
+    def _item(self, sku_cell: str, code_cell: str) -> Item | Problems:
         sku, code = sku_cell.strip(), code_cell.strip()
         product = self.products.get(sku) if sku else None
         problems: Problems = []
@@ -476,12 +436,12 @@ class _Reader:
                 )
             elif code not in self.codes:
                 problems.append(("category_code", f"unknown code {_shown(code)}"))
-        found: _Item | Problems = problems
+        found: Item | Problems = problems
         if not problems:
             pk = product.id if product else None
             pieces = product.pieces if product else 1
             volume = product.volume_ml if product else None
-            found = _Item(
+            found = Item(
                 sku,
                 code,
                 pk,
@@ -501,7 +461,7 @@ class _Reader:
         self.items[(sku_cell, code_cell)] = found
         return found
 
-    def _amount(self, quantity_cell: str, price_cell: str) -> _Amount | Problems:
+    def _amount(self, quantity_cell: str, price_cell: str) -> Amount | Problems:
         problems: Problems = []
         text = quantity_cell.strip()
         quantity = int(text) if text.isdigit() and text.isascii() else 0
@@ -527,10 +487,10 @@ class _Reader:
                     "(at most two decimals)",
                 )
             )
-        found: _Amount | Problems = problems
+        found: Amount | Problems = problems
         if not problems:
             amount = money.line_total(price, quantity)  # type: ignore[arg-type]  # both parsed
-            found = _Amount(
+            found = Amount(
                 quantity,
                 price,  # type: ignore[arg-type]  # no problems: parsed
                 amount,
@@ -541,7 +501,7 @@ class _Reader:
         return found
 
     # -- receipts -----------------------------------------------------------------------------
-    def resolve(self, receipt: _Receipt) -> None:
+    def resolve(self, receipt: Receipt) -> None:
         """Parse the receipt-level fields (from its first row); errors go to the receipt."""
         if not receipt.head:
             return
@@ -596,8 +556,8 @@ class _Reader:
         if type(person) is list:
             receipt.problems(line_no, person)
         else:
-            receipt.person = person  # type: ignore[assignment]  # not a list: a _Person
-            if receipt.local_date is not None and person.birth_date > receipt.local_date:  # type: ignore[union-attr]  # a _Person
+            receipt.person = person  # type: ignore[assignment]  # not a list: a Person
+            if receipt.local_date is not None and person.birth_date > receipt.local_date:  # type: ignore[union-attr]  # a Person
                 receipt.error(line_no, "birth_date", "after the sale")
 
         trip = self.trips.get(trip_cells, 0)  # type: ignore[arg-type]  # head[7:11]: 4 cells
@@ -655,7 +615,7 @@ class _Reader:
         birth_cell: str,
         resident_cell: str,
         country_cell: str,
-    ) -> _Person | Problems:
+    ) -> Person | Problems:
         problems: Problems = []
         doc_type = doc_type_cell.strip()
         country = (country_cell.strip() or DEFAULT_COUNTRY).upper()
@@ -704,13 +664,13 @@ class _Reader:
             problems.append(
                 ("hainan_resident", f"{_shown(resident)} is not true or false (or empty)")
             )
-        found: _Person | Problems = problems
+        found: Person | Problems = problems
         if not problems:
             country = identity.issuing_country(doc_type=doc_type, country=country)
         if not problems and identity.retired_keys():
             self.rekey.append((doc_type, country, normalised, name))
         if not problems:
-            found = _Person(
+            found = Person(
                 doc_type,
                 country,
                 identity.document_key(doc_type=doc_type, country=country, number=normalised),
@@ -725,10 +685,10 @@ class _Reader:
 
     def _trip(
         self, kind_cell: str, mode_cell: str, carrier_cell: str, departs_cell: str
-    ) -> _Trip | Problems | None:
+    ) -> LegacyTrip | Problems | None:
         kind, mode = kind_cell.strip(), mode_cell.strip()
         carrier, departs_text = carrier_cell.strip(), departs_cell.strip()
-        found: _Trip | Problems | None = None
+        found: LegacyTrip | Problems | None = None
         cells = {"trip_kind": kind, "trip_mode": mode, "carrier_ref": carrier}
         if kind or mode or carrier or departs_text:
             problems: Problems = [
@@ -761,12 +721,12 @@ class _Reader:
                         else departs_at,
                     )
                 )
-            found = problems or _Trip(kind, mode, carrier_ref_key(carrier), departs_at)  # type: ignore[arg-type]  # parsed
+            found = problems or LegacyTrip(kind, mode, carrier_ref_key(carrier), departs_at)  # type: ignore[arg-type]  # parsed
         self.trips[(kind_cell, mode_cell, carrier_cell, departs_cell)] = found
         return found
 
 
-def _fingerprint(receipt: _Receipt) -> str:
+def _fingerprint(receipt: Receipt) -> str:
     """SHA-256 of the receipt's rows as understood: its fields once (the document number and
     the name as their keyed HMACs, so that a fingerprint cannot be searched for a number),
     then each line in file order."""
@@ -779,528 +739,3 @@ def _fingerprint(receipt: _Receipt) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# --- Writing --------------------------------------------------------------------------------------
-class _Retry(Exception):
-    """A concurrent writer created a row this batch meant to create: roll back, read again.
-    (On PostgreSQL the row's unique index says so first, as an ``IntegrityError``.)"""
-
-
-@dataclass(slots=True)
-class _Account:
-    id: int | None  # None: to be opened by this batch
-    limit: Decimal
-    used: Decimal  # as found (and locked) when the batch began
-    after: Decimal  # after the batch's receipts accepted so far
-
-
-@dataclass
-class _Outcome:
-    accepted: list[_Receipt] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    skipped: int = 0
-    notes: list[tuple[int, str]] = field(default_factory=list)
-    spent: dict[tuple[str, int, int], Decimal] = field(default_factory=dict)
-
-
-_AccountKey = tuple[str, int, int]  # (document key, programme id, year)
-_TripKey = tuple[int, str, datetime]  # (shopper id, carrier reference, departure)
-
-
-def _batch(
-    receipts: Sequence[_Receipt],
-    *,
-    db: _Backend,
-    terminals: dict[int, int],
-    spent_before: dict[_AccountKey, Decimal],
-    now: datetime,
-    dry_run: bool,
-) -> _Outcome:
-    """Skip the receipts already stored, spend each shopper's quota in ``sold_at`` order
-    under the account locks, and write the receipts that fit (not in a dry run).
-
-    Call inside a transaction. ``spent_before`` (dry run only) is what the earlier batches
-    would have spent of each account, as a dry run writes nothing for the next batch to read;
-    the outcome's ``spent`` is the same, this batch included.
-
-    :raises _Retry, IntegrityError: a concurrent writer created a shopper, account or trip
-        meanwhile.
-    """
-    outcome = _Outcome()
-    existing = db.existing_receipts([r.receipt_no for r in receipts])
-    fresh = []
-    for receipt in receipts:
-        stored = existing.get(receipt.receipt_no)
-        if stored is None:
-            fresh.append(receipt)
-            continue
-        outcome.skipped += 1
-        if stored != receipt.fingerprint:
-            outcome.notes.append(
-                (
-                    receipt.first_line,
-                    f"{receipt.where(receipt.first_line)}: already in the database with other "
-                    "content; skipped, not changed",
-                )
-            )
-    shoppers = bulk.shopper_ids(sorted({r.account_key[0] for r in fresh}))
-    found = bulk.accounts_lock(
-        sorted(
-            {
-                (shoppers[key], programme, year)
-                for key, programme, year in (r.account_key for r in fresh)
-                if key in shoppers
-            }
-        ),
-        lock=not dry_run,
-    )
-    accounts: dict[_AccountKey, _Account] = {}
-    for receipt in fresh:
-        key = receipt.account_key
-        account = accounts.get(key)
-        if account is None:
-            row = found.get((shoppers.get(key[0], 0), key[1], key[2]))
-            if row is None:
-                limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]  # resolved
-                account = _Account(None, limit, money.ZERO, money.ZERO)
-            else:
-                account = _Account(row[0], row[2], row[1], row[1])
-            account.after += spent_before.get(key, money.ZERO)
-            accounts[key] = account
-        if receipt.store_id not in terminals:
-            outcome.errors.append(
-                (
-                    receipt.first_line,
-                    f"{receipt.where(receipt.first_line)}: store_code: the store has an active "
-                    f"terminal named {TERMINAL_NAME!r}; rename it, so that imports get their "
-                    "own revoked one",
-                )
-            )
-            continue
-        after = account.after + receipt.total
-        if after > account.limit:
-            outcome.errors.append(
-                (
-                    receipt.first_line,
-                    f"{receipt.where(receipt.first_line)}: quota: the receipt's total "
-                    f"{money.to_str(receipt.total)} would take the shopper's {key[2]} quota to "
-                    f"{money.to_str(after)}, over the limit of {money.to_str(account.limit)} "
-                    f"(already used {money.to_str(account.after)}); rejected",
-                )
-            )
-            continue
-        account.after = after
-        receipt.used_after = after
-        outcome.accepted.append(receipt)
-    if dry_run:
-        outcome.spent = {
-            key: account.after - account.used
-            for key, account in accounts.items()
-            if account.after != account.used
-        }
-    elif outcome.accepted:
-        _write(
-            outcome.accepted,
-            db=db,
-            accounts=accounts,
-            shoppers=shoppers,
-            terminals=terminals,
-            now=now,
-        )
-    return outcome
-
-
-def _write(
-    receipts: list[_Receipt],
-    *,
-    db: _Backend,
-    accounts: dict[_AccountKey, _Account],
-    shoppers: dict[str, int],
-    terminals: dict[int, int],
-    now: datetime,
-) -> None:
-    """Shoppers, accounts, balances, trips, sales, lines, ledger entries, dirty marks.
-
-    :raises _Retry, IntegrityError: a concurrent writer created a shopper, account or trip
-        meanwhile.
-    """
-    # Shoppers first seen here, with the facts of their latest receipt. A shopper already
-    # known keeps the facts last presented at a till: they are newer than any legacy receipt.
-    latest: dict[str, _Person] = {
-        r.account_key[0]: r.person  # type: ignore[misc]  # a resolved receipt has a person
-        for r in receipts
-        if r.account_key[0] not in shoppers
-    }
-    if latest:
-        people = [
-            (p.doc_type, p.country, key, p.last4, p.name_key, p.birth_date, p.hainan_resident)
-            for key, p in sorted(latest.items())
-        ]
-        created = bulk.shoppers_insert(people, now=now)
-        if len(created) != len(people):
-            raise _Retry
-        shoppers.update(created)
-    # Accounts opened here start with their final balance; the others move by one UPDATE.
-    spent = {key: account for key, account in accounts.items() if account.after != account.used}
-    opened = sorted(
-        (shoppers[key[0]], key[1], key[2], account.limit, account.after)
-        for key, account in spent.items()
-        if account.id is None
-    )
-    ids: dict[tuple[int, int, int], int] = {}
-    if opened:
-        ids = bulk.accounts_open(opened, now=now)
-        if len(ids) != len(opened):
-            raise _Retry
-    moved = []
-    for key, account in spent.items():
-        if account.id is None:
-            account.id = ids[(shoppers[key[0]], key[1], key[2])]
-        else:
-            moved.append((account.id, account.after - account.used))
-    bulk.accounts_move(sorted(moved), now=now)
-    trips = _trips(receipts, shoppers=shoppers, created=set(latest), now=now)
-    sales = []
-    for r in receipts:
-        shopper = shoppers[r.account_key[0]]
-        trip = r.trip
-        sales.append(
-            (
-                r.receipt_no,
-                r.store_id,
-                terminals[r.store_id],
-                shopper,
-                None if trip is None else trips[(shopper, trip.carrier_ref, trip.departs_at)],
-                accounts[r.account_key].id,
-                r.version.policy.id,  # type: ignore[union-attr]  # resolved
-                r.sold_at,
-                r.local_date,
-                r.pickup,
-                _RESIDENT if trip is None else trip.kind,
-                _COMPLETED,
-                r.total,
-                money.ZERO,
-                r.used_after,
-                r.receipt_no,
-                r.fingerprint,
-                True,
-            )
-        )
-    sale_ids = db.insert_sales(sales)
-    db.insert_lines(receipts, sale_ids)
-    bulk.ledger_append(
-        [
-            (accounts[r.account_key].id, _IMPORT, r.total, f"sale:{sale_id}")  # type: ignore[misc]  # every account has its id by now
-            for r, sale_id in zip(receipts, sale_ids, strict=True)
-        ],
-        now=now,
-    )
-    slices = {(r.local_date, r.store_id) for r in receipts}
-    db.mark_dirty(sorted(slices), now)  # type: ignore[arg-type]  # a written receipt has a date
-
-
-def _trips(
-    receipts: list[_Receipt],
-    *,
-    shoppers: dict[str, int],
-    created: set[str],
-    now: datetime,
-) -> dict[_TripKey, int]:
-    """Each receipt's trip by (shopper, carrier reference, departure): found or inserted.
-
-    :raises _Retry, IntegrityError: a concurrent writer created one of them meanwhile.
-    """
-    wanted: dict[_TripKey, _Trip] = {}
-    for receipt in receipts:
-        trip = receipt.trip
-        if trip is not None:
-            wanted.setdefault(
-                (shoppers[receipt.account_key[0]], trip.carrier_ref, trip.departs_at), trip
-            )
-    if not wanted:
-        return {}
-    new_shoppers = {shoppers[key] for key in created}  # cannot have trips yet
-    found = bulk.trips_find(sorted(key for key in wanted if key[0] not in new_shoppers))
-    missing = sorted(key for key in wanted if key not in found)
-    if missing:
-        rows = [(key[0], wanted[key].kind, wanted[key].mode, key[1], key[2]) for key in missing]
-        inserted = bulk.trips_insert(rows, now=now)
-        if len(inserted) != len(rows):
-            raise _Retry
-        found.update(inserted)
-    return found
-
-
-# --- Storage: the sales' own tables (the quota half: quotas.bulk) ----------------------------
-# In the order of _Item.copy and _Amount.copy.
-_LINE_COLUMNS = (
-    "sale",
-    "line_no",
-    "product",
-    "sku",
-    "category_code",
-    "pieces",
-    "volume_ml",
-    "quantity",
-    "unit_price",
-    "amount",
-    "returned_quantity",
-)
-
-
-class _Backend:
-    """Set-based reads and writes of one batch's sales, lines and dirty marks, as
-    :mod:`quotas.bulk` does for shoppers, accounts, trips and the ledger."""
-
-    def begin(self, *, last: bool) -> None:
-        if not last:  # the last batch's commit flushes the WAL of all the batches before it
-            execute("SET LOCAL synchronous_commit TO OFF", [])
-
-    def existing_receipts(self, receipt_nos: Sequence[str]) -> dict[str, str]:
-        return dict(
-            fetch_all(
-                "SELECT receipt_no, request_fingerprint FROM shops_sale "
-                "WHERE receipt_no = ANY(%s::varchar[])",
-                [text_array(receipt_nos)],
-            )
-        )
-
-    def insert_sales(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        ids = next_ids(Sale, len(rows))
-        text = "".join(
-            [
-                f"{pk}\t{copy_text(receipt_no)}\t{store}\t{terminal}\t{shopper}\t"
-                f"{COPY_NULL if trip is None else trip}\t{account}\t{policy}\t"
-                f"{sold_at.isoformat()}\t{local_date}\t{pickup}\t{kind}\t{status}\t{total}\t"
-                f"{returned}\t{after}\t{copy_text(key)}\t{fingerprint}\t"
-                f"{'t' if imported else 'f'}\n"
-                for pk, (
-                    receipt_no,
-                    store,
-                    terminal,
-                    shopper,
-                    trip,
-                    account,
-                    policy,
-                    sold_at,
-                    local_date,
-                    pickup,
-                    kind,
-                    status,
-                    total,
-                    returned,
-                    after,
-                    key,
-                    fingerprint,
-                    imported,
-                ) in zip(ids, rows, strict=True)
-            ]
-        )
-        copy_rows(Sale, ("id", *SALE_COLUMNS), text)
-        return ids
-
-    def insert_lines(self, receipts: Sequence[_Receipt], sale_ids: Sequence[int]) -> None:
-        text = "".join(
-            [
-                f"{sale_id}\t{number}\t{item.copy}\t{amount.copy}\t0\n"
-                for receipt, sale_id in zip(receipts, sale_ids, strict=True)
-                for number, (_, item, amount) in enumerate(receipt.lines, start=1)
-            ]
-        )
-        copy_rows(SaleLine, _LINE_COLUMNS, text)
-
-    def mark_dirty(self, slices: Sequence[tuple[date, int]], now: datetime) -> None:
-        days, stores = zip(*slices, strict=True)
-        execute(
-            "INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-            "SELECT d, s, %s FROM unnest(%s::date[], %s::bigint[]) AS k(d, s)",
-            [now, plain_array(days), plain_array(stores)],
-        )
-
-
-# --- Terminals ------------------------------------------------------------------------------------
-def import_terminals(
-    store_ids: Iterable[int], *, now: datetime, dry_run: bool = False
-) -> dict[int, int]:
-    """Each store's ``legacy-import`` terminal by store id, created on demand and revoked
-    from birth: its key is never shown, and a revoked terminal never authenticates
-    (``shops.auth``). A store whose terminal of that name is active is left out. In a dry
-    run nothing is created (id 0)."""
-    wanted = set(store_ids)
-    found = {
-        store: (pk, revoked)
-        for store, pk, revoked in Terminal.objects.filter(
-            name=TERMINAL_NAME, store_id__in=wanted
-        ).values_list("store_id", "id", "revoked_at")
-    }
-    terminals = {}
-    for store_id in sorted(wanted):
-        if store_id in found:
-            pk, revoked = found[store_id]
-            if revoked is not None:
-                terminals[store_id] = pk
-            continue
-        if dry_run:
-            terminals[store_id] = 0
-            continue
-        _, prefix, key_hash = Terminal.new_key()  # the key itself is dropped at once
-        terminal, _ = Terminal.objects.get_or_create(
-            store_id=store_id,
-            name=TERMINAL_NAME,
-            defaults={"key_prefix": prefix, "key_hash": key_hash, "revoked_at": now},
-        )
-        if terminal.revoked_at is not None:
-            terminals[store_id] = terminal.pk
-    return terminals
-
-
-# --- The import -----------------------------------------------------------------------------------
-def import_sales(
-    path_or_file: Source,
-    *,
-    dry_run: bool = False,
-    progress: Callable[[int], object] | None = None,
-    now: datetime | None = None,
-    batch_size: int = BATCH_RECEIPTS,
-    workers: int | None = None,
-) -> ImportReport:
-    """Import historical receipts (see the module docstring). A dry run checks everything,
-    the quota included, and writes nothing.
-
-    ``progress`` is called with numbers of CSV lines as they are settled (written, skipped or
-    rejected). ``now`` stamps the rows written (default: the clock). Receipts go in batch by
-    batch: if the database fails, the batches before stay written, and re-running the file
-    skips them.
-
-    ``workers`` (PostgreSQL, outside a transaction; default ``WORKERS``): that many
-    connections write at once, each the receipts of its own shoppers (by document key), so
-    that no two share an account, a shopper or a trip and each shopper's receipts still go in
-    ``sold_at`` order. Elsewhere, or inside a transaction, one writer.
-    """
-    started = time.perf_counter()
-    now = now or timezone.now()
-    report = ImportReport(dry_run=dry_run)
-    try:
-        reader = _Reader(now=now)
-        with _lines(path_or_file) as lines:
-            reader.read(lines, report)
-    except (ImportRefused, OSError) as exc:
-        report.refused = True
-        report.errors = [
-            str(exc) if isinstance(exc, ImportRefused) else f"cannot read the file: {exc}"
-        ]
-        report.seconds = time.perf_counter() - started
-        return report
-
-    errors = list(reader.orphans)
-    report.rejected += len(reader.orphans)
-    settled = len(reader.orphans)
-    good = []
-    for receipt in reader.receipts.values():
-        reader.resolve(receipt)
-        if receipt.errors:
-            report.rejected += 1
-            settled += receipt.line_count
-            errors += [(n, f"{receipt.where(n)}: {message}") for n, message in receipt.errors]
-        else:
-            good.append(receipt)
-    if not dry_run:
-        for doc_type, country, number, name in reader.rekey:
-            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name)
-    del reader
-    if progress and settled:
-        progress(settled)
-    good.sort(key=attrgetter("sold_at", "first_line"))
-
-    terminals = import_terminals({r.store_id for r in good}, now=now, dry_run=dry_run)
-    count = _writers(workers)
-    groups: list[list[_Receipt]] = [[] for _ in range(count)]
-    for receipt in good:
-        groups[int(receipt.account_key[0][:8], 16) % count].append(receipt)
-    notes: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def settle(batch: Sequence[_Receipt], outcome: _Outcome) -> None:
-        with lock:
-            report.imported += len(outcome.accepted)
-            report.lines_imported += sum(len(r.lines) for r in outcome.accepted)
-            report.skipped += outcome.skipped
-            report.rejected += len(outcome.errors)
-            notes.extend(outcome.notes)
-            errors.extend(outcome.errors)
-            if progress:
-                progress(sum(r.line_count for r in batch))
-
-    def write(group: list[_Receipt]) -> None:
-        _write_group(
-            group,
-            terminals=terminals,
-            now=now,
-            dry_run=dry_run,
-            batch_size=batch_size,
-            settle=settle,
-        )
-
-    if count == 1:
-        write(groups[0])
-    else:
-        with ThreadPoolExecutor(count, thread_name_prefix="import-sales") as pool:
-            for future in [pool.submit(_in_own_connection, write, group) for group in groups]:
-                future.result()
-    errors.sort(key=itemgetter(0))
-    notes.sort(key=itemgetter(0))
-    report.errors = [message for _, message in errors]
-    report.notes = [message for _, message in notes]
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _writers(requested: int | None) -> int:
-    """How many connections write at once (see :func:`import_sales`)."""
-    if connection.in_atomic_block:
-        return 1  # a writer thread could not see the caller's uncommitted rows
-    return max(1, WORKERS if requested is None else requested)
-
-
-def _in_own_connection(work: Callable[[list[_Receipt]], None], group: list[_Receipt]) -> None:
-    """Run ``work`` in this thread's own database connection, closed afterwards."""
-    try:
-        work(group)
-    finally:
-        connection.close()
-
-
-def _write_group(
-    receipts: list[_Receipt],
-    *,
-    terminals: dict[int, int],
-    now: datetime,
-    dry_run: bool,
-    batch_size: int,
-    settle: Callable[[Sequence[_Receipt], _Outcome], None],
-) -> None:
-    """Write ``receipts`` (in ``sold_at`` order) batch by batch, one transaction each."""
-    db = _Backend()
-    spent: dict[_AccountKey, Decimal] = {}
-    for start in range(0, len(receipts), batch_size):
-        batch = receipts[start : start + batch_size]
-        last = start + batch_size >= len(receipts)
-        for attempt in range(RETRIES):
-            try:
-                with transaction.atomic(durable=True):
-                    db.begin(last=last or dry_run)
-                    outcome = _batch(
-                        batch,
-                        db=db,
-                        terminals=terminals,
-                        spent_before=spent,
-                        now=now,
-                        dry_run=dry_run,
-                    )
-                break
-            except (_Retry, IntegrityError, OperationalError):
-                # A concurrent writer created a row this batch meant to create, or a
-                # deadlock: rolled back, read again. Anything else fails again and is raised.
-                if attempt == RETRIES - 1:
-                    raise
-        spent.update(outcome.spent)
-        settle(batch, outcome)

@@ -36,8 +36,8 @@ from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
 from quotas.choices import TravellerKind
 from quotas.selectors import NoPolicyInForce, policy_in_force_cached
 
+from ..models import Store
 from . import stats
-from .models import Store
 
 ALIGN_CHOICES = [
     ("calendar", _("Same calendar dates")),

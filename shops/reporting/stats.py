@@ -31,7 +31,7 @@ from pyroaring import BitMap
 
 from dutyfree import money
 
-from .models import DailyCategorySales, DailyStoreSales, Store
+from ..models import DailyCategorySales, DailyStoreSales, Store
 from .rollups import as_of, bitmap
 
 GROUPS = ("day", "month", "store", "category", "traveller_kind")

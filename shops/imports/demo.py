@@ -26,10 +26,10 @@ from quotas import rules as quota_rules
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import category_codes, shopper_has_spent
 
+from ..models import Product, Store, Terminal
 from .catalogue import parse_row, read_rows
-from .models import Product, Store, Terminal
 
-CATALOGUE_CSV = Path(__file__).resolve().parent / "data" / "demo_catalogue.csv"
+CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "demo_catalogue.csv"
 
 
 def demo_products(*, codes: set[str] | None = None) -> list[Product]:
@@ -85,8 +85,8 @@ def load_demo_shopper(*, now: datetime) -> int:
     number of sales made."""
     from quotas.services import PresentedShopper
 
-    from .checkout import Basket, LineInput, TripInput, sale_commit
-    from .services import terminal_create
+    from ..checkout import Basket, LineInput, TripInput, sale_commit
+    from ..services import terminal_create
 
     key = identity.document_key(
         doc_type=DEMO_SHOPPER["doc_type"],
@@ -197,7 +197,7 @@ class DemoHistory:
 def _history_weight(day: date) -> float:
     """Relative sales of a day: weekends, the Spring Festival and National Day peaks, summer,
     and the growth after the 2025-12-18 opening."""
-    from shops.stats import spring_festival_holiday
+    from shops.reporting.stats import spring_festival_holiday
 
     weight = 1.0 + (0.25 if day.weekday() >= 5 else 0.0)
     if day.month in (7, 8):
@@ -232,7 +232,7 @@ def demo_history(
     receipt left empty is not written."""
     from quotas.selectors import policy_in_force_cached
 
-    from .importer import COLUMNS
+    from .reading import COLUMNS
 
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     stores = [code for code, _ in _HISTORY_STORES if Store.objects.filter(code=code).exists()]
@@ -366,9 +366,9 @@ def load_demo_history(
     up to date. Returns (receipts imported, skipped)."""
     from django.utils import timezone
 
-    from .deadline import departure_record
-    from .importer import import_sales
-    from .rollups import refresh_all_dirty
+    from ..deadline import departure_record
+    from ..reporting.rollups import refresh_all_dirty
+    from .batching import import_sales
 
     if days <= 0:
         return 0, 0

@@ -1,0 +1,2 @@
+"""Loading data from outside: legacy sales (reading, batching, writing), the product
+catalogue, and the demo."""

@@ -1,0 +1,201 @@
+"""The product catalogue from CSV: rows checked one by one with the model's validators, then
+upserted by SKU in batches (``manage.py import_products``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from dutyfree import money
+from quotas.selectors import category_codes
+
+from ..models import Product, barcode_validator, sku_validator
+
+COLUMNS = (
+    "sku",
+    "name_zh",
+    "name_en",
+    "brand",
+    "category_code",
+    "retail_price",
+    "volume_ml",
+    "pieces",
+)
+# Optional columns: when the header has one, its cells are written (empty clears them); when
+# it has none, the products keep what they have.
+OPTIONAL = ("barcode",)
+REQUIRED = ("sku", "name_zh", "name_en", "category_code", "retail_price")
+_LENGTHS = {"sku": 64, "name_zh": 200, "name_en": 200, "brand": 100, "category_code": 64}
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0  # rows skipped (a row may have several errors)
+    errors: list[str] = field(default_factory=list)
+
+
+def known_category_codes() -> set[str]:
+    """Every category code of any policy version (a product may wait for its category)."""
+    return category_codes()
+
+
+def _positive_int(value: str, *, high: int) -> int:
+    number = int(value)
+    if not 1 <= number <= high:
+        raise ValueError
+    return number
+
+
+def parse_row(
+    line_no: int, row: dict[str | None, str | None], codes: set[str]
+) -> tuple[dict | None, list[str]]:
+    errors = []
+    if row.get(None):
+        errors.append(f"line {line_no}: more values than columns")
+    cells = {key: (row.get(key) or "").strip() for key in COLUMNS}
+    for key in REQUIRED:
+        if not cells[key]:
+            errors.append(f"line {line_no}: {key} is required")
+    for key, length in _LENGTHS.items():
+        if len(cells[key]) > length:
+            errors.append(f"line {line_no}: {key} is longer than {length} characters")
+    if cells["sku"]:
+        try:
+            sku_validator(cells["sku"])
+        except ValidationError:
+            errors.append(f"line {line_no}: sku must be letters, digits, '.', '-' or '_'")
+    if cells["category_code"] and cells["category_code"] not in codes:
+        errors.append(f"line {line_no}: unknown category_code {cells['category_code'][:64]!r}")
+    price: Decimal | None = None
+    if cells["retail_price"]:
+        try:
+            price = money.parse(cells["retail_price"])
+            if price <= 0:
+                raise money.MoneyError
+        except money.MoneyError:
+            errors.append(f"line {line_no}: retail_price must be a positive amount such as 1234.50")
+    volume = None
+    if cells["volume_ml"]:
+        try:
+            volume = _positive_int(cells["volume_ml"], high=1_000_000)
+        except ValueError:
+            errors.append(f"line {line_no}: volume_ml must be a whole number of millilitres")
+    pieces = 1
+    if cells["pieces"]:
+        try:
+            pieces = _positive_int(cells["pieces"], high=1000)
+        except ValueError:
+            errors.append(f"line {line_no}: pieces must be a whole number from 1 to 1000")
+    optional = {}
+    if "barcode" in row:
+        optional["barcode"] = (row.get("barcode") or "").strip()
+        try:
+            if optional["barcode"]:
+                barcode_validator(optional["barcode"])
+        except ValidationError:
+            errors.append(f"line {line_no}: barcode must be 1–64 letters, digits or dashes")
+    if errors:
+        return None, errors
+    return {
+        **optional,
+        "sku": cells["sku"],
+        "name_zh": cells["name_zh"],
+        "name_en": cells["name_en"],
+        "brand": cells["brand"],
+        "category_code": cells["category_code"],
+        "retail_price": price,
+        "volume_ml": volume,
+        "pieces": pieces,
+    }, []
+
+
+def read_rows(data: bytes) -> tuple[Iterator[tuple[int, dict]] | None, list[str]]:
+    """Rows of a UTF-8 CSV (BOM allowed) with line numbers, or why it cannot be read."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line_no = data.count(b"\n", 0, exc.start) + 1
+        return None, [f"line {line_no}: the file is not UTF-8"]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        return None, [f"line 1: missing columns: {', '.join(missing)}"]
+
+    def rows() -> Iterator[tuple[int, dict]]:
+        for row in reader:
+            yield reader.line_num, row
+
+    return rows(), []
+
+
+def import_products(
+    data: bytes,
+    *,
+    batch_size: int = 1000,
+    dry_run: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> ImportReport:
+    """Upsert products by SKU. Bad rows are reported with their line numbers and skipped;
+    good rows are written in batches (each batch all or nothing)."""
+    report = ImportReport()
+    rows, errors = read_rows(data)
+    if rows is None:
+        report.errors = errors
+        return report
+    codes = known_category_codes()
+    batch: dict[str, dict] = {}
+    seen: dict[str, int] = {}
+    line_no = 1
+    try:
+        for line_no, raw in rows:
+            parsed, row_errors = parse_row(line_no, raw, codes)
+            if parsed is not None and parsed["sku"] in seen:
+                row_errors = [
+                    f"line {line_no}: sku {parsed['sku']} repeats line {seen[parsed['sku']]}"
+                ]
+                parsed = None
+            report.errors.extend(row_errors)
+            report.rejected += bool(row_errors)
+            if parsed is not None:
+                seen[parsed["sku"]] = line_no
+                batch[parsed["sku"]] = parsed
+            if len(batch) >= batch_size:
+                _write(batch.values(), report, dry_run=dry_run)
+                batch = {}
+            if progress:
+                progress(1)
+    except csv.Error as exc:
+        report.errors.append(f"line {line_no + 1}: {exc}")
+        report.rejected += 1
+    if batch:
+        _write(batch.values(), report, dry_run=dry_run)
+    return report
+
+
+def _write(rows: Iterable[dict], report: ImportReport, *, dry_run: bool) -> None:
+    rows = list(rows)
+    with transaction.atomic():
+        existing = {p.sku: p for p in Product.objects.filter(sku__in=[r["sku"] for r in rows])}
+        new = [Product(**row) for row in rows if row["sku"] not in existing]
+        changed = []
+        for row in rows:
+            product = existing.get(row["sku"])
+            if product is not None and any(getattr(product, k) != v for k, v in row.items()):
+                for key, value in row.items():
+                    setattr(product, key, value)
+                changed.append(product)
+        if not dry_run:
+            Product.objects.bulk_create(new)
+            written = [c for c in (*COLUMNS, *OPTIONAL) if c != "sku" and c in rows[0]]
+            Product.objects.bulk_update(changed, written)
+        report.created += len(new)
+        report.updated += len(changed)
