@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
-from dutyfree.db import db_value, insert_returning, select_rows
+from dutyfree.db import db_value, insert_returning, loaded, select_rows
 
 from . import category_csv, identity
 from .choices import BanReason, PolicyStatus, TripKind, TripMode
@@ -260,7 +260,8 @@ def _lock_account_of_document(
         resident,
         name_key,
     ) = rows[0]
-    shopper = Shopper(
+    shopper = loaded(
+        Shopper,
         id=shopper_id,
         document_type=doc_type,
         document_country=country,
@@ -272,16 +273,16 @@ def _lock_account_of_document(
         hainan_resident=resident,
         name_key=name_key,
     )
-    shopper._state.adding = False
-    account = QuotaAccount(
+    account = loaded(
+        QuotaAccount,
         id=account_id,
-        shopper=shopper,
-        programme_id=programme_id,
+        shopper=shopper_id,
+        programme=programme_id,
         year=year,
         limit=limit,
         used=used,
     )
-    account._state.adding = False
+    account.shopper = shopper
     return account
 
 
@@ -458,23 +459,15 @@ def quota_account_lock(
     row, created = _open_shopper_and_account(
         shopper_values=shopper_values, facts=list(facts), account_values=account_values
     )
-    shopper = Shopper(**{**shopper_values, **row})
-    shopper._state.adding = False
+    shopper = loaded(Shopper, **{**shopper_values, **row})
     # Inserted just now (an update keeps the first created_at): no trips, no purchases yet.
     shopper.first_seen = row["created_at"] == now  # type: ignore[attr-defined]  # checkout's flag, no field
     if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
         locked = _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
         return _limited(locked, limit, now)
     # Our own uncommitted insert: no other transaction can see or lock it before we commit.
-    account = QuotaAccount(
-        id=created,
-        shopper=shopper,
-        programme_id=programme_id,
-        year=year,
-        limit=limit,
-        used=Decimal("0.00"),
-    )
-    account._state.adding = False
+    account = loaded(QuotaAccount, id=created, shopper=shopper.pk, **account_values)
+    account.shopper = shopper
     return account
 
 
@@ -503,21 +496,20 @@ def trip_create(
         values,
         conflict=["shopper", "carrier_ref", "departs_at"],
         update=["carrier_ref"],
-        returning=["id", "kind", "mode", "departed_at"],
+        returning=["id", "kind", "mode", "departed_at", "created_at"],
     )
     assert row is not None  # noqa: S101 - DO UPDATE always returns the row
-    trip = Trip(
+    return loaded(
+        Trip,
         id=row["id"],
-        shopper_id=shopper_id,
+        shopper=shopper_id,
         kind=row["kind"],
         mode=row["mode"],
         carrier_ref=carrier_ref,
         departs_at=departs_at,
         departed_at=row["departed_at"],
-        created_at=now,
+        created_at=row["created_at"],  # an existing trip's own, not now
     )
-    trip._state.adding = False
-    return trip
 
 
 # The ledger entry and the balance in one statement (a data-modifying CTE).

@@ -28,7 +28,7 @@ from django.db.models import DateTimeField
 from django.utils.translation import gettext_lazy as _
 
 from dutyfree import money
-from dutyfree.db import insert_rows, select_rows
+from dutyfree.db import insert_rows, loaded, select_rows
 from dutyfree.errors import ConflictError, DomainError
 from quotas import identity, rules
 from quotas.choices import EntryKind, LimitUnit, TravellerKind
@@ -148,7 +148,8 @@ def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
     """Products by SKU from (id, sku, category_code, retail_price, volume_ml, pieces) rows."""
     products = {}
     for pk, sku, category, price, volume, pieces in rows:
-        product = Product(
+        products[sku] = loaded(
+            Product,
             id=pk,
             sku=sku,
             category_code=category,
@@ -156,8 +157,6 @@ def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
             volume_ml=volume,
             pieces=pieces,
         )
-        product._state.adding = False
-        products[sku] = product
     return products
 
 
@@ -600,26 +599,26 @@ def _commit_once(
             now=now,
         )
 
-    sale = Sale(
-        receipt_no=_receipt_no(terminal=terminal, now=now),
-        store=terminal.store,
-        terminal=terminal,
-        shopper_id=shopper.pk,
-        trip_id=trip.pk if trip else None,
-        account_id=account.pk,
-        policy_id=policy.pk,
-        sold_at=now,
-        local_date=now.astimezone(LOCAL_TZ).date(),
-        pickup=basket.pickup,
-        traveller_kind=_traveller_kind(basket.trip),
-        status=SaleStatus.COMPLETED,
-        total=verdict.total,
-        returned_amount=money.ZERO,
-        quota_used_after=account.used + verdict.total,
-        idempotency_key=key,
-        request_fingerprint=fingerprint,
-        imported=False,
-    )
+    sale_row = {
+        "receipt_no": _receipt_no(terminal=terminal, now=now),
+        "store": terminal.store_id,
+        "terminal": terminal.pk,
+        "shopper": shopper.pk,
+        "trip": trip.pk if trip else None,
+        "account": account.pk,
+        "policy": policy.pk,
+        "sold_at": now,
+        "local_date": now.astimezone(LOCAL_TZ).date(),
+        "pickup": basket.pickup,
+        "traveller_kind": _traveller_kind(basket.trip),
+        "status": SaleStatus.COMPLETED,
+        "total": verdict.total,
+        "returned_amount": money.ZERO,
+        "quota_used_after": account.used + verdict.total,
+        "idempotency_key": key,
+        "request_fingerprint": fingerprint,
+        "imported": False,
+    }
     rows: list[dict[str, Any]] = [
         {
             "line_no": number,
@@ -635,8 +634,10 @@ def _commit_once(
         }
         for number, line in enumerate(verdict.lines, start=1)
     ]
-    sale.pk, ids = write_sale(sale_row=_row(sale, SALE_COLUMNS), line_rows=rows, now=now)
-    sale._state.adding = False
+    sale_id, ids = write_sale(sale_row=sale_row, line_rows=rows, now=now)
+    # Every column of the row just written: SALE_COLUMNS, the id, and the two left NULL.
+    sale = loaded(Sale, id=sale_id, **sale_row, picked_up_at=None, voided_at=None)
+    sale.store, sale.terminal = terminal.store, terminal
     lines = [
         WrittenLine(
             pk=written,
@@ -679,11 +680,6 @@ SALE_COLUMNS = (
     "request_fingerprint",
     "imported",
 )
-
-
-def _row(instance: Any, names: Sequence[str]) -> dict[str, Any]:
-    meta = instance._meta
-    return {name: getattr(instance, meta.get_field(name).attname) for name in names}
 
 
 # --- Answers ---------------------------------------------------------------------------------
