@@ -32,6 +32,7 @@ from dutyfree.db import insert_rows, loaded, select_rows
 from dutyfree.errors import ConflictError, DomainError
 from quotas import identity, rules
 from quotas.choices import EntryKind, LimitUnit, TravellerKind
+from quotas.locks import shopper_trips_lock
 from quotas.models import QuotaAccount, Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
 from quotas.selectors import PolicyInForce, policy_by_id_cached, policy_in_force_cached
@@ -39,10 +40,10 @@ from quotas.services import (
     PresentedShopper,
     quota_account_lock,
     quota_debit,
-    shopper_trips_lock,
     trip_create,
 )
 
+from .locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
 from .models import (
     DirtyDay,
     Product,
@@ -392,13 +393,11 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-# A transaction-scoped advisory lock on (terminal, idempotency key): held while the first
-# request with the key runs, so a concurrent retry is told 409 instead of waiting.
-KEY_LOCK = "pg_try_advisory_xact_lock(%s, hashtext(%s))"
-# The key's lock, the sale made with the key if any, whether the key answered
-# a return (IdempotencyRecord), and the basket's products, in one statement.
+# The key's lock (shops.locks: a try-lock, so a retry is told 409 instead of waiting), the sale
+# made with the key if any, whether the key answered a return (IdempotencyRecord), and the
+# basket's products, in one statement.
 _PRELUDE_SQL = (
-    f"SELECT {KEY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
+    f"SELECT {IDEMPOTENCY_KEY_TRY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
     "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
     "EXISTS (SELECT 1 FROM shops_idempotencyrecord WHERE terminal_id = %s AND key = %s), "
     "product.id, product.sku, product.category_code, product.retail_price, "
@@ -423,7 +422,14 @@ def _idempotent_sale_and_products(
     sales = Sale.objects.select_related("store", "terminal")
     rows = select_rows(
         _PRELUDE_SQL,
-        [terminal.pk, key, terminal.pk, key, terminal.pk, key, sorted(set(skus))],
+        [
+            *idempotency_key_lock_params(terminal.pk, key),
+            terminal.pk,
+            key,
+            terminal.pk,
+            key,
+            sorted(set(skus)),
+        ],
         [
             Sale._meta.get_field("id"),
             Sale._meta.get_field("id"),
