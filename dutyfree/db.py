@@ -1,7 +1,9 @@
 """Small PostgreSQL helpers the ORM does not offer.
 
 The hot paths write through :func:`insert_rows` and read through :func:`select_rows`, not the
-ORM's per-object machinery (why: docs/ARCHITECTURE.md, "Hand-written statements").
+ORM's per-object machinery (why: docs/ARCHITECTURE.md, "Hand-written statements"), and a row
+read or written by hand becomes a model instance through :func:`loaded` (``Model.from_db``),
+never by setting an instance's ``_state``.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+
+M = TypeVar("M", bound=models.Model)
 
 # The largest id a bigint primary key can hold: a larger id in a URL or body matches nothing.
 MAX_ID = 2**63 - 1
@@ -257,3 +261,41 @@ def copy_rows(model: type[models.Model], names: Sequence[str], text: str) -> Non
         cursor.cursor.copy(sql) as copy,
     ):
         copy.write(text)
+
+
+def loaded(model: type[M], **values: Any) -> M:
+    """The instance of a row that a hand-written statement read or wrote, built as the ORM
+    builds the rows of a query: by ``Model.from_db``, so it is not ``adding`` and belongs to
+    the default database, and ``save()`` updates that row.
+
+    ``values`` are the row's columns by field name (or attname): a foreign key's id, never a
+    related instance (``from_db`` takes column values; assign the instance afterwards, e.g.
+    ``account.shopper = shopper``). A field not given is deferred, as with
+    ``QuerySet.only()``: reading it costs a query, so give every field the caller reads.
+    """
+    names = tuple(values)
+    attnames, order = _loading(model, names)
+    row = list(values.values())
+    for value in row:
+        if isinstance(value, models.Model):
+            raise TypeError(
+                f"loaded({model.__name__}): give a related row's id, not {value!r}; assign the "
+                "instance once the row is built."
+            )
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, [row[i] for i in order])
+
+
+@cache
+def _loading(model: type[models.Model], names: tuple[str, ...]) -> tuple[list[str], list[int]]:
+    """The attnames of ``names`` in the model's column order, and where each value is among
+    ``names``: what ``from_db`` takes."""
+    position = {}
+    for index, name in enumerate(names):
+        field = model._meta.get_field(name)
+        if not getattr(field, "concrete", False) or getattr(field, "column", None) is None:
+            raise TypeError(f"loaded({model.__name__}): {name} is not a column.")
+        position[cast("models.Field[Any, Any]", field).attname] = index
+    if len(position) != len(names):
+        raise TypeError(f"loaded({model.__name__}): a column is given twice in {names}.")
+    attnames = [f.attname for f in model._meta.concrete_fields if f.attname in position]
+    return attnames, [position[attname] for attname in attnames]

@@ -1030,9 +1030,11 @@ class BanAdmin(admin.ModelAdmin):
             source_receipt_no=data["source_receipt_no"],
             by=staff(request),
         )
-        for field in Ban._meta.concrete_fields:  # the admin logs and redirects with obj
+        # The row is ``ban``, written and loaded by the ORM. ``obj`` is the form's unsaved
+        # instance, which the admin goes on to log (its pk and str) and redirect to (its pk):
+        # it takes the recorded ban's columns, nothing more (nothing after this reads its state).
+        for field in Ban._meta.concrete_fields:
             setattr(obj, field.attname, getattr(ban, field.attname))
-        obj._state.adding = False
 
     def get_urls(self) -> list[Any]:
         return [

@@ -86,28 +86,6 @@ def shoppers_insert(
     return {row[2]: pk for row, pk in zip(shoppers, ids, strict=True)}
 
 
-def accounts_lock(
-    wanted: Sequence[AccountKey], *, lock: bool = True
-) -> dict[AccountKey, tuple[int, Decimal, Decimal]]:
-    """(id, used, limit) of the existing accounts among ``wanted``, locked until the
-    transaction ends unless ``lock`` is false (a dry run).
-
-    The lock every sale, return and void of the shopper takes (``FOR NO KEY UPDATE`` of the
-    account, :func:`quotas.services.quota_account_lock`), taken in id order: two imports
-    cannot deadlock, and a sale holds one account at a time."""
-    if not wanted:
-        return {}
-    sql = (
-        'SELECT a.id, a.shopper_id, a.programme_id, a.year, a.used, a."limit" '
-        "FROM quotas_quotaaccount AS a JOIN unnest(%s::bigint[], %s::bigint[], %s::int[]) "
-        "AS k(shopper_id, programme_id, year) ON a.shopper_id = k.shopper_id "
-        "AND a.programme_id = k.programme_id AND a.year = k.year ORDER BY a.id"
-        + (" FOR NO KEY UPDATE OF a" if lock else "")
-    )
-    rows = fetch_all(sql, [plain_array(column) for column in zip(*wanted, strict=True)])
-    return {(s, p, y): (pk, used, limit) for pk, s, p, y, used, limit in rows}
-
-
 def accounts_open(
     accounts: Sequence[tuple[int, int, int, Decimal, Decimal]], *, now: datetime
 ) -> dict[AccountKey, int]:

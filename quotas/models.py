@@ -232,10 +232,12 @@ class Policy(models.Model):
         return f"{self.name} [{self.status}]"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        from .locks import policy_lock  # the locks module builds on these models
+
         with transaction.atomic():
             if self.pk is not None:
                 # Locked until commit: a concurrent publish cannot slip between check and write.
-                stored = type(self).objects.select_for_update().filter(pk=self.pk).first()
+                stored = policy_lock(self.pk)
                 if stored is not None and stored.is_locked:
                     self._refuse_locked_change(stored)
             super().save(*args, **kwargs)
@@ -428,15 +430,11 @@ class Category(models.Model):
         """Whether the policy is published or withdrawn, its row locked until the caller's
         transaction ends: a publish (which locks it too) waits for this edit to commit, or
         this edit sees it published; never an edit landing on a policy published meanwhile."""
+        from .locks import policy_status_lock  # the locks module builds on these models
+
         if policy_id is None:
             return False
-        status = (
-            Policy.objects.select_for_update(no_key=True)
-            .filter(pk=policy_id)
-            .values_list("status", flat=True)
-            .first()
-        )
-        return status in LOCKED_STATUSES
+        return policy_status_lock(policy_id) in LOCKED_STATUSES
 
 
 class Shopper(models.Model):
@@ -475,8 +473,8 @@ class Shopper(models.Model):
 class QuotaAccount(models.Model):
     """A shopper's allowance in one programme for one calendar year (Asia/Shanghai).
 
-    Every debit or credit happens in a transaction that holds this row
-    (``select_for_update(no_key=True)``): that one lock serialises all of a shopper's
+    Every debit or credit happens in a transaction that holds this row (``FOR NO KEY
+    UPDATE``, taken by quotas/locks.py): that one lock serialises all of a shopper's
     purchases across every store and terminal. ``used`` always equals the sum of the entries.
     """
 

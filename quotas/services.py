@@ -12,13 +12,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
-from dutyfree.db import db_value, insert_returning, select_rows
+from dutyfree.db import db_value, insert_returning, loaded, select_rows
 
 from . import category_csv, identity
 from .choices import BanReason, PolicyStatus, TripKind, TripMode
@@ -32,6 +32,13 @@ from .errors import (
     QuotaConflict,
     ShopperNotFound,
 )
+from .locks import (
+    account_lock,
+    account_of_document_lock,
+    ban_lock,
+    policy_lock,
+    shopper_lock,
+)
 from .models import Ban, Category, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, carrier_ref_key
 from .selectors import policy_cache_clear
@@ -42,6 +49,13 @@ _COPIED_CATEGORY_FIELDS = category_csv.COLUMNS
 # Refusals stay English here (logs, the API's own translation); gettext_noop marks them for
 # the catalogue, and the admin shows them translated.
 _SAME_INSTANT = gettext_noop("Another published policy takes effect at that instant.")
+
+
+def _policy_locked(policy: Policy) -> Policy:
+    locked = policy_lock(policy.pk)
+    if locked is None:
+        raise Policy.DoesNotExist(f"Policy {policy.pk} does not exist.")
+    return locked
 
 
 @transaction.atomic
@@ -83,7 +97,7 @@ def policy_publish(
     :raises PolicyNotPublishable: not a draft, a time in the past, no categories, or another
         published policy of the programme takes effect at the same instant.
     """
-    locked = Policy.objects.select_for_update().get(pk=policy.pk)
+    locked = _policy_locked(policy)
     if locked.status != PolicyStatus.DRAFT:
         raise PolicyNotPublishable(f"Policy {policy.pk} is {locked.status}, not a draft.")
     if effective_from.tzinfo is None:
@@ -128,7 +142,7 @@ def policy_withdraw(
 
     :raises PolicyNotWithdrawable: not published, or already in effect.
     """
-    locked = Policy.objects.select_for_update().get(pk=policy.pk)
+    locked = _policy_locked(policy)
     if locked.status != PolicyStatus.PUBLISHED:
         raise PolicyNotWithdrawable(f"Policy {policy.pk} is {locked.status}, not published.")
     if locked.effective_from is not None and locked.effective_from <= now:
@@ -157,7 +171,7 @@ def policy_categories_replace(
 
     :raises PolicyImmutable: if the policy is not a draft.
     """
-    locked = Policy.objects.select_for_update().get(pk=policy.pk)
+    locked = _policy_locked(policy)
     if locked.status != PolicyStatus.DRAFT:
         raise PolicyImmutable(f"Policy {policy.pk} is {locked.status}; only drafts are edited.")
     existing = {category.code: category for category in locked.categories.all()}
@@ -201,88 +215,6 @@ class PresentedShopper:
         return identity.document_key(
             doc_type=self.doc_type, country=self.country, number=self.number
         )
-
-
-def _locked_accounts() -> QuerySet[QuotaAccount]:
-    # no_key: sales and entries reference the account; a no-key lock leaves their foreign-key
-    # checks unblocked. of=self: the joined shopper row is read, not locked.
-    return QuotaAccount.objects.select_for_update(no_key=True, of=("self",)).select_related(
-        "shopper"
-    )
-
-
-# The hot path's lock: the same rows and lock as _locked_accounts() (FOR NO KEY UPDATE OF the
-# account only), written by hand (docs/ARCHITECTURE.md).
-_LOCK_SQL = (
-    'SELECT a.id, a.used, a."limit", s.id, s.document_type, s.document_country, '
-    "s.document_last4, s.banned_from, s.banned_until, s.birth_date, s.hainan_resident, "
-    "s.name_key "
-    "FROM quotas_quotaaccount AS a JOIN quotas_shopper AS s ON s.id = a.shopper_id "
-    "WHERE s.document_key = %s AND a.programme_id = %s AND a.year = %s "
-    "FOR NO KEY UPDATE OF a"
-)
-_LOCK_FIELDS = [
-    *(QuotaAccount._meta.get_field(name) for name in ("id", "used", "limit")),
-    *(
-        Shopper._meta.get_field(name)
-        for name in (
-            "id",
-            "document_type",
-            "document_country",
-            "document_last4",
-            "banned_from",
-            "banned_until",
-            "birth_date",
-            "hainan_resident",
-            "name_key",
-        )
-    ),
-]
-
-
-def _lock_account_of_document(
-    *, document_key: str, programme_id: int, year: int
-) -> QuotaAccount | None:
-    rows = select_rows(_LOCK_SQL, [document_key, programme_id, year], _LOCK_FIELDS)
-    if not rows:
-        return None
-    (
-        account_id,
-        used,
-        limit,
-        shopper_id,
-        doc_type,
-        country,
-        last4,
-        banned_from,
-        banned_until,
-        birth_date,
-        resident,
-        name_key,
-    ) = rows[0]
-    shopper = Shopper(
-        id=shopper_id,
-        document_type=doc_type,
-        document_country=country,
-        document_key=document_key,
-        document_last4=last4,
-        banned_from=banned_from,
-        banned_until=banned_until,
-        birth_date=birth_date,
-        hainan_resident=resident,
-        name_key=name_key,
-    )
-    shopper._state.adding = False
-    account = QuotaAccount(
-        id=account_id,
-        shopper=shopper,
-        programme_id=programme_id,
-        year=year,
-        limit=limit,
-        used=used,
-    )
-    account._state.adding = False
-    return account
 
 
 _SHOPPER_RETURNING = ["id", "banned_from", "banned_until", "created_at"]
@@ -372,26 +304,6 @@ def _limited(account: QuotaAccount, limit: Decimal, now: datetime) -> QuotaAccou
     return account
 
 
-# Two-int advisory locks: the terminals' idempotency keys use (terminal id, key hash), with
-# positive terminal ids; this space is negative.
-_TRIPS_LOCK_SPACE = -0x7472
-
-
-def shopper_trips_lock(shopper_id: int) -> None:
-    """Serialise the per-trip recounts of one shopper across quota years: two sales for one
-    departure either side of local midnight on 31 December hold two different year accounts,
-    so the account lock alone lets both count the trip without seeing each other. Taken after
-    :func:`quota_account_lock` (always in that order), for the rest of the transaction.
-
-    An advisory lock, not a lock on the shopper row: it writes nothing (a row lock marks the
-    shopper's tuple, a dirty page and WAL on every sale), and, always taken last, it cannot
-    invert the order of the first purchase's upsert (shopper row, then account)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [_TRIPS_LOCK_SPACE, shopper_id % 2**31]
-        )
-
-
 def quota_account_lock(
     *, presented: PresentedShopper, programme_id: int, year: int, limit: Decimal, now: datetime
 ) -> QuotaAccount:
@@ -414,7 +326,7 @@ def quota_account_lock(
         "birth_date": presented.birth_date,
         "hainan_resident": presented.hainan_resident,
     }
-    account = _lock_account_of_document(document_key=key, programme_id=programme_id, year=year)
+    account = account_of_document_lock(document_key=key, programme_id=programme_id, year=year)
     if account is None and identity.retired_keys():
         # A rotation is under way: a shopper known under an old key moves to the current one.
         rekeyed = shopper_rekey(
@@ -424,7 +336,7 @@ def quota_account_lock(
             name=presented.name,
         )
         if rekeyed is not None:
-            account = _lock_account_of_document(
+            account = account_of_document_lock(
                 document_key=key, programme_id=programme_id, year=year
             )
     if account is not None:
@@ -458,30 +370,16 @@ def quota_account_lock(
     row, created = _open_shopper_and_account(
         shopper_values=shopper_values, facts=list(facts), account_values=account_values
     )
-    shopper = Shopper(**{**shopper_values, **row})
-    shopper._state.adding = False
+    shopper = loaded(Shopper, **{**shopper_values, **row})
     # Inserted just now (an update keeps the first created_at): no trips, no purchases yet.
     shopper.first_seen = row["created_at"] == now  # type: ignore[attr-defined]  # checkout's flag, no field
     if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
-        locked = _locked_accounts().get(shopper_id=shopper.pk, programme_id=programme_id, year=year)
+        locked = account_lock(shopper_id=shopper.pk, programme_id=programme_id, year=year)
         return _limited(locked, limit, now)
     # Our own uncommitted insert: no other transaction can see or lock it before we commit.
-    account = QuotaAccount(
-        id=created,
-        shopper=shopper,
-        programme_id=programme_id,
-        year=year,
-        limit=limit,
-        used=Decimal("0.00"),
-    )
-    account._state.adding = False
+    account = loaded(QuotaAccount, id=created, shopper=shopper.pk, **account_values)
+    account.shopper = shopper
     return account
-
-
-def quota_account_lock_by_id(account_id: int) -> QuotaAccount:
-    """The account a sale was made on, locked as :func:`quota_account_lock` locks it (``FOR NO
-    KEY UPDATE``): a return or void takes it before the sale's own row, as a sale does."""
-    return QuotaAccount.objects.select_for_update(no_key=True).get(pk=account_id)
 
 
 def trip_create(
@@ -509,21 +407,20 @@ def trip_create(
         values,
         conflict=["shopper", "carrier_ref", "departs_at"],
         update=["carrier_ref"],
-        returning=["id", "kind", "mode", "departed_at"],
+        returning=["id", "kind", "mode", "departed_at", "created_at"],
     )
     assert row is not None  # noqa: S101 - DO UPDATE always returns the row
-    trip = Trip(
+    return loaded(
+        Trip,
         id=row["id"],
-        shopper_id=shopper_id,
+        shopper=shopper_id,
         kind=row["kind"],
         mode=row["mode"],
         carrier_ref=carrier_ref,
         departs_at=departs_at,
         departed_at=row["departed_at"],
-        created_at=now,
+        created_at=row["created_at"],  # an existing trip's own, not now
     )
-    trip._state.adding = False
-    return trip
 
 
 # The ledger entry and the balance in one statement (a data-modifying CTE).
@@ -787,9 +684,7 @@ def shopper_ban(
     if reason not in BanReason.values:
         raise BanInvalid(f"Unknown ban reason {reason!r}.")
     ends_at = ban_end(starts_at=starts_at, ends_at=ends_at, years=years, now=now)
-    # One writer per shopper at a time. A no-key lock: sales creating accounts and trips that
-    # reference the shopper are not blocked by it.
-    Shopper.objects.select_for_update(no_key=True).only("id").get(pk=shopper_id)
+    shopper_lock(shopper_id)  # one writer of the shopper's bans at a time
     if source:
         existing = Ban.objects.filter(shopper_id=shopper_id, reason=reason, source=source).first()
         if existing is not None:
@@ -816,8 +711,8 @@ def ban_lift(*, ban_id: int, reason: str, now: datetime, by: User | None = None)
     """
     if not reason.strip():
         raise BanInvalid(gettext_noop("Say why the ban is lifted."))
-    ban = Ban.objects.select_for_update().get(pk=ban_id)
-    Shopper.objects.select_for_update(no_key=True).only("id").get(pk=ban.shopper_id)
+    ban = ban_lock(ban_id)
+    shopper_lock(ban.shopper_id)
     if ban.lifted_at is not None:
         raise BanAlreadyLifted(f"Lifted on {ban.lifted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}.")
     ban.lifted_at, ban.lifted_by, ban.lift_reason = now, by, reason.strip()

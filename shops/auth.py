@@ -15,7 +15,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from dutyfree.db import select_rows
+from dutyfree.db import loaded, select_rows
 
 from .models import Store, Terminal
 
@@ -49,12 +49,21 @@ def terminal_by_prefix(prefix: str) -> Terminal | None:
     if not rows:
         return None
     terminal_id, name, key_hash, store_id, code, name_zh, name_en, city = rows[0]
-    store = Store(id=store_id, code=code, name_zh=name_zh, name_en=name_en, city=city)
-    store._state.adding = False
-    terminal = Terminal(
-        id=terminal_id, store=store, name=name, key_prefix=prefix, key_hash=key_hash
+    # What the statement selected, and what its WHERE clause makes known (an active store,
+    # a terminal not revoked); the rest is deferred.
+    store = loaded(
+        Store, id=store_id, code=code, name_zh=name_zh, name_en=name_en, city=city, active=True
     )
-    terminal._state.adding = False
+    terminal = loaded(
+        Terminal,
+        id=terminal_id,
+        store=store_id,
+        name=name,
+        key_prefix=prefix,
+        key_hash=key_hash,
+        revoked_at=None,
+    )
+    terminal.store = store
     return terminal
 
 

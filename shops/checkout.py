@@ -27,10 +27,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from dutyfree import money
-from dutyfree.db import insert_rows, select_rows
+from dutyfree.db import insert_rows, loaded, select_rows
 from dutyfree.errors import ConflictError, DomainError
 from quotas import rules
 from quotas.choices import EntryKind, LimitUnit, TravellerKind
+from quotas.locks import shopper_trips_lock
 from quotas.models import Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
 from quotas.selectors import (
@@ -46,10 +47,10 @@ from quotas.services import (
     PresentedShopper,
     quota_account_lock,
     quota_debit,
-    shopper_trips_lock,
     trip_create,
 )
 
+from .locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
 from .models import (
     DirtyDay,
     Product,
@@ -155,7 +156,8 @@ def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
     """Products by SKU from (id, sku, category_code, retail_price, volume_ml, pieces) rows."""
     products = {}
     for pk, sku, category, price, volume, pieces in rows:
-        product = Product(
+        products[sku] = loaded(
+            Product,
             id=pk,
             sku=sku,
             category_code=category,
@@ -163,8 +165,6 @@ def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
             volume_ml=volume,
             pieces=pieces,
         )
-        product._state.adding = False
-        products[sku] = product
     return products
 
 
@@ -252,16 +252,16 @@ def trip_with_usage(
     if not rows:
         return None, {}
     departed_at = rows[0][1]
-    found = Trip(
+    found = loaded(
+        Trip,
         id=rows[0][0],
-        shopper_id=shopper_id,
+        shopper=shopper_id,
         kind=trip.kind,
         mode=trip.mode,
         carrier_ref=trip.carrier_ref,
         departs_at=trip.departs_at,
         departed_at=departed_at,
     )
-    found._state.adding = False
     held = {code: (pieces or 0, ml or 0) for _, _, code, pieces, ml in rows if code}
     used = {}
     for category in policy.limited_categories:
@@ -377,13 +377,11 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-# A transaction-scoped advisory lock on (terminal, idempotency key): held while the first
-# request with the key runs, so a concurrent retry is told 409 instead of waiting.
-KEY_LOCK = "pg_try_advisory_xact_lock(%s, hashtext(%s))"
-# The key's lock, the sale made with the key if any, whether the key answered
-# a return (IdempotencyRecord), and the basket's products, in one statement.
+# The key's lock (shops.locks: a try-lock, so a retry is told 409 instead of waiting), the sale
+# made with the key if any, whether the key answered a return (IdempotencyRecord), and the
+# basket's products, in one statement.
 _PRELUDE_SQL = (
-    f"SELECT {KEY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
+    f"SELECT {IDEMPOTENCY_KEY_TRY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
     "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
     "EXISTS (SELECT 1 FROM shops_idempotencyrecord WHERE terminal_id = %s AND key = %s), "
     "product.id, product.sku, product.category_code, product.retail_price, "
@@ -408,7 +406,14 @@ def _idempotent_sale_and_products(
     sales = Sale.objects.select_related("store", "terminal")
     rows = select_rows(
         _PRELUDE_SQL,
-        [terminal.pk, key, terminal.pk, key, terminal.pk, key, sorted(set(skus))],
+        [
+            *idempotency_key_lock_params(terminal.pk, key),
+            terminal.pk,
+            key,
+            terminal.pk,
+            key,
+            sorted(set(skus)),
+        ],
         [
             Sale._meta.get_field("id"),
             Sale._meta.get_field("id"),
@@ -584,26 +589,26 @@ def _commit_once(
             now=now,
         )
 
-    sale = Sale(
-        receipt_no=_receipt_no(terminal=terminal, now=now),
-        store=terminal.store,
-        terminal=terminal,
-        shopper_id=shopper.pk,
-        trip_id=trip.pk if trip else None,
-        account_id=account.pk,
-        policy_id=policy.pk,
-        sold_at=now,
-        local_date=now.astimezone(LOCAL_TZ).date(),
-        pickup=basket.pickup,
-        traveller_kind=_traveller_kind(basket.trip),
-        status=SaleStatus.COMPLETED,
-        total=verdict.total,
-        returned_amount=money.ZERO,
-        quota_used_after=account.used + verdict.total,
-        idempotency_key=key,
-        request_fingerprint=fingerprint,
-        imported=False,
-    )
+    sale_row = {
+        "receipt_no": _receipt_no(terminal=terminal, now=now),
+        "store": terminal.store_id,
+        "terminal": terminal.pk,
+        "shopper": shopper.pk,
+        "trip": trip.pk if trip else None,
+        "account": account.pk,
+        "policy": policy.pk,
+        "sold_at": now,
+        "local_date": now.astimezone(LOCAL_TZ).date(),
+        "pickup": basket.pickup,
+        "traveller_kind": _traveller_kind(basket.trip),
+        "status": SaleStatus.COMPLETED,
+        "total": verdict.total,
+        "returned_amount": money.ZERO,
+        "quota_used_after": account.used + verdict.total,
+        "idempotency_key": key,
+        "request_fingerprint": fingerprint,
+        "imported": False,
+    }
     rows: list[dict[str, Any]] = [
         {
             "line_no": number,
@@ -619,8 +624,10 @@ def _commit_once(
         }
         for number, line in enumerate(verdict.lines, start=1)
     ]
-    sale.pk, ids = write_sale(sale_row=_row(sale, SALE_COLUMNS), line_rows=rows, now=now)
-    sale._state.adding = False
+    sale_id, ids = write_sale(sale_row=sale_row, line_rows=rows, now=now)
+    # Every column of the row just written: SALE_COLUMNS, the id, and the two left NULL.
+    sale = loaded(Sale, id=sale_id, **sale_row, picked_up_at=None, voided_at=None)
+    sale.store, sale.terminal = terminal.store, terminal
     lines = [
         WrittenLine(
             pk=written,
@@ -663,11 +670,6 @@ SALE_COLUMNS = (
     "request_fingerprint",
     "imported",
 )
-
-
-def _row(instance: Any, names: Sequence[str]) -> dict[str, Any]:
-    meta = instance._meta
-    return {name: getattr(instance, meta.get_field(name).attname) for name in names}
 
 
 # --- Answers ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """After the sale: returns, voids and pickups, and terminal credentials.
 
 Each change to a sale takes the shopper's quota-account lock first (the same lock a sale
-takes), so returns, voids and purchases of one shopper never interleave.
+takes), so returns, voids and purchases of one shopper never interleave; the locks and their
+order are in shops/locks.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,12 +30,10 @@ from quotas.services import (
     CLOSED_OPEN_TRIP,
     NO_OPEN_TRIP_WITHIN_12_HOURS,
     DepartureRecorded,
-    quota_account_lock_by_id,
     quota_credit,
 )
 
 from .checkout import (
-    KEY_LOCK,
     KEY_REUSED,
     IdempotencyKeyReused,
     RequestInProgress,
@@ -42,6 +41,7 @@ from .checkout import (
     mark_dirty,
     quota_payload,
 )
+from .locks import account_then_sale_lock, idempotency_key_try_lock, sale_lock
 from .models import (
     IdempotencyRecord,
     Return,
@@ -103,10 +103,8 @@ def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> An
     :raises RequestInProgress: the first request with the key is still running.
     :raises IdempotencyKeyReused: the key was used for another request.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {KEY_LOCK}", [terminal.pk, key])
-        if not cursor.fetchone()[0]:
-            raise RequestInProgress(_("The first request with this key has not finished."))
+    if not idempotency_key_try_lock(terminal_id=terminal.pk, key=key):
+        raise RequestInProgress(_("The first request with this key has not finished."))
     record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
     if record is None:
         if Sale.objects.filter(terminal=terminal, idempotency_key=key).exists():
@@ -138,13 +136,7 @@ def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
 def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
     """Lock the sale's quota account, then the sale (one order everywhere: no deadlocks)."""
     sale = sale_of_store(store_id=store.pk, sale_id=sale_id)
-    account = quota_account_lock_by_id(sale.account_id)
-    locked = (
-        Sale.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("store", "terminal")
-        .get(pk=sale.pk)
-    )
-    return account, locked
+    return account_then_sale_lock(account_id=sale.account_id, sale_id=sale.pk)
 
 
 @transaction.atomic(durable=True)
@@ -279,12 +271,7 @@ def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     :raises SaleNotFound: not a sale of the terminal's store.
     :raises SaleVoided: the sale was voided.
     """
-    sale_id = sale_of_store(store_id=terminal.store_id, sale_id=sale_id).pk
-    sale = (
-        Sale.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("store", "terminal")
-        .get(pk=sale_id)
-    )
+    sale = sale_lock(sale_of_store(store_id=terminal.store_id, sale_id=sale_id).pk)
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided(_("A voided sale cannot be handed over."))
     if sale.picked_up_at is None and sale.pickup in AFTER_DEPARTURE:

@@ -31,6 +31,7 @@ from quotas.choices import (
     EntryKind,
     TravellerKind,
 )
+from quotas.locks import accounts_lock
 
 from ..checkout import SALE_COLUMNS
 from ..models import (
@@ -115,7 +116,7 @@ def write_batch(
                 )
             )
     shoppers = bulk.shopper_ids(sorted({r.account_key[0] for r in fresh}))
-    found = bulk.accounts_lock(
+    found = accounts_lock(
         sorted(
             {
                 (shoppers[key], programme, year)

@@ -30,13 +30,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pyroaring import BitMap
 
+from ..locks import rollups_lock
 from ..models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
 
 log = logging.getLogger(__name__)
 Slice = tuple[date, int]  # (local day, store id)
 STATE = "sales"
 MARKS_PER_REFRESH = 20_000
-_LOCK = 0x5EED_0001  # advisory lock: one refresh or rebuild at a time
+# One refresh or rebuild at a time: shops.locks.rollups_lock. (A bigger work_mem keeps the sort
+# in memory but costs the parallel plan: slower here, measured with bench/stats_bench.py.)
 
 
 @dataclass
@@ -44,13 +46,6 @@ class RefreshReport:
     marks: int = 0
     slices: int = 0
     seconds: float = 0.0
-
-
-def _lock() -> None:
-    """One writer of the rollups at a time. (A bigger work_mem keeps the sort in memory but
-    costs the parallel plan: slower here, measured with bench/stats_bench.py.)"""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
 
 
 def bitmap_bytes(ids: Iterable[int | None]) -> bytes:
@@ -218,7 +213,7 @@ def refresh_dirty(*, now: datetime | None = None, limit: int = MARKS_PER_REFRESH
     started = timezone.now()
     report = RefreshReport()
     with transaction.atomic():
-        _lock()
+        rollups_lock()
         marks = list(DirtyDay.objects.order_by("id").values_list("id", "day", "store_id")[:limit])
         report.marks = len(marks)
         slices = sorted({(day, store) for _, day, store in marks})
@@ -271,7 +266,7 @@ def rebuild(
     while day <= end:
         last = min(day + timedelta(days=step_days - 1), end)
         with transaction.atomic():
-            _lock()
+            rollups_lock()
             marks = list(
                 DirtyDay.objects.filter(day__range=(day, last)).values_list("id", flat=True)
             )
@@ -298,7 +293,7 @@ def rebuild_all(
     steps (category rows, store rows, commit)."""
     started = time.perf_counter()
     with transaction.atomic():
-        _lock()
+        rollups_lock()
         marks = list(DirtyDay.objects.values_list("id", flat=True))
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE shops_dailycategorysales, shops_dailystoresales")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from quotas.models import QuotaAccount, QuotaEntry
 from shops import checkout
 from shops.checkout import PurchaseNotAllowed, RequestInProgress
+from shops.locks import idempotency_key_try_lock
 from shops.models import Sale
 from shops.services import sale_return, sale_void
 
@@ -181,10 +182,8 @@ def test_a_request_still_in_flight_is_409() -> None:
         from django.db import transaction
 
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [term.pk, "slow-key"]
-                )
+            with transaction.atomic():
+                assert idempotency_key_try_lock(terminal_id=term.pk, key="slow-key")
                 holding.set()
                 release.wait(timeout=30)
         finally:
