@@ -314,7 +314,7 @@ _ADVISORY_CALL = re.compile(
 )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_every_advisory_lock_taken_uses_a_registry_key():
     """A day's work (two sales for one trip, a return, a void, the rollups' refresh and
     rebuild): every advisory lock statement names a key of the registry, and each key space of
