@@ -1435,7 +1435,7 @@ def import_sales(
             good.append(receipt)
     if not dry_run:
         for doc_type, country, number, name in reader.rekey:
-            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name)
+            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name, now=now)
     del reader
     if progress and settled:
         progress(settled)

@@ -44,7 +44,7 @@ class LookupQuery:
     name: str
 
 
-def _matching_shopper(query: LookupQuery) -> Shopper | None:
+def _matching_shopper(query: LookupQuery, *, now: datetime) -> Shopper | None:
     document_key = identity.document_key(
         doc_type=query.doc_type, country=query.country, number=query.number
     )
@@ -57,7 +57,11 @@ def _matching_shopper(query: LookupQuery) -> Shopper | None:
     if shopper is None and identity.retired_keys():
         # A rotation is under way: a match under an old key moves the shopper to the current one.
         rekeyed = shopper_rekey(
-            doc_type=query.doc_type, country=query.country, number=query.number, name=query.name
+            doc_type=query.doc_type,
+            country=query.country,
+            number=query.number,
+            name=query.name,
+            now=now,
         )
         if rekeyed is not None:
             shopper = Shopper.objects.only("id", "name_key", "banned_from", "banned_until").get(
@@ -165,7 +169,7 @@ def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> 
     no purchases."""
     version = policy_in_force_cached(at=now)
     year = now.astimezone(LOCAL_TZ).year
-    shopper = _matching_shopper(query)
+    shopper = _matching_shopper(query, now=now)
     shopper_id = shopper.pk if shopper is not None else NOBODY
     account = (
         QuotaAccount.objects.filter(

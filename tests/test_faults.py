@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from shops import rollups
 from shops.importer import COLUMNS, import_sales
@@ -164,7 +165,7 @@ def test_a_rebuild_killed_half_way_then_run_again_gives_the_same_rollups(
 ) -> None:
     days = 150
     assert import_sales(io.StringIO(_legacy_history(days))).imported == days * 12
-    rollups.rebuild_all()
+    rollups.rebuild_all(now=timezone.now())
     clean = _snapshot()
     DailyCategorySales.objects.all().delete()
     DailyStoreSales.objects.all().delete()

@@ -154,4 +154,9 @@ def test_without_a_rotation_an_unknown_document_costs_no_extra_query(
     from quotas.services import shopper_rekey
 
     with django_assert_num_queries(0):
-        assert shopper_rekey(doc_type="passport", country="CHN", number="E1", name="x") is None
+        assert (
+            shopper_rekey(
+                doc_type="passport", country="CHN", number="E1", name="x", now=timezone.now()
+            )
+            is None
+        )
