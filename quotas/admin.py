@@ -909,7 +909,7 @@ class BanForm(forms.ModelForm):
             try:
                 services.ban_end(
                     starts_at=data["starts_at"], ends_at=data.get("ends_at"),
-                    years=data.get("years"),
+                    years=data.get("years"), now=timezone.now(),
                 )  # fmt: skip
             except BanInvalid as exc:
                 raise ValidationError(refusal(exc)) from exc
@@ -1029,6 +1029,7 @@ class BanAdmin(admin.ModelAdmin):
             detail=data["detail"],
             source_receipt_no=data["source_receipt_no"],
             by=staff(request),
+            now=timezone.now(),
         )
         # The row is ``ban``, written and loaded by the ORM. ``obj`` is the form's unsaved
         # instance, which the admin goes on to log (its pk and str) and redirect to (its pk):

@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
@@ -258,7 +257,9 @@ def _open_shopper_and_account(
     return dict(zip(_SHOPPER_RETURNING, shopper_row, strict=True)), account_id
 
 
-def shopper_rekey(*, doc_type: str, country: str, number: str, name: str | None) -> int | None:
+def shopper_rekey(
+    *, doc_type: str, country: str, number: str, name: str | None, now: datetime
+) -> int | None:
     """Move a shopper known only under a retired identity key to the current key.
 
     Called where a document is presented and not found under the current key, only while a
@@ -287,7 +288,7 @@ def shopper_rekey(*, doc_type: str, country: str, number: str, name: str | None)
         document_key=identity.document_key(doc_type=doc_type, country=country, number=number),
         name_key=identity.name_key(name),
         key_version=identity.current_version(),
-        updated_at=timezone.now(),
+        updated_at=now,
     )
     return shopper.pk
 
@@ -334,6 +335,7 @@ def quota_account_lock(
             country=presented.country,
             number=presented.number,
             name=presented.name,
+            now=now,
         )
         if rekeyed is not None:
             account = account_of_document_lock(
@@ -458,14 +460,14 @@ def quota_debit(
     amount: Decimal,
     kind: str,
     reference: str,
-    now: datetime | None = None,
+    now: datetime,
 ) -> None:
     """Spend ``amount`` of the account. The caller holds the account lock
     (:func:`quota_account_lock`) and has judged the purchase under it.
 
     :raises QuotaConflict: if the database refuses (the account would exceed its limit).
     """
-    _post(account=account, amount=amount, kind=kind, reference=reference, now=now or timezone.now())
+    _post(account=account, amount=amount, kind=kind, reference=reference, now=now)
 
 
 def quota_credit(
@@ -474,12 +476,10 @@ def quota_credit(
     amount: Decimal,
     kind: str,
     reference: str,
-    now: datetime | None = None,
+    now: datetime,
 ) -> None:
     """Give ``amount`` back (a return or a void). The caller holds the account lock."""
-    _post(
-        account=account, amount=-amount, kind=kind, reference=reference, now=now or timezone.now()
-    )
+    _post(account=account, amount=-amount, kind=kind, reference=reference, now=now)
 
 
 # A terminal's clock may run a little ahead of the server's.
@@ -548,7 +548,7 @@ def departure_record_outcome(
     key = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = Shopper.objects.filter(document_key=key).only("id").first()
     if shopper is None:
-        found = shopper_rekey(doc_type=doc_type, country=country, number=number, name=None)
+        found = shopper_rekey(doc_type=doc_type, country=country, number=number, name=None, now=now)
         shopper = Shopper(pk=found) if found is not None else None
     if shopper is None:
         raise ShopperNotFound(_("No purchases were recorded for this document."))
@@ -615,7 +615,7 @@ def years_later(at: datetime, years: int) -> datetime:
         return local.replace(year=local.year + years, day=28)
 
 
-def _ban_span_refresh(shopper_id: int) -> None:
+def _ban_span_refresh(shopper_id: int, *, now: datetime) -> None:
     """Keep ``Shopper.banned_from``/``banned_until`` the first start and the last end of the
     bans not lifted: what the rules read (a purchase is refused only inside the span).
 
@@ -626,7 +626,7 @@ def _ban_span_refresh(shopper_id: int) -> None:
         start=Min("starts_at"), end=Max("ends_at")
     )
     Shopper.objects.filter(pk=shopper_id).update(
-        banned_from=span["start"], banned_until=span["end"], updated_at=timezone.now()
+        banned_from=span["start"], banned_until=span["end"], updated_at=now
     )
 
 
@@ -635,7 +635,7 @@ def ban_end(
     starts_at: datetime,
     ends_at: datetime | None = None,
     years: int | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> datetime:
     """The end of a ban starting ``starts_at``, given its end or its number of years.
 
@@ -655,7 +655,7 @@ def ban_end(
         raise BanInvalid(gettext_noop("A ban must end after it starts."))
     # A ban takes effect when it is recorded (or earlier): then the span the rules read
     # (``Shopper.banned_from``/``banned_until``) has no gap from now on (_ban_span_refresh).
-    if starts_at > (now or timezone.now()) + BAN_START_SKEW:
+    if starts_at > now + BAN_START_SKEW:
         raise BanInvalid(gettext_noop("A ban starts now or in the past, not later."))
     return ends_at
 
@@ -672,7 +672,7 @@ def shopper_ban(
     source: str = "",
     source_receipt_no: str = "",
     by: User | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> tuple[Ban, bool]:
     """Ban a shopper from ``starts_at`` until ``ends_at`` (or for ``years``).
 
@@ -699,7 +699,7 @@ def shopper_ban(
         ends_at=ends_at,
         created_by=by,
     )
-    _ban_span_refresh(shopper_id)
+    _ban_span_refresh(shopper_id, now=now)
     return ban, True
 
 
@@ -717,5 +717,5 @@ def ban_lift(*, ban_id: int, reason: str, now: datetime, by: User | None = None)
         raise BanAlreadyLifted(f"Lifted on {ban.lifted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}.")
     ban.lifted_at, ban.lifted_by, ban.lift_reason = now, by, reason.strip()
     ban.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-    _ban_span_refresh(ban.shopper_id)
+    _ban_span_refresh(ban.shopper_id, now=now)
     return ban

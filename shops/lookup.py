@@ -51,7 +51,7 @@ class LookupQuery:
     name: str
 
 
-def _matching_shopper(query: LookupQuery) -> Shopper | None:
+def _matching_shopper(query: LookupQuery, *, now: datetime) -> Shopper | None:
     name_key = identity.name_key(query.name)  # computed whether or not the document is known
     fields = ("id", "name_key", "banned_from", "banned_until")
     shopper = shopper_of_document(
@@ -64,7 +64,11 @@ def _matching_shopper(query: LookupQuery) -> Shopper | None:
     if shopper is None and identity.retired_keys():
         # A rotation is under way: a match under an old key moves the shopper to the current one.
         rekeyed = shopper_rekey(
-            doc_type=query.doc_type, country=query.country, number=query.number, name=query.name
+            doc_type=query.doc_type,
+            country=query.country,
+            number=query.number,
+            name=query.name,
+            now=now,
         )
         if rekeyed is not None:
             shopper = shopper_by_id(rekeyed, fields=fields)
@@ -170,7 +174,7 @@ def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> 
     no purchases."""
     version = policy_in_force_cached(at=now)
     year = now.astimezone(LOCAL_TZ).year
-    shopper = _matching_shopper(query)
+    shopper = _matching_shopper(query, now=now)
     shopper_id = shopper.pk if shopper is not None else NOBODY
     account = account_of_year(
         shopper_id=shopper_id, programme_id=version.policy.programme_id, year=year

@@ -213,7 +213,11 @@ def sale_return(
         )
     Sale.objects.filter(pk=sale.pk).update(returned_amount=F("returned_amount") + amount)
     quota_credit(
-        account=account, amount=amount, kind=EntryKind.RETURN, reference=f"return:{refund.pk}"
+        account=account,
+        amount=amount,
+        kind=EntryKind.RETURN,
+        reference=f"return:{refund.pk}",
+        now=now,
     )
     mark_dirty(sale=sale, now=now)
     body = {
@@ -258,7 +262,11 @@ def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     sale.save(update_fields=["status", "voided_at"])
     if outstanding:
         quota_credit(
-            account=account, amount=outstanding, kind=EntryKind.VOID, reference=f"void:{sale.pk}"
+            account=account,
+            amount=outstanding,
+            kind=EntryKind.VOID,
+            reference=f"void:{sale.pk}",
+            now=now,
         )
     mark_dirty(sale=sale, now=now)
     return sale

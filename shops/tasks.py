@@ -23,7 +23,7 @@ def enforce_departure_deadline() -> dict[str, Any]:
 @shared_task(name="shops.tasks.refresh_stats")
 def refresh_stats() -> dict[str, Any]:
     """Recompute the (day, store) slices marked dirty since the last run."""
-    return asdict(rollups.refresh_all_dirty())
+    return asdict(rollups.refresh_all_dirty(now=timezone.now()))
 
 
 def refresh_stats_after_commit() -> None:
@@ -43,5 +43,8 @@ def rebuild_stats(start: str, end: str, step_days: int = 31) -> int:
     from datetime import date
 
     return rollups.rebuild(
-        start=date.fromisoformat(start), end=date.fromisoformat(end), step_days=step_days
+        start=date.fromisoformat(start),
+        end=date.fromisoformat(end),
+        step_days=step_days,
+        now=timezone.now(),
     )

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
@@ -54,7 +55,7 @@ def _restart_bench():
 
 
 def test_postgresql_restarted_and_crashed_under_load_fails_cleanly_and_recovers(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     """A real PostgreSQL server — a private cluster made with initdb, so the suite's own server
     is not touched — is restarted (``pg_ctl restart -m fast``) and then crashed (``pg_ctl stop
@@ -161,11 +162,12 @@ def _snapshot() -> tuple[list, list]:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_rebuild_killed_half_way_then_run_again_gives_the_same_rollups(
-) -> None:
+def test_a_rebuild_killed_half_way_then_run_again_gives_the_same_rollups() -> None:
     days = 150
-    assert import_sales(io.StringIO(_legacy_history(days))).imported == days * 12
-    rollups.rebuild_all()
+    assert (
+        import_sales(io.StringIO(_legacy_history(days)), now=timezone.now()).imported == days * 12
+    )
+    rollups.rebuild_all(now=timezone.now())
     clean = _snapshot()
     DailyCategorySales.objects.all().delete()
     DailyStoreSales.objects.all().delete()

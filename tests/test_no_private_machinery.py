@@ -6,6 +6,7 @@ advisory-lock key comes from one registry (``dutyfree/locks.py``)."""
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
 from collections.abc import Iterator
@@ -298,7 +299,7 @@ _ADVISORY_CALL = re.compile(
 )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_every_advisory_lock_taken_uses_a_registry_key():
     """A day's work (two sales for one trip, a return, a void, the rollups' refresh and
     rebuild): every advisory lock statement names a key of the registry, and each key space of
@@ -346,3 +347,152 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
         assert len(owners) == 1, (call, key)
         used.add(owners[0])
     assert used == {space.name for space in registry.REGISTRY}
+
+
+# --- The clock comes from the caller ---------------------------------------------------------
+# The callers: views and the API, the admin, Celery tasks, management commands, the request
+# schemas and the schema's examples. They read the clock and pass ``now`` down.
+CALLERS = {
+    "quotas/admin.py",
+    "quotas/api.py",
+    "shops/admin.py",
+    "shops/api.py",
+    "shops/reporting/dashboard.py",
+    "shops/openapi.py",
+    "shops/schemas.py",
+    "shops/tasks.py",
+    "shops/views.py",
+}
+_CLOCKS = {("timezone", "now"), ("timezone", "localdate"), ("timezone", "localtime")}
+_CLOCKS |= {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
+
+
+def _domain_sources() -> Iterator[Path]:
+    for path in _sources():
+        where = _where(path)
+        if (
+            where.startswith(("quotas/", "shops/"))
+            and where not in CALLERS
+            and "management" not in path.parts
+        ):
+            yield path
+
+
+def _clock_reads_in(tree: ast.AST) -> set[str]:
+    """What in ``tree`` reads the clock or lets ``now`` default: ``timezone.now()``,
+    ``datetime.now()``…, and a parameter ``now`` with a default."""
+    found = set()
+    converting = set()  # timezone.localtime(value): a conversion, not the clock
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (node.args or node.keywords):
+            converting.add(id(node.func))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and (node.value.id, node.attr) in _CLOCKS
+            and not (node.attr in ("localtime", "localdate") and id(node) in converting)
+        ):
+            found.add(f"{node.value.id}.{node.attr}")
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            positional = [*arguments.posonlyargs, *arguments.args]
+            defaulted = positional[len(positional) - len(arguments.defaults) :]
+            defaulted += [
+                arg
+                for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+                if default is not None
+            ]
+            if any(arg.arg == "now" for arg in defaulted):
+                found.add(f"{node.name}(now=...)")
+    return found
+
+
+def _clock_reads() -> dict[str, set[str]]:
+    found = {}
+    for path in _domain_sources():
+        reads = _clock_reads_in(ast.parse(path.read_text(encoding="utf-8")))
+        if reads:
+            found[_where(path)] = reads
+    return found
+
+
+class TestNowFromTheCaller:
+    def test_the_domain_never_reads_the_clock(self):
+        reads = _clock_reads()
+        assert reads == {}
+
+    def test_the_domain_is_what_is_left_of_the_apps(self):
+        domain = {_where(path) for path in _domain_sources()}
+        assert {
+            "quotas/services.py",
+            "shops/reporting/rollups.py",
+            "shops/imports/demo.py",
+            "shops/imports/batching.py",
+        } <= domain
+        assert not domain & CALLERS
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "def f():\n    return timezone.now()\n",
+            "def f(*, now=None):\n    return now\n",
+            "def f(now=None):\n    return now\n",
+            "def f():\n    return datetime.now(UTC)\n",
+            "def f():\n    return timezone.localdate()\n",
+            "class A:\n    at = models.DateTimeField(default=timezone.now)\n",
+        ],
+    )
+    def test_the_scan_sees_a_clock(self, source):
+        assert _clock_reads_in(ast.parse(source))
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "def f(*, now, at=None):\n    return now\n",
+            "def f(at):\n    return timezone.localtime(at)\n",
+        ],
+    )
+    def test_the_scan_lets_a_required_now_and_a_conversion_be(self, source):
+        assert _clock_reads_in(ast.parse(source)) == set()
+
+    @pytest.mark.parametrize(
+        "function",
+        [
+            "quotas.services.quota_debit",
+            "quotas.services.quota_credit",
+            "quotas.services.shopper_ban",
+            "quotas.services.ban_end",
+            "quotas.services.shopper_rekey",
+            "shops.reporting.rollups.refresh_dirty",
+            "shops.reporting.rollups.refresh_all_dirty",
+            "shops.reporting.rollups.rebuild",
+            "shops.reporting.rollups.rebuild_all",
+            "shops.imports.demo.load_demo_history",
+            "shops.imports.batching.import_sales",
+        ],
+    )
+    def test_now_is_a_required_keyword(self, function):
+        module, name = function.rsplit(".", 1)
+        parameter = inspect.signature(getattr(importlib.import_module(module), name)).parameters[
+            "now"
+        ]
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        assert parameter.default is inspect.Parameter.empty
+
+    def test_a_call_without_now_is_refused_before_it_does_anything(self):
+        from decimal import Decimal
+
+        from quotas.models import QuotaAccount
+        from quotas.services import ban_end, quota_credit, quota_debit
+        from shops.reporting.rollups import refresh_all_dirty
+
+        account = QuotaAccount(pk=1)
+        with pytest.raises(TypeError, match="now"):
+            quota_debit(account=account, amount=Decimal(1), kind="sale", reference="sale:1")
+        with pytest.raises(TypeError, match="now"):
+            quota_credit(account=account, amount=Decimal(1), kind="return", reference="r:1")
+        with pytest.raises(TypeError, match="now"):
+            ban_end(starts_at=timezone.now(), years=1)
+        with pytest.raises(TypeError, match="now"):
+            refresh_all_dirty()

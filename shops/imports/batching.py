@@ -49,7 +49,6 @@ from decimal import Decimal
 from operator import attrgetter, itemgetter
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.utils import timezone
 
 from quotas.services import shopper_rekey
 
@@ -73,7 +72,7 @@ def import_sales(
     *,
     dry_run: bool = False,
     progress: Callable[[int], object] | None = None,
-    now: datetime | None = None,
+    now: datetime,
     batch_size: int = BATCH_RECEIPTS,
     workers: int | None = None,
 ) -> ImportReport:
@@ -81,7 +80,7 @@ def import_sales(
     the quota included, and writes nothing.
 
     ``progress`` is called with numbers of CSV lines as they are settled (written, skipped or
-    rejected). ``now`` stamps the rows written (default: the clock). Receipts go in batch by
+    rejected). ``now`` (the caller's clock) stamps the rows written. Receipts go in batch by
     batch: if the database fails, the batches before stay written, and re-running the file
     skips them.
 
@@ -91,7 +90,6 @@ def import_sales(
     ``sold_at`` order. Elsewhere, or inside a transaction, one writer.
     """
     started = time.perf_counter()
-    now = now or timezone.now()
     report = ImportReport(dry_run=dry_run)
     try:
         reader = Reader(now=now)
@@ -119,7 +117,7 @@ def import_sales(
             good.append(receipt)
     if not dry_run:
         for doc_type, country, number, name in reader.rekey:
-            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name)
+            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name, now=now)
     del reader
     if progress and settled:
         progress(settled)

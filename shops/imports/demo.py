@@ -359,13 +359,12 @@ def load_demo_history(
     seed: int = 2026,
     per_day: int = 30,
     shoppers: int = 6000,
-    now: datetime | None = None,
+    now: datetime,
 ) -> tuple[int, int]:
     """Import ``days`` of demo history up to yesterday (idempotent: receipts already in are
     skipped), record the residents' off-island departures it relies on, and bring the rollups
-    up to date. Returns (receipts imported, skipped)."""
-    from django.utils import timezone
-
+    up to date, all stamped ``now`` (the caller's clock). Returns (receipts imported,
+    skipped)."""
     from ..deadline import departure_record
     from ..reporting.rollups import refresh_all_dirty
     from .batching import import_sales
@@ -379,10 +378,9 @@ def load_demo_history(
         per_day=per_day,
         shoppers=shoppers,
     )
-    report = import_sales(io.StringIO(history.csv))
+    report = import_sales(io.StringIO(history.csv), now=now)
     if report.rejected:
         raise ValueError(f"demo history: {report.rejected} receipts rejected: {report.errors[:5]}")
-    now = now or timezone.now()
     for departure in history.departures:  # recording one twice changes nothing
         departure_record(
             doc_type="resident_id",
@@ -392,5 +390,5 @@ def load_demo_history(
             departed_at=departure.departed_at,
             now=now,
         )
-    refresh_all_dirty()
+    refresh_all_dirty(now=now)
     return report.imported, report.skipped

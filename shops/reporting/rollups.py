@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 from pyroaring import BitMap
 
 from ..locks import rollups_lock
@@ -207,10 +206,12 @@ def _touch(now: datetime) -> None:
     RollupState.objects.update_or_create(name=STATE, defaults={"refreshed_at": now})
 
 
-def refresh_dirty(*, now: datetime | None = None, limit: int = MARKS_PER_REFRESH) -> RefreshReport:
+def refresh_dirty(*, now: datetime, limit: int = MARKS_PER_REFRESH) -> RefreshReport:
     """Recompute the slices marked dirty (a batch of at most ``limit`` marks) and delete
-    exactly the marks read. Call again while it reports marks (the task loops)."""
-    started = timezone.now()
+    exactly the marks read. Call again while it reports marks (the task loops). ``now`` (the
+    caller's clock) is recorded as the time the rollups were refreshed; ``seconds`` is the
+    time the batch took."""
+    started = time.perf_counter()
     report = RefreshReport()
     with transaction.atomic():
         rollups_lock()
@@ -227,13 +228,14 @@ def refresh_dirty(*, now: datetime | None = None, limit: int = MARKS_PER_REFRESH
         ids = [mark_id for mark_id, _, _ in marks]
         for start in range(0, len(ids), 5000):
             DirtyDay.objects.filter(id__in=ids[start : start + 5000]).delete()
-        _touch(now or timezone.now())
-    report.seconds = (timezone.now() - started).total_seconds()
+        _touch(now)
+    report.seconds = time.perf_counter() - started
     return report
 
 
-def refresh_all_dirty(*, now: datetime | None = None) -> RefreshReport:
-    """Refresh until no mark is left (each batch in its own transaction)."""
+def refresh_all_dirty(*, now: datetime) -> RefreshReport:
+    """Refresh until no mark is left (each batch in its own transaction). Every batch records
+    ``now``, the time the refresh began: what was committed before it is in."""
     total = RefreshReport()
     while True:
         report = refresh_dirty(now=now)
@@ -257,10 +259,11 @@ def rebuild(
     end: date,
     step_days: int = 31,
     progress: Callable[[int], object] | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """Recompute every slice from ``start`` to ``end`` (inclusive), one chunk of days per
-    transaction; the dirty marks of those days are consumed. Returns the store rows written."""
+    transaction; the dirty marks of those days are consumed. Returns the store rows written.
+    ``now`` (the caller's clock) is recorded as the time the rollups were refreshed."""
     written = 0
     day = start
     while day <= end:
@@ -276,16 +279,14 @@ def rebuild(
             )
             for chunk in range(0, len(marks), 5000):
                 DirtyDay.objects.filter(id__in=marks[chunk : chunk + 5000]).delete()
-            _touch(now or timezone.now())
+            _touch(now)
         if progress:
             progress((last - day).days + 1)
         day = last + timedelta(days=1)
     return written
 
 
-def rebuild_all(
-    *, now: datetime | None = None, progress: Callable[[int], object] | None = None
-) -> int:
+def rebuild_all(*, now: datetime, progress: Callable[[int], object] | None = None) -> int:
     """Recompute every rollup from every sale in one transaction. The tables are truncated
     rather than deleted from (a unique index full of just-deleted rows makes every insert
     check them): readers wait for the rebuild to commit, as with REFRESH MATERIALIZED VIEW,
@@ -300,7 +301,7 @@ def rebuild_all(
         written = _recompute(sales_where=("TRUE", []), rollup_where=("TRUE", []), emptied=True)
         for chunk in range(0, len(marks), 5000):
             DirtyDay.objects.filter(id__in=marks[chunk : chunk + 5000]).delete()
-        _touch(now or timezone.now())
+        _touch(now)
         log.info("rebuild_all: %d store-day rows in %.2f s", written, time.perf_counter() - started)
     log.info("rebuild_all: committed after %.2f s", time.perf_counter() - started)
     if progress:

@@ -54,7 +54,7 @@ def _seed() -> tuple[str, str]:
     _sell(now, ("BD-LIP", 2), ("BD-SET", 1), store="SYA-HTB", serial=1, kind="domestic")
     _sell(now, ("BD-WINE", 1), store="SYA-AIR", serial=2, kind="outbound")
     _sell(last_year, ("BD-LIP", 3), store="SYA-HTB", serial=3, kind="domestic")
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     return today.replace(day=1).isoformat(), today.isoformat()
 
 

@@ -72,6 +72,7 @@ def records() -> dict[str, object]:
         reason="customs_decision",
         starts_at=timezone.now() - timedelta(days=1),
         years=1,
+        now=timezone.now(),
     )
     return {
         "terminal": term,

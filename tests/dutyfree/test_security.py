@@ -239,7 +239,11 @@ def records() -> dict[str, Any]:
     ).sale
     shopper = Shopper.objects.get()
     ban, _ = quota_services.shopper_ban(
-        shopper_id=shopper.pk, reason="customs_decision", starts_at=timezone.now(), years=1
+        shopper_id=shopper.pk,
+        reason="customs_decision",
+        starts_at=timezone.now(),
+        years=1,
+        now=timezone.now(),
     )
     draft = quota_services.policy_clone(
         policy=Policy.objects.filter(status="published").latest("effective_from")

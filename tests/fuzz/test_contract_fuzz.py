@@ -211,7 +211,7 @@ STATS = "/api/v1/stats/sales"
     ],
 )
 def test_stats_by_category_without_rollups(client, shop: Shop, query) -> None:
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     today = timezone.localdate().isoformat()
     query = {name: today if value == "today" else value for name, value in query.items()}
     response = client.get(STATS, query, headers={"authorization": f"Token {shop.staff_token}"})

@@ -155,6 +155,7 @@ class TestTranslated:
             reason="resale",
             starts_at=timezone.now() - timedelta(days=1),
             years=3,
+            now=timezone.now(),
         )
         lift = reverse("admin:quotas_ban_lift", args=[ban.pk])
 

@@ -89,6 +89,7 @@ def test_a_ban_for_years_ends_the_same_local_time_later(shopper: Shopper) -> Non
         years=3,
         detail="Decision 2026-17",
         source_receipt_no="SYA-HTB-0001",
+        now=timezone.now(),
     )
 
     assert created
@@ -112,6 +113,7 @@ def test_a_ban_with_an_end(shopper: Shopper) -> None:
         reason="resale",
         starts_at=local(2026, 5, 1, 0, 0),
         ends_at=local(2027, 5, 1, 0, 0),
+        now=timezone.now(),
     )
 
     assert created
@@ -136,7 +138,7 @@ def test_an_invalid_ban_is_refused_and_writes_nothing(shopper: Shopper, kwargs) 
     arguments = {"reason": "customs_decision", "starts_at": local(2026, 5, 1, 0, 0)} | kwargs
 
     with pytest.raises(BanInvalid):
-        shopper_ban(shopper_id=shopper.pk, **arguments)
+        shopper_ban(shopper_id=shopper.pk, **arguments, now=timezone.now())
 
     assert Ban.objects.count() == 0
     assert banned_until(shopper) is None
@@ -149,6 +151,7 @@ def test_a_ban_is_recorded_once_per_source(shopper: Shopper) -> None:
         starts_at=local(2026, 4, 1, 2, 30),
         years=3,
         source="sale:17",
+        now=timezone.now(),
     )
     again, created_again = shopper_ban(
         shopper_id=shopper.pk,
@@ -156,6 +159,7 @@ def test_a_ban_is_recorded_once_per_source(shopper: Shopper) -> None:
         starts_at=local(2026, 4, 2, 2, 30),
         years=5,
         source="sale:17",
+        now=timezone.now(),
     )
     other, created_other = shopper_ban(
         shopper_id=shopper.pk,
@@ -163,6 +167,7 @@ def test_a_ban_is_recorded_once_per_source(shopper: Shopper) -> None:
         starts_at=local(2026, 4, 2, 2, 30),
         years=3,
         source="sale:18",
+        now=timezone.now(),
     )
 
     assert (created, created_again, created_other) == (True, False, True)
@@ -180,6 +185,7 @@ def test_bans_without_a_source_are_never_merged(shopper: Shopper) -> None:
             reason="customs_decision",
             starts_at=local(2026, 4, 1, 0, 0),
             years=1,
+            now=timezone.now(),
         )
     assert Ban.objects.filter(shopper=shopper).count() == 2
 
@@ -191,12 +197,14 @@ def test_banned_until_is_the_latest_end_of_the_bans_not_lifted(shopper: Shopper)
         reason="resale",
         starts_at=local(2026, 1, 1, 0, 0),
         ends_at=local(2030, 1, 1, 0, 0),
+        now=timezone.now(),
     )
     short, _ = shopper_ban(
         shopper_id=shopper.pk,
         reason="customs_decision",
         starts_at=local(2026, 6, 1, 0, 0),
         ends_at=local(2027, 1, 1, 0, 0),
+        now=timezone.now(),
     )
     assert banned_until(shopper) == local(2030, 1, 1, 0, 0)  # the later end wins, not the newest
 
@@ -214,6 +222,7 @@ def test_lifting_records_who_when_and_why(shopper: Shopper, admin_user: Abstract
         reason="customs_decision",
         starts_at=local(2026, 4, 1, 0, 0),
         years=3,
+        now=timezone.now(),
     )
     lifted_at = local(2026, 4, 10, 15, 0)
 
@@ -232,7 +241,11 @@ def test_lifting_records_who_when_and_why(shopper: Shopper, admin_user: Abstract
 
 def test_a_second_lift_is_refused_and_keeps_the_first(shopper: Shopper) -> None:
     ban, _ = shopper_ban(
-        shopper_id=shopper.pk, reason="resale", starts_at=local(2026, 4, 1, 0, 0), years=1
+        shopper_id=shopper.pk,
+        reason="resale",
+        starts_at=local(2026, 4, 1, 0, 0),
+        years=1,
+        now=timezone.now(),
     )
     ban_lift(ban_id=ban.pk, reason="First", now=local(2026, 4, 2, 0, 0))
 
@@ -246,7 +259,11 @@ def test_a_second_lift_is_refused_and_keeps_the_first(shopper: Shopper) -> None:
 @pytest.mark.parametrize("reason", ["", "   \n\t"])
 def test_a_lift_needs_a_reason(shopper: Shopper, reason: str) -> None:
     ban, _ = shopper_ban(
-        shopper_id=shopper.pk, reason="resale", starts_at=local(2026, 4, 1, 0, 0), years=1
+        shopper_id=shopper.pk,
+        reason="resale",
+        starts_at=local(2026, 4, 1, 0, 0),
+        years=1,
+        now=timezone.now(),
     )
 
     with pytest.raises(BanInvalid):
@@ -265,6 +282,7 @@ def test_the_ban_changelist_lists_reason_and_source_receipt(web: Client, shopper
         years=3,
         source="sale:41",
         source_receipt_no="SYA-HTB-7Q2K",
+        now=timezone.now(),
     )
 
     response = web.get(reverse("admin:quotas_ban_changelist"), headers=EN)
@@ -371,6 +389,7 @@ def test_the_ban_change_page_is_read_only_without_delete(web: Client, shopper: S
         starts_at=local(2026, 4, 1, 0, 0),
         years=3,
         source_receipt_no="SYA-HTB-0042",
+        now=timezone.now(),
     )
     change = reverse("admin:quotas_ban_change", args=[ban.pk])
     delete = reverse("admin:quotas_ban_delete", args=[ban.pk])
@@ -405,6 +424,7 @@ def test_the_lift_page_lifts_with_a_reason(
         starts_at=timezone.now() - timedelta(days=1),
         years=3,
         source="sale:9",
+        now=timezone.now(),
     )
     lift = reverse("admin:quotas_ban_lift", args=[ban.pk])
     assert web.get(lift).status_code == 200
@@ -443,6 +463,7 @@ def test_the_shopper_admin_never_shows_a_full_document_number(
         starts_at=local(2026, 4, 1, 0, 0),
         years=3,
         source_receipt_no="SYA-HTB-0001",
+        now=timezone.now(),
     )
 
     listing = web.get(reverse("admin:quotas_shopper_changelist"))
@@ -473,10 +494,11 @@ def test_a_ban_cannot_start_later(shopper: Shopper) -> None:
             reason="customs_decision",
             starts_at=now + timedelta(days=30),
             years=1,
+            now=timezone.now(),
         )
     assert not Ban.objects.exists()
     ban, created = shopper_ban(
-        shopper_id=shopper.pk, reason="customs_decision", starts_at=now, years=1
+        shopper_id=shopper.pk, reason="customs_decision", starts_at=now, years=1, now=timezone.now()
     )
     assert created
     assert ban.active_at(now + timedelta(seconds=1))
@@ -533,6 +555,7 @@ def test_the_span_is_the_first_start_and_the_last_end_of_the_bans_not_lifted(
         reason="resale",
         starts_at=local(2026, 1, 1, 0, 0),
         ends_at=local(2027, 1, 1, 0, 0),
+        now=timezone.now(),
     )
     assert span(shopper) == (local(2026, 1, 1, 0, 0), local(2027, 1, 1, 0, 0))
     shopper_ban(
@@ -540,6 +563,7 @@ def test_the_span_is_the_first_start_and_the_last_end_of_the_bans_not_lifted(
         reason="customs_decision",
         starts_at=local(2026, 6, 1, 0, 0),
         ends_at=local(2029, 6, 1, 0, 0),
+        now=timezone.now(),
     )
     assert span(shopper) == (local(2026, 1, 1, 0, 0), local(2029, 6, 1, 0, 0))
 
@@ -606,6 +630,7 @@ def test_a_bans_title_shows_its_dates_in_shanghai_time(web: Client, shopper: Sho
         reason="resale",
         starts_at=local(2026, 1, 20, 3, 0),
         ends_at=local(2030, 1, 20, 3, 0),
+        now=timezone.now(),
     )
 
     assert str(ban).endswith("2026-01-20 → 2030-01-20")

@@ -635,7 +635,7 @@ class BooksMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.written)
     @rule()
     def refresh(self) -> None:
-        rollups.refresh_all_dirty()
+        rollups.refresh_all_dirty(now=timezone.now())
         assert books.dirty_slices() == 0
         seen("refresh")
         self.written = False

@@ -204,8 +204,10 @@ def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
     from tests.test_faults import _legacy_history, _snapshot
 
     days = 150
-    assert import_sales(io.StringIO(_legacy_history(days))).imported == days * 12
-    rollups.rebuild_all()
+    assert (
+        import_sales(io.StringIO(_legacy_history(days)), now=timezone.now()).imported == days * 12
+    )
+    rollups.rebuild_all(now=timezone.now())
     clean = _snapshot()
     DailyStoreSales.objects.all().delete()
     from shops.models import DailyCategorySales
@@ -225,5 +227,7 @@ def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
     partial = _snapshot()
     assert 0 < len(partial[1]) < len(clean[1]), "killed half-way"
 
-    rollups.rebuild(start=date(2026, 1, 1), end=date.fromisoformat(end))  # the rerun
+    rollups.rebuild(
+        start=date(2026, 1, 1), end=date.fromisoformat(end), now=timezone.now()
+    )  # the rerun
     assert _snapshot() == clean

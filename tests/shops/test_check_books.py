@@ -119,7 +119,7 @@ def shop(db: None) -> Shop:
         legacy_csv(legacy_row("LEGACY-1", "BK-SET5", 2, "1400.00")), now=timezone.now()
     )
     assert report.imported == 1, report.errors
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     return Shop(
         terminal=term,
         sale=Sale.objects.get(pk=sale.pk),
@@ -306,7 +306,7 @@ def test_a_changed_rollup_row_is_found_unless_its_slice_is_dirty(shop: Shop) -> 
     report = books.check_books()
     assert report.differences == []
     assert report.dirty_slices == 1
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     assert differences() == []
 
 
@@ -415,7 +415,7 @@ def sneak(shop: Shop, *lines: tuple[str, int, str, int], imported: bool = False)
     )
     QuotaAccount.objects.filter(pk=account.pk).update(used=F("used") + total)
     DirtyDay.objects.create(day=sale.local_date, store_id=sale.store_id, marked_at=timezone.now())
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     return sale
 
 
@@ -448,7 +448,7 @@ def test_a_trip_over_its_limit_by_imported_sales_is_a_note_not_a_difference(
         legacy_csv(legacy_row("LEGACY-2", "BK-SET5", 5, "100.00")), now=timezone.now()
     )
     assert report.imported == 1, report.errors
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     result = books.check_books()
     assert result.differences == []
     trip = Sale.objects.get(receipt_no="LEGACY-2").trip_id

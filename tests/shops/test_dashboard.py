@@ -68,7 +68,7 @@ def march_sales() -> None:
     _sell(local(2026, 3, 20, 11, 0), ("D-LIP", 1), serial=1)
     _sell(local(2025, 3, 3, 12, 0), ("D-LIP", 3), serial=3)
     _sell(local(2025, 3, 9, 12, 0), ("D-WINE", 2), store="SYA-AIR", serial=4)
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
 
 
 def _csv(response) -> tuple[list[str], list[list[str]]]:

@@ -447,7 +447,7 @@ def test_imported_legacy_sales_are_not_watched(tmp_path) -> None:
         f"unit_price\n{row}\n",
         encoding="utf-8",
     )
-    assert import_sales(path).imported == 1
+    assert import_sales(path, now=timezone.now()).imported == 1
     report = departure_deadline_enforce(now=timezone.now())
     assert (report.checked, report.banned) == (0, 0)
     assert not Ban.objects.exists()

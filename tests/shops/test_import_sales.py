@@ -402,8 +402,10 @@ class TestGoodFile:
     def test_an_open_file_in_bytes_or_text_is_read_as_well(self) -> None:
         text = csv_text([row("F-1"), no_trip("F-2", doc_number=OTHER, birth_date="1985-05-05")])
 
-        from_bytes = import_sales(io.BytesIO(b"\xef\xbb\xbf" + text.encode()), dry_run=True)
-        from_text = import_sales(io.StringIO(text))
+        from_bytes = import_sales(
+            io.BytesIO(b"\xef\xbb\xbf" + text.encode()), dry_run=True, now=timezone.now()
+        )
+        from_text = import_sales(io.StringIO(text), now=timezone.now())
 
         assert (from_bytes.imported, from_bytes.rejected) == (2, 0)
         assert (from_text.imported, from_text.rejected) == (2, 0)
@@ -414,7 +416,7 @@ class TestGoodFile:
             row(f"B-{n}", sold_at=f"2026-03-{n + 1:02d}T10:00:00+08:00", unit_price=f"{n + 1}.00")
             for n in range(7)
         ]
-        report = import_sales(write(tmp_path, rows), batch_size=2)
+        report = import_sales(write(tmp_path, rows), batch_size=2, now=timezone.now())
 
         assert (report.imported, report.rejected) == (7, 0)
         account = QuotaAccount.objects.get()
@@ -465,7 +467,7 @@ class TestConcurrentWriter:
     def test_a_shopper_created_meanwhile_makes_the_batch_start_again(
         self, tmp_path, monkeypatch
     ) -> None:
-        import_sales(write(tmp_path, [row("M-1")], name="first.csv"))
+        import_sales(write(tmp_path, [row("M-1")], name="first.csv"), now=timezone.now())
         original = quota_bulk.shopper_ids
         calls = []
 
@@ -475,7 +477,7 @@ class TestConcurrentWriter:
 
         monkeypatch.setattr(quota_bulk, "shopper_ids", not_yet_committed)
 
-        report = import_sales(write(tmp_path, [row("M-2", unit_price="5.00")]))
+        report = import_sales(write(tmp_path, [row("M-2", unit_price="5.00")]), now=timezone.now())
 
         assert (report.imported, report.rejected, len(calls)) == (1, 0, 2)
         assert Shopper.objects.count() == 1
@@ -697,7 +699,7 @@ class TestDryRun:
         ]
         path = write(tmp_path, rows)
 
-        report = import_sales(path, dry_run=True, batch_size=1)
+        report = import_sales(path, dry_run=True, batch_size=1, now=timezone.now())
 
         assert (report.imported, report.rejected) == (3, 1)
         assert "receipt DQ-3): quota:" in report.errors[0]
@@ -705,9 +707,9 @@ class TestDryRun:
 
     def test_a_dry_run_skips_receipts_already_in(self, tmp_path) -> None:
         path = write(tmp_path, [row("S-1"), row("S-2")])
-        import_sales(write(tmp_path, [row("S-1")], name="first.csv"))
+        import_sales(write(tmp_path, [row("S-1")], name="first.csv"), now=timezone.now())
 
-        report = import_sales(path, dry_run=True)
+        report = import_sales(path, dry_run=True, now=timezone.now())
 
         assert (report.imported, report.skipped, report.rejected) == (1, 1, 0)
         assert Sale.objects.count() == 1
@@ -828,7 +830,7 @@ def test_parallel_writers_split_by_shopper_give_the_same_books(tmp_path) -> None
             )
     path = write(tmp_path, rows)
 
-    report = import_sales(path, workers=3, batch_size=7)
+    report = import_sales(path, workers=3, batch_size=7, now=timezone.now())
 
     assert (report.imported, report.rejected) == (120, 0), report.errors
     assert (Sale.objects.count(), SaleLine.objects.count()) == (120, 120)
@@ -842,7 +844,7 @@ def test_parallel_writers_split_by_shopper_give_the_same_books(tmp_path) -> None
         )
         assert after == sorted(after)
         assert after[-1] == account.used
-    again = import_sales(path, workers=3, batch_size=7)
+    again = import_sales(path, workers=3, batch_size=7, now=timezone.now())
     assert (again.imported, again.skipped) == (0, 120)
 
 
@@ -857,7 +859,7 @@ def test_a_category_not_duty_free_on_the_day_of_the_sale_is_rejected(db: None) -
         "R-PET-2", sold_at="2025-11-02T10:00:00+08:00", departs_at="2025-11-03T10:00:00+08:00",
         category_code="pet_supplies",
     )  # fmt: skip
-    report = import_sales(csv_text([before, after]).encode())
+    report = import_sales(csv_text([before, after]).encode(), now=timezone.now())
     assert (report.imported, report.rejected) == (1, 1)
     assert list(Sale.objects.values_list("receipt_no", flat=True)) == ["R-PET-2"]
     assert len(report.errors) == 1

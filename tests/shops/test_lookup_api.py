@@ -334,7 +334,9 @@ def test_a_ban_in_force_shows_its_end_and_a_lifted_or_ended_one_does_not(
     commit(two_stores[0], basket(("LIP", 1)))
     shopper_id = Shopper.objects.get().pk
     start = timezone.now() - timedelta(days=1)
-    ban, _ = shopper_ban(shopper_id=shopper_id, reason="resale", starts_at=start, years=3)
+    ban, _ = shopper_ban(
+        shopper_id=shopper_id, reason="resale", starts_at=start, years=3, now=timezone.now()
+    )
 
     answer = look_up(client)
 
@@ -355,7 +357,7 @@ def test_an_ended_ban_shows_null(client: Client, two_stores) -> None:
         shopper_id=Shopper.objects.get().pk,
         reason="customs_decision",
         starts_at=now - timedelta(days=3 * 365),
-        ends_at=now - timedelta(minutes=1),
+        ends_at=now - timedelta(minutes=1), now=timezone.now(),
     )
     assert Shopper.objects.get().banned_until is not None  # kept on file...
 

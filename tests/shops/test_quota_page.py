@@ -153,7 +153,11 @@ def test_a_ban_is_shown_with_its_end(client: Client, stock: None) -> None:
     shopper = Shopper.objects.get()
     start = timezone.now() - timedelta(days=1)
     ban, _ = shopper_ban(
-        shopper_id=shopper.pk, reason=BanReason.CUSTOMS_DECISION, starts_at=start, years=3
+        shopper_id=shopper.pk,
+        reason=BanReason.CUSTOMS_DECISION,
+        starts_at=start,
+        years=3,
+        now=timezone.now(),
     )
     html = client.post("/quota/", {**_form(), **_captcha(client)}).content.decode()
     until = timezone.localtime(ban.ends_at).date().isoformat()

@@ -12,6 +12,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from quotas.services import departure_record
 from shops import services
@@ -73,7 +74,7 @@ def test_refresh_folds_sales_returns_and_voids_by_the_sales_own_day(stock: None)
     first = sell(htb, ("R-LIP", 2), ("R-SET", 1), at=local(2026, 3, 1, 10))
     sell(air, ("R-WATCH", 1), number=2, at=local(2026, 3, 1, 23, 50))
     voided = sell(htb, ("R-LIP", 1), number=3, at=local(2026, 3, 2, 0, 10))
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     assert rollup_figures() == source_figures()
     assert not DirtyDay.objects.exists()
 
@@ -89,7 +90,7 @@ def test_refresh_folds_sales_returns_and_voids_by_the_sales_own_day(stock: None)
     )
     services.sale_void(terminal=htb, sale_id=voided.pk, now=local(2026, 3, 2, 9))
     assert DirtyDay.objects.filter(day=date(2026, 3, 1)).exists()
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
 
     figures = rollup_figures()
     assert figures == source_figures()
@@ -107,14 +108,14 @@ def test_a_refresh_twice_or_a_rebuild_gives_the_same_rollups(stock: None) -> Non
     htb, _ = helpers.terminal("SYA-HTB")
     for n in range(6):
         sell(htb, ("R-LIP", 1 + n % 3), number=n, at=local(2026, 4, 1 + n % 3, 12))
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     once = (rollup_figures(), _store_rows())
     DirtyDay.objects.create(
         day=date(2026, 4, 2), store_id=htb.store_id, marked_at=local(2026, 4, 5)
     )
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     assert (rollup_figures(), _store_rows()) == once
-    rollups.rebuild(start=date(2026, 3, 25), end=date(2026, 4, 30), step_days=7)
+    rollups.rebuild(start=date(2026, 3, 25), end=date(2026, 4, 30), step_days=7, now=timezone.now())
     assert (rollup_figures(), _store_rows()) == once
     out = io.StringIO()
     call_command("rebuild_stats", stdout=out)  # everything, in one transaction
@@ -140,7 +141,7 @@ def _store_rows() -> dict:
 def test_a_refresh_that_fails_half_way_changes_nothing_and_keeps_its_marks(stock: None) -> None:
     htb, _ = helpers.terminal("SYA-HTB")
     sell(htb, ("R-LIP", 1), at=local(2026, 5, 1, 12))
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     before = rollup_figures()
     sell(htb, ("R-WATCH", 1), number=2, at=local(2026, 5, 1, 13))
     marks = DirtyDay.objects.count()
@@ -149,11 +150,11 @@ def test_a_refresh_that_fails_half_way_changes_nothing_and_keeps_its_marks(stock
         mock.patch.object(rollups, "_store_sets", side_effect=RuntimeError("worker killed")),
         pytest.raises(RuntimeError),
     ):
-        rollups.refresh_dirty()
+        rollups.refresh_dirty(now=timezone.now())
 
     assert rollup_figures() == before  # the slice's delete was rolled back too
     assert DirtyDay.objects.count() == marks
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     assert rollup_figures() == source_figures()
 
 
@@ -161,12 +162,12 @@ def test_a_refresh_reads_a_batch_and_leaves_the_other_marks(stock: None) -> None
     htb, _ = helpers.terminal("SYA-HTB")
     sell(htb, ("R-LIP", 1), at=local(2026, 6, 1, 12))
     sell(htb, ("R-LIP", 1), number=2, at=local(2026, 6, 2, 12))
-    first = rollups.refresh_dirty(limit=1)
+    first = rollups.refresh_dirty(limit=1, now=timezone.now())
     assert (first.marks, first.slices) == (1, 1)
     assert DirtyDay.objects.count() == 1
     assert DailyStoreSales.objects.filter(day=date(2026, 6, 1)).exists()
     assert not DailyStoreSales.objects.filter(day=date(2026, 6, 2)).exists()
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     assert DailyStoreSales.objects.filter(day=date(2026, 6, 2)).exists()
 
 
@@ -182,7 +183,7 @@ def test_distinct_shoppers_and_shopper_trips_are_exact_over_any_range(stock: Non
     sell(htb, ("R-LIP", 1), number=2, at=local(2026, 7, 10, 12))
     # Shopper 3, a resident with an off-island record, no trip, buys on two days → 2 人次.
     resident_sales = _resident_tripless(htb)
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
 
     def totals(start: date, end: date) -> dict:
         return sales_stats(start=start, end=end)["totals"]
@@ -238,7 +239,7 @@ def _resident_tripless(terminal) -> _Resident:
 def test_a_sale_near_local_midnight_lands_on_its_local_day(stock: None) -> None:
     htb, _ = helpers.terminal("SYA-HTB")
     sale = sell(htb, ("R-LIP", 1), at=local(2026, 1, 1, 0, 30))  # 2025-12-31T16:30Z
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     assert sale.local_date == date(2026, 1, 1)
     assert sales_stats(start=date(2026, 1, 1), end=date(2026, 1, 1))["totals"]["sales"] == 1
     assert sales_stats(start=date(2025, 12, 31), end=date(2025, 12, 31))["totals"]["sales"] == 0

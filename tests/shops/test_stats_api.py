@@ -65,7 +65,7 @@ def sales(db: None) -> None:
     sell(air, "S-LIP", 4, number=1, at=local(2026, 3, 10, 15), departs=flight)
     sell(htb, "S-LIP", 2, number=2, at=local(2026, 3, 12, 11))
     sell(htb, "S-WATCH", 1, number=7, at=local(2025, 3, 11, 11))
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
 
 
 def test_no_credentials_is_401_and_a_terminal_key_is_refused(sales: None, client: Client) -> None:
@@ -215,7 +215,7 @@ def test_previous_days_join_the_day_they_are_compared_with_across_29_february(
     htb, _ = helpers.terminal("SYA-HTB")
     sell(htb, "L-LIP", 1, number=1, at=local(2027, 3, 1, 12))  # compared with 2028-03-01
     sell(htb, "L-LIP", 2, number=2, at=local(2027, 2, 28, 12))  # with 2028-02-28
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     body = sales_stats(start=date(2028, 2, 27), end=date(2028, 3, 2), group_by="day")
     days = {g["key"]: (g["previous_key"], g["previous_amount"]) for g in body["groups"]}
     assert days["2028-02-28"] == ("2027-02-28", "200.00")
@@ -234,7 +234,7 @@ def test_month_groups_hold_all_of_the_previous_period_under_weekday_alignment(
     htb, _ = helpers.terminal("SYA-HTB")
     # 2026-03-01 … 03-31 compares with 2025-03-02 … 04-01 (364 days earlier).
     sell(htb, "M-LIP", 1, number=1, at=local(2025, 4, 1, 12))
-    rollups.refresh_all_dirty()
+    rollups.refresh_all_dirty(now=timezone.now())
     body = sales_stats(
         start=date(2026, 3, 1), end=date(2026, 3, 31), group_by="month", align="weekday"
     )

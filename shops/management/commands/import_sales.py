@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from shops.imports.batching import import_sales
@@ -48,7 +49,11 @@ class Command(BaseCommand):
         out = cast("TextIO", self.stderr._out)  # the wrapped stream, which tqdm writes to
         with tqdm(total=total, unit="line", desc="sales", file=out, disable=None) as bar:
             report = import_sales(
-                path, dry_run=dry_run, progress=bar.update, workers=options["workers"]
+                path,
+                dry_run=dry_run,
+                progress=bar.update,
+                workers=options["workers"],
+                now=timezone.now(),
             )
         for message in report.errors[:MAX_SHOWN]:
             self.stderr.write(message)

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from shops.reporting import rollups
@@ -33,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["start"] and not options["end"]:
             with tqdm(total=3, unit="step", desc="rebuild all", disable=None) as bar:
-                rows = rollups.rebuild_all(progress=bar.update)
+                rows = rollups.rebuild_all(now=timezone.now(), progress=bar.update)
             self.stdout.write(f"Rebuilt all days: {rows} store-day rows.")
             return
         found = rollups.sales_date_range()
@@ -46,6 +47,10 @@ class Command(BaseCommand):
             raise CommandError("--end is before --start.")
         with tqdm(total=(end - start).days + 1, unit="day", desc="rebuild", disable=None) as bar:
             rows = rollups.rebuild(
-                start=start, end=end, step_days=max(1, options["step_days"]), progress=bar.update
+                start=start,
+                end=end,
+                step_days=max(1, options["step_days"]),
+                progress=bar.update,
+                now=timezone.now(),
             )
         self.stdout.write(f"Rebuilt {start} – {end}: {rows} store-day rows.")

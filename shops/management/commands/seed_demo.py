@@ -106,6 +106,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             per_day=options["per_day"],
             shoppers=options["shoppers"],
+            now=timezone.now(),
         )
         self.stdout.write(
             f"History: {imported} receipts imported, {skipped} already in "
