@@ -7,11 +7,9 @@ also reads the sales). The SQL naming a quota table, and what a ledger reference
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from .models import QuotaAccount, Trip
-
-Relation = tuple[str, list[Any]]
+from .selectors import Relation
 
 # Every account: (id, shopper_id, year, used, "limit").
 ACCOUNTS = 'SELECT id, shopper_id, year, used, "limit" FROM quotas_quotaaccount'

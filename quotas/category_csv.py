@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -74,17 +74,33 @@ def _int(value: str, *, low: int, high: int) -> int:
     return number
 
 
-def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, object], list[str]]:
+def checked_cells(
+    line_no: int,
+    raw: Mapping[str | None, object],
+    *,
+    columns: Sequence[str],
+    required: Sequence[str],
+    lengths: Mapping[str, int],
+) -> tuple[dict[str, str], list[str]]:
+    """A CSV row's cells, stripped, and what is wrong with its shape: values beyond the
+    header, required cells left empty, cells longer than their column allows."""
     errors: list[str] = []
     if raw.get(None):
         errors.append(f"line {line_no}: more values than columns")
-    cells = {key: str(raw.get(key) or "").strip() for key in COLUMNS}
-    for key in REQUIRED:
+    cells = {key: str(raw.get(key) or "").strip() for key in columns}
+    for key in required:
         if not cells[key]:
             errors.append(f"line {line_no}: {key} is required")
-    for key, length in _LENGTHS.items():
+    for key, length in lengths.items():
         if len(cells[key]) > length:
             errors.append(f"line {line_no}: {key} is longer than {length} characters")
+    return cells, errors
+
+
+def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, object], list[str]]:
+    cells, errors = checked_cells(
+        line_no, raw, columns=COLUMNS, required=REQUIRED, lengths=_LENGTHS
+    )
     row: dict[str, object] = {
         "code": cells["code"],
         "name_zh": cells["name_zh"],

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from dutyfree import money
+from quotas.category_csv import checked_cells
 from quotas.selectors import category_codes
 
 from ..models import Product, barcode_validator, sku_validator
@@ -57,16 +58,9 @@ def _positive_int(value: str, *, high: int) -> int:
 def parse_row(
     line_no: int, row: dict[str | None, str | None], codes: set[str]
 ) -> tuple[dict | None, list[str]]:
-    errors = []
-    if row.get(None):
-        errors.append(f"line {line_no}: more values than columns")
-    cells = {key: (row.get(key) or "").strip() for key in COLUMNS}
-    for key in REQUIRED:
-        if not cells[key]:
-            errors.append(f"line {line_no}: {key} is required")
-    for key, length in _LENGTHS.items():
-        if len(cells[key]) > length:
-            errors.append(f"line {line_no}: {key} is longer than {length} characters")
+    cells, errors = checked_cells(
+        line_no, row, columns=COLUMNS, required=REQUIRED, lengths=_LENGTHS
+    )
     if cells["sku"]:
         try:
             sku_validator(cells["sku"])

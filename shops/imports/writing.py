@@ -76,7 +76,6 @@ class Outcome:
 
 
 AccountKey = tuple[str, int, int]  # (document key, programme id, year)
-_TripKey = tuple[int, str, datetime]  # (shopper id, carrier reference, departure)
 
 
 def write_batch(
@@ -277,12 +276,12 @@ def _trips(
     shoppers: dict[str, int],
     created: set[str],
     now: datetime,
-) -> dict[_TripKey, int]:
+) -> dict[bulk.TripKey, int]:
     """Each receipt's trip by (shopper, carrier reference, departure): found or inserted.
 
     :raises Retry, IntegrityError: a concurrent writer created one of them meanwhile.
     """
-    wanted: dict[_TripKey, LegacyTrip] = {}
+    wanted: dict[bulk.TripKey, LegacyTrip] = {}
     for receipt in receipts:
         trip = receipt.trip
         if trip is not None:
