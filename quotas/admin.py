@@ -662,10 +662,17 @@ class CategoryAdmin(LockedHistoryAdmin):
         "immediate_pickup",
         "verification",
     )
-    list_filter = ("verified", "policy", "immediate_pickup")
+    list_filter = ("verified", "policy")
     search_fields = ("code", "name_zh", "name_en", "note")
     list_select_related = ("policy",)
     ordering = ("policy", "number")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).prefetch_related("policy__immediate_kinds")
+
+    @admin.display(description=_("immediate pickup"), boolean=True)
+    def immediate_pickup(self, category: Category) -> bool:
+        return category.immediate_pickup
 
     class Media:
         css = {"all": ["quotas/admin.css"]}

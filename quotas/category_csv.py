@@ -23,12 +23,13 @@ COLUMNS = (
     "name_en",
     "per_trip_limit_unit",
     "per_trip_limit_value",
-    "immediate_pickup",
     "verified",
     "added",
     "note",
 )
 REQUIRED = ("number", "code", "name_zh", "name_en")
+# A column of files exported before the immediate-pickup kinds (issue 13): refused by name.
+DERIVED = "immediate_pickup"
 MAX_BYTES = 1_000_000
 MAX_ROWS = 999
 # The words a CSV cell may say yes or no with (lower case; empty is no): this import's and the
@@ -58,7 +59,6 @@ def export_categories(categories: Iterable[Category]) -> str:
                 category.name_en,
                 category.per_trip_limit_unit,
                 category.per_trip_limit_value or "",
-                "true" if category.immediate_pickup else "false",
                 category.verified,
                 category.added,
                 category.note,
@@ -135,13 +135,6 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
             row["per_trip_limit_value"] = _int(value, low=1, high=10_000_000)
         except ValueError:
             errors.append(f"line {line_no}: per_trip_limit_value must be a positive whole number")
-    flag = cells["immediate_pickup"].lower()
-    if flag in YES:
-        row["immediate_pickup"] = True
-    elif flag in NO:
-        row["immediate_pickup"] = False
-    else:
-        errors.append(f"line {line_no}: immediate_pickup must be true or false")
     verified = cells["verified"] or Verification.NO
     if verified not in Verification.values:
         errors.append(f"line {line_no}: verified must be one of {', '.join(Verification.values)}")
@@ -170,8 +163,14 @@ def parse_categories(data: bytes) -> ParsedCategories:
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         return ParsedCategories([], [f"line 1: missing columns: {', '.join(missing)}"])
-    unknown = [column for column in header if column not in COLUMNS]
+    unknown = [column for column in header if column not in COLUMNS and column != DERIVED]
     errors: list[str] = []
+    if DERIVED in header:
+        errors.append(
+            f"line 1: {DERIVED} is no longer a column: a category is on the immediate-pickup "
+            "list when one of the policy's immediate-pickup kinds belongs to it; edit the kinds "
+            "instead and remove the column"
+        )
     if unknown:
         errors.append(f"line 1: unknown columns: {', '.join(map(str, unknown))[:200]}")
     rows: list[dict[str, object]] = []

@@ -295,29 +295,82 @@ class Policy(models.Model):
             raise ValidationError(errors)
 
 
-class CategoryQuerySet(models.QuerySet["Category"]):
+class PolicyPartQuerySet(models.QuerySet[Any]):
+    """Rows that belong to one policy version (its categories, its immediate-pickup kinds):
+    no bulk write may reach a published or withdrawn policy's rows."""
+
     def _touches_locked(self) -> bool:
         return self.filter(policy__status__in=LOCKED_STATUSES).exists()
 
     def update(self, **kwargs: Any) -> int:
         if self._touches_locked():
-            raise PolicyImmutable("A bulk update would change a published policy's categories.")
+            raise PolicyImmutable(f"A bulk update would change a published policy's {self._what}.")
         return super().update(**kwargs)
 
     def delete(self) -> tuple[int, dict[str, int]]:
         if self._touches_locked():
-            raise PolicyImmutable("A published policy's categories cannot be deleted.")
+            raise PolicyImmutable(f"A published policy's {self._what} cannot be deleted.")
         return super().delete()
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Category]:
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
         objs = list(objs)
         policy_ids = {obj.policy_id for obj in objs}
         if Policy.objects.filter(pk__in=policy_ids, status__in=LOCKED_STATUSES).exists():
-            raise PolicyImmutable("Categories cannot be added to a published policy.")
+            raise PolicyImmutable(
+                f"{self._what.capitalize()} cannot be added to a published policy."
+            )
         return super().bulk_create(objs, *args, **kwargs)
 
+    @property
+    def _what(self) -> str:
+        return str(self.model._meta.verbose_name_plural)
 
-class Category(models.Model):
+
+class PolicyPart(models.Model):
+    """A row of one policy version, as immutable as its policy once that is published: the
+    guard sits in ``save``/``delete`` here and in :class:`PolicyPartQuerySet`."""
+
+    policy_id: int
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            previous = None
+            if self.pk is not None:
+                previous = (
+                    type(self)
+                    ._default_manager.filter(pk=self.pk)
+                    .values_list("policy_id", flat=True)
+                    .first()
+                )
+            if self._policy_locked(self.policy_id) or self._policy_locked(previous):
+                raise PolicyImmutable(
+                    f"The {self._meta.verbose_name_plural} of a published policy cannot be changed."
+                )
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with transaction.atomic():
+            if self._policy_locked(self.policy_id):
+                raise PolicyImmutable(
+                    f"The {self._meta.verbose_name_plural} of a published policy cannot be deleted."
+                )
+            return super().delete(*args, **kwargs)
+
+    def _policy_locked(self, policy_id: int | None) -> bool:
+        """Whether the policy is published or withdrawn, its row locked until the caller's
+        transaction ends: a publish (which locks it too) waits for this edit to commit, or
+        this edit sees it published; never an edit landing on a policy published meanwhile."""
+        from .locks import policy_status_lock  # the locks module builds on these models
+
+        if policy_id is None:
+            return False
+        return policy_status_lock(policy_id) in LOCKED_STATUSES
+
+
+class Category(PolicyPart):
     """A duty-free category of one policy version. ``code`` is stable across versions."""
 
     policy = models.ForeignKey(
@@ -349,11 +402,6 @@ class Category(models.Model):
         blank=True,
         validators=[MinValueValidator(1)],
     )
-    immediate_pickup = models.BooleanField(
-        _("immediate pickup"),
-        default=False,
-        help_text=_("On the immediate-pickup (即购即提) list."),
-    )
     verified = models.CharField(
         _("verified"),
         max_length=16,
@@ -367,7 +415,7 @@ class Category(models.Model):
     note = models.TextField(_("note"), blank=True)
 
     history = HistoricalRecords()
-    objects = CategoryQuerySet.as_manager()
+    objects = PolicyPartQuerySet.as_manager()
     # Set before a save, read by simple-history for the history row (not columns).
     _change_reason: str
     _history_user: User | None
@@ -400,41 +448,123 @@ class Category(models.Model):
     def __str__(self) -> str:
         return f"{self.number}. {self.name_zh} ({self.code})"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic():
-            previous = None
-            if self.pk is not None:
-                previous = (
-                    type(self)
-                    .objects.filter(pk=self.pk)
-                    .values_list("policy_id", flat=True)
-                    .first()
-                )
-            if self._policy_locked(self.policy_id) or self._policy_locked(previous):
-                raise PolicyImmutable("Categories of a published policy cannot be changed.")
-            super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        with transaction.atomic():
-            if self._policy_locked(self.policy_id):
-                raise PolicyImmutable("Categories of a published policy cannot be deleted.")
-            return super().delete(*args, **kwargs)
-
     def clean(self) -> None:
         if self.per_trip_limit_unit and self.per_trip_limit_value is None:
             raise ValidationError({"per_trip_limit_value": "Give the limit for this unit."})
         if self.per_trip_limit_value is not None and not self.per_trip_limit_unit:
             raise ValidationError({"per_trip_limit_unit": "Give the unit of this limit."})
 
-    def _policy_locked(self, policy_id: int | None) -> bool:
-        """Whether the policy is published or withdrawn, its row locked until the caller's
-        transaction ends: a publish (which locks it too) waits for this edit to commit, or
-        this edit sees it published; never an edit landing on a policy published meanwhile."""
-        from .locks import policy_status_lock  # the locks module builds on these models
+    @property
+    def immediate_kinds(self) -> list[ImmediatePickupKind]:
+        """The kinds of the policy's immediate-pickup list that belong to this category."""
+        return [
+            kind for kind in self.policy.immediate_kinds.all() if kind.category_code == self.code
+        ]
 
-        if policy_id is None:
-            return False
-        return policy_status_lock(policy_id) in LOCKED_STATUSES
+    @property
+    def immediate_pickup(self) -> bool:
+        """Derived: on the immediate-pickup list when one of its kinds is listed."""
+        return bool(self.immediate_kinds)
+
+
+class ImmediatePickupKind(PolicyPart):
+    """A kind of goods that may be picked up at once (即购即提), with its cap per person per
+    departure: one row of the annex of announcement 2023 No. 25, in one policy version.
+
+    Kinds are narrower than categories (sunglasses, not all eyewear); ``category_code`` says
+    which category holds the kind, empty where the annex does not say."""
+
+    policy = models.ForeignKey(
+        Policy, on_delete=models.CASCADE, related_name="immediate_kinds", verbose_name=_("policy")
+    )
+    number = models.PositiveSmallIntegerField(
+        _("number"),
+        validators=[MinValueValidator(1), MaxValueValidator(999)],
+        help_text=_("Serial number in the annex (1–15)."),
+    )
+    code = models.CharField(
+        _("code"),
+        max_length=64,
+        validators=[code_validator],
+        help_text=_("Stable identifier kept across policy versions; products carry it."),
+    )
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=300)
+    category_code = models.CharField(
+        _("category"),
+        max_length=64,
+        blank=True,
+        validators=[code_validator],
+        help_text=_(
+            "The code of the category that holds this kind; blank where the annex does not say."
+        ),
+    )
+    unit_zh = models.CharField(_("Chinese unit"), max_length=16, help_text=_("件, 瓶, 副 …"))
+    unit_en = models.CharField(
+        _("English unit"), max_length=32, help_text=_("piece, bottle, pair …")
+    )
+    counts_pieces = models.BooleanField(
+        _("counts pieces"),
+        default=False,
+        help_text=_("Count the pieces inside a set (as cosmetics do), not the units sold."),
+    )
+    per_trip = models.PositiveSmallIntegerField(
+        _("cap per departure"), validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
+    per_variety = models.PositiveSmallIntegerField(
+        _("cap per variety"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(999)],
+        help_text=_("At most this many of any single product (单一品种); blank: no such cap."),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    history = HistoricalRecords()
+    objects = PolicyPartQuerySet.as_manager()
+    # Set before a save, read by simple-history for the history row (not columns).
+    _change_reason: str
+    _history_user: User | None
+
+    class Meta:
+        verbose_name = _("immediate-pickup kind")
+        verbose_name_plural = _("immediate-pickup kinds")
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "code"],
+                name="immediate_kind_code_unique_in_policy",
+                violation_error_message="This kind is already listed in this policy.",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "number"],
+                name="immediate_kind_number_unique_in_policy",
+                violation_error_message="This number is already used in this policy.",
+            ),
+            models.CheckConstraint(
+                condition=Q(per_trip__gte=1)
+                & (
+                    Q(per_variety__isnull=True)
+                    | (Q(per_variety__gte=1) & Q(per_variety__lte=F("per_trip")))
+                ),
+                name="immediate_kind_caps",
+                violation_error_message="Caps are positive; a per-variety cap is at most the cap "
+                "per departure.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name_zh} ({self.code})"
+
+    def clean(self) -> None:
+        if (
+            self.per_variety is not None
+            and self.per_trip is not None
+            and self.per_variety > self.per_trip
+        ):
+            raise ValidationError(
+                {"per_variety": "A per-variety cap is at most the cap per departure."}
+            )
 
 
 class Shopper(models.Model):

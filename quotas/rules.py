@@ -35,6 +35,7 @@ UNKNOWN_SKU = "unknown_sku"
 NOT_DUTY_FREE_CATEGORY = "not_duty_free_category"
 PICKUP_NOT_ALLOWED = "pickup_not_allowed"
 PER_TRIP_LIMIT_EXCEEDED = "per_trip_limit_exceeded"
+IMMEDIATE_PICKUP_LIMIT_EXCEEDED = "immediate_pickup_limit_exceeded"
 ANNUAL_QUOTA_EXCEEDED = "annual_quota_exceeded"
 CODES = (
     UNDERAGE,
@@ -47,8 +48,12 @@ CODES = (
     NOT_DUTY_FREE_CATEGORY,
     PICKUP_NOT_ALLOWED,
     PER_TRIP_LIMIT_EXCEEDED,
+    IMMEDIATE_PICKUP_LIMIT_EXCEEDED,
     ANNUAL_QUOTA_EXCEEDED,
 )
+# What an immediate-pickup cap counts: the pieces inside a set (cosmetics), or units sold.
+PIECE = "piece"
+ITEM = "item"
 
 
 # --- Facts in -------------------------------------------------------------------------------
@@ -64,6 +69,26 @@ class CategoryRule:
 
 
 @dataclass(frozen=True)
+class ImmediateKindRule:
+    """A kind of goods on the immediate-pickup list (即购即提) and its caps per departure."""
+
+    code: str
+    number: int
+    name_zh: str
+    name_en: str
+    per_trip: int
+    category_code: str | None = None  # None: the annex does not say
+    unit_zh: str = "件"
+    unit_en: str = "piece"
+    counts_pieces: bool = False  # a set counts the pieces inside (cosmetics); else units
+    per_variety: int | None = None  # at most this many of any single SKU
+
+    @property
+    def unit(self) -> str:
+        return PIECE if self.counts_pieces else ITEM
+
+
+@dataclass(frozen=True)
 class PolicyRules:
     annual_limit: Decimal
     min_age: int
@@ -72,6 +97,8 @@ class PolicyRules:
     immediate_max_unit_price: Decimal  # exclusive: immediate pickup needs unit price < this
     guarantee_min_unit_price: Decimal  # inclusive: guarantee pickup needs unit price >= this
     categories: Mapping[str, CategoryRule]
+    # The immediate-pickup list by kind code (announcement 2023 No. 25).
+    immediate_kinds: Mapping[str, ImmediateKindRule] = field(default_factory=dict)
     id: int | None = None
     name: str = ""
     effective_from: datetime | None = None
@@ -107,6 +134,7 @@ class ProductFacts:
     unit_price: Decimal
     volume_ml: int | None = None  # per unit
     pieces: int = 1  # per unit: a set of five counts five pieces
+    immediate_kind: str | None = None  # its kind on the immediate-pickup list, if any
 
 
 @dataclass(frozen=True)
@@ -121,6 +149,10 @@ class Usage:
     annual_used: Decimal = money.ZERO
     # Per category code, what this trip already holds, in the category's unit (pieces or ml).
     trip_used: Mapping[str, int] = field(default_factory=dict)
+    # Per kind code, what this departure already holds by immediate pickup (the kind's unit),
+    # and per (kind code, SKU) for the per-variety caps.
+    immediate_used: Mapping[str, int] = field(default_factory=dict)
+    immediate_sku_used: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 # --- Verdict out ----------------------------------------------------------------------------
@@ -132,6 +164,7 @@ class Violation:
     reason: str | None = None
     sku: str | None = None
     category: str | None = None
+    kind: str | None = None
     unit: str | None = None
     limit: int | Decimal | None = None
     already: int | Decimal | None = None
@@ -145,6 +178,7 @@ class Violation:
         return (
             CODES.index(self.code),
             self.category or "",
+            self.kind or "",
             self.sku or "",
             self.reason or "",
             str(self.limit),
@@ -181,6 +215,27 @@ class TripLimit:
 
 
 @dataclass(frozen=True)
+class ImmediateLimit:
+    """One kind's cap for immediate pickup on this departure: held already, asked for now."""
+
+    kind: ImmediateKindRule
+    used: int
+    requested: int
+
+    @property
+    def limit(self) -> int:
+        return self.kind.per_trip
+
+    @property
+    def unit(self) -> str:
+        return self.kind.unit
+
+    @property
+    def remaining_after(self) -> int:
+        return self.limit - self.used - self.requested
+
+
+@dataclass(frozen=True)
 class Verdict:
     violations: tuple[Violation, ...]
     lines: tuple[LineVerdict, ...]
@@ -188,6 +243,8 @@ class Verdict:
     annual_limit: Decimal
     annual_used: Decimal
     trip_limits: tuple[TripLimit, ...]
+    # Every listed kind's cap, when the pickup is immediate; empty for other pickups.
+    immediate_limits: tuple[ImmediateLimit, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -359,8 +416,18 @@ def _pickup_basket_violations(
     shopper: ShopperFacts,
     trip: TripFacts | None,
     pickup: str,
+    physical_store: bool,
 ) -> list[Violation]:
     found: list[Violation] = []
+    if pickup == PickupMode.IMMEDIATE and not physical_store:
+        found.append(
+            _violation(
+                PICKUP_NOT_ALLOWED,
+                "即购即提仅限实体店：线上销售不能即购即提。",
+                "Immediate pickup is for physical stores only; an online sale cannot use it.",
+                reason="online_store",
+            )
+        )
     pickup_zh = _PICKUP_ZH.get(pickup, pickup)
     if pickup not in policy.pickup_modes:
         found.append(
@@ -402,15 +469,17 @@ def _pickup_line_violations(
     found: list[Violation] = []
     price = product.unit_price
     if pickup == PickupMode.IMMEDIATE:
-        if not category.immediate_pickup:
+        if product.immediate_kind not in policy.immediate_kinds:
             found.append(
                 _violation(
                     PICKUP_NOT_ALLOWED,
-                    f"{category.name_zh}不在即购即提商品清单内。",
-                    f"{category.name_en} is not on the immediate-pickup list.",
-                    reason="category_not_immediate",
+                    f"商品“{product.sku}”不属于即购即提商品清单所列的商品种类，不能即购即提。",
+                    f"Product '{product.sku}' is not of a kind on the immediate-pickup list; it "
+                    "cannot be taken away at once.",
+                    reason="kind_not_immediate",
                     sku=product.sku,
                     category=category.code,
+                    kind=product.immediate_kind or None,
                 )
             )
         if price >= policy.immediate_max_unit_price:
@@ -541,6 +610,108 @@ def trip_limits(
     )
 
 
+def _immediate_units(policy: PolicyRules, pickup: str, line: LineVerdict) -> tuple[str, int] | None:
+    """The kind ``line`` counts towards for immediate pickup and how much, or None."""
+    product = line.product
+    if pickup != PickupMode.IMMEDIATE or product is None or not _valid_quantity(line.quantity):
+        return None
+    kind = policy.immediate_kinds.get(product.immediate_kind or "")
+    if kind is None:
+        return None
+    per_unit = max(product.pieces, 1) if kind.counts_pieces else 1
+    return kind.code, per_unit * line.quantity  # type: ignore[operator]  # valid above: an int
+
+
+def _immediate_kind_of(policy: PolicyRules, pickup: str, line: LineVerdict) -> str | None:
+    counted = _immediate_units(policy, pickup, line)
+    return counted[0] if counted else None
+
+
+def immediate_limits(
+    *, policy: PolicyRules, pickup: str, lines: Sequence[LineVerdict], usage: Usage
+) -> tuple[ImmediateLimit, ...]:
+    """Each listed kind's cap for immediate pickup: already held this departure, requested by
+    this basket. Empty unless the pickup is immediate (no other pickup is capped by the list)."""
+    if pickup != PickupMode.IMMEDIATE:
+        return ()
+    requested: dict[str, int] = {}
+    for line in lines:
+        if counted := _immediate_units(policy, pickup, line):
+            requested[counted[0]] = requested.get(counted[0], 0) + counted[1]
+    return tuple(
+        ImmediateLimit(
+            kind=kind,
+            used=int(usage.immediate_used.get(kind.code, 0)),
+            requested=requested.get(kind.code, 0),
+        )
+        for kind in sorted(policy.immediate_kinds.values(), key=lambda k: k.number)
+    )
+
+
+def _immediate_violations(
+    *,
+    policy: PolicyRules,
+    pickup: str,
+    lines: tuple[LineVerdict, ...],
+    usage: Usage,
+    limits: Sequence[ImmediateLimit],
+) -> tuple[list[Violation], tuple[LineVerdict, ...]]:
+    """The caps per kind and per variety; each violation also on the lines that caused it."""
+    found: list[Violation] = []
+    for limit in limits:
+        if limit.requested and limit.used + limit.requested > limit.limit:
+            kind = limit.kind
+            over = _violation(
+                IMMEDIATE_PICKUP_LIMIT_EXCEEDED,
+                f"{kind.name_zh}即购即提每次离岛限{limit.limit}{kind.unit_zh}："
+                f"本次离岛已提{limit.used}{kind.unit_zh}，本次{limit.requested}{kind.unit_zh}。",
+                f"{kind.name_en}: at most {limit.limit} (unit: {kind.unit_en}) per departure by "
+                f"immediate pickup; already {limit.used}, this basket {limit.requested}.",
+                kind=kind.code,
+                unit=kind.unit,
+                limit=limit.limit,
+                already=limit.used,
+                requested=limit.requested,
+            )
+            found.append(over)
+            lines = tuple(
+                _with(line, over) if _immediate_kind_of(policy, pickup, line) == kind.code else line
+                for line in lines
+            )
+    by_sku: dict[tuple[str, str], int] = {}
+    for line in lines:
+        if counted := _immediate_units(policy, pickup, line):
+            key = (counted[0], line.sku)
+            by_sku[key] = by_sku.get(key, 0) + counted[1]
+    for (code, sku), requested in sorted(by_sku.items()):
+        kind = policy.immediate_kinds[code]
+        already = int(usage.immediate_sku_used.get((code, sku), 0))
+        if kind.per_variety is None or already + requested <= kind.per_variety:
+            continue
+        over = _violation(
+            IMMEDIATE_PICKUP_LIMIT_EXCEEDED,
+            f"{kind.name_zh}即购即提单一品种限{kind.per_variety}{kind.unit_zh}：商品“{sku}”"
+            f"本次离岛已提{already}{kind.unit_zh}，本次{requested}{kind.unit_zh}。",
+            f"{kind.name_en}: at most {kind.per_variety} (unit: {kind.unit_en}) of any single "
+            f"product per departure by immediate pickup; '{sku}': already {already}, this "
+            f"basket {requested}.",
+            kind=code,
+            sku=sku,
+            unit=kind.unit,
+            limit=kind.per_variety,
+            already=already,
+            requested=requested,
+        )
+        found.append(over)
+        lines = tuple(
+            _with(line, over)
+            if line.sku == sku and _immediate_kind_of(policy, pickup, line) == code
+            else line
+            for line in lines
+        )
+    return found, lines
+
+
 def judge_basket(
     *,
     policy: PolicyRules,
@@ -550,16 +721,22 @@ def judge_basket(
     lines: Sequence[BasketLine],
     usage: Usage,
     at: datetime,
+    physical_store: bool = True,
 ) -> Verdict:
     """Judge a basket at instant ``at`` under ``policy``; list every violation.
 
     ``usage`` is what the shopper already holds: this quota year's used amount and, for this
-    trip, each limited category's count across every store.
+    trip, each limited category's count across every store, and what it took away by immediate
+    pickup per kind (and per SKU). A resident buying without a trip holds nothing: the caps
+    apply to each purchase. ``physical_store``: the store sells in person (immediate pickup
+    is for physical stores only).
 
     :raises ValueError: if ``at`` is naive.
     """
     found = judge_eligibility(policy=policy, shopper=shopper, trip=trip, pickup=pickup, at=at)
-    found += _pickup_basket_violations(policy=policy, shopper=shopper, trip=trip, pickup=pickup)
+    found += _pickup_basket_violations(
+        policy=policy, shopper=shopper, trip=trip, pickup=pickup, physical_store=physical_store
+    )
 
     judged = tuple(_judge_line(policy=policy, pickup=pickup, line=line) for line in lines)
     for line in judged:
@@ -571,19 +748,17 @@ def judge_basket(
             category = limit.category
             unit_zh = _UNIT_ZH[LimitUnit(limit.unit)]
             unit_en = _UNIT_EN[LimitUnit(limit.unit)]
-            over = (
-                _violation(
-                    PER_TRIP_LIMIT_EXCEEDED,
-                    f"{category.name_zh}每次离岛限购{limit.limit}{unit_zh}："
-                    f"本行程已购{limit.used}{unit_zh}，本次{limit.requested}{unit_zh}。",
-                    f"{category.name_en}: at most {limit.limit} {unit_en} per trip; "
-                    f"already {limit.used}, this basket {limit.requested}.",
-                    category=category.code,
-                    unit=limit.unit,
-                    limit=limit.limit,
-                    already=limit.used,
-                    requested=limit.requested,
-                )
+            over = _violation(
+                PER_TRIP_LIMIT_EXCEEDED,
+                f"{category.name_zh}每次离岛限购{limit.limit}{unit_zh}："
+                f"本行程已购{limit.used}{unit_zh}，本次{limit.requested}{unit_zh}。",
+                f"{category.name_en}: at most {limit.limit} {unit_en} per trip; "
+                f"already {limit.used}, this basket {limit.requested}.",
+                category=category.code,
+                unit=limit.unit,
+                limit=limit.limit,
+                already=limit.used,
+                requested=limit.requested,
             )
             found.append(over)
             # The basket lists it once; each line that counts towards the category carries it
@@ -591,6 +766,12 @@ def judge_basket(
             judged = tuple(
                 _with(line, over) if _counts_towards(category, line) else line for line in judged
             )
+
+    immediate = immediate_limits(policy=policy, pickup=pickup, lines=judged, usage=usage)
+    over_caps, judged = _immediate_violations(
+        policy=policy, pickup=pickup, lines=judged, usage=usage, limits=immediate
+    )
+    found += over_caps
 
     total = money.total(line.amount for line in judged if line.amount is not None)
     if usage.annual_used + total > policy.annual_limit:
@@ -614,4 +795,5 @@ def judge_basket(
         annual_limit=policy.annual_limit,
         annual_used=usage.annual_used,
         trip_limits=limits,
+        immediate_limits=immediate,
     )

@@ -18,7 +18,7 @@ from . import identity
 from .choices import BanReason, PolicyStatus
 from .errors import NoPolicyInForce
 from .models import Ban, Category, Policy, QuotaAccount, Shopper, Trip
-from .rules import LOCAL_TZ, CategoryRule, PolicyRules
+from .rules import LOCAL_TZ, CategoryRule, ImmediateKindRule, PolicyRules
 
 
 def _local(at: datetime) -> str:
@@ -44,19 +44,33 @@ def policy_in_force(*, at: datetime, programme: str | None = None) -> Policy:
             programme__code=code, status=PolicyStatus.PUBLISHED, effective_from__lte=at
         )
         .select_related("programme")
-        .prefetch_related("categories")
+        .prefetch_related("categories", "immediate_kinds")
         .order_by("-effective_from")
         .first()
     )
     if policy is None:
-        raise NoPolicyInForce(
-            _no_policy_message(code, at), at=_local(at)
-        )
+        raise NoPolicyInForce(_no_policy_message(code, at), at=_local(at))
     return policy
 
 
 def policy_rules(*, policy: Policy) -> PolicyRules:
     """The pure-rules view of a policy (for :func:`quotas.rules.judge_basket`)."""
+    kinds = {
+        kind.code: ImmediateKindRule(
+            code=kind.code,
+            number=kind.number,
+            name_zh=kind.name_zh,
+            name_en=kind.name_en,
+            category_code=kind.category_code or None,
+            unit_zh=kind.unit_zh,
+            unit_en=kind.unit_en,
+            counts_pieces=kind.counts_pieces,
+            per_trip=kind.per_trip,
+            per_variety=kind.per_variety,
+        )
+        for kind in policy.immediate_kinds.all()
+    }
+    listed = {kind.category_code for kind in kinds.values()}
     categories = {
         category.code: CategoryRule(
             code=category.code,
@@ -65,7 +79,7 @@ def policy_rules(*, policy: Policy) -> PolicyRules:
             name_en=category.name_en,
             limit_unit=category.per_trip_limit_unit or None,
             limit_value=category.per_trip_limit_value,
-            immediate_pickup=category.immediate_pickup,
+            immediate_pickup=category.code in listed,
         )
         for category in policy.categories.all()
     }
@@ -80,6 +94,7 @@ def policy_rules(*, policy: Policy) -> PolicyRules:
         immediate_max_unit_price=policy.immediate_pickup_max_unit_price,
         guarantee_min_unit_price=policy.guarantee_pickup_min_unit_price,
         categories=categories,
+        immediate_kinds=kinds,
     )
 
 
@@ -119,7 +134,7 @@ def policy_in_force_cached(*, at: datetime, programme: str | None = None) -> Pol
         policies = (
             Policy.objects.filter(programme__code=code, status=PolicyStatus.PUBLISHED)
             .select_related("programme")
-            .prefetch_related("categories")
+            .prefetch_related("categories", "immediate_kinds")
             .order_by("-effective_from")
         )
         versions = [PolicyInForce(p, policy_rules(policy=p)) for p in policies]
@@ -130,9 +145,7 @@ def policy_in_force_cached(*, at: datetime, programme: str | None = None) -> Pol
     for version in versions:
         if version.policy.effective_from is not None and version.policy.effective_from <= at:
             return version
-    raise NoPolicyInForce(
-        _no_policy_message(code, at), at=_local(at)
-    )
+    raise NoPolicyInForce(_no_policy_message(code, at), at=_local(at))
 
 
 def policy_by_id_cached(policy_id: int) -> PolicyInForce:
@@ -142,7 +155,9 @@ def policy_by_id_cached(policy_id: int) -> PolicyInForce:
             if version.policy.pk == policy_id:
                 return version
     policy = (
-        Policy.objects.select_related("programme").prefetch_related("categories").get(pk=policy_id)
+        Policy.objects.select_related("programme")
+        .prefetch_related("categories", "immediate_kinds")
+        .get(pk=policy_id)
     )
     return PolicyInForce(policy, policy_rules(policy=policy))
 
@@ -321,12 +336,9 @@ def policy_starts(*, programme: str | None = None) -> list[datetime]:
 
 def judging_policy_ids() -> list[int]:
     """Every policy that may have judged a sale (published or withdrawn, never a draft)."""
-    return list(
-        Policy.objects.exclude(status=PolicyStatus.DRAFT).values_list("id", flat=True)
-    )
+    return list(Policy.objects.exclude(status=PolicyStatus.DRAFT).values_list("id", flat=True))
 
 
 def category_codes() -> set[str]:
     """Every category code of any policy version."""
     return set(Category.objects.values_list("code", flat=True).distinct())
-

@@ -27,7 +27,7 @@ from quotas.services import DEPARTURE_REASONS
 
 from . import catalogue, checkout, deadline, lookup, services
 from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
-from .models import BARCODE, SKU, Terminal
+from .models import BARCODE, SKU, StoreChannel, Terminal
 from .reporting import stats
 from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
@@ -332,7 +332,11 @@ class QuoteApi(TerminalApi):
     )
     def post(self, request: Request) -> Response:
         data = parse(QuoteIn, json_body(request))
-        judgement = checkout.sale_quote(basket=data.basket(), at=data.at or timezone.now())
+        judgement = checkout.sale_quote(
+            basket=data.basket(),
+            at=data.at or timezone.now(),
+            physical_store=self.terminal.store.channel == StoreChannel.PHYSICAL,
+        )
         return Response(checkout.quote_payload(judgement, translation.get_language()))
 
 

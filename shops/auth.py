@@ -34,12 +34,12 @@ class TerminalPrincipal:
 
 # Every terminal request runs this: one hand-written statement (see dutyfree.db).
 _TERMINAL_SQL = (
-    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city "
+    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city, s.channel "
     "FROM shops_terminal AS t JOIN shops_store AS s ON s.id = t.store_id "
     "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
 )
 _TERMINAL_FIELDS = [Terminal._meta.get_field(name) for name in ("id", "name", "key_hash")] + [
-    Store._meta.get_field(name) for name in ("id", "code", "name_zh", "name_en", "city")
+    Store._meta.get_field(name) for name in ("id", "code", "name_zh", "name_en", "city", "channel")
 ]
 
 
@@ -48,11 +48,18 @@ def terminal_by_prefix(prefix: str) -> Terminal | None:
     rows = select_rows(_TERMINAL_SQL, [prefix], _TERMINAL_FIELDS)
     if not rows:
         return None
-    terminal_id, name, key_hash, store_id, code, name_zh, name_en, city = rows[0]
+    terminal_id, name, key_hash, store_id, code, name_zh, name_en, city, channel = rows[0]
     # What the statement selected, and what its WHERE clause makes known (an active store,
     # a terminal not revoked); the rest is deferred.
     store = loaded(
-        Store, id=store_id, code=code, name_zh=name_zh, name_en=name_en, city=city, active=True
+        Store,
+        id=store_id,
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        city=city,
+        channel=channel,
+        active=True,
     )
     terminal = loaded(
         Terminal,

@@ -30,10 +30,10 @@ from dutyfree import money
 from dutyfree.db import insert_rows, loaded, select_rows
 from dutyfree.errors import ConflictError, DomainError
 from quotas import rules
-from quotas.choices import EntryKind, LimitUnit, TravellerKind
+from quotas.choices import EntryKind, PickupMode, TravellerKind
 from quotas.locks import shopper_trips_lock
 from quotas.models import Shopper, Trip
-from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts, Usage
+from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts
 from quotas.selectors import (
     PolicyInForce,
     account_of_year,
@@ -57,9 +57,11 @@ from .models import (
     Sale,
     SaleLine,
     SaleStatus,
+    StoreChannel,
     Terminal,
 )
 from .tasks import refresh_stats_after_commit
+from .usage import TripUsage, trips_with_usage
 
 _RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -95,6 +97,7 @@ class Judgement:
     version: PolicyInForce
     verdict: rules.Verdict
     year: int
+    pickup: str
 
 
 class PurchaseNotAllowed(DomainError):
@@ -148,14 +151,23 @@ class CommitResult:
 # --- Reads shared by quote and commit --------------------------------------------------------
 _PRODUCT_FIELDS = [
     Product._meta.get_field(name)
-    for name in ("id", "sku", "category_code", "retail_price", "volume_ml", "pieces")
+    for name in (
+        "id",
+        "sku",
+        "category_code",
+        "retail_price",
+        "volume_ml",
+        "pieces",
+        "immediate_kind",
+    )
 ]
 
 
 def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
-    """Products by SKU from (id, sku, category_code, retail_price, volume_ml, pieces) rows."""
+    """Products by SKU from (id, sku, category_code, retail_price, volume_ml, pieces,
+    immediate_kind) rows."""
     products = {}
-    for pk, sku, category, price, volume, pieces in rows:
+    for pk, sku, category, price, volume, pieces, kind in rows:
         products[sku] = loaded(
             Product,
             id=pk,
@@ -164,6 +176,7 @@ def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
             retail_price=price,
             volume_ml=volume,
             pieces=pieces,
+            immediate_kind=kind,
         )
     return products
 
@@ -176,7 +189,8 @@ def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
     placeholders = ", ".join(["%s"] * len(wanted))  # parameters only, one per SKU
     # The only interpolation is the list of %s placeholders.
     sql = (
-        "SELECT id, sku, category_code, retail_price, volume_ml, pieces FROM shops_product "  # noqa: S608
+        "SELECT id, sku, category_code, retail_price, volume_ml, pieces, immediate_kind "  # noqa: S608
+        "FROM shops_product "
         f"WHERE active AND sku IN ({placeholders})"
     )
     return _products(select_rows(sql, wanted, _PRODUCT_FIELDS))
@@ -189,6 +203,7 @@ def _product_facts(product: Product) -> ProductFacts:
         unit_price=product.retail_price,
         volume_ml=product.volume_ml,
         pieces=product.pieces,
+        immediate_kind=product.immediate_kind or None,
     )
 
 
@@ -203,58 +218,38 @@ def _basket_lines(basket: Basket, products: Mapping[str, Product]) -> list[Baske
     ]
 
 
-# One statement: the trip (a relation of quotas.selectors), and per limited category what its
-# completed sales still hold (quantity net of returns × pieces or millilitres per unit), across
-# every store.
-_TRIP_USAGE_SQL = """
-SELECT trip.id, trip.departed_at, line.category_code,
-       SUM((line.quantity - line.returned_quantity) * line.pieces),
-       SUM((line.quantity - line.returned_quantity) * COALESCE(line.volume_ml, 0))
-FROM ({trip}) AS trip
-LEFT JOIN shops_sale AS sale ON sale.trip_id = trip.id AND sale.status = 'completed'
-LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id AND line.category_code IN ({codes})
-GROUP BY trip.id, trip.departed_at, line.category_code
-"""
-
-
 def trip_with_usage(
     *,
     shopper_id: int,
     trip: TripInput,
     policy: rules.PolicyRules,
     categories: Iterable[str] | None = None,
-) -> tuple[Trip | None, dict[str, int]]:
-    """The shopper's trip for this departure and what it already holds per limited category,
-    across every store (completed sales net of returns). One query.
+    immediate: bool = False,
+) -> tuple[Trip | None, TripUsage]:
+    """The shopper's trip for this departure and what it already holds (shops.usage): per
+    limited category and, with ``immediate``, per immediate-pickup kind and SKU, across every
+    store. One query.
 
     ``categories`` narrows the recount to the limited categories a basket asks for (default:
-    every limited category, as a quote shows them all); a basket with none of them reads only
-    the trip. Runs after the account lock: a statement started under the lock sees every sale
-    that committed before it, so the recount is never stale.
+    every limited category, as a quote shows them all); a basket with none of them and no
+    immediate pickup reads only the trip. Runs after the account lock: a statement started
+    under the lock sees every sale that committed before it, so the recount is never stale.
     """
-    trip_sql, params = trip_of_departure(
-        shopper_id=shopper_id, carrier_ref=trip.carrier_ref, departs_at=trip.departs_at
+    found = trips_with_usage(
+        trips=trip_of_departure(
+            shopper_id=shopper_id, carrier_ref=trip.carrier_ref, departs_at=trip.departs_at
+        ),
+        columns=("id", "departed_at"),
+        policy=policy,
+        categories=None if categories is None else sorted(set(categories)),
+        immediate=immediate,
     )
-    wanted = None if categories is None else set(categories)
-    codes = [
-        category.code
-        for category in policy.limited_categories
-        if wanted is None or category.code in wanted
-    ]
-    if codes:
-        sql = _TRIP_USAGE_SQL.format(trip=trip_sql, codes=", ".join(["%s"] * len(codes)))
-        params = [*params, *codes]
-    else:
-        sql = f"SELECT id, departed_at, NULL, NULL, NULL FROM ({trip_sql}) AS trip"  # noqa: S608 - a relation of quotas.selectors
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return None, {}
-    departed_at = rows[0][1]
-    found = loaded(
+    if not found:
+        return None, TripUsage()
+    (trip_id, departed_at), usage = found[0]
+    stored = loaded(
         Trip,
-        id=rows[0][0],
+        id=trip_id,
         shopper=shopper_id,
         kind=trip.kind,
         mode=trip.mode,
@@ -262,12 +257,7 @@ def trip_with_usage(
         departs_at=trip.departs_at,
         departed_at=departed_at,
     )
-    held = {code: (pieces or 0, ml or 0) for _, _, code, pieces, ml in rows if code}
-    used = {}
-    for category in policy.limited_categories:
-        pieces, ml = held.get(category.code, (0, 0))
-        used[category.code] = int(ml if category.limit_unit == LimitUnit.ML else pieces)
-    return found, used
+    return stored, usage
 
 
 def _trip_facts(trip: TripInput, stored: Trip | None) -> TripFacts:
@@ -299,22 +289,25 @@ def _judge(
     year: int,
     at: datetime,
     all_limits: bool,
+    physical_store: bool,
 ) -> tuple[Trip | None, rules.Verdict]:
     """Gather what the shopper already holds (this trip's usage, or for a trip-less resident
     an off-island record this year) and judge the basket. Returns the stored trip, if any.
+    A trip-less resident holds nothing towards the immediate-pickup caps: they apply to each
+    purchase.
 
     ``all_limits``: recount every limited category (a quote reports them all); otherwise only
     those the basket asks for, which are all a verdict depends on."""
-    trip_used: dict[str, int]
-    trip, trip_used, outbound = None, {}, False
+    trip, usage, outbound = None, TripUsage(), False
     if shopper is not None and getattr(shopper, "first_seen", False):
         pass  # created by this very transaction: no trip, no purchase, no departure yet
     elif shopper is not None and basket.trip is not None:
-        trip, trip_used = trip_with_usage(
+        trip, usage = trip_with_usage(
             shopper_id=shopper.pk,
             trip=basket.trip,
             policy=version.rules,
             categories=None if all_limits else {p.category_code for p in products.values()},
+            immediate=basket.pickup == PickupMode.IMMEDIATE,
         )
     elif shopper is not None:
         outbound = departed_in_year(shopper_id=shopper.pk, year=year)
@@ -324,16 +317,17 @@ def _judge(
         trip=_trip_facts(basket.trip, trip) if basket.trip else None,
         pickup=basket.pickup,
         lines=_basket_lines(basket, products),
-        usage=Usage(annual_used=used, trip_used=trip_used),
+        usage=usage.as_rules_usage(used),
         at=at,
+        physical_store=physical_store,
     )
     return trip, verdict
 
 
 # --- Quote -----------------------------------------------------------------------------------
-def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
-    """Judge a basket as of ``at`` against everything the shopper already bought. Writes
-    nothing.
+def sale_quote(*, basket: Basket, at: datetime, physical_store: bool = True) -> Judgement:
+    """Judge a basket as of ``at`` against everything the shopper already bought, as a
+    physical store (or not: no immediate pickup online) would sell it. Writes nothing.
 
     :raises NoPolicyInForce: when no policy was in force at ``at``.
     """
@@ -357,6 +351,7 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
         used = account.used if account is not None else money.ZERO
     _, verdict = _judge(
         all_limits=True,
+        physical_store=physical_store,
         version=version,
         basket=basket,
         products=products,
@@ -365,7 +360,7 @@ def sale_quote(*, basket: Basket, at: datetime) -> Judgement:
         year=year,
         at=at,
     )
-    return Judgement(version=version, verdict=verdict, year=year)
+    return Judgement(version=version, verdict=verdict, year=year, pickup=basket.pickup)
 
 
 # --- Commit ----------------------------------------------------------------------------------
@@ -385,7 +380,7 @@ _PRELUDE_SQL = (
     "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
     "EXISTS (SELECT 1 FROM shops_idempotencyrecord WHERE terminal_id = %s AND key = %s), "
     "product.id, product.sku, product.category_code, product.retail_price, "
-    "product.volume_ml, product.pieces "
+    "product.volume_ml, product.pieces, product.immediate_kind "
     "FROM (SELECT 1) AS one LEFT JOIN shops_product AS product "
     "ON product.active AND product.sku = ANY(%s::varchar[])"
 )
@@ -454,7 +449,7 @@ def _write_sale_sql(line_names: tuple[str, ...]) -> str:
     """The sale, its lines (from one array per column, so the statement is the
     same for 1 line or 50) and its dirty-day mark, in one data-modifying statement."""
     quote = connection.ops.quote_name
-    sale_fields = _columns(Sale, SALE_COLUMNS)
+    sale_fields = _columns(Sale, COMMIT_COLUMNS)
     line_fields = _columns(SaleLine, line_names)
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
     # Identifiers come from model metadata and are quoted; every value is a parameter.
@@ -481,7 +476,7 @@ def write_sale(
     names = tuple(line_rows[0])
     params = [
         field.get_db_prep_save(sale_row[field.name], connection)
-        for field in _columns(Sale, SALE_COLUMNS)
+        for field in _columns(Sale, COMMIT_COLUMNS)
     ]
     params += [
         [field.get_db_prep_save(row[field.name], connection) for row in line_rows]
@@ -569,6 +564,7 @@ def _commit_once(
         shopper_trips_lock(shopper.pk)  # per-trip counts span quota years
     trip, verdict = _judge(
         all_limits=False,
+        physical_store=terminal.store.channel == StoreChannel.PHYSICAL,
         version=version,
         basket=basket,
         products=products,
@@ -608,6 +604,9 @@ def _commit_once(
         "idempotency_key": key,
         "request_fingerprint": fingerprint,
         "imported": False,
+        "immediate_limits": immediate_limits_payload(verdict.immediate_limits)
+        if basket.pickup == PickupMode.IMMEDIATE
+        else None,
     }
     rows: list[dict[str, Any]] = [
         {
@@ -620,12 +619,13 @@ def _commit_once(
             "amount": line.amount,
             "pieces": line.product.pieces,  # type: ignore[union-attr]  # allowed: a known product
             "volume_ml": line.product.volume_ml,  # type: ignore[union-attr]  # allowed: a known product
+            "immediate_kind": line.product.immediate_kind or "",  # type: ignore[union-attr]  # allowed: a known product
             "returned_quantity": 0,
         }
         for number, line in enumerate(verdict.lines, start=1)
     ]
     sale_id, ids = write_sale(sale_row=sale_row, line_rows=rows, now=now)
-    # Every column of the row just written: SALE_COLUMNS, the id, and the two left NULL.
+    # Every column of the row just written: COMMIT_COLUMNS, the id, and the two left NULL.
     sale = loaded(Sale, id=sale_id, **sale_row, picked_up_at=None, voided_at=None)
     sale.store, sale.terminal = terminal.store, terminal
     lines = [
@@ -670,6 +670,8 @@ SALE_COLUMNS = (
     "request_fingerprint",
     "imported",
 )
+# What the hot path writes besides: the immediate-pickup caps of its answer.
+COMMIT_COLUMNS = (*SALE_COLUMNS, "immediate_limits")
 
 
 # --- Answers ---------------------------------------------------------------------------------
@@ -692,7 +694,7 @@ def _number(value: object) -> object:
 
 def violation_payload(violation: rules.Violation, language: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": violation.code, "message": violation.message(language)}
-    for name in ("category", "unit", "limit", "already", "requested", "sku", "reason"):
+    for name in ("category", "kind", "unit", "limit", "already", "requested", "sku", "reason"):
         value = getattr(violation, name)
         if value is not None:
             body[name] = _number(value)
@@ -753,7 +755,26 @@ def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
             }
             for limit in verdict.trip_limits
         ],
+        **(
+            {"immediate_limits": immediate_limits_payload(verdict.immediate_limits)}
+            if judgement.pickup == PickupMode.IMMEDIATE
+            else {}
+        ),
     }
+
+
+def immediate_limits_payload(limits: Sequence[rules.ImmediateLimit]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": limit.kind.code,
+            "unit": limit.unit,
+            "limit": limit.limit,
+            "used": limit.used,
+            "requested": limit.requested,
+            "remaining_after": limit.remaining_after,
+        }
+        for limit in limits
+    ]
 
 
 def first_answer(
@@ -788,5 +809,8 @@ def first_answer(
             year=sale.sold_at.astimezone(LOCAL_TZ).year,
             limit=version.policy.annual_limit,
             used=sale.quota_used_after,
+        ),
+        **(
+            {"immediate_limits": sale.immediate_limits} if sale.immediate_limits is not None else {}
         ),
     }

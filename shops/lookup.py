@@ -19,12 +19,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import DateTimeField
 
 from dutyfree import money
 from quotas import identity
-from quotas.choices import LimitUnit
 from quotas.models import Shopper
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import (
@@ -38,6 +36,7 @@ from quotas.selectors import (
 from quotas.services import shopper_rekey
 
 from .models import Sale, SaleStatus, Store
+from .usage import trips_with_usage
 
 MAX_PURCHASES = 500
 NOBODY = 0  # no shopper has id 0: the same statements run and find nothing
@@ -106,53 +105,28 @@ def _purchases(*, account_id: int, language: str | None) -> list[dict[str, Any]]
     return found
 
 
-# Open trips (a relation of quotas.selectors) and, per limited category, what their completed
-# sales hold net of returns, across every store. One statement.
-_OPEN_TRIPS_SQL = """
-SELECT trip.id, trip.carrier_ref, trip.kind, trip.mode, trip.departs_at, line.category_code,
-       SUM((line.quantity - line.returned_quantity) * line.pieces),
-       SUM((line.quantity - line.returned_quantity) * COALESCE(line.volume_ml, 0))
-FROM ({trips}) AS trip
-LEFT JOIN shops_sale AS sale ON sale.trip_id = trip.id AND sale.status = 'completed'
-LEFT JOIN shops_saleline AS line ON line.sale_id = sale.id AND line.category_code IN ({codes})
-GROUP BY trip.id, trip.carrier_ref, trip.kind, trip.mode, trip.departs_at, line.category_code
-ORDER BY trip.departs_at, trip.id
-"""
-
-
 def _open_trips(
     *, shopper_id: int, version: PolicyInForce, now: datetime, language: str | None
 ) -> list[dict[str, Any]]:
-    limited = version.rules.limited_categories
-    codes = [category.code for category in limited] or [""]
-    trips_sql, params = open_trips(shopper_id=shopper_id, now=now)
+    """Each open trip with what it still allows: per limited category, and per kind of the
+    immediate-pickup list (shops.usage, one statement for all of them)."""
+    policy = version.rules
+    rows = trips_with_usage(
+        trips=open_trips(shopper_id=shopper_id, now=now),
+        columns=("id", "carrier_ref", "kind", "mode", "departs_at"),
+        policy=policy,
+        immediate=bool(policy.immediate_kinds),
+    )
     field: DateTimeField[datetime, datetime] = DateTimeField()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _OPEN_TRIPS_SQL.format(trips=trips_sql, codes=", ".join(["%s"] * len(codes))),
-            [*params, *codes],
-        )
-        rows = cursor.fetchall()
-    trips: dict[int, dict[str, Any]] = {}
-    held: dict[int, dict[str, tuple[int, int]]] = {}
-    for trip_id, carrier_ref, kind, mode, departs_at, code, pieces, ml in rows:
-        if trip_id not in trips:
-            departs = field.to_python(departs_at)
-            trips[trip_id] = {
-                "carrier_ref": carrier_ref,
-                "kind": kind,
-                "mode": mode,
-                "departs_at": departs.astimezone(LOCAL_TZ).isoformat(),
-            }
-            held[trip_id] = {}
-        if code:
-            held[trip_id][code] = (int(pieces or 0), int(ml or 0))
     english = (language or "").startswith("en")
-    for trip_id, trip in trips.items():
+    kinds = sorted(policy.immediate_kinds.values(), key=lambda kind: kind.number)
+    trips = []
+    for (_, carrier_ref, kind, mode, departs_at), usage in sorted(
+        rows, key=lambda row: (field.to_python(row[0][4]), row[0][0])
+    ):
         limits = []
-        for category in limited:
-            pieces, ml = held[trip_id].get(category.code, (0, 0))
-            used = ml if category.limit_unit == LimitUnit.ML else pieces
+        for category in policy.limited_categories:
+            used = usage.categories.get(category.code, 0)
             limit = category.limit_value or 0
             limits.append(
                 {
@@ -164,8 +138,32 @@ def _open_trips(
                     "remaining": max(limit - used, 0),
                 }
             )
-        trip["trip_limits"] = limits
-    return list(trips.values())
+        immediate = []
+        for rule in kinds:
+            used = usage.immediate.get(rule.code, 0)
+            immediate.append(
+                {
+                    "kind": rule.code,
+                    "name": rule.name_en if english else rule.name_zh,
+                    "unit": rule.unit,
+                    "unit_name": rule.unit_en if english else rule.unit_zh,
+                    "limit": rule.per_trip,
+                    "per_variety": rule.per_variety,
+                    "used": used,
+                    "remaining": max(rule.per_trip - used, 0),
+                }
+            )
+        trips.append(
+            {
+                "carrier_ref": carrier_ref,
+                "kind": kind,
+                "mode": mode,
+                "departs_at": field.to_python(departs_at).astimezone(LOCAL_TZ).isoformat(),
+                "trip_limits": limits,
+                "immediate_limits": immediate,
+            }
+        )
+    return trips
 
 
 def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from quotas.choices import SALE_TRAVELLER_KINDS, PickupMode, choices_of
-from quotas.models import Policy, QuotaAccount, Shopper, Trip
+from quotas.models import Policy, QuotaAccount, Shopper, Trip, code_validator
 
 # A product's SKU and barcode: the model, the catalogue import, the till's search and the sales
 # importer all check them with these. (The validators take the text, as the migrations name it.)
@@ -27,6 +27,13 @@ barcode_validator = RegexValidator(BARCODE.pattern, "1–64 letters, digits or d
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
+class StoreChannel(models.TextChoices):
+    """Where a store sells: immediate pickup (即购即提) is for physical stores only."""
+
+    PHYSICAL = "physical", "实体店 / physical store"
+    ONLINE = "online", "线上 / online"
+
+
 class Store(models.Model):
     code = models.CharField(
         max_length=16, unique=True, validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9\-]{1,15}$")]
@@ -35,6 +42,13 @@ class Store(models.Model):
     name_en = models.CharField(max_length=200)
     operator = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=64)
+    channel = models.CharField(
+        _("channel"),
+        max_length=8,
+        choices=StoreChannel.choices,
+        default=StoreChannel.PHYSICAL,
+        help_text=_("An online store never sells with immediate pickup."),
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -104,6 +118,15 @@ class Product(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text="Pieces per unit: a set of five counts five.",
     )
+    # The kind of the immediate-pickup list (即购即提) the product is, by the kind's code
+    # (quotas.ImmediatePickupKind); empty: never picked up at once.
+    immediate_kind = models.CharField(
+        _("immediate-pickup kind"),
+        max_length=64,
+        blank=True,
+        validators=[code_validator],
+        help_text=_("Blank: never picked up at once."),
+    )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -171,6 +194,9 @@ class Sale(models.Model):
     total = models.DecimalField(**MONEY)
     returned_amount = models.DecimalField(**MONEY, default=Decimal("0.00"))
     quota_used_after = models.DecimalField(**MONEY, help_text="The account's used after the sale.")
+    # A sale picked up at once: each listed kind's cap as the sale was judged (limit, used
+    # before, requested), so that a replay answers exactly as the first answer did.
+    immediate_limits = models.JSONField(null=True, blank=True, editable=False)
     picked_up_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     # The sale is its own idempotency record: the key is unique per terminal, the fingerprint
@@ -220,9 +246,11 @@ class SaleLine(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(**MONEY)
     amount = models.DecimalField(**MONEY)
-    # Snapshots of the product when sold: what each unit counts towards per-trip limits.
+    # Snapshots of the product when sold: what each unit counts towards per-trip limits and,
+    # in a sale with immediate pickup, towards its kind's cap (immediate_kind).
     pieces = models.PositiveSmallIntegerField(default=1)
     volume_ml = models.PositiveIntegerField(null=True, blank=True)
+    immediate_kind = models.CharField(max_length=64, blank=True, default="")
     returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -147,7 +147,7 @@ class Item(NamedTuple):
     pieces: int
     volume_ml: int | None
     fingerprint: str
-    copy: str  # product_id, sku, category_code, pieces, volume_ml as COPY text
+    copy: str  # product_id, sku, category_code, pieces, volume_ml, immediate_kind as COPY text
 
 
 class Amount(NamedTuple):
@@ -219,6 +219,7 @@ class _Product(NamedTuple):
     category_code: str
     pieces: int
     volume_ml: int | None
+    immediate_kind: str  # the line's snapshot: what it counts towards, picked up at once
 
 
 Source = str | Path | bytes | IO[bytes] | IO[str]
@@ -300,9 +301,9 @@ class Reader:
         self.today = now.astimezone(LOCAL_TZ).date()
         self.stores = dict(Store.objects.values_list("code", "id"))
         self.products = {
-            sku: _Product(pk, code, pieces, volume)
-            for pk, sku, code, pieces, volume in Product.objects.values_list(
-                "id", "sku", "category_code", "pieces", "volume_ml"
+            sku: _Product(pk, code, pieces, volume, kind)
+            for pk, sku, code, pieces, volume, kind in Product.objects.values_list(
+                "id", "sku", "category_code", "pieces", "volume_ml", "immediate_kind"
             )
         }
         self.codes = known_category_codes()
@@ -455,6 +456,7 @@ class Reader:
                         copy_text(code),
                         str(pieces),
                         COPY_NULL if volume is None else str(volume),
+                        copy_text(product.immediate_kind if product else ""),
                     )
                 ),
             )
@@ -737,5 +739,3 @@ def _fingerprint(receipt: Receipt) -> str:
         [f"\x1e{item.fingerprint}\x1f{amount.fingerprint}" for _, item, amount in receipt.lines]
     )
     return hashlib.sha256(text.encode()).hexdigest()
-
-

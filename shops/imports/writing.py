@@ -312,6 +312,7 @@ _LINE_COLUMNS = (
     "category_code",
     "pieces",
     "volume_ml",
+    "immediate_kind",
     "quantity",
     "unit_price",
     "amount",
@@ -423,5 +424,3 @@ def import_terminals(
         if terminal.revoked_at is not None:
             terminals[store_id] = terminal.pk
     return terminals
-
-

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from quotas.rules import CategoryRule, PolicyRules
+from quotas.rules import CategoryRule, ImmediateKindRule, PolicyRules
+
+# The migration that amended the shipped data says how the annex's rows become kinds.
+_AMEND = importlib.import_module("quotas.migrations.0010_immediate_pickup_kinds_shipped")
 
 DATA = Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
 
@@ -42,6 +46,21 @@ def shipped_rules(effective_from: str) -> PolicyRules:
                         immediate_pickup=c["immediate_pickup"],
                     )
                     for c in item["categories"]
+                },
+                immediate_kinds={
+                    row["code"]: ImmediateKindRule(
+                        code=row["code"],
+                        number=row["number"],
+                        name_zh=row["name_zh"],
+                        name_en=row["name_en"],
+                        per_trip=row["per_trip"],
+                        category_code=row["category_code"] or None,
+                        unit_zh=row["unit_zh"],
+                        unit_en=row["unit_en"],
+                        counts_pieces=row["counts_pieces"],
+                        per_variety=row["per_variety"],
+                    )
+                    for row in _AMEND.kind_rows(item["immediate_pickup_kinds"])
                 },
             )
     raise LookupError(effective_from)
