@@ -33,8 +33,10 @@ RESIDENT = ShopperFacts(birth_date=date(1985, 6, 1), hainan_resident=True)
 DOMESTIC = TripFacts(kind="domestic", mode="air", departs_at=local(2026, 3, 12, 10, 30))
 OUTBOUND = TripFacts(kind="outbound", mode="air", departs_at=local(2026, 3, 12, 10, 30))
 
-LIPSTICK = ProductFacts("LIPSTICK", "cosmetics", Decimal("320.00"))
-SET_OF_5 = ProductFacts("SKINCARE-SET-5", "cosmetics", Decimal("1600.00"), pieces=5)
+LIPSTICK = ProductFacts("LIPSTICK", "cosmetics", Decimal("320.00"), immediate_kind="cosmetics")
+SET_OF_5 = ProductFacts(
+    "SKINCARE-SET-5", "cosmetics", Decimal("1600.00"), pieces=5, immediate_kind="cosmetics"
+)
 PHONE = ProductFacts("PHONE", "mobile_phones", Decimal("8999.00"))
 WINE_750 = ProductFacts("WINE-750", "alcohol", Decimal("1200.00"), volume_ml=750)
 WINE_751 = ProductFacts("WINE-751", "alcohol", Decimal("1200.00"), volume_ml=751)
@@ -48,8 +50,10 @@ def line(product: ProductFacts, quantity: object = 1) -> BasketLine:
     return BasketLine(sku=product.sku, quantity=quantity, product=product)
 
 
-def priced(category: str, price: str, sku: str | None = None) -> ProductFacts:
-    return ProductFacts(sku or f"{category}-{price}", category, Decimal(price))
+def priced(
+    category: str, price: str, sku: str | None = None, kind: str | None = None
+) -> ProductFacts:
+    return ProductFacts(sku or f"{category}-{price}", category, Decimal(price), immediate_kind=kind)
 
 
 def judge(
@@ -337,7 +341,7 @@ class TestLinesCarryTheirViolations:
         assert on_lines <= set(verdict.violations)
         by_line = {lv.sku: sorted({v.code for v in lv.violations}) for lv in verdict.lines}
         assert by_line == {
-            "LIPSTICK": ["per_trip_limit_exceeded"],
+            "LIPSTICK": ["immediate_pickup_limit_exceeded", "per_trip_limit_exceeded"],
             "PET-BED": ["invalid_quantity", "pickup_not_allowed"],  # not on the list either
             "NOPE": ["unknown_sku"],
             "watches-30000.00": ["pickup_not_allowed"],
@@ -370,7 +374,7 @@ class TestPickup:
         [("19999.99", True), ("20000.00", False), ("49999.99", False), ("50000.00", False)],
     )
     def test_immediate_needs_a_unit_price_below_20000(self, price: str, allowed: bool) -> None:
-        verdict = judge(line(priced("perfume", price)), pickup="immediate")
+        verdict = judge(line(priced("perfume", price, kind="perfume")), pickup="immediate")
         assert verdict.allowed is allowed
         if not allowed:
             assert verdict.violations[0].reason == "immediate_unit_price"
@@ -398,9 +402,9 @@ class TestPickup:
         visitor = judge(line(product), shopper=ADULT, pickup="return_to_island")
         assert [v.reason for v in visitor.violations] == ["residents_only"]
 
-    def test_immediate_only_for_categories_on_the_list(self) -> None:
+    def test_immediate_only_for_kinds_on_the_list(self) -> None:
         verdict = judge(line(priced("watches", "5000.00")), pickup="immediate")
-        assert [v.reason for v in verdict.violations] == ["category_not_immediate"]
+        assert [v.reason for v in verdict.violations] == ["kind_not_immediate"]
 
     @pytest.mark.parametrize("pickup", ["mail", "return_to_island", "immediate", "guarantee"])
     def test_outbound_travellers_collect_at_departure_only(self, pickup: str) -> None:
@@ -437,13 +441,19 @@ class TestEveryViolationAtOnce:
             "pickup_not_allowed",  # watch: not on the immediate list
             "pickup_not_allowed",  # watch: unit price not below 20,000
             "per_trip_limit_exceeded",
+            "immediate_pickup_limit_exceeded",  # cosmetics: 31 pieces, cap 5
+            "immediate_pickup_limit_exceeded",  # and 31 of one variety, cap 1
             "annual_quota_exceeded",
         ]
         assert not verdict.allowed
         by_sku = {lv.sku: [v.code for v in lv.violations] for lv in verdict.lines}
         assert by_sku["WATCH"] == ["pickup_not_allowed", "pickup_not_allowed"]
         assert by_sku["PET-BED"] == ["invalid_quantity", "pickup_not_allowed"]
-        assert by_sku["LIPSTICK"] == ["per_trip_limit_exceeded"]  # the line that caused it
+        assert by_sku["LIPSTICK"] == [  # the line that caused them
+            "per_trip_limit_exceeded",
+            "immediate_pickup_limit_exceeded",
+            "immediate_pickup_limit_exceeded",
+        ]
 
     def test_messages_in_both_languages(self) -> None:
         violation = judge(line(PHONE, 5)).violations[0]
