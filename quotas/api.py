@@ -33,6 +33,9 @@ class ViolationSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField(help_text="In the request's language.")
     category = serializers.CharField(required=False)
+    kind = serializers.CharField(
+        required=False, help_text="An immediate-pickup kind (immediate_pickup_limit_exceeded)."
+    )
     unit = serializers.CharField(required=False)
     limit = serializers.JSONField(required=False, help_text="A number or a decimal string.")
     already = serializers.JSONField(required=False, help_text="A number or a decimal string.")

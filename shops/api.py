@@ -126,6 +126,18 @@ class TripLimitOut(serializers.Serializer):
     remaining_after = serializers.IntegerField()
 
 
+class ImmediateLimitOut(serializers.Serializer):
+    kind = serializers.CharField(help_text="A kind of the immediate-pickup list (即购即提).")
+    unit = serializers.ChoiceField(
+        choices=["piece", "item"],
+        help_text="piece: the pieces inside a set count (cosmetics); item: each unit sold.",
+    )
+    limit = serializers.IntegerField(help_text="The cap per departure.")
+    used = serializers.IntegerField(help_text="Already picked up at once for this departure.")
+    requested = serializers.IntegerField()
+    remaining_after = serializers.IntegerField()
+
+
 class QuotePolicyOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -150,6 +162,9 @@ class QuoteOut(serializers.Serializer):
     violations = ViolationSerializer(many=True)
     quota = QuoteQuotaOut()
     trip_limits = TripLimitOut(many=True)
+    immediate_limits = ImmediateLimitOut(
+        many=True, required=False, help_text="Only when the pickup is immediate."
+    )
 
 
 class SaleLineOut(serializers.Serializer):
@@ -174,6 +189,11 @@ class SaleOut(serializers.Serializer):
     total = _money()
     lines = SaleLineOut(many=True)
     quota = QuotaOut(help_text="The quota of the sale's year after the sale.")
+    immediate_limits = ImmediateLimitOut(
+        many=True,
+        required=False,
+        help_text="Only when the pickup is immediate: each kind's cap as the sale was judged.",
+    )
 
 
 class SaleDetailLineOut(SaleLineOut):
@@ -256,10 +276,24 @@ class OpenTripLimitOut(serializers.Serializer):
     remaining = serializers.IntegerField()
 
 
+class OpenTripImmediateOut(serializers.Serializer):
+    kind = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language.")
+    unit = serializers.ChoiceField(choices=["piece", "item"])
+    unit_name = serializers.CharField(help_text="件, 瓶, 副 … or piece, bottle, pair …")
+    limit = serializers.IntegerField()
+    per_variety = serializers.IntegerField(allow_null=True)
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
 class OpenTripOut(serializers.Serializer):
     carrier_ref = serializers.CharField()
     departs_at = serializers.DateTimeField()
     trip_limits = OpenTripLimitOut(many=True)
+    immediate_limits = OpenTripImmediateOut(
+        many=True, help_text="What the trip may still take away at once, per kind."
+    )
 
 
 class LookupOut(serializers.Serializer):

@@ -763,6 +763,14 @@ def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
     }
 
 
+_IMMEDIATE_KEYS = ("kind", "unit", "limit", "used", "requested", "remaining_after")
+
+
+def _in_order(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored cap in the answer's key order (jsonb keeps its own order)."""
+    return {key: row[key] for key in _IMMEDIATE_KEYS}
+
+
 def immediate_limits_payload(limits: Sequence[rules.ImmediateLimit]) -> list[dict[str, Any]]:
     return [
         {
@@ -811,6 +819,8 @@ def first_answer(
             used=sale.quota_used_after,
         ),
         **(
-            {"immediate_limits": sale.immediate_limits} if sale.immediate_limits is not None else {}
+            {"immediate_limits": [_in_order(row) for row in sale.immediate_limits]}
+            if sale.immediate_limits is not None
+            else {}
         ),
     }

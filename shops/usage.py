@@ -30,9 +30,10 @@ _CATEGORIES = f"""
   WHERE sale.trip_id = trip.id AND sale.status = 'completed' AND line.category_code IN ({{codes}})
   GROUP BY line.category_code"""  # noqa: S608
 _IMMEDIATE = f"""
-  SELECT NULL::varchar, line.immediate_kind, line.sku, NULL::bigint, NULL::bigint,
+  SELECT NULL::varchar AS category_code, line.immediate_kind AS kind, line.sku AS sku,
+         NULL::bigint AS pieces, NULL::bigint AS ml,
          SUM({_NET} * CASE WHEN line.immediate_kind = ANY(%s::varchar[]) THEN line.pieces
-                           ELSE 1 END)
+                           ELSE 1 END) AS units
   FROM shops_sale AS sale JOIN shops_saleline AS line ON line.sale_id = sale.id
   WHERE sale.trip_id = trip.id AND sale.status = 'completed' AND sale.pickup = %s
     AND line.immediate_kind <> ''

@@ -39,7 +39,8 @@ OUTSIDE = ("shops", "dutyfree")
 QUOTA_MODELS = {
     name
     for name, value in vars(quotas.models).items()
-    if isinstance(value, type) and getattr(value, "_meta", None) is not None
+    if isinstance(value, type)
+    and getattr(value, "_meta", None) is not None
     and value.__module__ == "quotas.models"
 }
 
@@ -93,7 +94,7 @@ class TestNoQuotaSqlOutsideQuotas:
 
 
 # --- At run time: who writes the quota tables ----------------------------------------------------
-_QUOTA_TABLE = re.compile(r'\bquotas_\w+', re.I)
+_QUOTA_TABLE = re.compile(r"\bquotas_\w+", re.I)
 _WRITES = re.compile(r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+\"?quotas_\w+", re.I)
 _LOCKS = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?UPDATE\b", re.I)
 _KERNEL = {ROOT / "dutyfree" / "db.py"}
@@ -158,7 +159,7 @@ def _commit(term, b, key):  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestOneWriter:
     def test_every_write_of_a_quota_table_comes_from_quotas(self, tmp_path: Path) -> None:
-        product("LIP", "cosmetics", "320.00")
+        product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")
         product("WATCH", "watches", "10000.00")
         term, _ = terminal()
         now = timezone.now()

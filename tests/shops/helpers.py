@@ -19,7 +19,13 @@ DEPARTS = (timezone.now() + timedelta(days=3)).replace(minute=30, second=0, micr
 
 
 def product(
-    sku: str, category: str, price: str, *, volume_ml: int | None = None, pieces: int = 1
+    sku: str,
+    category: str,
+    price: str,
+    *,
+    volume_ml: int | None = None,
+    pieces: int = 1,
+    immediate_kind: str = "",
 ) -> Product:
     return Product.objects.create(
         sku=sku,
@@ -30,6 +36,7 @@ def product(
         retail_price=Decimal(price),
         volume_ml=volume_ml,
         pieces=pieces,
+        immediate_kind=immediate_kind,
     )
 
 

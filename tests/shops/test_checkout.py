@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def catalogue() -> None:
-    product("LIP", "cosmetics", "320.00")
-    product("SET5", "cosmetics", "1600.00", pieces=5)
+    product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")
+    product("SET5", "cosmetics", "1600.00", pieces=5, immediate_kind="cosmetics")
     product("WINE750", "alcohol", "1200.00", volume_ml=750)
     product("WINE751", "alcohol", "1300.00", volume_ml=751)
     product("PHONE", "mobile_phones", "8999.00")

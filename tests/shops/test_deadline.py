@@ -39,8 +39,11 @@ _keys = count(1)
 
 @pytest.fixture(autouse=True)
 def catalogue() -> None:
-    product("LIP", "cosmetics", "320.00")  # immediate pickup: on the list, below 20,000
+    product(
+        "LIP", "cosmetics", "320.00", immediate_kind="cosmetics"
+    )  # immediate pickup: on the list, below 20,000
     product("WATCH", "watches", "60000.00")  # guarantee pickup: 50,000 or more
+    product("DIAPERS", "diapers", "189.00", immediate_kind="diapers")  # 3 packs at once
 
 
 @pytest.fixture
@@ -248,7 +251,7 @@ def test_a_fully_returned_sale_is_not_watched_a_partly_returned_one_is(term) -> 
         terminal=term,
         idempotency_key="returned-whole",
         fingerprint="fp-whole",
-        basket=basket(("LIP", 2), on=trip(departs_at=DEPARTS), pickup="immediate"),
+        basket=basket(("DIAPERS", 2), on=trip(departs_at=DEPARTS), pickup="immediate"),
         now=SOLD,
     ).sale
     line = whole.lines.get()
@@ -270,7 +273,7 @@ def test_a_fully_returned_sale_is_not_watched_a_partly_returned_one_is(term) -> 
         idempotency_key="returned-part",
         fingerprint="fp-part",
         basket=basket(
-            ("LIP", 2),
+            ("DIAPERS", 2),
             who=shopper("460100199001015678"),
             on=trip(departs_at=DEPARTS),
             pickup="immediate",

@@ -28,8 +28,8 @@ _keys = count(1)
 
 @pytest.fixture
 def stock(db: None) -> None:
-    helpers.product("R-LIP", "cosmetics", "300.00")
-    helpers.product("R-SET", "cosmetics", "1000.00", pieces=5)
+    helpers.product("R-LIP", "cosmetics", "300.00", immediate_kind="cosmetics")
+    helpers.product("R-SET", "cosmetics", "1000.00", pieces=5, immediate_kind="cosmetics")
     helpers.product("R-WATCH", "watches", "8000.00")
 
 

@@ -22,7 +22,7 @@ def _post(client, key, body, idem):
 
 
 def test_carrier_ref_with_a_space_is_the_same_flight(client: Client) -> None:
-    product("LIP", "cosmetics", "320.00")
+    product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")
     _, key_a = terminal("SYA-HTB")
     _, key_b = terminal("HAK-IDFC")
     first = json_basket(basket(("LIP", 20), on=trip("HU7181")))
@@ -35,7 +35,7 @@ def test_carrier_ref_with_a_space_is_the_same_flight(client: Client) -> None:
 
 
 def test_carrier_ref_with_a_dash_is_the_same_flight(client: Client) -> None:
-    product("LIP", "cosmetics", "320.00")
+    product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")
     _, key_a = terminal("SYA-HTB")
     first = json_basket(basket(("LIP", 30), on=trip("HU7181")))
     assert _post(client, key_a, first, "a1").status_code == 201
@@ -54,7 +54,7 @@ def test_a_departure_spelt_with_a_space_closes_the_trip() -> None:
     from shops.schemas import _carrier_ref
     from tests.shops.helpers import shopper
 
-    product("LIP", "cosmetics", "320.00")
+    product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")
     term, _ = terminal()
     departs = (timezone.now() + timedelta(hours=5)).replace(microsecond=0)
     checkout.sale_commit(
@@ -91,7 +91,7 @@ def test_an_imported_receipt_joins_the_trip_however_the_flight_is_spelt() -> Non
     from shops.imports.batching import import_sales
     from shops.imports.reading import COLUMNS
 
-    product("TRIP-LIP", "cosmetics", "100.00")
+    product("TRIP-LIP", "cosmetics", "100.00", immediate_kind="cosmetics")
     departs = "2026-03-02T10:30:00+08:00"
     rows = [",".join(COLUMNS)]
     for n, flight in enumerate(["HU7181", "HU 7181", "hu-7181"]):
