@@ -22,6 +22,11 @@ What must hold:
   completed *judged* sales hold (pieces or ml, net of returns) is within the limit. Imported
   sales are not judged: a trip taken over a limit by imported sales is a note, not a
   difference.
+- **Immediate pickup**: per kind of the immediate-pickup list of the policy that judged each
+  sale, what a departure took away at once (completed sales picked up immediately, net of
+  returns; pieces for cosmetics) is within the kind's cap, and each SKU within its
+  per-variety cap; a resident's sale without a trip on its own. Imported sales: notes, as
+  for the trips.
 - **Rollups** = source: ``DailyCategorySales`` and ``DailyStoreSales`` (amount, items,
   receipts, and the exact sets behind the distinct counts) against the same aggregates
   recomputed from the sales, without writing. (day, store) slices still marked dirty are
@@ -525,6 +530,91 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
     return found
 
 
+def _immediate_kinds() -> list[tuple[int, str, int, int | None, bool]]:
+    """(policy id, kind code, cap per departure, per-variety cap, counts pieces) of every
+    immediate-pickup kind of every policy that may have judged a sale."""
+    return [
+        (policy_id, kind.code, kind.per_trip, kind.per_variety, kind.counts_pieces)
+        for policy_id in judging_policy_ids()
+        for kind in policy_by_id_cached(policy_id).rules.immediate_kinds.values()
+    ]
+
+
+def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> list[str]:
+    """No departure took away at once more of a kind than the cap of the policy that judged
+    its sales (per departure, and per SKU where the kind has a per-variety cap); a resident's
+    sale without a trip is capped on its own. Counted as the till counts: completed sales with
+    immediate pickup, net of returns, the kind the line was sold as, pieces for a kind that
+    counts them. Imported sales are not judged: a departure over a cap only with imported
+    sales is appended to ``notes``."""
+    kinds = _immediate_kinds()
+    if not kinds:
+        return []
+    cast = ("%s::bigint", "%s::varchar", "%s::bigint", "%s::bigint", "%s::boolean")
+    values = ", ".join([f"({', '.join(cast)})"] * len(kinds))
+    sql = f"""
+    WITH kinds (policy_id, kind, cap, per_variety, pieces) AS (VALUES {values}),
+    lines AS (
+        SELECT s.trip_id, CASE WHEN s.trip_id IS NULL THEN s.id END AS alone, s.policy_id,
+               s.imported, l.immediate_kind AS kind, l.sku,
+               (l.quantity - l.returned_quantity)
+                 * CASE WHEN k.pieces THEN l.pieces ELSE 1 END AS units
+        FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+        JOIN kinds AS k ON k.policy_id = s.policy_id AND k.kind = l.immediate_kind
+        WHERE s.status = 'completed' AND s.pickup = 'immediate'
+    ),
+    held AS (
+        SELECT trip_id, alone, kind, NULL::varchar AS sku, policy_id, imported, SUM(units) AS u
+        FROM lines GROUP BY trip_id, alone, kind, policy_id, imported
+        UNION ALL
+        SELECT trip_id, alone, kind, sku, policy_id, imported, SUM(units)
+        FROM lines GROUP BY trip_id, alone, kind, sku, policy_id, imported
+    ),
+    totals AS (
+        SELECT trip_id, alone, kind, sku, policy_id, imported,
+               SUM(u) OVER departure AS all_u,
+               SUM(CASE WHEN imported THEN 0 ELSE u END) OVER departure AS judged_u
+        FROM held
+        WINDOW departure AS (PARTITION BY trip_id, alone, kind, sku)
+    ),
+    measured AS (
+        SELECT t.*, CASE WHEN t.sku IS NULL THEN k.cap ELSE k.per_variety END AS cap
+        FROM totals AS t JOIN kinds AS k ON k.policy_id = t.policy_id AND k.kind = t.kind
+        WHERE t.sku IS NULL OR k.per_variety IS NOT NULL
+    )
+    SELECT trip_id, alone, kind, sku, MAX(cap), MAX(all_u), MAX(judged_u),
+           COALESCE(MIN(CASE WHEN imported THEN NULL WHEN judged_u > cap THEN 1 ELSE 0 END), 0)
+    FROM measured
+    GROUP BY trip_id, alone, kind, sku
+    HAVING MIN(CASE WHEN all_u > cap THEN 1 ELSE 0 END) = 1
+    """  # noqa: S608 - placeholders only
+    params: list[Any] = [value for row in kinds for value in row]
+    rows = _first(sql, "8 DESC, 1, 2, 3, 4", params, limit)
+    found = []
+    for trip, alone, kind, sku, cap, held_all, held_judged, judged_over in rows[:limit]:
+        where = f"trip {trip}" if trip is not None else f"sale {alone} (no trip)"
+        what = f"{kind} (SKU {sku})" if sku is not None else kind
+        cap_name = "per-variety cap" if sku is not None else "cap"
+        if judged_over == 1:
+            found.append(
+                f"{where}: immediate pickup of {what} {_int(held_judged)} by judged sales, "
+                f"over the {cap_name} of {cap}"
+            )
+        elif notes is not None:
+            notes.append(
+                f"{where}: immediate pickup of {what} {_int(held_all)} with imported sales "
+                f"(judged sales {_int(held_judged)}), over the {cap_name} of {cap}: imported "
+                "sales are not judged"
+            )
+    if len(rows) > limit and rows[limit][7] == 1:
+        found.append(f"… more immediate pickups over a cap not shown (first {limit} listed)")
+    elif len(rows) > limit and notes is not None:
+        notes.append(
+            f"… more immediate pickups over a cap with imported sales not shown ({limit} rows)"
+        )
+    return found
+
+
 # --- Rollups ---------------------------------------------------------------------------------
 def dirty_slices() -> int:
     """(day, store) slices marked for the next refresh."""
@@ -760,6 +850,7 @@ def check_books(*, rollups: bool = True, limit: int = LIMIT) -> Books:
         books.differences += ledger_differences(limit=limit, accounts=suspects)
         books.differences += sale_differences(limit=limit)
         books.differences += trip_differences(limit=limit, notes=books.notes)
+        books.differences += immediate_differences(limit=limit, notes=books.notes)
         if rollups:
             books.dirty_slices = dirty_slices()
             books.rollup_rows = _count("shops_dailycategorysales") + _count("shops_dailystoresales")
