@@ -17,6 +17,7 @@ operation ids and examples do not.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -310,6 +311,14 @@ def _policy_data() -> dict[str, Any]:
     return max(data["policies"], key=lambda policy: policy["effective_from"])
 
 
+@cache
+def _immediate_kinds() -> list[dict[str, Any]]:
+    """The shipped immediate-pickup list as the migration that shipped it reads the annex."""
+    amend = importlib.import_module("quotas.migrations.0010_immediate_pickup_kinds_shipped")
+    rows: list[dict[str, Any]] = amend.kind_rows(_policy_data()["immediate_pickup_kinds"])
+    return sorted(rows, key=lambda row: row["number"])
+
+
 def _money(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'))}"
 
@@ -423,6 +432,37 @@ class Examples:
                 }
             )
         return rows
+
+    def immediate_used(self) -> dict[str, int]:
+        """Per kind, what the demo shopper's purchases for the demo trip took away at once."""
+        counts_pieces = {row["code"] for row in _immediate_kinds() if row["counts_pieces"]}
+        used: dict[str, int] = {}
+        for _store, pickup, basket in _DEMO_BASKETS:
+            if pickup != "immediate":
+                continue
+            for sku, quantity in basket:
+                product = self.products[sku]
+                kind = getattr(product, "immediate_kind", "") or ""
+                if kind:
+                    per_unit = product.pieces if kind in counts_pieces else 1
+                    used[kind] = used.get(kind, 0) + quantity * per_unit
+        return used
+
+    def open_trip_immediate(self) -> list[dict[str, Any]]:
+        used = self.immediate_used()
+        return [
+            {
+                "kind": row["code"],
+                "name": row["name_zh"],
+                "unit": "piece" if row["counts_pieces"] else "item",
+                "unit_name": row["unit_zh"],
+                "limit": row["per_trip"],
+                "per_variety": row["per_variety"],
+                "used": used.get(row["code"], 0),
+                "remaining": max(row["per_trip"] - used.get(row["code"], 0), 0),
+            }
+            for row in _immediate_kinds()
+        ]
 
     def quote_answer(self) -> dict[str, Any]:
         policy = _policy_data()
@@ -589,6 +629,7 @@ class Examples:
                         }
                         for row in self.trip_limits()
                     ],
+                    "immediate_limits": self.open_trip_immediate(),
                 }
             ],
         )
