@@ -12,6 +12,7 @@ Asia/Shanghai.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,7 +37,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from dutyfree.errors import DomainError
 
-from . import category_csv, identity, selectors, services
+from . import category_csv, identity, kind_csv, selectors, services
 from .choices import (
     POLICY_TRAVELLER_KINDS,
     PickupMode,
@@ -51,6 +52,7 @@ from .models import (
     Ban,
     BanState,
     Category,
+    ImmediatePickupKind,
     Policy,
     PolicyQuerySet,
     Programme,
@@ -76,8 +78,11 @@ def verification_badge(category: Category) -> str:
 
 def refusal(exc: DomainError) -> str:
     """A service's refusal in the page's language (services mark their messages with
-    gettext_noop and raise them in English)."""
-    return gettext(exc.detail)
+    gettext_noop and raise them in English, or raise a lazy translation that carries its
+    values, rendered here)."""
+    if isinstance(exc.detail, str):
+        return gettext(exc.detail)
+    return str(exc.detail)
 
 
 def staff(request: HttpRequest) -> User:
@@ -135,7 +140,15 @@ class CategoryInline(admin.TabularInline):
     model = Category
     extra = 0
     ordering = ("number",)
-    readonly_fields = ("verification", "per_trip_limit")
+    readonly_fields = ("verification", "per_trip_limit", "immediate_pickup")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        # The derived flag reads the policy's kinds: once for all rows, not once per row.
+        return super().get_queryset(request).prefetch_related("policy__immediate_kinds")
+
+    @admin.display(description=_("immediate pickup"), boolean=True)
+    def immediate_pickup(self, category: Category) -> bool:
+        return category.immediate_pickup
 
     @admin.display(description=_("verified"))
     def verification(self, category: Category) -> str:
@@ -165,6 +178,34 @@ class CategoryInline(admin.TabularInline):
         if field is None:
             return field
         if db_field.name == "note":  # column widths: admin.css
+            field.widget = forms.Textarea(attrs={"rows": 2})
+        return field
+
+    def _editable(self, obj: Policy | None) -> bool:
+        return obj is None or not obj.is_locked
+
+    def has_add_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class ImmediatePickupKindInline(admin.TabularInline):
+    """A policy's immediate-pickup list (即购即提): editable on a draft, read only once the
+    policy is published or withdrawn (as its categories)."""
+
+    model = ImmediatePickupKind
+    extra = 0
+    ordering = ("number",)
+    fields = kind_csv.COLUMNS
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name == "note":
             field.widget = forms.Textarea(attrs={"rows": 2})
         return field
 
@@ -239,6 +280,16 @@ class CategoryImportForm(forms.Form):
         ) % {"columns": ",".join(category_csv.COLUMNS)}
 
 
+class KindImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "UTF-8, header: %(columns)s. Replaces this draft's immediate-pickup kinds."
+        ) % {"columns": ",".join(kind_csv.COLUMNS)}
+
+
 class LockedHistoryAdmin(SimpleHistoryAdmin):
     """simple-history's "revert to this version" judges permissions on the historical copy,
     which may be a draft; a policy published since (or a category of one) is locked. The
@@ -278,7 +329,7 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
 @admin.register(Policy)
 class PolicyAdmin(LockedHistoryAdmin):
     form = PolicyAdminForm
-    inlines = [CategoryInline]
+    inlines = [CategoryInline, ImmediatePickupKindInline]
 
     change_form_template = "admin/quotas/policy/change_form.html"
     object_history_template = "admin/quotas/policy/object_history.html"
@@ -470,6 +521,16 @@ class PolicyAdmin(LockedHistoryAdmin):
             path(
                 "<int:pk>/import-categories/", wrap(self.import_view), name="quotas_policy_import"
             ),
+            path(
+                "<int:pk>/immediate-kinds.csv",
+                wrap(self.kinds_export_view),
+                name="quotas_policy_kinds_export",
+            ),
+            path(
+                "<int:pk>/import-immediate-kinds/",
+                wrap(self.kinds_import_view),
+                name="quotas_policy_kinds_import",
+            ),
             *super().get_urls(),
         ]
 
@@ -600,49 +661,121 @@ class PolicyAdmin(LockedHistoryAdmin):
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=False)
-        response = HttpResponse(
-            category_csv.export_categories(policy.categories.all()),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="policy-{policy.pk}-categories.csv"'
-        )
+        text = category_csv.export_categories(policy.categories.all())
+        return self._csv(text, f"policy-{policy.pk}-categories.csv")
+
+    def kinds_export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = self._policy(request, pk, change=False)
+        text = kind_csv.export_kinds(policy.immediate_kinds.all())
+        return self._csv(text, f"policy-{policy.pk}-immediate-kinds.csv")
+
+    def _csv(self, text: str, filename: str) -> HttpResponse:
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
     def import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=True)
         form = CategoryImportForm(request.POST or None, request.FILES or None)
-        errors: list[str] = []
-        if request.method == "POST" and form.is_valid():
-            parsed = category_csv.parse_categories(form.cleaned_data["file"].read())
-            errors = parsed.errors
-            if not errors:
-                try:
-                    count = services.policy_categories_replace(
-                        policy=policy, rows=parsed.rows, user=staff(request)
-                    )
-                except DomainError as exc:
-                    errors = [refusal(exc)]
-                except ValidationError as exc:
-                    errors = list(exc.messages)
-                else:
-                    self.log_change(request, policy, f"Imported {count} categories from CSV")
-                    self.message_user(
-                        request,
-                        ngettext(
-                            "Imported %(count)d category.", "Imported %(count)d categories.", count
-                        )
-                        % {"count": count},
-                    )
-                    return HttpResponseRedirect(self._change_url(policy))
+        done, errors = self._import(
+            request,
+            policy,
+            form,
+            parse=category_csv.parse_categories,
+            replace=services.policy_categories_replace,
+            what="categories",
+        )
+        if done is not None:
+            self.message_user(
+                request,
+                ngettext("Imported %(count)d category.", "Imported %(count)d categories.", done)
+                % {"count": done},
+            )
+            return HttpResponseRedirect(self._change_url(policy))
+        return self._render_import(
+            request,
+            policy,
+            form,
+            errors,
+            title=gettext("Import categories into “%(name)s”") % {"name": policy.name},
+            explanation=gettext(
+                "Upload a CSV exported from a policy (or written by hand). It replaces this "
+                "draft's categories as a whole; if any line is wrong, nothing is changed."
+            ),
+        )
+
+    def kinds_import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = self._policy(request, pk, change=True)
+        form = KindImportForm(request.POST or None, request.FILES or None)
+        done, errors = self._import(
+            request,
+            policy,
+            form,
+            parse=kind_csv.parse_kinds,
+            replace=services.policy_kinds_replace,
+            what="immediate-pickup kinds",
+        )
+        if done is not None:
+            self.message_user(
+                request,
+                ngettext(
+                    "Imported %(count)d immediate-pickup kind.",
+                    "Imported %(count)d immediate-pickup kinds.",
+                    done,
+                )
+                % {"count": done},
+            )
+            return HttpResponseRedirect(self._change_url(policy))
+        return self._render_import(
+            request,
+            policy,
+            form,
+            errors,
+            title=gettext("Import immediate-pickup kinds into “%(name)s”") % {"name": policy.name},
+            explanation=gettext(
+                "Upload a CSV exported from a policy (or written by hand). It replaces this "
+                "draft's immediate-pickup list as a whole; if any line is wrong, nothing is "
+                "changed. A kind's category is checked when the draft is published."
+            ),
+        )
+
+    def _import(
+        self,
+        request: HttpRequest,
+        policy: Policy,
+        form: forms.Form,
+        *,
+        parse: Callable[[bytes], Any],
+        replace: Callable[..., int],
+        what: str,
+    ) -> tuple[int | None, list[str]]:
+        """Parse the posted file and replace the draft's list with it: the count written (or
+        ``None``: nothing posted, or refused) and every problem, by line."""
+        if request.method != "POST" or not form.is_valid():
+            return None, []
+        parsed = parse(form.cleaned_data["file"].read())
+        if parsed.errors:
+            return None, list(parsed.errors)
+        try:
+            count = replace(policy=policy, rows=parsed.rows, user=staff(request))
+        except DomainError as exc:
+            return None, [refusal(exc)]
+        except ValidationError as exc:
+            return None, list(exc.messages)
+        self.log_change(request, policy, f"Imported {count} {what} from CSV")
+        return count, []
+
+    def _render_import(
+        self, request: HttpRequest, policy: Policy, form: forms.Form, errors: list[str], **text: str
+    ) -> TemplateResponse:
         return self._render(
             request,
             policy,
             "import.html",
-            title=gettext("Import categories into “%(name)s”") % {"name": policy.name},
             form=form,
             errors=errors[:100],
             more_errors=max(0, len(errors) - 100),
+            **text,
         )
 
 

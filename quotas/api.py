@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .choices import PickupMode, TripKind
-from .models import Category, Policy
+from .models import Category, ImmediatePickupKind, Policy
 from .selectors import policy_in_force
 
 # --- Errors in the schema ------------------------------------------------------------------
@@ -116,6 +116,53 @@ class CategoryOutputSerializer(serializers.ModelSerializer):
         return {"unit": category.per_trip_limit_unit, "value": category.per_trip_limit_value}
 
 
+class ImmediateKindOutputSerializer(serializers.ModelSerializer):
+    """A kind of the immediate-pickup list (即购即提) and its caps per person per departure."""
+
+    category = serializers.SerializerMethodField()
+    unit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImmediatePickupKind
+        fields = (
+            "code",
+            "name_zh",
+            "name_en",
+            "category",
+            "unit",
+            "unit_zh",
+            "unit_en",
+            "per_trip",
+            "per_variety",
+        )
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True, help_text="The code of the category that holds the kind, if known."
+        )
+    )
+    def get_category(self, kind: ImmediatePickupKind) -> str | None:
+        return kind.category_code or None
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=["piece", "item"],
+            help_text="What the caps count: pieces inside a set (piece), or units sold (item).",
+        )
+    )
+    def get_unit(self, kind: ImmediatePickupKind) -> str:
+        return "piece" if kind.counts_pieces else "item"
+
+
+class ImmediatePickupSerializer(serializers.Serializer):
+    max_unit_price = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="Immediate pickup only for unit prices strictly below this.",
+    )
+    kinds = ImmediateKindOutputSerializer(many=True)
+
+
 class PickupRulesSerializer(serializers.Serializer):
     modes = serializers.ListField(child=serializers.CharField())
     immediate_max_unit_price_exclusive = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -131,6 +178,7 @@ class PolicyOutputSerializer(serializers.ModelSerializer):
     programme = serializers.CharField(source="programme.code")
     pickup_rules = serializers.SerializerMethodField()
     categories = serializers.SerializerMethodField()
+    immediate_pickup = serializers.SerializerMethodField()
 
     class Meta:
         model = Policy
@@ -144,6 +192,7 @@ class PolicyOutputSerializer(serializers.ModelSerializer):
             "traveller_kinds",
             "pickup_rules",
             "categories",
+            "immediate_pickup",
         )
 
     @extend_schema_field(PickupRulesSerializer)
@@ -168,6 +217,13 @@ class PolicyOutputSerializer(serializers.ModelSerializer):
     def get_categories(self, policy: Policy) -> list[dict[str, Any]]:
         categories = sorted(policy.categories.all(), key=lambda c: c.number)
         return CategoryOutputSerializer(categories, many=True).data  # type: ignore[return-value]  # a list
+
+    @extend_schema_field(ImmediatePickupSerializer)
+    def get_immediate_pickup(self, policy: Policy) -> dict[str, Any]:
+        kinds = sorted(policy.immediate_kinds.all(), key=lambda k: k.number)
+        return ImmediatePickupSerializer(
+            {"max_unit_price": policy.immediate_pickup_max_unit_price, "kinds": kinds}
+        ).data
 
 
 class PolicyInForceApi(APIView):

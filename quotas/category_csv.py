@@ -1,14 +1,15 @@
 """A draft policy's category list as CSV: export for review in a spreadsheet, import back.
 
 Parsing is pure and reports every problem with its line number; nothing is written here
-(``services.policy_categories_replace`` writes, all or nothing).
+(``services.policy_categories_replace`` writes, all or nothing). The file-level reading, the
+cell checks and the yes/no words serve the immediate-pickup kinds' CSV too (``kind_csv``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -67,11 +68,27 @@ def export_categories(categories: Iterable[Category]) -> str:
     return buffer.getvalue()
 
 
-def _int(value: str, *, low: int, high: int) -> int:
+def whole_number(value: str, *, low: int, high: int) -> int:
+    """``value`` as an int from ``low`` to ``high``. :raises ValueError: otherwise."""
     number = int(value)
     if not low <= number <= high:
         raise ValueError
     return number
+
+
+def code_problem(line_no: int, column: str, value: str) -> str | None:
+    """What is wrong with a code cell (a category's or a kind's code), if anything; an
+    empty cell is the caller's to judge."""
+    if not value:
+        return None
+    try:
+        code_validator(value)
+    except ValidationError:
+        return (
+            f"line {line_no}: {column} {value[:64]!r} must be lowercase letters, digits and "
+            "underscores, starting with a letter"
+        )
+    return None
 
 
 def checked_cells(
@@ -110,17 +127,11 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
     }
     if cells["number"]:
         try:
-            row["number"] = _int(cells["number"], low=1, high=999)
+            row["number"] = whole_number(cells["number"], low=1, high=999)
         except ValueError:
             errors.append(f"line {line_no}: number must be a whole number from 1 to 999")
-    if cells["code"]:
-        try:
-            code_validator(cells["code"])
-        except ValidationError:
-            errors.append(
-                f"line {line_no}: code {cells['code'][:64]!r} must be lowercase letters, digits "
-                "and underscores, starting with a letter"
-            )
+    if problem := code_problem(line_no, "code", cells["code"]):
+        errors.append(problem)
     unit, value = cells["per_trip_limit_unit"], cells["per_trip_limit_value"]
     if unit and unit not in LimitUnit.values:
         errors.append(f"line {line_no}: per_trip_limit_unit must be piece, ml or empty")
@@ -132,7 +143,7 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
     row["per_trip_limit_value"] = None
     if value:
         try:
-            row["per_trip_limit_value"] = _int(value, low=1, high=10_000_000)
+            row["per_trip_limit_value"] = whole_number(value, low=1, high=10_000_000)
         except ValueError:
             errors.append(f"line {line_no}: per_trip_limit_value must be a positive whole number")
     verified = cells["verified"] or Verification.NO
@@ -144,33 +155,57 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
 
 def parse_categories(data: bytes) -> ParsedCategories:
     """Parse an uploaded CSV (UTF-8, optional BOM). Every problem is reported, by line."""
+    refused = {
+        DERIVED: (
+            f"{DERIVED} is no longer a column: a category is on the immediate-pickup list when "
+            "one of the policy's immediate-pickup kinds belongs to it; edit the kinds instead "
+            "and remove the column"
+        )
+    }
+    rows, errors = parsed_rows(
+        data,
+        columns=COLUMNS,
+        required=REQUIRED,
+        parse_row=_parse_row,
+        what="categories",
+        refused=refused,
+    )
+    return ParsedCategories(rows, errors)
+
+
+def parsed_rows(
+    data: bytes,
+    *,
+    columns: Sequence[str],
+    required: Sequence[str],
+    parse_row: Callable[[int, dict[str | None, object]], tuple[dict[str, object], list[str]]],
+    what: str,
+    refused: Mapping[str, str] | None = None,
+) -> tuple[list[dict[str, object]], list[str]]:
+    """The rows of an uploaded CSV (UTF-8, optional BOM) of a policy's list (``what``: its
+    plural noun), each read by ``parse_row``, and every problem by line: the file's size,
+    encoding and header (``refused`` names columns no longer accepted, and why), each row's
+    own problems, codes and numbers that repeat. No rows when there is any error."""
     if len(data) > MAX_BYTES:
-        return ParsedCategories([], [f"the file is larger than {MAX_BYTES:,} bytes"])
+        return [], [f"the file is larger than {MAX_BYTES:,} bytes"]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line_no = data.count(b"\n", 0, exc.start) + 1
-        return ParsedCategories(
-            [], [f"line {line_no}: the file is not UTF-8 (byte {exc.start}); save it as UTF-8"]
-        )
+        return [], [f"line {line_no}: the file is not UTF-8 (byte {exc.start}); save it as UTF-8"]
     if "\x00" in text:
-        return ParsedCategories([], ["the file is not a text CSV"])
+        return [], ["the file is not a text CSV"]
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
     except csv.Error as exc:
-        return ParsedCategories([], [f"line 1: {exc}"])
-    missing = [column for column in REQUIRED if column not in header]
+        return [], [f"line 1: {exc}"]
+    missing = [column for column in required if column not in header]
     if missing:
-        return ParsedCategories([], [f"line 1: missing columns: {', '.join(missing)}"])
-    unknown = [column for column in header if column not in COLUMNS and column != DERIVED]
-    errors: list[str] = []
-    if DERIVED in header:
-        errors.append(
-            f"line 1: {DERIVED} is no longer a column: a category is on the immediate-pickup "
-            "list when one of the policy's immediate-pickup kinds belongs to it; edit the kinds "
-            "instead and remove the column"
-        )
+        return [], [f"line 1: missing columns: {', '.join(missing)}"]
+    refused = refused or {}
+    unknown = [column for column in header if column not in columns and column not in refused]
+    errors = [f"line 1: {why}" for column, why in refused.items() if column in header]
     if unknown:
         errors.append(f"line 1: unknown columns: {', '.join(map(str, unknown))[:200]}")
     rows: list[dict[str, object]] = []
@@ -180,9 +215,9 @@ def parse_categories(data: bytes) -> ParsedCategories:
         for raw in reader:
             line_no = reader.line_num
             if len(rows) >= MAX_ROWS:
-                errors.append(f"line {line_no}: more than {MAX_ROWS} categories")
+                errors.append(f"line {line_no}: more than {MAX_ROWS} {what}")
                 break
-            row, row_errors = _parse_row(line_no, raw)
+            row, row_errors = parse_row(line_no, raw)
             errors.extend(row_errors)
             code = row.get("code")
             if isinstance(code, str) and code:
@@ -200,5 +235,5 @@ def parse_categories(data: bytes) -> ParsedCategories:
     except csv.Error as exc:
         errors.append(f"line {reader.line_num}: {exc}")
     if not rows and not errors:
-        errors.append("the file has no categories")
-    return ParsedCategories(rows if not errors else [], errors)
+        errors.append(f"the file has no {what}")
+    return (rows if not errors else []), errors

@@ -13,13 +13,14 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from dutyfree.db import db_value, insert_returning, loaded, select_rows
 
-from . import category_csv, identity
+from . import category_csv, identity, kind_csv
 from .choices import BanReason, PolicyStatus, TripKind, TripMode
 from .errors import (
     BanAlreadyLifted,
@@ -38,16 +39,22 @@ from .locks import (
     policy_lock,
     shopper_lock,
 )
-from .models import Ban, Category, Policy, QuotaAccount, Shopper, Trip
+from .models import Ban, Category, ImmediatePickupKind, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, carrier_ref_key
 from .selectors import policy_cache_clear
 
 _COPIED_POLICY_FIELDS = ("programme_id", *Policy.RULE_FIELDS)
 # Everything a category says, as the CSV export lists it.
 _COPIED_CATEGORY_FIELDS = category_csv.COLUMNS
+# Everything an immediate-pickup kind says, as its CSV export lists it.
+_COPIED_KIND_FIELDS = kind_csv.COLUMNS
 # Refusals stay English here (logs, the API's own translation); gettext_noop marks them for
 # the catalogue, and the admin shows them translated.
 _SAME_INSTANT = gettext_noop("Another published policy takes effect at that instant.")
+_KIND_WITHOUT_CATEGORY = gettext_lazy(
+    "Immediate-pickup kinds name categories this policy does not have: {codes}. Add the "
+    "categories, or change or clear the kinds' category, then publish."
+)
 
 
 def _policy_locked(policy: Policy) -> Policy:
@@ -59,7 +66,8 @@ def _policy_locked(policy: Policy) -> Policy:
 
 @transaction.atomic
 def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
-    """A new draft with the same rules and categories, to be edited and published."""
+    """A new draft with the same rules, categories and immediate-pickup kinds, to be edited
+    and published."""
     draft = Policy(
         name=f"{policy.name} (draft)"[:200],
         status=PolicyStatus.DRAFT,
@@ -80,6 +88,17 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
         default_user=user,
         default_change_reason=f"cloned from policy {policy.pk}",
     )
+    bulk_create_with_history(
+        [
+            ImmediatePickupKind(
+                policy=draft, **{name: getattr(k, name) for name in _COPIED_KIND_FIELDS}
+            )
+            for k in policy.immediate_kinds.order_by("number")
+        ],
+        ImmediatePickupKind,
+        default_user=user,
+        default_change_reason=f"cloned from policy {policy.pk}",
+    )
     return draft
 
 
@@ -93,8 +112,9 @@ def policy_publish(
 ) -> Policy:
     """Publish a draft: from ``effective_from`` (now or later) it is the policy in force.
 
-    :raises PolicyNotPublishable: not a draft, a time in the past, no categories, or another
-        published policy of the programme takes effect at the same instant.
+    :raises PolicyNotPublishable: not a draft, a time in the past, no categories, an
+        immediate-pickup kind naming a category the draft does not have, or another published
+        policy of the programme takes effect at the same instant.
     """
     locked = _policy_locked(policy)
     if locked.status != PolicyStatus.DRAFT:
@@ -110,6 +130,19 @@ def policy_publish(
         )
     if not locked.categories.exists():
         raise PolicyNotPublishable(gettext_noop("A policy without categories cannot be published."))
+    codes = set(locked.categories.values_list("code", flat=True))
+    stray = sorted(
+        {
+            kind.category_code
+            for kind in locked.immediate_kinds.exclude(category_code="")
+            if kind.category_code not in codes
+        }
+    )
+    if stray:
+        # Lazy, with the codes: the admin shows it in the page's language (admin.refusal).
+        raise PolicyNotPublishable(
+            format_lazy(_KIND_WITHOUT_CATEGORY, codes=", ".join(stray)), categories=stray
+        )
     locked.full_clean(exclude=["effective_from"])
     if Policy.objects.filter(
         programme_id=locked.programme_id,
@@ -134,9 +167,7 @@ def policy_publish(
 
 
 @transaction.atomic
-def policy_withdraw(
-    *, policy: Policy, now: datetime, user: User | None = None
-) -> Policy:
+def policy_withdraw(*, policy: Policy, now: datetime, user: User | None = None) -> Policy:
     """Withdraw a published policy that has not yet taken effect (kept, never in force).
 
     :raises PolicyNotWithdrawable: not published, or already in effect.
@@ -170,30 +201,57 @@ def policy_categories_replace(
 
     :raises PolicyImmutable: if the policy is not a draft.
     """
+    return _policy_parts_replace(policy=policy, model=Category, rows=rows, user=user)
+
+
+@transaction.atomic
+def policy_kinds_replace(
+    *, policy: Policy, rows: Sequence[dict[str, object]], user: User | None = None
+) -> int:
+    """Replace a draft's immediate-pickup kinds with ``rows`` (from ``kind_csv.parse_kinds``).
+
+    All or nothing. A kind's category is checked when the draft is published (its categories
+    may be imported after its kinds). Returns the number of kinds written.
+
+    :raises PolicyImmutable: if the policy is not a draft.
+    """
+    return _policy_parts_replace(policy=policy, model=ImmediatePickupKind, rows=rows, user=user)
+
+
+def _policy_parts_replace(
+    *,
+    policy: Policy,
+    model: type[Category] | type[ImmediatePickupKind],
+    rows: Sequence[dict[str, object]],
+    user: User | None,
+) -> int:
+    """Replace a draft's rows of ``model`` (its categories or its kinds), keyed by code."""
     locked = _policy_locked(policy)
     if locked.status != PolicyStatus.DRAFT:
         raise PolicyImmutable(f"Policy {policy.pk} is {locked.status}; only drafts are edited.")
-    existing = {category.code: category for category in locked.categories.all()}
+    existing: dict[str, Category | ImmediatePickupKind] = {
+        part.code: part for part in model.objects.filter(policy=locked)
+    }
     wanted = {str(row["code"]): row for row in rows}
     # Deletes first (codes dropped, or renumbered), so no number or code collides mid-way;
     # rows that keep their code and number are updated in place and keep their history.
-    for code, category in list(existing.items()):
+    for code, part in list(existing.items()):
         row = wanted.get(code)
-        if row is None or row["number"] != category.number:
-            category._change_reason = "CSV import"
-            category._history_user = user
-            category.delete()
+        if row is None or row["number"] != part.number:
+            part._change_reason = "CSV import"
+            part._history_user = user
+            part.delete()
             del existing[code]
     for code, row in wanted.items():
-        category = existing.get(code) or Category(policy=locked)
-        if category.pk and all(getattr(category, name) == value for name, value in row.items()):
+        part = existing.get(code) or model(policy=locked)
+        if part.pk and all(getattr(part, name) == value for name, value in row.items()):
             continue
         for name, value in row.items():
-            setattr(category, name, value)
-        category.full_clean(exclude=["policy"], validate_unique=False)
-        category._change_reason = "CSV import"
-        category._history_user = user
-        category.save()
+            setattr(part, name, value)
+        part.full_clean(exclude=["policy"], validate_unique=False)
+        part._change_reason = "CSV import"
+        part._history_user = user
+        part.save()
     return len(rows)
 
 

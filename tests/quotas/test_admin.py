@@ -465,7 +465,7 @@ class TestCsv:
         rows[1][3] = "Fine jewellery"  # rename number 1
         rows[5][5] = "20"  # cosmetics: 30 → 20 pieces
         del rows[10]  # drop number 10
-        rows.append(["48", "test_gadgets", "测试", "Gadgets", "piece", "2", "yes", "no", "", ""])
+        rows.append(["48", "test_gadgets", "测试", "Gadgets", "piece", "2", "no", "", ""])
         expected = categories(draft)
         expected[0]["name_en"] = "Fine jewellery"
         expected[4]["per_trip_limit_value"] = 20
@@ -478,7 +478,6 @@ class TestCsv:
                 "name_en": "Gadgets",
                 "per_trip_limit_unit": "piece",
                 "per_trip_limit_value": 2,
-                "immediate_pickup": True,
                 "verified": "no",
                 "added": "",
                 "note": "",

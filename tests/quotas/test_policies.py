@@ -18,7 +18,7 @@ from quotas.errors import (
     PolicyNotPublishable,
     PolicyNotWithdrawable,
 )
-from quotas.models import Category, Policy
+from quotas.models import Category, ImmediatePickupKind, Policy
 from quotas.rules import ShopperFacts, Usage, judge_basket
 from quotas.selectors import policy_in_force, policy_rules
 from tests.conftest import local
@@ -66,8 +66,14 @@ class TestShippedData:
 
     def test_history_starts_with_the_shipped_rows(self) -> None:
         policy = shipped(2025)
-        assert policy.history.count() == 1
+        # The shipped row, then the amendment that gave it the immediate-pickup list (0010).
+        reasons = list(
+            policy.history.order_by("history_date").values_list("history_change_reason", flat=True)
+        )
+        assert len(reasons) == 2
+        assert "公告2023年第25号" in reasons[1]
         assert Category.history.filter(policy_id=policy.pk).count() == 47
+        assert ImmediatePickupKind.history.filter(policy_id=policy.pk).count() == 15
 
 
 class TestPolicyInForce:
@@ -192,13 +198,16 @@ class TestLifeCycle:
             "name_en",
             "per_trip_limit_unit",
             "per_trip_limit_value",
-            "immediate_pickup",
             "verified",
             "note",
         )
         assert list(draft.categories.order_by("number").values_list(*fields)) == list(
             source.categories.order_by("number").values_list(*fields)
         )
+        assert [c.immediate_pickup for c in draft.categories.order_by("number")] == [
+            c.immediate_pickup for c in source.categories.order_by("number")
+        ]
+        assert draft.immediate_kinds.count() == 15
         assert draft.history.first().history_user == user
         assert Category.history.filter(policy_id=draft.pk, history_user=user).count() == 47
 
@@ -277,7 +286,6 @@ class TestLifeCycle:
                     "name_en",
                     "per_trip_limit_unit",
                     "per_trip_limit_value",
-                    "immediate_pickup",
                     "verified",
                     "added",
                     "note",

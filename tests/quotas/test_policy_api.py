@@ -32,6 +32,7 @@ class TestPolicyApi:
             "traveller_kinds",
             "pickup_rules",
             "categories",
+            "immediate_pickup",
         }
         assert body["annual_limit"] == "100000.00"
         assert body["min_age"] == 18
