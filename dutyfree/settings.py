@@ -334,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     ],
     # 3.1: request bodies validated by pydantic are described in JSON Schema 2020-12.
     "OAS_VERSION": "3.1.0",
+    # Two fields named "unit" with different choices: per-trip limits and immediate pickup.
+    "ENUM_NAME_OVERRIDES": {
+        "LimitUnitEnum": "quotas.choices.LimitUnit",
+        "ImmediateUnitEnum": "quotas.choices.ImmediateUnit",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the sidecar package: nothing is loaded from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

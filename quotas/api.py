@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .choices import PickupMode, TripKind
+from .choices import ImmediateUnit, PickupMode, TripKind
 from .models import Category, ImmediatePickupKind, Policy
 from .selectors import policy_in_force
 
@@ -146,7 +146,7 @@ class ImmediateKindOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(
         serializers.ChoiceField(
-            choices=["piece", "item"],
+            choices=ImmediateUnit.choices,
             help_text="What the caps count: pieces inside a set (piece), or units sold (item).",
         )
     )

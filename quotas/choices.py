@@ -63,6 +63,13 @@ class LimitUnit(models.TextChoices):
     ML = "ml", "毫升 / ml"
 
 
+class ImmediateUnit(models.TextChoices):
+    """What an immediate-pickup cap counts."""
+
+    PIECE = "piece", "件（套装按内含件数）/ pieces (a set counts the pieces inside)"
+    ITEM = "item", "件（每件售出商品）/ items (each unit sold)"
+
+
 class Verification(models.TextChoices):
     NAME_AND_NUMBER = "name_and_number", "名称与序号已核实 / name and number verified"
     NAME = "name", "仅名称已核实 / name verified, number not"

@@ -339,12 +339,9 @@ class PolicyPart(models.Model):
         with transaction.atomic():
             previous = None
             if self.pk is not None:
-                previous = (
-                    type(self)
-                    ._default_manager.filter(pk=self.pk)
-                    .values_list("policy_id", flat=True)
-                    .first()
-                )
+                # Abstract here: the concrete model's manager knows its policy column.
+                manager: models.Manager[Any] = type(self)._default_manager
+                previous = manager.filter(pk=self.pk).values_list("policy_id", flat=True).first()
             if self._policy_locked(self.policy_id) or self._policy_locked(previous):
                 raise PolicyImmutable(
                     f"The {self._meta.verbose_name_plural} of a published policy cannot be changed."

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dutyfree import money
 
-from .choices import LimitUnit, PickupMode, TravellerKind, TripKind
+from .choices import ImmediateUnit, LimitUnit, PickupMode, TravellerKind, TripKind
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_LINE_QUANTITY = 999
@@ -51,9 +51,7 @@ CODES = (
     IMMEDIATE_PICKUP_LIMIT_EXCEEDED,
     ANNUAL_QUOTA_EXCEEDED,
 )
-# What an immediate-pickup cap counts: the pieces inside a set (cosmetics), or units sold.
-PIECE = "piece"
-ITEM = "item"
+
 
 
 # --- Facts in -------------------------------------------------------------------------------
@@ -85,7 +83,7 @@ class ImmediateKindRule:
 
     @property
     def unit(self) -> str:
-        return PIECE if self.counts_pieces else ITEM
+        return ImmediateUnit.PIECE.value if self.counts_pieces else ImmediateUnit.ITEM.value
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from dutyfree import throttle
 from quotas.api import ViolationSerializer, problem_responses
+from quotas.choices import ImmediateUnit
 from quotas.services import DEPARTURE_REASONS
 
 from . import catalogue, checkout, deadline, lookup, services
@@ -129,7 +130,7 @@ class TripLimitOut(serializers.Serializer):
 class ImmediateLimitOut(serializers.Serializer):
     kind = serializers.CharField(help_text="A kind of the immediate-pickup list (即购即提).")
     unit = serializers.ChoiceField(
-        choices=["piece", "item"],
+        choices=ImmediateUnit.choices,
         help_text="piece: the pieces inside a set count (cosmetics); item: each unit sold.",
     )
     limit = serializers.IntegerField(help_text="The cap per departure.")
@@ -279,7 +280,7 @@ class OpenTripLimitOut(serializers.Serializer):
 class OpenTripImmediateOut(serializers.Serializer):
     kind = serializers.CharField()
     name = serializers.CharField(help_text="In the request's language.")
-    unit = serializers.ChoiceField(choices=["piece", "item"])
+    unit = serializers.ChoiceField(choices=ImmediateUnit.choices)
     unit_name = serializers.CharField(help_text="件, 瓶, 副 … or piece, bottle, pair …")
     limit = serializers.IntegerField()
     per_variety = serializers.IntegerField(allow_null=True)

@@ -700,6 +700,23 @@ POLICY_ANSWER: dict[str, Any] = {
             "immediate_pickup": False,
         },
     ],
+    "immediate_pickup": {
+        "max_unit_price": "20000.00",
+        "kinds": [
+            {
+                "code": row["code"],
+                "name_zh": row["name_zh"],
+                "name_en": row["name_en"],
+                "category": row["category_code"] or None,
+                "unit": "piece" if row["counts_pieces"] else "item",
+                "unit_zh": row["unit_zh"],
+                "unit_en": row["unit_en"],
+                "per_trip": row["per_trip"],
+                "per_variety": row["per_variety"],
+            }
+            for row in _immediate_kinds()
+        ],
+    },
 }
 
 STATS_QUERY = {"start": "2025-12-18", "end": "2026-01-17", "group_by": "store"}

@@ -78,7 +78,8 @@ def trips_with_usage(
         for category in policy.limited_categories
         if wanted is None or category.code in wanted
     ]
-    parts, part_params = [], []
+    parts: list[str] = []
+    part_params: list[Any] = []
     if limited:
         parts.append(_CATEGORIES.format(codes=", ".join(["%s"] * len(limited))))
         part_params += [category.code for category in limited]

@@ -206,6 +206,7 @@ class TestStoreManager:
                 "name_en": "New store",
                 "city": "sanya",
                 "operator": "Test",
+                "channel": "physical",
                 "active": "on",
             },
         )
