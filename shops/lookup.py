@@ -146,7 +146,7 @@ def _open_trips(
                     "kind": rule.code,
                     "name": rule.name_en if english else rule.name_zh,
                     "unit": rule.unit,
-                    "unit_name": rule.unit_en if english else rule.unit_zh,
+                    "unit_name": units_en(rule.unit_en, rule.per_trip) if english else rule.unit_zh,
                     "limit": rule.per_trip,
                     "per_variety": rule.per_variety,
                     "used": used,
@@ -164,6 +164,13 @@ def _open_trips(
             }
         )
     return trips
+
+
+def units_en(unit: str, count: int) -> str:
+    """An English unit word as a count reads it: "1 pair", "3 packs", "5 tins or packs"."""
+    if count == 1:
+        return unit
+    return " ".join(word if word == "or" else f"{word}s" for word in unit.split())
 
 
 def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> dict[str, Any]:

@@ -233,6 +233,16 @@ def _seed_everything() -> None:
         now=timezone.now(),
     )
     services.sale_void(terminal=terminal, sale_id=voided.pk, now=timezone.now())
+    # Taken away at once: a pair of sunglasses (the cap) and two packs of diapers (of three).
+    helpers.product("BR-SUN", "eyewear", "1450.00", immediate_kind="sunglasses")
+    helpers.product("BR-DIAPER", "diapers", "189.00", immediate_kind="diapers")
+    sale_commit(
+        terminal=terminal,
+        idempotency_key="more-immediate",
+        fingerprint="more-immediate",
+        basket=helpers.basket(("BR-SUN", 1), ("BR-DIAPER", 2), who=who, pickup="immediate"),
+        now=timezone.now(),
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -278,7 +288,17 @@ def test_every_state_of_the_page_fits_and_reads(
     shot("3-error")
 
     _look_up(page)
-    assert len(page.get_by_test_id("receipt-no").all()) == 4
+    assert len(page.get_by_test_id("receipt-no").all()) == 5
     assert page.locator(".trip").count() == 1
+    immediate = page.get_by_test_id("immediate-limits")
+    assert immediate.locator("li").count() == 15
+    counters = immediate.inner_text()
+    if locale.startswith("zh"):
+        assert "太阳眼镜: 剩余 0 副（限 1 副）" in counters
+        assert "尿不湿: 剩余 1 包（限 3 包）" in counters
+    else:
+        assert "Sunglasses: 0 of 1 pair left" in counters
+        assert "Diapers: 1 of 3 packs left" in counters
+        assert "(at most 1 of any one product)" in counters  # cosmetics
     shot("4-found")
     assert reports == []

@@ -273,6 +273,8 @@ class TestAnswers:
         assert left["perfume"] == (0, 1)
         sunglasses = next(r for r in open_trip["immediate_limits"] if r["kind"] == "sunglasses")
         assert (sunglasses["name"], sunglasses["unit_name"]) == ("Sunglasses", "pair")
+        diapers = next(r for r in open_trip["immediate_limits"] if r["kind"] == "diapers")
+        assert diapers["unit_name"] == "packs"  # as "1 of 3 packs left" reads it
         # The per-trip counters are still there beside them.
         cosmetics = next(r for r in open_trip["trip_limits"] if r["category"] == "cosmetics")
         assert cosmetics["used"] == 5  # 1 + a set of 3 + 1
