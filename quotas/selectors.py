@@ -356,12 +356,13 @@ class KnownImmediateKind:
 
 
 def immediate_kinds_known(
-    *, at: datetime, programme: str | None = None
+    *, at: datetime | None, programme: str | None = None
 ) -> dict[str, KnownImmediateKind]:
     """Every immediate-pickup kind (即购即提) that a published version of the programme lists,
     by code, in the list's order: named, and with the category that holds it, as the version
     in force at ``at`` lists it or, for a kind that version does not list (dropped, or not
-    yet in force), as the newest published version listing it does.
+    yet in force), as the newest published version listing it does. ``at`` None: each kind
+    as the newest published version listing it says.
 
     Published versions only: a draft may still change its codes, and a product carrying a
     code no published version knows could never be picked up at once."""
@@ -379,6 +380,6 @@ def immediate_kinds_known(
     for code, name_zh, name_en, category_code, starts in rows:
         kind = KnownImmediateKind(code, name_zh, name_en, category_code or None)
         newest[code] = versions.setdefault(starts, {})[code] = kind
-    started = [starts for starts in versions if starts <= at]
+    started = [starts for starts in versions if at is not None and starts <= at]
     in_force = versions[max(started)] if started else {}
     return {**in_force, **{c: k for c, k in newest.items() if c not in in_force}}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,25 +28,31 @@ from quotas.rules import LOCAL_TZ
 from quotas.selectors import category_codes, shopper_has_spent
 
 from ..models import Product, Store, Terminal
-from .catalogue import parse_row, read_rows
+from .catalogue import known_immediate_kinds, parse_row, read_rows
 
 CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "demo_catalogue.csv"
 
 
-def demo_products(*, codes: set[str] | None = None) -> list[Product]:
+def demo_products(
+    *, codes: set[str] | None = None, kinds: Mapping[str, str | None] | None = None
+) -> list[Product]:
     """The demo catalogue, checked as ``import_products`` checks a file.
 
-    ``codes``: the category codes a row may name (default: those in the database); the
-    OpenAPI examples pass the shipped policy's, as the schema is built without a database.
+    ``codes``: the category codes a row may name, and ``kinds`` the immediate-pickup kinds
+    with the categories holding them (default: those in the database, each kind as the newest
+    published version listing it says); the OpenAPI examples pass the shipped policy's, as
+    the schema is built without a database.
 
     :raises ValueError: a row of the file is not a valid product.
     """
     rows, problems = read_rows(CATALOGUE_CSV.read_bytes())
     if codes is None:
         codes = category_codes()
+    if kinds is None:
+        kinds = known_immediate_kinds(at=None)
     products = []
     for line_no, raw in rows or ():
-        parsed, errors = parse_row(line_no, raw, codes)
+        parsed, errors = parse_row(line_no, raw, codes, kinds)
         problems += errors
         if parsed is not None:
             products.append(Product(**parsed))
