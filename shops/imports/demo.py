@@ -291,7 +291,9 @@ def demo_history(
     picked: dict[tuple, dict[str, int]] = defaultdict(dict)
     picked_sku: dict[tuple, dict[tuple[str, str], int]] = defaultdict(dict)
     recorded: dict[tuple[int, int], datetime] = {}  # (shopper, year) → off-island departure
+    # Recorded only for a shopper with a receipt: a departure needs a shopper on file.
     departures: list[DemoDeparture] = []
+    announced: set[tuple[int, int]] = set()
 
     lines = [",".join(COLUMNS)]
     receipts = 0
@@ -318,7 +320,6 @@ def demo_history(
                     left = year_start + (sold - year_start) * rng.uniform(0.3, 0.9)
                     left = left.replace(second=0, microsecond=0)
                     recorded[n, day.year] = left
-                    departures.append(DemoDeparture(person.number, f"CZ{6300 + n % 600}", left))
                 shopper_facts = quota_rules.ShopperFacts(
                     birth_date=person.birth_date,
                     hainan_resident=True,
@@ -394,6 +395,11 @@ def demo_history(
                         picked_sku[departure_key].get(sku_key, 0) + units
                     )
             receipts += 1
+            if trip_key is None and (n, day.year) not in announced:
+                announced.add((n, day.year))
+                departures.append(
+                    DemoDeparture(person.number, f"CZ{6300 + n % 600}", recorded[n, day.year])
+                )
             receipt = f"DEMO-{day:%Y%m%d}-{number:04d}"
             store = rng.choices(stores, shares)[0]
             for line in basket:

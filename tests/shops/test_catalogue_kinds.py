@@ -424,6 +424,9 @@ class TestDemoHistory:
         )
         receipts = _immediate_receipts(history.csv)
         assert len(receipts) >= 20
+        # A departure is recorded only for a shopper on file (one with a receipt).
+        buyers = {row["doc_number"] for row in csv_module.DictReader(io.StringIO(history.csv))}
+        assert {departure.number for departure in history.departures} <= buyers
 
         per_day: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         per_sku: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
