@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from . import identity
 from .choices import BanReason, PolicyStatus
 from .errors import NoPolicyInForce
-from .models import Ban, Category, Policy, QuotaAccount, Shopper, Trip
+from .models import Ban, Category, ImmediatePickupKind, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, CategoryRule, ImmediateKindRule, PolicyRules
 
 
@@ -342,3 +342,44 @@ def judging_policy_ids() -> list[int]:
 def category_codes() -> set[str]:
     """Every category code of any policy version."""
     return set(Category.objects.values_list("code", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class KnownImmediateKind:
+    """A kind of the immediate-pickup list as a product names it (see
+    :func:`immediate_kinds_known`)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    category_code: str | None  # None: the annex does not say which category holds it
+
+
+def immediate_kinds_known(
+    *, at: datetime | None, programme: str | None = None
+) -> dict[str, KnownImmediateKind]:
+    """Every immediate-pickup kind (即购即提) that a published version of the programme lists,
+    by code, in the list's order: named, and with the category that holds it, as the version
+    in force at ``at`` lists it or, for a kind that version does not list (dropped, or not
+    yet in force), as the newest published version listing it does. ``at`` None: each kind
+    as the newest published version listing it says.
+
+    Published versions only: a draft may still change its codes, and a product carrying a
+    code no published version knows could never be picked up at once."""
+    rows = (
+        ImmediatePickupKind.objects.filter(
+            policy__programme__code=programme or settings.DEFAULT_PROGRAMME,
+            policy__status=PolicyStatus.PUBLISHED,
+            policy__effective_from__isnull=False,
+        )
+        .order_by("policy__effective_from", "number")
+        .values_list("code", "name_zh", "name_en", "category_code", "policy__effective_from")
+    )
+    newest: dict[str, KnownImmediateKind] = {}
+    versions: dict[datetime, dict[str, KnownImmediateKind]] = {}
+    for code, name_zh, name_en, category_code, starts in rows:
+        kind = KnownImmediateKind(code, name_zh, name_en, category_code or None)
+        newest[code] = versions.setdefault(starts, {})[code] = kind
+    started = [starts for starts in versions if at is not None and starts <= at]
+    in_force = versions[max(started)] if started else {}
+    return {**in_force, **{c: k for c, k in newest.items() if c not in in_force}}

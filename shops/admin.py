@@ -7,6 +7,9 @@ terminal API, which judges and books them). Terminals are created with ``create_
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,6 +17,9 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
+from quotas.selectors import immediate_kinds_known
+
+from .imports.catalogue import immediate_kind_problem
 from .models import Product, Return, Sale, SaleLine, Store, Terminal
 
 # DRF's own token table stays installed only for its migrations and is always empty.
@@ -53,8 +59,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_zh", "name_en", "city", "operator", "active")
-    list_filter = ("city", "active")
+    list_display = ("code", "name_zh", "name_en", "city", "operator", "channel", "active")
+    list_filter = ("city", "channel", "active")
     search_fields = ("code", "name_zh", "name_en")
 
     def has_delete_permission(self, request: HttpRequest, obj: Store | None = None) -> bool:
@@ -82,20 +88,78 @@ class TerminalAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {count} terminal key(s).", messages.SUCCESS)
 
 
+class ProductForm(forms.ModelForm):
+    """A product, its immediate-pickup kind chosen from the kinds the published policies list
+    and checked as ``import_products`` checks a file's (a known kind, of the product's
+    category where the kind names one, as the policy in force says)."""
+
+    immediate_kind = forms.ChoiceField(
+        label=Product._meta.get_field("immediate_kind").verbose_name,
+        required=False,
+        help_text="Blank: never picked up at once. The kinds of the immediate-pickup list "
+        "(即购即提) of the published policies.",
+    )
+
+    class Meta:
+        model = Product
+        fields = (
+            "sku",
+            "name_zh",
+            "name_en",
+            "brand",
+            "barcode",
+            "category_code",
+            "immediate_kind",
+            "retail_price",
+            "volume_ml",
+            "pieces",
+            "active",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        known = immediate_kinds_known(at=timezone.now())
+        self.kinds = {code: kind.category_code for code, kind in known.items()}
+        choices = [("", "—")] + [
+            (
+                code,
+                f"{code} — {kind.name_zh} / {kind.name_en}"
+                + (f" ({kind.category_code})" if kind.category_code else ""),
+            )
+            for code, kind in known.items()
+        ]
+        current = self.instance.immediate_kind
+        if current and current not in known:  # shown as it is, refused on save
+            choices.append((current, f"{current} (no published policy lists it)"))
+        self.fields["immediate_kind"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        problem = immediate_kind_problem(
+            cleaned.get("immediate_kind") or "", cleaned.get("category_code") or "", self.kinds
+        )
+        if problem:
+            self.add_error("immediate_kind", problem)
+        return cleaned
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = (
         "sku",
         "name_zh",
         "brand",
         "category_code",
+        "immediate_kind",
+        "barcode",
         "retail_price",
         "volume_ml",
         "pieces",
         "active",
     )
-    list_filter = ("category_code", "active")
-    search_fields = ("sku", "name_zh", "name_en", "brand")
+    list_filter = ("category_code", "immediate_kind", "active")
+    search_fields = ("sku", "barcode", "name_zh", "name_en", "brand")
 
 
 class SaleLineInline(admin.TabularInline):

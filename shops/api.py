@@ -656,7 +656,9 @@ class ProductQuery(PageQuery):
 
 class ProductOut(serializers.Serializer):
     sku = serializers.CharField()
-    barcode = serializers.CharField(allow_null=True)
+    barcode = serializers.CharField(
+        allow_null=True, help_text="As printed under the bars (EAN-13, UPC-A …), or null."
+    )
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
     brand = serializers.CharField(allow_blank=True)
@@ -665,7 +667,9 @@ class ProductOut(serializers.Serializer):
     volume_ml = serializers.IntegerField(allow_null=True)
     pieces = serializers.IntegerField()
     immediate_kind = serializers.CharField(
-        allow_null=True, help_text="The immediate-pickup kind (即购即提), or null."
+        allow_null=True,
+        help_text="The code of its kind on the immediate-pickup list (即购即提) of the policy, "
+        "such as cosmetics or sunglasses; null: never picked up at once.",
     )
 
 

@@ -51,7 +51,7 @@ def product_payload(product: Product, categories: Mapping[str, CategoryRule]) ->
         "retail_price": money.to_str(product.retail_price),
         "volume_ml": product.volume_ml,
         "pieces": product.pieces,
-        "immediate_kind": None,  # products name their immediate-pickup kind from issue 13 on
+        "immediate_kind": product.immediate_kind or None,
     }
 
 

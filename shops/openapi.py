@@ -330,7 +330,14 @@ class Examples:
         self.now = now.astimezone(LOCAL_TZ).replace(microsecond=0)
         self.categories = {c["code"]: c for c in _policy_data()["categories"]}
         self.products = {
-            product.sku: product for product in demo_products(codes=set(self.categories))
+            product.sku: product
+            for product in demo_products(
+                codes=set(self.categories),
+                kinds={
+                    kind["code"]: kind["category"]
+                    for kind in _policy_data()["immediate_pickup_kinds"]
+                },
+            )
         }
         store, pickup, lines = _DEMO_BASKETS[0]
         self.store, self.pickup, self.lines = store, pickup, list(lines)

@@ -1,12 +1,27 @@
 """The product catalogue from CSV: rows checked one by one with the model's validators, then
-upserted by SKU in batches (``manage.py import_products``)."""
+upserted by SKU in batches (``manage.py import_products``).
+
+The header is ``sku,name_zh,name_en,brand,category_code,retail_price,volume_ml,pieces`` and,
+optionally, ``immediate_kind`` and ``barcode`` (in any order). An optional column the header
+does not have leaves what the products hold; a column it has is written, an empty cell
+clearing it.
+
+A product's ``immediate_kind`` must be a kind of the immediate-pickup list (即购即提) of a
+*published* policy version, in force or not: a store tags its products ahead of a version
+that lists a new kind, and a product keeps its kind while the version in force does not list
+it (the rules then refuse it immediate pickup; tagging it is not wrong). A code no published
+version lists is a typo, or a draft's, which may still change. Where the kind names the
+category that holds it (sunglasses: eyewear), the product must be of that category, as the
+version in force at the import's ``now`` says (or the newest version listing the kind).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -14,7 +29,7 @@ from django.db import transaction
 
 from dutyfree import money
 from quotas.category_csv import checked_cells
-from quotas.selectors import category_codes
+from quotas.selectors import category_codes, immediate_kinds_known
 
 from ..models import Product, barcode_validator, sku_validator
 
@@ -30,7 +45,7 @@ COLUMNS = (
 )
 # Optional columns: when the header has one, its cells are written (empty clears them); when
 # it has none, the products keep what they have.
-OPTIONAL = ("barcode",)
+OPTIONAL = ("immediate_kind", "barcode")
 REQUIRED = ("sku", "name_zh", "name_en", "category_code", "retail_price")
 _LENGTHS = {"sku": 64, "name_zh": 200, "name_en": 200, "brand": 100, "category_code": 64}
 
@@ -48,6 +63,28 @@ def known_category_codes() -> set[str]:
     return category_codes()
 
 
+def known_immediate_kinds(*, at: datetime | None) -> dict[str, str | None]:
+    """The kind codes a product may carry, each with the category that holds it (None where
+    the list does not say) as the policy in force at ``at`` says (None: the newest version
+    listing the kind): see the module's docstring."""
+    return {code: kind.category_code for code, kind in immediate_kinds_known(at=at).items()}
+
+
+def immediate_kind_problem(
+    kind: str, category_code: str, kinds: Mapping[str, str | None]
+) -> str | None:
+    """What is wrong with a product of ``category_code`` carrying ``kind`` (empty: none), or
+    None. ``kinds``: as :func:`known_immediate_kinds` gives them."""
+    if not kind:
+        return None
+    if kind not in kinds:
+        return f"unknown immediate_kind {kind[:64]!r}: no published policy lists it"
+    holder = kinds[kind]
+    if holder and category_code and holder != category_code:
+        return f"immediate_kind {kind} belongs to {holder}, not {category_code}"
+    return None
+
+
 def _positive_int(value: str, *, high: int) -> int:
     number = int(value)
     if not 1 <= number <= high:
@@ -56,8 +93,14 @@ def _positive_int(value: str, *, high: int) -> int:
 
 
 def parse_row(
-    line_no: int, row: dict[str | None, str | None], codes: set[str]
+    line_no: int,
+    row: dict[str | None, str | None],
+    codes: set[str],
+    kinds: Mapping[str, str | None],
 ) -> tuple[dict | None, list[str]]:
+    """One row as the product's fields, or what is wrong with it (each error with
+    ``line_no``). ``codes``: the category codes known; ``kinds``: the immediate-pickup kinds
+    known, as :func:`known_immediate_kinds` gives them."""
     cells, errors = checked_cells(
         line_no, row, columns=COLUMNS, required=REQUIRED, lengths=_LENGTHS
     )
@@ -96,6 +139,11 @@ def parse_row(
                 barcode_validator(optional["barcode"])
         except ValidationError:
             errors.append(f"line {line_no}: barcode must be 1–64 letters, digits or dashes")
+    if "immediate_kind" in row:
+        optional["immediate_kind"] = (row.get("immediate_kind") or "").strip()
+        problem = immediate_kind_problem(optional["immediate_kind"], cells["category_code"], kinds)
+        if problem:
+            errors.append(f"line {line_no}: {problem}")
     if errors:
         return None, errors
     return {
@@ -134,24 +182,27 @@ def read_rows(data: bytes) -> tuple[Iterator[tuple[int, dict]] | None, list[str]
 def import_products(
     data: bytes,
     *,
+    now: datetime,
     batch_size: int = 1000,
     dry_run: bool = False,
     progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
     """Upsert products by SKU. Bad rows are reported with their line numbers and skipped;
-    good rows are written in batches (each batch all or nothing)."""
+    good rows are written in batches (each batch all or nothing). ``now``: the instant whose
+    policy in force says which category holds each immediate-pickup kind."""
     report = ImportReport()
     rows, errors = read_rows(data)
     if rows is None:
         report.errors = errors
         return report
     codes = known_category_codes()
+    kinds = known_immediate_kinds(at=now)
     batch: dict[str, dict] = {}
     seen: dict[str, int] = {}
     line_no = 1
     try:
         for line_no, raw in rows:
-            parsed, row_errors = parse_row(line_no, raw, codes)
+            parsed, row_errors = parse_row(line_no, raw, codes, kinds)
             if parsed is not None and parsed["sku"] in seen:
                 row_errors = [
                     f"line {line_no}: sku {parsed['sku']} repeats line {seen[parsed['sku']]}"
@@ -163,7 +214,7 @@ def import_products(
                 seen[parsed["sku"]] = line_no
                 batch[parsed["sku"]] = parsed
             if len(batch) >= batch_size:
-                _write(batch.values(), report, dry_run=dry_run)
+                _write(batch.values(), report, dry_run=dry_run, kinds=kinds, lines=seen)
                 batch = {}
             if progress:
                 progress(1)
@@ -171,14 +222,44 @@ def import_products(
         report.errors.append(f"line {line_no + 1}: {exc}")
         report.rejected += 1
     if batch:
-        _write(batch.values(), report, dry_run=dry_run)
+        _write(batch.values(), report, dry_run=dry_run, kinds=kinds, lines=seen)
     return report
 
 
-def _write(rows: Iterable[dict], report: ImportReport, *, dry_run: bool) -> None:
+def _write(
+    rows: Iterable[dict],
+    report: ImportReport,
+    *,
+    dry_run: bool,
+    kinds: Mapping[str, str | None],
+    lines: Mapping[str, int],
+) -> None:
+    """Upsert one batch. A file without the ``immediate_kind`` column keeps each product's
+    kind, so a row moving a product out of the category its kind belongs to is refused (by
+    its line number ``lines`` gives): the file must then say the kind too."""
     rows = list(rows)
     with transaction.atomic():
         existing = {p.sku: p for p in Product.objects.filter(sku__in=[r["sku"] for r in rows])}
+        if rows and "immediate_kind" not in rows[0]:
+            kept = []
+            for row in rows:
+                product = existing.get(row["sku"])
+                problem = None
+                if product is not None and product.category_code != row["category_code"]:
+                    problem = immediate_kind_problem(
+                        product.immediate_kind, row["category_code"], kinds
+                    )
+                if problem:
+                    report.errors.append(
+                        f"line {lines[row['sku']]}: the product's {problem}; give its "
+                        "immediate_kind in the file"
+                    )
+                    report.rejected += 1
+                else:
+                    kept.append(row)
+            rows = kept
+            if not rows:
+                return
         new = [Product(**row) for row in rows if row["sku"] not in existing]
         changed = []
         for row in rows:

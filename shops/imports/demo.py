@@ -2,10 +2,16 @@
 
 The catalogue is ``shops/data/demo_catalogue.csv`` (``import_products``' format): real brands'
 real product lines at duty-free prices, only in categories that the policy in force lists and
-that are verified (never a placeholder such as serial 34–38). The history is generated, then
-imported as a legacy system's receipts; every receipt is judged by :mod:`quotas.rules` as it
-is made (per-trip limits, the annual quota, who may buy and how goods are collected), so the
-books check clean — no difference and no note — and every demo sale would have been allowed.
+that are verified (never a placeholder such as serial 34–38). Each product of a kind on the
+immediate-pickup list carries it (lipsticks and creams: cosmetics; sunglasses, not optical
+frames; shavers, not hair dryers); watches, jewellery, phones and alcohol carry none. The
+barcodes are made up — EAN-13 with a valid check digit, the GS1 prefix of the brand's country
+and one company number per brand — not the products' real ones.
+
+The history is generated, then imported as a legacy system's receipts; every receipt is judged
+by :mod:`quotas.rules` as it is made (per-trip limits, the immediate-pickup caps per kind and
+per variety, the annual quota, who may buy and how goods are collected), so the books check
+clean — no difference and no note — and every demo sale would have been allowed.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import io
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,25 +34,31 @@ from quotas.rules import LOCAL_TZ
 from quotas.selectors import category_codes, shopper_has_spent
 
 from ..models import Product, Store, Terminal
-from .catalogue import parse_row, read_rows
+from .catalogue import known_immediate_kinds, parse_row, read_rows
 
 CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "demo_catalogue.csv"
 
 
-def demo_products(*, codes: set[str] | None = None) -> list[Product]:
+def demo_products(
+    *, codes: set[str] | None = None, kinds: Mapping[str, str | None] | None = None
+) -> list[Product]:
     """The demo catalogue, checked as ``import_products`` checks a file.
 
-    ``codes``: the category codes a row may name (default: those in the database); the
-    OpenAPI examples pass the shipped policy's, as the schema is built without a database.
+    ``codes``: the category codes a row may name, and ``kinds`` the immediate-pickup kinds
+    with the categories holding them (default: those in the database, each kind as the newest
+    published version listing it says); the OpenAPI examples pass the shipped policy's, as
+    the schema is built without a database.
 
     :raises ValueError: a row of the file is not a valid product.
     """
     rows, problems = read_rows(CATALOGUE_CSV.read_bytes())
     if codes is None:
         codes = category_codes()
+    if kinds is None:
+        kinds = known_immediate_kinds(at=None)
     products = []
     for line_no, raw in rows or ():
-        parsed, errors = parse_row(line_no, raw, codes)
+        parsed, errors = parse_row(line_no, raw, codes, kinds)
         problems += errors
         if parsed is not None:
             products.append(Product(**parsed))
@@ -56,12 +69,22 @@ def demo_products(*, codes: set[str] | None = None) -> list[Product]:
 
 @transaction.atomic
 def load_demo_products() -> int:
-    """Insert the demo catalogue's missing SKUs (existing products are left as they are)."""
+    """Insert the demo catalogue's missing SKUs. Existing products are left as they are, but
+    for a demo product with neither a kind nor a barcode (seeded before products had them),
+    which takes both from the file. Returns the number inserted."""
     products = demo_products()
-    existing = set(
-        Product.objects.filter(sku__in=[p.sku for p in products]).values_list("sku", flat=True)
-    )
+    existing = {
+        product.sku: product
+        for product in Product.objects.filter(sku__in=[p.sku for p in products])
+    }
     Product.objects.bulk_create([p for p in products if p.sku not in existing])
+    dated = []
+    for product in products:
+        old = existing.get(product.sku)
+        if old is not None and not old.immediate_kind and not old.barcode:
+            old.immediate_kind, old.barcode = product.immediate_kind, product.barcode
+            dated.append(old)
+    Product.objects.bulk_update(dated, ["immediate_kind", "barcode"])
     return len(products) - len(existing)
 
 
@@ -219,7 +242,23 @@ def _facts(product: Product) -> quota_rules.ProductFacts:
         unit_price=product.retail_price,
         volume_ml=product.volume_ml,
         pieces=product.pieces,
+        immediate_kind=product.immediate_kind or None,
     )
+
+
+def _immediate_pool(
+    policy: quota_rules.PolicyRules, products: list[Product]
+) -> tuple[list[Product], list[int]]:
+    """The products a shopper may take away at once under ``policy`` (of a kind on its list,
+    priced below the ceiling) and how often each is picked: its category's basket weight."""
+    weight = dict(_BASKET_CATEGORIES)
+    pool = [
+        product
+        for product in products
+        if product.immediate_kind in policy.immediate_kinds
+        and product.retail_price < policy.immediate_max_unit_price
+    ]
+    return pool, [weight.get(product.category_code, 1) for product in pool]
 
 
 def demo_history(
@@ -238,14 +277,23 @@ def demo_history(
     stores = [code for code, _ in _HISTORY_STORES if Store.objects.filter(code=code).exists()]
     shares = [share for code, share in _HISTORY_STORES if code in stores]
     by_category: dict[str, list[Product]] = defaultdict(list)
-    for product in demo_products():
+    catalogue = demo_products()
+    for product in catalogue:
         by_category[product.category_code].append(product)
+    immediate_pools: dict[int | None, tuple[list[Product], list[int]]] = {}
     categories = [code for code, _ in _BASKET_CATEGORIES if code in by_category]
     weights = [weight for code, weight in _BASKET_CATEGORIES if code in by_category]
     annual: dict[tuple[int, int], Decimal] = defaultdict(lambda: money.ZERO)
     held: dict[tuple[int, str, datetime], dict[str, int]] = defaultdict(dict)
+    # What a departure took away at once, per kind and per (kind, SKU): by trip, or, for a
+    # resident buying without one, by shopper and local day (stricter than the rules, which
+    # cap each such purchase on its own).
+    picked: dict[tuple, dict[str, int]] = defaultdict(dict)
+    picked_sku: dict[tuple, dict[tuple[str, str], int]] = defaultdict(dict)
     recorded: dict[tuple[int, int], datetime] = {}  # (shopper, year) → off-island departure
+    # Recorded only for a shopper with a receipt: a departure needs a shopper on file.
     departures: list[DemoDeparture] = []
+    announced: set[tuple[int, int]] = set()
 
     lines = [",".join(COLUMNS)]
     receipts = 0
@@ -253,7 +301,9 @@ def demo_history(
     while day <= last:
         opening = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
         policy = policy_in_force_cached(at=opening + timedelta(hours=12)).rules
-        immediate = [code for code in categories if policy.categories[code].immediate_pickup]
+        if policy.id not in immediate_pools:
+            immediate_pools[policy.id] = _immediate_pool(policy, catalogue)
+        immediate, immediate_weights = immediate_pools[policy.id]
         count = max(1, round(per_day * _history_weight(day) * rng.uniform(0.85, 1.15)))
         for number in range(count):
             n = rng.randrange(1, shoppers + 1)
@@ -270,7 +320,6 @@ def demo_history(
                     left = year_start + (sold - year_start) * rng.uniform(0.3, 0.9)
                     left = left.replace(second=0, microsecond=0)
                     recorded[n, day.year] = left
-                    departures.append(DemoDeparture(person.number, f"CZ{6300 + n % 600}", left))
                 shopper_facts = quota_rules.ShopperFacts(
                     birth_date=person.birth_date,
                     hainan_resident=True,
@@ -286,18 +335,31 @@ def demo_history(
                 shopper_facts = quota_rules.ShopperFacts(
                     birth_date=person.birth_date, hainan_resident=person.hainan_resident
                 )
+            departure_key = trip_key or (n, day)
             usage = quota_rules.Usage(
                 annual_used=annual[n, day.year],
                 trip_used=held[trip_key] if trip_key else {},
+                immediate_used=picked[departure_key],
+                immediate_sku_used=picked_sku[departure_key],
             )
-            pool = immediate if pickup == "immediate" else categories
-            pool_weights = [weights[categories.index(code)] for code in pool]
-            basket: list[quota_rules.BasketLine] = []
-            verdict = None
-            for category in rng.choices(pool, pool_weights, k=rng.choice((1, 1, 2, 2, 3))):
-                product = rng.choice(by_category[category])
-                if product.retail_price > 15000:  # the odd luxury piece, not every day
+            size = rng.choice((1, 1, 2, 2, 3))
+            chosen: list[Product] = []
+            if pickup == "immediate":
+                # Only products of a kind on the list, below the ceiling (the rules refuse
+                # any other at once); the caps per kind and variety are the rules' to keep.
+                if not immediate:
+                    continue
+                chosen = rng.choices(immediate, immediate_weights, k=size)
+            else:
+                for category in rng.choices(categories, weights, k=size):
                     product = rng.choice(by_category[category])
+                    if product.retail_price > 15000:  # the odd luxury piece, not every day
+                        product = rng.choice(by_category[category])
+                    chosen.append(product)
+            basket: list[quota_rules.BasketLine] = []
+            taken: list[tuple[Product, int]] = []
+            verdict = None
+            for product in chosen:
                 quantity = rng.choice((1, 1, 1, 2))
                 line = quota_rules.BasketLine(product.sku, quantity, _facts(product))
                 judged = quota_rules.judge_basket(
@@ -311,6 +373,7 @@ def demo_history(
                 )
                 if judged.allowed:
                     basket.append(line)
+                    taken.append((product, quantity))
                     verdict = judged
             if verdict is None:
                 continue  # nothing this shopper could buy (quota spent, trip full)
@@ -320,7 +383,23 @@ def demo_history(
                     limit.category.code: limit.used + limit.requested
                     for limit in verdict.trip_limits
                 }
+            if pickup == "immediate":
+                picked[departure_key] = {
+                    cap.kind.code: cap.used + cap.requested for cap in verdict.immediate_limits
+                }
+                for product, quantity in taken:  # each of a listed kind: allowed at once
+                    listed = policy.immediate_kinds[product.immediate_kind]
+                    units = quantity * (product.pieces if listed.counts_pieces else 1)
+                    sku_key = (listed.code, product.sku)
+                    picked_sku[departure_key][sku_key] = (
+                        picked_sku[departure_key].get(sku_key, 0) + units
+                    )
             receipts += 1
+            if trip_key is None and (n, day.year) not in announced:
+                announced.add((n, day.year))
+                departures.append(
+                    DemoDeparture(person.number, f"CZ{6300 + n % 600}", recorded[n, day.year])
+                )
             receipt = f"DEMO-{day:%Y%m%d}-{number:04d}"
             store = rng.choices(stores, shares)[0]
             for line in basket:

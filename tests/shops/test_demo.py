@@ -144,6 +144,7 @@ class TestEverySaleAllowed:
             lines[line.sale_id].append(line)
         spent: dict[int, Decimal] = defaultdict(lambda: money.ZERO)
         held: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        picked: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         kinds: set[str] = set()
         policies = set()
 
@@ -166,6 +167,7 @@ class TestEverySaleAllowed:
                         unit_price=line.unit_price,
                         volume_ml=line.volume_ml,
                         pieces=line.pieces,
+                        immediate_kind=line.immediate_kind or None,
                     ),
                 )
                 for line in lines[sale.pk]
@@ -197,6 +199,7 @@ class TestEverySaleAllowed:
                 usage=rules.Usage(
                     annual_used=spent[sale.account_id],
                     trip_used=dict(held[sale.trip_id]) if trip else {},
+                    immediate_used=dict(picked[sale.trip_id]) if trip else {},
                 ),
                 at=sale.sold_at,
             )
@@ -207,6 +210,8 @@ class TestEverySaleAllowed:
             if trip:
                 for limit in verdict.trip_limits:
                     held[sale.trip_id][limit.category.code] += limit.requested
+                for cap in verdict.immediate_limits:
+                    picked[sale.trip_id][cap.kind.code] += cap.requested
         # Both policies, and every way of qualifying: domestic and outbound trips, residents
         # buying without a trip on their off-island record.
         assert policies == set(

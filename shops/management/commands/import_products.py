@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from shops.imports.catalogue import import_products
@@ -11,7 +12,9 @@ from shops.imports.catalogue import import_products
 
 class Command(BaseCommand):
     help = (
-        "Import products (sku,name_zh,name_en,brand,category_code,retail_price,volume_ml,pieces)."
+        "Import products (sku,name_zh,name_en,brand,category_code,retail_price,volume_ml,pieces"
+        "[,immediate_kind,barcode]): a file without an optional column keeps what the products "
+        "hold; an empty cell clears it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,7 +32,9 @@ class Command(BaseCommand):
         total = max(data.count(b"\n") - 1, 0)
         out = cast("TextIO", self.stderr._out)  # the wrapped stream, which tqdm writes to
         with tqdm(total=total, unit="row", desc="products", file=out) as bar:
-            report = import_products(data, dry_run=options["dry_run"], progress=bar.update)
+            report = import_products(
+                data, now=timezone.now(), dry_run=options["dry_run"], progress=bar.update
+            )
         for error in report.errors[:200]:
             self.stderr.write(error)
         if len(report.errors) > 200:
