@@ -488,27 +488,38 @@ class PolicyAdmin(LockedHistoryAdmin):
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        context = {
+            "category_changes": self._part_changes(
+                Category, object_id, request.GET.get("categories_page")
+            ),
+            "kind_changes": self._part_changes(
+                ImmediatePickupKind, object_id, request.GET.get("kinds_page")
+            ),
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, extra_context=context)
+
+    def _part_changes(
+        self, model: type[Category] | type[ImmediatePickupKind], policy_id: str, page: str | None
+    ) -> Any:
+        """The history records of a policy's categories or kinds, newest first, each with
+        what changed against the record before it of the same row."""
         records = list(
-            Category.history.filter(policy_id=object_id)
+            model.history.filter(policy_id=policy_id)
             .select_related("history_user")
             .order_by("id", "history_date", "history_id")
         )
         previous: dict[int, Any] = {}
-        for record in records:  # each record against the one before it of the same category
+        for record in records:
             before = previous.get(record.id)
             if before is not None and record.history_type == "~":
-                helper = HistoricalRecordContextHelper(Category, record)
+                helper = HistoricalRecordContextHelper(model, record)
                 record.history_delta_changes = helper.context_for_delta_changes(
                     record.diff_against(before)
                 )
             previous[record.id] = record
         records.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
-        paginator = Paginator(records, self.category_history_per_page)
-        context = {
-            "category_changes": paginator.get_page(request.GET.get("categories_page")),
-            **(extra_context or {}),
-        }
-        return super().history_view(request, object_id, extra_context=context)
+        return Paginator(records, self.category_history_per_page).get_page(page)
 
     # --- clone, publish, withdraw, CSV ------------------------------------------------------
     def get_urls(self) -> list[Any]:
@@ -625,6 +636,7 @@ class PolicyAdmin(LockedHistoryAdmin):
             form=form,
             unverified=policy.categories.exclude(verified=Verification.NAME_AND_NUMBER).count(),
             categories=policy.categories.count(),
+            kinds=policy.immediate_kinds.count(),
         )
 
     def withdraw_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -436,6 +437,54 @@ class TestAdmin:
         assert shipped(2025).immediate_kinds.get(code="diapers").per_trip == 3
         page = web.get(url("quotas_policy_change", draft)).content.decode()
         assert "Import immediate-pickup kinds (CSV)" in page
+
+    def test_a_kind_edit_appears_on_its_policys_history(
+        self, web: Client, draft: Policy, editor: AbstractBaseUser
+    ) -> None:
+        data = change_form_data(web, draft)
+        prefix = next(
+            key.removesuffix("code")
+            for key, value in data.items()
+            if key.startswith("immediate_kinds-") and key.endswith("-code") and value == "diapers"
+        )
+        data[prefix + "per_trip"] = "4"
+        assert web.post(url("quotas_policy_change", draft), data).status_code == 302
+
+        html = web.get(
+            url("quotas_policy_history", draft), headers={"accept-language": "en"}
+        ).content.decode()
+
+        table = html[html.index('<table id="kind-history"') :]
+        table = table[: table.index("</table>")]
+        edit = next(r for r in table.split("<tr>") if "(diapers)" in r and "Changed" in r)
+        assert editor.username in edit
+        assert re.search(r"cap per departure:</strong>\s*3\s*&rarr;\s*4", edit, re.I), edit
+        cloned = [r for r in table.split("<tr>") if f"cloned from policy {shipped(2025).pk}" in r]
+        assert len(cloned) == 15
+        assert "16 immediate-pickup kind changes" in html  # 15 from the clone, and the edit
+        assert "48 category changes" not in html  # the categories' table counts its own
+        assert "47 category changes" in html
+
+    def test_the_publish_page_counts_the_kinds_or_warns_of_none(
+        self, web: Client, draft: Policy
+    ) -> None:
+        en = {"accept-language": "en"}
+        page = web.get(url("quotas_policy_publish", draft), headers=en).content.decode()
+        assert "15 kinds of goods on the immediate-pickup list" in page
+        ImmediatePickupKind.objects.filter(policy=draft).delete()
+        page = web.get(url("quotas_policy_publish", draft), headers=en).content.decode()
+        assert "No immediate-pickup list: nothing can be picked up at once" in page
+        zh = web.get(url("quotas_policy_publish", draft), headers={"accept-language": "zh-hans"})
+        assert "即购即提" in zh.content.decode()
+
+    def test_a_shipped_policys_history_shows_the_amendment(self, web: Client) -> None:
+        html = web.get(url("quotas_policy_history", shipped(2023))).content.decode()
+        table = html[html.index('<table id="kind-history"') :]
+        assert table.count("公告2023年第25号") >= 15  # each kind's first record says why
+        own = html[
+            html.index('<table id="change-history"') : html.index('<table id="kind-history"')
+        ]
+        assert "公告2023年第25号" in own  # and so does the policy's own history
 
     def test_the_inline_refuses_a_per_variety_over_per_trip(
         self, web: Client, draft: Policy
