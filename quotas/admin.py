@@ -133,13 +133,37 @@ class LockedPolicyForm(PolicyAdminForm):
         help_texts = {"effective_from": ""}
 
 
-class CategoryInline(admin.TabularInline):
+class PolicyPartInline(admin.TabularInline):
+    """Rows of a policy (its categories, its kinds) on its page, by number: editable on a
+    draft, read only once the policy is published or withdrawn."""
+
+    extra = 0
+    ordering = ("number",)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name == "note":  # column widths: admin.css
+            field.widget = forms.Textarea(attrs={"rows": 2})
+        return field
+
+    def _editable(self, obj: Policy | None) -> bool:
+        return obj is None or not obj.is_locked
+
+    def has_add_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class CategoryInline(PolicyPartInline):
     """A policy's categories. One verification column: the choice on a draft (its row
     coloured by admin.css), the badge on a published policy."""
 
     model = Category
-    extra = 0
-    ordering = ("number",)
     readonly_fields = ("verification", "per_trip_limit", "immediate_pickup")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
@@ -173,53 +197,12 @@ class CategoryInline(admin.TabularInline):
             "note",
         )
 
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if field is None:
-            return field
-        if db_field.name == "note":  # column widths: admin.css
-            field.widget = forms.Textarea(attrs={"rows": 2})
-        return field
 
-    def _editable(self, obj: Policy | None) -> bool:
-        return obj is None or not obj.is_locked
-
-    def has_add_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
-
-
-class ImmediatePickupKindInline(admin.TabularInline):
-    """A policy's immediate-pickup list (即购即提): editable on a draft, read only once the
-    policy is published or withdrawn (as its categories)."""
+class ImmediatePickupKindInline(PolicyPartInline):
+    """A policy's immediate-pickup list (即购即提)."""
 
     model = ImmediatePickupKind
-    extra = 0
-    ordering = ("number",)
     fields = kind_csv.COLUMNS
-
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if field is not None and db_field.name == "note":
-            field.widget = forms.Textarea(attrs={"rows": 2})
-        return field
-
-    def _editable(self, obj: Policy | None) -> bool:
-        return obj is None or not obj.is_locked
-
-    def has_add_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
 def per_trip_limit_text(category: Category) -> str:

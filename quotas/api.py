@@ -151,7 +151,7 @@ class ImmediateKindOutputSerializer(serializers.ModelSerializer):
         )
     )
     def get_unit(self, kind: ImmediatePickupKind) -> str:
-        return "piece" if kind.counts_pieces else "item"
+        return ImmediateUnit.counting(counts_pieces=kind.counts_pieces)
 
 
 class ImmediatePickupSerializer(serializers.Serializer):

@@ -46,13 +46,20 @@ class ParsedCategories:
     errors: list[str]
 
 
-def export_categories(categories: Iterable[Category]) -> str:
-    """CSV text (UTF-8, header first) of ``categories`` ordered by number."""
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text (UTF-8, header first) of a policy's list, as its export gives it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for category in sorted(categories, key=lambda c: c.number):
-        writer.writerow(
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def export_categories(categories: Iterable[Category]) -> str:
+    """CSV text (UTF-8, header first) of ``categories`` ordered by number."""
+    return csv_text(
+        COLUMNS,
+        (
             [
                 category.number,
                 category.code,
@@ -64,8 +71,9 @@ def export_categories(categories: Iterable[Category]) -> str:
                 category.added,
                 category.note,
             ]
-        )
-    return buffer.getvalue()
+            for category in sorted(categories, key=lambda c: c.number)
+        ),
+    )
 
 
 def whole_number(value: str, *, low: int, high: int) -> int:
@@ -74,6 +82,18 @@ def whole_number(value: str, *, low: int, high: int) -> int:
     if not low <= number <= high:
         raise ValueError
     return number
+
+
+def whole_number_cell(
+    line_no: int, column: str, value: str, errors: list[str], *, low: int = 1, high: int = 999
+) -> int | None:
+    """A cell's whole number from ``low`` to ``high``, or None with the problem added to
+    ``errors`` (an empty cell is the caller's to judge)."""
+    try:
+        return whole_number(value, low=low, high=high)
+    except ValueError:
+        errors.append(f"line {line_no}: {column} must be a whole number from {low} to {high}")
+        return None
 
 
 def code_problem(line_no: int, column: str, value: str) -> str | None:
@@ -125,11 +145,10 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
         "added": cells["added"],
         "note": cells["note"],
     }
-    if cells["number"]:
-        try:
-            row["number"] = whole_number(cells["number"], low=1, high=999)
-        except ValueError:
-            errors.append(f"line {line_no}: number must be a whole number from 1 to 999")
+    if cells["number"] and (
+        number := whole_number_cell(line_no, "number", cells["number"], errors)
+    ):
+        row["number"] = number
     if problem := code_problem(line_no, "code", cells["code"]):
         errors.append(problem)
     unit, value = cells["per_trip_limit_unit"], cells["per_trip_limit_value"]

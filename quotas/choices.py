@@ -69,6 +69,11 @@ class ImmediateUnit(models.TextChoices):
     PIECE = "piece", "件（套装按内含件数）/ pieces (a set counts the pieces inside)"
     ITEM = "item", "件（每件售出商品）/ items (each unit sold)"
 
+    @classmethod
+    def counting(cls, *, counts_pieces: bool) -> str:
+        """The unit of a kind that counts the pieces inside a set, or the units sold."""
+        return (cls.PIECE if counts_pieces else cls.ITEM).value
+
 
 class Verification(models.TextChoices):
     NAME_AND_NUMBER = "name_and_number", "名称与序号已核实 / name and number verified"

@@ -9,12 +9,18 @@ nothing).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .category_csv import NO, YES, checked_cells, code_problem, parsed_rows, whole_number
+from .category_csv import (
+    NO,
+    YES,
+    checked_cells,
+    code_problem,
+    csv_text,
+    parsed_rows,
+    whole_number_cell,
+)
 from .models import ImmediatePickupKind
 
 COLUMNS = (
@@ -52,11 +58,9 @@ class ParsedKinds:
 
 def export_kinds(kinds: Iterable[ImmediatePickupKind]) -> str:
     """CSV text (UTF-8, header first) of ``kinds`` ordered by number."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for kind in sorted(kinds, key=lambda k: k.number):
-        writer.writerow(
+    return csv_text(
+        COLUMNS,
+        (
             [
                 kind.number,
                 kind.code,
@@ -70,16 +74,13 @@ def export_kinds(kinds: Iterable[ImmediatePickupKind]) -> str:
                 "" if kind.per_variety is None else kind.per_variety,
                 kind.note,
             ]
-        )
-    return buffer.getvalue()
+            for kind in sorted(kinds, key=lambda k: k.number)
+        ),
+    )
 
 
 def _cap(line_no: int, column: str, value: str, errors: list[str]) -> int | None:
-    try:
-        return whole_number(value, low=1, high=MAX_CAP)
-    except ValueError:
-        errors.append(f"line {line_no}: {column} must be a whole number from 1 to {MAX_CAP}")
-        return None
+    return whole_number_cell(line_no, column, value, errors, high=MAX_CAP) if value else None
 
 
 def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, object], list[str]]:
@@ -90,11 +91,10 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
         name: cells[name]
         for name in ("code", "name_zh", "name_en", "category_code", "unit_zh", "unit_en", "note")
     }
-    if cells["number"]:
-        try:
-            row["number"] = whole_number(cells["number"], low=1, high=999)
-        except ValueError:
-            errors.append(f"line {line_no}: number must be a whole number from 1 to 999")
+    if cells["number"] and (
+        number := whole_number_cell(line_no, "number", cells["number"], errors)
+    ):
+        row["number"] = number
     for column in ("code", "category_code"):
         if problem := code_problem(line_no, column, cells[column]):
             errors.append(problem)
@@ -102,10 +102,8 @@ def _parse_row(line_no: int, raw: dict[str | None, object]) -> tuple[dict[str, o
     if pieces not in YES and pieces not in NO:
         errors.append(f"line {line_no}: counts_pieces must be yes or no (or empty: no)")
     row["counts_pieces"] = pieces in YES
-    per_trip = _cap(line_no, "per_trip", cells["per_trip"], errors) if cells["per_trip"] else None
-    per_variety = (
-        _cap(line_no, "per_variety", cells["per_variety"], errors) if cells["per_variety"] else None
-    )
+    per_trip = _cap(line_no, "per_trip", cells["per_trip"], errors)
+    per_variety = _cap(line_no, "per_variety", cells["per_variety"], errors)
     if per_trip is not None:
         row["per_trip"] = per_trip
     row["per_variety"] = per_variety

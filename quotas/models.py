@@ -460,7 +460,8 @@ class Category(PolicyPart):
 
     @property
     def immediate_pickup(self) -> bool:
-        """Derived: on the immediate-pickup list when one of its kinds is listed."""
+        """Derived: on the immediate-pickup list when one of the policy's kinds belongs to it
+        (the one definition: the admin, the API and ``selectors.policy_rules`` read it)."""
         return bool(self.immediate_kinds)
 
 

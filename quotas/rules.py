@@ -53,7 +53,6 @@ CODES = (
 )
 
 
-
 # --- Facts in -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CategoryRule:
@@ -83,7 +82,7 @@ class ImmediateKindRule:
 
     @property
     def unit(self) -> str:
-        return ImmediateUnit.PIECE.value if self.counts_pieces else ImmediateUnit.ITEM.value
+        return ImmediateUnit.counting(counts_pieces=self.counts_pieces)
 
 
 @dataclass(frozen=True)

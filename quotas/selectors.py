@@ -70,7 +70,6 @@ def policy_rules(*, policy: Policy) -> PolicyRules:
         )
         for kind in policy.immediate_kinds.all()
     }
-    listed = {kind.category_code for kind in kinds.values()}
     categories = {
         category.code: CategoryRule(
             code=category.code,
@@ -79,7 +78,7 @@ def policy_rules(*, policy: Policy) -> PolicyRules:
             name_en=category.name_en,
             limit_unit=category.per_trip_limit_unit or None,
             limit_value=category.per_trip_limit_value,
-            immediate_pickup=category.code in listed,
+            immediate_pickup=category.immediate_pickup,
         )
         for category in policy.categories.all()
     }

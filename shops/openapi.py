@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from quotas.rules import LOCAL_TZ
+from quotas.rules import LOCAL_TZ, ImmediateKindRule
 
 from .imports.demo import _DEMO_BASKETS, DEMO_SHOPPER, demo_products
 
@@ -312,11 +312,18 @@ def _policy_data() -> dict[str, Any]:
 
 
 @cache
-def _immediate_kinds() -> list[dict[str, Any]]:
-    """The shipped immediate-pickup list as the migration that shipped it reads the annex."""
+def _immediate_kinds() -> list[ImmediateKindRule]:
+    """The shipped immediate-pickup list, by number, as the migration that shipped it reads
+    the annex."""
     amend = importlib.import_module("quotas.migrations.0010_immediate_pickup_kinds_shipped")
     rows: list[dict[str, Any]] = amend.kind_rows(_policy_data()["immediate_pickup_kinds"])
-    return sorted(rows, key=lambda row: row["number"])
+    return [
+        ImmediateKindRule(
+            **{name: value for name, value in row.items() if name not in ("note", "category_code")},
+            category_code=row["category_code"] or None,
+        )
+        for row in sorted(rows, key=lambda row: row["number"])
+    ]
 
 
 def _money(value: Decimal) -> str:
@@ -333,10 +340,7 @@ class Examples:
             product.sku: product
             for product in demo_products(
                 codes=set(self.categories),
-                kinds={
-                    kind["code"]: kind["category"]
-                    for kind in _policy_data()["immediate_pickup_kinds"]
-                },
+                kinds={kind.code: kind.category_code for kind in _immediate_kinds()},
             )
         }
         store, pickup, lines = _DEMO_BASKETS[0]
@@ -440,35 +444,21 @@ class Examples:
             )
         return rows
 
-    def immediate_used(self) -> dict[str, int]:
-        """Per kind, what the demo shopper's purchases for the demo trip took away at once."""
-        counts_pieces = {row["code"] for row in _immediate_kinds() if row["counts_pieces"]}
-        used: dict[str, int] = {}
-        for _store, pickup, basket in _DEMO_BASKETS:
-            if pickup != "immediate":
-                continue
-            for sku, quantity in basket:
-                product = self.products[sku]
-                kind = getattr(product, "immediate_kind", "") or ""
-                if kind:
-                    per_unit = product.pieces if kind in counts_pieces else 1
-                    used[kind] = used.get(kind, 0) + quantity * per_unit
-        return used
-
     def open_trip_immediate(self) -> list[dict[str, Any]]:
-        used = self.immediate_used()
+        """The demo trip's immediate-pickup allowance, whole: the demo shopper's purchases are
+        all picked up at departure (the examples' test replays them against the demo data)."""
         return [
             {
-                "kind": row["code"],
-                "name": row["name_zh"],
-                "unit": "piece" if row["counts_pieces"] else "item",
-                "unit_name": row["unit_zh"],
-                "limit": row["per_trip"],
-                "per_variety": row["per_variety"],
-                "used": used.get(row["code"], 0),
-                "remaining": max(row["per_trip"] - used.get(row["code"], 0), 0),
+                "kind": kind.code,
+                "name": kind.name_zh,
+                "unit": kind.unit,
+                "unit_name": kind.unit_zh,
+                "limit": kind.per_trip,
+                "per_variety": kind.per_variety,
+                "used": 0,
+                "remaining": kind.per_trip,
             }
-            for row in _immediate_kinds()
+            for kind in _immediate_kinds()
         ]
 
     def quote_answer(self) -> dict[str, Any]:
@@ -711,17 +701,17 @@ POLICY_ANSWER: dict[str, Any] = {
         "max_unit_price": "20000.00",
         "kinds": [
             {
-                "code": row["code"],
-                "name_zh": row["name_zh"],
-                "name_en": row["name_en"],
-                "category": row["category_code"] or None,
-                "unit": "piece" if row["counts_pieces"] else "item",
-                "unit_zh": row["unit_zh"],
-                "unit_en": row["unit_en"],
-                "per_trip": row["per_trip"],
-                "per_variety": row["per_variety"],
+                "code": kind.code,
+                "name_zh": kind.name_zh,
+                "name_en": kind.name_en,
+                "category": kind.category_code,
+                "unit": kind.unit,
+                "unit_zh": kind.unit_zh,
+                "unit_en": kind.unit_en,
+                "per_trip": kind.per_trip,
+                "per_variety": kind.per_variety,
             }
-            for row in _immediate_kinds()
+            for kind in _immediate_kinds()
         ],
     },
 }
