@@ -102,3 +102,30 @@ def test_the_publish_pickers_fill_in_the_date_and_time(
     assert page.locator(".clockbox").first.is_visible()
 
     assert problems == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+@pytest.mark.parametrize(
+    ("size", "path"),
+    [
+        ((1440, 900), "change/"),
+        ((390, 844), "history/"),
+        ((390, 844), "import-immediate-kinds/"),
+    ],
+    ids=["draft-1440", "history-390", "kinds-import-390"],
+)
+def test_a_drafts_pages_with_the_kinds_do_not_scroll_sideways(
+    live_server: Any, new_page: Any, locale: str, size: tuple[int, int], path: str
+) -> None:
+    """The kinds' inline (eleven editable columns) on a draft at 1440 px; the history's
+    tables and the kinds import's column list on a phone."""
+    draft = services.policy_clone(policy=Policy.objects.get(effective_from__year=2025))
+    page = new_page(locale=locale, viewport={"width": size[0], "height": size[1]})
+    problems = _watch(page)
+    _log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/quotas/policy/{draft.pk}/{path}")
+
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
+    assert problems == []
