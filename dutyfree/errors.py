@@ -104,7 +104,14 @@ def _flatten_errors(detail: Any) -> dict[str, list[str]]:
     return result
 
 
+class WrongCredentialKind(drf_exceptions.AuthenticationFailed):
+    """A credential of the other kind: a terminal key where a staff token is taken, or the
+    reverse. Its ``detail`` names the credential the endpoint takes."""
+
+
+# In order: the first class an exception is an instance of gives its code.
 _DRF_CODES: dict[type[Exception], tuple[str, Any]] = {
+    WrongCredentialKind: ("wrong_credential_kind", _("Wrong kind of credential")),
     drf_exceptions.ParseError: ("malformed_request", _("Malformed request")),
     drf_exceptions.AuthenticationFailed: ("not_authenticated", _("Authentication failed")),
     drf_exceptions.NotAuthenticated: ("not_authenticated", _("Authentication required")),

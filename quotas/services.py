@@ -599,9 +599,8 @@ def departure_record_outcome(
     :raises DepartureInFuture: ``departed_at`` is later than now.
     """
     if departed_at > now + DEPARTURE_CLOCK_SKEW:
-        raise DepartureInFuture(
-            _("departed_at is in the future: record a departure once the shopper has left.")
-        )
+        message = _("departed_at is in the future: record a departure once the shopper has left.")
+        raise DepartureInFuture(message, errors={"departed_at": [str(message)]})
     carrier_ref = carrier_ref_key(carrier_ref)
     key = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = Shopper.objects.filter(document_key=key).only("id").first()

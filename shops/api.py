@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,19 +28,28 @@ from quotas.api import ViolationSerializer, problem_responses
 from quotas.choices import ImmediateUnit
 from quotas.services import DEPARTURE_REASONS
 
-from . import catalogue, checkout, deadline, lookup, services
-from .auth import IsTerminal, StaffTokenAuthentication, TerminalAuthentication
+from . import catalogue, checkout, idempotency, lookup, services
+from .auth import (
+    IsTerminal,
+    RefuseStaffToken,
+    RefuseTerminalKey,
+    StaffTokenAuthentication,
+    TerminalAuthentication,
+)
 from .models import BARCODE, SKU, StoreChannel, Terminal
 from .reporting import stats
 from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     {"type": "string", "pattern": _IDEMPOTENCY_KEY.pattern, "minLength": 1, "maxLength": 255},
     OpenApiParameter.HEADER,
     required=True,
-    description="1–255 printable ASCII characters, unique per terminal and request.",
+    description=(
+        "1–255 printable ASCII characters (spaces included), unique per terminal and request. "
+        "The same key and request again answer the first answer byte for byte."
+    ),
 )
 
 
@@ -48,7 +59,10 @@ def idempotency_key(request: Request) -> str:
         raise serializers.ValidationError(
             {
                 "Idempotency-Key": [
-                    gettext_lazy("Required: 1–255 printable ASCII characters, no spaces.")
+                    gettext_lazy(
+                        "Required: 1–255 printable ASCII characters (letters, digits, "
+                        "punctuation and spaces)."
+                    )
                 ]
             }
         )
@@ -60,6 +74,29 @@ def fingerprint(request: Request, data: Any) -> str:
     return checkout.request_fingerprint(
         method=request.method or "", path=request.path, body=data.model_dump_json().encode()
     )
+
+
+def retry_of(request: Request, terminal: Terminal, data: Any) -> idempotency.Retry:
+    """The request's identity among its retries: the terminal, its Idempotency-Key, and the
+    validated request's fingerprint.
+
+    :raises ValidationError: no valid Idempotency-Key.
+    """
+    return idempotency.Retry(
+        terminal_id=terminal.pk,
+        key=idempotency_key(request),
+        fingerprint=fingerprint(request, data),
+    )
+
+
+def answered(answer: idempotency.Answer) -> HttpResponse:
+    """An answer as first rendered (or replayed): the same bytes, status and ``Location``."""
+    response = HttpResponse(answer.content, status=answer.status, content_type="application/json")
+    if answer.location:
+        response["Location"] = answer.location
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def json_body(request: Request) -> bytes:
@@ -351,7 +388,7 @@ class StatsOut(serializers.Serializer):
 
 
 class TerminalApi(APIView):
-    authentication_classes = [TerminalAuthentication]
+    authentication_classes = [TerminalAuthentication, RefuseStaffToken]
     permission_classes = [IsTerminal]
 
     @property
@@ -385,19 +422,18 @@ class SaleCreateApi(TerminalApi):
             **problem_responses(400, 401, 404, 409, 415, 422),
         },
     )
-    def post(self, request: Request) -> Response:
-        key = idempotency_key(request)
+    def post(self, request: Request) -> HttpResponse:
+        idempotency_key(request)  # a missing key is told before the body's errors
         data = parse(BasketIn, json_body(request))
+        retry = retry_of(request, self.terminal, data)
         result = checkout.sale_commit(
             terminal=self.terminal,
-            idempotency_key=key,
-            fingerprint=fingerprint(request, data),
+            idempotency_key=retry.key,
+            fingerprint=retry.fingerprint,
             basket=data.basket(),
             now=timezone.now(),
         )
-        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-        headers["Location"] = f"/api/v1/sales/{result.sale.pk}"
-        return Response(result.body, status=201, headers=headers)
+        return answered(result.answer)
 
 
 class SaleDetailApi(TerminalApi):
@@ -423,65 +459,86 @@ class SaleReturnApi(TerminalApi):
             **problem_responses(400, 401, 404, 409, 415, 422),
         },
     )
-    def post(self, request: Request, sale_id: int) -> Response:
-        key = idempotency_key(request)
+    def post(self, request: Request, sale_id: int) -> HttpResponse:
+        idempotency_key(request)
         data = parse(ReturnIn, json_body(request))
-        answer = services.sale_return(
-            terminal=self.terminal,
-            sale_id=sale_id,
-            idempotency_key=key,
-            fingerprint=fingerprint(request, data),
-            lines=[(line.line, line.quantity) for line in data.lines],
-            reason=data.reason,
-            now=timezone.now(),
+        retry = retry_of(request, self.terminal, data)
+        return answered(
+            services.sale_return(
+                terminal=self.terminal,
+                sale_id=sale_id,
+                idempotency_key=retry.key,
+                fingerprint=retry.fingerprint,
+                lines=[(line.line, line.quantity) for line in data.lines],
+                reason=data.reason,
+                now=timezone.now(),
+            )
         )
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-        return Response(answer.body, status=answer.status, headers=headers)
 
 
 class SaleVoidApi(TerminalApi):
     @extend_schema(
         operation_id="sale_void",
         request=None,
-        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415)},
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415, 422)},
     )
-    def post(self, request: Request, sale_id: int) -> Response:
-        parse(NoBodyIn, action_body(request))
-        sale = services.sale_void(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
-        return Response(services.sale_detail(sale))
+    def post(self, request: Request, sale_id: int) -> HttpResponse:
+        idempotency_key(request)
+        data = parse(NoBodyIn, action_body(request))
+        return answered(
+            services.sale_void_once(
+                retry=retry_of(request, self.terminal, data),
+                terminal=self.terminal,
+                sale_id=sale_id,
+                now=timezone.now(),
+            )
+        )
 
 
 class SalePickupApi(TerminalApi):
     @extend_schema(
         operation_id="sale_pickup",
         request=None,
-        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415)},
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415, 422)},
     )
-    def post(self, request: Request, sale_id: int) -> Response:
-        parse(NoBodyIn, action_body(request))
-        sale = services.sale_pickup(terminal=self.terminal, sale_id=sale_id, now=timezone.now())
-        return Response(services.sale_detail(sale))
+    def post(self, request: Request, sale_id: int) -> HttpResponse:
+        idempotency_key(request)
+        data = parse(NoBodyIn, action_body(request))
+        return answered(
+            services.sale_pickup_once(
+                retry=retry_of(request, self.terminal, data),
+                terminal=self.terminal,
+                sale_id=sale_id,
+                now=timezone.now(),
+            )
+        )
 
 
 class DepartureApi(TerminalApi):
     @extend_schema(
         operation_id="departure_record",
         request=DepartureIn,
-        responses={201: DepartureOut, **problem_responses(400, 401, 404, 415)},
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: DepartureOut, **problem_responses(400, 401, 404, 409, 415, 422)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
+        idempotency_key(request)
         data = parse(DepartureIn, json_body(request))
-        outcome = deadline.departure_record(
-            doc_type=data.document.type,
-            country=data.document.country,
-            number=data.document.number,
-            carrier_ref=data.carrier_ref,
-            departed_at=data.departed_at,
-            kind=data.kind,
-            mode=data.mode,
-            now=timezone.now(),
+        return answered(
+            services.departure_record_once(
+                retry=retry_of(request, self.terminal, data),
+                now=timezone.now(),
+                doc_type=data.document.type,
+                country=data.document.country,
+                number=data.document.number,
+                carrier_ref=data.carrier_ref,
+                departed_at=data.departed_at,
+                kind=data.kind,
+                mode=data.mode,
+            )
         )
-        return Response(services.departure_answer(outcome), status=201)
 
 
 class LookupThrottle(BaseThrottle):
@@ -520,9 +577,31 @@ class QuotaLookupApi(APIView):
         return Response(answer, headers={"Cache-Control": "no-store"})
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class CalendarDate(serializers.DateField):
+    """A local day as ``YYYY-MM-DD``; a day the calendar does not have (2026-13-01,
+    2026-02-30) is told so, not called a wrong format."""
+
+    default_error_messages = {
+        "no_such_day": gettext_lazy(
+            "There is no such day as {value}: the month or the day is out of range."
+        ),
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value.strip()):
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("no_such_day", value=value.strip())
+        return super().to_internal_value(value)
+
+
 class StatsQuery(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = CalendarDate()
+    end = CalendarDate()
     group_by = serializers.ChoiceField(choices=stats.GROUPS, required=False)
     align = serializers.ChoiceField(choices=stats.ALIGNS, required=False, default="calendar")
 
@@ -538,7 +617,7 @@ class StatsQuery(serializers.Serializer):
 class SalesStatsApi(APIView):
     """Year-on-year sales figures for staff (token or a logged-in staff session)."""
 
-    authentication_classes = [StaffTokenAuthentication, SessionAuthentication]
+    authentication_classes = [StaffTokenAuthentication, SessionAuthentication, RefuseTerminalKey]
     permission_classes = [IsAdminUser]
 
     @extend_schema(
@@ -704,7 +783,7 @@ class ProductListApi(TerminalApi):
 
 class SaleQuery(PageQuery):
     receipt_no = serializers.RegexField(r"^[\x21-\x7e]{1,40}$", required=False)
-    date = serializers.DateField(required=False, help_text="A local (Asia/Shanghai) day.")
+    date = CalendarDate(required=False, help_text="A local (Asia/Shanghai) day.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("receipt_no") and not attrs.get("date"):

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from dutyfree.db import loaded, select_rows
+from dutyfree.errors import WrongCredentialKind
 
 from .models import Store, Terminal
 
@@ -102,6 +103,57 @@ class TerminalAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="dutyfree terminals"'
 
 
+def _scheme(request: Request) -> str:
+    """The Authorization header's scheme, lower case (empty without one)."""
+    parts = str(request.META.get("HTTP_AUTHORIZATION", "")).split()
+    return parts[0].lower() if parts else ""
+
+
+class RefuseStaffToken(authentication.BaseAuthentication):
+    """Last on a terminal endpoint: a staff token (``Authorization: Token …``) is told that the
+    endpoint takes a terminal key, not answered as if no credential had been sent."""
+
+    def authenticate(self, request: Request) -> None:
+        if _scheme(request) == "token":
+            raise WrongCredentialKind(
+                _(
+                    "This endpoint takes a terminal key ('Authorization: Bearer <key>', from "
+                    "manage.py create_terminal); a staff token was sent."
+                )
+            )
+
+
+class RefuseTerminalKey(authentication.BaseAuthentication):
+    """Last on a staff endpoint: a terminal key (``Authorization: Bearer …``) is told that the
+    endpoint takes a staff token or a staff sign-in."""
+
+    def authenticate(self, request: Request) -> None:
+        if _scheme(request) == "bearer":
+            raise WrongCredentialKind(
+                _(
+                    "This endpoint takes a staff token ('Authorization: Token <key>', from "
+                    "manage.py create_staff_token) or a staff sign-in; a terminal key was sent."
+                )
+            )
+
+
+class CredentialKindCheck(OpenApiAuthenticationExtension):
+    """The refusals above are no credential of their own: nothing for the schema's security."""
+
+    target_class = "shops.auth.RefuseStaffToken"
+    name: list[str] = []
+
+    def get_security_requirement(self, auto_schema: object) -> list[dict[str, list[Any]]]:
+        return []
+
+    def get_security_definition(self, auto_schema: object) -> list[dict[str, str]]:
+        return []
+
+
+class TerminalKeyCheck(CredentialKindCheck):
+    target_class = "shops.auth.RefuseTerminalKey"
+
+
 class IsTerminal(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.auth, Terminal)
@@ -130,6 +182,8 @@ class StaffTokenAuthentication(KnoxTokenAuthentication):
     deleted), as is an inactive user's."""
 
     def authenticate(self, request: Request) -> Any:
+        if _scheme(request) != "token":
+            return None  # another kind of credential, or none: for the next authenticator
         try:
             return super().authenticate(request)
         except UnicodeError as exc:  # a header beyond Latin-1 / UTF-8: not a token, not a 500

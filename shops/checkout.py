@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from dutyfree import money
-from dutyfree.db import insert_rows, loaded, select_rows
-from dutyfree.errors import ConflictError, DomainError
+from dutyfree.db import fetch_all, insert_rows, loaded, select_rows
+from dutyfree.errors import DomainError
 from quotas import rules
 from quotas.choices import EntryKind, PickupMode, TravellerKind
 from quotas.locks import shopper_trips_lock
@@ -50,9 +50,20 @@ from quotas.services import (
     trip_create,
 )
 
+from .idempotency import (
+    IN_PROGRESS,
+    RECORD_COLUMNS,
+    Answer,
+    RequestInProgress,
+    Retry,
+    record_row,
+    replay,
+)
+from .idempotency import answer as first_answer_of
 from .locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
 from .models import (
     DirtyDay,
+    IdempotencyRecord,
     Product,
     Sale,
     SaleLine,
@@ -115,20 +126,6 @@ class PurchaseNotAllowed(DomainError):
         return {"violations": [violation_payload(v, language) for v in self.verdict.violations]}
 
 
-class IdempotencyKeyReused(DomainError):
-    status = 422
-    code = "idempotency_key_reused"
-    title = _("Idempotency key reused with another request")
-
-
-KEY_REUSED = _("This Idempotency-Key was used for a different request; use a new key.")
-
-
-class RequestInProgress(ConflictError):
-    code = "request_in_progress"
-    title = _("A request with this idempotency key is still running")
-
-
 @dataclass(frozen=True)
 class WrittenLine:
     """What an answer shows of a sale line just written (no model instance needed)."""
@@ -143,9 +140,25 @@ class WrittenLine:
 
 @dataclass(frozen=True)
 class CommitResult:
-    sale: Sale
-    body: dict[str, Any]
-    replayed: bool
+    """A sale's answer as sent (or replayed), and the sale (read on demand for a replay)."""
+
+    answer: Answer
+    sale_id: int
+    written: Sale | None = None
+
+    @property
+    def replayed(self) -> bool:
+        return self.answer.replayed
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.answer.body
+
+    @property
+    def sale(self) -> Sale:
+        if self.written is not None:
+            return self.written
+        return Sale.objects.select_related("store", "terminal").get(pk=self.sale_id)
 
 
 # --- Reads shared by quote and commit --------------------------------------------------------
@@ -372,62 +385,102 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-# The key's lock (shops.locks: a try-lock, so a retry is told 409 instead of waiting), the sale
-# made with the key if any, whether the key answered a return (IdempotencyRecord), and the
-# basket's products, in one statement.
+# The key's try-lock (shops.locks: a retry is told 409 instead of waiting), the key's recorded
+# answer if any (shops.idempotency), fresh ids for the sale and its lines (so that the first
+# answer is rendered before the write, and recorded by the write statement itself), and the
+# basket's products: one statement. The ids come from a materialized CTE, evaluated once.
 _PRELUDE_SQL = (
-    f"SELECT {IDEMPOTENCY_KEY_TRY_LOCK}, "  # noqa: S608 - a constant, no value is interpolated
-    "(SELECT id FROM shops_sale WHERE terminal_id = %s AND idempotency_key = %s), "
-    "EXISTS (SELECT 1 FROM shops_idempotencyrecord WHERE terminal_id = %s AND key = %s), "
+    "WITH fresh AS MATERIALIZED (SELECT "  # noqa: S608 - constants, no value is interpolated
+    f"{IDEMPOTENCY_KEY_TRY_LOCK} AS locked, "
+    "nextval(pg_get_serial_sequence('shops_sale', 'id')) AS sale_id, "
+    "ARRAY(SELECT nextval(pg_get_serial_sequence('shops_saleline', 'id')) "
+    "FROM generate_series(1, %s)) AS line_ids) "
+    "SELECT fresh.locked, fresh.sale_id, fresh.line_ids, "
+    f"{', '.join(f'record.{column}' for column in RECORD_COLUMNS)}, "
     "product.id, product.sku, product.category_code, product.retail_price, "
     "product.volume_ml, product.pieces, product.immediate_kind "
-    "FROM (SELECT 1) AS one LEFT JOIN shops_product AS product "
+    "FROM fresh LEFT JOIN shops_idempotencyrecord AS record "
+    "ON record.terminal_id = %s AND record.key = %s "
+    "LEFT JOIN shops_product AS product "
     "ON product.active AND product.sku = ANY(%s::varchar[])"
 )
 
 
-def _idempotent_sale_and_products(
-    *, terminal: Terminal, key: str, skus: Sequence[str]
-) -> tuple[Sale | None, dict[str, Product]]:
-    """The sale this terminal already made with ``key`` (if any) and the basket's products.
+class _PreludeRow(NamedTuple):
+    locked: bool
+    sale_id: int
+    line_ids: list[int]
+    fingerprint: str | None
+    status_code: int | None
+    content: str | None
+    location: str | None
+    product_id: int | None
+    sku: str | None
+    category_code: str | None
+    retail_price: Decimal | None
+    volume_ml: int | None
+    pieces: int | None
+    immediate_kind: str | None
 
-    The same statement takes a transaction-scoped advisory lock on
-    (terminal, key): if another transaction holds it, the same request is still running. (If
-    that twin commits between this statement's snapshot and the lock, the sale insert meets
-    the unique key and the commit is retried, which then replays the twin's answer.)
+
+@dataclass(frozen=True)
+class _Prelude:
+    replay: Answer | None
+    products: dict[str, Product]
+    sale_id: int
+    line_ids: list[int]
+
+
+def _prelude(*, retry: Retry, skus: Sequence[str], lines: int) -> _Prelude:
+    """The key's first answer (if it has one), the basket's products, and fresh ids.
+
+    The same statement takes a transaction-scoped advisory lock on (terminal, key): if another
+    transaction holds it, the same request is still running. (If that twin commits between
+    this statement's snapshot and the lock, the record insert meets the unique key and the
+    commit is retried, which then replays the twin's answer.)
 
     :raises RequestInProgress: while another request with the key is in flight.
+    :raises IdempotencyKeyReused: the key answered another request.
     """
-    sales = Sale.objects.select_related("store", "terminal")
-    rows = select_rows(
-        _PRELUDE_SQL,
-        [
-            *idempotency_key_lock_params(terminal.pk, key),
-            terminal.pk,
-            key,
-            terminal.pk,
-            key,
-            sorted(set(skus)),
-        ],
-        [
-            Sale._meta.get_field("id"),
-            Sale._meta.get_field("id"),
-            Product._meta.get_field("active"),  # a boolean column: EXISTS (...)
-            *_PRODUCT_FIELDS,
-        ],
-    )
-    if not rows[0][0]:
-        raise RequestInProgress(
-            _(
-                "The first request with this Idempotency-Key has not finished; retry shortly "
-                "to get its answer."
-            )
+    rows = [
+        _PreludeRow(*row)
+        for row in fetch_all(
+            _PRELUDE_SQL,
+            [
+                *idempotency_key_lock_params(retry.terminal_id, retry.key),
+                lines,
+                retry.terminal_id,
+                retry.key,
+                sorted(set(skus)),
+            ],
         )
-    if rows[0][1] is not None:
-        return sales.get(pk=rows[0][1]), {}
-    if rows[0][2]:
-        raise IdempotencyKeyReused(KEY_REUSED)
-    return None, _products(row[3:] for row in rows if row[3] is not None)
+    ]
+    first = rows[0]
+    if not first.locked:
+        raise RequestInProgress(IN_PROGRESS)
+    if first.fingerprint is not None:
+        stored = (first.fingerprint, first.status_code, first.content, first.location)
+        return _Prelude(
+            replay(fingerprint=retry.fingerprint, stored=stored),  # type: ignore[arg-type]  # a record's columns are NOT NULL
+            {},
+            first.sale_id,
+            [],
+        )
+    products = {
+        row.sku: loaded(
+            Product,
+            id=row.product_id,
+            sku=row.sku,
+            category_code=row.category_code,
+            retail_price=row.retail_price,
+            volume_ml=row.volume_ml,
+            pieces=row.pieces,
+            immediate_kind=row.immediate_kind,
+        )
+        for row in rows
+        if row.sku is not None
+    }
+    return _Prelude(None, products, first.sale_id, list(first.line_ids))
 
 
 def _receipt_no(*, terminal: Terminal, now: datetime) -> str:
@@ -444,13 +497,26 @@ def _columns(model: type[Any], names: Sequence[str]) -> list[Any]:
     return [model._meta.get_field(name) for name in names]
 
 
+_RECORD_NAMES = (
+    "terminal_id",
+    "key",
+    "fingerprint",
+    "status_code",
+    "content",
+    "location",
+    "created_at",
+)
+
+
 @cache
 def _write_sale_sql(line_names: tuple[str, ...]) -> str:
-    """The sale, its lines (from one array per column, so the statement is the
-    same for 1 line or 50) and its dirty-day mark, in one data-modifying statement."""
+    """The sale, its lines (from one array per column, so the statement is the same for 1 line
+    or 50), its dirty-day mark and the key's record of the first answer, in one
+    data-modifying statement."""
     quote = connection.ops.quote_name
-    sale_fields = _columns(Sale, COMMIT_COLUMNS)
+    sale_fields = _columns(Sale, ("id", *COMMIT_COLUMNS))
     line_fields = _columns(SaleLine, line_names)
+    record_fields = _columns(IdempotencyRecord, _RECORD_NAMES)
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
     # Identifiers come from model metadata and are quoted; every value is a parameter.
     return (
@@ -459,24 +525,32 @@ def _write_sale_sql(line_names: tuple[str, ...]) -> str:
         f"VALUES ({', '.join(['%s'] * len(sale_fields))}) RETURNING id), "
         "line AS (INSERT INTO shops_saleline "
         f"(sale_id, {', '.join(quote(f.column) for f in line_fields)}) "
-        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id, line_no), "
+        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id), "
         "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-        "SELECT %s, %s, %s) "
-        "SELECT sale.id, line.id FROM sale, line ORDER BY line.line_no"
+        "SELECT %s, %s, %s), "
+        "record AS (INSERT INTO shops_idempotencyrecord "
+        f"({', '.join(quote(f.column) for f in record_fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(record_fields))})) "
+        "SELECT count(*) FROM line"
     )
 
 
 def write_sale(
-    *, sale_row: dict[str, Any], line_rows: list[dict[str, Any]], now: datetime
-) -> tuple[int, list[int]]:
-    """Insert a sale, its lines and the dirty-day mark of its (local day, store); return the
-    sale id and the line ids in order, in one statement."""
+    *,
+    sale_row: dict[str, Any],
+    line_rows: list[dict[str, Any]],
+    record: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Insert a sale and its lines (with their ids given), the dirty-day mark of its (local
+    day, store) and the key's record of its first answer (:func:`shops.idempotency.record_row`),
+    in one statement."""
     dirty = {"day": sale_row["local_date"], "store": sale_row["store"], "marked_at": now}
     refresh_stats_after_commit()
     names = tuple(line_rows[0])
     params = [
         field.get_db_prep_save(sale_row[field.name], connection)
-        for field in _columns(Sale, COMMIT_COLUMNS)
+        for field in _columns(Sale, ("id", *COMMIT_COLUMNS))
     ]
     params += [
         [field.get_db_prep_save(row[field.name], connection) for row in line_rows]
@@ -486,10 +560,13 @@ def write_sale(
         field.get_db_prep_save(dirty[field.name], connection)
         for field in _columns(DirtyDay, ("day", "store", "marked_at"))
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_write_sale_sql(names), params)
-        found = cursor.fetchall()
-    return found[0][0], [line_id for _, line_id in found]
+    params += [
+        field.get_db_prep_save(record[name], connection)
+        for name, field in zip(
+            _RECORD_NAMES, _columns(IdempotencyRecord, _RECORD_NAMES), strict=True
+        )
+    ]
+    fetch_all(_write_sale_sql(names), params)
 
 
 def mark_dirty(*, sale: Sale, now: datetime) -> None:
@@ -503,8 +580,9 @@ def sale_commit(
 ) -> CommitResult:
     """Judge and record a sale exactly once per (terminal, idempotency key).
 
-    A retry with the same key and request gets the first answer again (``replayed``); the
-    same key with another request is refused. Judged at ``now``, the moment it commits.
+    A retry with the same key and request gets the first answer again, byte for byte
+    (``replayed``); the same key with another request is refused. Judged at ``now``, the moment
+    it commits.
 
     :raises PurchaseNotAllowed: the policy forbids it; nothing is written.
     :raises IdempotencyKeyReused: the key was used for another request.
@@ -513,16 +591,11 @@ def sale_commit(
     """
     version = policy_in_force_cached(at=now)
     year = rules.quota_year(now)
+    retry = Retry(terminal_id=terminal.pk, key=idempotency_key, fingerprint=fingerprint)
     for attempt in range(3):
         try:
             return _commit_once(
-                terminal=terminal,
-                key=idempotency_key,
-                fingerprint=fingerprint,
-                basket=basket,
-                now=now,
-                version=version,
-                year=year,
+                terminal=terminal, retry=retry, basket=basket, now=now, version=version, year=year
             )
         except IntegrityError:
             # A concurrent twin committed first (same key: replay it), or a receipt number
@@ -536,20 +609,18 @@ def sale_commit(
 def _commit_once(
     *,
     terminal: Terminal,
-    key: str,
-    fingerprint: str,
+    retry: Retry,
     basket: Basket,
     now: datetime,
     version: PolicyInForce,
     year: int,
 ) -> CommitResult:
-    existing, products = _idempotent_sale_and_products(
-        terminal=terminal, key=key, skus=[line.sku for line in basket.lines]
+    prelude = _prelude(
+        retry=retry, skus=[line.sku for line in basket.lines], lines=len(basket.lines)
     )
-    if existing is not None:
-        if existing.request_fingerprint != fingerprint:
-            raise IdempotencyKeyReused(KEY_REUSED)
-        return CommitResult(existing, first_answer(existing), replayed=True)
+    if prelude.replay is not None:
+        return CommitResult(prelude.replay, sale_id=prelude.replay.body["id"])
+    products = prelude.products
 
     policy = version.policy
     account = quota_account_lock(
@@ -586,6 +657,7 @@ def _commit_once(
         )
 
     sale_row = {
+        "id": prelude.sale_id,
         "receipt_no": _receipt_no(terminal=terminal, now=now),
         "store": terminal.store_id,
         "terminal": terminal.pk,
@@ -601,8 +673,8 @@ def _commit_once(
         "total": verdict.total,
         "returned_amount": money.ZERO,
         "quota_used_after": account.used + verdict.total,
-        "idempotency_key": key,
-        "request_fingerprint": fingerprint,
+        "idempotency_key": retry.key,
+        "request_fingerprint": retry.fingerprint,
         "imported": False,
         "immediate_limits": immediate_limits_payload(verdict.immediate_limits)
         if basket.pickup == PickupMode.IMMEDIATE
@@ -610,6 +682,7 @@ def _commit_once(
     }
     rows: list[dict[str, Any]] = [
         {
+            "id": line_id,
             "line_no": number,
             "product": products[line.sku].pk,
             "sku": line.sku,
@@ -622,23 +695,33 @@ def _commit_once(
             "immediate_kind": line.product.immediate_kind or "",  # type: ignore[union-attr]  # allowed: a known product
             "returned_quantity": 0,
         }
-        for number, line in enumerate(verdict.lines, start=1)
+        for number, (line_id, line) in enumerate(
+            zip(prelude.line_ids, verdict.lines, strict=True), start=1
+        )
     ]
-    sale_id, ids = write_sale(sale_row=sale_row, line_rows=rows, now=now)
-    # Every column of the row just written: COMMIT_COLUMNS, the id, and the two left NULL.
-    sale = loaded(Sale, id=sale_id, **sale_row, picked_up_at=None, voided_at=None)
+    # Every column of the row about to be written: COMMIT_COLUMNS, the id, the two left NULL.
+    sale = loaded(Sale, **sale_row, picked_up_at=None, voided_at=None)
     sale.store, sale.terminal = terminal.store, terminal
     lines = [
         WrittenLine(
-            pk=written,
+            pk=row["id"],
             sku=row["sku"],
             category_code=row["category_code"],
             quantity=row["quantity"],
             unit_price=row["unit_price"],
             amount=row["amount"],
         )
-        for row, written in zip(rows, ids, strict=True)
+        for row in rows
     ]
+    first = first_answer_of(
+        201, first_answer(sale, lines=lines), location=f"/api/v1/sales/{sale.pk}"
+    )
+    write_sale(
+        sale_row=sale_row,
+        line_rows=rows,
+        record=record_row(retry=retry, first=first, now=now),
+        now=now,
+    )
     quota_debit(
         account=account,
         amount=verdict.total,
@@ -646,7 +729,7 @@ def _commit_once(
         reference=f"sale:{sale.pk}",
         now=now,
     )
-    return CommitResult(sale, first_answer(sale, lines=lines), replayed=False)
+    return CommitResult(first, sale_id=sale.pk, written=sale)
 
 
 # The columns of a sale as the hot path and import_sales write them.

@@ -300,15 +300,18 @@ class ReturnLine(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a terminal's request with an ``Idempotency-Key``, replayed to its
-    retries. Written in the same transaction as what the request did."""
+    """The first answer to a terminal's request with an ``Idempotency-Key`` — status, the JSON
+    exactly as sent, ``Location`` — replayed byte for byte to its retries (shops.idempotency).
+    Written in the same transaction as what the request did."""
 
     terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     status_code = models.PositiveSmallIntegerField()
-    body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Text, not jsonb: jsonb reorders keys and spacing, and a replay must be the same bytes.
+    content = models.TextField(help_text="The answer's JSON, exactly as first sent.")
+    location = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("idempotency record")

@@ -140,9 +140,10 @@ DESCRIPTION = gettext_lazy(
     "**Credentials.** Terminals send `Authorization: Bearer <key>` (`manage.py "
     "create_terminal`); staff send `Authorization: Token <key>` (`manage.py "
     "create_staff_token`). The shopper's quota look-up needs none.\n\n"
-    "**Exactly once.** `POST /api/v1/sales` and returns need an `Idempotency-Key` header: "
-    "the same key and body again answer the first answer again, with `Idempotent-Replayed: "
-    "true`.\n\n"
+    "**Exactly once.** Every POST that writes (sales, returns, void, pickup, departures) needs "
+    "an `Idempotency-Key` header (1–255 printable ASCII characters, spaces included): the same "
+    "key and body again answer the first answer byte for byte (status, body, `Location`), "
+    "with `Idempotent-Replayed: true`, whatever changed in between.\n\n"
     "**Errors** are RFC 9457 `application/problem+json` with a stable `code`; 400 names the "
     "fields in `errors`, 422 lists what the policy forbids in `violations`. Messages follow "
     "`Accept-Language` (zh-hans by default, or en).\n\n"
@@ -288,9 +289,12 @@ def _declare_headers(result: dict[str, Any]) -> None:
                     headers["Retry-After"] = _ref("Retry-After")
                 if status == "401":
                     headers["WWW-Authenticate"] = _ref("WWW-Authenticate")
-                if status == "201" and (method, path) in {
+                if status in {"200", "201"} and (method, path) in {
                     ("post", "/api/v1/sales"),
                     ("post", "/api/v1/sales/{sale_id}/returns"),
+                    ("post", "/api/v1/sales/{sale_id}/void"),
+                    ("post", "/api/v1/sales/{sale_id}/pickup"),
+                    ("post", "/api/v1/departures"),
                 }:
                     headers["Idempotent-Replayed"] = _ref("Idempotent-Replayed")
                     if path == "/api/v1/sales":
@@ -789,13 +793,13 @@ def _add_examples(result: dict[str, Any], ex: Examples) -> None:
             "responses": {"200": ex.sale_one()},
         },
         ("post", "/api/v1/sales/{sale_id}/void"): {
-            "parameters": sale_one,
+            "parameters": {**sale_one, "Idempotency-Key": "void 1 at till demo-1"},
             "responses": {
                 "200": ex.sale_one(status="voided", voided_at=ex.now.isoformat(), credited=ex.total)
             },
         },
         ("post", "/api/v1/sales/{sale_id}/pickup"): {
-            "parameters": sale_one,
+            "parameters": {**sale_one, "Idempotency-Key": "pickup 1 at till demo-1"},
             "responses": {"200": ex.sale_one(picked_up_at=ex.now.isoformat())},
         },
         ("post", "/api/v1/sales/{sale_id}/returns"): {
@@ -805,6 +809,7 @@ def _add_examples(result: dict[str, Any], ex: Examples) -> None:
         },
         ("post", "/api/v1/departures"): {
             "request": ex.departure_request(),
+            "parameters": {"Idempotency-Key": "departure HU7181 at till demo-1"},
             "responses": {"201": "departure"},
         },
         ("get", "/api/v1/products"): {

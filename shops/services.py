@@ -8,7 +8,6 @@ order are in shops/locks.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -33,17 +32,11 @@ from quotas.services import (
     quota_credit,
 )
 
-from .checkout import (
-    KEY_REUSED,
-    IdempotencyKeyReused,
-    RequestInProgress,
-    first_answer,
-    mark_dirty,
-    quota_payload,
-)
-from .locks import account_then_sale_lock, idempotency_key_try_lock, sale_lock
+from .checkout import first_answer, mark_dirty, quota_payload
+from .deadline import departure_record
+from .idempotency import Answer, Retry, answer, once
+from .locks import account_then_sale_lock, sale_lock
 from .models import (
-    IdempotencyRecord,
     Return,
     ReturnLine,
     Sale,
@@ -90,31 +83,6 @@ class SalePickedUp(ConflictError):
     title = gettext_lazy("The goods were already handed over")
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-
-def _idempotency_record(*, terminal: Terminal, key: str, fingerprint: str) -> Answer | None:
-    """The stored first answer for (terminal, key), after taking the key's advisory lock.
-
-    :raises RequestInProgress: the first request with the key is still running.
-    :raises IdempotencyKeyReused: the key was used for another request.
-    """
-    if not idempotency_key_try_lock(terminal_id=terminal.pk, key=key):
-        raise RequestInProgress(_("The first request with this key has not finished."))
-    record = IdempotencyRecord.objects.filter(terminal=terminal, key=key).first()
-    if record is None:
-        if Sale.objects.filter(terminal=terminal, idempotency_key=key).exists():
-            raise IdempotencyKeyReused(KEY_REUSED)  # keys are per terminal, whatever the request
-        return None
-    if record.fingerprint != fingerprint:
-        raise IdempotencyKeyReused(KEY_REUSED)
-    return Answer(record.status_code, record.body, replayed=True)
-
-
 def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
     """A sale of this store, with its store and terminal; another store's sale is not found
     (404, never 403, so ids cannot be probed).
@@ -139,7 +107,6 @@ def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
     return account_then_sale_lock(account_id=sale.account_id, sale_id=sale.pk)
 
 
-@transaction.atomic(durable=True)
 def sale_return(
     *,
     terminal: Terminal,
@@ -150,18 +117,86 @@ def sale_return(
     reason: str,
     now: datetime,
 ) -> Answer:
-    """Take goods back: credit the quota of the sale's year and the trip's per-trip counts.
+    """Take goods back once per (terminal, key): credit the quota of the sale's year and the
+    trip's per-trip counts. ``lines`` are (sale line id, quantity). All or nothing. A retry
+    gets the first answer (shops.idempotency).
 
-    ``lines`` are (sale line id, quantity). All or nothing.
+    :raises SaleNotFound: not a sale of the terminal's store.
+    :raises UnknownLine: a line is not a line of this sale.
+    :raises ReturnExceedsSale: a line returns more than is left of it, or is listed twice.
+    :raises SaleVoided: the sale was voided.
+    :raises IdempotencyKeyReused: the key answered another request.
+    :raises RequestInProgress: the first request with the key is still running.
+    """
+    return once(
+        retry=Retry(terminal_id=terminal.pk, key=idempotency_key, fingerprint=fingerprint),
+        now=now,
+        act=lambda: answer(
+            201, _take_back(terminal=terminal, sale_id=sale_id, lines=lines, reason=reason, now=now)
+        ),
+    )
+
+
+def sale_void_once(*, retry: Retry, terminal: Terminal, sale_id: int, now: datetime) -> Answer:
+    """:func:`sale_void` once per (terminal, key), answering the sale as it then stands.
+
+    :raises SaleNotFound, SalePickedUp: as :func:`sale_void`.
+    :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.idempotency.once`.
+    """
+    return once(
+        retry=retry,
+        now=now,
+        act=lambda: answer(
+            200, sale_detail(sale_void(terminal=terminal, sale_id=sale_id, now=now))
+        ),
+    )
+
+
+def sale_pickup_once(*, retry: Retry, terminal: Terminal, sale_id: int, now: datetime) -> Answer:
+    """:func:`sale_pickup` once per (terminal, key), answering the sale as it then stands.
+
+    :raises SaleNotFound, SaleVoided, PickupTooEarly: as :func:`sale_pickup`.
+    :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.idempotency.once`.
+    """
+    return once(
+        retry=retry,
+        now=now,
+        act=lambda: answer(
+            200, sale_detail(sale_pickup(terminal=terminal, sale_id=sale_id, now=now))
+        ),
+    )
+
+
+def departure_record_once(*, retry: Retry, now: datetime, **departure: Any) -> Answer:
+    """A departure recorded once per (terminal, key) (:func:`shops.deadline.departure_record`):
+    a retry is told what the first call decided, never a new verdict.
+
+    :raises ShopperNotFound: as :func:`quotas.services.departure_record_outcome`.
+    :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.idempotency.once`.
+    """
+    return once(
+        retry=retry,
+        now=now,
+        act=lambda: answer(201, departure_answer(departure_record(now=now, **departure))),
+    )
+
+
+@transaction.atomic
+def _take_back(
+    *,
+    terminal: Terminal,
+    sale_id: int,
+    lines: Sequence[tuple[int, int]],
+    reason: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A return's work and its answer's body (see :func:`sale_return`).
 
     :raises SaleNotFound: not a sale of the terminal's store.
     :raises UnknownLine: a line is not a line of this sale.
     :raises ReturnExceedsSale: a line returns more than is left of it, or is listed twice.
     :raises SaleVoided: the sale was voided.
     """
-    replay = _idempotency_record(terminal=terminal, key=idempotency_key, fingerprint=fingerprint)
-    if replay is not None:
-        return replay
     account, sale = _lock_sale(store=terminal.store, sale_id=sale_id)
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided(_("A voided sale has nothing left to return."))
@@ -220,7 +255,7 @@ def sale_return(
         now=now,
     )
     mark_dirty(sale=sale, now=now)
-    body = {
+    return {
         "id": refund.pk,
         "sale": sale.pk,
         "amount": money.to_str(amount),
@@ -237,13 +272,9 @@ def sale_return(
         ],
         "quota": quota_payload(year=account.year, limit=account.limit, used=account.used),
     }
-    IdempotencyRecord.objects.create(
-        terminal=terminal, key=idempotency_key, fingerprint=fingerprint, status_code=201, body=body
-    )
-    return Answer(201, body)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     """Cancel a whole sale whose goods were not handed over; credit what was not yet returned.
     Voiding a voided sale changes nothing.
@@ -272,7 +303,7 @@ def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     return sale
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     """The goods were handed over. Recording it twice keeps the first time.
 

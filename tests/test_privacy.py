@@ -115,7 +115,10 @@ def _realistic_run(client: Client) -> None:
         HTTP_IDEMPOTENCY_KEY="p3", **auth,
     )  # fmt: skip
     assert second.status_code == 201, second.content
-    assert client.post(f"/api/v1/sales/{second.json()['id']}/void", **auth).status_code == 200
+    voided = client.post(
+        f"/api/v1/sales/{second.json()['id']}/void", HTTP_IDEMPOTENCY_KEY="v1", **auth
+    )
+    assert voided.status_code == 200
     departure = {
         "document": {"type": "resident_id", "number": NUMBER},
         "carrier_ref": "HU7181",
@@ -123,7 +126,11 @@ def _realistic_run(client: Client) -> None:
     }
     assert (
         client.post(
-            "/api/v1/departures", departure, content_type="application/json", **auth
+            "/api/v1/departures",
+            departure,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="d1",
+            **auth,
         ).status_code
         == 201
     )

@@ -114,22 +114,39 @@ CREDENTIALS = [
 ]
 
 
-def expected(op: Operation, credential: str) -> tuple[int, str | None]:
-    """The contract's answer: (status, WWW-Authenticate scheme or None)."""
+def scheme_of(credential: str) -> str:
+    """The Authorization scheme a credential is sent with: a terminal's or a staff token's."""
+    if credential in {"terminal", "other-store-terminal", "revoked-terminal"}:
+        return "bearer"
+    if credential in {"staff-token", "non-staff-token"}:
+        return "token"
+    if credential.startswith("malformed:"):
+        header = MALFORMED[credential.removeprefix("malformed:")]
+        if header.startswith("{prefix}"):
+            return "bearer"
+        return header.split()[0].lower()
+    return ""
+
+
+def expected(op: Operation, credential: str) -> tuple[int, str | None, str | None]:
+    """The contract's answer: (status, WWW-Authenticate scheme or None, problem code of a 401).
+    A credential of the other kind is told so (wrong_credential_kind), never "not provided"."""
     if op.kind == PUBLIC:
-        return op.ok, None
+        return op.ok, None, None
     if op.kind == TERMINAL:
         if credential == "terminal":
-            return op.ok, None
+            return op.ok, None, None
         if credential == "other-store-terminal":
-            return (404, None) if op.on_a_sale else (op.ok, None)
-        return 401, BEARER_CHALLENGE
+            return (404, None, None) if op.on_a_sale else (op.ok, None, None)
+        kind = "wrong_credential_kind" if scheme_of(credential) == "token" else "not_authenticated"
+        return 401, BEARER_CHALLENGE, kind
     assert op.kind == STAFF
     if credential in {"staff-token", "staff-session"}:
-        return op.ok, None
+        return op.ok, None, None
     if credential in {"non-staff-token", "non-staff-session"}:
-        return 403, None
-    return 401, TOKEN_CHALLENGE
+        return 403, None, None
+    kind = "wrong_credential_kind" if scheme_of(credential) == "bearer" else "not_authenticated"
+    return 401, TOKEN_CHALLENGE, kind
 
 
 # --- The world a request meets ---------------------------------------------------------------
@@ -306,7 +323,7 @@ CASES = [
 
 @pytest.mark.parametrize(("op", "credential"), CASES)
 def test_access(client: Client, world: World, op: Operation, credential: str) -> None:
-    status, challenge = expected(op, credential)
+    status, challenge, code = expected(op, credential)
     response = request(client, op, world, authorization(client, world, credential))
 
     assert response.status_code == status, response.content[:500]
@@ -315,7 +332,7 @@ def test_access(client: Client, world: World, op: Operation, credential: str) ->
         body = response.json()
         assert body["status"] == status
         if status == 401:
-            assert body["code"] == "not_authenticated"
+            assert body["code"] == code
         if status == 404:
             assert body["code"] == "sale_not_found"
     if challenge is None:

@@ -272,7 +272,7 @@ def test_a_conflict_answers_in_the_request_language(
     services.sale_void(terminal=world["term"], sale_id=world["sale"]["id"], now=timezone.now())
     response = client.post(
         f"/api/v1/sales/{world['sale']['id']}/pickup",
-        headers={**auth(world), "accept-language": language},
+        headers={**auth(world), "accept-language": language, "idempotency-key": "p-1"},
     )
     assert response.status_code == 409
     assert_language(response.json(), language)
@@ -322,7 +322,7 @@ def test_a_departure_answer_speaks_the_request_language(
             "carrier_ref": "CZ1",
             "departed_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
         },
-        {**auth(world), "accept-language": language},
+        {**auth(world), "accept-language": language, "idempotency-key": f"d-{language}"},
     )
     assert response.status_code == 201
     message = response.json()["message"]

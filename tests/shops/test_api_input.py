@@ -186,7 +186,9 @@ def test_bad_credentials_are_401(client: Client, url: str, header: str, auth: di
     header = header.replace("df_abc_", real[: real.rindex("_") + 1])  # a real prefix
     before = written()
     response = post(client, url, valid_body(), {"authorization": header})
-    assert_problem(response, 401, "not_authenticated")
+    # A staff token's scheme is told that a terminal key is wanted (wrong_credential_kind).
+    kind = "wrong_credential_kind" if header.startswith("Token") else "not_authenticated"
+    assert_problem(response, 401, kind)
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert written() == before
 
@@ -351,7 +353,9 @@ def test_void_and_pickup_take_no_fields(
     assert list(problem["errors"]) == ["reason"]
     refused(client, url, "reason=x", auth, 415, content_type="application/x-www-form-urlencoded")
     assert post(client, url, {}, auth).status_code == 200
-    assert client.post(url, headers=auth).status_code == 200  # a bare POST, as before
+    bare = client.post(url, headers={**auth, "idempotency-key": f"bare {action}"})
+    assert bare.status_code == 200  # a bare POST, with its key
+    assert "Idempotency-Key" in assert_problem(client.post(url, headers=auth), 400)["errors"]
 
 
 @BOTH
@@ -423,8 +427,8 @@ def test_a_bad_quote_instant_is_400(client: Client, at: Any, auth: dict) -> None
 BAD_KEYS = {
     "empty": "",
     "256 chars": "k" * 256,
-    "space": "my key",
-    "leading space kept": "\tkey",
+    "tab": "\tkey",
+    "newline inside": "my\nkey",
     "non-ascii": "ключ-1",
     "cjk": "键",
 }
@@ -445,6 +449,17 @@ def test_a_bad_idempotency_key_is_400(client: Client, key: str | None, auth: dic
 def test_255_printable_characters_are_a_good_key(client: Client, auth: dict) -> None:
     response = post(client, SALES, valid_body(), {**auth, "idempotency-key": "k" * 255})
     assert response.status_code == 201
+
+
+def test_a_key_with_spaces_is_a_good_key(client: Client, auth: dict) -> None:
+    """The contract: printable ASCII, spaces included (a till may send "till 3 #0042")."""
+    headers = {**auth, "idempotency-key": "till 3 #0042 ~!"}
+    body = valid_body()
+    first = post(client, SALES, body, headers)
+    assert first.status_code == 201, first.content
+    again = post(client, SALES, body, headers)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
 
 
 def test_a_key_reused_with_another_body_is_422(client: Client, auth: dict) -> None:
@@ -619,3 +634,21 @@ def test_bad_departures_are_400(client: Client, body: Any, auth: dict) -> None:
 
 def test_departures_need_credentials(client: Client, auth: dict) -> None:
     refused(client, "/api/v1/departures", departure(), {}, 401, "not_authenticated")
+
+
+# --- Days the calendar does not have -----------------------------------------------------------
+@pytest.mark.parametrize("day", ["2026-13-01", "2026-02-30", "2026-00-10"])
+@pytest.mark.parametrize(("language", "says"), [("en", "no such day"), ("zh-hans", "不存在")])
+def test_a_day_that_does_not_exist_is_told_so(
+    client: Client, auth: dict, day: str, language: str, says: str
+) -> None:
+    response = client.get(SALES, {"date": day}, headers={**auth, "accept-language": language})
+    problem = assert_problem(response, 400, "invalid_input")
+    assert says in problem["errors"]["date"][0]
+    assert day in problem["errors"]["date"][0]
+    assert "format" not in problem["errors"]["date"][0]
+
+
+def test_a_day_in_another_shape_is_still_a_format_error(client: Client, auth: dict) -> None:
+    response = client.get(SALES, {"date": "01/03/2026"}, headers={**auth, "accept-language": "en"})
+    assert "format" in assert_problem(response, 400, "invalid_input")["errors"]["date"][0]

@@ -50,12 +50,12 @@ from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.services import PresentedShopper
 from shops.checkout import (
     Basket,
-    IdempotencyKeyReused,
     LineInput,
     PurchaseNotAllowed,
     TripInput,
     sale_commit,
 )
+from shops.idempotency import IdempotencyKeyReused
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
 from shops.models import (

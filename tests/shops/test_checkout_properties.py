@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from shops import checkout
 from shops.checkout import PurchaseNotAllowed
-from shops.models import DirtyDay, Sale, SaleLine
+from shops.models import DirtyDay, IdempotencyRecord, Sale, SaleLine
 
 from .helpers import basket, product, resident_id, shopper, terminal, trip
 
@@ -45,7 +45,16 @@ def shop() -> dict:
 
 
 def _forget_sales() -> None:
-    for model in (SaleLine, Sale, DirtyDay, QuotaEntry, QuotaAccount, Trip, Shopper):
+    for model in (
+        IdempotencyRecord,
+        SaleLine,
+        Sale,
+        DirtyDay,
+        QuotaEntry,
+        QuotaAccount,
+        Trip,
+        Shopper,
+    ):
         model.objects.all()._raw_delete(model.objects.db)
 
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from quotas.models import QuotaAccount, QuotaEntry
 from shops import checkout
-from shops.checkout import PurchaseNotAllowed, RequestInProgress
+from shops.checkout import PurchaseNotAllowed
+from shops.idempotency import RequestInProgress
 from shops.locks import idempotency_key_try_lock
 from shops.models import Sale
 from shops.services import sale_return, sale_void

@@ -162,7 +162,7 @@ def test_a_departure_recorded_through_the_api_on_the_planned_flight_settles_it(
         "/api/v1/departures",
         body,
         content_type="application/json",
-        headers={"Authorization": f"Bearer {key}"},
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "departure-1"},
     )
 
     assert response.status_code == 201, response.content
@@ -487,6 +487,7 @@ def test_a_departure_recorded_after_the_ban_lifts_it(term, client: Client) -> No
         },
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {key}",
+        HTTP_IDEMPOTENCY_KEY="k-1",
     )
     assert answer.status_code == 201, answer.content
     assert banned_until() is None
@@ -520,9 +521,11 @@ def test_a_departure_in_the_future_is_refused(term, client: Client) -> None:
         },
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {key}",
+        HTTP_IDEMPOTENCY_KEY="k-2",
     )
     assert answer.status_code == 400
     assert answer.json()["code"] == "departure_in_future"
+    assert list(answer.json()["errors"]) == ["departed_at"]  # the field, not non_field_errors
     assert not Shopper.objects.get().trips.filter(departed_at__isnull=False).exists()
 
 
@@ -536,12 +539,12 @@ def test_goods_after_departure_are_handed_over_only_once_the_shopper_left(
                 at=timezone.now() - timedelta(days=3),
                 departs=timezone.now() - timedelta(days=2))  # fmt: skip
     url = f"/api/v1/sales/{sold.pk}/pickup"
-    early = client.post(url, HTTP_AUTHORIZATION=f"Bearer {key}")
+    early = client.post(url, HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_IDEMPOTENCY_KEY="k-3")
     assert early.status_code == 409
     assert early.json()["code"] == "pickup_too_early"
     assert Sale.objects.get(pk=sold.pk).picked_up_at is None
     depart(timezone.now() - timedelta(days=2))  # the flight the shopper named
-    handed = client.post(url, HTTP_AUTHORIZATION=f"Bearer {key}")
+    handed = client.post(url, HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_IDEMPOTENCY_KEY="k-4")
     assert handed.status_code == 200
     assert Sale.objects.get(pk=sold.pk).picked_up_at is not None
 
@@ -551,7 +554,11 @@ def test_goods_at_departure_are_handed_over_before_the_flight(term, client: Clie
     sold = sell(
         term, pickup="departure", at=timezone.now(), departs=timezone.now() + timedelta(hours=3)
     )
-    answer = client.post(f"/api/v1/sales/{sold.pk}/pickup", HTTP_AUTHORIZATION=f"Bearer {key}")
+    answer = client.post(
+        f"/api/v1/sales/{sold.pk}/pickup",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+        HTTP_IDEMPOTENCY_KEY="k-5",
+    )
     assert answer.status_code == 200
 
 

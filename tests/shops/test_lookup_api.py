@@ -658,6 +658,7 @@ class TestDepartureAnswers:
     def till(self, client: Client):
         product("DEP-LIP", "cosmetics", "320.00")
         term, key = terminal()
+        keys = count(1)
 
         def depart(carrier_ref: str, departed_at, language: str = "en") -> dict:
             response = client.post(
@@ -670,7 +671,11 @@ class TestDepartureAnswers:
                     }
                 ),
                 content_type="application/json",
-                headers={"authorization": f"Bearer {key}", "accept-language": language},
+                headers={
+                    "authorization": f"Bearer {key}",
+                    "accept-language": language,
+                    "idempotency-key": f"departure-{next(keys)}",
+                },
             )
             assert response.status_code == 201, response.content
             return response.json()

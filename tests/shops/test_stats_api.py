@@ -313,7 +313,8 @@ class TestZeroConfigRefresh:
         assert (totals["amount"], totals["sales"], totals["shopper_trips"]) == ("8760.00", 2, 2)
         assert not DirtyDay.objects.exists()
         voided = staff.post(
-            f"/api/v1/sales/{watch}/void", headers={"authorization": f"Bearer {key}"}
+            f"/api/v1/sales/{watch}/void",
+            headers={"authorization": f"Bearer {key}", "idempotency-key": "void-watch"},
         )
         assert voided.status_code == 200, voided.content
         assert (self._today(staff)["amount"], self._today(staff)["sales"]) == ("760.00", 1)
