@@ -119,7 +119,7 @@ class Product(models.Model):
         help_text="Pieces per unit: a set of five counts five.",
     )
     # The kind of the immediate-pickup list (即购即提) the product is, by the kind's code
-    # (quotas.ImmediatePickupKind); empty: never picked up at once.
+    # (quotas.models.ImmediatePickupKind); empty: never picked up at once.
     immediate_kind = models.CharField(
         _("immediate-pickup kind"),
         max_length=64,
