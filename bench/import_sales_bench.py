@@ -1,7 +1,7 @@
 """``import_sales`` throughput on PostgreSQL: a generated legacy file into a fresh database.
 
     .venv/bin/python bench/import_sales_bench.py [--lines 200000] [--runs 3]
-        [--database dutyfree_importbench]
+        [--database dutyfree_importbench] [--template NAME] [--out DIR]
 
 Generates a deterministic sales file (``generate_sales_csv``); then, ``--runs`` times, drops
 and recreates the database, migrates it, loads a 500-product catalogue (``import_products``)
@@ -9,9 +9,11 @@ and runs ``manage.py import_sales`` on the file as an operator would, recording 
 (lines/s measured inside the import), its wall time, and the CPU spent by the command and by
 its PostgreSQL backends. Then it runs the file once more (every receipt skipped), checks the
 books (sum of ledger entries = used, totals = sum of lines, one entry per sale, every line
-written, no account over its limit) and writes ``bench/results/import_sales.json``.
+written, no account over its limit) and writes ``bench/results/import_sales.json`` (``--out``
+another folder).
 
-Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). Traffic only to 127.0.0.1.
+Needs PostgreSQL: bench_db.py's server (``BENCH_SERVER``, default 127.0.0.1:5432, user postgres,
+trust). The test suite runs it on a few thousand lines (tests/bench/test_bench_smoke.py).
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_db
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -194,13 +198,7 @@ def generate_sales_csv(
 
 
 def _psql(database: str, sql: str) -> str:
-    return subprocess.run(
-        [*PG, "-d", database, "-At", "-c", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    ).stdout.strip()
+    return bench_db.psql(sql, database, timeout=600)
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -214,14 +212,14 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def _fresh_database(database: str, env: dict[str, str], products: Path) -> None:
-    """Drop and create ``database``, migrate it, load the catalogue."""
-    _psql("postgres", f"DROP DATABASE IF EXISTS {database}")
-    _psql("postgres", f"CREATE DATABASE {database}")
-    for args in (("migrate", "--noinput", "-v0"), ("import_products", str(products))):
-        done = _manage(env, *args)
-        if done.returncode != 0:
-            raise SystemExit(done.stderr)
+def _fresh_database(
+    database: str, env: dict[str, str], products: Path, template: str | None
+) -> None:
+    """Drop and create ``database`` (migrated, or a copy of ``template``), load the catalogue."""
+    bench_db.fresh(database, template=template, env=env)
+    done = _manage(env, "import_products", str(products))
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
 
 
 def _backend_cpu(database: str) -> dict[int, float]:
@@ -327,11 +325,11 @@ def main() -> None:
     parser.add_argument("--shoppers", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3, help="imports, each into a fresh database")
     parser.add_argument("--database", default="dutyfree_importbench")
+    parser.add_argument("--template", help="copy this migrated database instead of migrating")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results")
     args = parser.parse_args()
-    database = args.database
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", database):
-        raise SystemExit("database: lower-case letters, digits and underscores")
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}"}
+    database = bench_db.checked_name(args.database)
+    env = {**os.environ, "DATABASE_URL": bench_db.url(database)}
     env.pop("REDIS_URL", None)
 
     with tempfile.TemporaryDirectory(prefix="import-sales-bench-") as tmp:
@@ -344,7 +342,7 @@ def main() -> None:
         size = sales.stat().st_size
         runs = []
         for _ in range(args.runs):
-            _fresh_database(database, env, products)
+            _fresh_database(database, env, products, args.template)
             runs.append(_import(env, sales, database))
             print(runs[-1]["summary"])
         again = _import(env, sales, database)
@@ -380,8 +378,8 @@ def main() -> None:
         "books_ok": ok,
         "target_lines_per_second": 50_000,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "import_sales.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.out.mkdir(exist_ok=True)
+    (args.out / "import_sales.json").write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"lines/s over {len(runs)} runs: median {result['lines_per_second']['median']:,}, "
         f"best {rates[-1]:,} (target 50,000); books ok: {ok}"

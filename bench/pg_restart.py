@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pg_restart.py [--cluster private|system] [--seconds 40]
                                          [--terminals 8] [--workers 4] [--threads 4]
+                                         [--out DIR] [--work-dir DIR]
 
 The app runs under gunicorn on its own database; terminal threads sell without pause (each
 sale a new shopper and a new Idempotency-Key) while the PostgreSQL server itself is taken down
@@ -31,7 +32,8 @@ settles. Checked, and written to bench/results/pg_restart_<cluster>.json:
 - no partial sale: every sale has its three lines, and ``manage.py check_books`` (ledger =
   used = completed sales − returns, totals = lines, per-trip limits) exits 0.
 
-tests/test_faults.py runs :func:`load_run` on a private cluster with a short load, in CI.
+tests/test_faults.py runs this script on a private cluster with a short load, in CI, and checks
+its report.
 """
 
 from __future__ import annotations
@@ -565,23 +567,25 @@ def main() -> None:
     parser.add_argument("--terminals", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the report")
+    parser.add_argument("--work-dir", type=Path, help="keep gunicorn's log here")
     args = parser.parse_args()
     cluster = PrivateCluster() if args.cluster == "private" else SystemCluster()
     try:
         report = load_run(
             cluster, terminals=args.terminals, seconds=args.seconds, workers=args.workers,
-            threads=args.threads,
+            threads=args.threads, work_dir=args.work_dir,
         )  # fmt: skip
     finally:
         cluster.destroy()
     report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     report["ran_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     report["command"] = " ".join(["python", "bench/pg_restart.py", *sys.argv[1:]])
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"pg_restart_{args.cluster}.json"
+    args.out.mkdir(exist_ok=True)
+    out = args.out / f"pg_restart_{args.cluster}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
-    print(f"written to {out.relative_to(ROOT)}")
+    print(f"written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     sys.exit(0 if report["held"] else 1)
 
 

@@ -8,9 +8,11 @@ Writes bench/results/pos.json: requests/s, p50/p99, CPU per request (gunicorn, P
 the ratio of (b) to (a), of (c) to (b), and the books of the hot shopper (zero overspend).
 
     .venv/bin/python bench/pos_load.py [--seconds 20] [--workers 4] [--threads 4]
+        [--database dutyfree_bench] [--template NAME] [--out DIR] [--port 8765]
 
-Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Debian's wrk. Bounded in time;
-traffic only to 127.0.0.1.
+Needs PostgreSQL (bench_db.py's server, ``BENCH_SERVER``: default 127.0.0.1:5432, user
+postgres, trust) and Debian's wrk. Bounded in time; traffic only to 127.0.0.1. The test suite
+runs it with one-second phases (tests/bench/test_bench_smoke.py).
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_db
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 PORT = 8765
 DB = "dutyfree_bench"
-PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -88,10 +92,12 @@ def postgres_pids() -> list[int]:
     return pids
 
 
-def setup(env: dict[str, str]) -> tuple[list[str], list[str]]:
-    run([*PG, "-c", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"])
-    run([*PG, "-c", f"CREATE DATABASE {DB}"])
-    manage(env, "migrate", "--noinput")
+def setup(
+    env: dict[str, str], database: str = DB, template: str | None = None
+) -> tuple[list[str], list[str]]:
+    """A fresh ``database`` (migrated, or a copy of ``template``) with three products and 16
+    terminals; the terminals' keys and the SKUs."""
+    bench_db.fresh(database, template=template, env=env)
     script = """
 from decimal import Decimal
 from shops.models import Product, Store
@@ -109,7 +115,15 @@ for n in range(16):
     return keys, ["BENCH-TEA-0", "BENCH-TEA-1", "BENCH-TEA-2"]
 
 
-def wrk(path: str, script: str, *, connections: int, seconds: int, env: dict[str, str]) -> dict:
+def wrk(
+    path: str,
+    script: str,
+    *,
+    connections: int,
+    seconds: int,
+    env: dict[str, str],
+    port: int = PORT,
+) -> dict:
     out = run(
         [
             "wrk",
@@ -123,7 +137,7 @@ def wrk(path: str, script: str, *, connections: int, seconds: int, env: dict[str
             "10s",
             "-s",
             str(BENCH / script),
-            f"http://127.0.0.1:{PORT}{path}",
+            f"http://127.0.0.1:{port}{path}",
         ],
         env=env,
         timeout=seconds + 120,
@@ -187,13 +201,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of the plain view first")
+    parser.add_argument("--database", default=DB)
+    parser.add_argument("--template", help="copy this migrated database instead of migrating")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results")
+    parser.add_argument("--port", type=int, default=PORT)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    database = bench_db.checked_name(args.database)
 
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+        "DATABASE_URL": bench_db.url(database),
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
@@ -202,13 +222,13 @@ def main() -> None:
         "DEPARTS_AT": (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:00:00+00:00"),
     }
     env.pop("REDIS_URL", None)  # the sale path never touches Redis
-    keys, skus = setup(env)
+    keys, skus = setup(env, database, args.template)
     gunicorn = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "dutyfree.wsgi",
             "-b",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{args.port}",
             "-w",
             str(args.workers),
             "--threads",
@@ -224,13 +244,14 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
         server = children(gunicorn.pid)
-        common = {"seconds": args.seconds}
-        wrk(path="/ping", script="ping.lua", connections=8, seconds=3, env=env)  # warm-up
+        common = {"seconds": args.seconds, "port": args.port}
+        wrk(path="/ping", script="ping.lua", connections=8, seconds=args.warmup, env=env,
+            port=args.port)  # fmt: skip
         plain = phase(
             "(a) plain view",
             server,
@@ -309,8 +330,8 @@ def main() -> None:
         "ratio_hot_to_distinct": result["ratio_hot_to_distinct"] >= 0.6,
         "zero_overspend": not overspend,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "pos.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.out.mkdir(exist_ok=True)
+    (args.out / "pos.json").write_text(json.dumps(result, indent=2) + "\n")
     print(
         json.dumps(
             {k: result[k] for k in ("ratio_sales_to_plain", "ratio_hot_to_distinct", "goals_met")},

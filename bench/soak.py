@@ -1,6 +1,7 @@
 """Soak run: mixed traffic at half the measured capacity, for 10 minutes, on loopback.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--connections 8]
+    .venv/bin/python bench/soak.py [--minutes 10] [--connections 8] [--capacity-seconds 20]
+        [--warmup-seconds 5] [--database dutyfree_bench] [--template NAME] [--out DIR] [--port N]
 
 Starts the app under gunicorn on PostgreSQL (as bench/pos_load.py does), measures the
 capacity of the mix — of every 20 requests 14 quotes, 5 sales, 1 quota look-up (70 / 25 / 5 %)
@@ -8,6 +9,7 @@ capacity of the mix — of every 20 requests 14 quotes, 5 sales, 1 quota look-up
 soak. Writes bench/results/soak.json: offered and achieved rate, p50/p99/max, statuses, socket
 errors, and the resident memory (RSS) of every gunicorn process at the start and the end of
 the soak. Goals: p99 under 100 ms, memory flat, zero errors. Bounded in time; loopback only.
+The test suite runs it for seconds (tests/bench/test_bench_smoke.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_db
 from pos_load import BENCH, DB, PORT, RESULTS, ROOT, children, setup, wrk
 
 
@@ -60,12 +63,20 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--capacity-seconds", type=int, default=20, help="flat out, measured")
+    parser.add_argument("--warmup-seconds", type=int, default=5, help="flat out, first")
+    parser.add_argument("--database", default=DB)
+    parser.add_argument("--template", help="copy this migrated database instead of migrating")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results")
+    parser.add_argument("--port", type=int, default=PORT)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    database = bench_db.checked_name(args.database)
+    port = args.port
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+        "DATABASE_URL": bench_db.url(database),
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
@@ -76,14 +87,14 @@ def main() -> None:
         "QUOTA_LOOKUP_RATE": "100000000/60",
     }
     env.pop("REDIS_URL", None)
-    keys, skus = setup(env)
+    keys, skus = setup(env, database, args.template)
     mix_env = {**env, "TERMINAL_KEYS": ",".join(keys[:8]), "SKUS": ",".join(skus)}
     gunicorn = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "dutyfree.wsgi",
             "-b",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "-w",
             str(args.workers),
             "--threads",
@@ -97,22 +108,24 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
         server = children(gunicorn.pid)
-        wrk(path="/", script="soak.lua", connections=args.connections, seconds=5,
+        wrk(path="/", script="soak.lua", connections=args.connections,
+            seconds=args.warmup_seconds, port=port,
             env={**mix_env, "DELAY_MS": "0", "RUN_ID": env["RUN_ID"] + "w"})  # fmt: skip
         capacity = figures(
             wrk(
                 path="/",
                 script="soak.lua",
                 connections=args.connections,
-                seconds=20,
+                seconds=args.capacity_seconds,
+                port=port,
                 env={**mix_env, "DELAY_MS": "0", "RUN_ID": env["RUN_ID"] + "c"},
             ),
-            20,
+            args.capacity_seconds,
         )
         print(f"capacity: {capacity['requests_per_s']} req/s", flush=True)
         target = capacity["requests_per_s"] / 2
@@ -127,6 +140,7 @@ def main() -> None:
                 script="soak.lua",
                 connections=args.connections,
                 seconds=seconds,
+                port=port,
                 env={**mix_env, "DELAY_MS": str(delay_ms), "RUN_ID": env["RUN_ID"] + "s"},
             ),
             seconds,
@@ -159,8 +173,8 @@ def main() -> None:
         "goals": {"p99_ms_max": 100, "errors": 0, "memory": "flat"},
         "goals_met": {"p99": soak["p99_ms"] < 100, "errors": errors == 0},
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.out.mkdir(exist_ok=True)
+    (args.out / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("soak", "errors", "rss_growth_mib")}, indent=2))
 
 

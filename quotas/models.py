@@ -612,7 +612,11 @@ class QuotaAccount(models.Model):
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="accounts")
     year = models.PositiveSmallIntegerField()
     limit = models.DecimalField(max_digits=14, decimal_places=2)
-    used = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    # A new account has used nothing, whoever writes it (the database's default too, for a
+    # COPY or bulk loader that leaves the column out).
+    used = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -5,11 +5,14 @@ lock, then recounts this trip's usage across every store, judges the basket with
 ``quotas.rules``, and writes the sale, its lines, the ledger entry and a dirty-day mark. No
 network call happens while the lock is held, and nothing outside the database is touched.
 
-Statements per commit, whatever the basket size: the idempotency lock with the products 1;
-the account lock 1 (for a first purchase of the year, plus the shopper-and-account upsert 1);
-the trip with its usage 1 (a new trip: plus its insert 1; a shopper created by this sale:
-none); the sale with lines and dirty mark 1; the ledger 1. They are plain statements
-(dutyfree.db; why: docs/ARCHITECTURE.md).
+Statements per commit, whatever the basket size (the policy in force comes from a per-process
+cache): the idempotency lock with the products 1; the account lock 1 (a first purchase of the
+year: plus the shopper-and-account upsert 1); with a trip, the shopper's trips lock 1 and the
+trip with its usage 1 (a shopper created by this sale has no usage: no recount; a new trip:
+plus its insert 1); the sale with lines and dirty mark 1; the ledger 1. So 6 for a returning
+shopper on a known trip and 7 for a first purchase (or a new trip); a request to the API looks
+its terminal up first: 7 and 8 (tests/shops/test_checkout.py, TestQueryBudget). They are plain
+statements (dutyfree.db; why: docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ class Product(models.Model):
         help_text="Pieces per unit: a set of five counts five.",
     )
     # The kind of the immediate-pickup list (即购即提) the product is, by the kind's code
-    # (quotas.ImmediatePickupKind); empty: never picked up at once.
+    # (quotas.models.ImmediatePickupKind); empty: never picked up at once.
     immediate_kind = models.CharField(
         _("immediate-pickup kind"),
         max_length=64,
@@ -192,7 +192,9 @@ class Sale(models.Model):
         max_length=10, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
     )
     total = models.DecimalField(**MONEY)
-    returned_amount = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    returned_amount = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
     quota_used_after = models.DecimalField(**MONEY, help_text="The account's used after the sale.")
     # A sale picked up at once: each listed kind's cap as the sale was judged (limit, used
     # before, requested), so that a replay answers exactly as the first answer did.
@@ -250,8 +252,11 @@ class SaleLine(models.Model):
     # in a sale with immediate pickup, towards its kind's cap (immediate_kind).
     pieces = models.PositiveSmallIntegerField(default=1)
     volume_ml = models.PositiveIntegerField(null=True, blank=True)
-    immediate_kind = models.CharField(max_length=64, blank=True, default="")
-    returned_quantity = models.PositiveIntegerField(default=0)
+    # What a new line holds before anything happens to it (no kind, nothing returned) is also
+    # the database's default, so a COPY or bulk loader that leaves the column out still writes
+    # a valid line; what describes the goods (pieces) a loader must state.
+    immediate_kind = models.CharField(max_length=64, blank=True, default="", db_default="")
+    returned_quantity = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name = _("sale line")

@@ -1,7 +1,8 @@
-"""No private machinery (issue 12 point 6): model instances come from ``Model.from_db`` (through
-``dutyfree.db.loaded``) or the ORM, never by setting ``_state``; every lock is taken in its app's
-lock module (``quotas/locks.py``, ``shops/locks.py``), which says its strength, and every
-advisory-lock key comes from one registry (``dutyfree/locks.py``)."""
+"""No private machinery (what Django does not promise may change under us): model instances
+come from ``Model.from_db`` (through ``dutyfree.db.loaded``) or the ORM, never by setting
+``_state``; every lock is taken in its app's lock module (``quotas/locks.py``,
+``shops/locks.py``), which says its strength, and every advisory-lock key comes from one
+registry (``dutyfree/locks.py``)."""
 
 from __future__ import annotations
 

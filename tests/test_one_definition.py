@@ -1,5 +1,6 @@
-"""Each rule has one definition (issue 12 point 4): the places that check the same thing use the
-same object, and a second copy of a pattern, enum or word list does not come back unnoticed."""
+"""Each rule has one definition (a rule written twice drifts): the places that check the same
+thing use the same object, and a second copy of a pattern, enum or word list does not come back
+unnoticed."""
 
 from __future__ import annotations
 
@@ -168,8 +169,8 @@ class TestCsvWords:
 
 
 class TestSaidOnce:
-    """Issue 12 point 7: why the hot paths are hand-written is said once, and benchmark figures
-    live in README.md and bench/results/, not in the code."""
+    """Why the hot paths are hand-written is said once, and benchmark figures live in README.md
+    and bench/results/, not in the code (figures in comments go stale unseen)."""
 
     def test_the_reason_for_hand_written_statements_is_in_the_architecture(self):
         architecture = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")

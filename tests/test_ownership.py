@@ -1,6 +1,7 @@
 """``quotas`` owns its tables: no SQL outside ``quotas/`` names a ``quotas_*`` table, no code
 outside it uses a quota model's manager, and every statement that writes or locks a quota
-table — the ledger above all — is issued from ``quotas/`` (issue 12, point 3).
+table — the ledger above all — is issued from ``quotas/``: a table with one owner has one place
+to read for what may change it.
 
 Reads that must share one statement with the sales (a trip with its usage, the books) take a
 relation from ``quotas.selectors`` or ``quotas.books``: the SQL naming the quota table is
@@ -102,7 +103,7 @@ _KERNEL = {ROOT / "dutyfree" / "db.py"}
 
 def _issuer() -> str:
     """The innermost frame of the project's apps (not the tests, not the kernel's statement
-    helpers) on the stack: ``package/module.py:line``."""
+    helpers) on the stack: ``<package>/<module>.py:<line>``."""
     for frame in reversed(traceback.extract_stack()):
         path = Path(frame.filename)
         if not path.is_relative_to(ROOT) or path.is_relative_to(ROOT / "tests"):

@@ -1,4 +1,4 @@
-"""Types are checked (issue 12 point 5): mypy with django-stubs passes over the app packages,
+"""Types are checked, not hoped for: mypy with django-stubs passes over the app packages,
 and every ``# type: ignore`` left in them names its error code and says why."""
 
 import io

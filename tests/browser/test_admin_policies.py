@@ -1,6 +1,7 @@
-"""The policy admin in a real browser, under the site's Content-Security-Policy (issue 11,
-point 16): the policies list fits a 1366 px screen, and the publish form's calendar and clock
-pickers work and fill in the format they show."""
+"""The policy admin in a real browser, under the site's Content-Security-Policy (which blocks
+inline scripts, so the admin's own widgets must still work): the policies list fits a 1366 px
+screen, and the publish form's calendar and clock pickers work and fill in the format they
+show."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def test_an_english_browser_gets_english_and_a_wrong_name_shows_nothing_bought(
     assert "No purchases recorded this year." in page.locator("main").inner_text()
 
 
-# --- Issue 11, point 17 -------------------------------------------------------------------------
+# --- what a person reads: no country for a resident ID, receipt numbers, a readable CAPTCHA -----
 def _answer(page: Any) -> str:
     """What a person reads off the CAPTCHA image (the test reads the stored answer)."""
     return CaptchaStore.objects.get(hashkey=page.input_value("input[name=captcha_0]")).response

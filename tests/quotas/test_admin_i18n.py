@@ -1,4 +1,4 @@
-"""The quotas admin as staff read it (issue 11, point 16): the custom screens and their messages
+"""The quotas admin as staff read it, in their language: the custom screens and their messages
 in the request's language, a publish form with date and time pickers and its format, a
 published policy's lists by their labels, one verification column, a shopper found by the full
 document number (hashed, never stored), category edits on the policy's history page.

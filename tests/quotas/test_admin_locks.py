@@ -1,6 +1,6 @@
 """The policy admin around locked (published) policies: reverting history, publishing a
 planned draft, deleting the draft a published policy came from, and bans that start later.
-Each of these was a 500 or a silent change before (found in review, session 3)."""
+None may be a 500 or a silent change: a published policy explains the sales it judged."""
 
 from __future__ import annotations
 

@@ -504,7 +504,7 @@ def test_a_ban_cannot_start_later(shopper: Shopper) -> None:
     assert ban.active_at(now + timedelta(seconds=1))
 
 
-# --- in force only between its start and its end (issue 11, point 2) -----------------------------
+# --- in force only between its start and its end: a ban planned for later refuses nothing yet -
 def span(shopper: Shopper) -> tuple[datetime | None, datetime | None]:
     return Shopper.objects.values_list("banned_from", "banned_until").get(pk=shopper.pk)
 
@@ -622,7 +622,7 @@ def test_the_ban_list_says_a_ban_that_starts_later_is_not_yet_in_force(
     assert [b.source for b in scheduled.context["cl"].result_list] == ["sale:7"]
 
 
-# --- every time a person reads is local (issue 11, point 5) --------------------------------------
+# --- every time a person reads is local (Asia/Shanghai), never the UTC stored ------------------
 def test_a_bans_title_shows_its_dates_in_shanghai_time(web: Client, shopper: Shopper) -> None:
     """2030-01-20 03:00 in Shanghai is 2030-01-19 19:00 UTC: the title said 2030-01-19."""
     ban, _ = shopper_ban(

@@ -1,4 +1,4 @@
-"""The immediate-pickup list (即购即提, 公告2023年第25号) on the policy side (issue 13, point 1):
+"""The immediate-pickup list (即购即提, 公告2023年第25号) on the policy side :
 the shipped kinds and their history, immutability once published, clone and publish, the CSV
 and its import, the policy page's inline, the policy answer of the API."""
 

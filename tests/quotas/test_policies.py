@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from quotas import services
 from quotas.errors import (
@@ -23,10 +25,9 @@ from quotas.rules import ShopperFacts, Usage, judge_basket
 from quotas.selectors import policy_in_force, policy_rules
 from tests.conftest import local
 
-from .policy_data import shipped_rules
+from .policy_data import DATA, shipped_rules
 
 pytestmark = pytest.mark.django_db
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "policy" / "hainan-offshore.json"
 
 
 def shipped(year: int) -> Policy:
@@ -59,10 +60,15 @@ class TestShippedData:
             assert from_db.traveller_kinds == from_file.traveller_kinds
             assert from_db.annual_limit == from_file.annual_limit
 
-    @pytest.mark.skipif(not SHARED.exists(), reason="../shared is not beside this checkout")
-    def test_the_project_copy_matches_shared_policy(self) -> None:
-        ours = Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
-        assert json.loads(ours.read_text()) == json.loads(SHARED.read_text())
+    def test_the_database_holds_the_data_file(self) -> None:
+        # The migrations (0002, 0010, 0014) leave every shipped category as the copy states it.
+        fields = ("number", "name_zh", "name_en", "verified", "added", "note")
+        for item in json.loads(DATA.read_text(encoding="utf-8"))["policies"]:
+            policy = Policy.objects.get(
+                effective_from=datetime.fromisoformat(item["effective_from"]), status="published"
+            )
+            in_db = {c.code: [getattr(c, f) for f in fields] for c in policy.categories.all()}
+            assert in_db == {c["code"]: [c[f] for f in fields] for c in item["categories"]}
 
     def test_history_starts_with_the_shipped_rows(self) -> None:
         policy = shipped(2025)
@@ -74,6 +80,57 @@ class TestShippedData:
         assert "公告2023年第25号" in reasons[1]
         assert Category.history.filter(policy_id=policy.pk).count() == 47
         assert ImmediatePickupKind.history.filter(policy_id=policy.pk).count() == 15
+
+
+class TestShippedNotesCorrected:
+    """quotas.0014 on a database that holds the notes as first shipped (a fresh database loads
+    the corrected file in 0002 and has nothing to correct)."""
+
+    migration = importlib.import_module("quotas.migrations.0014_shipped_notes_corrected")
+
+    def _as_first_shipped(self, *policies: Policy) -> None:
+        # The guard refuses any ORM write to a published policy's rows; this is the old data.
+        with connection.cursor() as cursor:
+            for code, note in self.migration.SHIPPED.items():
+                cursor.execute(
+                    "UPDATE quotas_category SET note = %s WHERE code = %s AND policy_id = ANY(%s)",
+                    [note, code, [p.pk for p in policies]],
+                )
+
+    def _run(self) -> None:
+        state = MigrationExecutor(connection).loader.project_state(
+            ("quotas", "0014_shipped_notes_corrected")
+        )
+        self.migration.correct(state.apps, None)
+
+    def test_both_versions_and_a_draft_get_the_notes_with_the_reason(self) -> None:
+        draft = services.policy_clone(policy=shipped(2025))
+        edited = services.policy_clone(policy=shipped(2025))
+        self._as_first_shipped(shipped(2023), shipped(2025), draft, edited)
+        Category.objects.filter(policy=edited, code="perfume").update(note="Our own wording.")
+
+        self._run()
+
+        for policy in (shipped(2023), shipped(2025), draft):
+            notes = dict(policy.categories.values_list("code", "note"))
+            assert notes["perfume"] == "On the 即购即提 list (2023 No. 25): 1 bottle per departure."
+            assert "5 pieces per departure" in notes["cosmetics"]
+            rows = Category.history.filter(
+                policy_id=policy.pk, history_change_reason=self.migration.REASON
+            )
+            assert sorted(rows.values_list("code", "history_type", "note")) == sorted(
+                (code, "~", notes[code]) for code in ("cosmetics", "perfume")
+            )
+        assert edited.categories.get(code="perfume").note == "Our own wording."
+        assert "5 pieces per departure" in edited.categories.get(code="cosmetics").note
+        assert "公告2023年第25号" in self.migration.REASON
+
+    def test_a_second_run_changes_nothing(self) -> None:
+        self._as_first_shipped(shipped(2025))
+        self._run()
+        count = Category.history.count()
+        self._run()
+        assert Category.history.count() == count
 
 
 class TestPolicyInForce:

@@ -1,6 +1,6 @@
 """A category edit of a draft racing the draft's publication (PostgreSQL, two connections):
 the edit locks the policy row, so the publish waits for it and publishes the edit, instead of
-the edit landing on a policy published meanwhile (found in review, session 3)."""
+the edit landing on a policy published meanwhile, which would change published rules."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def test_a_revoked_terminal_can_no_longer_sell(web: Client, client: Client) -> N
     assert refused.status_code == 401
 
 
-# --- every time a person reads is local (issue 11, point 5) ------------------------------------
+# --- every time a person reads is local (Asia/Shanghai), never the UTC stored ----------------
 def test_the_rollup_states_title_is_shanghai_time() -> None:
     state = RollupState(name="daily", refreshed_at=datetime(2026, 1, 19, 19, 30, tzinfo=UTC))
 

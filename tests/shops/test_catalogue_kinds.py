@@ -1,5 +1,5 @@
 """Products carry their kind of the immediate-pickup list (即购即提, announcement 2023 No. 25)
-and their barcode (issue 13, point 2):
+and their barcode, which a till scans:
 
 - ``import_products`` reads both from optional columns: a file without a column leaves what
   the products hold, an empty cell clears it; a kind no published policy lists, or of another

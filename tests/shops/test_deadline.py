@@ -456,7 +456,7 @@ def test_imported_legacy_sales_are_not_watched(tmp_path) -> None:
     assert not Ban.objects.exists()
 
 
-# --- Found in review (session 3) ---------------------------------------------------------------
+# --- who is watched and how a departure settles it: residents, late departures, handing over -
 def test_a_resident_buying_under_the_resident_rule_is_not_watched(term) -> None:
     resident = shopper(resident_id(7), resident=True)
     sell(term, who=resident, at=local(2026, 2, 1, 10, 0), departs=local(2026, 2, 3, 10, 0))
@@ -562,7 +562,7 @@ def test_goods_at_departure_are_handed_over_before_the_flight(term, client: Clie
     assert answer.status_code == 200
 
 
-# --- a run as of a later time (issue 11, point 2) ------------------------------------------------
+# --- a run as of a later time is refused: it would ban shoppers whose deadline has not passed --
 def _today_basket(departs: datetime | None = None):
     departs = departs or timezone.now() + timedelta(days=2)
     return basket(("LIP", 1), on=trip("HU7382", departs_at=departs), pickup="departure")

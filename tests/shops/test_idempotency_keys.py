@@ -1,7 +1,6 @@
 """One Idempotency-Key per terminal, whatever the request (API.md: "Keys are per terminal"):
 a key that made a sale cannot make a return, nor the reverse — 422 idempotency_key_reused,
-nothing written (found in review, session 3; sales and the other requests keep their keys in
-two tables)."""
+nothing written, although sales and the other requests keep their keys in two tables."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """A policy version that changes the annual limit mid-year (as 2020-07-01 raised 30,000 to
 100,000) applies to accounts opened before it: the account's limit follows the policy in force
-under the account lock, so the database check agrees with the rules (found in review)."""
+under the account lock, so the database check agrees with the rules (else a sale the rules allow
+breaks the account's check constraint)."""
 
 from decimal import Decimal
 

@@ -239,7 +239,7 @@ def test_templates_and_views_have_no_untranslated_strings() -> None:
         assert text in known, text
 
 
-# --- Issue 11, point 17: the country, receipt numbers, a CAPTCHA a person can read ------------
+# --- what a person reads: no country for a resident ID, receipt numbers, a readable CAPTCHA -
 def _field(html: str, name: str) -> str:
     """The form's block for one field (its label, help, input and errors)."""
     block = rf'<div class="field field-{name}[ "].*?</div>\s*(?=<div class="field|<button)'

@@ -1,5 +1,6 @@
 """During an identity-key rotation a quote finds a shopper not yet re-keyed under the retired
-keys, so it judges against their real history, as the sale does (found in review, session 3)."""
+keys, so it judges against their real history, as the sale does: a quote that allows what the
+sale then refuses misleads the till."""
 
 import pytest
 from django.test import override_settings

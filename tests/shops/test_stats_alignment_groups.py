@@ -1,5 +1,5 @@
 """Day groups of the stats answer add up to the totals under every alignment, and each day
-names the previous day it is compared with, or none (found in review, session 3): a period
+names the previous day it is compared with, or none, so a chart never drops a day: a period
 starting on 29 February lost its previous day, and the longer of two Spring Festival windows
 lost its last days."""
 
