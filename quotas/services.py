@@ -69,7 +69,8 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
     """A new draft with the same rules, categories and immediate-pickup kinds, to be edited
     and published."""
     draft = Policy(
-        name=f"{policy.name} (draft)"[:200],
+        name_zh=f"{policy.name_zh}（草稿）"[:200],
+        name_en=f"{policy.name_en} (draft)"[:200],
         status=PolicyStatus.DRAFT,
         effective_from=None,
         cloned_from=policy,

@@ -268,7 +268,7 @@ class TestLifeCycle:
         withdrawn = services.policy_withdraw(policy=scheduled, now=now)
         assert withdrawn.status == "withdrawn"
         assert policy_in_force(at=local(2026, 7, 2)).pk == shipped(2025).pk
-        withdrawn.name = "changed"
+        withdrawn.name_en = "changed"
         with pytest.raises(PolicyImmutable):
             withdrawn.save()
         with pytest.raises(PolicyImmutable):
