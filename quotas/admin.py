@@ -786,6 +786,8 @@ class CategoryAdmin(LockedHistoryAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
 
     policy_id_attribute = "policy_id"
+    # The records' reasons and names in the page's language, as on the policy's history.
+    object_history_list_template = "admin/quotas/category/object_history_list.html"
 
     list_display = (
         "number",

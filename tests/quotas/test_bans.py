@@ -5,6 +5,7 @@ never shows a full document number."""
 from __future__ import annotations
 
 import importlib
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -664,6 +665,6 @@ def test_a_publish_is_recorded_in_shanghai_time() -> None:
 
     policy_publish(policy=draft, effective_from=now, now=now)
 
-    reason = draft.history.latest().history_change_reason
-    assert reason == f"published, effective {now.astimezone(SHANGHAI).isoformat()}"
-    assert reason.endswith("+08:00")
+    reason = json.loads(draft.history.latest().history_change_reason)
+    assert reason == {"code": "published", "effective_from": now.astimezone(SHANGHAI).isoformat()}
+    assert reason["effective_from"].endswith("+08:00")

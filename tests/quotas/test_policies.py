@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from quotas import services
+from quotas.change_reasons import change_reason_text
 from quotas.errors import (
     NoPolicyInForce,
     PolicyImmutable,
@@ -71,7 +73,8 @@ class TestShippedData:
             policy.history.order_by("history_date").values_list("history_change_reason", flat=True)
         )
         assert len(reasons) == 2
-        assert "公告2023年第25号" in reasons[1]
+        with translation.override("zh-hans"):
+            assert "公告2023年第25号" in change_reason_text(reasons[1])
         assert Category.history.filter(policy_id=policy.pk).count() == 47
         assert ImmediatePickupKind.history.filter(policy_id=policy.pk).count() == 15
 
@@ -226,7 +229,8 @@ class TestLifeCycle:
             now,
             now,
         )
-        assert "published" in published.history.first().history_change_reason
+        reason = json.loads(published.history.first().history_change_reason)
+        assert reason["code"] == "published"
 
     def test_publish_refuses_an_instant_taken_by_another_version(self) -> None:
         now = local(2026, 5, 1, 9, 0)
