@@ -44,8 +44,7 @@ POSITIVE_MONEY = [MinValueValidator(Decimal("0.01"))]
 
 code_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,63}$",
-    "小写字母开头，仅含小写字母、数字和下划线 / lowercase letters, digits and underscores, "
-    "starting with a letter.",
+    _("lowercase letters, digits and underscores, starting with a letter."),
 )
 
 

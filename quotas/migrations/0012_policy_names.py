@@ -3,6 +3,7 @@
 gets the draft's name of it; any other policy starts with its English name in both (an
 administrator gives it a Chinese one on its page)."""
 
+import django.core.validators
 from django.db import migrations, models
 
 SHIPPED_ZH = {
@@ -59,4 +60,250 @@ class Migration(migrations.Migration):
             preserve_default=False,
         ),
         migrations.RunPython(name_in_chinese, migrations.RunPython.noop),
+        # The labels of choices and a validator's message become English source strings,
+        # read in the page's language (no change to any column).
+        migrations.AlterField(
+            model_name="ban",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("departure_deadline", "no departure within the deadline"),
+                    ("customs_decision", "customs decision"),
+                    ("resale", "resale of duty-free goods"),
+                ],
+                max_length=32,
+                verbose_name="reason",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="category",
+            name="code",
+            field=models.CharField(
+                help_text="Stable identifier kept across policy versions (dashboards line years up).",
+                max_length=64,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z][a-z0-9_]{0,63}$",
+                        "lowercase letters, digits and underscores, starting with a letter.",
+                    )
+                ],
+                verbose_name="code",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="category",
+            name="per_trip_limit_unit",
+            field=models.CharField(
+                blank=True,
+                choices=[("piece", "pieces"), ("ml", "ml")],
+                help_text="Blank: no per-trip limit.",
+                max_length=8,
+                verbose_name="per-trip limit: unit",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="category",
+            name="verified",
+            field=models.CharField(
+                choices=[
+                    ("name_and_number", "name and number verified"),
+                    ("name", "name verified, number not"),
+                    ("no", "not verified"),
+                ],
+                default="no",
+                help_text="What has been checked against the official annex.",
+                max_length=16,
+                verbose_name="verified",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalcategory",
+            name="code",
+            field=models.CharField(
+                help_text="Stable identifier kept across policy versions (dashboards line years up).",
+                max_length=64,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z][a-z0-9_]{0,63}$",
+                        "lowercase letters, digits and underscores, starting with a letter.",
+                    )
+                ],
+                verbose_name="code",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalcategory",
+            name="per_trip_limit_unit",
+            field=models.CharField(
+                blank=True,
+                choices=[("piece", "pieces"), ("ml", "ml")],
+                help_text="Blank: no per-trip limit.",
+                max_length=8,
+                verbose_name="per-trip limit: unit",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalcategory",
+            name="verified",
+            field=models.CharField(
+                choices=[
+                    ("name_and_number", "name and number verified"),
+                    ("name", "name verified, number not"),
+                    ("no", "not verified"),
+                ],
+                default="no",
+                help_text="What has been checked against the official annex.",
+                max_length=16,
+                verbose_name="verified",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalimmediatepickupkind",
+            name="category_code",
+            field=models.CharField(
+                blank=True,
+                help_text="The code of the category that holds this kind; blank where the annex does not say.",
+                max_length=64,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z][a-z0-9_]{0,63}$",
+                        "lowercase letters, digits and underscores, starting with a letter.",
+                    )
+                ],
+                verbose_name="category",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalimmediatepickupkind",
+            name="code",
+            field=models.CharField(
+                help_text="Stable identifier kept across policy versions; products carry it.",
+                max_length=64,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z][a-z0-9_]{0,63}$",
+                        "lowercase letters, digits and underscores, starting with a letter.",
+                    )
+                ],
+                verbose_name="code",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalpolicy",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "draft"),
+                    ("published", "published"),
+                    ("withdrawn", "withdrawn"),
+                ],
+                default="draft",
+                editable=False,
+                max_length=16,
+                verbose_name="status",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="immediatepickupkind",
+            name="category_code",
+            field=models.CharField(
+                blank=True,
+                help_text="The code of the category that holds this kind; blank where the annex does not say.",
+                max_length=64,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z][a-z0-9_]{0,63}$",
+                        "lowercase letters, digits and underscores, starting with a letter.",
+                    )
+                ],
+                verbose_name="category",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="immediatepickupkind",
+            name="code",
+            field=models.CharField(
+                help_text="Stable identifier kept across policy versions; products carry it.",
+                max_length=64,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z][a-z0-9_]{0,63}$",
+                        "lowercase letters, digits and underscores, starting with a letter.",
+                    )
+                ],
+                verbose_name="code",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="policy",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "draft"),
+                    ("published", "published"),
+                    ("withdrawn", "withdrawn"),
+                ],
+                default="draft",
+                editable=False,
+                max_length=16,
+                verbose_name="status",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="programme",
+            name="code",
+            field=models.SlugField(
+                max_length=64,
+                unique=True,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[a-z][a-z0-9_]{0,63}$",
+                        "lowercase letters, digits and underscores, starting with a letter.",
+                    )
+                ],
+                verbose_name="code",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="quotaentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("sale", "sale"),
+                    ("return", "return"),
+                    ("void", "void"),
+                    ("import", "import"),
+                ],
+                max_length=8,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="shopper",
+            name="document_type",
+            field=models.CharField(
+                choices=[
+                    ("resident_id", "resident identity card"),
+                    ("passport", "passport"),
+                    ("hkmo_permit", "Home Return Permit"),
+                    ("tw_permit", "Taiwan Compatriot Permit"),
+                    ("foreigner_id", "foreigner's permanent residence ID"),
+                ],
+                max_length=16,
+                verbose_name="document type",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="trip",
+            name="kind",
+            field=models.CharField(
+                choices=[("domestic", "domestic"), ("outbound", "outbound")], max_length=8
+            ),
+        ),
+        migrations.AlterField(
+            model_name="trip",
+            name="mode",
+            field=models.CharField(
+                choices=[("air", "air"), ("rail", "rail"), ("sea", "sea")], max_length=4
+            ),
+        ),
     ]
