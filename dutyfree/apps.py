@@ -1,4 +1,4 @@
-from axes.apps import AppConfig as AxesAppConfig
+from axes.apps import AppConfig as AxesAppConfig  # type: ignore[import-untyped]  # no types
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
