@@ -42,3 +42,8 @@ class RequestLanguageMiddleware(LocaleMiddleware):
             return
         translation.activate(language_from_header(request))
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def in_language(*, zh: str, en: str) -> str:
+    """A name in the active language: English under ``en``, else Chinese (the default)."""
+    return en if (translation.get_language() or "").startswith("en") else zh

@@ -76,12 +76,12 @@ INSTALLED_APPS = [
     "rest_framework",
     # Kept only for its migrations: shops 0005 moved its clear-text tokens into knox (hashed).
     "rest_framework.authtoken",
-    "knox",
+    "dutyfree.apps.KnoxConfig",  # knox, its names in the page's language
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
     "captcha",
-    "axes",
+    "dutyfree.apps.AxesConfig",  # axes, its names in the page's language
     "csp",
     "dutyfree",
     "quotas",

@@ -120,7 +120,7 @@ class PolicyAdminForm(forms.ModelForm):
 
     class Meta:
         model = Policy
-        fields = ("programme", "name", "effective_from", *Policy.RULE_FIELDS)
+        fields = ("programme", "name_zh", "name_en", "effective_from", *Policy.RULE_FIELDS)
         help_texts: dict[str, StrPromise | str] = {
             "effective_from": _("Planned date; the time is fixed when you publish.")
         }
@@ -318,7 +318,7 @@ class PolicyAdmin(LockedHistoryAdmin):
     object_history_template = "admin/quotas/policy/object_history.html"
     object_history_list_template = "admin/quotas/policy/object_history_list.html"
     list_filter = ("programme", "status")
-    search_fields = ("name",)
+    search_fields = ("name_zh", "name_en")
     readonly_fields = (
         "status",
         "cloned_from",
@@ -344,7 +344,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         # The programme column only when there is more than one to tell apart (as its filter).
         programme = ("programme",) if Programme.objects.count() > 1 else ()
         return (
-            "name",
+            "policy_name",
             *programme,
             "status_badge",
             "effective_from",
@@ -367,7 +367,10 @@ class PolicyAdmin(LockedHistoryAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Policy | None = None) -> Any:
         locked = obj is not None and obj.is_locked
-        main = (None, {"fields": ("programme", "name", "status", "effective_from")})
+        main = (
+            None,
+            {"fields": ("programme", "name_zh", "name_en", "status", "effective_from")},
+        )
         # A published policy shows its lists by their labels, not as JSON.
         shown = {"traveller_kinds": "traveller_kinds_list", "pickup_modes": "pickup_modes_list"}
         fields = tuple(shown.get(name, name) if locked else name for name in Policy.RULE_FIELDS)
@@ -396,6 +399,10 @@ class PolicyAdmin(LockedHistoryAdmin):
         return _labels(PickupMode.choices, policy.pickup_modes)
 
     # --- list columns -----------------------------------------------------------------------
+    @admin.display(description=_("name"), ordering="name_zh")
+    def policy_name(self, policy: Policy) -> str:
+        return policy.name
+
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, policy: Policy) -> str:
         return format_html(
@@ -779,6 +786,8 @@ class CategoryAdmin(LockedHistoryAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
 
     policy_id_attribute = "policy_id"
+    # The records' reasons and names in the page's language, as on the policy's history.
+    object_history_list_template = "admin/quotas/category/object_history_list.html"
 
     list_display = (
         "number",

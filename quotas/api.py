@@ -175,6 +175,7 @@ class PickupRulesSerializer(serializers.Serializer):
 
 
 class PolicyOutputSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(help_text="In the request's language (Accept-Language).")
     programme = serializers.CharField(source="programme.code")
     pickup_rules = serializers.SerializerMethodField()
     categories = serializers.SerializerMethodField()
@@ -185,6 +186,8 @@ class PolicyOutputSerializer(serializers.ModelSerializer):
         fields = (
             "id",
             "name",
+            "name_zh",
+            "name_en",
             "programme",
             "effective_from",
             "annual_limit",

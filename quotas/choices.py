@@ -1,13 +1,16 @@
-"""The policy's vocabulary. Plain enumerations (no database), shared by models and rules."""
+"""The policy's vocabulary. Plain enumerations (no database), shared by models and rules.
+
+Labels are English source strings, read in the page's language (zh-hans in locale/)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PolicyStatus(models.TextChoices):
-    DRAFT = "draft", "草稿 / draft"
-    PUBLISHED = "published", "已发布 / published"
+    DRAFT = "draft", _("draft")
+    PUBLISHED = "published", _("published")
     # A published version withdrawn before it took effect: kept for the record, never in force.
-    WITHDRAWN = "withdrawn", "已撤回 / withdrawn"
+    WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 class TravellerKind(models.TextChoices):
@@ -17,13 +20,13 @@ class TravellerKind(models.TextChoices):
     a resident buying without one is what a policy allows as ``RESIDENT_OUTBOUND_RECORD`` and
     a sale records as ``RESIDENT``."""
 
-    DOMESTIC = "domestic", "离岛（国内）旅客 / leaving the island, staying in China"
-    OUTBOUND = "outbound", "离岛离境旅客 / leaving the country from Hainan"
+    DOMESTIC = "domestic", _("leaving the island, staying in China")
+    OUTBOUND = "outbound", _("leaving the country from Hainan")
     RESIDENT_OUTBOUND_RECORD = (
         "resident_outbound_record",
-        "有离岛记录的岛内居民（即购即提，无需行程）/ resident with an off-island record this year",
+        _("resident with an off-island record this year"),
     )
-    RESIDENT = "resident", "岛内居民（无行程）/ resident, without a trip"
+    RESIDENT = "resident", _("resident, without a trip")
 
 
 POLICY_TRAVELLER_KINDS = (
@@ -40,34 +43,34 @@ def choices_of(members: tuple[models.TextChoices, ...]) -> list[tuple[str, str]]
 
 
 class TripKind(models.TextChoices):
-    DOMESTIC = "domestic", "国内 / domestic"
-    OUTBOUND = "outbound", "离境 / outbound"
+    DOMESTIC = "domestic", _("domestic")
+    OUTBOUND = "outbound", _("outbound")
 
 
 class TripMode(models.TextChoices):
-    AIR = "air", "航空 / air"
-    RAIL = "rail", "铁路 / rail"
-    SEA = "sea", "水路 / sea"
+    AIR = "air", _("air")
+    RAIL = "rail", _("rail")
+    SEA = "sea", _("sea")
 
 
 class PickupMode(models.TextChoices):
-    DEPARTURE = "departure", "离岛提货点提货 / at departure"
-    MAIL = "mail", "邮寄送达 / by mail"
-    RETURN_TO_ISLAND = "return_to_island", "返岛提取 / on return to the island"
-    IMMEDIATE = "immediate", "即购即提 / immediate pickup"
-    GUARANTEE = "guarantee", "担保即提 / guarantee pickup"
+    DEPARTURE = "departure", _("at departure")
+    MAIL = "mail", _("by mail")
+    RETURN_TO_ISLAND = "return_to_island", _("on return to the island")
+    IMMEDIATE = "immediate", _("immediate pickup")
+    GUARANTEE = "guarantee", _("guarantee pickup")
 
 
 class LimitUnit(models.TextChoices):
-    PIECE = "piece", "件 / pieces"
-    ML = "ml", "毫升 / ml"
+    PIECE = "piece", _("pieces")
+    ML = "ml", _("ml")
 
 
 class ImmediateUnit(models.TextChoices):
     """What an immediate-pickup cap counts."""
 
-    PIECE = "piece", "件（套装按内含件数）/ pieces (a set counts the pieces inside)"
-    ITEM = "item", "件（每件售出商品）/ items (each unit sold)"
+    PIECE = "piece", _("pieces (a set counts the pieces inside)")
+    ITEM = "item", _("items (each unit sold)")
 
     @classmethod
     def counting(cls, *, counts_pieces: bool) -> str:
@@ -76,28 +79,28 @@ class ImmediateUnit(models.TextChoices):
 
 
 class Verification(models.TextChoices):
-    NAME_AND_NUMBER = "name_and_number", "名称与序号已核实 / name and number verified"
-    NAME = "name", "仅名称已核实 / name verified, number not"
-    NO = "no", "未核实 / not verified"
+    NAME_AND_NUMBER = "name_and_number", _("name and number verified")
+    NAME = "name", _("name verified, number not")
+    NO = "no", _("not verified")
 
 
 class DocumentType(models.TextChoices):
-    RESIDENT_ID = "resident_id", "居民身份证 / resident identity card"
-    PASSPORT = "passport", "护照 / passport"
-    HKMO_PERMIT = "hkmo_permit", "港澳居民来往内地通行证 / Home Return Permit"
-    TW_PERMIT = "tw_permit", "台湾居民来往大陆通行证 / Taiwan Compatriot Permit"
-    FOREIGNER_ID = "foreigner_id", "外国人永久居留身份证 / foreigner's permanent residence ID"
+    RESIDENT_ID = "resident_id", _("resident identity card")
+    PASSPORT = "passport", _("passport")
+    HKMO_PERMIT = "hkmo_permit", _("Home Return Permit")
+    TW_PERMIT = "tw_permit", _("Taiwan Compatriot Permit")
+    FOREIGNER_ID = "foreigner_id", _("foreigner's permanent residence ID")
 
 
 class EntryKind(models.TextChoices):
-    SALE = "sale", "销售 / sale"
-    RETURN = "return", "退货 / return"
-    VOID = "void", "撤销 / void"
-    IMPORT = "import", "导入 / import"
+    SALE = "sale", _("sale")
+    RETURN = "return", _("return")
+    VOID = "void", _("void")
+    IMPORT = "import", _("import")
 
 
 class BanReason(models.TextChoices):
     # Immediate or guarantee pickup without a recorded departure within the deadline (30 days).
-    DEPARTURE_DEADLINE = "departure_deadline", "逾期未离岛 / no departure within the deadline"
-    CUSTOMS_DECISION = "customs_decision", "海关决定 / customs decision"
-    RESALE = "resale", "倒卖免税品 / resale of duty-free goods"
+    DEPARTURE_DEADLINE = "departure_deadline", _("no departure within the deadline")
+    CUSTOMS_DECISION = "customs_decision", _("customs decision")
+    RESALE = "resale", _("resale of duty-free goods")

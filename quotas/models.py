@@ -19,6 +19,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from dutyfree.language import in_language
+
 from .choices import (
     POLICY_TRAVELLER_KINDS,
     BanReason,
@@ -42,8 +44,7 @@ POSITIVE_MONEY = [MinValueValidator(Decimal("0.01"))]
 
 code_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,63}$",
-    "小写字母开头，仅含小写字母、数字和下划线 / lowercase letters, digits and underscores, "
-    "starting with a letter.",
+    _("lowercase letters, digits and underscores, starting with a letter."),
 )
 
 
@@ -60,7 +61,7 @@ class Programme(models.Model):
         verbose_name_plural = _("programmes")
 
     def __str__(self) -> str:
-        return f"{self.name_zh} / {self.name_en}"
+        return in_language(zh=self.name_zh, en=self.name_en)
 
 
 class PolicyQuerySet(models.QuerySet["Policy"]):
@@ -99,7 +100,8 @@ class Policy(models.Model):
         related_name="policies",
         verbose_name=_("programme"),
     )
-    name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -229,7 +231,7 @@ class Policy(models.Model):
         indexes = [models.Index(fields=["programme", "status", "effective_from"])]
 
     def __str__(self) -> str:
-        return f"{self.name} [{self.status}]"
+        return f"{self.name} [{self.get_status_display()}]"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         from .locks import policy_lock  # the locks module builds on these models
@@ -274,6 +276,11 @@ class Policy(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.status in LOCKED_STATUSES
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (the page's, or the API request's)."""
+        return in_language(zh=self.name_zh, en=self.name_en)
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -443,7 +450,12 @@ class Category(PolicyPart):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number}. {self.name_zh} ({self.code})"
+        return f"{self.number}. {self.name} ({self.code})"
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (the page's, or the API request's)."""
+        return in_language(zh=self.name_zh, en=self.name_en)
 
     def clean(self) -> None:
         if self.per_trip_limit_unit and self.per_trip_limit_value is None:
@@ -552,7 +564,7 @@ class ImmediatePickupKind(PolicyPart):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number}. {self.name_zh} ({self.code})"
+        return f"{self.number}. {in_language(zh=self.name_zh, en=self.name_en)} ({self.code})"
 
     def clean(self) -> None:
         if (

@@ -97,7 +97,6 @@ class PolicyRules:
     # The immediate-pickup list by kind code (announcement 2023 No. 25).
     immediate_kinds: Mapping[str, ImmediateKindRule] = field(default_factory=dict)
     id: int | None = None
-    name: str = ""
     effective_from: datetime | None = None
 
     @property

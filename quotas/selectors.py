@@ -84,7 +84,6 @@ def policy_rules(*, policy: Policy) -> PolicyRules:
     }
     return PolicyRules(
         id=policy.pk,
-        name=policy.name,
         effective_from=policy.effective_from,
         annual_limit=policy.annual_limit,
         min_age=policy.min_age,

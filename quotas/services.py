@@ -20,7 +20,7 @@ from simple_history.utils import bulk_create_with_history
 
 from dutyfree.db import db_value, insert_returning, loaded, select_rows
 
-from . import category_csv, identity, kind_csv
+from . import category_csv, change_reasons, identity, kind_csv
 from .choices import BanReason, PolicyStatus, TripKind, TripMode
 from .errors import (
     BanAlreadyLifted,
@@ -69,14 +69,16 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
     """A new draft with the same rules, categories and immediate-pickup kinds, to be edited
     and published."""
     draft = Policy(
-        name=f"{policy.name} (draft)"[:200],
+        name_zh=f"{policy.name_zh}（草稿）"[:200],
+        name_en=f"{policy.name_en} (draft)"[:200],
         status=PolicyStatus.DRAFT,
         effective_from=None,
         cloned_from=policy,
         **{name: getattr(policy, name) for name in _COPIED_POLICY_FIELDS},
     )
     # Read by simple-history: why and by whom, also outside a request.
-    draft._change_reason = f"cloned from policy {policy.pk}"
+    cloned = change_reasons.change_reason(change_reasons.CLONED, policy=policy.pk)
+    draft._change_reason = cloned
     draft._history_user = user
     draft.save()
     bulk_create_with_history(
@@ -86,7 +88,7 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
         ],
         Category,
         default_user=user,
-        default_change_reason=f"cloned from policy {policy.pk}",
+        default_change_reason=cloned,
     )
     bulk_create_with_history(
         [
@@ -97,7 +99,7 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
         ],
         ImmediatePickupKind,
         default_user=user,
-        default_change_reason=f"cloned from policy {policy.pk}",
+        default_change_reason=cloned,
     )
     return draft
 
@@ -154,8 +156,7 @@ def policy_publish(
     locked.effective_from = effective_from
     locked.published_at = now
     locked.published_by = user
-    local_from = effective_from.astimezone(LOCAL_TZ)
-    locked._change_reason = f"published, effective {local_from.isoformat()}"
+    locked._change_reason = change_reasons.published(effective_from)
     locked._history_user = user
     transaction.on_commit(policy_cache_clear)
     try:
@@ -184,7 +185,7 @@ def policy_withdraw(*, policy: Policy, now: datetime, user: User | None = None) 
     locked.status = PolicyStatus.WITHDRAWN
     locked.withdrawn_at = now
     locked.withdrawn_by = user
-    locked._change_reason = "withdrawn before taking effect"
+    locked._change_reason = change_reasons.change_reason(change_reasons.WITHDRAWN)
     locked._history_user = user
     locked.save()
     transaction.on_commit(policy_cache_clear)
@@ -229,6 +230,7 @@ def _policy_parts_replace(
     locked = _policy_locked(policy)
     if locked.status != PolicyStatus.DRAFT:
         raise PolicyImmutable(f"Policy {policy.pk} is {locked.status}; only drafts are edited.")
+    imported = change_reasons.change_reason(change_reasons.CSV_IMPORT)
     existing: dict[str, Category | ImmediatePickupKind] = {
         part.code: part for part in model.objects.filter(policy=locked)
     }
@@ -238,7 +240,7 @@ def _policy_parts_replace(
     for code, part in list(existing.items()):
         row = wanted.get(code)
         if row is None or row["number"] != part.number:
-            part._change_reason = "CSV import"
+            part._change_reason = imported
             part._history_user = user
             part.delete()
             del existing[code]
@@ -249,7 +251,7 @@ def _policy_parts_replace(
         for name, value in row.items():
             setattr(part, name, value)
         part.full_clean(exclude=["policy"], validate_unique=False)
-        part._change_reason = "CSV import"
+        part._change_reason = imported
         part._history_user = user
         part.save()
     return len(rows)

@@ -14,9 +14,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
+from dutyfree.language import in_language
 from quotas.selectors import immediate_kinds_known
 
 from .imports.catalogue import immediate_kind_problem
@@ -33,11 +36,24 @@ admin.site.unregister(AuthToken)
 
 @admin.register(AuthToken)
 class StaffTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "created", "expiry")
+    # knox's columns have no verbose names: these say them in the page's language.
+    list_display = ("holder", "issued", "expires")
     list_filter = ("user",)
     ordering = ("-created",)
-    fields = ("user", "created", "expiry")
+    fields = ("holder", "issued", "expires")
     readonly_fields = fields
+
+    @admin.display(description=_("staff user"), ordering="user")
+    def holder(self, token: AuthToken) -> object:
+        return token.user
+
+    @admin.display(description=_("issued at"), ordering="created")
+    def issued(self, token: AuthToken) -> object:
+        return token.created
+
+    @admin.display(description=_("expires at"), ordering="expiry")
+    def expires(self, token: AuthToken) -> object:
+        return token.expiry
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -82,10 +98,15 @@ class TerminalAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Terminal | None = None) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected terminals' keys", permissions=["change"])
+    @admin.action(description=_("Revoke the selected terminals' keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} terminal key(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d terminal key.", "Revoked %(count)d terminal keys.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 class ProductForm(forms.ModelForm):
@@ -96,8 +117,10 @@ class ProductForm(forms.ModelForm):
     immediate_kind = forms.ChoiceField(
         label=Product._meta.get_field("immediate_kind").verbose_name,
         required=False,
-        help_text="Blank: never picked up at once. The kinds of the immediate-pickup list "
-        "(即购即提) of the published policies.",
+        help_text=_(
+            "Blank: never picked up at once. The kinds of the immediate-pickup list of the "
+            "published policies."
+        ),
     )
 
     class Meta:
@@ -123,14 +146,15 @@ class ProductForm(forms.ModelForm):
         choices = [("", "—")] + [
             (
                 code,
-                f"{code} — {kind.name_zh} / {kind.name_en}"
+                f"{code} — {in_language(zh=kind.name_zh, en=kind.name_en)}"
                 + (f" ({kind.category_code})" if kind.category_code else ""),
             )
             for code, kind in known.items()
         ]
         current = self.instance.immediate_kind
         if current and current not in known:  # shown as it is, refused on save
-            choices.append((current, f"{current} (no published policy lists it)"))
+            unlisted = gettext("%(kind)s (no published policy lists it)") % {"kind": current}
+            choices.append((current, unlisted))
         self.fields["immediate_kind"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean(self) -> dict[str, Any]:

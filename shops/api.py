@@ -151,7 +151,8 @@ class QuoteQuotaOut(QuotaOut):
 
 class CategoryRefOut(serializers.Serializer):
     code = serializers.CharField()
-    name = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language (Accept-Language).")
+    name_zh = serializers.CharField()
     name_en = serializers.CharField()
 
 
@@ -178,7 +179,9 @@ class ImmediateLimitOut(serializers.Serializer):
 
 class QuotePolicyOut(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language (Accept-Language).")
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
     effective_from = serializers.DateTimeField(allow_null=True)
 
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ShopsConfig(AppConfig):
     name = "shops"
-    verbose_name = "门店与销售 / Stores and sales"
+    verbose_name = _("Stores and sales")
     default_auto_field = "django.db.models.BigAutoField"

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from dutyfree import money
 from dutyfree.db import fetch_all, insert_rows, loaded, select_rows
 from dutyfree.errors import DomainError
+from dutyfree.language import in_language
 from quotas import rules
 from quotas.choices import EntryKind, PickupMode, TravellerKind
 from quotas.locks import shopper_trips_lock
@@ -763,11 +764,17 @@ COMMIT_COLUMNS = (*SALE_COLUMNS, "immediate_limits")
 # --- Answers ---------------------------------------------------------------------------------
 def category_ref(categories: Mapping[str, rules.CategoryRule], code: str) -> dict[str, str]:
     """A category as answers name it, by the policy's ``categories``; by its code alone when
-    that policy does not list it (the product is not duty-free under it)."""
+    that policy does not list it (the product is not duty-free under it). ``name`` is in the
+    active language (the request's)."""
     category = categories.get(code)
     if category is None:
-        return {"code": code, "name": code, "name_en": code}
-    return {"code": code, "name": category.name_zh, "name_en": category.name_en}
+        return {"code": code, "name": code, "name_zh": code, "name_en": code}
+    return {
+        "code": code,
+        "name": in_language(zh=category.name_zh, en=category.name_en),
+        "name_zh": category.name_zh,
+        "name_en": category.name_en,
+    }
 
 
 def _category(version: PolicyInForce, code: str) -> dict[str, str]:
@@ -804,6 +811,8 @@ def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
         "policy": {
             "id": policy.pk,
             "name": policy.name,
+            "name_zh": policy.name_zh,
+            "name_en": policy.name_en,
             "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()
             if policy.effective_from
             else None,

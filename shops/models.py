@@ -30,18 +30,21 @@ MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 class StoreChannel(models.TextChoices):
     """Where a store sells: immediate pickup (即购即提) is for physical stores only."""
 
-    PHYSICAL = "physical", "实体店 / physical store"
-    ONLINE = "online", "线上 / online"
+    PHYSICAL = "physical", _("physical store")
+    ONLINE = "online", _("online")
 
 
 class Store(models.Model):
     code = models.CharField(
-        max_length=16, unique=True, validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9\-]{1,15}$")]
+        _("code"),
+        max_length=16,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9\-]{1,15}$")],
     )
-    name_zh = models.CharField(max_length=200)
-    name_en = models.CharField(max_length=200)
-    operator = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=64)
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+    operator = models.CharField(_("operator"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=64)
     channel = models.CharField(
         _("channel"),
         max_length=8,
@@ -49,7 +52,7 @@ class Store(models.Model):
         default=StoreChannel.PHYSICAL,
         help_text=_("An online store never sells with immediate pickup."),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("store")
@@ -66,12 +69,14 @@ class Terminal(models.Model):
     compared in constant time. Secrets are 256 random bits, so a fast hash is enough.
     """
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="terminals")
-    name = models.CharField(max_length=100)
-    key_prefix = models.CharField(max_length=16, unique=True, editable=False)
-    key_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="terminals", verbose_name=_("store")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("terminal")
@@ -99,24 +104,31 @@ class Terminal(models.Model):
 
 
 class Product(models.Model):
-    sku = models.CharField(max_length=64, unique=True, validators=[sku_validator])
-    name_zh = models.CharField(max_length=200)
-    name_en = models.CharField(max_length=200)
-    brand = models.CharField(max_length=100, blank=True)
+    sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[sku_validator])
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+    brand = models.CharField(_("brand"), max_length=100, blank=True)
     # The code printed under the bars (EAN-13, UPC-A ...), as a till's scanner reads it; empty
     # when unknown. Indexed: a till finds a product by it (GET /api/v1/products?barcode=).
     barcode = models.CharField(
-        max_length=64, blank=True, db_index=True, validators=[barcode_validator]
+        _("barcode"), max_length=64, blank=True, db_index=True, validators=[barcode_validator]
     )
-    category_code = models.CharField(max_length=64, db_index=True)
-    retail_price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    category_code = models.CharField(_("category"), max_length=64, db_index=True)
+    retail_price = models.DecimalField(
+        _("retail price"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     volume_ml = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Per unit."
+        _("volume (ml)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Per unit."),
     )
     pieces = models.PositiveSmallIntegerField(
+        _("pieces"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
-        help_text="Pieces per unit: a set of five counts five.",
+        help_text=_("Pieces per unit: a set of five counts five."),
     )
     # The kind of the immediate-pickup list (即购即提) the product is, by the kind's code
     # (quotas.models.ImmediatePickupKind); empty: never picked up at once.
@@ -127,8 +139,8 @@ class Product(models.Model):
         validators=[code_validator],
         help_text=_("Blank: never picked up at once."),
     )
-    active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("product")
@@ -143,12 +155,12 @@ class Product(models.Model):
 
 
 class SaleStatus(models.TextChoices):
-    COMPLETED = "completed", "完成 / completed"
-    VOIDED = "voided", "撤销 / voided"
+    COMPLETED = "completed", _("completed")
+    VOIDED = "voided", _("voided")
 
 
 class Sale(models.Model):
-    receipt_no = models.CharField(max_length=40, unique=True)
+    receipt_no = models.CharField(_("receipt number"), max_length=40, unique=True)
     # Reference rows every sale points at (store, terminal, policy, product) carry no database
     # foreign key: with one, each sale would share-lock the same few hot rows, and concurrent
     # sales would pile up multixacts on them. They are never deleted (PROTECT, and published
@@ -159,6 +171,7 @@ class Sale(models.Model):
         related_name="sales",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("store"),
     )
     terminal = models.ForeignKey(
         Terminal,
@@ -166,46 +179,71 @@ class Sale(models.Model):
         related_name="sales",
         db_constraint=False,
         db_index=False,  # the (terminal, idempotency_key) unique index serves it
+        verbose_name=_("terminal"),
     )
     shopper = models.ForeignKey(
-        Shopper, on_delete=models.PROTECT, related_name="+", db_index=False
+        Shopper,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("shopper"),
     )  # (shopper, sold_at) serves it
     trip = models.ForeignKey(
-        Trip, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Trip,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("trip"),
     )
     account = models.ForeignKey(
-        QuotaAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+        QuotaAccount,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("quota account"),
     )
     policy = models.ForeignKey(
         Policy,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The rules that judged it.",
+        help_text=_("The rules that judged it."),
         db_constraint=False,
         db_index=False,
+        verbose_name=_("policy"),
     )
-    sold_at = models.DateTimeField()
-    local_date = models.DateField(help_text="The sale's calendar day in Asia/Shanghai.")
-    pickup = models.CharField(max_length=16, choices=PickupMode.choices)
-    traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
+    sold_at = models.DateTimeField(
+        _("sold at"),
+    )
+    local_date = models.DateField(
+        _("local date"), help_text=_("The sale's calendar day in Asia/Shanghai.")
+    )
+    pickup = models.CharField(_("pickup"), max_length=16, choices=PickupMode.choices)
+    traveller_kind = models.CharField(
+        _("traveller kind"), max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS)
+    )
     status = models.CharField(
-        max_length=10, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
+        _("status"), max_length=10, choices=SaleStatus.choices, default=SaleStatus.COMPLETED
     )
-    total = models.DecimalField(**MONEY)
+    total = models.DecimalField(_("total"), **MONEY)
     returned_amount = models.DecimalField(
-        **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00")
+        _("returned amount"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00")
     )
-    quota_used_after = models.DecimalField(**MONEY, help_text="The account's used after the sale.")
+    quota_used_after = models.DecimalField(
+        _("quota used after"), **MONEY, help_text=_("The account's used after the sale.")
+    )
     # A sale picked up at once: each listed kind's cap as the sale was judged (limit, used
     # before, requested), so that a replay answers exactly as the first answer did.
     immediate_limits = models.JSONField(null=True, blank=True, editable=False)
-    picked_up_at = models.DateTimeField(null=True, blank=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     # The sale is its own idempotency record: the key is unique per terminal, the fingerprint
     # tells a retry from a reuse, and the first answer is rebuilt from immutable columns.
-    idempotency_key = models.CharField(max_length=255)
-    request_fingerprint = models.CharField(max_length=64)
-    imported = models.BooleanField(default=False, help_text="From a legacy system, not judged.")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    imported = models.BooleanField(
+        _("imported"), default=False, help_text=_("From a legacy system, not judged.")
+    )
 
     class Meta:
         verbose_name = _("sale")
@@ -232,9 +270,15 @@ class Sale(models.Model):
 
 class SaleLine(models.Model):
     sale = models.ForeignKey(
-        Sale, on_delete=models.PROTECT, related_name="lines", db_index=False
+        Sale,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
+        verbose_name=_("sale"),
     )  # the (sale, line_no) unique index serves it
-    line_no = models.PositiveSmallIntegerField()
+    line_no = models.PositiveSmallIntegerField(
+        _("line number"),
+    )
     product = models.ForeignKey(
         Product,
         null=True,
@@ -242,21 +286,28 @@ class SaleLine(models.Model):
         related_name="+",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("product"),
     )
-    sku = models.CharField(max_length=64)
-    category_code = models.CharField(max_length=64)
-    quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(**MONEY)
-    amount = models.DecimalField(**MONEY)
+    sku = models.CharField(_("SKU"), max_length=64)
+    category_code = models.CharField(_("category"), max_length=64)
+    quantity = models.PositiveIntegerField(
+        _("quantity"),
+    )
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    amount = models.DecimalField(_("amount"), **MONEY)
     # Snapshots of the product when sold: what each unit counts towards per-trip limits and,
     # in a sale with immediate pickup, towards its kind's cap (immediate_kind).
-    pieces = models.PositiveSmallIntegerField(default=1)
-    volume_ml = models.PositiveIntegerField(null=True, blank=True)
+    pieces = models.PositiveSmallIntegerField(_("pieces"), default=1)
+    volume_ml = models.PositiveIntegerField(_("volume (ml)"), null=True, blank=True)
     # What a new line holds before anything happens to it (no kind, nothing returned) is also
     # the database's default, so a COPY or bulk loader that leaves the column out still writes
     # a valid line; what describes the goods (pieces) a loader must state.
-    immediate_kind = models.CharField(max_length=64, blank=True, default="", db_default="")
-    returned_quantity = models.PositiveIntegerField(default=0, db_default=0)
+    immediate_kind = models.CharField(
+        _("immediate-pickup kind"), max_length=64, blank=True, default="", db_default=""
+    )
+    returned_quantity = models.PositiveIntegerField(
+        _("returned quantity"), default=0, db_default=0
+    )
 
     class Meta:
         verbose_name = _("sale line")
@@ -276,11 +327,17 @@ class SaleLine(models.Model):
 
 
 class Return(models.Model):
-    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns")
-    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**MONEY)
-    reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField()
+    sale = models.ForeignKey(
+        Sale, on_delete=models.PROTECT, related_name="returns", verbose_name=_("sale")
+    )
+    terminal = models.ForeignKey(
+        Terminal, on_delete=models.PROTECT, related_name="+", verbose_name=_("terminal")
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(
+        _("created at"),
+    )
 
     class Meta:
         verbose_name = _("return")
@@ -291,10 +348,14 @@ class Return(models.Model):
 
 
 class ReturnLine(models.Model):
-    sale_return = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="lines")
-    sale_line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    amount = models.DecimalField(**MONEY)
+    sale_return = models.ForeignKey(
+        Return, on_delete=models.PROTECT, related_name="lines", verbose_name=_("return")
+    )
+    sale_line = models.ForeignKey(
+        SaleLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("sale line")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    amount = models.DecimalField(_("amount"), **MONEY)
 
     class Meta:
         verbose_name = _("return line")
@@ -309,14 +370,20 @@ class IdempotencyRecord(models.Model):
     exactly as sent, ``Location`` — replayed byte for byte to its retries (shops.idempotency).
     Written in the same transaction as what the request did."""
 
-    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
-    status_code = models.PositiveSmallIntegerField()
+    terminal = models.ForeignKey(
+        Terminal, on_delete=models.PROTECT, related_name="+", verbose_name=_("terminal")
+    )
+    key = models.CharField(_("idempotency key"), max_length=255)
+    fingerprint = models.CharField(
+        _("fingerprint"), max_length=64, help_text=_("SHA-256 of method, path and body.")
+    )
+    status_code = models.PositiveSmallIntegerField(_("status code"))
     # Text, not jsonb: jsonb reorders keys and spacing, and a replay must be the same bytes.
-    content = models.TextField(help_text="The answer's JSON, exactly as first sent.")
-    location = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField()
+    content = models.TextField(
+        _("answer"), help_text=_("The answer's JSON, exactly as first sent.")
+    )
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("idempotency record")
@@ -366,8 +433,8 @@ class DailyCategorySales(models.Model):
     category_code = models.CharField(max_length=64)
     traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     amount = models.DecimalField(max_digits=16, decimal_places=2)
-    items = models.BigIntegerField(help_text="Pieces sold, net of returns.")
-    sales = models.IntegerField(help_text="Receipts with a line in this category.")
+    items = models.BigIntegerField(help_text=_("Pieces sold, net of returns."))
+    sales = models.IntegerField(help_text=_("Receipts with a line in this category."))
 
     class Meta:
         verbose_name = _("daily sales by category")
@@ -396,11 +463,11 @@ class DailyStoreSales(models.Model):
     traveller_kind = models.CharField(max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS))
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     items = models.BigIntegerField()
-    sales = models.IntegerField(help_text="Completed receipts.")
-    shoppers = models.BinaryField(help_text="Roaring bitmap of shopper ids.")
-    trips = models.BinaryField(help_text="Roaring bitmap of trip ids.")
+    sales = models.IntegerField(help_text=_("Completed receipts."))
+    shoppers = models.BinaryField(help_text=_("Roaring bitmap of shopper ids."))
+    trips = models.BinaryField(help_text=_("Roaring bitmap of trip ids."))
     tripless_shoppers = models.BinaryField(
-        help_text="Roaring bitmap of shoppers with a sale without a trip (one 人次 a day)."
+        help_text=_("Roaring bitmap of shoppers with a sale without a trip (one 人次 a day).")
     )
 
     class Meta:

@@ -304,6 +304,15 @@ def _declare_headers(result: dict[str, Any]) -> None:
 
 
 # --- Examples ----------------------------------------------------------------------------------
+def _policy_names() -> dict[str, str]:
+    """The names of the shipped policy in force, as an answer in Chinese (the default) shows
+    them: its Chinese name is given by migration quotas.0012, which named it."""
+    named = importlib.import_module("quotas.migrations.0012_policy_names")
+    english = _policy_data()["name"]
+    chinese = named.chinese_name(english)
+    return {"name": chinese, "name_zh": chinese, "name_en": english}
+
+
 @cache
 def _policy_data() -> dict[str, Any]:
     """The policy shipped as data that is in force today (quotas/data, migration 0002)."""
@@ -377,6 +386,7 @@ class Examples:
         return {
             "code": category["code"],
             "name": category["name_zh"],
+            "name_zh": category["name_zh"],
             "name_en": category["name_en"],
         }
 
@@ -471,7 +481,7 @@ class Examples:
         quota["remaining_after"] = _money(self.limit - self.demo_used - self.total)
         return {
             "allowed": True,
-            "policy": {"id": 2, "name": policy["name"], "effective_from": policy["effective_from"]},
+            "policy": {"id": 2, **_policy_names(), "effective_from": policy["effective_from"]},
             "total": _money(self.total),
             "lines": [
                 {
@@ -667,7 +677,9 @@ class Examples:
 
 POLICY_ANSWER: dict[str, Any] = {
     "id": 2,
-    "name": "Offshore duty-free 2025-11 (47 categories)",
+    "name": "离岛免税政策 2025年11月版（47类商品）",  # the request's language: zh-hans by default
+    "name_zh": "离岛免税政策 2025年11月版（47类商品）",
+    "name_en": "Offshore duty-free 2025-11 (47 categories)",
     "programme": "hainan_offshore",
     "effective_from": "2025-11-01T00:00:00+08:00",
     "annual_limit": "100000.00",

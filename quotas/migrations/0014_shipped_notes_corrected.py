@@ -20,7 +20,8 @@ from django.utils import timezone
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "hainan-offshore.json"
 # A history reason holds 100 characters: what changed, and where the correct figure is from.
-REASON = "quotas.0014: note corrected — the 即购即提 cap is stated in 公告2023年第25号, not unknown"
+# quotas.change_reasons.NOTE_CORRECTED, as stored (a migration keeps its own copy of the data).
+REASON = '{"code":"note_corrected","migration":"quotas.0014"}'
 # The notes as quotas.0002 shipped them, by category code: only these are corrected.
 SHIPPED = {
     "perfume": "On 即购即提 list (H). A separate 即购即提 per-trip cap (1-5 pcs range) exists; value "
@@ -86,6 +87,6 @@ def restore(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("quotas", "0011_category_immediate_pickup_derived")]
+    dependencies = [("quotas", "0013_history_reasons_as_data")]
 
     operations = [migrations.RunPython(correct, restore)]

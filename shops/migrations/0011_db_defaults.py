@@ -14,7 +14,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shops", "0009_immediate_pickup")]
+    dependencies = [("shops", "0010_field_names_translated")]
 
     operations = [
         migrations.AlterField(
@@ -25,16 +25,25 @@ class Migration(migrations.Migration):
                 decimal_places=2,
                 default=Decimal("0.00"),
                 max_digits=14,
+                verbose_name="returned amount",
             ),
         ),
         migrations.AlterField(
             model_name="saleline",
             name="immediate_kind",
-            field=models.CharField(blank=True, db_default="", default="", max_length=64),
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=64,
+                verbose_name="immediate-pickup kind",
+            ),
         ),
         migrations.AlterField(
             model_name="saleline",
             name="returned_quantity",
-            field=models.PositiveIntegerField(db_default=0, default=0),
+            field=models.PositiveIntegerField(
+                db_default=0, default=0, verbose_name="returned quantity"
+            ),
         ),
     ]

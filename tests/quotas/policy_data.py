@@ -27,7 +27,6 @@ def shipped_rules(effective_from: str) -> PolicyRules:
             if item["resident_outbound_record_immediate_pickup"]:
                 kinds.add("resident_outbound_record")
             return PolicyRules(
-                name=item["name"],
                 effective_from=datetime.fromisoformat(item["effective_from"]),
                 annual_limit=Decimal(item["annual_limit"]),
                 min_age=item["min_age"],

@@ -190,7 +190,7 @@ class TestPublishedIsReadOnly:
 
     def test_posting_a_change_is_refused(self, web: Client, draft: Policy) -> None:
         published = shipped(2025)
-        data = change_form_data(web, draft) | {"name": "Hacked"}
+        data = change_form_data(web, draft) | {"name_en": "Hacked"}
         data = {k: v for k, v in data.items() if not k.startswith("categories-")}
         before = state(published)
 
@@ -198,7 +198,7 @@ class TestPublishedIsReadOnly:
 
         assert response.status_code == 403
         assert state(published) == before
-        assert policy_row(published)["name"] != "Hacked"
+        assert policy_row(published)["name_en"] != "Hacked"
 
     def test_delete_page_is_refused(self, web: Client) -> None:
         published = shipped(2025)
@@ -351,7 +351,7 @@ class TestPublish:
     def test_publish_now_locks_the_policy(
         self, web: Client, draft: Policy, editor: AbstractBaseUser
     ) -> None:
-        edit = change_form_data(web, draft) | {"name": "Too late"}
+        edit = change_form_data(web, draft) | {"name_en": "Too late"}
         start = timezone.now()
 
         response = publish(web, draft)
@@ -364,7 +364,7 @@ class TestPublish:
         before = state(draft)
         assert web.post(url("quotas_policy_change", draft), edit).status_code == 403
         assert state(draft) == before
-        draft.name = "Too late"
+        draft.name_en = "Too late"
         with pytest.raises(PolicyImmutable):
             draft.save()
         with pytest.raises(PolicyImmutable):

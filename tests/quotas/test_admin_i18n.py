@@ -9,6 +9,7 @@ default).
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,9 +25,10 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from quotas import identity, services
+from quotas.change_reasons import change_reason_text
 from quotas.models import Ban, Category, Policy, Shopper
 from tests.conftest import local
 from tests.quotas.test_admin import change_form_data, row, shipped, url
@@ -252,8 +254,11 @@ class TestReadable:
 
         assert '["domestic"' not in html
         assert "&quot;domestic&quot;" not in html
-        assert '<ul class="df-list"><li>离岛（国内）旅客 / leaving the island' in html
-        assert "<li>即购即提 / immediate pickup</li>" in html
+        assert '<ul class="df-list"><li>leaving the island, staying in China</li>' in html
+        assert "<li>immediate pickup</li>" in html
+        zh = page(web.get(url("quotas_policy_change", shipped(2025)), headers=ZH))
+        assert '<ul class="df-list"><li>离岛（国内）旅客</li>' in zh
+        assert "<li>即购即提</li>" in zh
         assert "Planned date" not in html  # a published policy's time is no plan
 
     @pytest.mark.parametrize("which", ["published", "draft"])
@@ -364,11 +369,87 @@ class TestHistory:
 
         own = zh[zh.index('<table id="change-history"') :]
         own = own[: own.index("</table>")]
-        assert "已发布 / published" in own
+        assert "已发布" in own
+        assert "published" not in own
         assert "2025-11-01 00:00" in own  # local time of 2025-11-01T00:00+08:00
         assert "effective_from" not in own
         assert "生效时间" in own
         assert local(2025, 11, 1) == policy.effective_from
+
+
+class TestHistoryReasons:
+    """Why a version changed is stored as data and read in the page's language."""
+
+    def test_a_clone_and_its_publish_read_in_each_language(self, web: Client) -> None:
+        source = shipped(2025)
+        draft = services.policy_clone(policy=source)
+        at = timezone.localtime() + timedelta(days=2)
+        services.policy_publish(policy=draft, effective_from=at, now=timezone.now())
+        history = url("quotas_policy_history", draft)
+
+        en, zh = page(web.get(history, headers=EN)), page(web.get(history, headers=ZH))
+
+        when = f"{at:%Y-%m-%d %H:%M}"
+        assert f"cloned from policy {source.pk}" in en
+        assert f"published, effective {when} (Asia/Shanghai)" in en
+        assert f"复制自政策 {source.pk}" in zh
+        assert f"已发布，自 {when}（北京时间）起生效" in zh
+        for english in ("cloned from", "published, effective", '{"code"'):
+            assert english not in zh
+        assert '{"code"' not in en
+
+    def test_a_categorys_own_history_reads_in_each_language(self, web: Client) -> None:
+        category = shipped(2025).categories.get(code="cosmetics")
+        history = reverse("admin:quotas_category_history", args=[category.pk])
+
+        en, zh = page(web.get(history, headers=EN)), page(web.get(history, headers=ZH))
+
+        assert "shipped as data (migration quotas.0002)" in en
+        assert "5. Cosmetics (cosmetics)" in en
+        assert "随系统数据提供（迁移 quotas.0002）" in zh
+        assert "5. 化妆品 (cosmetics)" in zh
+        assert "shipped as data" not in zh
+
+    def test_the_sentences_stored_before_are_data_now(self) -> None:
+        reasons = set(
+            Policy.history.values_list("history_change_reason", flat=True)
+        ) | set(Category.history.values_list("history_change_reason", flat=True))
+        assert reasons == {
+            '{"code":"shipped","migration":"quotas.0002"}',
+            '{"code":"kinds_shipped","migration":"quotas.0010"}',
+        }
+
+    @pytest.mark.parametrize(
+        ("sentence", "english", "chinese"),
+        [
+            ("cloned from policy 2", "cloned from policy 2", "复制自政策 2"),
+            (
+                "published, effective 2026-07-01T00:00:00+08:00",
+                "published, effective 2026-07-01 00:00 (Asia/Shanghai)",
+                "已发布，自 2026-07-01 00:00（北京时间）起生效",
+            ),
+            ("withdrawn before taking effect", "withdrawn before taking effect", "生效前撤回"),
+            ("CSV import", "CSV import", "CSV 导入"),
+        ],
+    )
+    def test_the_migration_turns_each_sentence_into_data(
+        self, sentence: str, english: str, chinese: str
+    ) -> None:
+        migration = importlib.import_module("quotas.migrations.0013_history_reasons_as_data")
+
+        stored = migration.as_data(sentence)
+
+        assert stored.startswith('{"code":')
+        with translation.override("en"):
+            assert change_reason_text(stored) == english
+        with translation.override("zh-hans"):
+            assert change_reason_text(stored) == chinese
+        assert migration.as_sentence(stored) == sentence
+
+    def test_a_reason_that_is_not_data_is_shown_as_written(self) -> None:
+        assert change_reason_text("restored by hand, ticket 88") == "restored by hand, ticket 88"
+        assert change_reason_text('{"code": "unknown"}') == '{"code": "unknown"}'
+        assert change_reason_text(None) == ""
 
 
 class TestModelNames:

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from quotas import kind_csv, services
+from quotas.change_reasons import CLONED, CSV_IMPORT, change_reason, change_reason_text
 from quotas.errors import PolicyImmutable, PolicyNotPublishable
 from quotas.kind_csv import COLUMNS, export_kinds, parse_kinds
 from quotas.models import ImmediatePickupKind, Policy
@@ -130,12 +131,15 @@ class TestShipped:
         policy = shipped(year)
         latest = policy.history.latest()
         assert latest.history_type == "~"
-        assert "公告2023年第25号" in latest.history_change_reason
+        with translation.override("zh-hans"):
+            assert "公告2023年第25号" in change_reason_text(latest.history_change_reason)
+        with translation.override("en"):
+            assert "announcement 2023 No. 25" in change_reason_text(latest.history_change_reason)
         assert latest.status == "published"
         records = ImmediatePickupKind.history.filter(policy_id=policy.pk)
         assert records.count() == 15
         assert {r.history_type for r in records} == {"+"}
-        assert all("公告2023年第25号" in r.history_change_reason for r in records)
+        assert {r.history_change_reason for r in records} == {latest.history_change_reason}
 
 
 # --- a published list is immutable ------------------------------------------------------------
@@ -194,7 +198,7 @@ class TestCloneAndPublish:
         records = ImmediatePickupKind.history.filter(policy_id=clone.pk)
         assert records.count() == 15
         assert {(r.history_type, r.history_change_reason, r.history_user) for r in records} == {
-            ("+", f"cloned from policy {source.pk}", user)
+            ("+", change_reason(CLONED, policy=source.pk), user)
         }
         assert clone.categories.get(code="eyewear").immediate_pickup
 
@@ -361,7 +365,7 @@ class TestReplace:
         perfume = draft.immediate_kinds.get(code="perfume")
         assert (perfume.pk, perfume.per_trip) == (perfume_pk, 2)
         assert perfume.history.latest().history_user == user
-        assert perfume.history.latest().history_change_reason == "CSV import"
+        assert perfume.history.latest().history_change_reason == change_reason(CSV_IMPORT)
         assert [k.code for k in draft.immediate_kinds.filter(number__gte=14)] == ["belts", "toys"]
         assert not draft.immediate_kinds.filter(code="travel_adapters").exists()
         assert shipped(2025).immediate_kinds.count() == 15
@@ -477,14 +481,21 @@ class TestAdmin:
         zh = web.get(url("quotas_policy_publish", draft), headers={"accept-language": "zh-hans"})
         assert "即购即提" in zh.content.decode()
 
-    def test_a_shipped_policys_history_shows_the_amendment(self, web: Client) -> None:
-        html = web.get(url("quotas_policy_history", shipped(2023))).content.decode()
+    @pytest.mark.parametrize(
+        ("language", "why"), [("en", "announcement 2023 No. 25"), ("zh-hans", "公告2023年第25号")]
+    )
+    def test_a_shipped_policys_history_shows_the_amendment(
+        self, web: Client, language: str, why: str
+    ) -> None:
+        html = web.get(
+            url("quotas_policy_history", shipped(2023)), headers={"accept-language": language}
+        ).content.decode()
         table = html[html.index('<table id="kind-history"') :]
-        assert table.count("公告2023年第25号") >= 15  # each kind's first record says why
+        assert table.count(why) >= 15  # each kind's first record says why
         own = html[
             html.index('<table id="change-history"') : html.index('<table id="kind-history"')
         ]
-        assert "公告2023年第25号" in own  # and so does the policy's own history
+        assert why in own  # and so does the policy's own history
 
     def test_the_inline_refuses_a_per_variety_over_per_trip(
         self, web: Client, draft: Policy

@@ -199,7 +199,8 @@ class TestImport:
         published = Policy.objects.filter(status="published").latest("effective_from")
         draft = Policy.objects.create(
             programme=published.programme,
-            name="Draft with a new kind",
+            name_zh="含新种类的草稿",
+            name_en="Draft with a new kind",
             annual_limit=published.annual_limit,
             min_age=published.min_age,
             immediate_pickup_max_unit_price=published.immediate_pickup_max_unit_price,
