@@ -92,7 +92,7 @@ def load_demo_products() -> int:
 DEMO_SHOPPER = {
     "doc_type": "resident_id",
     "country": "CHN",
-    "number": "460100199001011234",
+    "number": "460100199001011230",
     "name": "张三",
 }
 _DEMO_BASKETS = (  # (store, pickup, [(sku, quantity)])
