@@ -24,6 +24,26 @@ COUNTRY = re.compile(r"^[A-Za-z]{3}$")
 # A resident identity card is issued by China only.
 RESIDENT_ID_COUNTRY = "CHN"
 
+# GB 11643-1999: the 18th character is ISO 7064 MOD 11-2 over the first 17 digits, weighted
+# 2^(17-i) mod 11 from the left; a remainder r gives CHECK_CHARACTERS[r].
+_CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARACTERS = "10X98765432"
+
+
+def resident_id_check_character(first17: str) -> str:
+    """The check character (a digit or X) of a resident identity number's first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _CHECK_WEIGHTS, strict=True))
+    return _CHECK_CHARACTERS[total % 11]
+
+
+def resident_id_check_digit_ok(number: str) -> bool:
+    """Whether a normalised resident identity number has the shape and the check character
+    GB 11643 gives it."""
+    return bool(RESIDENT_ID.match(number)) and (
+        resident_id_check_character(number[:17]) == number[17]
+    )
+
+
 _SEPARATORS = re.compile(r"[\s\-_/.]+")
 _DOCUMENT = re.compile(r"^[0-9A-Z]{4,32}$")
 _SPACES = re.compile(r"\s+")

@@ -3,6 +3,7 @@ the switch or Accept-Language)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -38,6 +41,15 @@ DOCUMENT_TYPES = [(kind.value, DOCUMENT_NAMES[kind]) for kind in DocumentType]
 STATUSES = {"completed": _("Completed"), "voided": _("Voided")}
 UNITS = {"piece": _("pieces"), "ml": _("ml")}
 TRIP_MODES = {"air": _("Flight"), "rail": _("Train"), "sea": _("Ship")}
+# A unit word with an alternative in brackets, as the announcement writes it ("罐（包）"):
+# the page writes "罐/包", so a sentence around it never nests brackets.
+_UNIT_ALTERNATIVE = re.compile(r"^(.+?)（(.+)）$")
+
+
+def unit_html(unit: str) -> SafeString:
+    """A unit word for the page, kept on one line: the template joins it to its number with a
+    no-break space, so "3 罐/包" never wraps between number and unit, nor inside the unit."""
+    return format_html('<span class="unit">{}</span>', _UNIT_ALTERNATIVE.sub(r"\1/\2", unit))
 
 
 def sum_challenge() -> tuple[str, str]:
@@ -201,8 +213,12 @@ def _presented(answer: dict[str, Any]) -> dict[str, Any]:
                 "departs_at": _when(trip["departs_at"]),
                 "mode_label": TRIP_MODES.get(trip["mode"], trip["mode"]),
                 "trip_limits": [
-                    {**limit, "unit_label": UNITS.get(limit["unit"], limit["unit"])}
+                    {**limit, "unit_html": unit_html(str(UNITS.get(limit["unit"], limit["unit"])))}
                     for limit in trip["trip_limits"]
+                ],
+                "immediate_limits": [
+                    {**limit, "unit_html": unit_html(limit["unit_name"])}
+                    for limit in trip["immediate_limits"]
                 ],
             }
             for trip in answer["open_trips"]

@@ -92,7 +92,7 @@ def load_demo_products() -> int:
 DEMO_SHOPPER = {
     "doc_type": "resident_id",
     "country": "CHN",
-    "number": "460100199001011234",
+    "number": "460100199001011230",
     "name": "张三",
 }
 _DEMO_BASKETS = (  # (store, pickup, [(sku, quantity)])
@@ -173,13 +173,11 @@ _BASKET_CATEGORIES = (  # (category, weight)
 # country, and Hainan residents (Haikou, Sanya).
 _MAINLAND_REGIONS = ("110105", "310104", "440106", "510107", "330106", "420106", "320102")
 _HAINAN_REGIONS = ("460105", "460203")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def resident_id_number(first17: str) -> str:
     """An identity card number with its GB 11643 check character."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
-    return first17 + "10X98765432"[total % 11]
+    return first17 + identity.resident_id_check_character(first17)
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,8 @@ def test_a_shopper_looks_up_the_quota_in_chinese_then_english(
     body = page.locator("main").inner_text()
     assert "****2468" in body
     assert NUMBER not in page.content()
-    assert "化妆品: 剩余 23 件（限 30 件）" in body  # two lipsticks and a set of five
-    assert "酒类: 剩余 750 毫升（限 1500 毫升）" in body
+    assert "化妆品：剩余 23\xa0件，限 30\xa0件" in body  # two lipsticks and a set of five
+    assert "酒类：剩余 750\xa0毫升，限 1500\xa0毫升" in body
     assert body.count("已完成") == 2
     assert _fits_the_phone(page)
     shot = tmp_path / "quota-zh.png"
@@ -89,8 +89,8 @@ def test_a_shopper_looks_up_the_quota_in_chinese_then_english(
     assert page.get_by_test_id("remaining").inner_text() == "¥95,740.00"
     body = page.locator("main").inner_text()
     assert "quota for document ****2468" in body
-    assert "23 of 30 pieces left" in body
-    assert "750 of 1500 ml left" in body
+    assert "23 of 30\xa0pieces left" in body
+    assert "750 of 1500\xa0ml left" in body
     assert "Purchases this year" in body
     assert "Completed" in body
     shot = tmp_path / "quota-en.png"
@@ -245,6 +245,16 @@ def _seed_everything() -> None:
     )
 
 
+# The unit words of the counters whose first line box is not the line of the number before.
+UNITS_OFF_THEIR_NUMBER = """() => [...document.querySelectorAll(".limits .unit")].filter((unit) => {
+  const before = unit.previousSibling;
+  const range = document.createRange();
+  range.setStart(before, before.length - 2);
+  range.setEnd(before, before.length - 1);
+  return Math.abs(range.getClientRects()[0].top - unit.getClientRects()[0].top) > 2;
+}).map((unit) => unit.parentElement.textContent)"""
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=["phone", "desktop"])
 @pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
@@ -294,11 +304,17 @@ def test_every_state_of_the_page_fits_and_reads(
     assert immediate.locator("li").count() == 15
     counters = immediate.inner_text()
     if locale.startswith("zh"):
-        assert "太阳眼镜: 剩余 0 副（限 1 副）" in counters
-        assert "尿不湿: 剩余 1 包（限 3 包）" in counters
+        assert "太阳眼镜：剩余 0\xa0副，限 1\xa0副" in counters
+        assert "尿不湿：剩余 1\xa0包，限 3\xa0包" in counters
+        assert "婴幼儿配方奶粉：剩余 3\xa0罐/包，限 3\xa0罐/包" in counters
+        assert "（（" not in counters
+        assert "）（" not in counters
     else:
-        assert "Sunglasses: 0 of 1 pair left" in counters
-        assert "Diapers: 1 of 3 packs left" in counters
+        assert "Sunglasses: 0 of 1\xa0pair left" in counters
+        assert "Diapers: 1 of 3\xa0packs left" in counters
         assert "(at most 1 of any one product)" in counters  # cosmetics
+    # No count wraps away from its unit (the zh page once left "件）" alone on a line): each
+    # unit word sits on the line of the number before it.
+    assert page.evaluate(UNITS_OFF_THEIR_NUMBER) == []
     shot("4-found")
     assert reports == []

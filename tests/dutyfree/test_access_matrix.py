@@ -220,7 +220,7 @@ def authorization(client: Client, world: World, credential: str) -> dict[str, st
 
 
 def shopper_document() -> dict[str, str]:
-    return {"type": "resident_id", "number": "460100199001011234", "country": "CHN"}
+    return {"type": "resident_id", "number": "460100199001011230", "country": "CHN"}
 
 
 def request(client: Client, op: Operation, world: World, headers: dict[str, str]) -> Any:

@@ -283,7 +283,7 @@ class TestHeadersOccur:
         _, key = helpers.terminal("SYA-HTB")
         body = {
             "shopper": {
-                "document": {"type": "resident_id", "number": "460100199001011234"},
+                "document": {"type": "resident_id", "number": "460100199001011230"},
                 "name": "张三",
                 "birth_date": "1990-01-01",
             },

@@ -75,7 +75,7 @@ def test_a_generated_client_quotes_and_makes_a_sale(live_server: Any, generated:
     basket = {
         "shopper": models.ShopperIn(
             document=models.DocumentIn(
-                type_=models.TypeEnum.RESIDENT_ID, number="460100199001011234"
+                type_=models.TypeEnum.RESIDENT_ID, number="460100199001011230"
             ),
             name="张三",
             birth_date=dt.date(1990, 1, 1),

@@ -45,7 +45,7 @@ def terminal(store: str = "SYA-HTB", name: str | None = None) -> tuple[Terminal,
 
 
 def shopper(
-    number: str = "460100199001011234",
+    number: str = "460100199001011230",
     *,
     birth: date = date(1990, 1, 1),
     resident: bool = False,

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 SOLD = local(2026, 3, 1, 10, 0)
 DEPARTS = local(2026, 3, 5, 10, 0)  # the flight the shopper named at the sale
 RUN = local(2026, 4, 1, 2, 30)  # the first daily run after the 30th day
-NUMBER = "460100199001011234"
+NUMBER = "460100199001011230"
 _keys = count(1)
 
 

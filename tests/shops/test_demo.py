@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from datetime import datetime
@@ -218,3 +219,19 @@ class TestEverySaleAllowed:
             Policy.objects.filter(status="published").values_list("pk", flat=True)
         )
         assert kinds == {"domestic", "outbound", "resident"}
+
+
+# Committed for real, so each sale's tasks run inside the command, as under `make run`.
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_prints_its_own_lines_only(settings, monkeypatch, caplog) -> None:
+    """With no broker the tasks a sale queues run in the command's process; Celery's INFO line
+    for each ("Task … succeeded") is not the command's output."""
+    from dutyfree.celery import app
+
+    settings.DEBUG = True
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    settings.STATS_REFRESH_ON_COMMIT = True
+    caplog.set_level(logging.INFO)
+    call_command("seed_demo", "--days", "2", "--per-day", "2", "--shoppers", "5", stdout=StringIO())
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("celery")] == []

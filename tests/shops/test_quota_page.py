@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC as UTC_
 from datetime import datetime, timedelta
+from html import unescape
 from io import BytesIO
 from pathlib import Path
 
@@ -65,6 +66,11 @@ def _main(html: str) -> str:
     return html.split("</header>", 1)[1]
 
 
+def _text(html: str) -> str:
+    """What a reader sees of the markup: tags dropped, entities read (``&nbsp;`` is U+00A0)."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
 @pytest.fixture
 def stock(db: None) -> None:
     helpers.product("PG-LIP", "cosmetics", "250.00")
@@ -119,9 +125,13 @@ def test_a_lookup_shows_the_year_trips_and_purchases_in_chinese(
     assert 'data-testid="used">¥2,100.00<' in html  # 500 + 900 + 700
     assert 'data-testid="remaining">¥97,900.00<' in html
     assert 'aria-valuenow="2"' in html  # 2,100 of 100,000
-    assert "化妆品: 剩余 23 件（限 30 件）" in html  # 2 + a set of 5
-    assert "酒类: 剩余 750 毫升（限 1500 毫升）" in html
-    assert "手机: 剩余 4 件（限 4 件）" in html
+    text = _text(html)
+    # A full-width colon after a Chinese name, no brackets around the limit, and each number
+    # joined to its unit by a no-break space.
+    assert "化妆品：剩余 23\xa0件，限 30\xa0件" in text  # 2 + a set of 5
+    assert "酒类：剩余 750\xa0毫升，限 1500\xa0毫升" in text
+    assert "手机：剩余 4\xa0件，限 4\xa0件" in text
+    assert '&nbsp;<span class="unit">件</span>' in html
     assert html.count("已完成") == 2
     assert 'data-testid="ban"' not in html
 
@@ -133,7 +143,7 @@ def test_a_lookup_in_english(client: Client, stock: None) -> None:
     html = client.post("/quota/", {**_form(), **_captcha(client)}).content.decode()
     assert "quota for document ****4321" in html
     assert "Cosmetics" in html or "cosmetics" in html.lower()
-    assert "27 of 30 pieces left" in html
+    assert "Cosmetics: 27 of 30\xa0pieces left" in _text(html)
     assert "Completed" in html
     assert "Flight HU7181" in html
     assert not CJK.search(_main(html)), CJK.findall(_main(html))

@@ -9,7 +9,10 @@ secrets).
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +33,20 @@ DEMO_ADMIN = "admin"
 DEMO_PASSWORD = "admin"  # noqa: S105 - printed to the developer, refused without DEBUG
 DEMO_TERMINAL_PREFIX = "demo0001"
 DEMO_TERMINAL_SECRET = "dutyfree-demo-terminal-not-for-production"  # noqa: S105 - DEBUG only
+
+
+@contextmanager
+def _quiet_celery() -> Iterator[None]:
+    """With no broker, Celery runs the tasks a sale queues in this process and logs each at
+    INFO ("Task … succeeded"): hundreds of lines between the command's own. Its warnings and
+    errors still show."""
+    celery = logging.getLogger("celery")
+    level = celery.level
+    celery.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        celery.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -61,6 +78,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with _quiet_celery():
+            self._seed(options)
+
+    def _seed(self, options: dict[str, Any]) -> None:
         password = options["admin_password"]
         if password is None:
             if not settings.DEBUG:
