@@ -428,6 +428,26 @@ class PolicyAdmin(LockedHistoryAdmin):
             return "0"
         return format_html('<span class="df-badge df-unverified">⚠ {}</span>', count)
 
+    # --- the change page's tools: each offered exactly when it would work --------------------
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Policy | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context |= {
+                "can_clone": self.has_add_permission(request),
+                # Import and publish: a draft this user may change.
+                "can_edit": self.has_change_permission(request, obj),
+                "can_withdraw": obj.is_scheduled_at(timezone.now())
+                and self.has_change_permission(request),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     # --- permissions: locked policies are read-only and never deleted -----------------------
     def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
         if obj is not None and obj.is_locked:

@@ -275,6 +275,15 @@ class Policy(models.Model):
     def is_locked(self) -> bool:
         return self.status in LOCKED_STATUSES
 
+    def is_scheduled_at(self, now: datetime) -> bool:
+        """Published but not yet in force at ``now``: the one state a version may be
+        withdrawn from (``services.policy_withdraw``; the admin offers "Withdraw…" then)."""
+        return (
+            self.status == PolicyStatus.PUBLISHED
+            and self.effective_from is not None
+            and self.effective_from > now
+        )
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         kinds = self.traveller_kinds

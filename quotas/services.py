@@ -175,7 +175,7 @@ def policy_withdraw(*, policy: Policy, now: datetime, user: User | None = None) 
     locked = _policy_locked(policy)
     if locked.status != PolicyStatus.PUBLISHED:
         raise PolicyNotWithdrawable(f"Policy {policy.pk} is {locked.status}, not published.")
-    if locked.effective_from is not None and locked.effective_from <= now:
+    if not locked.is_scheduled_at(now):
         raise PolicyNotWithdrawable(
             gettext_noop(
                 "The policy has taken effect; publish a new version instead of withdrawing it."

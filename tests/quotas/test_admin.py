@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -431,6 +432,88 @@ class TestPublish:
         assert "taken effect" in response.content.decode()
         assert state(policy) == before
         assert policy_row(policy)["status"] == "published"
+
+
+def scheduled(draft: Policy) -> Policy:
+    """``draft`` published to take effect in a month: the one state a policy can be withdrawn
+    from."""
+    return services.policy_publish(
+        policy=draft,
+        effective_from=timezone.now() + timedelta(days=30),
+        now=timezone.now(),
+    )
+
+
+def member_of(role: str) -> AbstractBaseUser:
+    """A staff user whose only permissions are a role's (shops/migrations/0004_roles.py)."""
+    user = get_user_model().objects.create_user(role.replace(" ", "_"), is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def tools(client: Client, policy: Policy) -> list[str]:
+    """The change page's tool buttons, as a person reads them."""
+    response = client.get(url("quotas_policy_change", policy))
+    assert response.status_code == 200
+    tools = response.content.decode().split('<ul class="object-tools">')[1].split("</ul>")[0]
+    return [text.strip() for text in re.findall(r"<a [^>]*>([^<]+)</a>", tools)]
+
+
+EXPORTS = ["Export categories (CSV)", "Export immediate-pickup kinds (CSV)"]
+DRAFT_TOOLS = ["Import categories (CSV)", "Import immediate-pickup kinds (CSV)", "Publish…"]
+
+
+class TestToolsOffered:
+    """Each button on a policy's page is there exactly when its action would work."""
+
+    @pytest.mark.parametrize("which", ["in force", "superseded", "withdrawn"])
+    def test_withdraw_is_not_offered_once_in_force_or_withdrawn(
+        self, web: Client, draft: Policy, which: str
+    ) -> None:
+        policy = {"in force": shipped(2025), "superseded": shipped(2023)}.get(which)
+        if policy is None:
+            policy = services.policy_withdraw(policy=scheduled(draft), now=timezone.now())
+
+        offered = tools(web, policy)
+
+        assert offered == ["Clone to draft", *EXPORTS, "History"]
+        # And had it been offered, it would not have worked:
+        refused = web.post(url("quotas_policy_withdraw", policy))
+        assert refused.status_code == 200
+        assert refused.context["error"]
+
+    def test_withdraw_is_offered_before_a_published_version_takes_effect(
+        self, web: Client, draft: Policy
+    ) -> None:
+        policy = scheduled(draft)
+
+        assert tools(web, policy) == ["Clone to draft", *EXPORTS, "Withdraw…", "History"]
+        assert web.post(url("quotas_policy_withdraw", policy)).status_code == 302
+        assert policy_row(policy)["status"] == "withdrawn"
+
+    def test_a_draft_offers_import_and_publish_not_withdraw(
+        self, web: Client, draft: Policy
+    ) -> None:
+        assert tools(web, draft) == ["Clone to draft", *EXPORTS, *DRAFT_TOOLS, "History"]
+
+    def test_a_policy_editor_gets_the_same_tools(self, client: Client, draft: Policy) -> None:
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.force_login(member_of("policy editor"))
+
+        assert tools(client, draft) == ["Clone to draft", *EXPORTS, *DRAFT_TOOLS, "History"]
+        assert "Withdraw…" in tools(client, scheduled(services.policy_clone(policy=draft)))
+
+    def test_an_auditor_is_offered_only_what_reads(self, client: Client, draft: Policy) -> None:
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.force_login(member_of("auditor"))
+        published = scheduled(services.policy_clone(policy=draft))
+
+        assert tools(client, draft) == [*EXPORTS, "History"]
+        assert tools(client, published) == [*EXPORTS, "History"]
+        # What is not offered would have been refused:
+        for view in ("clone", "publish", "import", "withdraw"):
+            target = published if view in ("clone", "withdraw") else draft
+            assert client.post(url(f"quotas_policy_{view}", target)).status_code == 403, view
 
 
 # --- 6. CSV export and import ------------------------------------------------------------------
