@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -203,6 +204,21 @@ class ImmediatePickupKindInline(PolicyPartInline):
 
     model = ImmediatePickupKind
     fields = kind_csv.COLUMNS
+
+
+def kept_because(policy: Policy) -> str:
+    """Why a policy is never deleted, in the page's language ("" when it may be)."""
+    if policy.status == PolicyStatus.PUBLISHED:
+        return gettext(
+            "Published versions are never deleted; withdraw a scheduled one or clone to a draft."
+        )
+    if policy.status == PolicyStatus.WITHDRAWN:
+        return gettext("Withdrawn versions are never deleted: they stay on record.")
+    if policy.is_source_of_locked():
+        return gettext(
+            "This draft is never deleted: a published or withdrawn version was cloned from it."
+        )
+    return ""
 
 
 def per_trip_limit_text(category: Category) -> str:
@@ -459,6 +475,13 @@ class PolicyAdmin(LockedHistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Django's bulk delete, tried on a published version, blames a missing permission;
+        # delete_drafts deletes what can go and says why it keeps the rest.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     @admin.action(description=_("Delete selected drafts"), permissions=["delete"])
     def delete_drafts(self, request: HttpRequest, queryset: PolicyQuerySet) -> None:
         drafts = queryset.filter(status=PolicyStatus.DRAFT).exclude(
@@ -467,25 +490,41 @@ class PolicyAdmin(LockedHistoryAdmin):
         skipped = queryset.exclude(pk__in=drafts).count()
         deleted = drafts.count()
         drafts.delete()
-        self.message_user(
-            request,
-            ngettext("Deleted %(count)d draft.", "Deleted %(count)d drafts.", deleted)
-            % {"count": deleted},
-            messages.SUCCESS,
-        )
+        if deleted or not skipped:
+            self.message_user(
+                request,
+                ngettext("Deleted %(count)d draft.", "Deleted %(count)d drafts.", deleted)
+                % {"count": deleted},
+                messages.SUCCESS,
+            )
         if skipped:
             self.message_user(
                 request,
                 ngettext(
-                    "Kept %(count)d policy: published and withdrawn ones, and the drafts they "
-                    "were cloned from, are never deleted.",
-                    "Kept %(count)d policies: published and withdrawn ones, and the drafts they "
-                    "were cloned from, are never deleted.",
+                    "Kept %(count)d policy. Published versions are never deleted; withdraw a "
+                    "scheduled one or clone to a draft. Withdrawn versions, and the drafts "
+                    "published ones were cloned from, stay on record.",
+                    "Kept %(count)d policies. Published versions are never deleted; withdraw a "
+                    "scheduled one or clone to a draft. Withdrawn versions, and the drafts "
+                    "published ones were cloned from, stay on record.",
                     skipped,
                 )
                 % {"count": skipped},
                 messages.WARNING,
             )
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A version that is kept for good: its page, with the reason, rather than a 403 that
+        # blames a missing permission.
+        policy = self.get_object(request, unquote(object_id))
+        if policy is not None and self.has_view_permission(request, policy):
+            reason = kept_because(policy)
+            if reason:
+                self.message_user(request, reason, messages.ERROR)
+                return HttpResponseRedirect(self._change_url(policy))
+        return super().delete_view(request, object_id, extra_context)
 
     # --- history: the policy's own records, then its categories' ------------------------------
     def history_view(
