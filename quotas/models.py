@@ -229,7 +229,9 @@ class Policy(models.Model):
         indexes = [models.Index(fields=["programme", "status", "effective_from"])]
 
     def __str__(self) -> str:
-        return f"{self.name} [{self.status}]"
+        # The name alone: pages show the status on their own, in the reader's language (a
+        # clone's name already says "(draft)").
+        return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         from .locks import policy_lock  # the locks module builds on these models

@@ -129,3 +129,39 @@ def test_a_drafts_pages_with_the_kinds_do_not_scroll_sideways(
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
     assert problems == []
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_a_drafts_tools_sit_clear_of_its_headings(
+    live_server: Any, new_page: Any, locale: str
+) -> None:
+    """Seven tools on a draft's page: in a row of their own, not over the page's headings."""
+    draft = services.policy_clone(policy=Policy.objects.get(effective_from__year=2025))
+    page = new_page(locale=locale, viewport={"width": 1440, "height": 900})
+    _log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/quotas/policy/{draft.pk}/change/")
+
+    tools = page.locator("#content-main > .object-tools li")
+    assert tools.count() == 7
+    headings = [page.locator("#content > h1"), page.locator("#content > h2")]
+    boxes = [heading.bounding_box() for heading in headings]
+    assert all(boxes)
+    for tool in tools.all():
+        box = tool.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 1440, tool.inner_text()
+        for heading, heading_box in zip(headings, boxes, strict=True):
+            assert not _overlap(box, heading_box), (tool.inner_text(), heading.inner_text())
+    # The title says the status once: the name (a clone's says "(draft)"), no "[draft]".
+    assert page.title().count("draft") == 1
+    assert "[" not in page.locator("#content > h2").inner_text()
