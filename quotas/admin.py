@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import display_for_field, unquote
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DateTimeField, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -34,6 +34,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange, ModelDelta
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from dutyfree.errors import DomainError
@@ -289,6 +290,25 @@ class KindImportForm(forms.Form):
         ) % {"columns": ",".join(kind_csv.COLUMNS)}
 
 
+# JSON lists of choice values, shown by their labels.
+_LIST_LABELS = {"traveller_kinds": TravellerKind.choices, "pickup_modes": PickupMode.choices}
+
+
+class ShownChanges(HistoricalRecordContextHelper):
+    """A history record's changes as the admin shows the fields' values: choices by their
+    labels, times in Asia/Shanghai in the active language's format, lists by their labels,
+    "—" for none."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        field = self.model._meta.get_field(change.field)
+        if field.name in _LIST_LABELS and isinstance(value, list):
+            labels = dict(_LIST_LABELS[field.name])
+            return ", ".join(str(labels.get(item, item)) for item in value) or "—"
+        if isinstance(field, DateTimeField) and value is not None:
+            return formats.localize(timezone.localtime(value, LOCAL_TZ))
+        return display_for_field(value, field, "—")
+
+
 class LockedHistoryAdmin(SimpleHistoryAdmin):
     """simple-history's "revert to this version" judges permissions on the historical copy,
     which may be a draft; a policy published since (or a category of one) is locked. The
@@ -299,6 +319,11 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
     def _locked_now(self, obj: Any) -> bool:
         policy_id = getattr(obj, self.policy_id_attribute)
         return Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
+
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: Any
+    ) -> HistoricalRecordContextHelper:
+        return ShownChanges(self.model, historical_record)
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return (obj is not None and self._locked_now(obj)) or super().revert_disabled(request, obj)
@@ -527,6 +552,25 @@ class PolicyAdmin(LockedHistoryAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     # --- history: the policy's own records, then its categories' ------------------------------
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
+        """Each record's changes against the one before it (the page lists newest first):
+        the fields an editor sets, and the status, which publishing and withdrawing change
+        and no form edits."""
+        newer = None
+        for older in historical_records:
+            if newer is not None:
+                delta = newer.diff_against(older, foreign_keys_are_objs=foreign_keys_are_objs)
+                if newer.status != older.status:  # diff_against compares editable fields only
+                    status = ModelChange("status", older.status, newer.status)
+                    delta = ModelDelta(
+                        [status, *delta.changes], ["status", *delta.changed_fields], older, newer
+                    )
+                helper = self.get_historical_record_context_helper(request, newer)
+                newer.history_delta_changes = helper.context_for_delta_changes(delta)
+            newer = older
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -555,7 +599,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         for record in records:
             before = previous.get(record.id)
             if before is not None and record.history_type == "~":
-                helper = HistoricalRecordContextHelper(model, record)
+                helper = ShownChanges(model, record)
                 record.history_delta_changes = helper.context_for_delta_changes(
                     record.diff_against(before)
                 )

@@ -8,6 +8,7 @@ Every refusal is checked twice: the response (status, errors on the page) and th
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Callable
@@ -691,3 +692,37 @@ class TestHistory:
         assert EDITOR in history_table(response)
         assert "Reviewed against the annex." in history_table(response)
         assert draft.history.latest().history_user == editor
+
+    @pytest.mark.parametrize(
+        ("language", "status", "effective"),
+        [
+            (
+                "zh-hans",
+                "状态: 草稿 / draft → 已发布 / published",
+                "生效时间: — → {year}年1月1日 00:00",
+            ),
+            (
+                "en",
+                "Status: 草稿 / draft → 已发布 / published",
+                "Effective from: — → Jan. 1, {year}, midnight",
+            ),
+        ],
+    )
+    def test_a_publication_shows_local_time_and_the_status_change(
+        self, web: Client, draft: Policy, language: str, status: str, effective: str
+    ) -> None:
+        """Entered as next New Year's Day, 00:00 Beijing time: shown so, not as UTC."""
+        year = timezone.localdate().year + 1
+        assert publish(web, draft, f"{year}-01-01", "00:00:00").status_code == 302
+        web.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+
+        table = history_table(web.get(url("quotas_policy_history", draft)))
+
+        published = table.split("<tr>")[2]  # newest first, after the heading row
+        changes = html.unescape(
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", published.split("<ul>")[1]))
+        )
+        assert effective.format(year=year) in changes
+        assert status in changes
+        assert "None" not in changes
+        assert "+00:00" not in changes
