@@ -30,6 +30,7 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -166,7 +167,7 @@ class CategoryInline(PolicyPartInline):
     coloured by admin.css), the badge on a published policy."""
 
     model = Category
-    readonly_fields = ("verification", "per_trip_limit", "immediate_pickup")
+    readonly_fields = ("code_wrapped", "verification", "per_trip_limit", "immediate_pickup")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         # The derived flag reads the policy's kinds: once for all rows, not once per row.
@@ -184,13 +185,17 @@ class CategoryInline(PolicyPartInline):
     def per_trip_limit(self, category: Category) -> str:
         return per_trip_limit_text(category)
 
+    @admin.display(description=_("code"))
+    def code_wrapped(self, category: Category) -> str:
+        return code_wrapping(category.code)
+
     def get_fields(self, request: HttpRequest, obj: Policy | None = None) -> Any:
         if self._editable(obj):
             # What a CSV row sets, but "added" (a column of the file, not of the category).
             return tuple(column for column in category_csv.COLUMNS if column != "added")
         return (
             "number",
-            "code",
+            "code_wrapped",
             "name_zh",
             "name_en",
             "per_trip_limit",
@@ -220,6 +225,12 @@ def kept_because(policy: Policy) -> str:
             "This draft is never deleted: a published or withdrawn version was cloned from it."
         )
     return ""
+
+
+def code_wrapping(code: str) -> str:
+    """A code that may wrap after its underscores in a narrow column
+    (``electronic_consumer_products``), never inside a word."""
+    return format_html_join(mark_safe("_<wbr>"), "{}", ((part,) for part in code.split("_")))
 
 
 def per_trip_limit_text(category: Category) -> str:
@@ -877,6 +888,20 @@ class PolicyAdmin(LockedHistoryAdmin):
         )
 
 
+class PolicyVersionFilter(admin.RelatedFieldListFilter):
+    """The versions by name, status and effective date: a clone carries its source's name."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        versions = Policy.objects.order_by("programme", "-effective_from", "-pk")
+        return [(version.pk, version_label(version)) for version in versions]
+
+
+def version_label(policy: Policy) -> str:
+    """``Offshore duty-free 2025-11 (已发布 / published, 2025-11-01)``."""
+    when = f", {local(policy.effective_from)[:10]}" if policy.effective_from else ""
+    return f"{policy.name} ({policy.get_status_display()}{when})"
+
+
 @admin.register(Category)
 class CategoryAdmin(LockedHistoryAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
@@ -887,19 +912,25 @@ class CategoryAdmin(LockedHistoryAdmin):
         "number",
         "name_zh",
         "name_en",
-        "code",
+        "code_wrapped",
         "policy",
         "per_trip_limit",
         "immediate_pickup",
         "verification",
     )
-    list_filter = ("verified", "policy")
+    list_filter = ("verified", ("policy", PolicyVersionFilter))
     search_fields = ("code", "name_zh", "name_en", "note")
     list_select_related = ("policy",)
     ordering = ("policy", "number")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         return super().get_queryset(request).prefetch_related("policy__immediate_kinds")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # Filtered to one version, its name on every row says nothing: the names get the room.
+        if "policy__id__exact" in request.GET:
+            return tuple(column for column in self.list_display if column != "policy")
+        return self.list_display
 
     @admin.display(description=_("immediate pickup"), boolean=True)
     def immediate_pickup(self, category: Category) -> bool:
@@ -911,6 +942,10 @@ class CategoryAdmin(LockedHistoryAdmin):
     @admin.display(description=_("per-trip limit"))
     def per_trip_limit(self, category: Category) -> str:
         return per_trip_limit_text(category)
+
+    @admin.display(description=_("code"), ordering="code")
+    def code_wrapped(self, category: Category) -> str:
+        return code_wrapping(category.code)
 
     @admin.display(description=_("verified"), ordering="verified")
     def verification(self, category: Category) -> str:

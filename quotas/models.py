@@ -229,8 +229,7 @@ class Policy(models.Model):
         indexes = [models.Index(fields=["programme", "status", "effective_from"])]
 
     def __str__(self) -> str:
-        # The name alone: pages show the status on their own, in the reader's language (a
-        # clone's name already says "(draft)").
+        # The name alone: a page shows the status beside it, in the reader's language.
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -69,7 +69,9 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
     """A new draft with the same rules, categories and immediate-pickup kinds, to be edited
     and published."""
     draft = Policy(
-        name=f"{policy.name} (draft)"[:200],
+        # The source's name: a status in the name would go stale when the draft is published
+        # (the pages show the status beside it).
+        name=policy.name,
         status=PolicyStatus.DRAFT,
         effective_from=None,
         cloned_from=policy,

@@ -295,6 +295,8 @@ class TestClone:
         assert response.status_code == 302
         assert response["Location"] == url("quotas_policy_change", new)
         assert (new.status, new.effective_from, new.published_by) == ("draft", None, None)
+        # Its source's name: a status in the name would still say "draft" once published.
+        assert new.name == source.name
         assert categories(new) == categories(source)
         assert len(categories(new)) == 47
         assert new.annual_limit == source.annual_limit
