@@ -298,6 +298,9 @@ STORAGES = {
 }
 # Source maps are read by developer tools only: compressing them took half of collectstatic.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+# Files served at the site's root, by WhiteNoise as they are (unhashed, cached 60 s), with
+# DEBUG on or off: /favicon.ico, which browsers ask for whatever a page links.
+WHITENOISE_ROOT = BASE_DIR / "dutyfree" / "public"
 
 # --- REST framework and OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {

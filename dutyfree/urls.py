@@ -11,7 +11,7 @@ from dutyfree.health import healthz, ping
 from quotas.api import PolicyInForceApi
 from shops import api as shops_api
 from shops.reporting.dashboard import dashboard_export, dashboard_page
-from shops.views import quota_page
+from shops.views import home_page, quota_page
 
 SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 handler404 = "dutyfree.errors.api_aware_404"
@@ -21,6 +21,8 @@ handler500 = "dutyfree.errors.api_aware_500"
 admin.site.site_header = _("Hainan offshore duty-free administration")
 admin.site.site_title = _("Hainan offshore duty-free")
 admin.site.index_title = _("Policies, stores and sales")
+# "View site" goes to the home page, which links back to the admin.
+admin.site.site_url = "/"
 
 api_v1 = [
     path("policy", PolicyInForceApi.as_view(), name="policy-in-force"),
@@ -37,6 +39,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", home_page, name="home"),
     path("healthz", healthz, name="healthz"),
     path("ping", ping, name="ping"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field, unquote
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DateTimeField, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -29,10 +30,12 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange, ModelDelta
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from dutyfree.errors import DomainError
@@ -164,7 +167,7 @@ class CategoryInline(PolicyPartInline):
     coloured by admin.css), the badge on a published policy."""
 
     model = Category
-    readonly_fields = ("verification", "per_trip_limit", "immediate_pickup")
+    readonly_fields = ("code_wrapped", "verification", "per_trip_limit", "immediate_pickup")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         # The derived flag reads the policy's kinds: once for all rows, not once per row.
@@ -182,13 +185,17 @@ class CategoryInline(PolicyPartInline):
     def per_trip_limit(self, category: Category) -> str:
         return per_trip_limit_text(category)
 
+    @admin.display(description=_("code"))
+    def code_wrapped(self, category: Category) -> str:
+        return code_wrapping(category.code)
+
     def get_fields(self, request: HttpRequest, obj: Policy | None = None) -> Any:
         if self._editable(obj):
             # What a CSV row sets, but "added" (a column of the file, not of the category).
             return tuple(column for column in category_csv.COLUMNS if column != "added")
         return (
             "number",
-            "code",
+            "code_wrapped",
             "name_zh",
             "name_en",
             "per_trip_limit",
@@ -203,6 +210,27 @@ class ImmediatePickupKindInline(PolicyPartInline):
 
     model = ImmediatePickupKind
     fields = kind_csv.COLUMNS
+
+
+def kept_because(policy: Policy) -> str:
+    """Why a policy is never deleted, in the page's language ("" when it may be)."""
+    if policy.status == PolicyStatus.PUBLISHED:
+        return gettext(
+            "Published versions are never deleted; withdraw a scheduled one or clone to a draft."
+        )
+    if policy.status == PolicyStatus.WITHDRAWN:
+        return gettext("Withdrawn versions are never deleted: they stay on record.")
+    if policy.is_source_of_locked():
+        return gettext(
+            "This draft is never deleted: a published or withdrawn version was cloned from it."
+        )
+    return ""
+
+
+def code_wrapping(code: str) -> str:
+    """A code that may wrap after its underscores in a narrow column
+    (``electronic_consumer_products``), never inside a word."""
+    return format_html_join(mark_safe("_<wbr>"), "{}", ((part,) for part in code.split("_")))
 
 
 def per_trip_limit_text(category: Category) -> str:
@@ -273,6 +301,25 @@ class KindImportForm(forms.Form):
         ) % {"columns": ",".join(kind_csv.COLUMNS)}
 
 
+# JSON lists of choice values, shown by their labels.
+_LIST_LABELS = {"traveller_kinds": TravellerKind.choices, "pickup_modes": PickupMode.choices}
+
+
+class ShownChanges(HistoricalRecordContextHelper):
+    """A history record's changes as the admin shows the fields' values: choices by their
+    labels, times in Asia/Shanghai in the active language's format, lists by their labels,
+    "—" for none."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        field = self.model._meta.get_field(change.field)
+        if field.name in _LIST_LABELS and isinstance(value, list):
+            labels = dict(_LIST_LABELS[field.name])
+            return ", ".join(str(labels.get(item, item)) for item in value) or "—"
+        if isinstance(field, DateTimeField) and value is not None:
+            return formats.localize(timezone.localtime(value, LOCAL_TZ))
+        return display_for_field(value, field, "—")
+
+
 class LockedHistoryAdmin(SimpleHistoryAdmin):
     """simple-history's "revert to this version" judges permissions on the historical copy,
     which may be a draft; a policy published since (or a category of one) is locked. The
@@ -283,6 +330,11 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
     def _locked_now(self, obj: Any) -> bool:
         policy_id = getattr(obj, self.policy_id_attribute)
         return Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
+
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: Any
+    ) -> HistoricalRecordContextHelper:
+        return ShownChanges(self.model, historical_record)
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return (obj is not None and self._locked_now(obj)) or super().revert_disabled(request, obj)
@@ -435,6 +487,26 @@ class PolicyAdmin(LockedHistoryAdmin):
             return "0"
         return format_html('<span class="df-badge df-unverified">⚠ {}</span>', count)
 
+    # --- the change page's tools: each offered exactly when it would work --------------------
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Policy | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context |= {
+                "can_clone": self.has_add_permission(request),
+                # Import and publish: a draft this user may change.
+                "can_edit": self.has_change_permission(request, obj),
+                "can_withdraw": obj.is_scheduled_at(timezone.now())
+                and self.has_change_permission(request),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     # --- permissions: locked policies are read-only and never deleted -----------------------
     def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
         if obj is not None and obj.is_locked:
@@ -446,6 +518,13 @@ class PolicyAdmin(LockedHistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Django's bulk delete, tried on a published version, blames a missing permission;
+        # delete_drafts deletes what can go and says why it keeps the rest.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     @admin.action(description=_("Delete selected drafts"), permissions=["delete"])
     def delete_drafts(self, request: HttpRequest, queryset: PolicyQuerySet) -> None:
         drafts = queryset.filter(status=PolicyStatus.DRAFT).exclude(
@@ -454,27 +533,62 @@ class PolicyAdmin(LockedHistoryAdmin):
         skipped = queryset.exclude(pk__in=drafts).count()
         deleted = drafts.count()
         drafts.delete()
-        self.message_user(
-            request,
-            ngettext("Deleted %(count)d draft.", "Deleted %(count)d drafts.", deleted)
-            % {"count": deleted},
-            messages.SUCCESS,
-        )
+        if deleted or not skipped:
+            self.message_user(
+                request,
+                ngettext("Deleted %(count)d draft.", "Deleted %(count)d drafts.", deleted)
+                % {"count": deleted},
+                messages.SUCCESS,
+            )
         if skipped:
             self.message_user(
                 request,
                 ngettext(
-                    "Kept %(count)d policy: published and withdrawn ones, and the drafts they "
-                    "were cloned from, are never deleted.",
-                    "Kept %(count)d policies: published and withdrawn ones, and the drafts they "
-                    "were cloned from, are never deleted.",
+                    "Kept %(count)d policy. Published versions are never deleted; withdraw a "
+                    "scheduled one or clone to a draft. Withdrawn versions, and the drafts "
+                    "published ones were cloned from, stay on record.",
+                    "Kept %(count)d policies. Published versions are never deleted; withdraw a "
+                    "scheduled one or clone to a draft. Withdrawn versions, and the drafts "
+                    "published ones were cloned from, stay on record.",
                     skipped,
                 )
                 % {"count": skipped},
                 messages.WARNING,
             )
 
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A version that is kept for good: its page, with the reason, rather than a 403 that
+        # blames a missing permission.
+        policy = self.get_object(request, unquote(object_id))
+        if policy is not None and self.has_view_permission(request, policy):
+            reason = kept_because(policy)
+            if reason:
+                self.message_user(request, reason, messages.ERROR)
+                return HttpResponseRedirect(self._change_url(policy))
+        return super().delete_view(request, object_id, extra_context)
+
     # --- history: the policy's own records, then its categories' ------------------------------
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
+        """Each record's changes against the one before it (the page lists newest first):
+        the fields an editor sets, and the status, which publishing and withdrawing change
+        and no form edits."""
+        newer = None
+        for older in historical_records:
+            if newer is not None:
+                delta = newer.diff_against(older, foreign_keys_are_objs=foreign_keys_are_objs)
+                if newer.status != older.status:  # diff_against compares editable fields only
+                    status = ModelChange("status", older.status, newer.status)
+                    delta = ModelDelta(
+                        [status, *delta.changes], ["status", *delta.changed_fields], older, newer
+                    )
+                helper = self.get_historical_record_context_helper(request, newer)
+                newer.history_delta_changes = helper.context_for_delta_changes(delta)
+            newer = older
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -503,7 +617,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         for record in records:
             before = previous.get(record.id)
             if before is not None and record.history_type == "~":
-                helper = HistoricalRecordContextHelper(model, record)
+                helper = ShownChanges(model, record)
                 record.history_delta_changes = helper.context_for_delta_changes(
                     record.diff_against(before)
                 )
@@ -781,6 +895,20 @@ class PolicyAdmin(LockedHistoryAdmin):
         )
 
 
+class PolicyVersionFilter(admin.RelatedFieldListFilter):
+    """The versions by name, status and effective date: a clone carries its source's name."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        versions = Policy.objects.order_by("programme", "-effective_from", "-pk")
+        return [(version.pk, version_label(version)) for version in versions]
+
+
+def version_label(policy: Policy) -> str:
+    """``Offshore duty-free 2025-11 (已发布 / published, 2025-11-01)``."""
+    when = f", {local(policy.effective_from)[:10]}" if policy.effective_from else ""
+    return f"{policy.name} ({policy.get_status_display()}{when})"
+
+
 @admin.register(Category)
 class CategoryAdmin(LockedHistoryAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
@@ -793,19 +921,25 @@ class CategoryAdmin(LockedHistoryAdmin):
         "number",
         "name_zh",
         "name_en",
-        "code",
+        "code_wrapped",
         "policy",
         "per_trip_limit",
         "immediate_pickup",
         "verification",
     )
-    list_filter = ("verified", "policy")
+    list_filter = ("verified", ("policy", PolicyVersionFilter))
     search_fields = ("code", "name_zh", "name_en", "note")
     list_select_related = ("policy",)
     ordering = ("policy", "number")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         return super().get_queryset(request).prefetch_related("policy__immediate_kinds")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # Filtered to one version, its name on every row says nothing: the names get the room.
+        if "policy__id__exact" in request.GET:
+            return tuple(column for column in self.list_display if column != "policy")
+        return self.list_display
 
     @admin.display(description=_("immediate pickup"), boolean=True)
     def immediate_pickup(self, category: Category) -> bool:
@@ -817,6 +951,10 @@ class CategoryAdmin(LockedHistoryAdmin):
     @admin.display(description=_("per-trip limit"))
     def per_trip_limit(self, category: Category) -> str:
         return per_trip_limit_text(category)
+
+    @admin.display(description=_("code"), ordering="code")
+    def code_wrapped(self, category: Category) -> str:
+        return code_wrapping(category.code)
 
     @admin.display(description=_("verified"), ordering="verified")
     def verification(self, category: Category) -> str:

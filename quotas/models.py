@@ -231,7 +231,8 @@ class Policy(models.Model):
         indexes = [models.Index(fields=["programme", "status", "effective_from"])]
 
     def __str__(self) -> str:
-        return f"{self.name} [{self.get_status_display()}]"
+        # The name alone: a page shows the status beside it, in the reader's language.
+        return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         from .locks import policy_lock  # the locks module builds on these models
@@ -281,6 +282,15 @@ class Policy(models.Model):
     def name(self) -> str:
         """The name in the active language (the page's, or the API request's)."""
         return in_language(zh=self.name_zh, en=self.name_en)
+
+    def is_scheduled_at(self, now: datetime) -> bool:
+        """Published but not yet in force at ``now``: the one state a version may be
+        withdrawn from (``services.policy_withdraw``; the admin offers "Withdraw…" then)."""
+        return (
+            self.status == PolicyStatus.PUBLISHED
+            and self.effective_from is not None
+            and self.effective_from > now
+        )
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}

@@ -69,8 +69,10 @@ def policy_clone(*, policy: Policy, user: User | None = None) -> Policy:
     """A new draft with the same rules, categories and immediate-pickup kinds, to be edited
     and published."""
     draft = Policy(
-        name_zh=f"{policy.name_zh}（草稿）"[:200],
-        name_en=f"{policy.name_en} (draft)"[:200],
+        # The source's names: a status in the name would go stale when the draft is published
+        # (the pages show the status beside it).
+        name_zh=policy.name_zh,
+        name_en=policy.name_en,
         status=PolicyStatus.DRAFT,
         effective_from=None,
         cloned_from=policy,
@@ -176,7 +178,7 @@ def policy_withdraw(*, policy: Policy, now: datetime, user: User | None = None) 
     locked = _policy_locked(policy)
     if locked.status != PolicyStatus.PUBLISHED:
         raise PolicyNotWithdrawable(f"Policy {policy.pk} is {locked.status}, not published.")
-    if locked.effective_from is not None and locked.effective_from <= now:
+    if not locked.is_scheduled_at(now):
         raise PolicyNotWithdrawable(
             gettext_noop(
                 "The policy has taken effect; publish a new version instead of withdrawing it."

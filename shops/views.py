@@ -1,5 +1,5 @@
-"""Pages for people: the shopper's quota lookup ``/quota/`` (zh-hans by default, English by
-the switch or Accept-Language)."""
+"""Pages for people: the home page ``/`` and the shopper's quota lookup ``/quota/``
+(zh-hans by default, English by the switch or Accept-Language)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from dutyfree import throttle
 from quotas import identity
@@ -224,6 +224,12 @@ def _presented(answer: dict[str, Any]) -> dict[str, Any]:
             for trip in answer["open_trips"]
         ],
     }
+
+
+@require_GET
+def home_page(request: HttpRequest) -> HttpResponse:
+    """Where each page is, and whom it is for (the admin's "View site" lands here)."""
+    return render(request, "shops/home.html")
 
 
 @never_cache

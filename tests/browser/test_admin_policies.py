@@ -130,3 +130,94 @@ def test_a_drafts_pages_with_the_kinds_do_not_scroll_sideways(
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
     assert problems == []
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_a_drafts_tools_sit_clear_of_its_headings(
+    live_server: Any, new_page: Any, locale: str
+) -> None:
+    """Seven tools on a draft's page: in a row of their own, not over the page's headings."""
+    draft = services.policy_clone(policy=Policy.objects.get(effective_from__year=2025))
+    page = new_page(locale=locale, viewport={"width": 1440, "height": 900})
+    _log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/quotas/policy/{draft.pk}/change/")
+
+    tools = page.locator("#content-main > .object-tools li")
+    assert tools.count() == 7
+    headings = [page.locator("#content > h1"), page.locator("#content > h2")]
+    boxes = [heading.bounding_box() for heading in headings]
+    assert all(boxes)
+    for tool in tools.all():
+        box = tool.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 1440, tool.inner_text()
+        for heading, heading_box in zip(headings, boxes, strict=True):
+            assert not _overlap(box, heading_box), (tool.inner_text(), heading.inner_text())
+    # The heading and the title name the version; its status is said once, on the page.
+    assert page.locator("#content > h2").inner_text() == draft.name
+    assert page.title().startswith(f"{draft.name} | ")
+    assert "draft" not in page.title()
+
+
+# Lines of text an element holds: its text boxes' distinct bottoms.
+LINES = """(element) => {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    const bottoms = new Set();
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        for (const box of range.getClientRects()) {
+            if (box.width > 0) bottoms.add(Math.round(box.bottom));
+        }
+    }
+    return bottoms.size;
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "table", "label"),
+    [
+        ("policy/{pk}/change/", "#categories-group table", ""),
+        ("category/", "#result_list", " .text"),  # the list's sort marks sit above the label
+    ],
+    ids=["inline", "list"],
+)
+def test_the_category_columns_read_in_chinese_at_1440_px(
+    live_server: Any, new_page: Any, path: str, table: str, label: str
+) -> None:
+    """Headings on one line (即购即提 no longer one character a line), Chinese names on one or
+    two, English names mostly so, and still no sideways scrolling."""
+    published = Policy.objects.get(effective_from__year=2025)
+    page = new_page(locale="zh-CN", viewport={"width": 1440, "height": 900})
+    _log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/quotas/{path.format(pk=published.pk)}")
+
+    immediate = page.locator(f"{table} thead th", has_text="即购即提")
+    assert immediate.evaluate(LINES) == 1
+    assert page.locator(f"{table} thead th.column-number{label}").evaluate(LINES) == 1  # 序号
+    zh = [cell.evaluate(LINES) for cell in page.locator(f"{table} td.field-name_zh").all()]
+    en = [cell.evaluate(LINES) for cell in page.locator(f"{table} td.field-name_en").all()]
+    assert len(zh) >= 47
+    assert max(zh) <= 2, zh
+    assert sum(lines <= 2 for lines in en) >= 0.85 * len(en), en
+    widths = page.evaluate(
+        """(table) => {
+            const box = document.querySelector(table).parentElement;
+            return [box.scrollWidth, box.clientWidth,
+                    document.documentElement.scrollWidth, window.innerWidth];
+        }""",
+        table,
+    )
+    assert widths[0] <= widths[1], f"the table scrolls sideways: {widths}"
+    assert widths[2] <= widths[3], f"the page scrolls sideways: {widths}"

@@ -22,7 +22,8 @@ The contract (../shared/API.md) and the answers the matrix pins down:
 - Pages: ``/dashboard/`` and ``/dashboard/export.csv`` take a staff login only (API
   credentials do not count): anonymous → 302 to the admin login with ``next``, logged-in
   non-staff → 403. ``/admin/`` sends everyone but active staff to its login page.
-  ``/quota/``, ``/api/schema/`` and ``/api/docs/`` are open.
+  ``/`` (the home page), ``/quota/``, ``/api/schema/``, ``/api/docs/`` and ``/favicon.ico``
+  (a file WhiteNoise serves, no route) are open.
 """
 
 from __future__ import annotations
@@ -405,7 +406,7 @@ def test_admin(client: Client, world: World, credential: str, status: int) -> No
     assert Client().get("/admin/login/").status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/quota/", "/api/schema/", "/api/docs/"])
+@pytest.mark.parametrize("url", ["/", "/quota/", "/api/schema/", "/api/docs/", "/favicon.ico"])
 @pytest.mark.parametrize("credential", ["none", "terminal", "malformed:non-latin-1"])
 def test_open_pages(client: Client, world: World, url: str, credential: str) -> None:
     assert client.get(url, headers=authorization(client, world, credential)).status_code == 200
@@ -414,6 +415,7 @@ def test_open_pages(client: Client, world: World, url: str, credential: str) -> 
 # Every top-level route and who it is for: a new one fails here until it is placed (and, for
 # pages with their own access rule, tested above).
 TOP_LEVEL = {
+    "": "open: the home page, links to the others",
     "healthz": "open: load balancer probe",
     "ping": "open: benchmark yardstick",
     "api/v1/": "the API: OPERATIONS",

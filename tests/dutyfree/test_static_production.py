@@ -1,11 +1,12 @@
 """Pages and their assets as deployed: ``collectstatic`` into an empty STATIC_ROOT, DEBUG off,
 the project's own storage (WhiteNoise's compressed manifest storage) and middleware.
 
-Every ``<script src>``, ``<link href>`` and ``<img src>`` of the dashboard (a signed-in staff
-member), ``/quota/``, the admin's sign-in page and ``/api/docs/`` (Swagger UI, split view) is
-fetched, and every ``url()`` of every stylesheet they load: each answers 200 with its content
-type; static files carry hashed names with a cache lifetime of a year or more (immutable), and
-come gzip- or brotli-compressed when the browser accepts it, decompressing to the same bytes.
+Every ``<script src>``, ``<link href>`` and ``<img src>`` of the home page, the dashboard (a
+signed-in staff member), ``/quota/``, the admin's sign-in page and ``/api/docs/`` (Swagger UI,
+split view) is fetched, and every ``url()`` of every stylesheet they load: each answers 200
+with its content type; static files carry hashed names with a cache lifetime of a year or more
+(immutable), and come gzip- or brotli-compressed when the browser accepts it, decompressing to
+the same bytes. ``/favicon.ico`` is a file served at the root (``WHITENOISE_ROOT``).
 Nothing is loaded from outside the box, and every asset comes from an origin the page's
 Content-Security-Policy allows ('self').
 
@@ -29,7 +30,7 @@ from django.test import Client, override_settings
 
 from dutyfree import settings as project_settings
 
-PAGES = ("/dashboard/", "/quota/", "/admin/login/", "/admin/", "/api/docs/")
+PAGES = ("/", "/dashboard/", "/quota/", "/admin/login/", "/admin/", "/api/docs/")
 HASHED = re.compile(r"\.[0-9a-f]{12}\.[A-Za-z0-9]+$")
 CONTENT_TYPES = {
     ".css": ("text/css",),
@@ -183,8 +184,21 @@ def test_pages_and_every_asset_they_reference_are_served(staff_client: Client) -
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.",
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.",
         "/static/admin/css/base.",
+        "/static/shops/favicon.",
     ):
         assert any(path.startswith(expected) for path in static), (expected, sorted(fetched))
+    assert "/favicon.ico" in fetched  # linked by every page, served from WHITENOISE_ROOT
+
+
+@pytest.mark.django_db
+def test_favicon_ico_answers_at_the_root(deployed: Path) -> None:
+    """Browsers ask for /favicon.ico whatever a page links: a file, not a 404."""
+    response = Client().get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] in CONTENT_TYPES[".ico"]
+    assert _body(response)[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert _max_age(response.headers["Cache-Control"]) > 0
 
 
 def _check_static(client: Client, path: str, body: bytes) -> None:

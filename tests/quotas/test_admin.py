@@ -8,7 +8,9 @@ Every refusal is checked twice: the response (status, errors on the page) and th
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -200,15 +202,53 @@ class TestPublishedIsReadOnly:
         assert state(published) == before
         assert policy_row(published)["name_en"] != "Hacked"
 
-    def test_delete_page_is_refused(self, web: Client) -> None:
+    def test_delete_page_is_refused_with_the_reason(self, web: Client) -> None:
         published = shipped(2025)
 
-        get = web.get(url("quotas_policy_delete", published))
-        post = web.post(url("quotas_policy_delete", published), {"post": "yes"})
-
-        assert (get.status_code, post.status_code) == (403, 403)
+        reason = (
+            "Published versions are never deleted; withdraw a scheduled one or clone to a draft."
+        )
+        for answer in (
+            web.get(url("quotas_policy_delete", published), follow=True),
+            web.post(url("quotas_policy_delete", published), {"post": "yes"}, follow=True),
+        ):
+            assert answer.redirect_chain == [(url("quotas_policy_change", published), 302)]
+            assert [str(m) for m in answer.context["messages"]] == [reason]
+            assert "permission" not in answer.content.decode()
         assert Policy.objects.filter(pk=published.pk).exists()
         assert published.categories.count() == 47
+
+    def test_no_delete_where_it_cannot_work(self, web: Client, draft: Policy) -> None:
+        published = web.get(url("quotas_policy_change", shipped(2025))).content.decode()
+        editable = web.get(url("quotas_policy_change", draft)).content.decode()
+        listed = web.get(url("quotas_policy_changelist"))
+
+        assert url("quotas_policy_delete", shipped(2025)) not in published
+        assert url("quotas_policy_delete", draft) in editable  # the check above can fail
+        # Django's bulk delete blamed a missing permission: only the drafts' action is offered.
+        assert set(listed.context["action_form"].fields["action"].choices) == {
+            ("", "---------"),
+            ("delete_drafts", "Delete selected drafts"),
+        }
+
+    def test_the_reason_is_in_the_pages_language(self, web: Client, draft: Policy) -> None:
+        web.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+        selected = [draft.pk, shipped(2025).pk]
+
+        single = web.get(url("quotas_policy_delete", shipped(2025)), follow=True)
+        bulk = web.post(
+            url("quotas_policy_changelist"),
+            {"action": "delete_drafts", "_selected_action": selected},
+            follow=True,
+        )
+
+        assert [str(m) for m in single.context["messages"]] == [
+            "已发布的版本永不删除；可撤回尚未生效的版本，或复制为草稿。"
+        ]
+        said = [str(m) for m in bulk.context["messages"]]
+        assert said[0] == "已删除 1 个草稿。"
+        assert said[1].startswith("保留了 1 个政策版本。已发布的版本永不删除")
+        assert list(Policy.objects.values_list("status", flat=True)) == ["published"] * 2
 
     def test_category_of_published_policy_cannot_be_changed(self, web: Client) -> None:
         category = shipped(2025).categories.get(number=1)
@@ -255,6 +295,8 @@ class TestClone:
         assert response.status_code == 302
         assert response["Location"] == url("quotas_policy_change", new)
         assert (new.status, new.effective_from, new.published_by) == ("draft", None, None)
+        # Its source's name: a status in the name would still say "draft" once published.
+        assert new.name == source.name
         assert categories(new) == categories(source)
         assert len(categories(new)) == 47
         assert new.annual_limit == source.annual_limit
@@ -433,6 +475,88 @@ class TestPublish:
         assert policy_row(policy)["status"] == "published"
 
 
+def scheduled(draft: Policy) -> Policy:
+    """``draft`` published to take effect in a month: the one state a policy can be withdrawn
+    from."""
+    return services.policy_publish(
+        policy=draft,
+        effective_from=timezone.now() + timedelta(days=30),
+        now=timezone.now(),
+    )
+
+
+def member_of(role: str) -> AbstractBaseUser:
+    """A staff user whose only permissions are a role's (shops/migrations/0004_roles.py)."""
+    user = get_user_model().objects.create_user(role.replace(" ", "_"), is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def tools(client: Client, policy: Policy) -> list[str]:
+    """The change page's tool buttons, as a person reads them."""
+    response = client.get(url("quotas_policy_change", policy))
+    assert response.status_code == 200
+    tools = response.content.decode().split('<ul class="object-tools">')[1].split("</ul>")[0]
+    return [text.strip() for text in re.findall(r"<a [^>]*>([^<]+)</a>", tools)]
+
+
+EXPORTS = ["Export categories (CSV)", "Export immediate-pickup kinds (CSV)"]
+DRAFT_TOOLS = ["Import categories (CSV)", "Import immediate-pickup kinds (CSV)", "Publish…"]
+
+
+class TestToolsOffered:
+    """Each button on a policy's page is there exactly when its action would work."""
+
+    @pytest.mark.parametrize("which", ["in force", "superseded", "withdrawn"])
+    def test_withdraw_is_not_offered_once_in_force_or_withdrawn(
+        self, web: Client, draft: Policy, which: str
+    ) -> None:
+        policy = {"in force": shipped(2025), "superseded": shipped(2023)}.get(which)
+        if policy is None:
+            policy = services.policy_withdraw(policy=scheduled(draft), now=timezone.now())
+
+        offered = tools(web, policy)
+
+        assert offered == ["Clone to draft", *EXPORTS, "History"]
+        # And had it been offered, it would not have worked:
+        refused = web.post(url("quotas_policy_withdraw", policy))
+        assert refused.status_code == 200
+        assert refused.context["error"]
+
+    def test_withdraw_is_offered_before_a_published_version_takes_effect(
+        self, web: Client, draft: Policy
+    ) -> None:
+        policy = scheduled(draft)
+
+        assert tools(web, policy) == ["Clone to draft", *EXPORTS, "Withdraw…", "History"]
+        assert web.post(url("quotas_policy_withdraw", policy)).status_code == 302
+        assert policy_row(policy)["status"] == "withdrawn"
+
+    def test_a_draft_offers_import_and_publish_not_withdraw(
+        self, web: Client, draft: Policy
+    ) -> None:
+        assert tools(web, draft) == ["Clone to draft", *EXPORTS, *DRAFT_TOOLS, "History"]
+
+    def test_a_policy_editor_gets_the_same_tools(self, client: Client, draft: Policy) -> None:
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.force_login(member_of("policy editor"))
+
+        assert tools(client, draft) == ["Clone to draft", *EXPORTS, *DRAFT_TOOLS, "History"]
+        assert "Withdraw…" in tools(client, scheduled(services.policy_clone(policy=draft)))
+
+    def test_an_auditor_is_offered_only_what_reads(self, client: Client, draft: Policy) -> None:
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.force_login(member_of("auditor"))
+        published = scheduled(services.policy_clone(policy=draft))
+
+        assert tools(client, draft) == [*EXPORTS, "History"]
+        assert tools(client, published) == [*EXPORTS, "History"]
+        # What is not offered would have been refused:
+        for view in ("clone", "publish", "import", "withdraw"):
+            target = published if view in ("clone", "withdraw") else draft
+            assert client.post(url(f"quotas_policy_{view}", target)).status_code == 403, view
+
+
 # --- 6. CSV export and import ------------------------------------------------------------------
 class TestCsv:
     def test_export_of_a_published_policy(self, web: Client) -> None:
@@ -570,3 +694,37 @@ class TestHistory:
         assert EDITOR in history_table(response)
         assert "Reviewed against the annex." in history_table(response)
         assert draft.history.latest().history_user == editor
+
+    @pytest.mark.parametrize(
+        ("language", "status", "effective"),
+        [
+            (
+                "zh-hans",
+                "状态: 草稿 / draft → 已发布 / published",
+                "生效时间: — → {year}年1月1日 00:00",
+            ),
+            (
+                "en",
+                "Status: 草稿 / draft → 已发布 / published",
+                "Effective from: — → Jan. 1, {year}, midnight",
+            ),
+        ],
+    )
+    def test_a_publication_shows_local_time_and_the_status_change(
+        self, web: Client, draft: Policy, language: str, status: str, effective: str
+    ) -> None:
+        """Entered as next New Year's Day, 00:00 Beijing time: shown so, not as UTC."""
+        year = timezone.localdate().year + 1
+        assert publish(web, draft, f"{year}-01-01", "00:00:00").status_code == 302
+        web.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+
+        table = history_table(web.get(url("quotas_policy_history", draft)))
+
+        published = table.split("<tr>")[2]  # newest first, after the heading row
+        changes = html.unescape(
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", published.split("<ul>")[1]))
+        )
+        assert effective.format(year=year) in changes
+        assert status in changes
+        assert "None" not in changes
+        assert "+00:00" not in changes

@@ -108,10 +108,12 @@ def test_the_draft_a_published_policy_came_from_is_kept(web: Client) -> None:
         {"action": "delete_drafts", "_selected_action": [str(first.pk)]},
         follow=True,
     )
-    assert "Kept 1 policy: published and withdrawn ones" in answer.content.decode()
+    assert "Kept 1 policy. Published versions are never deleted" in answer.content.decode()
     assert Policy.objects.filter(pk=first.pk).exists()
     assert Policy.objects.filter(pk=second.pk).values().get() == before
-    assert web.get(reverse("admin:quotas_policy_delete", args=[first.pk])).status_code == 403
+    refused = web.get(reverse("admin:quotas_policy_delete", args=[first.pk]), follow=True)
+    assert refused.redirect_chain == [(reverse("admin:quotas_policy_change", args=[first.pk]), 302)]
+    assert "a published or withdrawn version was cloned from it" in refused.content.decode()
     with pytest.raises(PolicyImmutable):
         first.delete()
     with pytest.raises(PolicyImmutable):
