@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, UnsupportedMediaType
@@ -36,7 +37,7 @@ from .auth import (
     StaffTokenAuthentication,
     TerminalAuthentication,
 )
-from .models import BARCODE, SKU, StoreChannel, Terminal
+from .models import BARCODE, SKU, Sale, StoreChannel, Terminal
 from .reporting import stats
 from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 
@@ -479,44 +480,53 @@ class SaleReturnApi(TerminalApi):
         )
 
 
-class SaleVoidApi(TerminalApi):
-    @extend_schema(
+class _SaleChangeApi(TerminalApi):
+    """A void or a pickup: no body, an Idempotency-Key, the sale as it then stands."""
+
+    change: Callable[..., Sale]
+
+    def post(self, request: Request, sale_id: int) -> HttpResponse:
+        idempotency_key(request)
+        data = parse(NoBodyIn, action_body(request))
+        return answered(
+            services.sale_change_once(
+                retry=retry_of(request, self.terminal, data),
+                change=type(self).change,
+                terminal=self.terminal,
+                sale_id=sale_id,
+                now=timezone.now(),
+            )
+        )
+
+
+_SALE_CHANGE_ANSWERS: dict[Any, Any] = {
+    200: SaleDetailOut,
+    **problem_responses(400, 401, 404, 409, 415, 422),
+}
+
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="sale_void",
         request=None,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415, 422)},
+        responses=_SALE_CHANGE_ANSWERS,
     )
-    def post(self, request: Request, sale_id: int) -> HttpResponse:
-        idempotency_key(request)
-        data = parse(NoBodyIn, action_body(request))
-        return answered(
-            services.sale_void_once(
-                retry=retry_of(request, self.terminal, data),
-                terminal=self.terminal,
-                sale_id=sale_id,
-                now=timezone.now(),
-            )
-        )
+)
+class SaleVoidApi(_SaleChangeApi):
+    change = staticmethod(services.sale_void)
 
 
-class SalePickupApi(TerminalApi):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="sale_pickup",
         request=None,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: SaleDetailOut, **problem_responses(400, 401, 404, 409, 415, 422)},
+        responses=_SALE_CHANGE_ANSWERS,
     )
-    def post(self, request: Request, sale_id: int) -> HttpResponse:
-        idempotency_key(request)
-        data = parse(NoBodyIn, action_body(request))
-        return answered(
-            services.sale_pickup_once(
-                retry=retry_of(request, self.terminal, data),
-                terminal=self.terminal,
-                sale_id=sale_id,
-                now=timezone.now(),
-            )
-        )
+)
+class SalePickupApi(_SaleChangeApi):
+    change = staticmethod(services.sale_pickup)
 
 
 class DepartureApi(TerminalApi):

@@ -7,7 +7,7 @@ order are in shops/locks.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -137,33 +137,24 @@ def sale_return(
     )
 
 
-def sale_void_once(*, retry: Retry, terminal: Terminal, sale_id: int, now: datetime) -> Answer:
-    """:func:`sale_void` once per (terminal, key), answering the sale as it then stands.
+def sale_change_once(
+    *,
+    retry: Retry,
+    change: Callable[..., Sale],
+    terminal: Terminal,
+    sale_id: int,
+    now: datetime,
+) -> Answer:
+    """A change to a sale — :func:`sale_void` or :func:`sale_pickup` — once per (terminal,
+    key), answering the sale as it then stands.
 
-    :raises SaleNotFound, SalePickedUp: as :func:`sale_void`.
+    :raises SaleNotFound, SalePickedUp, SaleVoided, PickupTooEarly: as ``change``.
     :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.idempotency.once`.
     """
     return once(
         retry=retry,
         now=now,
-        act=lambda: answer(
-            200, sale_detail(sale_void(terminal=terminal, sale_id=sale_id, now=now))
-        ),
-    )
-
-
-def sale_pickup_once(*, retry: Retry, terminal: Terminal, sale_id: int, now: datetime) -> Answer:
-    """:func:`sale_pickup` once per (terminal, key), answering the sale as it then stands.
-
-    :raises SaleNotFound, SaleVoided, PickupTooEarly: as :func:`sale_pickup`.
-    :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.idempotency.once`.
-    """
-    return once(
-        retry=retry,
-        now=now,
-        act=lambda: answer(
-            200, sale_detail(sale_pickup(terminal=terminal, sale_id=sale_id, now=now))
-        ),
+        act=lambda: answer(200, sale_detail(change(terminal=terminal, sale_id=sale_id, now=now))),
     )
 
 
