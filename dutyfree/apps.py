@@ -7,6 +7,10 @@ from django.utils.translation import gettext_noop
 class DutyfreeConfig(AppConfig):
     name = "dutyfree"
     verbose_name = "dutyfree"
+    # This module also holds other apps' configurations (below): Django takes the one marked
+    # default for INSTALLED_APPS' "dutyfree", and without the mark it would take none of them
+    # and never run ready() (the deploy checks would go unregistered).
+    default = True
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the deploy checks)

@@ -155,7 +155,7 @@ class TestPolicyFields:
         from quotas import services
 
         assert ("programme_id", *Policy.RULE_FIELDS) == services._COPIED_POLICY_FIELDS
-        assert PolicyAdminForm._meta.fields[3:] == Policy.RULE_FIELDS
+        assert PolicyAdminForm._meta.fields[-len(Policy.RULE_FIELDS) :] == Policy.RULE_FIELDS
         assert set(Policy.RULE_FIELDS) <= {field.name for field in Policy._meta.fields}
 
     def test_no_second_list(self):

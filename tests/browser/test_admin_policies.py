@@ -164,8 +164,9 @@ def test_a_drafts_tools_sit_clear_of_its_headings(
         for heading, heading_box in zip(headings, boxes, strict=True):
             assert not _overlap(box, heading_box), (tool.inner_text(), heading.inner_text())
     # The heading and the title name the version; its status is said once, on the page.
-    assert page.locator("#content > h2").inner_text() == draft.name
-    assert page.title().startswith(f"{draft.name} | ")
+    name = draft.name_en if locale.startswith("en") else draft.name_zh  # the page's language
+    assert page.locator("#content > h2").inner_text() == name
+    assert page.title().startswith(f"{name} | ")
     assert "draft" not in page.title()
 
 

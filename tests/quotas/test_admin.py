@@ -700,12 +700,12 @@ class TestHistory:
         [
             (
                 "zh-hans",
-                "状态: 草稿 / draft → 已发布 / published",
+                "状态: 草稿 → 已发布",
                 "生效时间: — → {year}年1月1日 00:00",
             ),
             (
                 "en",
-                "Status: 草稿 / draft → 已发布 / published",
+                "Status: draft → published",
                 "Effective from: — → Jan. 1, {year}, midnight",
             ),
         ],

@@ -221,8 +221,9 @@ class TestEverySaleAllowed:
         assert kinds == {"domestic", "outbound", "resident"}
 
 
-# Committed for real, so each sale's tasks run inside the command, as under `make run`.
-@pytest.mark.django_db(transaction=True)
+# Committed for real, so each sale's tasks run inside the command, as under `make run`; with the
+# shipped rows (policies, stores) restored after the flush, as later tests expect them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seed_demo_prints_its_own_lines_only(settings, monkeypatch, caplog) -> None:
     """With no broker the tasks a sale queues run in the command's process; Celery's INFO line
     for each ("Task … succeeded") is not the command's output."""

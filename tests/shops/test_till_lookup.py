@@ -94,7 +94,12 @@ class TestProducts:
             "name_zh": "兰蔻菁纯面霜",
             "name_en": "Absolue Cream 50 ml",
             "brand": "Lancôme",
-            "category": {"code": "cosmetics", "name": "化妆品", "name_en": "Cosmetics"},
+            "category": {
+                "code": "cosmetics",
+                "name": "化妆品",
+                "name_zh": "化妆品",
+                "name_en": "Cosmetics",
+            },
             "retail_price": "1600.00",
             "volume_ml": 50,
             "pieces": 1,
@@ -131,6 +136,7 @@ class TestProducts:
         assert item["category"] == {
             "code": "not_a_category",
             "name": "not_a_category",
+            "name_zh": "not_a_category",
             "name_en": "not_a_category",
         }
 
