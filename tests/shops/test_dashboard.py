@@ -17,8 +17,9 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from shops.checkout import sale_commit
+from shops.models import Store
 from shops.reporting import rollups, stats
-from shops.reporting.dashboard import CSV_COLUMNS, csv_header, dashboard_presets
+from shops.reporting.dashboard import CSV_COLUMNS, csv_columns, csv_header, dashboard_presets
 from tests.conftest import local
 from tests.shops import helpers
 
@@ -216,7 +217,9 @@ class TestPage:
         assert config["api"] == "/api/v1/stats/sales"
         assert config["labels"]["previous"] == "去年同期"
         assert config["names"]["traveller_kind"]["resident"] == "岛内居民"
-        assert config["names"]["store"]["SYA-HTB"]
+        # Charts show the stores' short names; a tooltip names them in full.
+        assert config["names"]["store"]["SYA-HTB"] == "三亚国际免税城"
+        assert config["full_names"]["store"]["SYA-HTB"] == "中免三亚海棠湾国际免税城"
         assert config["names"]["category"]["cosmetics"] == "化妆品"
         assert re.search(r'data-preset="month"[^>]*aria-current="page"', html)
         # Every chart and the totals have their CSV link, for this view.
@@ -291,6 +294,19 @@ class TestPage:
         assert config["labels"]["previous"] == "Last year"
         assert config["names"]["traveller_kind"]["outbound"] == "Outbound departure"
         assert config["names"]["category"]["cosmetics"] == "Cosmetics"
+        stores = config["names"]["store"]
+        assert (stores["SYA-HTB"], stores["SYA-CNSC"]) == ("cdf Sanya Intl.", "CNSC Sanya")
+        assert len(set(stores.values())) == len(stores)
+        assert config["full_names"]["store"]["SYA-CNSC"] == (
+            "CNSC Sanya International Duty Free Shopping Park"
+        )
+
+    def test_a_store_without_a_short_name_shows_its_full_name(self, staff_client: Client) -> None:
+        Store.objects.create(
+            code="HAK-NEW", name_zh="海口新店", name_en="Haikou New", city="Haikou"
+        )
+        html = staff_client.get("/dashboard/", headers={"accept-language": "en"}).content.decode()
+        assert _config(html)["names"]["store"]["HAK-NEW"] == "Haikou New"
 
     def test_the_charts_say_what_they_measure(self, staff_client: Client) -> None:
         html = staff_client.get("/dashboard/").content.decode()
@@ -338,32 +354,32 @@ class TestExport:
             header, rows = _csv(response)
             with translation.override("zh-hans"):
                 assert header == csv_header(group_by)
-            header = CSV_COLUMNS  # the columns by position, as the stats API names them
+            header = csv_columns(group_by)  # by position, as the stats API names them
+            figures = header[header.index("previous_key") + 1 :]
             expected = stats.sales_stats(
                 start=date(2026, 3, 1), end=date(2026, 3, 31), group_by=group_by
             )
             totals = dict(zip(header, rows[0], strict=True))
             assert totals["key"] == "total"
             assert totals["previous_key"] == "2025-03-01/2025-03-31"
-            for column in header[3:]:
+            for column in figures:
                 assert totals[column] == _text(expected["totals"].get(column)), column
             groups = expected.get("groups", [])
             assert len(rows) == 1 + len(groups)
             for row, group in zip(rows[1:], groups, strict=True):
                 got = dict(zip(header, row, strict=True))
                 assert got["key"] == str(group["key"])
-                for column in header[3:]:
+                for column in figures:
                     assert got[column] == _text(group.get(column)), (group_by, column)
 
-    def test_the_header_is_in_the_request_language(
-        self, staff_client: Client, march_sales
-    ) -> None:
+    def test_the_header_is_in_the_request_language(self, staff_client: Client, march_sales) -> None:
         url = "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store"
         zh, _ = _csv(staff_client.get(url))
         en, _ = _csv(staff_client.get(url, headers={"accept-language": "en"}))
-        assert zh[:9] == [
+        assert zh[:10] == [
             "门店代码",
-            "名称",
+            "简称",
+            "全称",
             "去年同期（对比日期）",
             "销售额（元）",
             "去年同期销售额（元）",
@@ -372,9 +388,10 @@ class TestExport:
             "去年同期购物人次",
             "购物人次同比（%）",
         ]
-        assert en[:9] == [
+        assert en[:10] == [
             "Store code",
-            "Name",
+            "Short name",
+            "Full name",
             "Compared with (last year)",
             "Sales amount (CNY)",
             "Sales amount last year (CNY)",
@@ -383,19 +400,20 @@ class TestExport:
             "Shopper-trips (人次) last year",
             "Shopper-trips (人次) YoY (%)",
         ]
-        assert zh[12:15] == ["人均消费（元）", "去年同期人均消费（元）", "人均消费同比（%）"]
+        assert zh[13:16] == ["人均消费（元）", "去年同期人均消费（元）", "人均消费同比（%）"]
         assert zh[-3:] == ["交易笔数", "去年同期交易笔数", "交易笔数同比（%）"]
         assert en[-3:] == ["Receipts", "Receipts last year", "Receipts YoY (%)"]
-        assert len(zh) == len(en) == len(CSV_COLUMNS)
+        assert len(zh) == len(en) == len(CSV_COLUMNS) + 1
         day, _ = _csv(staff_client.get(url.replace("store", "day")))
-        assert day[0] == "日期"
+        assert day[:2] == ["日期", "名称"]
+        assert len(day) == len(CSV_COLUMNS)
 
     def test_the_figures_are_the_sales(self, staff_client: Client, march_sales) -> None:
         response = staff_client.get(
             "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store"
         )
         _, rows = _csv(response)
-        header = CSV_COLUMNS
+        header = csv_columns("store")
         totals = dict(zip(header, rows[0], strict=True))
         # 2 × 380 + 2,600 + 900 + 380 this March; 3 × 380 + 2 × 900 last March.
         assert totals["amount"] == "4640.00"
@@ -411,7 +429,25 @@ class TestExport:
         assert by_store["SYA-AIR"]["amount"] == "900.00"
         assert by_store["SYA-AIR"]["previous_amount"] == "1800.00"
         assert by_store["SYA-AIR"]["amount_yoy_pct"] == "-50.0"
-        assert by_store["SYA-HTB"]["name"]  # the store's name, not only its code
+        # The short name the chart shows, and the full name beside it.
+        assert by_store["SYA-HTB"]["name"] == "三亚国际免税城"
+        assert by_store["SYA-HTB"]["full_name"] == "中免三亚海棠湾国际免税城"
+        assert totals["full_name"] == ""
+
+    def test_store_rows_use_the_short_name_in_english(
+        self, staff_client: Client, march_sales
+    ) -> None:
+        response = staff_client.get(
+            "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store",
+            headers={"accept-language": "en"},
+        )
+        _, rows = _csv(response)
+        by_store = {row[0]: dict(zip(csv_columns("store"), row, strict=True)) for row in rows[1:]}
+        assert (by_store["SYA-HTB"]["name"], by_store["SYA-HTB"]["full_name"]) == (
+            "cdf Sanya Intl.",
+            "cdf Sanya International Duty Free City (Haitang Bay)",
+        )
+        assert by_store["SYA-AIR"]["name"] == "cdf Sanya Airport"
 
     def test_category_names_and_blank_distinct_counts(
         self, staff_client: Client, march_sales

@@ -246,6 +246,12 @@
     return names[key] || key;
   }
 
+  /** A store's full name (the axis shows its short name); other groups have one name. */
+  function fullNameOf(group, key) {
+    var names = config.full_names[group] || {};
+    return names[key] || nameOf(group, key);
+  }
+
   function drawBars(group, answer, limit) {
     var groups = answer.groups.slice(0, limit);  // the API sorts by amount, largest first
     var rows = groups.slice().reverse();         // largest at the top of a horizontal bar chart
@@ -259,7 +265,7 @@
         axisPointer: { type: "shadow" },
         formatter: function (params) {
           var g = rows[params[0].dataIndex];
-          return "<div><b>" + escapeHtml(nameOf(group, g.key)) + "</b></div>" +
+          return "<div><b>" + escapeHtml(fullNameOf(group, g.key)) + "</b></div>" +
             tooltipRow(COLORS.current, L.this_period, money(g.amount)) +
             tooltipRow(COLORS.previous, L.previous, money(g.previous_amount)) +
             yoyLine(g.amount_yoy_pct);
@@ -269,7 +275,9 @@
       yAxis: {
         type: "category",
         data: rows.map(function (g) { return nameOf(group, g.key); }),
-        axisLabel: { width: labelWidth(group), overflow: "truncate" },
+        // A name longer than its room wraps onto a second line rather than lose its end:
+        // two names cut at the same place read alike.
+        axisLabel: { width: labelWidth(group), overflow: "break", lineHeight: 14 },
       },
       series: [
         { name: L.this_period, type: "bar", data: rows.map(function (g) { return parseFloat(g.amount); }) },
