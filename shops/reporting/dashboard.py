@@ -189,6 +189,50 @@ def dashboard_presets(*, today: date) -> list[Preset]:
     ]
 
 
+# --- The headline --------------------------------------------------------------------------------
+def headline_period(*, start: date, end: date, today: date) -> stats.Period | None:
+    """The days the headline cards compare: the whole days of [start, end]. Today is not over
+    (against a whole day a year earlier it would always fall), so the period ends yesterday at
+    the latest; ``None`` when it holds no whole day yet (this month on its first day)."""
+    last = min(end, today - timedelta(days=1))
+    return stats.Period(start, last) if start <= last else None
+
+
+# What the headline compares, by alignment: the whole period, or its whole days to yesterday.
+HEADLINE_NOTES = {
+    ("calendar", False): _("The whole period, compared with the same dates a year earlier."),
+    ("calendar", True): _(
+        "Whole days to yesterday (%(start)s – %(end)s), compared with the same dates a year "
+        "earlier."
+    ),
+    ("weekday", False): _(
+        "The whole period, compared with the same weekdays a year earlier (364 days back)."
+    ),
+    ("weekday", True): _(
+        "Whole days to yesterday (%(start)s – %(end)s), compared with the same weekdays a year "
+        "earlier (364 days back)."
+    ),
+    ("spring_festival", False): _(
+        "The whole period, compared with the same days counted from last year's Spring Festival."
+    ),
+    ("spring_festival", True): _(
+        "Whole days to yesterday (%(start)s – %(end)s), compared with the same days counted "
+        "from last year's Spring Festival."
+    ),
+}
+
+
+def headline_note(*, end: date, headline: stats.Period | None, align: str) -> str:
+    """Beside the headline: which days it compares, and with what."""
+    if headline is None:
+        return gettext(
+            "Today is not over: the headline compares whole days only, and this period has "
+            "none yet."
+        )
+    cut = headline.end < end
+    return str(HEADLINE_NOTES[align, cut]) % (headline.as_dict() if cut else {})
+
+
 def _query(start: date, end: date, align: str, **extra: str) -> str:
     return urlencode({"start": start.isoformat(), "end": end.isoformat(), "align": align, **extra})
 
@@ -247,7 +291,8 @@ def _labels() -> dict[str, str]:
 @require_GET
 @staff_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     presets = dashboard_presets(today=today)
     month = presets[0]
     form = RangeForm(
@@ -261,6 +306,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     start, end, align = (form.cleaned_data[k] for k in ("start", "end", "align"))
+    headline = headline_period(start=start, end=end, today=today)
     language = translation.get_language() or "zh-hans"
     stores = stats.store_names(language=language)
     exports = {
@@ -273,10 +319,12 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "start": start.isoformat(),
         "end": end.isoformat(),
         "align": align,
+        # The cards' period: null when it has no whole day yet.
+        "headline": headline.as_dict() if headline else None,
         "language": language,
         "names": {
             "store": {code: short for code, (_, short) in stores.items()},
-            "category": category_names(language=language, at=timezone.now()),
+            "category": category_names(language=language, at=now),
             "traveller_kind": {kind.value: str(label) for kind, label in TRAVELLER_KINDS.items()},
         },
         # A tooltip names the store in full.
@@ -290,6 +338,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "presets": _preset_links(presets, (start, end, align)),
             "config": config,
+            "headline_note": headline_note(end=end, headline=headline, align=align),
             "exports": exports,
         },
     )

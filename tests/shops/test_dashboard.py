@@ -19,7 +19,14 @@ from django.utils import timezone, translation
 from shops.checkout import sale_commit
 from shops.models import Store
 from shops.reporting import rollups, stats
-from shops.reporting.dashboard import CSV_COLUMNS, csv_columns, csv_header, dashboard_presets
+from shops.reporting.dashboard import (
+    CSV_COLUMNS,
+    csv_columns,
+    csv_header,
+    dashboard_presets,
+    headline_note,
+    headline_period,
+)
 from tests.conftest import local
 from tests.shops import helpers
 
@@ -336,6 +343,110 @@ class TestPage:
         assert '<html lang="en">' in html
         assert "Download by store (CSV)" in html
         assert "下载门店数据" not in html
+
+
+class TestHeadline:
+    """The cards compare whole days: today so far against a whole day a year earlier would
+    always fall."""
+
+    def test_the_period_ends_yesterday_at_the_latest(self) -> None:
+        today = date(2026, 3, 20)
+        month = headline_period(start=date(2026, 3, 1), end=today, today=today)
+        past = headline_period(start=date(2026, 2, 1), end=date(2026, 2, 28), today=today)
+        future = headline_period(start=date(2026, 3, 1), end=date(2026, 3, 31), today=today)
+
+        assert month == stats.Period(date(2026, 3, 1), date(2026, 3, 19))
+        assert past == stats.Period(date(2026, 2, 1), date(2026, 2, 28))  # whole already
+        assert future == stats.Period(date(2026, 3, 1), date(2026, 3, 19))
+        assert headline_period(start=today, end=today, today=today) is None
+
+    def test_just_after_local_midnight_yesterday_is_the_local_one(self) -> None:
+        now = local(2026, 3, 1, 0, 5)  # still 28 February in UTC
+        today = timezone.localdate(now)
+        presets = {p.slug: p for p in dashboard_presets(today=today)}
+
+        month = headline_period(start=presets["month"].start, end=presets["month"].end, today=today)
+        week = headline_period(start=presets["week"].start, end=presets["week"].end, today=today)
+
+        assert today == date(2026, 3, 1)
+        assert month is None  # the month has no whole day yet
+        assert week == stats.Period(date(2026, 2, 23), date(2026, 2, 28))
+
+    def test_the_note_says_what_is_compared_in_both_languages(self) -> None:
+        cut = stats.Period(date(2026, 3, 1), date(2026, 3, 19))
+        with translation.override("en"):
+            assert headline_note(end=date(2026, 3, 20), headline=cut, align="calendar") == (
+                "Whole days to yesterday (2026-03-01 – 2026-03-19), compared with the same "
+                "dates a year earlier."
+            )
+            assert headline_note(end=date(2026, 3, 19), headline=cut, align="weekday") == (
+                "The whole period, compared with the same weekdays a year earlier (364 days back)."
+            )
+            assert headline_note(end=date(2026, 3, 1), headline=None, align="calendar") == (
+                "Today is not over: the headline compares whole days only, and this period has "
+                "none yet."
+            )
+        with translation.override("zh-hans"):
+            assert headline_note(end=date(2026, 3, 20), headline=cut, align="calendar") == (
+                "截至昨日的完整天数（2026-03-01 – 2026-03-19），与上年同期（相同日期）比较。"
+            )
+            assert headline_note(end=date(2026, 3, 20), headline=cut, align="spring_festival") == (
+                "截至昨日的完整天数（2026-03-01 – 2026-03-19），与上年春节起算的同期比较。"
+            )
+
+    def test_at_a_fixed_clock_the_cards_compare_whole_days_with_the_same_dates(
+        self, staff_client: Client, march_sales, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Last year's 20 March had a whole day of sales, this year's is not over at noon.
+        _sell(local(2025, 3, 20, 18, 0), ("D-WINE", 1), store="SYA-AIR", serial=5)
+        rollups.refresh_all_dirty(now=timezone.now())
+        monkeypatch.setattr(timezone, "now", lambda: local(2026, 3, 20, 12, 0))
+
+        html = staff_client.get("/dashboard/").content.decode()
+        config = _config(html)
+        cards = staff_client.get(
+            "/api/v1/stats/sales", {**config["headline"], "align": config["align"]}
+        ).json()
+        whole = staff_client.get(
+            "/api/v1/stats/sales", {"start": config["start"], "end": config["end"]}
+        ).json()
+
+        assert (config["start"], config["end"]) == ("2026-03-01", "2026-03-20")
+        assert config["headline"] == {"start": "2026-03-01", "end": "2026-03-19"}
+        assert cards["previous"] == {"start": "2025-03-01", "end": "2025-03-19"}
+        # Today's 380 and last year's whole 20 March (900) are both left out.
+        assert (cards["totals"]["amount"], cards["totals"]["previous_amount"]) == (
+            "4260.00",
+            "2940.00",
+        )
+        assert cards["totals"]["amount_yoy_pct"] == "44.9"
+        assert whole["totals"]["previous_amount"] == "3840.00"  # what the cards no longer use
+        note = re.search(r'data-testid="headline-note">([^<]+)<', html)
+        assert note
+        assert unescape(note.group(1)) == (
+            "截至昨日的完整天数（2026-03-01 – 2026-03-19），与上年同期（相同日期）比较。"
+        )
+        english = staff_client.get("/dashboard/", headers={"accept-language": "en"})
+        assert "Whole days to yesterday (2026-03-01 – 2026-03-19)" in english.content.decode()
+
+    def test_on_the_first_of_the_month_the_cards_wait_for_a_whole_day(
+        self, staff_client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: local(2026, 4, 1, 9, 0))
+
+        html = staff_client.get("/dashboard/", headers={"accept-language": "en"}).content.decode()
+
+        assert _config(html)["headline"] is None
+        assert "Today is not over: the headline compares whole days only" in html
+
+    def test_a_past_period_is_compared_whole(self, staff_client: Client) -> None:
+        html = staff_client.get(
+            "/dashboard/?start=2026-03-01&end=2026-03-31&align=weekday",
+            headers={"accept-language": "en"},
+        ).content.decode()
+
+        assert _config(html)["headline"] == {"start": "2026-03-01", "end": "2026-03-31"}
+        assert "The whole period, compared with the same weekdays a year earlier" in html
 
 
 class TestExport:

@@ -90,8 +90,10 @@
   function stamp(iso) { return iso.slice(0, 16).replace("T", " "); }  // local, as the API says
 
   // --- Loading -----------------------------------------------------------------------------------
-  function load(groupBy) {
-    var query = new URLSearchParams({ start: config.start, end: config.end, align: config.align });
+  /** The figures of the page's period, or of ``period`` ({start, end}: the headline's). */
+  function load(groupBy, period) {
+    period = period || config;
+    var query = new URLSearchParams({ start: period.start, end: period.end, align: config.align });
     if (groupBy) query.set("group_by", groupBy);
     return fetch(config.api + "?" + query.toString(), {
       credentials: "same-origin",
@@ -158,6 +160,10 @@
     document.getElementById("as-of").textContent = answer.as_of
       ? interpolate(L.as_of, { time: stamp(answer.as_of) })
       : L.never_refreshed;
+  }
+
+  /** The headline's previous period, beside the time of the data. */
+  function compared(answer) {
     document.getElementById("compared").textContent =
       "· " + interpolate(L.compared, { start: answer.previous.start, end: answer.previous.end });
   }
@@ -382,8 +388,15 @@
       failed(null, { message: "echarts" });
       return;
     }
+    // The cards compare whole days only (config.headline, none while the period has none):
+    // today so far against a whole day a year earlier would always fall.
+    if (config.headline) {
+      load(null, config.headline).then(function (answer) {
+        cards(answer.totals);
+        compared(answer);
+      }).catch(function (error) { failed(null, error); });
+    }
     load("day").then(function (answer) {
-      cards(answer.totals);
       status(answer);
       drawDay(answer);
       var t = answer.totals;
