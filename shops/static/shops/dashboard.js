@@ -281,9 +281,13 @@
       yAxis: {
         type: "category",
         data: rows.map(function (g) { return nameOf(group, g.key); }),
-        // A name longer than its room wraps onto a second line rather than lose its end:
-        // two names cut at the same place read alike.
-        axisLabel: { width: labelWidth(group), overflow: "break", lineHeight: 14 },
+        // A name longer than its room wraps onto a second line rather than lose its end (two
+        // names cut at the same place read alike); beyond two lines, which would run into the
+        // next bar, it is cut, and the tooltip names it in full.
+        axisLabel: {
+          width: labelWidth(group), overflow: "break", lineHeight: 14, height: 28,
+          lineOverflow: "truncate",
+        },
       },
       series: [
         { name: L.this_period, type: "bar", data: rows.map(function (g) { return parseFloat(g.amount); }) },
