@@ -191,11 +191,11 @@ def test_create_store_without_short_names_shows_the_full_names() -> None:
         (("HAK-NEW", "--name", "重复", "--city", "Haikou"), "code:"),
         (
             ("HAK-TWO", "--name", "店", "--city", "Haikou", "--short-name-en", "cdf Sanya Intl."),
-            "Another store has this short name.",
+            "已有门店使用此简称。",  # the command speaks the default language
         ),
         (
             ("HAK-TWO", "--name", "店", "--city", "Haikou", "--short-name-zh", "三亚国际免税城"),
-            "Another store has this short name.",
+            "已有门店使用此简称。",  # the command speaks the default language
         ),
         (
             ("HAK-TWO", "--name", "店", "--city", "Haikou", "--short-name-en", "x" * 33),
