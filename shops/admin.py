@@ -75,9 +75,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_zh", "name_en", "city", "operator", "channel", "active")
+    list_display = (
+        "code", "name_zh", "short_name_zh", "name_en", "short_name_en", "city", "operator",
+        "channel", "active",
+    )  # fmt: skip
     list_filter = ("city", "channel", "active")
-    search_fields = ("code", "name_zh", "name_en")
+    search_fields = ("code", "name_zh", "name_en", "short_name_zh", "short_name_en")
 
     def has_delete_permission(self, request: HttpRequest, obj: Store | None = None) -> bool:
         return False  # stores with sales are kept; deactivate instead

@@ -370,6 +370,16 @@ class StatsTotalsOut(StatsFiguresOut):
 
 class StatsGroupOut(StatsFiguresOut):
     key = serializers.CharField()
+    name = serializers.CharField(
+        required=False, help_text="With group_by=store: the store's name (Accept-Language)."
+    )
+    short_name = serializers.CharField(
+        required=False,
+        help_text=(
+            "With group_by=store: the store's short name for charts and tables "
+            "(Accept-Language); its name where it has none."
+        ),
+    )
     previous_key = serializers.DateField(
         required=False,
         allow_null=True,
@@ -648,6 +658,7 @@ class SalesStatsApi(APIView):
             end=data["end"],
             group_by=data.get("group_by"),
             align=data["align"],
+            language=translation.get_language() or "zh-hans",
         )
         elapsed = (time.perf_counter() - started) * 1000
         return Response(answer, headers={"Server-Timing": f"app;dur={elapsed:.1f}"})

@@ -34,6 +34,9 @@ class StoreChannel(models.TextChoices):
     ONLINE = "online", _("online")
 
 
+SHORT_NAME_LENGTH = 32
+
+
 class Store(models.Model):
     code = models.CharField(
         _("code"),
@@ -43,6 +46,14 @@ class Store(models.Model):
     )
     name_zh = models.CharField(_("Chinese name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200)
+    # What a chart or a table shows where the full names, cut to fit, would read alike
+    # ("cdf Sanya International Duty Fr…"); blank: the full name.
+    short_name_zh = models.CharField(
+        _("Chinese short name"), max_length=SHORT_NAME_LENGTH, blank=True, default="", db_default=""
+    )
+    short_name_en = models.CharField(
+        _("English short name"), max_length=SHORT_NAME_LENGTH, blank=True, default="", db_default=""
+    )
     operator = models.CharField(_("operator"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=64)
     channel = models.CharField(
@@ -57,9 +68,26 @@ class Store(models.Model):
     class Meta:
         verbose_name = _("store")
         verbose_name_plural = _("stores")
+        constraints = [
+            # Two stores with one short name would be one bar on the dashboard.
+            models.UniqueConstraint(
+                fields=[field],
+                condition=~models.Q(**{field: ""}),
+                name=f"store_{field}_unique",
+                violation_error_message=_("Another store has this short name."),
+            )
+            for field in ("short_name_zh", "short_name_en")
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
+
+    def names(self, language: str) -> tuple[str, str]:
+        """The full and the short name in the language (English for ``en*``, else Chinese); a
+        blank short name is the full one."""
+        if language.startswith("en"):
+            return self.name_en, self.short_name_en or self.name_en
+        return self.name_zh, self.short_name_zh or self.name_zh
 
 
 class Terminal(models.Model):

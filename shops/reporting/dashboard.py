@@ -36,7 +36,6 @@ from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
 from quotas.choices import TravellerKind
 from quotas.selectors import NoPolicyInForce, policy_in_force_cached
 
-from ..models import Store
 from . import stats
 
 ALIGN_CHOICES = [
@@ -54,7 +53,7 @@ TRAVELLER_KINDS = {
 FIGURES = ("amount", "shopper_trips", "shoppers", "average_spend", "items", "sales")
 CSV_COLUMNS = [
     "key",
-    "name",
+    "name",  # a store's short name, as the charts show it
     "previous_key",
     *(
         column
@@ -83,12 +82,20 @@ CSV_FIGURE_HEADERS = {
 MONEY_FIGURES = frozenset({"amount", "average_spend"})
 
 
+def csv_columns(group_by: str | None) -> list[str]:
+    """CSV_COLUMNS, and by store the store's full name beside its short one."""
+    if group_by == "store":
+        return [*CSV_COLUMNS[:2], "full_name", *CSV_COLUMNS[2:]]
+    return CSV_COLUMNS
+
+
 def csv_header(group_by: str | None) -> list[str]:
-    """The header row for CSV_COLUMNS, translated: "Sales amount (CNY)", "Sales amount last
-    year (CNY)", "Sales amount YoY (%)" …"""
+    """The header row for :func:`csv_columns`, translated: "Sales amount (CNY)", "Sales amount
+    last year (CNY)", "Sales amount YoY (%)" …"""
     header = [
         str(CSV_KEY_HEADERS[group_by]),
-        gettext("Name"),
+        gettext("Short name") if group_by == "store" else gettext("Name"),
+        *([gettext("Full name")] if group_by == "store" else []),
         gettext("Compared with (last year)"),
     ]
     for figure in FIGURES:
@@ -182,6 +189,50 @@ def dashboard_presets(*, today: date) -> list[Preset]:
     ]
 
 
+# --- The headline --------------------------------------------------------------------------------
+def headline_period(*, start: date, end: date, today: date) -> stats.Period | None:
+    """The days the headline cards compare: the whole days of [start, end]. Today is not over
+    (against a whole day a year earlier it would always fall), so the period ends yesterday at
+    the latest; ``None`` when it holds no whole day yet (this month on its first day)."""
+    last = min(end, today - timedelta(days=1))
+    return stats.Period(start, last) if start <= last else None
+
+
+# What the headline compares, by alignment: the whole period, or its whole days to yesterday.
+HEADLINE_NOTES = {
+    ("calendar", False): _("The whole period, compared with the same dates a year earlier."),
+    ("calendar", True): _(
+        "Whole days to yesterday (%(start)s – %(end)s), compared with the same dates a year "
+        "earlier."
+    ),
+    ("weekday", False): _(
+        "The whole period, compared with the same weekdays a year earlier (364 days back)."
+    ),
+    ("weekday", True): _(
+        "Whole days to yesterday (%(start)s – %(end)s), compared with the same weekdays a year "
+        "earlier (364 days back)."
+    ),
+    ("spring_festival", False): _(
+        "The whole period, compared with the same days counted from last year's Spring Festival."
+    ),
+    ("spring_festival", True): _(
+        "Whole days to yesterday (%(start)s – %(end)s), compared with the same days counted "
+        "from last year's Spring Festival."
+    ),
+}
+
+
+def headline_note(*, end: date, headline: stats.Period | None, align: str) -> str:
+    """Beside the headline: which days it compares, and with what."""
+    if headline is None:
+        return gettext(
+            "Today is not over: the headline compares whole days only, and this period has "
+            "none yet."
+        )
+    cut = headline.end < end
+    return str(HEADLINE_NOTES[align, cut]) % (headline.as_dict() if cut else {})
+
+
 def _query(start: date, end: date, align: str, **extra: str) -> str:
     return urlencode({"start": start.isoformat(), "end": end.isoformat(), "align": align, **extra})
 
@@ -200,17 +251,14 @@ def category_names(*, language: str, at: datetime) -> dict[str, str]:
     }
 
 
-def store_names(*, language: str) -> dict[str, str]:
-    english = language.startswith("en")
-    return {
-        code: (name_en if english else name_zh)
-        for code, name_zh, name_en in Store.objects.values_list("code", "name_zh", "name_en")
-    }
+def store_short_names(*, language: str) -> dict[str, str]:
+    """Store code → the name charts, tables and exports show: its short name in the language."""
+    return {code: short for code, (_, short) in stats.store_names(language=language).items()}
 
 
 def group_names(group_by: str | None, *, language: str, at: datetime) -> dict[str, str]:
     if group_by == "store":
-        return store_names(language=language)
+        return store_short_names(language=language)
     if group_by == "category":
         return category_names(language=language, at=at)
     if group_by == "traveller_kind":
@@ -243,7 +291,8 @@ def _labels() -> dict[str, str]:
 @require_GET
 @staff_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     presets = dashboard_presets(today=today)
     month = presets[0]
     form = RangeForm(
@@ -257,7 +306,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     start, end, align = (form.cleaned_data[k] for k in ("start", "end", "align"))
+    headline = headline_period(start=start, end=end, today=today)
     language = translation.get_language() or "zh-hans"
+    stores = stats.store_names(language=language)
     exports = {
         group: reverse("dashboard-export") + "?" + _query(start, end, align, group_by=group)
         for group in ("day", "store", "category", "traveller_kind")
@@ -268,12 +319,16 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "start": start.isoformat(),
         "end": end.isoformat(),
         "align": align,
+        # The cards' period: null when it has no whole day yet.
+        "headline": headline.as_dict() if headline else None,
         "language": language,
         "names": {
-            "store": store_names(language=language),
-            "category": category_names(language=language, at=timezone.now()),
+            "store": {code: short for code, (_, short) in stores.items()},
+            "category": category_names(language=language, at=now),
             "traveller_kind": {kind.value: str(label) for kind, label in TRAVELLER_KINDS.items()},
         },
+        # A tooltip names the store in full.
+        "full_names": {"store": {code: name for code, (name, _) in stores.items()}},
         "labels": _labels(),
     }
     return render(
@@ -283,6 +338,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "presets": _preset_links(presets, (start, end, align)),
             "config": config,
+            "headline_note": headline_note(end=end, headline=headline, align=align),
             "exports": exports,
         },
     )
@@ -315,12 +371,17 @@ def _text(value: str) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def sales_csv(answer: dict[str, Any], *, names: dict[str, str]) -> str:
+def sales_csv(
+    answer: dict[str, Any], *, names: dict[str, str], full_names: dict[str, str] | None = None
+) -> str:
     """The stats answer as CSV text: a header in the request's language, the totals, one row
-    per group."""
+    per group (by store: the short name, then the full name)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_header(answer.get("group_by")))
+    group_by = answer.get("group_by")
+    columns = csv_columns(group_by)
+    full_names = full_names or {}
+    writer.writerow(csv_header(group_by))
     previous = answer["previous"]
     totals = {
         "key": "total",
@@ -328,11 +389,15 @@ def sales_csv(answer: dict[str, Any], *, names: dict[str, str]) -> str:
         "previous_key": f"{previous['start']}/{previous['end']}",
         **answer["totals"],
     }
-    writer.writerow([_cell(totals.get(column)) for column in CSV_COLUMNS])
+    writer.writerow([_cell(totals.get(column)) for column in columns])
     for group in answer.get("groups", []):
         key = str(group["key"])
-        row = {**group, "name": _text(names.get(key, key)) if names else ""}
-        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+        row = {
+            **group,
+            "name": _text(names.get(key, key)) if names else "",
+            "full_name": _text(full_names.get(key, key)),
+        }
+        writer.writerow([_cell(row.get(column)) for column in columns])
     return out.getvalue()
 
 
@@ -373,11 +438,16 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
         )
     except stats.StatsError as exc:
         return _bad_request({"__all__": [str(exc)]})
-    names = group_names(
-        group_by, language=translation.get_language() or "zh-hans", at=timezone.now()
+    language = translation.get_language() or "zh-hans"
+    names = group_names(group_by, language=language, at=timezone.now())
+    full_names = (
+        {code: name for code, (name, _) in stats.store_names(language=language).items()}
+        if group_by == "store"
+        else None
     )
     response = HttpResponse(
-        "\ufeff" + sales_csv(answer, names=names), content_type="text/csv; charset=utf-8"
+        "\ufeff" + sales_csv(answer, names=names, full_names=full_names),
+        content_type="text/csv; charset=utf-8",
     )
     suffix = "" if align == "calendar" else f"-{align.replace('_', '-')}"
     filename = (

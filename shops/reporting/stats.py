@@ -341,10 +341,21 @@ def _block(current: Figures, previous: Figures, *, distinct: bool) -> dict[str, 
     return body
 
 
+def store_names(*, language: str) -> dict[str, tuple[str, str]]:
+    """Store code → its full and short name in the language (:meth:`Store.names`)."""
+    return {store.code: store.names(language) for store in Store.objects.all()}
+
+
 def sales_stats(
-    *, start: date, end: date, group_by: str | None = None, align: str = "calendar"
+    *,
+    start: date,
+    end: date,
+    group_by: str | None = None,
+    align: str = "calendar",
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The figures of [start, end] against the previous period, optionally grouped."""
+    """The figures of [start, end] against the previous period, optionally grouped. With a
+    ``language``, store groups also carry the store's ``name`` and ``short_name`` in it."""
     check_period(start, end)
     period = Period(start, end)
     if group_by is not None and group_by not in GROUPS:
@@ -381,6 +392,11 @@ def sales_stats(
         ]
         if group_by in ("store", "category", "traveller_kind"):
             answer["groups"].sort(key=lambda g: Decimal(g["amount"]), reverse=True)
+        if group_by == "store" and language is not None:
+            names = store_names(language=language)
+            for group in answer["groups"]:
+                name, short_name = names.get(group["key"], (group["key"], group["key"]))
+                group |= {"name": name, "short_name": short_name}
     refreshed = as_of()
     answer["as_of"] = timezone.localtime(refreshed).isoformat() if refreshed else None
     return answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,9 @@ from django.test import Client
 from django.utils import timezone
 
 from shops.checkout import sale_commit
+from shops.models import Store
 from shops.reporting import rollups, stats
-from shops.reporting.dashboard import CSV_COLUMNS
+from shops.reporting.dashboard import csv_columns
 from tests.conftest import SHANGHAI
 from tests.shops import helpers
 
@@ -44,18 +45,20 @@ def _sell(at: datetime, *lines: tuple[str, int], store: str, serial: int, kind: 
 
 
 def _seed() -> tuple[str, str]:
-    """Sales today and on the same date last year; returns this month's range."""
+    """Sales yesterday and on the same date last year; returns the range from the first of
+    yesterday's month to today (the headline cards compare its whole days: to yesterday)."""
     helpers.product("BD-LIP", "cosmetics", "380.00")
     helpers.product("BD-SET", "cosmetics", "2600.00", pieces=5)
     helpers.product("BD-WINE", "alcohol", "900.00", volume_ml=750)
-    now = timezone.now()
-    today = timezone.localdate(now)
-    last_year = datetime.combine(stats.year_earlier(today), time(12), tzinfo=SHANGHAI)
-    _sell(now, ("BD-LIP", 2), ("BD-SET", 1), store="SYA-HTB", serial=1, kind="domestic")
-    _sell(now, ("BD-WINE", 1), store="SYA-AIR", serial=2, kind="outbound")
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    at = datetime.combine(yesterday, time(12), tzinfo=SHANGHAI)
+    last_year = datetime.combine(stats.year_earlier(yesterday), time(12), tzinfo=SHANGHAI)
+    _sell(at, ("BD-LIP", 2), ("BD-SET", 1), store="SYA-HTB", serial=1, kind="domestic")
+    _sell(at, ("BD-WINE", 1), store="SYA-AIR", serial=2, kind="outbound")
     _sell(last_year, ("BD-LIP", 3), store="SYA-HTB", serial=3, kind="domestic")
     rollups.refresh_all_dirty(now=timezone.now())
-    return today.replace(day=1).isoformat(), today.isoformat()
+    return yesterday.replace(day=1).isoformat(), today.isoformat()
 
 
 def _log_in(page: Any, live_server: Any) -> None:
@@ -68,8 +71,8 @@ def _log_in(page: Any, live_server: Any) -> None:
     )
 
 
-def _wait_for_charts(page: Any) -> None:
-    for group in CHARTS:
+def _wait_for_charts(page: Any, groups: tuple[str, ...] = CHARTS) -> None:
+    for group in groups:
         page.wait_for_function(
             """(id) => {
                 const el = document.getElementById(id);
@@ -93,7 +96,7 @@ def test_staff_sees_the_dashboard_and_downloads_the_csv(
 ) -> None:
     start, end = _seed()
     expected = stats.sales_stats(
-        start=timezone.localdate().replace(day=1), end=timezone.localdate(), group_by="day"
+        start=date.fromisoformat(start), end=date.fromisoformat(end), group_by="day"
     )
     assert expected["totals"]["amount"] == "4260.00"  # 2 × 380 + 2,600 + 900
     page = new_page(locale="zh-CN", viewport=LAPTOP)
@@ -128,7 +131,7 @@ def test_staff_sees_the_dashboard_and_downloads_the_csv(
     assert sum(day["series"][0]["data"]) == pytest.approx(4260.0)
     assert sum(day["series"][1]["data"]) == pytest.approx(1140.0)
     # The tooltip of a day names last year's date (previous_key) and both exact amounts.
-    last = len(expected["groups"]) - 1
+    last = len(expected["groups"]) - 2  # yesterday
     page.evaluate(
         """(i) => echarts.getInstanceByDom(document.getElementById('chart-day'))
             .dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: i})""",
@@ -141,15 +144,15 @@ def test_staff_sees_the_dashboard_and_downloads_the_csv(
     stores = page.evaluate(
         "echarts.getInstanceByDom(document.getElementById('chart-store')).getOption()"
     )
-    # Largest at the top of the horizontal bars (the last category of the axis).
-    assert stores["yAxis"][0]["data"] == ["中免三亚凤凰机场免税店", "中免三亚海棠湾国际免税城"]
+    # Largest at the top of the horizontal bars (the last category of the axis), by short name.
+    assert stores["yAxis"][0]["data"] == ["三亚凤凰机场免税店", "三亚国际免税城"]
     kinds = page.evaluate(
         "echarts.getInstanceByDom(document.getElementById('chart-traveller_kind')).getOption()"
     )
     assert {d["name"] for d in kinds["series"][0]["data"]} >= {"离岛旅客", "离境旅客"}
     # Nothing outside the box: every request went to the live server.
     assert all(url.startswith(live_server.url) for url in requests), requests
-    assert sum("/api/v1/stats/sales?" in url for url in requests) == 4
+    assert sum("/api/v1/stats/sales?" in url for url in requests) == 5  # + the headline
     assert errors == []
     shot = tmp_path / "dashboard-laptop-zh.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -163,10 +166,10 @@ def test_staff_sees_the_dashboard_and_downloads_the_csv(
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     # A header a person reads, in the page's language; the columns in the API's order.
-    assert rows[0][:6] == ["门店代码", "名称", "去年同期（对比日期）", "销售额（元）",
+    assert rows[0][:7] == ["门店代码", "简称", "全称", "去年同期（对比日期）", "销售额（元）",
                            "去年同期销售额（元）", "销售额同比（%）"]  # fmt: skip
-    assert len(rows[0]) == len(CSV_COLUMNS)
-    rows[0] = CSV_COLUMNS
+    assert len(rows[0]) == len(csv_columns("store"))
+    rows[0] = csv_columns("store")
     totals = dict(zip(rows[0], rows[1], strict=True))
     assert (totals["key"], totals["amount"], totals["previous_amount"]) == (
         "total",
@@ -354,8 +357,11 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 def _inside(a: dict, width: float, height: float) -> bool:
-    return a["x"] >= 0 and a["y"] >= 0 and a["x"] + a["width"] <= width and (
-        a["y"] + a["height"] <= height
+    return (
+        a["x"] >= 0
+        and a["y"] >= 0
+        and a["x"] + a["width"] <= width
+        and (a["y"] + a["height"] <= height)
     )
 
 
@@ -412,14 +418,82 @@ def test_in_zero_config_mode_a_sale_reaches_the_dashboard_by_itself(
     page = new_page(locale="en-GB", viewport=WIDE)
     _log_in(page, live_server)
     today = timezone.localdate()
-    start, end = today.replace(day=1).isoformat(), today.isoformat()
+    start, end = (today - timedelta(days=1)).isoformat(), today.isoformat()
     page.goto(f"{live_server.url}/dashboard/?start={start}&end={end}")
-    page.get_by_test_id("card-amount").filter(has_text="¥").wait_for()
-    assert page.get_by_test_id("card-amount").inner_text() == "¥0.00"
+    _wait_for_charts(page, ("day",))
+    assert _day_amounts(page) == [0, 0]
 
     _sell(timezone.now(), ("BD-LIP", 2), store="SYA-HTB", serial=9, kind="domestic")
 
     page.reload()
+    _wait_for_charts(page, ("day",))
+    assert _day_amounts(page) == [0, 760]
+    # Today is not over: the cards, which compare whole days, leave it out.
     page.get_by_test_id("card-amount").filter(has_text="¥").wait_for()
-    assert page.get_by_test_id("card-amount").inner_text() == "¥760.00"
-    assert page.get_by_test_id("card-shopper_trips").inner_text() == "1"
+    assert page.get_by_test_id("card-amount").inner_text() == "¥0.00"
+
+
+def _day_amounts(page: Any) -> list[float]:
+    return page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('chart-day')).getOption().series[0].data"
+    )
+
+
+# The store axis as drawn: every label's text, as ECharts laid it out (cut text ends in "…").
+_STORE_LABELS = """() => {
+    const chart = echarts.getInstanceByDom(document.getElementById("chart-store"));
+    const axis = chart.getViewOfComponentModel(chart.getModel().getComponent("yAxis"));
+    const texts = [];
+    axis.group.traverse((el) => {
+        if (el.type === "text" && el.style && el.style.text) texts.push(el.style.text);
+    });
+    return { data: chart.getOption().yAxis[0].data, texts };
+}"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_store_is_named_in_full_words_and_the_headline_says_what_it_compares(
+    live_server: Any, new_page: Any, tmp_path: Path
+) -> None:
+    """All twelve stores on the chart, in English at 1440 px: the labels are the short names,
+    all distinct, none cut; the note beside the cards says they compare whole days."""
+    helpers.product("BD-TEA", "tea", "50.00")
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    at = datetime.combine(yesterday, time(12), tzinfo=SHANGHAI)
+    codes = list(Store.objects.order_by("code").values_list("code", flat=True))
+    for serial, code in enumerate(codes, start=1):
+        _sell(at, ("BD-TEA", serial), store=code, serial=serial, kind="domestic")
+    rollups.refresh_all_dirty(now=timezone.now())
+    start, end = yesterday.replace(day=1).isoformat(), today.isoformat()
+    short = {s.code: s.names("en")[1] for s in Store.objects.all()}
+
+    page = new_page(locale="en-GB", viewport=WIDE)
+    _log_in(page, live_server)
+    _open(page, live_server, start, end)
+
+    labels = page.evaluate(_STORE_LABELS)
+    assert sorted(labels["data"]) == sorted(short.values())
+    assert len(set(labels["data"])) == len(codes) == 12
+    assert sorted(labels["texts"]) == sorted(short.values()), labels  # each whole, one line
+    assert not any("…" in text for text in labels["texts"])
+    note = page.get_by_test_id("headline-note")
+    assert note.is_visible()
+    assert note.inner_text() == (
+        f"Whole days to yesterday ({yesterday.replace(day=1)} – {yesterday}), compared with "
+        "the same dates a year earlier."
+    )
+    page.locator("#chart-store").screenshot(path=str(tmp_path / "stores-en-1440.png"))
+
+    page.get_by_role("button", name="简体中文").click()
+    page.wait_for_load_state()
+    _wait_for_charts(page)
+    note = page.get_by_test_id("headline-note")
+    assert note.is_visible()
+    assert note.inner_text() == (
+        f"截至昨日的完整天数（{yesterday.replace(day=1)} – {yesterday}），"
+        "与上年同期（相同日期）比较。"
+    )
+    labels = page.evaluate(_STORE_LABELS)
+    assert sorted(labels["data"]) == sorted(s.names("zh-hans")[1] for s in Store.objects.all())
+    assert not any("…" in text for text in labels["texts"])

@@ -164,10 +164,43 @@ def test_create_store_then_a_terminal_in_it() -> None:
     assert KEY_RE.match(out.splitlines()[-1])
 
 
+def test_create_store_with_short_names() -> None:
+    run(
+        "create_store", "HAK-NEW", "--name", "海口新免税城", "--name-en", "Haikou New Duty Free",
+        "--city", "Haikou", "--short-name-zh", "海口新城", "--short-name-en", "Haikou New",
+    )  # fmt: skip
+
+    store = Store.objects.get(code="HAK-NEW")
+    assert (store.short_name_zh, store.short_name_en) == ("海口新城", "Haikou New")
+    assert store.names("en") == ("Haikou New Duty Free", "Haikou New")
+    assert store.names("zh-hans") == ("海口新免税城", "海口新城")
+
+
+def test_create_store_without_short_names_shows_the_full_names() -> None:
+    run("create_store", "HAK-NEW", "--name", "新店", "--name-en", "New", "--city", "Haikou")
+
+    store = Store.objects.get(code="HAK-NEW")
+    assert (store.short_name_zh, store.short_name_en) == ("", "")
+    assert store.names("en") == ("New", "New")
+    assert store.names("zh-hans") == ("新店", "新店")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("HAK-NEW", "--name", "重复", "--city", "Haikou"), "code:"),
+        (
+            ("HAK-TWO", "--name", "店", "--city", "Haikou", "--short-name-en", "cdf Sanya Intl."),
+            "已有门店使用此简称。",  # the command speaks the default language
+        ),
+        (
+            ("HAK-TWO", "--name", "店", "--city", "Haikou", "--short-name-zh", "三亚国际免税城"),
+            "已有门店使用此简称。",  # the command speaks the default language
+        ),
+        (
+            ("HAK-TWO", "--name", "店", "--city", "Haikou", "--short-name-en", "x" * 33),
+            "short_name_en:",
+        ),
         (("hak-new", "--name", "重复", "--city", "Haikou"), "code:"),
         (("SYA-HTB", "--name", "重复", "--city", "Sanya"), "code:"),
         (("bad code!", "--name", "坏", "--city", "Haikou"), "code:"),

@@ -17,8 +17,16 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from shops.checkout import sale_commit
+from shops.models import Store
 from shops.reporting import rollups, stats
-from shops.reporting.dashboard import CSV_COLUMNS, csv_header, dashboard_presets
+from shops.reporting.dashboard import (
+    CSV_COLUMNS,
+    csv_columns,
+    csv_header,
+    dashboard_presets,
+    headline_note,
+    headline_period,
+)
 from tests.conftest import local
 from tests.shops import helpers
 
@@ -216,7 +224,9 @@ class TestPage:
         assert config["api"] == "/api/v1/stats/sales"
         assert config["labels"]["previous"] == "去年同期"
         assert config["names"]["traveller_kind"]["resident"] == "岛内居民"
-        assert config["names"]["store"]["SYA-HTB"]
+        # Charts show the stores' short names; a tooltip names them in full.
+        assert config["names"]["store"]["SYA-HTB"] == "三亚国际免税城"
+        assert config["full_names"]["store"]["SYA-HTB"] == "中免三亚海棠湾国际免税城"
         assert config["names"]["category"]["cosmetics"] == "化妆品"
         assert re.search(r'data-preset="month"[^>]*aria-current="page"', html)
         # Every chart and the totals have their CSV link, for this view.
@@ -291,6 +301,19 @@ class TestPage:
         assert config["labels"]["previous"] == "Last year"
         assert config["names"]["traveller_kind"]["outbound"] == "Outbound departure"
         assert config["names"]["category"]["cosmetics"] == "Cosmetics"
+        stores = config["names"]["store"]
+        assert (stores["SYA-HTB"], stores["SYA-CNSC"]) == ("cdf Sanya Intl.", "CNSC Sanya")
+        assert len(set(stores.values())) == len(stores)
+        assert config["full_names"]["store"]["SYA-CNSC"] == (
+            "CNSC Sanya International Duty Free Shopping Park"
+        )
+
+    def test_a_store_without_a_short_name_shows_its_full_name(self, staff_client: Client) -> None:
+        Store.objects.create(
+            code="HAK-NEW", name_zh="海口新店", name_en="Haikou New", city="Haikou"
+        )
+        html = staff_client.get("/dashboard/", headers={"accept-language": "en"}).content.decode()
+        assert _config(html)["names"]["store"]["HAK-NEW"] == "Haikou New"
 
     def test_the_charts_say_what_they_measure(self, staff_client: Client) -> None:
         html = staff_client.get("/dashboard/").content.decode()
@@ -322,6 +345,110 @@ class TestPage:
         assert "下载门店数据" not in html
 
 
+class TestHeadline:
+    """The cards compare whole days: today so far against a whole day a year earlier would
+    always fall."""
+
+    def test_the_period_ends_yesterday_at_the_latest(self) -> None:
+        today = date(2026, 3, 20)
+        month = headline_period(start=date(2026, 3, 1), end=today, today=today)
+        past = headline_period(start=date(2026, 2, 1), end=date(2026, 2, 28), today=today)
+        future = headline_period(start=date(2026, 3, 1), end=date(2026, 3, 31), today=today)
+
+        assert month == stats.Period(date(2026, 3, 1), date(2026, 3, 19))
+        assert past == stats.Period(date(2026, 2, 1), date(2026, 2, 28))  # whole already
+        assert future == stats.Period(date(2026, 3, 1), date(2026, 3, 19))
+        assert headline_period(start=today, end=today, today=today) is None
+
+    def test_just_after_local_midnight_yesterday_is_the_local_one(self) -> None:
+        now = local(2026, 3, 1, 0, 5)  # still 28 February in UTC
+        today = timezone.localdate(now)
+        presets = {p.slug: p for p in dashboard_presets(today=today)}
+
+        month = headline_period(start=presets["month"].start, end=presets["month"].end, today=today)
+        week = headline_period(start=presets["week"].start, end=presets["week"].end, today=today)
+
+        assert today == date(2026, 3, 1)
+        assert month is None  # the month has no whole day yet
+        assert week == stats.Period(date(2026, 2, 23), date(2026, 2, 28))
+
+    def test_the_note_says_what_is_compared_in_both_languages(self) -> None:
+        cut = stats.Period(date(2026, 3, 1), date(2026, 3, 19))
+        with translation.override("en"):
+            assert headline_note(end=date(2026, 3, 20), headline=cut, align="calendar") == (
+                "Whole days to yesterday (2026-03-01 – 2026-03-19), compared with the same "
+                "dates a year earlier."
+            )
+            assert headline_note(end=date(2026, 3, 19), headline=cut, align="weekday") == (
+                "The whole period, compared with the same weekdays a year earlier (364 days back)."
+            )
+            assert headline_note(end=date(2026, 3, 1), headline=None, align="calendar") == (
+                "Today is not over: the headline compares whole days only, and this period has "
+                "none yet."
+            )
+        with translation.override("zh-hans"):
+            assert headline_note(end=date(2026, 3, 20), headline=cut, align="calendar") == (
+                "截至昨日的完整天数（2026-03-01 – 2026-03-19），与上年同期（相同日期）比较。"
+            )
+            assert headline_note(end=date(2026, 3, 20), headline=cut, align="spring_festival") == (
+                "截至昨日的完整天数（2026-03-01 – 2026-03-19），与上年春节起算的同期比较。"
+            )
+
+    def test_at_a_fixed_clock_the_cards_compare_whole_days_with_the_same_dates(
+        self, staff_client: Client, march_sales, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Last year's 20 March had a whole day of sales, this year's is not over at noon.
+        _sell(local(2025, 3, 20, 18, 0), ("D-WINE", 1), store="SYA-AIR", serial=5)
+        rollups.refresh_all_dirty(now=timezone.now())
+        monkeypatch.setattr(timezone, "now", lambda: local(2026, 3, 20, 12, 0))
+
+        html = staff_client.get("/dashboard/").content.decode()
+        config = _config(html)
+        cards = staff_client.get(
+            "/api/v1/stats/sales", {**config["headline"], "align": config["align"]}
+        ).json()
+        whole = staff_client.get(
+            "/api/v1/stats/sales", {"start": config["start"], "end": config["end"]}
+        ).json()
+
+        assert (config["start"], config["end"]) == ("2026-03-01", "2026-03-20")
+        assert config["headline"] == {"start": "2026-03-01", "end": "2026-03-19"}
+        assert cards["previous"] == {"start": "2025-03-01", "end": "2025-03-19"}
+        # Today's 380 and last year's whole 20 March (900) are both left out.
+        assert (cards["totals"]["amount"], cards["totals"]["previous_amount"]) == (
+            "4260.00",
+            "2940.00",
+        )
+        assert cards["totals"]["amount_yoy_pct"] == "44.9"
+        assert whole["totals"]["previous_amount"] == "3840.00"  # what the cards no longer use
+        note = re.search(r'data-testid="headline-note">([^<]+)<', html)
+        assert note
+        assert unescape(note.group(1)) == (
+            "截至昨日的完整天数（2026-03-01 – 2026-03-19），与上年同期（相同日期）比较。"
+        )
+        english = staff_client.get("/dashboard/", headers={"accept-language": "en"})
+        assert "Whole days to yesterday (2026-03-01 – 2026-03-19)" in english.content.decode()
+
+    def test_on_the_first_of_the_month_the_cards_wait_for_a_whole_day(
+        self, staff_client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: local(2026, 4, 1, 9, 0))
+
+        html = staff_client.get("/dashboard/", headers={"accept-language": "en"}).content.decode()
+
+        assert _config(html)["headline"] is None
+        assert "Today is not over: the headline compares whole days only" in html
+
+    def test_a_past_period_is_compared_whole(self, staff_client: Client) -> None:
+        html = staff_client.get(
+            "/dashboard/?start=2026-03-01&end=2026-03-31&align=weekday",
+            headers={"accept-language": "en"},
+        ).content.decode()
+
+        assert _config(html)["headline"] == {"start": "2026-03-01", "end": "2026-03-31"}
+        assert "The whole period, compared with the same weekdays a year earlier" in html
+
+
 class TestExport:
     def test_totals_and_groups_equal_the_stats(self, staff_client: Client, march_sales) -> None:
         for group_by in (None, "day", "month", "store", "category", "traveller_kind"):
@@ -338,32 +465,32 @@ class TestExport:
             header, rows = _csv(response)
             with translation.override("zh-hans"):
                 assert header == csv_header(group_by)
-            header = CSV_COLUMNS  # the columns by position, as the stats API names them
+            header = csv_columns(group_by)  # by position, as the stats API names them
+            figures = header[header.index("previous_key") + 1 :]
             expected = stats.sales_stats(
                 start=date(2026, 3, 1), end=date(2026, 3, 31), group_by=group_by
             )
             totals = dict(zip(header, rows[0], strict=True))
             assert totals["key"] == "total"
             assert totals["previous_key"] == "2025-03-01/2025-03-31"
-            for column in header[3:]:
+            for column in figures:
                 assert totals[column] == _text(expected["totals"].get(column)), column
             groups = expected.get("groups", [])
             assert len(rows) == 1 + len(groups)
             for row, group in zip(rows[1:], groups, strict=True):
                 got = dict(zip(header, row, strict=True))
                 assert got["key"] == str(group["key"])
-                for column in header[3:]:
+                for column in figures:
                     assert got[column] == _text(group.get(column)), (group_by, column)
 
-    def test_the_header_is_in_the_request_language(
-        self, staff_client: Client, march_sales
-    ) -> None:
+    def test_the_header_is_in_the_request_language(self, staff_client: Client, march_sales) -> None:
         url = "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store"
         zh, _ = _csv(staff_client.get(url))
         en, _ = _csv(staff_client.get(url, headers={"accept-language": "en"}))
-        assert zh[:9] == [
+        assert zh[:10] == [
             "门店代码",
-            "名称",
+            "简称",
+            "全称",
             "去年同期（对比日期）",
             "销售额（元）",
             "去年同期销售额（元）",
@@ -372,9 +499,10 @@ class TestExport:
             "去年同期购物人次",
             "购物人次同比（%）",
         ]
-        assert en[:9] == [
+        assert en[:10] == [
             "Store code",
-            "Name",
+            "Short name",
+            "Full name",
             "Compared with (last year)",
             "Sales amount (CNY)",
             "Sales amount last year (CNY)",
@@ -383,19 +511,20 @@ class TestExport:
             "Shopper-trips (人次) last year",
             "Shopper-trips (人次) YoY (%)",
         ]
-        assert zh[12:15] == ["人均消费（元）", "去年同期人均消费（元）", "人均消费同比（%）"]
+        assert zh[13:16] == ["人均消费（元）", "去年同期人均消费（元）", "人均消费同比（%）"]
         assert zh[-3:] == ["交易笔数", "去年同期交易笔数", "交易笔数同比（%）"]
         assert en[-3:] == ["Receipts", "Receipts last year", "Receipts YoY (%)"]
-        assert len(zh) == len(en) == len(CSV_COLUMNS)
+        assert len(zh) == len(en) == len(CSV_COLUMNS) + 1
         day, _ = _csv(staff_client.get(url.replace("store", "day")))
-        assert day[0] == "日期"
+        assert day[:2] == ["日期", "名称"]
+        assert len(day) == len(CSV_COLUMNS)
 
     def test_the_figures_are_the_sales(self, staff_client: Client, march_sales) -> None:
         response = staff_client.get(
             "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store"
         )
         _, rows = _csv(response)
-        header = CSV_COLUMNS
+        header = csv_columns("store")
         totals = dict(zip(header, rows[0], strict=True))
         # 2 × 380 + 2,600 + 900 + 380 this March; 3 × 380 + 2 × 900 last March.
         assert totals["amount"] == "4640.00"
@@ -411,7 +540,25 @@ class TestExport:
         assert by_store["SYA-AIR"]["amount"] == "900.00"
         assert by_store["SYA-AIR"]["previous_amount"] == "1800.00"
         assert by_store["SYA-AIR"]["amount_yoy_pct"] == "-50.0"
-        assert by_store["SYA-HTB"]["name"]  # the store's name, not only its code
+        # The short name the chart shows, and the full name beside it.
+        assert by_store["SYA-HTB"]["name"] == "三亚国际免税城"
+        assert by_store["SYA-HTB"]["full_name"] == "中免三亚海棠湾国际免税城"
+        assert totals["full_name"] == ""
+
+    def test_store_rows_use_the_short_name_in_english(
+        self, staff_client: Client, march_sales
+    ) -> None:
+        response = staff_client.get(
+            "/dashboard/export.csv?start=2026-03-01&end=2026-03-31&group_by=store",
+            headers={"accept-language": "en"},
+        )
+        _, rows = _csv(response)
+        by_store = {row[0]: dict(zip(csv_columns("store"), row, strict=True)) for row in rows[1:]}
+        assert (by_store["SYA-HTB"]["name"], by_store["SYA-HTB"]["full_name"]) == (
+            "cdf Sanya Intl.",
+            "cdf Sanya International Duty Free City (Haitang Bay)",
+        )
+        assert by_store["SYA-AIR"]["name"] == "cdf Sanya Airport"
 
     def test_category_names_and_blank_distinct_counts(
         self, staff_client: Client, march_sales

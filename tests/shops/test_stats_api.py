@@ -140,6 +140,34 @@ def test_groups(sales: None, client: Client, group_by: str, expected: dict) -> N
         assert "shopper_trips" in body["groups"][0]
 
 
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [
+        ("en", {"SYA-HTB": ("cdf Sanya International Duty Free City (Haitang Bay)",
+                            "cdf Sanya Intl.")}),
+        ("zh-hans", {"SYA-HTB": ("中免三亚海棠湾国际免税城", "三亚国际免税城")}),
+    ],
+)  # fmt: skip
+def test_store_groups_carry_the_name_and_short_name_in_the_language(
+    sales: None, client: Client, language: str, names: dict
+) -> None:
+    body = client.get(
+        URL,
+        {"start": "2026-03-01", "end": "2026-03-31", "group_by": "store"},
+        HTTP_AUTHORIZATION=f"Token {token()}",
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).json()
+    found = {g["key"]: (g["name"], g["short_name"]) for g in body["groups"]}
+    assert found["SYA-HTB"] == names["SYA-HTB"]
+    assert {"amount", "previous_amount", "shopper_trips"} <= set(body["groups"][0])
+    other = client.get(
+        URL,
+        {"start": "2026-03-01", "end": "2026-03-31", "group_by": "category"},
+        HTTP_AUTHORIZATION=f"Token {token()}",
+    ).json()
+    assert "short_name" not in other["groups"][0]  # only a store group names a store
+
+
 def test_group_by_day_lists_every_day_with_its_previous_day(sales: None, client: Client) -> None:
     body = client.get(
         URL,

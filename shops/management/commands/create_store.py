@@ -1,4 +1,5 @@
-"""``create_store CODE --name NAME --city CITY``: add a store beyond the licensed twelve."""
+"""``create_store CODE --name NAME --city CITY [--short-name-zh …] [--short-name-en …]``: add a
+store beyond the licensed twelve."""
 
 from typing import Any
 
@@ -15,6 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("code", help="Upper-case code, e.g. HAK-NEW.")
         parser.add_argument("--name", required=True, help="Chinese name.")
         parser.add_argument("--name-en", default="", help="English name (default: the code).")
+        parser.add_argument(
+            "--short-name-zh", default="", help="Chinese short name for charts (default: the name)."
+        )
+        parser.add_argument(
+            "--short-name-en",
+            default="",
+            help="English short name for charts (default: the English name).",
+        )
         parser.add_argument("--city", required=True)
         parser.add_argument("--operator", default="")
 
@@ -23,6 +32,8 @@ class Command(BaseCommand):
             code=options["code"].upper(),
             name_zh=options["name"],
             name_en=options["name_en"] or options["code"].upper(),
+            short_name_zh=options["short_name_zh"],
+            short_name_en=options["short_name_en"],
             city=options["city"],
             operator=options["operator"],
         )

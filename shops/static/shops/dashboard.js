@@ -90,8 +90,10 @@
   function stamp(iso) { return iso.slice(0, 16).replace("T", " "); }  // local, as the API says
 
   // --- Loading -----------------------------------------------------------------------------------
-  function load(groupBy) {
-    var query = new URLSearchParams({ start: config.start, end: config.end, align: config.align });
+  /** The figures of the page's period, or of ``period`` ({start, end}: the headline's). */
+  function load(groupBy, period) {
+    period = period || config;
+    var query = new URLSearchParams({ start: period.start, end: period.end, align: config.align });
     if (groupBy) query.set("group_by", groupBy);
     return fetch(config.api + "?" + query.toString(), {
       credentials: "same-origin",
@@ -158,6 +160,10 @@
     document.getElementById("as-of").textContent = answer.as_of
       ? interpolate(L.as_of, { time: stamp(answer.as_of) })
       : L.never_refreshed;
+  }
+
+  /** The headline's previous period, beside the time of the data. */
+  function compared(answer) {
     document.getElementById("compared").textContent =
       "· " + interpolate(L.compared, { start: answer.previous.start, end: answer.previous.end });
   }
@@ -246,6 +252,12 @@
     return names[key] || key;
   }
 
+  /** A store's full name (the axis shows its short name); other groups have one name. */
+  function fullNameOf(group, key) {
+    var names = config.full_names[group] || {};
+    return names[key] || nameOf(group, key);
+  }
+
   function drawBars(group, answer, limit) {
     var groups = answer.groups.slice(0, limit);  // the API sorts by amount, largest first
     var rows = groups.slice().reverse();         // largest at the top of a horizontal bar chart
@@ -259,7 +271,7 @@
         axisPointer: { type: "shadow" },
         formatter: function (params) {
           var g = rows[params[0].dataIndex];
-          return "<div><b>" + escapeHtml(nameOf(group, g.key)) + "</b></div>" +
+          return "<div><b>" + escapeHtml(fullNameOf(group, g.key)) + "</b></div>" +
             tooltipRow(COLORS.current, L.this_period, money(g.amount)) +
             tooltipRow(COLORS.previous, L.previous, money(g.previous_amount)) +
             yoyLine(g.amount_yoy_pct);
@@ -269,7 +281,13 @@
       yAxis: {
         type: "category",
         data: rows.map(function (g) { return nameOf(group, g.key); }),
-        axisLabel: { width: labelWidth(group), overflow: "truncate" },
+        // A name longer than its room wraps onto a second line rather than lose its end (two
+        // names cut at the same place read alike); beyond two lines, which would run into the
+        // next bar, it is cut, and the tooltip names it in full.
+        axisLabel: {
+          width: labelWidth(group), overflow: "break", lineHeight: 14, height: 28,
+          lineOverflow: "truncate",
+        },
       },
       series: [
         { name: L.this_period, type: "bar", data: rows.map(function (g) { return parseFloat(g.amount); }) },
@@ -374,8 +392,15 @@
       failed(null, { message: "echarts" });
       return;
     }
+    // The cards compare whole days only (config.headline, none while the period has none):
+    // today so far against a whole day a year earlier would always fall.
+    if (config.headline) {
+      load(null, config.headline).then(function (answer) {
+        cards(answer.totals);
+        compared(answer);
+      }).catch(function (error) { failed(null, error); });
+    }
     load("day").then(function (answer) {
-      cards(answer.totals);
       status(answer);
       drawDay(answer);
       var t = answer.totals;
