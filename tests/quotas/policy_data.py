@@ -1,7 +1,9 @@
-"""The shipped policy versions as pure rules, read from the project's data file (no database)."""
+"""The shipped policy versions as pure rules, read from the project's data file (no database),
+and the file as the database holds it: with the confirmations applied."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 from datetime import datetime
@@ -15,6 +17,29 @@ from quotas.rules import CategoryRule, ImmediateKindRule, PolicyRules
 _AMEND = importlib.import_module("quotas.migrations.0010_immediate_pickup_kinds_shipped")
 
 DATA = Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
+CONFIRMATIONS = DATA.with_name("confirmations.json")
+
+
+def confirmations() -> list[dict]:
+    return json.loads(CONFIRMATIONS.read_text(encoding="utf-8"))["confirmations"]
+
+
+def confirmed_policies() -> list[dict]:
+    """The data file's policies with every confirmation applied to the versions it lists: what
+    the migrations leave in the shipped versions."""
+    policies = copy.deepcopy(json.loads(DATA.read_text(encoding="utf-8"))["policies"])
+    for entry in confirmations():
+        for policy in policies:
+            if policy["effective_from"] not in entry["policies"]:
+                continue
+            if entry["category"] is None:
+                target = policy
+            else:
+                (target,) = (c for c in policy["categories"] if c["code"] == entry["category"])
+            for field, change in entry["change"].items():
+                assert target[field] == change["from"], (entry["category"], field)
+                target[field] = change["to"]
+    return policies
 
 
 @cache

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from .policy_data import DATA
+from .policy_data import DATA, confirmations, confirmed_policies
 
 CHECKSUM = DATA.with_name(DATA.name + ".sha256")
 
@@ -86,3 +87,79 @@ class TestShape:
             assert category["immediate_pickup"] == (category["code"] in caps), category["code"]
             if category["code"] in caps:
                 assert "unknown" not in category["note"], category
+
+
+# --- What later-read facts confirm (quotas/data/confirmations.json, applied by quotas.0016) -------
+VERIFIED = ("no", "name", "name_and_number")  # from least to most confirmed
+FIELDS = {"category": {"verified", "note"}, "policy": {"notes"}}
+MIGRATIONS = DATA.parents[1] / "migrations"
+
+
+@pytest.mark.parametrize("entry", confirmations(), ids=lambda e: e["category"] or "policy notes")
+class TestConfirmations:
+    def test_it_changes_a_value_as_the_copy_ships_it(self, entry: dict) -> None:
+        assert set(entry["change"]) <= FIELDS["policy" if entry["category"] is None else "category"]
+        by_date = {item["effective_from"]: item for item in POLICIES}
+        assert entry["policies"]
+        assert set(entry["policies"]) <= set(by_date)
+        for effective_from in entry["policies"]:
+            item = by_date[effective_from]
+            if entry["category"] is None:
+                target = item
+            else:
+                (target,) = (c for c in item["categories"] if c["code"] == entry["category"])
+            for field, change in entry["change"].items():
+                assert target[field] == change["from"], (effective_from, field)
+                assert change["to"] != change["from"]
+
+    def test_a_verification_only_goes_up(self, entry: dict) -> None:
+        if change := entry["change"].get("verified"):
+            assert VERIFIED.index(change["to"]) > VERIFIED.index(change["from"])
+
+    def test_its_migration_exists(self, entry: dict) -> None:
+        number = entry["migration"].removeprefix("quotas.")
+        assert list(MIGRATIONS.glob(f"{number}_*.py")), entry["migration"]
+
+    def test_it_quotes_its_sources(self, entry: dict) -> None:
+        assert entry["sources"]
+        readme = None if SHARED is None else SHARED.with_name("README.md")
+        if readme is None or not readme.exists():
+            pytest.skip("no shared/policy/README.md above this checkout: quotes not compared")
+        text = readme.read_text(encoding="utf-8")
+        # The README wraps its lines (mid-word in Chinese): compare without whitespace.
+        flat = re.sub(r"\s+", "", text)
+        for source in entry["sources"]:
+            assert source["section"] in text
+            assert re.sub(r"\s+", "", source["quote"]) in flat, source["quote"]
+
+
+def test_only_the_serials_the_facts_give_are_upgraded() -> None:
+    """22, 24, 25 and 26 follow from the 2015 annex's order; 27–29 and 31–38, the order within
+    14–18, 19–21 and 39/41–45, and the serials 46 and 47 were not read."""
+    upgraded = {e["category"] for e in confirmations() if "verified" in e["change"]}
+    assert upgraded == {"infant_formula", "ginseng_products", "cereal_foods", "health_foods"}
+    for item in confirmed_policies():
+        verified = {c["code"]: c["verified"] for c in item["categories"]}
+        assert Counter(verified.values()) == {
+            "name_and_number": 20,
+            "name": len(item["categories"]) - 29,
+            "no": 9,
+        }
+        assert verified["diapers"] == "no"
+        assert verified.get("pet_supplies", "name") == "name"
+        assert verified.get("portable_musical_instruments", "name") == "name"
+
+
+def test_the_confirmed_notes_say_what_is_still_assumed() -> None:
+    for item in confirmed_policies():
+        notes = {c["code"]: c["note"] for c in item["categories"]}
+        assert "possibly" not in notes["diapers"]
+        assert "3 packs per departure" in notes["diapers"]
+        assert "Serial L" in notes["diapers"]
+        if item["min_age"] == 18:
+            for code, number in (("pet_supplies", 46), ("portable_musical_instruments", 47)):
+                assert "in that order" in notes[code]
+                assert f"not seen, so {number} remains an assumption" in notes[code]
+            assert "not rail" in item["notes"]
+            assert "不限次数" in item["notes"]
+        assert "2021 No. 13" in item["notes"]
