@@ -28,6 +28,9 @@ KINDS_SHIPPED = "kinds_shipped"
 DRAFT_KINDS_SHIPPED = "draft_kinds_shipped"
 # {"migration": "quotas.0014"}: a shipped note corrected (the immediate-pickup cap is stated).
 NOTE_CORRECTED = "note_corrected"
+# {"migration": "quotas.0016"}: what later-read facts confirm in the shipped data (a serial, a
+# note, a policy's notes), as quotas/data/confirmations.json lists it with its sources.
+FACT_CONFIRMED = "fact_confirmed"
 
 _TEXTS = {
     CLONED: gettext_lazy("cloned from policy %(policy)s"),
@@ -42,6 +45,10 @@ _TEXTS = {
     NOTE_CORRECTED: gettext_lazy(
         "note corrected: the immediate-pickup cap is stated in announcement 2023 No. 25 "
         "(migration %(migration)s)"
+    ),
+    FACT_CONFIRMED: gettext_lazy(
+        "confirmed by facts read since the data was shipped; the sources are in "
+        "quotas/data/confirmations.json (migration %(migration)s)"
     ),
     DRAFT_KINDS_SHIPPED: gettext_lazy(
         "a draft gets the newest shipped immediate-pickup list (announcement 2023 No. 25; "

@@ -23,11 +23,11 @@ from quotas.errors import (
     PolicyNotWithdrawable,
 )
 from quotas.models import Category, ImmediatePickupKind, Policy
-from quotas.rules import ShopperFacts, Usage, judge_basket
+from quotas.rules import LOCAL_TZ, ShopperFacts, Usage, judge_basket
 from quotas.selectors import policy_in_force, policy_rules
 from tests.conftest import local
 
-from .policy_data import DATA, shipped_rules
+from .policy_data import DATA, confirmations, confirmed_policies, shipped_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +47,9 @@ class TestShippedData:
         assert policies[1].traveller_kinds == ["domestic", "outbound", "resident_outbound_record"]
 
     def test_verification_state_is_kept(self) -> None:
+        # As shipped (16, 22, 9), then 22, 24, 25 and 26 confirmed by quotas.0016.
         verified = Counter(shipped(2025).categories.values_list("verified", flat=True))
-        assert verified == {"name_and_number": 16, "name": 22, "no": 9}
+        assert verified == {"name_and_number": 20, "name": 18, "no": 9}
         diapers = shipped(2025).categories.get(code="diapers")
         assert diapers.verified == "no"
         assert "Serial L" in diapers.note
@@ -63,25 +64,34 @@ class TestShippedData:
             assert from_db.annual_limit == from_file.annual_limit
 
     def test_the_database_holds_the_data_file(self) -> None:
-        # The migrations (0002, 0010, 0014) leave every shipped category as the copy states it.
+        # The migrations (0002, 0010, 0014) leave every shipped category as the copy states it,
+        # and 0016 as quotas/data/confirmations.json then confirms it.
         fields = ("number", "name_zh", "name_en", "verified", "added", "note")
-        for item in json.loads(DATA.read_text(encoding="utf-8"))["policies"]:
+        for item in confirmed_policies():
             policy = Policy.objects.get(
                 effective_from=datetime.fromisoformat(item["effective_from"]), status="published"
             )
+            assert policy.notes == item["notes"]
             in_db = {c.code: [getattr(c, f) for f in fields] for c in policy.categories.all()}
             assert in_db == {c["code"]: [c[f] for f in fields] for c in item["categories"]}
 
     def test_history_starts_with_the_shipped_rows(self) -> None:
         policy = shipped(2025)
-        # The shipped row, then the amendment that gave it the immediate-pickup list (0010).
+        # The shipped row, then the amendment that gave it the immediate-pickup list (0010),
+        # then the confirmation of its notes (0016).
         reasons = list(
             policy.history.order_by("history_date").values_list("history_change_reason", flat=True)
         )
-        assert len(reasons) == 2
+        assert len(reasons) == 3
         with translation.override("zh-hans"):
             assert "公告2023年第25号" in change_reason_text(reasons[1])
-        assert Category.history.filter(policy_id=policy.pk).count() == 47
+            assert "事实确认" in change_reason_text(reasons[2])
+        # 47 shipped rows, and one for each category 0016 confirmed in this version.
+        version = "2025-11-01T00:00:00+08:00"
+        confirmed = {
+            e["category"] for e in confirmations() if e["category"] and version in e["policies"]
+        }
+        assert Category.history.filter(policy_id=policy.pk).count() == 47 + len(confirmed) == 55
         assert ImmediatePickupKind.history.filter(policy_id=policy.pk).count() == 15
 
 
@@ -137,6 +147,182 @@ class TestShippedNotesCorrected:
         count = Category.history.count()
         self._run()
         assert Category.history.count() == count
+
+
+class TestFactsConfirmed:
+    """quotas.0016 on a database that holds the values as first shipped (as before it ran): each
+    confirmation of quotas/data/confirmations.json applied, with its history row."""
+
+    migration = importlib.import_module("quotas.migrations.0016_facts_confirmed")
+    newest = "2025-11-01T00:00:00+08:00"
+    # The rows and their history (a draft's clone rows were written with what it copied).
+    updates = {
+        "notes": [
+            "UPDATE quotas_policy SET notes = %s WHERE id = %s",
+            "UPDATE quotas_historicalpolicy SET notes = %s WHERE id = %s",
+        ],
+        "verified": [
+            "UPDATE quotas_category SET verified = %s WHERE policy_id = %s AND code = %s",
+            "UPDATE quotas_historicalcategory SET verified = %s WHERE policy_id = %s AND code = %s",
+        ],
+        "note": [
+            "UPDATE quotas_category SET note = %s WHERE policy_id = %s AND code = %s",
+            "UPDATE quotas_historicalcategory SET note = %s WHERE policy_id = %s AND code = %s",
+        ],
+    }
+
+    def _as_first_shipped(self, *policies: Policy) -> None:
+        """The data before quotas.0016 ran (a test database has run it). The guard refuses any
+        ORM write to a published policy's rows; a draft (a clone of the policy in force) holds
+        the newest version's values."""
+        reason = self.migration.REASON
+        Policy.history.filter(
+            id__in=[p.pk for p in policies], history_change_reason=reason
+        ).delete()
+        Category.history.filter(
+            policy_id__in=[p.pk for p in policies], history_change_reason=reason
+        ).delete()
+        with connection.cursor() as cursor:
+            for policy in policies:
+                version = (
+                    policy.effective_from.astimezone(LOCAL_TZ).isoformat()
+                    if policy.status == "published"
+                    else self.newest
+                )
+                for entry in confirmations():
+                    if version not in entry["policies"]:
+                        continue
+                    for field, change in entry["change"].items():
+                        where = (
+                            [policy.pk]
+                            if entry["category"] is None
+                            else [policy.pk, entry["category"]]
+                        )
+                        for update in self.updates[field]:
+                            cursor.execute(update, [change["from"], *where])
+
+    def _run(self) -> None:
+        state = MigrationExecutor(connection).loader.project_state(
+            ("quotas", "0016_facts_confirmed")
+        )
+        self.migration.confirm(state.apps, None)
+
+    def _expected(self) -> dict[str, dict]:
+        return {item["effective_from"]: item for item in confirmed_policies()}
+
+    def test_each_confirmation_is_applied_with_its_history_row(self) -> None:
+        draft = services.policy_clone(policy=shipped(2025))
+        self._as_first_shipped(shipped(2023), shipped(2025), draft)
+        assert shipped(2025).categories.get(code="ginseng_products").verified == "name"
+
+        self._run()
+
+        expected = self._expected()
+        for policy, item in (
+            (shipped(2023), expected["2023-04-01T00:00:00+08:00"]),
+            (shipped(2025), expected[self.newest]),
+            (draft, expected[self.newest]),
+        ):
+            policy.refresh_from_db()
+            assert policy.notes == item["notes"]
+            assert (
+                policy.history.filter(
+                    history_change_reason=self.migration.REASON, notes=item["notes"]
+                ).count()
+                == 1
+            )
+            rows = {c["code"]: c for c in item["categories"]}
+            codes = {
+                e["category"]
+                for e in confirmations()
+                if e["category"] in rows and item["effective_from"] in e["policies"]
+            }
+            assert codes
+            for category in policy.categories.filter(code__in=codes):
+                assert (category.verified, category.note) == (
+                    rows[category.code]["verified"],
+                    rows[category.code]["note"],
+                )
+            history = Category.history.filter(
+                policy_id=policy.pk, history_change_reason=self.migration.REASON
+            )
+            assert sorted(
+                history.values_list("code", "history_type", "verified", "note")
+            ) == sorted((code, "~", rows[code]["verified"], rows[code]["note"]) for code in codes)
+        ginseng = shipped(2023).categories.get(code="ginseng_products")
+        assert ginseng.verified == "name_and_number"
+        assert "Serial 24 confirmed" in ginseng.note
+        assert "not rail" in shipped(2025).notes
+        assert "2021 No. 13" in shipped(2023).notes
+        with translation.override("zh-hans"):
+            assert change_reason_text(self.migration.REASON) == (
+                "经数据发布后查阅的事实确认；来源见 quotas/data/confirmations.json"
+                "（迁移 quotas.0016）"
+            )
+        with translation.override("en"):
+            assert change_reason_text(self.migration.REASON) == (
+                "confirmed by facts read since the data was shipped; the sources are in "
+                "quotas/data/confirmations.json (migration quotas.0016)"
+            )
+
+    def test_a_draft_keeps_what_an_administrator_wrote(self) -> None:
+        edited = services.policy_clone(policy=shipped(2025))
+        self._as_first_shipped(edited)
+        Category.objects.filter(policy=edited, code="pet_supplies").update(note="Our own wording.")
+        Category.objects.filter(policy=edited, code="health_foods").update(verified="no")
+        Policy.objects.filter(pk=edited.pk).update(notes="Reviewed against the annex.")
+
+        self._run()
+
+        edited.refresh_from_db()
+        assert edited.notes == "Reviewed against the annex."
+        assert not edited.history.filter(history_change_reason=self.migration.REASON).exists()
+        pets = edited.categories.get(code="pet_supplies")
+        assert pets.note == "Our own wording."
+        assert not Category.history.filter(
+            id=pets.pk, history_change_reason=self.migration.REASON
+        ).exists()
+        health = edited.categories.get(code="health_foods")
+        # The verification the administrator set is kept; the note still read as shipped.
+        assert health.verified == "no"
+        assert "Serial 26 confirmed" in health.note
+        assert edited.categories.get(code="cereal_foods").verified == "name_and_number"
+
+    def test_a_second_run_changes_nothing(self) -> None:
+        self._as_first_shipped(shipped(2025))
+        self._run()
+        count = Category.history.count() + Policy.history.count()
+        self._run()
+        assert Category.history.count() + Policy.history.count() == count
+
+    def test_reversing_puts_back_the_shipped_values(self) -> None:
+        draft = services.policy_clone(policy=shipped(2025))
+        self._as_first_shipped(draft)
+        self._run()
+        Category.objects.filter(policy=draft, code="cereal_foods").update(note="Rewritten.")
+        state = MigrationExecutor(connection).loader.project_state(
+            ("quotas", "0016_facts_confirmed")
+        )
+
+        self.migration.restore(state.apps, None)
+
+        as_shipped = {
+            item["effective_from"]: item
+            for item in json.loads(DATA.read_text(encoding="utf-8"))["policies"]
+        }["2025-11-01T00:00:00+08:00"]
+        rows = {c["code"]: c for c in as_shipped["categories"]}
+        draft.refresh_from_db()
+        assert draft.notes == as_shipped["notes"]
+        ginseng = draft.categories.get(code="ginseng_products")
+        assert (ginseng.verified, ginseng.note) == (
+            rows["ginseng_products"]["verified"],
+            rows["ginseng_products"]["note"],
+        )
+        cereal = draft.categories.get(code="cereal_foods")
+        # An edit made since is kept; the verification it did not touch goes back.
+        assert (cereal.verified, cereal.note) == ("name", "Rewritten.")
+        assert not Category.history.filter(history_change_reason=self.migration.REASON).exists()
+        assert not Policy.history.filter(history_change_reason=self.migration.REASON).exists()
 
 
 class TestPolicyInForce:
