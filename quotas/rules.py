@@ -5,7 +5,8 @@ same facts always give the same verdict and every rule can be tested at its boun
 :func:`judge_basket` returns **every** violation at once, never only the first.
 
 Violation codes are the contract's (``../shared/API.md``); each violation carries its message
-in both languages and, for ``pickup_not_allowed`` and ``invalid_quantity``, a finer ``reason``.
+in both languages and, for ``traveller_not_eligible``, ``pickup_not_allowed`` and
+``invalid_quantity``, a finer ``reason``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from dutyfree import money
 
-from .choices import ImmediateUnit, LimitUnit, PickupMode, TravellerKind, TripKind
+from .choices import ImmediateUnit, LimitUnit, PickupMode, TravellerKind, TripKind, TripMode
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_LINE_QUANTITY = 999
@@ -393,6 +394,18 @@ def judge_eligibility(
                 f"现行政策不适用于{kind_zh}旅客。",
                 f"The policy in force does not cover {trip.kind} travellers.",
                 reason=trip.kind,
+            )
+        )
+    elif trip.kind == TripKind.OUTBOUND and trip.mode == TripMode.RAIL:
+        # Travellers leaving the country need an air or ship ticket leaving Hainan: a train
+        # takes them to the mainland, not out of the country from Hainan.
+        found.append(
+            _violation(
+                TRAVELLER_NOT_ELIGIBLE,
+                "离境旅客须持离开海南的机票或船票，乘火车离岛不适用。",
+                "Travellers leaving the country need an air or ship ticket leaving Hainan; "
+                "a train does not qualify.",
+                reason="outbound_by_rail",
             )
         )
     if trip.departed_at is not None or trip.departs_at <= at:

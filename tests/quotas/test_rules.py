@@ -170,6 +170,48 @@ class TestTravellers:
         assert codes(before) == ["traveller_not_eligible"]
         assert after.allowed
 
+    @pytest.mark.parametrize(
+        ("kind", "mode", "allowed"),
+        [
+            ("outbound", "air", True),
+            ("outbound", "sea", True),
+            ("outbound", "rail", False),  # an air or ship ticket leaving Hainan, not a train
+            ("domestic", "rail", True),
+            ("domestic", "air", True),
+            ("domestic", "sea", True),
+        ],
+    )
+    def test_outbound_travellers_leave_by_air_or_sea(
+        self, kind: str, mode: str, allowed: bool
+    ) -> None:
+        verdict = judge(line(LIPSTICK), trip=replace(DOMESTIC, kind=kind, mode=mode))
+        assert verdict.allowed is allowed
+        if not allowed:
+            (violation,) = verdict.violations
+            assert (violation.code, violation.reason) == (
+                "traveller_not_eligible",
+                "outbound_by_rail",
+            )
+            assert "机票或船票" in violation.message_zh
+            assert "air or ship ticket" in violation.message_en
+
+    def test_outbound_by_rail_before_2025_11_01_is_refused_as_outbound(self) -> None:
+        # The 2023-04-01 version admits no outbound traveller at all: one violation, not two.
+        trip = replace(OUTBOUND, mode="rail")
+        verdict = judge(line(LIPSTICK), policy=P2023, trip=trip)
+        assert [(v.code, v.reason) for v in verdict.violations] == [
+            ("traveller_not_eligible", "outbound")
+        ]
+
+    def test_residents_too_must_be_18_for_immediate_pickup_without_a_trip(self) -> None:
+        resident = replace(RESIDENT, outbound_record_this_year=True)
+        seventeen = replace(resident, birth_date=date(2008, 3, 11))
+        eighteen = replace(resident, birth_date=date(2008, 3, 10))
+        assert codes(judge(line(LIPSTICK), shopper=seventeen, trip=None, pickup="immediate")) == [
+            "underage"
+        ]
+        assert judge(line(LIPSTICK), shopper=eighteen, trip=None, pickup="immediate").allowed
+
     def test_trip_is_required(self) -> None:
         assert codes(judge(line(LIPSTICK), trip=None)) == ["trip_required"]
 
