@@ -412,12 +412,13 @@ class TestHistoryReasons:
         assert "shipped as data" not in zh
 
     def test_the_sentences_stored_before_are_data_now(self) -> None:
-        reasons = set(
-            Policy.history.values_list("history_change_reason", flat=True)
-        ) | set(Category.history.values_list("history_change_reason", flat=True))
+        reasons = set(Policy.history.values_list("history_change_reason", flat=True)) | set(
+            Category.history.values_list("history_change_reason", flat=True)
+        )
         assert reasons == {
             '{"code":"shipped","migration":"quotas.0002"}',
             '{"code":"kinds_shipped","migration":"quotas.0010"}',
+            '{"code":"fact_confirmed","migration":"quotas.0016"}',
         }
 
     @pytest.mark.parametrize(
