@@ -132,6 +132,25 @@ def test_a_drafts_pages_with_the_kinds_do_not_scroll_sideways(
     assert problems == []
 
 
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_a_shipped_policys_history_does_not_scroll_sideways(
+    live_server: Any, new_page: Any, locale: str
+) -> None:
+    """The shipped version's history holds the longest reasons the data migrations wrote (the
+    immediate-pickup list, the confirmed facts with the file that lists them): on a phone."""
+    policy = Policy.objects.get(effective_from__year=2025, status="published")
+    page = new_page(locale=locale, viewport={"width": 390, "height": 844})
+    problems = _watch(page)
+    _log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/quotas/policy/{policy.pk}/history/")
+
+    assert page.get_by_text("confirmations.json").count() >= 1
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
+    assert problems == []
+
+
 def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
     return (
         a["x"] < b["x"] + b["width"]
