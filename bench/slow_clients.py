@@ -155,34 +155,36 @@ def proxy_stack(env: dict[str, str], *, workers: int = WORKERS) -> Iterator[Stac
     if nginx is None:
         raise FileNotFoundError("nginx")
     folder = Path(tempfile.mkdtemp(prefix="dutyfree-nginx-"))
-    folder.chmod(0o755)  # nginx's workers run as nobody when it starts as root
-    app_port, http_port, https_port = free_port(), free_port(), free_port()
-    certificate, key = folder / "site.pem", folder / "site.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", f"subjectAltName=IP:{LOOPBACK},DNS:localhost",
-         "-keyout", str(key), "-out", str(certificate)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    (folder / "dutyfree.conf").write_text(
-        render_site(
-            server_name=f"{LOOPBACK} localhost",
-            http_listen=f"{LOOPBACK}:{http_port}",
-            https_listen=f"{LOOPBACK}:{https_port}",
-            certificate=str(certificate),
-            certificate_key=str(key),
-            upstream=f"{LOOPBACK}:{app_port}",
-        )
-    )
-    user = "user nobody nogroup;" if os.geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(MAIN_CONF.format(folder=folder, user=user))
-    app = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "-w", str(workers),
-         "-b", f"{LOOPBACK}:{app_port}", "dutyfree.wsgi"],
-        cwd=ROOT, env=env, stdout=(folder / "gunicorn.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    app: subprocess.Popen[bytes] | None = None
     proxy: subprocess.Popen[bytes] | None = None
     try:
+        folder.chmod(0o755)  # nginx's workers run as nobody when it starts as root
+        app_port, http_port, https_port = free_port(), free_port(), free_port()
+        certificate, key = folder / "site.pem", folder / "site.key"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=localhost", "-addext", f"subjectAltName=IP:{LOOPBACK},DNS:localhost",
+             "-keyout", str(key), "-out", str(certificate)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        (folder / "dutyfree.conf").write_text(
+            render_site(
+                server_name=f"{LOOPBACK} localhost",
+                http_listen=f"{LOOPBACK}:{http_port}",
+                https_listen=f"{LOOPBACK}:{https_port}",
+                certificate=str(certificate),
+                certificate_key=str(key),
+                upstream=f"{LOOPBACK}:{app_port}",
+            )
+        )
+        user = "user nobody nogroup;" if os.geteuid() == 0 else ""
+        (folder / "nginx.conf").write_text(MAIN_CONF.format(folder=folder, user=user))
+        app = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "-w", str(workers),
+             "-b", f"{LOOPBACK}:{app_port}", "dutyfree.wsgi"],
+            cwd=ROOT, env=env, stdout=(folder / "gunicorn.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
         deadline = time.monotonic() + 60
         _wait_for(app_port, "/healthz", deadline, app)
         proxy = subprocess.Popen(
@@ -200,7 +202,8 @@ def proxy_stack(env: dict[str, str], *, workers: int = WORKERS) -> Iterator[Stac
     finally:
         if proxy is not None:
             _stop(proxy, signal.SIGQUIT)  # nginx's graceful stop
-        _stop(app)
+        if app is not None:
+            _stop(app)
         shutil.rmtree(folder, ignore_errors=True)
 
 

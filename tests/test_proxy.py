@@ -8,8 +8,8 @@ with its files in a temporary folder) with DEBUG off, USE_TLS=1 and TRUSTED_PROX
   not optional). The figures are printed (``-s``); `make prod-check` records a longer run in
   bench/results/slow_clients.json.
 - A client cannot claim HTTPS through nginx: its X-Forwarded-Proto is overwritten.
-- Bodies: just over DATA_UPLOAD_MAX_MEMORY_SIZE, Django's own 413 problem+json; far over it,
-  nginx refuses before a worker sees a byte.
+- Bodies: up to DATA_UPLOAD_MAX_MEMORY_SIZE reach Django; one byte more, nginx answers the
+  API's 413 problem+json before a worker sees a byte.
 
 Needs nginx and openssl: skipped without them, failed under REQUIRE_SERVICES=1. About 20 s.
 """
@@ -86,7 +86,8 @@ def test_a_client_cannot_claim_https_over_plain_http_through_nginx(stack: Stack)
     forged = get(stack.http_port, "/ping", FORGED)
 
     assert forged.status == 301  # still plain HTTP to Django: sent to HTTPS
-    assert forged.getheader("Location") == f"https://{LOOPBACK}/ping"
+    # (on the Host the client named; on ports 80 and 443 that is the site's name alone)
+    assert forged.getheader("Location") == f"https://{LOOPBACK}:{stack.http_port}/ping"
 
 
 def test_over_tls_nginx_tells_django_it_is_https(stack: Stack) -> None:
@@ -108,34 +109,63 @@ def test_gunicorn_believes_the_loopback_which_is_why_only_nginx_may_reach_it(
     assert straight.status == 200  # believed: the port must not face clients
 
 
-# --- Bodies ------------------------------------------------------------------------------------
-def test_a_body_just_over_djangos_limit_gets_djangos_answer(stack: Stack) -> None:
-    body = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+def test_a_form_posted_over_tls_passes_djangos_origin_check(stack: Stack) -> None:
+    """Django compares the browser's Origin with the Host nginx passes on, port included."""
+    secret = "a" * 32  # a CSRF cookie and the same token in the form: Django accepts the pair
+    origin = f"https://{LOOPBACK}:{stack.https_port}"
     conn = over_tls(stack)
     conn.request(
-        "POST", "/api/v1/quota-lookup", body=body, headers={"Content-Type": "application/json"}
+        "POST",
+        "/i18n/setlang/",
+        body=f"language=en&csrfmiddlewaretoken={secret}",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={secret}",
+            "Origin": origin,
+            "Referer": f"{origin}/quota/",
+        },
     )
     answer = conn.getresponse()
-    content_type = answer.getheader("Content-Type")
     answer.read()
     conn.close()
 
-    assert (answer.status, content_type) == (413, "application/problem+json")
+    assert answer.status == 302
+    cookie = answer.getheader("Set-Cookie", "")
+    assert cookie.startswith(f"{settings.LANGUAGE_COOKIE_NAME}=en;")
+    assert "Secure" in cookie
+    assert "SameSite=Lax" in cookie
 
 
-def test_a_body_far_over_it_never_reaches_a_worker(stack: Stack) -> None:
+# --- Bodies ------------------------------------------------------------------------------------
+def post_declaring(stack: Stack, length: int, body: bytes = b"") -> tuple[int, str, dict]:
     conn = over_tls(stack)
     conn.putrequest("POST", "/api/v1/quota-lookup")
     conn.putheader("Content-Type", "application/json")
-    conn.putheader("Content-Length", str(4 * 1024 * 1024))
-    conn.endheaders()  # the body is never sent: nginx answers from the header alone
+    conn.putheader("Content-Length", str(length))
+    conn.endheaders(body or None)
     answer = conn.getresponse()
-    content_type = answer.getheader("Content-Type")
-    answer.read()
+    content_type = answer.getheader("Content-Type", "")
+    content = answer.read()
     conn.close()
+    return answer.status, content_type, json.loads(content) if content else {}
 
-    assert answer.status == 413
-    assert content_type == "text/html"  # nginx's page, not Django's
+
+def test_a_body_at_djangos_limit_reaches_django(stack: Stack) -> None:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    status, content_type, problem = post_declaring(stack, limit, b" " * limit)
+
+    # Django read it and judged it: not JSON (whitespace only), not too large.
+    assert (status, content_type) == (400, "application/problem+json")
+    assert problem["code"] != "payload_too_large"
+
+
+def test_a_body_over_djangos_limit_never_reaches_a_worker(stack: Stack) -> None:
+    # The body is never sent: nginx answers from the header alone, as the API would.
+    status, content_type, problem = post_declaring(stack, settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+    assert (status, content_type) == (413, "application/problem+json")
+    assert problem["code"] == "payload_too_large"
+    assert problem["type"] == "urn:dutyfree:problem:payload_too_large"
 
 
 # --- Without the proxy -------------------------------------------------------------------------
