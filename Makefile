@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test fuzz lint fmt migrate demo worker beat clean messages
+.PHONY: install run test fuzz lint fmt migrate demo worker beat clean messages prod-check
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ test: install
 FUZZ_EXAMPLES ?= 200
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SUMMARY=1 $(PY) -m pytest tests/fuzz -q $(PYTEST_ARGS)
+
+# The production recipe's front door, for real (needs nginx and openssl): gunicorn behind nginx
+# on loopback ports with production settings — the proxy tests (tests/test_proxy.py), then a
+# longer run of slow clients with and without nginx, recorded in bench/results/slow_clients.json.
+prod-check: install
+	REQUIRE_SERVICES=1 $(PY) -m pytest tests/test_proxy.py -q -s $(PYTEST_ARGS)
+	$(PY) bench/slow_clients.py
 
 lint: install
 	$(VENV)/bin/ruff check .

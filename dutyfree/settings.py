@@ -352,10 +352,16 @@ SPECTACULAR_SETTINGS = {
 # --- Security (production values come with DEBUG=0 and TLS) ---------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto says "https" only when a proxy in front (TRUSTED_PROXIES ≥ 1) sets it,
+# overwriting what the client sent (dutyfree/deploy/nginx.conf); with nothing in front anyone
+# could send it and skip the HTTPS redirect, so it is not read at all.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 USE_TLS = env_bool("USE_TLS", False)
 SESSION_COOKIE_SECURE = USE_TLS
 CSRF_COOKIE_SECURE = USE_TLS
+LANGUAGE_COOKIE_SECURE = USE_TLS
+# The language cookie goes with links from other sites (Lax), not with their forms and frames.
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # A staff session (admin, dashboard) lasts one shift, STAFF_SESSION_HOURS from the login, and
 # its cookie ends with the browser: an unattended back-office screen does not stay signed in
 # for Django's default two weeks.

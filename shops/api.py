@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -401,7 +402,22 @@ class StatsOut(serializers.Serializer):
     as_of = serializers.DateTimeField(allow_null=True, help_text="The newest rollup.")
 
 
-class TerminalApi(APIView):
+class PrivateAnswerApi(APIView):
+    """An answer for the one client that asked — sales, a shopper's quota, a store's figures —
+    never kept by a browser's or a proxy's cache (``Cache-Control: no-store``), refusals
+    included. Every operation under /api/v1/ but the public policy is one of these; a view
+    rather than a middleware, so that a view says what it answers (tests/shops/test_api_caching.py
+    checks every route)."""
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_cache_control(response, no_store=True)
+        return response
+
+
+class TerminalApi(PrivateAnswerApi):
     authentication_classes = [TerminalAuthentication, RefuseStaffToken]
     permission_classes = [IsTerminal]
 
@@ -582,7 +598,7 @@ class LookupThrottle(BaseThrottle):
         return float(self.verdict.retry_after)
 
 
-class QuotaLookupApi(APIView):
+class QuotaLookupApi(PrivateAnswerApi):
     """A shopper's own quota, by document and name (no credentials; throttled per client)."""
 
     throttle_classes = [LookupThrottle]
@@ -597,7 +613,7 @@ class QuotaLookupApi(APIView):
         answer = lookup.quota_lookup(
             query=data.query(), now=timezone.now(), language=translation.get_language()
         )
-        return Response(answer, headers={"Cache-Control": "no-store"})
+        return Response(answer)
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -637,7 +653,7 @@ class StatsQuery(serializers.Serializer):
         return attrs
 
 
-class SalesStatsApi(APIView):
+class SalesStatsApi(PrivateAnswerApi):
     """Year-on-year sales figures for staff (token or a logged-in staff session)."""
 
     authentication_classes = [StaffTokenAuthentication, SessionAuthentication, RefuseTerminalKey]

@@ -567,6 +567,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("DATABASE_URL", "REDIS_URL", "DEBUG", "USE_TLS", "SECRET_KEY"))
         and not k.startswith(("IDENTITY_HMAC", "ALLOWED_HOSTS", "AXES_", "DJANGO_"))
+        and k != "TRUSTED_PROXIES"
     }
     env.update(
         DJANGO_SETTINGS_MODULE="dutyfree.settings",
@@ -632,10 +633,15 @@ from django.test import Client
 client = Client()
 secure = client.get("/ping", secure=True)
 plain = client.get("/ping")
+forged = client.get("/ping", headers={"X-Forwarded-Proto": "https"})
 health = client.get("/healthz")
+language = client.post("/i18n/setlang/", {"language": "en"}, secure=True)
+morsel = language.cookies[django.conf.settings.LANGUAGE_COOKIE_NAME]
 print(json.dumps({
     "secure": {"status": secure.status_code, "headers": dict(secure.headers)},
     "plain": {"status": plain.status_code, "location": plain.get("Location")},
+    "forged": {"status": forged.status_code, "location": forged.get("Location")},
+    "language_cookie": {"secure": bool(morsel["secure"]), "samesite": morsel["samesite"]},
     "health": {"status": health.status_code, "location": health.get("Location"),
                "cookies": sorted(health.cookies)},
     "cookies": {"session": django.conf.settings.SESSION_COOKIE_SECURE,
@@ -672,6 +678,7 @@ def test_hsts_and_secure_cookies_come_with_tls() -> None:
     assert found["health"]["location"] is None
     assert found["health"]["cookies"] == []
     assert found["cookies"] == {"session": True, "csrf": True}
+    assert found["language_cookie"] == {"secure": True, "samesite": "Lax"}
 
 
 def test_no_hsts_without_tls() -> None:
@@ -681,3 +688,17 @@ def test_no_hsts_without_tls() -> None:
     assert found["secure"]["headers"]["X-Content-Type-Options"] == "nosniff"
     assert found["plain"]["status"] == 200
     assert found["cookies"] == {"session": False, "csrf": False}
+    # Over plain HTTP a Secure cookie never comes back: the chosen language would not stick.
+    assert found["language_cookie"] == {"secure": False, "samesite": "Lax"}
+
+
+def test_a_client_cannot_claim_https_without_a_proxy_in_front() -> None:
+    """Anyone can send X-Forwarded-Proto; only a proxy that sets it may be believed."""
+    found = probe_headers(production_env())  # TRUSTED_PROXIES unset: nothing in front
+    assert found["forged"] == {"status": 301, "location": "https://testserver/ping"}
+
+
+def test_behind_a_trusted_proxy_its_x_forwarded_proto_is_believed() -> None:
+    found = probe_headers(production_env(TRUSTED_PROXIES="1"))
+    assert found["forged"] == {"status": 200, "location": None}
+    assert found["plain"] == {"status": 301, "location": "https://testserver/ping"}
