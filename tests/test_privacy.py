@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from captcha.models import CaptchaStore
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
 from quotas.identity import resident_id_check_digit_ok
+from quotas.models import Shopper
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
 from tests.shops import helpers
@@ -222,3 +224,30 @@ def _realistic_run(client: Client, tmp_path: Path) -> None:
     assert NUMBER not in retry.content.decode()
     assert NAME not in retry.content.decode()
 
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_migration_keeps_the_year_of_birth_and_drops_the_date() -> None:
+    """Through the real migration path: a shopper row of 0015 (with its birth date), then
+    forward: the year stays, the date is gone from every table; and back: 1 January."""
+    before, after = [("quotas", "0015_db_defaults")], [("quotas", "0016_shopper_birth_year")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    old.get_model("quotas", "Shopper").objects.create(
+        document_type="resident_id", document_country="CHN", document_key="k" * 64,
+        document_last4=NUMBER[-KEPT:], name_key="n" * 64, birth_date=BIRTH,
+    )  # fmt: skip
+
+    MigrationExecutor(connection).migrate(after)
+    assert list(Shopper.objects.values_list("birth_year", "document_last4")) == [
+        (1985, NUMBER[-KEPT:])
+    ]
+    assert _scan_database(_rebuilding_needles(), denoised=True) == []
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    back = executor.loader.project_state(before).apps.get_model("quotas", "Shopper")
+    assert list(back.objects.values_list("birth_date", flat=True)) == [date(1985, 1, 1)]
+    # Leave the schema as the tests after this one expect it: every migration applied.
+    latest = MigrationExecutor(connection)
+    latest.migrate(latest.loader.graph.leaf_nodes())

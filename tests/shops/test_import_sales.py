@@ -748,6 +748,7 @@ class TestPrivacy:
         assert len(shoppers) == 2
         assert shoppers["resident_id"].document_last4 == "1230"
         assert shoppers["passport"].document_last4 == "5432"
+        assert shoppers["resident_id"].birth_year == 1990
         assert Sale.objects.filter(shopper=shoppers["resident_id"]).count() == 2
 
     def test_errors_never_echo_a_document_number_or_a_name(self, tmp_path) -> None:
