@@ -101,9 +101,9 @@ def generate(lines_wanted: int, *, shoppers: int, busy_lines: int) -> dict[str, 
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO quotas_shopper (id, document_type, document_country, document_key, "
-            "document_last4, name_key, key_version, birth_date, hainan_resident, created_at, "
+            "document_last4, name_key, key_version, birth_year, hainan_resident, created_at, "
             "updated_at) SELECT n, 'passport', 'CHN', md5(n::text) || md5((n + 1)::text), "
-            "lpad((n %% 10000)::text, 4, '0'), md5(n::text), 1, DATE '1985-01-01', n %% 20 = 0, "
+            "lpad((n %% 10000)::text, 4, '0'), md5(n::text), 1, 1985, n %% 20 = 0, "
             "now(), now() FROM generate_series(1, %s) AS n",
             [shoppers],
         )

@@ -1044,7 +1044,7 @@ class ShopperAdmin(admin.ModelAdmin):
     number is stored nowhere and the page never shows it.
     """
 
-    list_display = ("__str__", "document_country", "birth_date", "hainan_resident", "ban")
+    list_display = ("__str__", "document_country", "birth_year", "hainan_resident", "ban")
     list_filter = ("document_type", "hainan_resident")
     search_fields = ("document_last4",)  # what the search box offers; see get_search_results
     search_help_text = _(
@@ -1054,7 +1054,7 @@ class ShopperAdmin(admin.ModelAdmin):
         "document_type",
         "document_country",
         "document_last4",
-        "birth_date",
+        "birth_year",
         "hainan_resident",
         "banned_from",
         "banned_until",

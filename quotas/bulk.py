@@ -14,7 +14,7 @@ caller rolls the batch back and reads again. Call inside the caller's transactio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from dutyfree.db import (
@@ -44,7 +44,7 @@ _SHOPPER_COLUMNS = (
     "document_last4",
     "name_key",
     "key_version",
-    "birth_date",
+    "birth_year",
     "hainan_resident",
     "created_at",
     "updated_at",
@@ -65,19 +65,19 @@ def shopper_ids(document_keys: Sequence[str]) -> dict[str, int]:
 
 
 def shoppers_insert(
-    shoppers: Sequence[tuple[str, str, str, str, str, date, bool]], *, now: datetime
+    shoppers: Sequence[tuple[str, str, str, str, str, int, bool]], *, now: datetime
 ) -> dict[str, int]:
-    """Insert shoppers (document type, country, document key, last four, name key, birth
-    date, resident) under the current key version; their ids by document key."""
+    """Insert shoppers (document type, country, document key, last four, name key, year of
+    birth, resident) under the current key version; their ids by document key."""
     stamp = IsoStamp()(now)
     version = identity.current_version()
     ids = next_ids(Shopper, len(shoppers))
     text = "".join(
         [
-            # Every value is an enumeration, letters and digits, hexadecimal or a date.
+            # Every value is an enumeration, letters and digits, hexadecimal or a number.
             f"{pk}\t{doc_type}\t{country}\t{key}\t{last4}\t{name_key}\t{version}\t"
-            f"{birth}\t{'t' if resident else 'f'}\t{stamp}\t{stamp}\n"
-            for pk, (doc_type, country, key, last4, name_key, birth, resident) in zip(
+            f"{year}\t{'t' if resident else 'f'}\t{stamp}\t{stamp}\n"
+            for pk, (doc_type, country, key, last4, name_key, year, resident) in zip(
                 ids, shoppers, strict=True
             )
         ]

@@ -59,7 +59,7 @@ def account_lock(*, shopper_id: int, programme_id: int, year: int) -> QuotaAccou
 # account only), one hand-written statement (docs/ARCHITECTURE.md, "Hand-written statements").
 _ACCOUNT_OF_DOCUMENT_SQL = (
     'SELECT a.id, a.used, a."limit", s.id, s.document_type, s.document_country, '
-    "s.document_last4, s.banned_from, s.banned_until, s.birth_date, s.hainan_resident, "
+    "s.document_last4, s.banned_from, s.banned_until, s.birth_year, s.hainan_resident, "
     "s.name_key "
     "FROM quotas_quotaaccount AS a JOIN quotas_shopper AS s ON s.id = a.shopper_id "
     "WHERE s.document_key = %s AND a.programme_id = %s AND a.year = %s "
@@ -76,7 +76,7 @@ _ACCOUNT_OF_DOCUMENT_FIELDS = [
             "document_last4",
             "banned_from",
             "banned_until",
-            "birth_date",
+            "birth_year",
             "hainan_resident",
             "name_key",
         )
@@ -106,7 +106,7 @@ def account_of_document_lock(
         last4,
         banned_from,
         banned_until,
-        birth_date,
+        birth_year,
         resident,
         name_key,
     ) = rows[0]
@@ -119,7 +119,7 @@ def account_of_document_lock(
         document_last4=last4,
         banned_from=banned_from,
         banned_until=banned_until,
-        birth_date=birth_date,
+        birth_year=birth_year,
         hainan_resident=resident,
         name_key=name_key,
     )

@@ -588,7 +588,13 @@ class ImmediatePickupKind(PolicyPart):
 
 
 class Shopper(models.Model):
-    """A person who buys, known only by keyed HMACs of the document and name (identity.py)."""
+    """A person who buys, known only by keyed HMACs of the document and name (identity.py).
+
+    Of the facts presented with each basket, the row keeps only what nothing else can give
+    back later: the year of birth (for statistics by age; the rules judge the birth date
+    presented with the basket) and the residence flag. A birth date would give back, with the
+    last four characters, 12 of a resident identity number's 18 (docs/ARCHITECTURE.md).
+    """
 
     document_type = models.CharField(
         _("document type"), max_length=16, choices=DocumentType.choices
@@ -599,7 +605,7 @@ class Shopper(models.Model):
     name_key = models.CharField(max_length=64, editable=False)
     # Which IDENTITY_HMAC_KEY produced the keys above (key rotation re-keys on match).
     key_version = models.PositiveSmallIntegerField(default=1, editable=False)
-    birth_date = models.DateField(_("birth date"))
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
     hainan_resident = models.BooleanField(_("Hainan resident"), default=False)
     # The span of the shopper's bans not lifted: the first start and the last end (services
     # keep them). The rules refuse a purchase only inside it (rules.ban_in_force).

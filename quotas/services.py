@@ -372,7 +372,7 @@ def quota_account_lock(
 ) -> QuotaAccount:
     """The presented shopper's account for ``year``, locked until the transaction ends, with
     its ``shopper`` loaded. Creates the shopper and the account on first sight and records the
-    latest presented facts (name, birth date, residence). Call inside ``transaction.atomic``.
+    latest presented facts (name, year of birth, residence). Call inside ``transaction.atomic``.
 
     Every purchase, return and void of a shopper takes this one lock first: it serialises them
     across every store and terminal, so a judgement made under it stays true until commit.
@@ -386,7 +386,7 @@ def quota_account_lock(
     key = presented.document_key
     facts = {
         "name_key": identity.name_key(presented.name),
-        "birth_date": presented.birth_date,
+        "birth_year": presented.birth_date.year,  # the date stays with the basket
         "hainan_resident": presented.hainan_resident,
     }
     account = account_of_document_lock(document_key=key, programme_id=programme_id, year=year)

@@ -204,7 +204,7 @@ def _write(
     }
     if latest:
         people = [
-            (p.doc_type, p.country, key, p.last4, p.name_key, p.birth_date, p.hainan_resident)
+            (p.doc_type, p.country, key, p.last4, p.name_key, p.birth_date.year, p.hainan_resident)
             for key, p in sorted(latest.items())
         ]
         created = bulk.shoppers_insert(people, now=now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def make_shopper(number: str = NUMBER, *, doc_type: str = "resident_id", country
         document_key=identity.document_key(doc_type=doc_type, country=country, number=number),
         document_last4=identity.last_four(number),
         name_key=identity.name_key("张三"),
-        birth_date=date(1990, 1, 1),
+        birth_year=1990,
     )
 
 

@@ -38,7 +38,7 @@ def make_shopper(number: str = NUMBER, name: str = "张三") -> Shopper:
         document_key=identity.document_key(doc_type="resident_id", country="CHN", number=number),
         document_last4=identity.last_four(number),
         name_key=identity.name_key(name),
-        birth_date=date(1990, 1, 1),
+        birth_year=1990,
     )
 
 
@@ -480,6 +480,9 @@ def test_the_shopper_admin_never_shows_a_full_document_number(
         assert shopper.document_key not in page
         assert shopper.name_key not in page
     assert "SYA-HTB-0001" in change.content.decode()  # the ban inline
+    # What the row keeps of the birth date: the year, shown as a year (no grouping), no more.
+    assert '<div class="readonly">1990</div>' in change.content.decode()
+    assert "1990-01-01" not in change.content.decode()
     assert list(search.context["cl"].result_list) == [shopper]
     assert 'name="_save"' not in change.content.decode()
     assert web.get(reverse("admin:quotas_shopper_add")).status_code == 403

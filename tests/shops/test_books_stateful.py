@@ -281,7 +281,7 @@ def _trace() -> tuple:
         ReturnLine.objects.count(),
         tuple(QuotaAccount.objects.order_by("pk").values_list("pk", "used", "updated_at")),
         QuotaEntry.objects.count(),
-        tuple(Shopper.objects.order_by("pk").values_list("pk", "updated_at", "birth_date")),
+        tuple(Shopper.objects.order_by("pk").values_list("pk", "updated_at", "birth_year")),
         tuple(Trip.objects.order_by("pk").values_list("pk", "kind")),
         DirtyDay.objects.count(),
         IdempotencyRecord.objects.count(),

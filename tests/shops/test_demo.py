@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from io import StringIO
 
@@ -176,7 +176,9 @@ class TestEverySaleAllowed:
             verdict = rules.judge_basket(
                 policy=policy,
                 shopper=rules.ShopperFacts(
-                    birth_date=shopper.birth_date,
+                    # The row keeps the year only: the last day of it gives the youngest age
+                    # the shopper can have had, so a sale allowed with it was allowed.
+                    birth_date=date(shopper.birth_year, 12, 31),
                     hainan_resident=shopper.hainan_resident,
                     banned_until=None,
                     outbound_record_this_year=any(

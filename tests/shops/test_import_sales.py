@@ -742,11 +742,13 @@ class TestPrivacy:
         run(write(tmp_path, rows))
 
         needles = [NUMBER, "0019900101", NAME.casefold(), "张三", "e98765432", "li si private"]
-        assert _scan_database(needles) == []
+        birth = ["1990-01-01", "19900101"]  # with the last four, most of the number
+        assert _scan_database(needles + birth) == []
         shoppers = {s.document_type: s for s in Shopper.objects.all()}
         assert len(shoppers) == 2
         assert shoppers["resident_id"].document_last4 == "1230"
         assert shoppers["passport"].document_last4 == "5432"
+        assert shoppers["resident_id"].birth_year == 1990
         assert Sale.objects.filter(shopper=shoppers["resident_id"]).count() == 2
 
     def test_errors_never_echo_a_document_number_or_a_name(self, tmp_path) -> None:
