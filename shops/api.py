@@ -11,12 +11,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, UnsupportedMediaType
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -680,6 +681,20 @@ class TillPagination(CursorPagination):
                 {"cursor": [gettext_lazy("Not a cursor from this list; follow next as given.")]}
             ) from exc
 
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF reads a cursor's position as it is and filters the list's first ordering field
+        by it: a position the list could not have written fails in the database layer, so it
+        is refused here as a cursor DRF cannot read."""
+        cursor = super().decode_cursor(request)
+        position = cursor.position if cursor is not None else None
+        if position is not None and not self.position_is_valid(position):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def position_is_valid(self, position: str) -> bool:
+        """Whether ``position`` is a value of the first ordering field, as DRF writes it."""
+        raise NotImplementedError
+
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"results": data, "next": self.get_next_link()})
 
@@ -687,9 +702,19 @@ class TillPagination(CursorPagination):
 class ProductPagination(TillPagination):
     ordering = "sku"
 
+    def position_is_valid(self, position: str) -> bool:
+        return SKU.fullmatch(position) is not None
+
 
 class SalePagination(TillPagination):
     ordering = ("-sold_at", "-id")  # newest first
+
+    def position_is_valid(self, position: str) -> bool:
+        try:
+            sold_at = parse_datetime(position)
+        except ValueError:  # the shape of a time, but no such day or hour
+            return False
+        return sold_at is not None and timezone.is_aware(sold_at)
 
 
 class PageQuery(serializers.Serializer):
