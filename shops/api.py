@@ -280,27 +280,24 @@ class ReturnOut(serializers.Serializer):
     quota = QuotaOut(help_text="The quota of the sale's year after the return.")
 
 
-class TripRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
+class ClosedTripOut(serializers.Serializer):
     carrier_ref = serializers.CharField()
-    departs_at = serializers.DateTimeField()
+    departs_at = serializers.DateTimeField(help_text="As scheduled when the goods were sold.")
 
 
 class DepartureOut(serializers.Serializer):
-    trip = serializers.IntegerField(help_text="The trip closed, or the new trip recorded.")
-    carrier_ref = serializers.CharField()
-    departs_at = serializers.DateTimeField()
-    departed_at = serializers.DateTimeField()
+    """What the departure decided, in one shape for every document: a document no shopper
+    holds records nothing and is answered as a shopper with no trip to close."""
+
     matched = serializers.BooleanField(
-        help_text="True: closed one of the shopper's trips. False: matched none and recorded "
-        "a new trip (see reason)."
+        help_text="True: the departure closed (or had closed) the shopper's trip with this "
+        "carrier reference scheduled within 12 hours of it. False: none to close."
     )
     reason = serializers.ChoiceField(choices=DEPARTURE_REASONS)
     message = serializers.CharField(help_text="What happened, in the request's language.")
-    closed_trip = TripRefOut(allow_null=True)
-    open_trips = TripRefOut(
-        many=True, help_text="The shopper's trips still without a recorded departure."
-    )
+    carrier_ref = serializers.CharField(help_text="The request's, without spaces or dashes.")
+    departed_at = serializers.DateTimeField(help_text="The request's.")
+    closed_trip = ClosedTripOut(allow_null=True)
 
 
 class PurchaseOut(serializers.Serializer):
@@ -545,7 +542,7 @@ class DepartureApi(TerminalApi):
         operation_id="departure_record",
         request=DepartureIn,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={201: DepartureOut, **problem_responses(400, 401, 404, 409, 415, 422)},
+        responses={201: DepartureOut, **problem_responses(400, 401, 409, 415, 422)},
     )
     def post(self, request: Request) -> HttpResponse:
         idempotency_key(request)

@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dutyfree import throttle
-from quotas.models import QuotaAccount, Shopper, Trip
+from quotas.models import QuotaAccount, Shopper
 from quotas.services import ban_lift, departure_record, shopper_ban, years_later
 from shops import checkout, services
 from shops.lookup import mask
@@ -649,93 +649,3 @@ def test_the_count_is_shared_through_redis(require_redis: None, client: Client) 
     assert statuses == [200, 200, 429]
     assert cache.get(f"throttle:quota-lookup:203.0.113.44:{window}") == 3
 
-
-# --- POST /api/v1/departures: which trip a departure closed, or why it closed none -----------
-class TestDepartureAnswers:
-    URL = "/api/v1/departures"
-
-    @pytest.fixture
-    def till(self, client: Client):
-        product("DEP-LIP", "cosmetics", "320.00")
-        term, key = terminal()
-        keys = count(1)
-
-        def depart(carrier_ref: str, departed_at, language: str = "en") -> dict:
-            response = client.post(
-                self.URL,
-                json.dumps(
-                    {
-                        "document": body()["document"],
-                        "carrier_ref": carrier_ref,
-                        "departed_at": departed_at.isoformat(),
-                    }
-                ),
-                content_type="application/json",
-                headers={
-                    "authorization": f"Bearer {key}",
-                    "accept-language": language,
-                    "idempotency-key": f"departure-{next(keys)}",
-                },
-            )
-            assert response.status_code == 201, response.content
-            return response.json()
-
-        return term, depart
-
-    def test_the_planned_flight_closes_its_trip(self, till) -> None:
-        term, depart = till
-        departs = timezone.now() + timedelta(hours=2)
-        commit(term, basket(("DEP-LIP", 1), on=trip("HU7181", departs_at=departs)))
-        trip_id = Trip.objects.get().pk
-        # Delayed two hours? Early? Within 12 hours of the schedule it is this trip.
-        answer = depart("hu 7181", timezone.now())
-        assert answer["trip"] == trip_id  # the existing fields, as before
-        assert answer["matched"] is True
-        assert answer["reason"] == "closed_open_trip"
-        assert answer["closed_trip"] == {
-            "id": trip_id,
-            "carrier_ref": "HU7181",
-            "departs_at": departs.astimezone(SHANGHAI).isoformat(),
-        }
-        assert answer["open_trips"] == []
-        assert "HU7181" in answer["message"]
-
-    def test_another_flight_records_a_new_trip_and_says_the_open_one_stays_open(
-        self, till
-    ) -> None:
-        term, depart = till
-        departs = timezone.now() + timedelta(days=2)
-        commit(term, basket(("DEP-LIP", 1), on=trip("HU7181", departs_at=departs)))
-        open_id = Trip.objects.get().pk
-        for language, flight in (("en", "CZ6789"), ("zh-hans", "CZ6790")):
-            answer = depart(flight, timezone.now() - timedelta(minutes=5), language)
-            assert answer["matched"] is False
-            assert answer["reason"] == "no_open_trip_with_that_carrier_ref"
-            assert answer["closed_trip"] is None
-            assert answer["trip"] != open_id
-            assert [t["id"] for t in answer["open_trips"]] == [open_id]
-            assert answer["open_trips"][0]["carrier_ref"] == "HU7181"
-            if language == "en":
-                assert answer["message"].isascii()
-                assert "new trip" in answer["message"]
-            else:
-                assert "新行程" in answer["message"]
-        assert Trip.objects.get(pk=open_id).departed_at is None
-
-    def test_the_same_flight_two_days_early_is_not_the_trip(self, till) -> None:
-        term, depart = till
-        departs = timezone.now() + timedelta(days=2)
-        commit(term, basket(("DEP-LIP", 1), on=trip("HU7181", departs_at=departs)))
-        answer = depart("HU7181", timezone.now() - timedelta(minutes=1))
-        assert (answer["matched"], answer["reason"]) == (False, "no_open_trip_within_12_hours")
-        assert [t["carrier_ref"] for t in answer["open_trips"]] == ["HU7181"]
-
-    def test_recording_it_again_changes_nothing_and_says_so(self, till) -> None:
-        term, depart = till
-        when = timezone.now() - timedelta(minutes=10)
-        commit(term, basket(("DEP-LIP", 1)))  # the shopper is known; DEPARTS is days away
-        first = depart("MU5001", when)
-        again = depart("MU5001", when)
-        assert (first["matched"], again["matched"]) == (False, True)
-        assert again["reason"] == "already_recorded"
-        assert again["trip"] == again["closed_trip"]["id"] == first["trip"]
