@@ -212,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Shoppers' self-lookup ------------------------------------------------------------------
 # Per client address, shared by all processes through the cache ("10/60": 10 per minute).
 QUOTA_LOOKUP_RATE = os.environ.get("QUOTA_LOOKUP_RATE", "10/60")
+# Per document across every address, counted under the document's keyed HMAC (never the
+# number): guessing a known person's name stays slow however many addresses ask ("5/600").
+QUOTA_LOOKUP_DOCUMENT_RATE = os.environ.get("QUOTA_LOOKUP_DOCUMENT_RATE", "5/600")
 # Behind n reverse proxies, the client address is the n-th from the right of X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # The look-up's CAPTCHA: always a sum ("27+8="), drawn large with light noise so a person reads

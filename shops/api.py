@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound, UnsupportedMediaType
+from rest_framework.exceptions import NotFound, Throttled, UnsupportedMediaType
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -581,7 +581,8 @@ class LookupThrottle(BaseThrottle):
 
 
 class QuotaLookupApi(APIView):
-    """A shopper's own quota, by document and name (no credentials; throttled per client)."""
+    """A shopper's own quota, by document and name (no credentials; throttled per client
+    address, and per document across every address)."""
 
     throttle_classes = [LookupThrottle]
 
@@ -592,6 +593,9 @@ class QuotaLookupApi(APIView):
     )
     def post(self, request: Request) -> Response:
         data = parse(LookupIn, json_body(request))
+        verdict = lookup.lookup_document_hit(data.query())
+        if not verdict.allowed:
+            raise Throttled(wait=verdict.retry_after)
         answer = lookup.quota_lookup(
             query=data.query(), now=timezone.now(), language=translation.get_language()
         )

@@ -27,7 +27,7 @@ from quotas import identity
 from quotas.choices import DocumentType
 from quotas.errors import NoPolicyInForce
 
-from .lookup import LookupQuery, quota_lookup
+from .lookup import LookupQuery, lookup_document_hit, quota_lookup
 
 # The page's names of the documents (quotas.choices.DocumentType), in the page's language.
 DOCUMENT_NAMES = {
@@ -248,21 +248,24 @@ def quota_page(request: HttpRequest) -> HttpResponse:
             form = LookupForm()
         elif form.is_valid():
             data = form.cleaned_data
-            try:
-                result = _presented(
-                    quota_lookup(
-                        query=LookupQuery(
-                            doc_type=data["doc_type"],
-                            country=data["country"],
-                            number=data["number"],
-                            name=data["name"],
-                        ),
-                        now=timezone.now(),
-                        language=translation.get_language(),
+            query = LookupQuery(
+                doc_type=data["doc_type"],
+                country=data["country"],
+                number=data["number"],
+                name=data["name"],
+            )
+            verdict = lookup_document_hit(query)
+            if not verdict.allowed:
+                status, throttled = 429, verdict.retry_after
+            else:
+                try:
+                    result = _presented(
+                        quota_lookup(
+                            query=query, now=timezone.now(), language=translation.get_language()
+                        )
                     )
-                )
-            except NoPolicyInForce:
-                status, unavailable = 503, True
+                except NoPolicyInForce:
+                    status, unavailable = 503, True
             form = LookupForm()
         else:
             status = 400

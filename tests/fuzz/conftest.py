@@ -200,12 +200,15 @@ def in_process_app() -> Iterator[None]:
 
     Like Django's test client, keep ``close_old_connections`` off the request signals: it would
     close the connection holding the test transaction after the first request. Every request
-    comes from one address, so the per-address quota-lookup throttle is raised.
+    comes from one address and draws from a few documents, so the quota-lookup throttles
+    (per address, per document) are raised.
     """
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        with override_settings(QUOTA_LOOKUP_RATE="100000/60"):
+        with override_settings(
+            QUOTA_LOOKUP_RATE="100000/60", QUOTA_LOOKUP_DOCUMENT_RATE="100000/60"
+        ):
             yield
     finally:
         signals.request_started.connect(close_old_connections)

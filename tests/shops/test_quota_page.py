@@ -33,10 +33,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
-def _captcha(client: Client) -> dict[str, str]:
-    html = client.get("/quota/").content.decode()
-    key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    return {"captcha_0": key, "captcha_1": CaptchaStore.objects.get(hashkey=key).response}
+_captcha = helpers.captcha_answer
 
 
 def _form(**overrides: str) -> dict[str, str]:
