@@ -229,6 +229,9 @@ CAPTCHA_PUNCTUATION = "+="
 # The library does not scale a fixed CAPTCHA_IMAGE_SIZE for its 2x image, which comes out cropped.
 CAPTCHA_2X_IMAGE = False
 CAPTCHA_TIMEOUT = 10  # minutes
+# New sums per client address (the page's first and "Show another sum"): each is a database
+# row, so a client reloading /quota/ is shown its pending sum again ("20/60": 20 a minute).
+CAPTCHA_RATE = os.environ.get("CAPTCHA_RATE", "20/60")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -329,6 +332,8 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
+# How long /api/schema/ is kept once generated, per language and deployed code (dutyfree.schema).
+SCHEMA_CACHE_SECONDS = int(os.environ.get("SCHEMA_CACHE_SECONDS", "3600"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "dutyfree API",
     # The description, tags, summaries, response headers and examples: shops.openapi

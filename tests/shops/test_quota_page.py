@@ -362,7 +362,8 @@ def test_the_captcha_is_a_sum_with_localised_words(
     assert f'alt="{alt}"' in captcha
     assert 'alt="captcha"' not in html
     assert f'<label for="id_captcha_1">{label}</label>' in captcha
-    assert re.search(rf'<a href="/quota/" class="captcha-refresh"[^>]*>{refresh}</a>', captcha)
+    link = rf'<a href="/quota/\?sum=new" class="captcha-refresh"[^>]*>{refresh}</a>'
+    assert re.search(link, captcha)
     assert 'data-refresh-url="/captcha/refresh/"' in captcha
     assert 'inputmode="numeric"' in captcha  # the phone's number pad
     key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
