@@ -18,7 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone, translation
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -46,6 +47,7 @@ class CachedSchemaView(SpectacularAPIView):
     """:class:`SpectacularAPIView` answering from the cache; rendered (JSON or YAML) per
     request from the cached document."""
 
+    @extend_schema(**SCHEMA_KWARGS)  # as the parent's: the schema leaves itself out
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         language = request.GET.get("lang") or translation.get_language() or ""
         key = f"openapi:{code_version()}:{language}:{timezone.localdate().isoformat()}"
