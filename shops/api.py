@@ -687,7 +687,8 @@ class TillPagination(CursorPagination):
         by it: a position the list could not have written fails in the database layer, so it
         is refused here as a cursor DRF cannot read."""
         cursor = super().decode_cursor(request)
-        position = cursor.position if cursor is not None else None
+        # (str: a position is read from the query string, whatever the stubs say.)
+        position = str(cursor.position) if cursor and cursor.position is not None else None
         if position is not None and not self.position_is_valid(position):
             raise NotFound(self.invalid_cursor_message)
         return cursor
