@@ -212,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Shoppers' self-lookup ------------------------------------------------------------------
 # Per client address, shared by all processes through the cache ("10/60": 10 per minute).
 QUOTA_LOOKUP_RATE = os.environ.get("QUOTA_LOOKUP_RATE", "10/60")
+# Per document across every address, counted under the document's keyed HMAC (never the
+# number): guessing a known person's name stays slow however many addresses ask ("5/600").
+QUOTA_LOOKUP_DOCUMENT_RATE = os.environ.get("QUOTA_LOOKUP_DOCUMENT_RATE", "5/600")
 # Behind n reverse proxies, the client address is the n-th from the right of X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # The look-up's CAPTCHA: always a sum ("27+8="), drawn large with light noise so a person reads
@@ -226,6 +229,9 @@ CAPTCHA_PUNCTUATION = "+="
 # The library does not scale a fixed CAPTCHA_IMAGE_SIZE for its 2x image, which comes out cropped.
 CAPTCHA_2X_IMAGE = False
 CAPTCHA_TIMEOUT = 10  # minutes
+# New sums per client address (the page's first and "Show another sum"): each is a database
+# row, so a client reloading /quota/ is shown its pending sum again ("20/60": 20 a minute).
+CAPTCHA_RATE = os.environ.get("CAPTCHA_RATE", "20/60")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -326,6 +332,8 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
+# How long /api/schema/ is kept once generated, per language and deployed code (dutyfree.schema).
+SCHEMA_CACHE_SECONDS = int(os.environ.get("SCHEMA_CACHE_SECONDS", "3600"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "dutyfree API",
     # The description, tags, summaries, response headers and examples: shops.openapi

@@ -4,14 +4,15 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from dutyfree.errors import api_aware_404
 from dutyfree.health import healthz, ping
+from dutyfree.schema import CachedSchemaView
 from quotas.api import PolicyInForceApi
 from shops import api as shops_api
 from shops.reporting.dashboard import dashboard_export, dashboard_page
-from shops.views import home_page, quota_page
+from shops.views import captcha_image, captcha_refresh, home_page, quota_page
 
 SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 handler404 = "dutyfree.errors.api_aware_404"
@@ -43,7 +44,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("ping", ping, name="ping"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script from its own URL (no inline script):
     # under the site's CSP only its one <style> block needs allowing, by hash.
     path(
@@ -56,6 +57,9 @@ urlpatterns = [
     path("quota/", quota_page, name="quota"),
     path("dashboard/", dashboard_page, name="dashboard"),
     path("dashboard/export.csv", dashboard_export, name="dashboard-export"),
+    # Before the library's own: its refresh counted per address, its image cacheable.
+    path("captcha/refresh/", captcha_refresh, name="captcha-refresh"),
+    re_path(r"^captcha/image/(?P<key>\w+)/$", captcha_image, name="captcha-image"),
     path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

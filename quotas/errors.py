@@ -32,11 +32,6 @@ class QuotaConflict(ConflictError):
     title = _("The quota changed; try again")
 
 
-class ShopperNotFound(NotFoundError):
-    code = "shopper_not_found"
-    title = _("No shopper with this document")
-
-
 class BanAlreadyLifted(ConflictError):
     code = "ban_already_lifted"
     title = _("The ban was already lifted")

@@ -700,6 +700,9 @@ class Trip(models.Model):
     carrier_ref = models.CharField(max_length=32)
     departs_at = models.DateTimeField()
     departed_at = models.DateTimeField(null=True, blank=True, help_text="Confirmed departure.")
+    # A departure that matched no trip of the shopper's is stored on a trip of its own (nothing
+    # was bought for it): recorded again, it decides again that it closed nothing.
+    from_departure = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

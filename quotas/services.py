@@ -30,7 +30,6 @@ from .errors import (
     PolicyNotPublishable,
     PolicyNotWithdrawable,
     QuotaConflict,
-    ShopperNotFound,
 )
 from .locks import (
     account_lock,
@@ -548,39 +547,43 @@ def quota_credit(
 DEPARTURE_CLOCK_SKEW = timedelta(minutes=5)
 
 
-# Why a departure closed a trip of the shopper's, or recorded a new one.
+# What a departure decided about the shopper's trips on its carrier.
 CLOSED_OPEN_TRIP = "closed_open_trip"
 ALREADY_RECORDED = "already_recorded"
 NO_OPEN_TRIP_WITH_THAT_CARRIER_REF = "no_open_trip_with_that_carrier_ref"
-NO_OPEN_TRIP_WITHIN_12_HOURS = "no_open_trip_within_12_hours"
-DEPARTURE_REASONS = (
-    CLOSED_OPEN_TRIP,
-    ALREADY_RECORDED,
-    NO_OPEN_TRIP_WITH_THAT_CARRIER_REF,
-    NO_OPEN_TRIP_WITHIN_12_HOURS,
-)
+DEPARTURE_REASONS = (CLOSED_OPEN_TRIP, ALREADY_RECORDED, NO_OPEN_TRIP_WITH_THAT_CARRIER_REF)
 # Daily flights share a number and leave 24 h apart: a departure belongs to a trip of this
 # carrier scheduled within 12 hours of it (delays), never to yesterday's or tomorrow's.
 DEPARTURE_MATCH_WINDOW = timedelta(hours=12)
-# The open trips a departure answer lists: scheduled from this long before it on (older
-# ones are long past any departure deadline).
-OPEN_TRIPS_SINCE = timedelta(days=31)
 
 
 @dataclass(frozen=True)
 class DepartureRecorded:
-    """What a departure did: the trip it closed (``matched``) or the new trip it recorded,
-    why (``reason``, one of the codes above), and the shopper's trips still open."""
+    """What a departure decided, and nothing else about the shopper.
 
-    trip: Trip
-    matched: bool
+    ``closed``: the shopper's trip with this carrier reference, scheduled within 12 hours of
+    the departure, that it closed (``closed_open_trip``) or that the same departure had
+    closed before (``already_recorded``); None when there was none to close
+    (``no_open_trip_with_that_carrier_ref``) — and so for a document no shopper holds.
+    ``recorded_on``: the trip the departure is stored on (the closed one, or one recorded
+    for the departure alone), None for a document no shopper holds: never answered.
+    """
+
+    carrier_ref: str
+    departed_at: datetime
     reason: str
-    open_trips: tuple[Trip, ...]
+    closed: Trip | None
+    recorded_on: Trip | None
+
+    @property
+    def matched(self) -> bool:
+        return self.closed is not None
 
 
-def departure_record(*, now: datetime, **departure: Any) -> Trip:
-    """:func:`departure_record_outcome`, for callers that need only the trip."""
-    return departure_record_outcome(now=now, **departure).trip
+def departure_record(*, now: datetime, **departure: Any) -> Trip | None:
+    """:func:`departure_record_outcome`, for callers that need only the trip it is stored on
+    (None: no shopper holds the document)."""
+    return departure_record_outcome(now=now, **departure).recorded_on
 
 
 def departure_record_outcome(
@@ -595,24 +598,32 @@ def departure_record_outcome(
     mode: str = TripMode.AIR,
 ) -> DepartureRecorded:
     """Record that the shopper left the island (closes the 30-day watch on immediate and
-    guarantee pickups). Matches the shopper's not-yet-departed trip with this carrier
-    reference scheduled within 12 hours of ``departed_at``; records a new trip otherwise.
-    Recording the same departure twice changes nothing.
+    guarantee pickups). Closes the shopper's not-yet-departed trip with this carrier
+    reference scheduled within 12 hours of ``departed_at``; otherwise stores the departure
+    on a trip of its own (any departure in time settles the watch). Recording the same
+    departure twice changes nothing and decides the same.
 
-    :raises ShopperNotFound: no shopper holds this document.
+    A document no shopper holds records nothing and decides what a shopper with no such
+    trip gets: the outcome never tells whether the document is known, nor anything of the
+    shopper's other trips.
+
     :raises DepartureInFuture: ``departed_at`` is later than now.
     """
     if departed_at > now + DEPARTURE_CLOCK_SKEW:
         message = _("departed_at is in the future: record a departure once the shopper has left.")
         raise DepartureInFuture(message, errors={"departed_at": [str(message)]})
     carrier_ref = carrier_ref_key(carrier_ref)
+
+    def decided(reason: str, closed: Trip | None, recorded_on: Trip | None) -> DepartureRecorded:
+        return DepartureRecorded(carrier_ref, departed_at, reason, closed, recorded_on)
+
     key = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = Shopper.objects.filter(document_key=key).only("id").first()
     if shopper is None:
         found = shopper_rekey(doc_type=doc_type, country=country, number=number, name=None, now=now)
         shopper = Shopper(pk=found) if found is not None else None
     if shopper is None:
-        raise ShopperNotFound(_("No purchases were recorded for this document."))
+        return decided(NO_OPEN_TRIP_WITH_THAT_CARRIER_REF, None, None)
     window = DEPARTURE_MATCH_WINDOW
     candidates = list(
         Trip.objects.filter(
@@ -622,19 +633,12 @@ def departure_record_outcome(
             departs_at__lt=departed_at + window,
         )
     )
-
-    def still_open(closed: Trip | None) -> tuple[Trip, ...]:
-        trips = Trip.objects.filter(
-            shopper=shopper,
-            departed_at__isnull=True,
-            departs_at__gt=departed_at - OPEN_TRIPS_SINCE,
-        ).order_by("departs_at", "pk")
-        return tuple(t for t in trips[:50] if closed is None or t.pk != closed.pk)
-
     for trip in candidates:
         if trip.departed_at is not None and abs(trip.departed_at - departed_at) < window:
-            # recorded before: the same departure
-            return DepartureRecorded(trip, True, ALREADY_RECORDED, still_open(trip))
+            # recorded before: the same departure, decided as it was then
+            if trip.from_departure:
+                return decided(NO_OPEN_TRIP_WITH_THAT_CARRIER_REF, None, trip)
+            return decided(ALREADY_RECORDED, trip, trip)
     pending = sorted(
         (trip for trip in candidates if trip.departed_at is None),
         key=lambda trip: abs(trip.departs_at - departed_at),
@@ -643,13 +647,7 @@ def departure_record_outcome(
         trip = pending[0]
         trip.departed_at = departed_at
         trip.save(update_fields=["departed_at"])
-        return DepartureRecorded(trip, True, CLOSED_OPEN_TRIP, still_open(trip))
-    open_trips = still_open(None)
-    reason = (
-        NO_OPEN_TRIP_WITHIN_12_HOURS
-        if any(t.carrier_ref == carrier_ref for t in open_trips)
-        else NO_OPEN_TRIP_WITH_THAT_CARRIER_REF
-    )
+        return decided(CLOSED_OPEN_TRIP, trip, trip)
     trip = trip_create(
         shopper_id=shopper.pk,
         kind=kind,
@@ -658,9 +656,10 @@ def departure_record_outcome(
         departs_at=departed_at,
         now=now,
     )
-    Trip.objects.filter(pk=trip.pk).update(departed_at=departed_at)
+    Trip.objects.filter(pk=trip.pk).update(departed_at=departed_at, from_departure=True)
     trip.departed_at = departed_at
-    return DepartureRecorded(trip, False, reason, open_trips)
+    trip.from_departure = True
+    return decided(NO_OPEN_TRIP_WITH_THAT_CARRIER_REF, None, trip)
 
 
 # --- Bans ------------------------------------------------------------------------------------

@@ -12,12 +12,13 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound, UnsupportedMediaType
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, Throttled, UnsupportedMediaType
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -280,27 +281,24 @@ class ReturnOut(serializers.Serializer):
     quota = QuotaOut(help_text="The quota of the sale's year after the return.")
 
 
-class TripRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
+class ClosedTripOut(serializers.Serializer):
     carrier_ref = serializers.CharField()
-    departs_at = serializers.DateTimeField()
+    departs_at = serializers.DateTimeField(help_text="As scheduled when the goods were sold.")
 
 
 class DepartureOut(serializers.Serializer):
-    trip = serializers.IntegerField(help_text="The trip closed, or the new trip recorded.")
-    carrier_ref = serializers.CharField()
-    departs_at = serializers.DateTimeField()
-    departed_at = serializers.DateTimeField()
+    """What the departure decided, in one shape for every document: a document no shopper
+    holds records nothing and is answered as a shopper with no trip to close."""
+
     matched = serializers.BooleanField(
-        help_text="True: closed one of the shopper's trips. False: matched none and recorded "
-        "a new trip (see reason)."
+        help_text="True: the departure closed (or had closed) the shopper's trip with this "
+        "carrier reference scheduled within 12 hours of it. False: none to close."
     )
     reason = serializers.ChoiceField(choices=DEPARTURE_REASONS)
     message = serializers.CharField(help_text="What happened, in the request's language.")
-    closed_trip = TripRefOut(allow_null=True)
-    open_trips = TripRefOut(
-        many=True, help_text="The shopper's trips still without a recorded departure."
-    )
+    carrier_ref = serializers.CharField(help_text="The request's, without spaces or dashes.")
+    departed_at = serializers.DateTimeField(help_text="The request's.")
+    closed_trip = ClosedTripOut(allow_null=True)
 
 
 class PurchaseOut(serializers.Serializer):
@@ -560,7 +558,7 @@ class DepartureApi(TerminalApi):
         operation_id="departure_record",
         request=DepartureIn,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={201: DepartureOut, **problem_responses(400, 401, 404, 409, 415, 422)},
+        responses={201: DepartureOut, **problem_responses(400, 401, 409, 415, 422)},
     )
     def post(self, request: Request) -> HttpResponse:
         idempotency_key(request)
@@ -599,7 +597,8 @@ class LookupThrottle(BaseThrottle):
 
 
 class QuotaLookupApi(PrivateAnswerApi):
-    """A shopper's own quota, by document and name (no credentials; throttled per client)."""
+    """A shopper's own quota, by document and name (no credentials; throttled per client
+    address, and per document across every address)."""
 
     throttle_classes = [LookupThrottle]
 
@@ -610,6 +609,9 @@ class QuotaLookupApi(PrivateAnswerApi):
     )
     def post(self, request: Request) -> Response:
         data = parse(LookupIn, json_body(request))
+        verdict = lookup.lookup_document_hit(data.query())
+        if not verdict.allowed:
+            raise Throttled(wait=verdict.retry_after)
         answer = lookup.quota_lookup(
             query=data.query(), now=timezone.now(), language=translation.get_language()
         )
@@ -696,6 +698,21 @@ class TillPagination(CursorPagination):
                 {"cursor": [gettext_lazy("Not a cursor from this list; follow next as given.")]}
             ) from exc
 
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF reads a cursor's position as it is and filters the list's first ordering field
+        by it: a position the list could not have written fails in the database layer, so it
+        is refused here as a cursor DRF cannot read."""
+        cursor = super().decode_cursor(request)
+        # (str: a position is read from the query string, whatever the stubs say.)
+        position = str(cursor.position) if cursor and cursor.position is not None else None
+        if position is not None and not self.position_is_valid(position):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def position_is_valid(self, position: str) -> bool:
+        """Whether ``position`` is a value of the first ordering field, as DRF writes it."""
+        raise NotImplementedError
+
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"results": data, "next": self.get_next_link()})
 
@@ -703,9 +720,19 @@ class TillPagination(CursorPagination):
 class ProductPagination(TillPagination):
     ordering = "sku"
 
+    def position_is_valid(self, position: str) -> bool:
+        return SKU.fullmatch(position) is not None
+
 
 class SalePagination(TillPagination):
     ordering = ("-sold_at", "-id")  # newest first
+
+    def position_is_valid(self, position: str) -> bool:
+        try:
+            sold_at = parse_datetime(position)
+        except ValueError:  # the shape of a time, but no such day or hour
+            return False
+        return sold_at is not None and timezone.is_aware(sold_at)
 
 
 class PageQuery(serializers.Serializer):

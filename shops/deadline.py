@@ -127,9 +127,13 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
 @transaction.atomic
 def departure_record(*, now: datetime, **departure: Any) -> quota_services.DepartureRecorded:
     """Record a departure (:func:`quotas.services.departure_record_outcome`) and lift the
-    departure-deadline bans it shows were wrong (:func:`settle_after_departure`)."""
+    departure-deadline bans it shows were wrong (:func:`settle_after_departure`).
+
+    :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
+    """
     outcome = quota_services.departure_record_outcome(now=now, **departure)
-    settle_after_departure(shopper_id=outcome.trip.shopper_id, now=now)
+    if outcome.recorded_on is not None:
+        settle_after_departure(shopper_id=outcome.recorded_on.shopper_id, now=now)
     return outcome
 
 

@@ -19,9 +19,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import DateTimeField
 
-from dutyfree import money
+from dutyfree import money, throttle
 from quotas import identity
 from quotas.models import Shopper
 from quotas.rules import LOCAL_TZ
@@ -48,6 +49,15 @@ class LookupQuery:
     country: str
     number: str
     name: str
+
+
+def lookup_document_hit(query: LookupQuery) -> throttle.Verdict:
+    """Count one look-up of the query's document, whatever the address asking
+    (``QUOTA_LOOKUP_DOCUMENT_RATE``): the page and the API share the count, kept under the
+    document's keyed HMAC (the key a shopper row holds), never the number."""
+    key = identity.document_key(doc_type=query.doc_type, country=query.country, number=query.number)
+    rate = throttle.Rate.parse(settings.QUOTA_LOOKUP_DOCUMENT_RATE)
+    return throttle.hit("quota-lookup-document", key, rate)
 
 
 def _matching_shopper(query: LookupQuery, *, now: datetime) -> Shopper | None:

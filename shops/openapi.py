@@ -583,31 +583,21 @@ class Examples:
             "departed_at": self.departed_at.isoformat(),
         }
 
-    def departure_answer(self, properties: dict[str, Any]) -> dict[str, Any]:
-        """The shopper's trip on that flight leaves in three days: this departure matches
-        none, so it is recorded as a new trip (the second of the demo data)."""
-        answer: dict[str, Any] = {
-            "trip": 2,
-            "carrier_ref": DEMO_FLIGHT,
-            "departs_at": self.departed_at.isoformat(),
-            "departed_at": self.departed_at.isoformat(),
-        }
-        extra = {
+    def departure_answer(self) -> dict[str, Any]:
+        """The shopper's trip on that flight leaves in three days: this departure closes
+        none (and the answer says nothing of that trip)."""
+        return {
             "matched": False,
-            "reason": "no_open_trip_within_12_hours",
-            # The answer's own words (shops.services on the branch that adds them).
+            "reason": "no_open_trip_with_that_carrier_ref",
             "message": _(
-                "The shopper has an open trip %(carrier_ref)s, but not scheduled within 12 "
-                "hours of this departure: recorded a new trip; the open one stays open."
+                "No open trip %(carrier_ref)s scheduled within 12 hours of this departure: "
+                "nothing closed."
             )
             % {"carrier_ref": DEMO_FLIGHT},
+            "carrier_ref": DEMO_FLIGHT,
+            "departed_at": self.departed_at.isoformat(),
             "closed_trip": None,
-            "open_trips": [
-                {"id": 1, "carrier_ref": DEMO_FLIGHT, "departs_at": self.departs_at.isoformat()}
-            ],
         }
-        answer.update({name: value for name, value in extra.items() if name in properties})
-        return answer
 
     def lookup_request(self) -> dict[str, Any]:
         return {"document": dict(self.document), "name": DEMO_SHOPPER["name"]}
@@ -771,15 +761,6 @@ def _param_examples(operation: dict[str, Any], values: dict[str, Any]) -> None:
             parameter["example"] = values[parameter["name"]]
 
 
-def _response_schema(result: dict[str, Any], operation: dict[str, Any], status: str) -> Any:
-    media = operation.get("responses", {}).get(status, {}).get("content", {})
-    first: dict[str, Any] = next(iter(media.values()), {})
-    schema = first.get("schema", {})
-    while "$ref" in schema:
-        schema = result["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    return schema.get("properties", {})
-
-
 def _add_examples(result: dict[str, Any], ex: Examples) -> None:
     """Request examples (body and parameters) and the success answer each gets."""
     today = ex.now.date().isoformat()
@@ -822,7 +803,7 @@ def _add_examples(result: dict[str, Any], ex: Examples) -> None:
         ("post", "/api/v1/departures"): {
             "request": ex.departure_request(),
             "parameters": {"Idempotency-Key": "departure HU7181 at till demo-1"},
-            "responses": {"201": "departure"},
+            "responses": {"201": ex.departure_answer()},
         },
         ("get", "/api/v1/products"): {
             "parameters": {"sku": ex.products_query()},
@@ -861,8 +842,6 @@ def _add_examples(result: dict[str, Any], ex: Examples) -> None:
             _set_example(operation["requestBody"]["content"], summary, examples["request"])
         _param_examples(operation, examples.get("parameters", {}))
         for status, value in examples["responses"].items():
-            if value == "departure":
-                value = ex.departure_answer(_response_schema(result, operation, status))
             content = operation.get("responses", {}).get(status, {}).get("content")
             if content:
                 _set_example(content, summary, value)

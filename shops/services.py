@@ -21,13 +21,12 @@ from dutyfree import money
 from dutyfree.db import MAX_ID
 from dutyfree.errors import ConflictError, DomainError, NotFoundError
 from quotas.choices import EntryKind, PickupMode
-from quotas.models import QuotaAccount, Trip
+from quotas.models import QuotaAccount
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import accounts_by_id, departed_between
 from quotas.services import (
     ALREADY_RECORDED,
     CLOSED_OPEN_TRIP,
-    NO_OPEN_TRIP_WITHIN_12_HOURS,
     DepartureRecorded,
     quota_credit,
 )
@@ -160,9 +159,10 @@ def sale_change_once(
 
 def departure_record_once(*, retry: Retry, now: datetime, **departure: Any) -> Answer:
     """A departure recorded once per (terminal, key) (:func:`shops.deadline.departure_record`):
-    a retry is told what the first call decided, never a new verdict.
+    a retry is told what the first call decided, never a new verdict. A document no shopper
+    holds is answered, stored and replayed as any other (a replay must not tell it apart).
 
-    :raises ShopperNotFound: as :func:`quotas.services.departure_record_outcome`.
+    :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
     :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.idempotency.once`.
     """
     return once(
@@ -357,51 +357,38 @@ def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str,
     return body
 
 
-def _trip_ref(trip: Trip) -> dict[str, Any]:
-    return {
-        "id": trip.pk,
-        "carrier_ref": trip.carrier_ref,
-        "departs_at": trip.departs_at.astimezone(LOCAL_TZ).isoformat(),
-    }
-
-
 def _departure_message(outcome: DepartureRecorded) -> str:
-    ref = {"carrier_ref": outcome.trip.carrier_ref}
+    ref = {"carrier_ref": outcome.carrier_ref}
     if outcome.reason == ALREADY_RECORDED:
         return _("This departure was recorded before; nothing changed.")
     if outcome.reason == CLOSED_OPEN_TRIP:
         return _("Closed the shopper's trip %(carrier_ref)s.") % ref
-    if outcome.reason == NO_OPEN_TRIP_WITHIN_12_HOURS:
-        return (
-            _(
-                "The shopper has an open trip %(carrier_ref)s, but not scheduled within 12 "
-                "hours of this departure: recorded a new trip; the open one stays open."
-            )
-            % ref
-        )
     return (
         _(
-            "The shopper has no open trip %(carrier_ref)s: recorded a new trip; any other "
-            "open trip stays open."
+            "No open trip %(carrier_ref)s scheduled within 12 hours of this departure: "
+            "nothing closed."
         )
         % ref
     )
 
 
 def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
-    """The answer to a departure: the trip (as before), which trip it closed or why it
-    recorded a new one, and the shopper's trips that are still open."""
-    trip = outcome.trip
+    """What the departure decided — whether it closed a trip on the request's carrier, and
+    which — in one shape for every document: nothing of the shopper's other trips, and no
+    sign of whether a document no shopper holds was known."""
+    closed = outcome.closed
     return {
-        "trip": trip.pk,
-        "carrier_ref": trip.carrier_ref,
-        "departs_at": trip.departs_at.astimezone(LOCAL_TZ).isoformat(),
-        "departed_at": trip.departed_at.astimezone(LOCAL_TZ).isoformat(),  # type: ignore[union-attr]  # just departed
         "matched": outcome.matched,
         "reason": outcome.reason,
         "message": _departure_message(outcome),
-        "closed_trip": _trip_ref(trip) if outcome.matched else None,
-        "open_trips": [_trip_ref(open_trip) for open_trip in outcome.open_trips],
+        "carrier_ref": outcome.carrier_ref,
+        "departed_at": outcome.departed_at.astimezone(LOCAL_TZ).isoformat(),
+        "closed_trip": None
+        if closed is None
+        else {
+            "carrier_ref": closed.carrier_ref,
+            "departs_at": closed.departs_at.astimezone(LOCAL_TZ).isoformat(),
+        },
     }
 
 

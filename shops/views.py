@@ -3,31 +3,39 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
+from captcha import views as captcha_views
 from captcha.conf import settings as captcha_settings
 from captcha.fields import CaptchaField, CaptchaTextInput
+from captcha.helpers import captcha_image_url
+from captcha.models import CaptchaStore
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework.exceptions import Throttled
 
 from dutyfree import throttle
+from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
 from quotas import identity
 from quotas.choices import DocumentType
 from quotas.errors import NoPolicyInForce
 
-from .lookup import LookupQuery, quota_lookup
+from .lookup import LookupQuery, lookup_document_hit, quota_lookup
 
 # The page's names of the documents (quotas.choices.DocumentType), in the page's language.
 DOCUMENT_NAMES = {
@@ -75,6 +83,19 @@ class SumCaptchaInput(CaptchaTextInput):
             {"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": "3", "size": "4"}
         )
 
+    # The challenge to show, chosen by the page (:func:`captcha_key`); None: a new one.
+    key: str | None = None
+
+    def fetch_captcha_store(
+        self, name: str, value: Any, attrs: Any = None, generator: Any = None
+    ) -> None:
+        if self.key is None:
+            super().fetch_captcha_store(name, value, attrs, generator)
+            return
+        self._value = [self.key, ""]
+        self._key = self.key
+        self.id_ = self.build_attrs(attrs).get("id", None)
+
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         context["refresh_url"] = self.refresh_url()
@@ -120,6 +141,10 @@ class LookupForm(forms.Form):
             "invalid": _("That is not the answer, or the sum has expired. Answer the new sum.")
         },
     )
+
+    def __init__(self, *args: Any, captcha: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["captcha"].widget.key = captcha
 
     def clean_number(self) -> str:
         try:
@@ -232,6 +257,76 @@ def home_page(request: HttpRequest) -> HttpResponse:
     return render(request, "shops/home.html")
 
 
+# --- The CAPTCHA: a row per challenge, so new ones are counted per address -------------------
+def _pending_key(address: str) -> str:
+    return f"captcha-pending:{address}"
+
+
+def captcha_key(request: HttpRequest, *, fresh: bool = False) -> tuple[str | None, int]:
+    """The challenge to show this client: the one it was last shown while it is still
+    unanswered and unexpired, else a new one — at most ``CAPTCHA_RATE`` new ones per client
+    address (``fresh``: a new one even if one is pending, as "Show another sum" asks). Returns
+    the key and 0, or the pending key (None if there is none) and the seconds until a new one
+    may be made."""
+    address = throttle.client_address(request)
+    try:
+        pending = cache.get(_pending_key(address))
+    except Exception:  # the cache away: no reuse, the rate still holds (dutyfree.throttle)
+        pending = None
+    if (
+        pending is not None
+        and not CaptchaStore.objects.filter(hashkey=pending, expiration__gt=timezone.now()).exists()
+    ):
+        pending = None
+    if pending is not None and not fresh:
+        return pending, 0
+    verdict = throttle.hit("captcha", address, throttle.Rate.parse(settings.CAPTCHA_RATE))
+    if not verdict.allowed:
+        return pending, verdict.retry_after
+    key = CaptchaStore.generate_key()
+    with contextlib.suppress(Exception):
+        cache.set(_pending_key(address), key, timeout=captcha_settings.CAPTCHA_TIMEOUT * 60)
+    return key, 0
+
+
+@require_GET
+def captcha_refresh(request: HttpRequest) -> HttpResponse:
+    """django-simple-captcha's refresh (the page script's "Show another sum"), counted per
+    client address: beyond ``CAPTCHA_RATE`` new sums, 429 with Retry-After."""
+    if request.headers.get("x-requested-with") != "XMLHttpRequest":
+        raise Http404
+    key, wait = captcha_key(request, fresh=True)
+    if wait:
+        body = problem(
+            status=429,
+            code="throttled",
+            title=_("Too many requests"),
+            detail=Throttled(wait=wait).detail,
+        )
+        response = JsonResponse(
+            body,
+            status=429,
+            content_type=PROBLEM_CONTENT_TYPE,
+            json_dumps_params={"ensure_ascii": False},
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    assert key is not None  # noqa: S101 - a key whenever there is no wait
+    return JsonResponse({"key": key, "image_url": captcha_image_url(key), "audio_url": None})
+
+
+def captcha_image(request: HttpRequest, key: str) -> HttpResponse:
+    """The challenge's image. Drawn from its key alone (the library seeds its noise with the
+    key), so the image of a key never changes: the browser may keep it as long as the key
+    lives."""
+    response = captcha_views.captcha_image(request, key, scale=1)
+    if response.status_code == 200:
+        patch_cache_control(
+            response, private=True, max_age=captcha_settings.CAPTCHA_TIMEOUT * 60, immutable=True
+        )
+    return response
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def quota_page(request: HttpRequest) -> HttpResponse:
@@ -248,25 +343,32 @@ def quota_page(request: HttpRequest) -> HttpResponse:
             form = LookupForm()
         elif form.is_valid():
             data = form.cleaned_data
-            try:
-                result = _presented(
-                    quota_lookup(
-                        query=LookupQuery(
-                            doc_type=data["doc_type"],
-                            country=data["country"],
-                            number=data["number"],
-                            name=data["name"],
-                        ),
-                        now=timezone.now(),
-                        language=translation.get_language(),
+            query = LookupQuery(
+                doc_type=data["doc_type"],
+                country=data["country"],
+                number=data["number"],
+                name=data["name"],
+            )
+            verdict = lookup_document_hit(query)
+            if not verdict.allowed:
+                status, throttled = 429, verdict.retry_after
+            else:
+                try:
+                    result = _presented(
+                        quota_lookup(
+                            query=query, now=timezone.now(), language=translation.get_language()
+                        )
                     )
-                )
-            except NoPolicyInForce:
-                status, unavailable = 503, True
+                except NoPolicyInForce:
+                    status, unavailable = 503, True
             form = LookupForm()
         else:
             status = 400
             form.forget_identity()
+    key, wait = captcha_key(request, fresh=request.method == "GET" and "sum" in request.GET)
+    if key is None:  # no challenge to show, and no new one for now
+        status, throttled = 429, wait
+    form.fields["captcha"].widget.key = key
     response = render(
         request,
         "shops/quota.html",

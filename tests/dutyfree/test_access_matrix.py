@@ -424,6 +424,8 @@ TOP_LEVEL = {
     "quota/": "open: shoppers",
     "dashboard/": "staff login",
     "dashboard/export.csv": "staff login",
+    "captcha/refresh/": "open: the quota page's captcha, a new sum (counted per address)",
+    r"^captcha/image/(?P<key>\w+)/$": "open: the quota page's captcha, its image (cacheable)",
     "captcha/": "open: the quota page's captcha",
     "i18n/": "open: language switch",
     "admin/": "staff login (Django admin)",

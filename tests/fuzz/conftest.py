@@ -9,6 +9,7 @@ asks for more). Seed: ``FUZZ_SEED`` (default a fixed one, so ``make test`` is re
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import random
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
@@ -98,6 +100,49 @@ def days() -> list[str]:
     return [str(today), str(today - timedelta(days=30)), str(today - timedelta(days=365))]
 
 
+# The calendar's ends, as a day, as a time without an offset (read as Asia/Shanghai) and with
+# the widest offsets there are: converting any of them to another zone can leave the calendar.
+EDGE_DAYS = ("0001-01-01", "9999-12-31")
+EDGE_OFFSETS = ("", "Z", "+14:00", "-14:00")
+
+
+def instants_at_the_edges() -> list[str]:
+    """Now, and the first and last instants Python can write, each with every edge offset."""
+    first, last = EDGE_DAYS
+    edges = [f"{first}T00:00:00{offset}" for offset in EDGE_OFFSETS]
+    edges += [f"{last}T23:59:59{offset}" for offset in EDGE_OFFSETS]
+    return [now(), *EDGE_DAYS, *edges]
+
+
+def days_at_the_edges() -> list[str]:
+    return [*days(), *EDGE_DAYS]
+
+
+def cursors(seed: int) -> list[str]:
+    """Cursors a list did not give: random base64 (drawn from ``seed``), and valid base64 of
+    cursor query strings whose position is not a position of the list (DRF's cursor is
+    ``o=…&r=…&p=…``)."""
+    rng = random.Random(seed)  # noqa: S311 - test data, repeatable by seed
+    positions = [
+        "garbage",
+        "",
+        "\x00",
+        "0001-01-01",
+        "2026-01-01 10:00:00",
+        *instants_at_the_edges()[1:],
+        "9" * 40,
+    ]
+    plain = [urlencode({"p": position}) for position in positions]
+    plain += [f"p={position}" for position in positions]  # "+" read as a space
+    plain += [f"r=1&p={positions[0]}", f"o=1&p={positions[0]}", "o=-1", "o=x", "r=x", "p"]
+    random_bytes = [rng.randbytes(rng.randrange(1, 48)) for _ in range(8)]
+    return [
+        *(base64.b64encode(text.encode()).decode() for text in plain),
+        *(base64.b64encode(raw).decode() for raw in random_bytes),
+        *(base64.urlsafe_b64encode(raw).decode().rstrip("=") for raw in random_bytes[:4]),
+    ]
+
+
 @dataclass(frozen=True)
 class Shop:
     """Credentials and ids that exist, for the fuzzer to aim at."""
@@ -155,12 +200,15 @@ def in_process_app() -> Iterator[None]:
 
     Like Django's test client, keep ``close_old_connections`` off the request signals: it would
     close the connection holding the test transaction after the first request. Every request
-    comes from one address, so the per-address quota-lookup throttle is raised.
+    comes from one address and draws from a few documents, so the quota-lookup throttles
+    (per address, per document) are raised.
     """
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        with override_settings(QUOTA_LOOKUP_RATE="100000/60"):
+        with override_settings(
+            QUOTA_LOOKUP_RATE="100000/60", QUOTA_LOOKUP_DOCUMENT_RATE="100000/60"
+        ):
             yield
     finally:
         signals.request_started.connect(close_old_connections)

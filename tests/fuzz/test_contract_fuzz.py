@@ -32,9 +32,12 @@ from tests.fuzz.conftest import (
     SEED,
     SKUS,
     Shop,
+    cursors,
     days,
+    days_at_the_edges,
     departure,
     fuzz_examples,
+    instants_at_the_edges,
     now,
     tally,
 )
@@ -99,6 +102,11 @@ CONFIG = SchemathesisConfig.from_dict(
             "departures": {"values": [departure()]},
             "instants": {"values": [now()]},
             "days": {"values": days()},
+            # Query parameters at the calendar's ends and cursors the lists never gave: the
+            # generator alone rarely writes year 1 with an offset, or base64 of "p=…".
+            "edge_instants": {"values": instants_at_the_edges()},
+            "edge_days": {"values": days_at_the_edges()},
+            "cursors": {"values": cursors(SEED)},
             "idempotency_keys": {"values": list(REPLAY_KEYS)},
         },
         "parameters": {
@@ -116,7 +124,9 @@ CONFIG = SchemathesisConfig.from_dict(
             "body.name": {"dictionary": "names", "probability": 0.5},
             "body.carrier_ref": {"dictionary": "carriers", "probability": 0.6},
             "body.departed_at": {"dictionary": "instants", "probability": 0.5},
-            "query.at": {"dictionary": "instants", "probability": 0.5},
+            "query.at": {"dictionary": "edge_instants", "probability": 0.6},
+            "query.date": {"dictionary": "edge_days", "probability": 0.7},
+            "query.cursor": {"dictionary": "cursors", "probability": 0.7},
             "query.start": {"dictionary": "days", "probability": 0.5},
             "query.end": {"dictionary": "days", "probability": 0.5},
             "header.Idempotency-Key": {"dictionary": "idempotency_keys", "probability": 0.15},

@@ -90,6 +90,38 @@ class TestPolicyApi:
         assert body["code"] == "invalid_input"
         assert "at" in body["errors"]
 
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "0001-01-01",  # read as Shanghai time: before the calendar's first instant in UTC
+            "0001-01-01T07:59:59",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",  # after its last
+        ],
+    )
+    @pytest.mark.parametrize(
+        ("language", "message"),
+        [("en", "Datetime value out of range."), ("zh-hans", "时间数值超出有效范围。")],
+    )
+    def test_an_instant_outside_the_calendar_is_a_400_in_the_request_language(
+        self, client: Client, value: str, language: str, message: str
+    ) -> None:
+        response = client.get(URL, {"at": value}, headers={"accept-language": language})
+        assert response.status_code == 400
+        body = response.json()
+        assert body["code"] == "invalid_input"
+        assert body["errors"] == {"at": [message]}
+
+    @pytest.mark.parametrize(
+        "value", ["9999-12-31", "9999-12-31T23:59:59", "9999-12-31T23:59:59+14:00"]
+    )
+    def test_the_last_day_of_the_calendar_has_the_newest_policy(
+        self, client: Client, value: str
+    ) -> None:
+        response = get(client, at=value)
+        assert response.status_code == 200, response.content
+        assert response.json()["effective_from"] == "2025-11-01T00:00:00+08:00"
+
     def test_errors_follow_the_request_language(self, client: Client) -> None:
         response = client.get(URL, {"at": "nope"}, headers={"accept-language": "en"})
         assert "Datetime has wrong format" in response.json()["errors"]["at"][0]

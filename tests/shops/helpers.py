@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
+from captcha.models import CaptchaStore
+from django.test import Client
 from django.utils import timezone
 
 from quotas.services import PresentedShopper
@@ -116,3 +119,10 @@ def json_basket(b: Basket) -> dict:
             "departs_at": b.trip.departs_at.isoformat(),
         }
     return body
+
+
+def captcha_answer(client: Client) -> dict[str, str]:
+    """The page's CAPTCHA fields, answered: the key from a GET of /quota/, its response."""
+    html = client.get("/quota/").content.decode()
+    key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    return {"captcha_0": key, "captcha_1": CaptchaStore.objects.get(hashkey=key).response}

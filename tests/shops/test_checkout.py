@@ -434,16 +434,19 @@ class TestDepartures:
         sale = commit(term, basket(("LIP", 1), who=resident, no_trip=True, pickup="immediate")).sale
         assert (sale.trip_id, sale.traveller_kind) == (None, "resident")
 
-    def test_an_unknown_document_is_not_found(self) -> None:
-        with pytest.raises(quota_services.ShopperNotFound):
-            quota_services.departure_record(
-                doc_type="passport",
-                country="USA",
-                number="X1234567",
-                carrier_ref="HU7181",
-                departed_at=timezone.now(),
-                now=timezone.now(),
-            )
+    def test_an_unknown_document_records_nothing(self) -> None:
+        outcome = quota_services.departure_record_outcome(
+            doc_type="passport",
+            country="USA",
+            number="X1234567",
+            carrier_ref="HU 7181",
+            departed_at=timezone.now(),
+            now=timezone.now(),
+        )
+        assert (outcome.matched, outcome.reason) == (False, "no_open_trip_with_that_carrier_ref")
+        assert (outcome.carrier_ref, outcome.recorded_on) == ("HU7181", None)
+        assert not Shopper.objects.exists()
+        assert not Trip.objects.exists()
 
 
 class TestBooks:

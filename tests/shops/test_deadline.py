@@ -167,7 +167,7 @@ def test_a_departure_recorded_through_the_api_on_the_planned_flight_settles_it(
 
     assert response.status_code == 201, response.content
     assert response.json()["departed_at"] == "2026-03-05T10:20:00+08:00"
-    assert response.json()["departs_at"] == DEPARTS.isoformat()  # the sale's trip, matched
+    assert response.json()["closed_trip"]["departs_at"] == DEPARTS.isoformat()  # the sale's
     report = departure_deadline_enforce(now=RUN)
     assert (report.checked, report.overdue, report.banned) == (1, 0, 0)
     assert Ban.objects.count() == 0

@@ -24,14 +24,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dutyfree import throttle
-from quotas.models import QuotaAccount, Shopper, Trip
+from quotas import identity
+from quotas.models import QuotaAccount, Shopper
 from quotas.services import ban_lift, departure_record, shopper_ban, years_later
 from shops import checkout, services
 from shops.lookup import mask
 from shops.models import Store
 from tests.conftest import SHANGHAI, local
 
-from .helpers import DEPARTS, basket, product, shopper, terminal, trip
+from .helpers import DEPARTS, basket, captcha_answer, product, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 
@@ -357,7 +358,8 @@ def test_an_ended_ban_shows_null(client: Client, two_stores) -> None:
         shopper_id=Shopper.objects.get().pk,
         reason="customs_decision",
         starts_at=now - timedelta(days=3 * 365),
-        ends_at=now - timedelta(minutes=1), now=timezone.now(),
+        ends_at=now - timedelta(minutes=1),
+        now=timezone.now(),
     )
     assert Shopper.objects.get().banned_until is not None  # kept on file...
 
@@ -487,6 +489,78 @@ def test_the_page_and_the_api_share_one_count(client: Client) -> None:
     assert ask(client).status_code == 200
     assert ask(client).status_code == 429
     assert client.post("/quota/", {"doc_type": "resident_id"}).status_code == 429
+
+
+# --- per document, across every address ------------------------------------------------------
+def addresses(count: int) -> list[str]:
+    return [f"198.51.{n // 250}.{n % 250 + 1}" for n in range(count)]
+
+
+@override_settings(QUOTA_LOOKUP_RATE="10/60", QUOTA_LOOKUP_DOCUMENT_RATE="5/600")
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Too many requests"), ("zh-hans", "请求过于频繁")]
+)
+def test_one_document_from_150_addresses_is_throttled_after_five(
+    client: Client, language: str, title: str
+) -> None:
+    """Guessing a known person's name from many addresses: each address is well within its
+    own limit, the document is not."""
+    steady_window(600)
+    guesses = [
+        ask(client, body(name=f"张{n}"), REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE=language)
+        for n, address in enumerate(addresses(150))
+    ]
+    statuses = [response.status_code for response in guesses]
+
+    assert statuses == [200] * 5 + [429] * 145
+    refused = guesses[5]
+    assert refused["Content-Type"] == PROBLEM
+    problem = refused.json()
+    assert (problem["status"], problem["code"], problem["title"]) == (429, "throttled", title)
+    assert 1 <= int(refused["Retry-After"]) <= 600
+    # Another document, from the same addresses, is answered.
+    assert ask(client, body(OTHER_NUMBER), REMOTE_ADDR=addresses(1)[0]).status_code == 200
+
+
+@override_settings(QUOTA_LOOKUP_DOCUMENT_RATE="2/600")
+def test_the_document_is_counted_under_its_keyed_hmac_never_the_number(client: Client) -> None:
+    steady_window(600)
+    written: list[str] = []
+    real_hit = throttle.hit
+
+    def spy(scope: str, ident: str, *args: Any, **kwargs: Any) -> throttle.Verdict:
+        written.append(f"{scope}:{ident}")
+        return real_hit(scope, ident, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(throttle, "hit", spy)
+        # The same document written two ways is one document.
+        statuses = [
+            ask(client, body(number), REMOTE_ADDR=address).status_code
+            for number, address in zip((NUMBER, NUMBER.lower(), NUMBER), addresses(3), strict=True)
+        ]
+
+    assert statuses == [200, 200, 429]
+    assert not [key for key in written if NUMBER in key]
+    key = identity.document_key(doc_type="resident_id", country="CHN", number=NUMBER)
+    assert f"quota-lookup-document:{key}" in written
+
+
+@override_settings(QUOTA_LOOKUP_DOCUMENT_RATE="3/600")
+def test_the_page_and_the_api_share_the_count_per_document(client: Client) -> None:
+    steady_window(600)
+    assert [ask(client, REMOTE_ADDR=a).status_code for a in addresses(2)] == [200, 200]
+    form = {"doc_type": "resident_id", "country": "CHN", "number": NUMBER, "name": "张三"}
+    page = client.post("/quota/", {**form, **captcha_answer(client)}, REMOTE_ADDR="203.0.113.9")
+    assert page.status_code == 200
+    refused = client.post("/quota/", {**form, **captcha_answer(client)}, REMOTE_ADDR="203.0.113.10")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert ask(client, REMOTE_ADDR="203.0.113.11").status_code == 429
+
+
+def test_the_default_document_rate_is_the_documented_one() -> None:
+    assert throttle.Rate.parse(settings.QUOTA_LOOKUP_DOCUMENT_RATE) == throttle.Rate(5, 600)
 
 
 @override_settings(QUOTA_LOOKUP_RATE="2/60", TRUSTED_PROXIES=1)
@@ -648,94 +722,3 @@ def test_the_count_is_shared_through_redis(require_redis: None, client: Client) 
         window = int(time.time() // 60)
     assert statuses == [200, 200, 429]
     assert cache.get(f"throttle:quota-lookup:203.0.113.44:{window}") == 3
-
-
-# --- POST /api/v1/departures: which trip a departure closed, or why it closed none -----------
-class TestDepartureAnswers:
-    URL = "/api/v1/departures"
-
-    @pytest.fixture
-    def till(self, client: Client):
-        product("DEP-LIP", "cosmetics", "320.00")
-        term, key = terminal()
-        keys = count(1)
-
-        def depart(carrier_ref: str, departed_at, language: str = "en") -> dict:
-            response = client.post(
-                self.URL,
-                json.dumps(
-                    {
-                        "document": body()["document"],
-                        "carrier_ref": carrier_ref,
-                        "departed_at": departed_at.isoformat(),
-                    }
-                ),
-                content_type="application/json",
-                headers={
-                    "authorization": f"Bearer {key}",
-                    "accept-language": language,
-                    "idempotency-key": f"departure-{next(keys)}",
-                },
-            )
-            assert response.status_code == 201, response.content
-            return response.json()
-
-        return term, depart
-
-    def test_the_planned_flight_closes_its_trip(self, till) -> None:
-        term, depart = till
-        departs = timezone.now() + timedelta(hours=2)
-        commit(term, basket(("DEP-LIP", 1), on=trip("HU7181", departs_at=departs)))
-        trip_id = Trip.objects.get().pk
-        # Delayed two hours? Early? Within 12 hours of the schedule it is this trip.
-        answer = depart("hu 7181", timezone.now())
-        assert answer["trip"] == trip_id  # the existing fields, as before
-        assert answer["matched"] is True
-        assert answer["reason"] == "closed_open_trip"
-        assert answer["closed_trip"] == {
-            "id": trip_id,
-            "carrier_ref": "HU7181",
-            "departs_at": departs.astimezone(SHANGHAI).isoformat(),
-        }
-        assert answer["open_trips"] == []
-        assert "HU7181" in answer["message"]
-
-    def test_another_flight_records_a_new_trip_and_says_the_open_one_stays_open(
-        self, till
-    ) -> None:
-        term, depart = till
-        departs = timezone.now() + timedelta(days=2)
-        commit(term, basket(("DEP-LIP", 1), on=trip("HU7181", departs_at=departs)))
-        open_id = Trip.objects.get().pk
-        for language, flight in (("en", "CZ6789"), ("zh-hans", "CZ6790")):
-            answer = depart(flight, timezone.now() - timedelta(minutes=5), language)
-            assert answer["matched"] is False
-            assert answer["reason"] == "no_open_trip_with_that_carrier_ref"
-            assert answer["closed_trip"] is None
-            assert answer["trip"] != open_id
-            assert [t["id"] for t in answer["open_trips"]] == [open_id]
-            assert answer["open_trips"][0]["carrier_ref"] == "HU7181"
-            if language == "en":
-                assert answer["message"].isascii()
-                assert "new trip" in answer["message"]
-            else:
-                assert "新行程" in answer["message"]
-        assert Trip.objects.get(pk=open_id).departed_at is None
-
-    def test_the_same_flight_two_days_early_is_not_the_trip(self, till) -> None:
-        term, depart = till
-        departs = timezone.now() + timedelta(days=2)
-        commit(term, basket(("DEP-LIP", 1), on=trip("HU7181", departs_at=departs)))
-        answer = depart("HU7181", timezone.now() - timedelta(minutes=1))
-        assert (answer["matched"], answer["reason"]) == (False, "no_open_trip_within_12_hours")
-        assert [t["carrier_ref"] for t in answer["open_trips"]] == ["HU7181"]
-
-    def test_recording_it_again_changes_nothing_and_says_so(self, till) -> None:
-        term, depart = till
-        when = timezone.now() - timedelta(minutes=10)
-        commit(term, basket(("DEP-LIP", 1)))  # the shopper is known; DEPARTS is days away
-        first = depart("MU5001", when)
-        again = depart("MU5001", when)
-        assert (first["matched"], again["matched"]) == (False, True)
-        assert again["reason"] == "already_recorded"
-        assert again["trip"] == again["closed_trip"]["id"] == first["trip"]

@@ -33,10 +33,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
-def _captcha(client: Client) -> dict[str, str]:
-    html = client.get("/quota/").content.decode()
-    key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    return {"captcha_0": key, "captcha_1": CaptchaStore.objects.get(hashkey=key).response}
+_captcha = helpers.captcha_answer
 
 
 def _form(**overrides: str) -> dict[str, str]:
@@ -365,7 +362,8 @@ def test_the_captcha_is_a_sum_with_localised_words(
     assert f'alt="{alt}"' in captcha
     assert 'alt="captcha"' not in html
     assert f'<label for="id_captcha_1">{label}</label>' in captcha
-    assert re.search(rf'<a href="/quota/" class="captcha-refresh"[^>]*>{refresh}</a>', captcha)
+    link = rf'<a href="/quota/\?sum=new" class="captcha-refresh"[^>]*>{refresh}</a>'
+    assert re.search(link, captcha)
     assert 'data-refresh-url="/captcha/refresh/"' in captcha
     assert 'inputmode="numeric"' in captcha  # the phone's number pad
     key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]

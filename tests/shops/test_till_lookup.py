@@ -4,6 +4,7 @@ cursor pages ``{"results": [...], "next": url | null}`` (../shared/API.md, Termi
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from decimal import Decimal
 from itertools import count
@@ -52,6 +53,17 @@ def follow(get, url: str, params: dict[str, Any]) -> list[list[dict]]:
         pages.append(get(f"{url}?{parts.query}"))
         assert len(pages) < 50
     return [page["results"] for page in pages]
+
+
+def cursor(text: str) -> str:
+    """A cursor as DRF writes one (base64 of ``o=…&r=…&p=…``), but not given by the list."""
+    return base64.b64encode(text.encode()).decode()
+
+
+NOT_A_CURSOR = {
+    "en": "Not a cursor from this list; follow next as given.",
+    "zh-hans": "不是本列表给出的游标：请按 next 给出的链接翻页。",
+}
 
 
 # --- Products --------------------------------------------------------------------------------
@@ -190,6 +202,11 @@ class TestProducts:
         assert problem["code"] == "invalid_input"
         assert list(problem["errors"]) == [field]
 
+    @pytest.mark.parametrize("position", ["\x00", "A B", "-LEADING-DASH", "x" * 65])
+    def test_a_cursor_whose_position_is_not_a_sku_is_400(self, till, shelf, position) -> None:
+        problem = till(PRODUCTS, {"q": "lancome", "cursor": cursor(f"p={position}")}, status=400)
+        assert problem["errors"] == {"cursor": [NOT_A_CURSOR["zh-hans"]]}
+
     def test_without_credentials_401(self, client: Client) -> None:
         assert client.get(PRODUCTS, {"q": "tea"}).status_code == 401
 
@@ -239,9 +256,7 @@ class TestSales:
         # 00:30 in Shanghai on 1 January is 16:30 UTC on 31 December.
         new_year = sell(term, ("LIP", 1), now=local(2026, 1, 1, 0, 30))
         eve = sell(term, ("LIP", 1), now=local(2025, 12, 31, 23, 50), number=2)
-        assert [s["id"] for s in till(SALES, {"date": "2026-01-01"})["results"]] == [
-            new_year["id"]
-        ]
+        assert [s["id"] for s in till(SALES, {"date": "2026-01-01"})["results"]] == [new_year["id"]]
         assert [s["id"] for s in till(SALES, {"date": "2025-12-31"})["results"]] == [eve["id"]]
 
     def test_by_receipt_number(self, till, lipstick) -> None:
@@ -301,6 +316,37 @@ class TestSales:
     def test_bad_parameters_are_400_naming_them(self, till, params: dict, field: str) -> None:
         problem = till(SALES, params, status=400)
         assert list(problem["errors"]) == [field]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "p=garbage",
+            "p=",
+            "p=0001-01-01",  # a day, not an instant
+            "p=2026-01-01 10:00:00",  # no offset: DRF writes every position with one
+            "p=2026-02-30 10:00:00+00:00",  # no such day
+            "r=1&p=not a time",
+            "o=2&p=%00",
+        ],
+    )
+    @pytest.mark.parametrize("language", ["en", "zh-hans"])
+    def test_a_cursor_whose_position_is_not_a_time_is_400_naming_it(
+        self, till, lipstick, text: str, language: str
+    ) -> None:
+        params = {"date": "2026-01-01", "cursor": cursor(text)}
+        problem = till(SALES, params, status=400, **{"accept-language": language})
+        assert problem["code"] == "invalid_input"
+        assert problem["errors"] == {"cursor": [NOT_A_CURSOR[language]]}
+
+    @pytest.mark.parametrize(
+        "text", ["p=0001-01-01 00:00:00%2B14:00", "r=1&p=9999-12-31 23:59:59-14:00"]
+    )
+    def test_a_cursor_at_the_ends_of_the_calendar_is_an_empty_page(
+        self, till, lipstick, text: str
+    ) -> None:
+        sell(till.terminal, ("LIP", 1))
+        day = timezone.localdate().isoformat()
+        assert till(SALES, {"date": day, "cursor": cursor(text)})["results"] == []
 
     def test_posting_a_sale_still_works(self, client: Client, till, lipstick) -> None:
         sale = sell(till.terminal, ("LIP", 1))
