@@ -235,6 +235,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The history pages show past versions and never save one (quotas.admin.VersionsAdmin): no
+# "Revert" button.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Failed staff logins (the admin's, which the dashboard shares) are counted by django-axes in
 # the database, so every web process sees them: AXES_FAILURE_LIMIT failures for one username

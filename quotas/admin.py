@@ -28,12 +28,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -51,7 +52,6 @@ from .choices import (
 )
 from .errors import BanInvalid
 from .models import (
-    LOCKED_STATUSES,
     Ban,
     BanState,
     Category,
@@ -320,25 +320,38 @@ class ShownChanges(HistoricalRecordContextHelper):
         return display_for_field(value, field, "—")
 
 
-class LockedHistoryAdmin(SimpleHistoryAdmin):
-    """simple-history's "revert to this version" judges permissions on the historical copy,
-    which may be a draft; a policy published since (or a category of one) is locked. The
-    revert button is hidden and a revert refused when the object *now* is locked."""
+class VersionsAdmin(SimpleHistoryAdmin):
+    """Every change kept by django-simple-history, each past version shown read only.
 
-    policy_id_attribute = "pk"  # where an object of this admin holds its policy's id
-
-    def _locked_now(self, obj: Any) -> bool:
-        policy_id = getattr(obj, self.policy_id_attribute)
-        return Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
+    simple-history's version page saves any valid POST as a "revert", and lets in whoever may
+    view: an auditor could rewrite a draft through it. Reverting is disabled
+    (``SIMPLE_HISTORY_REVERT_DISABLED``: no button), the page answers GET only (405 otherwise)
+    and shows every field as text. An old version comes back by editing a draft."""
 
     def get_historical_record_context_helper(
         self, request: HttpRequest, historical_record: Any
     ) -> HistoricalRecordContextHelper:
         return ShownChanges(self.model, historical_record)
 
-    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is not None and self._locked_now(obj)) or super().revert_disabled(request, obj)
+    def _viewing_a_version(self, request: HttpRequest) -> bool:
+        opts = self.model._meta
+        match = request.resolver_match
+        return match is not None and match.url_name == (
+            f"{opts.app_label}_{opts.model_name}_simple_history"
+        )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        if not self._viewing_a_version(request):
+            return fields
+        editable = [
+            field.name
+            for field in self.model._meta.get_fields()
+            if field.concrete and getattr(field, "editable", False) and not field.auto_created
+        ]
+        return (*fields, *(name for name in editable if name not in fields))
+
+    @method_decorator(require_safe)
     def history_form_view(
         self,
         request: HttpRequest,
@@ -346,23 +359,11 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
         version_id: str,
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        if request.method == "POST":
-            history = self.model.history.model
-            version = get_object_or_404(history, pk=version_id, id=object_id)
-            if self._locked_now(version.instance):
-                raise PermissionDenied(
-                    "Published or withdrawn: a new draft is the way to change it."
-                )
-            try:
-                return super().history_form_view(request, object_id, version_id, extra_context)
-            except DomainError as exc:  # published between the check and the save
-                self.message_user(request, refusal(exc), messages.ERROR)
-                return HttpResponseRedirect(request.path)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Policy)
-class PolicyAdmin(LockedHistoryAdmin):
+class PolicyAdmin(VersionsAdmin):
     form = PolicyAdminForm
     inlines = [CategoryInline, ImmediatePickupKindInline]
 
@@ -910,10 +911,9 @@ def version_label(policy: Policy) -> str:
 
 
 @admin.register(Category)
-class CategoryAdmin(LockedHistoryAdmin):
+class CategoryAdmin(VersionsAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
 
-    policy_id_attribute = "policy_id"
     # The records' reasons and names in the page's language, as on the policy's history.
     object_history_list_template = "admin/quotas/category/object_history_list.html"
 

@@ -21,6 +21,7 @@ from quotas import services as quota_services
 from quotas.models import Ban, Policy, Programme, Shopper
 from shops import checkout
 from shops.models import Product, Sale, Store, Terminal
+from tests.admin_forms import page_form_data
 from tests.shops import helpers
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +146,35 @@ class TestAuditor:
         web = logged_in(client, AUDITOR)
         assert web.get(admin_url(Policy, "history", records["policy"])).status_code == 200
         assert web.get(admin_url(Store, "history", records["store"])).status_code == 200
+
+    def test_a_draft_version_page_is_read_only(
+        self, client: Client, admin_client: Client, records: dict
+    ) -> None:
+        """The history's version page once saved any valid POST for whoever could view it."""
+        draft = quota_services.policy_clone(policy=records["policy"])
+        category = draft.categories.get(code="cosmetics")
+        web = logged_in(client, AUDITOR)
+        for obj, changes in (
+            (draft, {"annual_limit": "9999999.00", "min_age": "0"}),
+            (category, {"per_trip_limit_value": "100000"}),
+        ):
+            record = obj.history.latest("history_id")
+            name = f"admin:quotas_{obj._meta.model_name}_simple_history"
+            page = reverse(name, args=[obj.pk, record.history_id])
+            shown = web.get(page)
+            assert shown.status_code == 200
+            assert not any(f'name="{field}"' in shown.content.decode() for field in changes)
+            assert not has_save_button(shown.content.decode())
+            # What the draft's own page posts, as an editor would send it, with the changes.
+            data = page_form_data(admin_client.get(admin_url(type(obj), "change", obj)))
+            assert web.post(page, data | changes).status_code == 405
+        draft.refresh_from_db()
+        category.refresh_from_db()
+        assert (draft.annual_limit, draft.min_age) == (
+            records["policy"].annual_limit,
+            records["policy"].min_age,
+        )
+        assert category.per_trip_limit_value == 30
 
     def test_a_change_post_is_403_and_changes_nothing(self, client: Client, records: dict) -> None:
         web = logged_in(client, AUDITOR)
