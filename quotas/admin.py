@@ -499,10 +499,25 @@ class PolicyAdmin(VersionsAdmin):
         obj: Policy | None = None,
     ) -> HttpResponse:
         if obj is not None:
+            parts = {
+                name: inline(self.model, self.admin_site)
+                for name, inline in (
+                    ("categories", CategoryInline),
+                    ("kinds", ImmediatePickupKindInline),
+                )
+            }
             context |= {
-                "can_clone": self.has_add_permission(request),
-                # Import and publish: a draft this user may change.
+                "can_clone": self._may_clone(request),
+                # Publish: a draft this user may change; import: and its list too.
                 "can_edit": self.has_change_permission(request, obj),
+                **{
+                    f"can_export_{name}": part.has_view_permission(request, obj)
+                    for name, part in parts.items()
+                },
+                **{
+                    f"can_import_{name}": part.has_change_permission(request, obj)
+                    for name, part in parts.items()
+                },
                 "can_withdraw": obj.is_scheduled_at(timezone.now())
                 and self.has_change_permission(request),
             }
@@ -650,16 +665,41 @@ class PolicyAdmin(VersionsAdmin):
             *super().get_urls(),
         ]
 
-    def _policy(self, request: HttpRequest, pk: int, *, change: bool) -> Policy:
+    def _policy(
+        self,
+        request: HttpRequest,
+        pk: int,
+        *,
+        change: bool,
+        part: type[PolicyPartInline] | None = None,
+    ) -> Policy:
+        """The policy of a page that changes it (else reads it) and, with ``part``, its
+        categories or kinds: refused (403) unless the user may, as on the policy's own page,
+        where each list shows only to whoever may see it and is editable only by whoever may
+        change it."""
         policy = get_object_or_404(Policy, pk=pk)
-        allowed = (
-            self.has_change_permission(request, policy)  # False for published/withdrawn
-            if change
-            else self.has_view_permission(request, policy)
-        )
+        inline = part(self.model, self.admin_site) if part is not None else None
+        if change:  # False for published/withdrawn
+            allowed = self.has_change_permission(request, policy) and (
+                inline is None or inline.has_change_permission(request, policy)
+            )
+        else:
+            allowed = self.has_view_permission(request, policy) and (
+                inline is None or inline.has_view_permission(request, policy)
+            )
         if not allowed:
             raise PermissionDenied
         return policy
+
+    def _may_clone(self, request: HttpRequest) -> bool:
+        """A clone adds a policy with its categories and kinds."""
+        parts = (
+            part(self.model, self.admin_site)
+            for part in (CategoryInline, ImmediatePickupKindInline)
+        )
+        return self.has_add_permission(request) and all(
+            part.has_add_permission(request, None) for part in parts
+        )
 
     def _change_url(self, policy: Policy) -> str:
         return reverse("admin:quotas_policy_change", args=[policy.pk])
@@ -678,7 +718,7 @@ class PolicyAdmin(VersionsAdmin):
 
     def clone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=False)
-        if not self.has_add_permission(request):
+        if not self._may_clone(request):
             raise PermissionDenied
         if request.method == "POST":
             draft = services.policy_clone(policy=policy, user=staff(request))
@@ -777,12 +817,12 @@ class PolicyAdmin(VersionsAdmin):
         )
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=False)
+        policy = self._policy(request, pk, change=False, part=CategoryInline)
         text = category_csv.export_categories(policy.categories.all())
         return self._csv(text, f"policy-{policy.pk}-categories.csv")
 
     def kinds_export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=False)
+        policy = self._policy(request, pk, change=False, part=ImmediatePickupKindInline)
         text = kind_csv.export_kinds(policy.immediate_kinds.all())
         return self._csv(text, f"policy-{policy.pk}-immediate-kinds.csv")
 
@@ -792,7 +832,7 @@ class PolicyAdmin(VersionsAdmin):
         return response
 
     def import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=True)
+        policy = self._policy(request, pk, change=True, part=CategoryInline)
         form = CategoryImportForm(request.POST or None, request.FILES or None)
         done, errors = self._import(
             request,
@@ -822,7 +862,7 @@ class PolicyAdmin(VersionsAdmin):
         )
 
     def kinds_import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=True)
+        policy = self._policy(request, pk, change=True, part=ImmediatePickupKindInline)
         form = KindImportForm(request.POST or None, request.FILES or None)
         done, errors = self._import(
             request,

@@ -12,11 +12,13 @@ from datetime import timedelta
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from quotas import category_csv, kind_csv
 from quotas import services as quota_services
 from quotas.models import Ban, Policy, Programme, Shopper
 from shops import checkout
@@ -94,7 +96,7 @@ def test_the_migration_makes_three_groups_with_their_permissions() -> None:
 
     assert codenames(EDITOR) == {
         f"{action}_{model}"
-        for model in ("policy", "category", "programme")
+        for model in ("policy", "category", "immediatepickupkind", "programme")
         for action in ("add", "change", "view")
     } | {"view_ban"}
     assert codenames(MANAGER) == {
@@ -104,6 +106,7 @@ def test_the_migration_makes_three_groups_with_their_permissions() -> None:
     } | {"view_sale", "view_saleline", "view_return", "view_returnline"}
     auditor = codenames(AUDITOR)
     assert all(codename.startswith("view_") for codename in auditor)
+    assert {"view_immediatepickupkind", "view_historicalimmediatepickupkind"} <= auditor
     # No role deletes anything.
     assert not Group.objects.filter(permissions__codename__startswith="delete_").exists()
 
@@ -141,6 +144,16 @@ class TestAuditor:
             page = web.get(admin_url(model, "change", obj))
             assert page.status_code == 200, name
             assert not has_save_button(page.content.decode()), name
+
+    def test_sees_a_drafts_immediate_pickup_kinds(self, client: Client, records: dict) -> None:
+        draft = quota_services.policy_clone(policy=records["policy"])
+        web = logged_in(client, AUDITOR)
+        page = web.get(admin_url(Policy, "change", draft)).content.decode()
+        assert 'id="immediate_kinds-group"' in page
+        assert reverse("admin:quotas_policy_kinds_import", args=[draft.pk]) not in page
+        export = web.get(reverse("admin:quotas_policy_kinds_export", args=[draft.pk]))
+        assert export.status_code == 200
+        assert export.content.decode().count("\n") == 1 + draft.immediate_kinds.count()
 
     def test_history_pages_open(self, client: Client, records: dict) -> None:
         web = logged_in(client, AUDITOR)
@@ -287,6 +300,22 @@ class TestPolicyEditor:
         # The published version stays read-only, for editors too.
         assert not has_save_button(web.get(admin_url(Policy, "change", published)).content.decode())
 
+    def test_edits_a_drafts_immediate_pickup_kinds(self, client: Client, records: dict) -> None:
+        draft = quota_services.policy_clone(policy=records["policy"])
+        web = logged_in(client, EDITOR)
+        page = web.get(admin_url(Policy, "change", draft))
+        assert "immediate_kinds-TOTAL_FORMS" in page.content.decode()
+        assert reverse("admin:quotas_policy_kinds_import", args=[draft.pk]) in (
+            page.content.decode()
+        )
+        one = kind_csv.export_kinds(draft.immediate_kinds.order_by("number")[:1])
+        upload = SimpleUploadedFile("kinds.csv", one.encode())
+        response = web.post(
+            reverse("admin:quotas_policy_kinds_import", args=[draft.pk]), {"file": upload}
+        )
+        assert response.status_code == 302
+        assert draft.immediate_kinds.count() == 1
+
     def test_sees_bans_but_cannot_add_or_lift_them(self, client: Client, records: dict) -> None:
         web = logged_in(client, EDITOR)
         ban = records["ban"]
@@ -309,3 +338,59 @@ class TestPolicyEditor:
             {"action": "revoke", "_selected_action": [term.pk], "index": 0},
         )
         assert Terminal.objects.get(pk=term.pk).revoked_at is None
+
+
+# --- The CSV pages take the permission of the list they read or write ----------------------------
+def staff_with(*codenames: str) -> AbstractBaseUser:
+    user = get_user_model().objects.create_user("partial", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="quotas", codename__in=codenames)
+    )
+    return user
+
+
+class TestPolicyCsvPages:
+    def test_importing_kinds_takes_the_kinds_change_permission(
+        self, client: Client, records: dict
+    ) -> None:
+        """The page hid the kinds from a user who may change the policy but not its kinds;
+        its CSV import replaced a draft's fifteen kinds with one all the same."""
+        draft = quota_services.policy_clone(policy=records["policy"])
+        kinds = list(draft.immediate_kinds.order_by("number").values())
+        client.force_login(staff_with("view_policy", "change_policy", "view_immediatepickupkind"))
+        one = kind_csv.export_kinds(draft.immediate_kinds.order_by("number")[:1])
+        import_url = reverse("admin:quotas_policy_kinds_import", args=[draft.pk])
+        assert client.get(import_url).status_code == 403
+        response = client.post(import_url, {"file": SimpleUploadedFile("k.csv", one.encode())})
+        assert response.status_code == 403
+        assert list(draft.immediate_kinds.order_by("number").values()) == kinds
+        page = client.get(admin_url(Policy, "change", draft)).content.decode()
+        assert import_url not in page
+
+    def test_importing_categories_takes_the_categories_change_permission(
+        self, client: Client, records: dict
+    ) -> None:
+        draft = quota_services.policy_clone(policy=records["policy"])
+        categories = list(draft.categories.order_by("number").values())
+        client.force_login(staff_with("view_policy", "change_policy", "view_category"))
+        text = category_csv.export_categories(draft.categories.all()[:1])
+        import_url = reverse("admin:quotas_policy_import", args=[draft.pk])
+        response = client.post(import_url, {"file": SimpleUploadedFile("c.csv", text.encode())})
+        assert response.status_code == 403
+        assert list(draft.categories.order_by("number").values()) == categories
+
+    def test_exports_take_the_lists_view_permission(self, client: Client, records: dict) -> None:
+        policy = records["policy"]
+        client.force_login(staff_with("view_policy"))
+        for name in ("quotas_policy_export", "quotas_policy_kinds_export"):
+            assert client.get(reverse(f"admin:{name}", args=[policy.pk])).status_code == 403
+        page = client.get(admin_url(Policy, "change", policy)).content.decode()
+        assert "categories.csv" not in page
+        assert "immediate-kinds.csv" not in page
+
+    def test_cloning_takes_adding_the_lists(self, client: Client, records: dict) -> None:
+        client.force_login(staff_with("view_policy", "add_policy", "add_category"))
+        drafts = Policy.objects.count()
+        clone = reverse("admin:quotas_policy_clone", args=[records["policy"].pk])
+        assert client.post(clone).status_code == 403
+        assert Policy.objects.count() == drafts
