@@ -20,7 +20,7 @@ def form_data(form: forms.BaseForm) -> Data:
             parts = field.widget.decompress(value)
             for suffix, part in zip(field.widget.widgets_names, parts, strict=True):
                 data[key + suffix] = "" if part is None else str(part)
-        elif isinstance(field, forms.MultipleChoiceField):
+        elif isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
             data[key] = [str(item) for item in value or []]
         elif isinstance(field, forms.BooleanField):
             if value:
