@@ -1,4 +1,4 @@
-"""Admin roles (groups made by shops/migrations/0004_roles.py), checked through the admin.
+"""Admin roles (groups made by shops/migrations/0004_roles.py and 0015), checked through the admin.
 
 Each test logs in a staff user whose only permissions come from one group, and checks what the
 admin lets that user see and do: pages (200 or 403), buttons ("Add", "Save") and, for every
