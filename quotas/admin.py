@@ -28,12 +28,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -51,7 +52,6 @@ from .choices import (
 )
 from .errors import BanInvalid
 from .models import (
-    LOCKED_STATUSES,
     Ban,
     BanState,
     Category,
@@ -320,25 +320,38 @@ class ShownChanges(HistoricalRecordContextHelper):
         return display_for_field(value, field, "—")
 
 
-class LockedHistoryAdmin(SimpleHistoryAdmin):
-    """simple-history's "revert to this version" judges permissions on the historical copy,
-    which may be a draft; a policy published since (or a category of one) is locked. The
-    revert button is hidden and a revert refused when the object *now* is locked."""
+class VersionsAdmin(SimpleHistoryAdmin):
+    """Every change kept by django-simple-history, each past version shown read only.
 
-    policy_id_attribute = "pk"  # where an object of this admin holds its policy's id
-
-    def _locked_now(self, obj: Any) -> bool:
-        policy_id = getattr(obj, self.policy_id_attribute)
-        return Policy.objects.filter(pk=policy_id, status__in=LOCKED_STATUSES).exists()
+    simple-history's version page saves any valid POST as a "revert", and lets in whoever may
+    view: an auditor could rewrite a draft through it. Reverting is disabled
+    (``SIMPLE_HISTORY_REVERT_DISABLED``: no button), the page answers GET only (405 otherwise)
+    and shows every field as text. An old version comes back by editing a draft."""
 
     def get_historical_record_context_helper(
         self, request: HttpRequest, historical_record: Any
     ) -> HistoricalRecordContextHelper:
         return ShownChanges(self.model, historical_record)
 
-    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is not None and self._locked_now(obj)) or super().revert_disabled(request, obj)
+    def _viewing_a_version(self, request: HttpRequest) -> bool:
+        opts = self.model._meta
+        match = request.resolver_match
+        return match is not None and match.url_name == (
+            f"{opts.app_label}_{opts.model_name}_simple_history"
+        )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        if not self._viewing_a_version(request):
+            return fields
+        editable = [
+            field.name
+            for field in self.model._meta.get_fields()
+            if field.concrete and getattr(field, "editable", False) and not field.auto_created
+        ]
+        return (*fields, *(name for name in editable if name not in fields))
+
+    @method_decorator(require_safe)
     def history_form_view(
         self,
         request: HttpRequest,
@@ -346,23 +359,11 @@ class LockedHistoryAdmin(SimpleHistoryAdmin):
         version_id: str,
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        if request.method == "POST":
-            history = self.model.history.model
-            version = get_object_or_404(history, pk=version_id, id=object_id)
-            if self._locked_now(version.instance):
-                raise PermissionDenied(
-                    "Published or withdrawn: a new draft is the way to change it."
-                )
-            try:
-                return super().history_form_view(request, object_id, version_id, extra_context)
-            except DomainError as exc:  # published between the check and the save
-                self.message_user(request, refusal(exc), messages.ERROR)
-                return HttpResponseRedirect(request.path)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Policy)
-class PolicyAdmin(LockedHistoryAdmin):
+class PolicyAdmin(VersionsAdmin):
     form = PolicyAdminForm
     inlines = [CategoryInline, ImmediatePickupKindInline]
 
@@ -498,10 +499,25 @@ class PolicyAdmin(LockedHistoryAdmin):
         obj: Policy | None = None,
     ) -> HttpResponse:
         if obj is not None:
+            parts = {
+                name: inline(self.model, self.admin_site)
+                for name, inline in (
+                    ("categories", CategoryInline),
+                    ("kinds", ImmediatePickupKindInline),
+                )
+            }
             context |= {
-                "can_clone": self.has_add_permission(request),
-                # Import and publish: a draft this user may change.
+                "can_clone": self._may_clone(request),
+                # Publish: a draft this user may change; import: and its list too.
                 "can_edit": self.has_change_permission(request, obj),
+                **{
+                    f"can_export_{name}": part.has_view_permission(request, obj)
+                    for name, part in parts.items()
+                },
+                **{
+                    f"can_import_{name}": part.has_change_permission(request, obj)
+                    for name, part in parts.items()
+                },
                 "can_withdraw": obj.is_scheduled_at(timezone.now())
                 and self.has_change_permission(request),
             }
@@ -649,16 +665,41 @@ class PolicyAdmin(LockedHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _policy(self, request: HttpRequest, pk: int, *, change: bool) -> Policy:
+    def _policy(
+        self,
+        request: HttpRequest,
+        pk: int,
+        *,
+        change: bool,
+        part: type[PolicyPartInline] | None = None,
+    ) -> Policy:
+        """The policy of a page that changes it (else reads it) and, with ``part``, its
+        categories or kinds: refused (403) unless the user may, as on the policy's own page,
+        where each list shows only to whoever may see it and is editable only by whoever may
+        change it."""
         policy = get_object_or_404(Policy, pk=pk)
-        allowed = (
-            self.has_change_permission(request, policy)  # False for published/withdrawn
-            if change
-            else self.has_view_permission(request, policy)
-        )
+        inline = part(self.model, self.admin_site) if part is not None else None
+        if change:  # False for published/withdrawn
+            allowed = self.has_change_permission(request, policy) and (
+                inline is None or inline.has_change_permission(request, policy)
+            )
+        else:
+            allowed = self.has_view_permission(request, policy) and (
+                inline is None or inline.has_view_permission(request, policy)
+            )
         if not allowed:
             raise PermissionDenied
         return policy
+
+    def _may_clone(self, request: HttpRequest) -> bool:
+        """A clone adds a policy with its categories and kinds."""
+        parts = (
+            part(self.model, self.admin_site)
+            for part in (CategoryInline, ImmediatePickupKindInline)
+        )
+        return self.has_add_permission(request) and all(
+            part.has_add_permission(request, None) for part in parts
+        )
 
     def _change_url(self, policy: Policy) -> str:
         return reverse("admin:quotas_policy_change", args=[policy.pk])
@@ -677,7 +718,7 @@ class PolicyAdmin(LockedHistoryAdmin):
 
     def clone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=False)
-        if not self.has_add_permission(request):
+        if not self._may_clone(request):
             raise PermissionDenied
         if request.method == "POST":
             draft = services.policy_clone(policy=policy, user=staff(request))
@@ -776,12 +817,12 @@ class PolicyAdmin(LockedHistoryAdmin):
         )
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=False)
+        policy = self._policy(request, pk, change=False, part=CategoryInline)
         text = category_csv.export_categories(policy.categories.all())
         return self._csv(text, f"policy-{policy.pk}-categories.csv")
 
     def kinds_export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=False)
+        policy = self._policy(request, pk, change=False, part=ImmediatePickupKindInline)
         text = kind_csv.export_kinds(policy.immediate_kinds.all())
         return self._csv(text, f"policy-{policy.pk}-immediate-kinds.csv")
 
@@ -791,7 +832,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         return response
 
     def import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=True)
+        policy = self._policy(request, pk, change=True, part=CategoryInline)
         form = CategoryImportForm(request.POST or None, request.FILES or None)
         done, errors = self._import(
             request,
@@ -821,7 +862,7 @@ class PolicyAdmin(LockedHistoryAdmin):
         )
 
     def kinds_import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=True)
+        policy = self._policy(request, pk, change=True, part=ImmediatePickupKindInline)
         form = KindImportForm(request.POST or None, request.FILES or None)
         done, errors = self._import(
             request,
@@ -910,10 +951,9 @@ def version_label(policy: Policy) -> str:
 
 
 @admin.register(Category)
-class CategoryAdmin(LockedHistoryAdmin):
+class CategoryAdmin(VersionsAdmin):
     """Every category of every version: find unverified entries, see each one's history."""
 
-    policy_id_attribute = "policy_id"
     # The records' reasons and names in the page's language, as on the policy's history.
     object_history_list_template = "admin/quotas/category/object_history_list.html"
 

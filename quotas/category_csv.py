@@ -1,8 +1,11 @@
 """A draft policy's category list as CSV: export for review in a spreadsheet, import back.
 
 Parsing is pure and reports every problem with its line number; nothing is written here
-(``services.policy_categories_replace`` writes, all or nothing). The file-level reading, the
-cell checks and the yes/no words serve the immediate-pickup kinds' CSV too (``kind_csv``).
+(``services.policy_categories_replace`` writes, all or nothing). The export is written, and the
+import reads its cells, as every CSV for people is (``dutyfree.csv``: text that a spreadsheet
+would run as a formula is quoted, the quote taken off again on the way back). The file-level
+reading, the cell checks and the yes/no words serve the immediate-pickup kinds' CSV too
+(``kind_csv``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+
+from dutyfree.csv import cell_read, csv_text
 
 from .choices import LimitUnit, Verification
 from .models import Category, code_validator
@@ -46,15 +51,6 @@ _LENGTHS = {"code": 64, "name_zh": 200, "name_en": 300, "added": 64, "note": 500
 class ParsedCategories:
     rows: list[dict[str, object]]
     errors: list[str]
-
-
-def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """CSV text (UTF-8, header first) of a policy's list, as its export gives it."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def export_categories(categories: Iterable[Category]) -> str:
@@ -121,12 +117,14 @@ def checked_cells(
     required: Sequence[str],
     lengths: Mapping[str, int],
 ) -> tuple[dict[str, str], list[str]]:
-    """A CSV row's cells, stripped, and what is wrong with its shape: values beyond the
-    header, required cells left empty, cells longer than their column allows."""
+    """A CSV row's cells, stripped and without the quote an export puts before text that
+    would run as a formula, and what is wrong with its shape: values beyond the header,
+    required cells left empty, cells longer than their column allows."""
     errors: list[str] = []
     if raw.get(None):
         errors.append(f"line {line_no}: more values than columns")
-    cells = {key: str(raw.get(key) or "").strip() for key in columns}
+    # A cell the export quoted against spreadsheet formulas (dutyfree.csv) reads as exported.
+    cells = {key: cell_read(str(raw.get(key) or "").strip()) for key in columns}
     for key in required:
         if not cells[key]:
             errors.append(f"line {line_no}: {key} is required")

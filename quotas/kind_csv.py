@@ -2,9 +2,9 @@
 spreadsheet, import back.
 
 Built on ``category_csv``: the same file-level reading (size, UTF-8, header, repeated codes and
-numbers), cell checks and yes/no words. Parsing is pure and reports every problem with its
-line number; nothing is written here (``services.policy_kinds_replace`` writes, all or
-nothing).
+numbers), cell checks and yes/no words, and the same writer (``dutyfree.csv``). Parsing is pure
+and reports every problem with its line number; nothing is written here
+(``services.policy_kinds_replace`` writes, all or nothing).
 """
 
 from __future__ import annotations
@@ -12,15 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .category_csv import (
-    NO,
-    YES,
-    checked_cells,
-    code_problem,
-    csv_text,
-    parsed_rows,
-    whole_number_cell,
-)
+from dutyfree.csv import csv_text
+
+from .category_csv import NO, YES, checked_cells, code_problem, parsed_rows, whole_number_cell
 from .models import ImmediatePickupKind
 
 COLUMNS = (

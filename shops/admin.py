@@ -7,6 +7,7 @@ terminal API, which judges and books them). Terminals are created with ``create_
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,10 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
+from dutyfree import money
 from dutyfree.language import in_language
 from quotas.selectors import immediate_kinds_known
 
-from .imports.catalogue import immediate_kind_problem
+from .imports.catalogue import category_code_unknown, immediate_kind_problem, known_category_codes
 from .models import Product, Return, Sale, SaleLine, Store, Terminal
 
 # DRF's own token table stays installed only for its migrations and is always empty.
@@ -112,10 +114,15 @@ class TerminalAdmin(admin.ModelAdmin):
         )
 
 
+# A price below this is saved, with a warning: more likely a slip (0.01 for 100.00) than a sale.
+PRICE_WARNING_BELOW = Decimal("1.00")
+
+
 class ProductForm(forms.ModelForm):
-    """A product, its immediate-pickup kind chosen from the kinds the published policies list
-    and checked as ``import_products`` checks a file's (a known kind, of the product's
-    category where the kind names one, as the policy in force says)."""
+    """A product checked as ``import_products`` checks a file's rows: its category one of a
+    policy's, its immediate-pickup kind chosen from the kinds the published policies list (a
+    known kind, of the product's category where the kind names one, as the policy in force
+    says)."""
 
     immediate_kind = forms.ChoiceField(
         label=Product._meta.get_field("immediate_kind").verbose_name,
@@ -162,6 +169,16 @@ class ProductForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        code = cleaned.get("category_code") or ""
+        if category_code_unknown(code, known_category_codes()):
+            self.add_error(
+                "category_code",
+                gettext(
+                    "No policy has the category %(code)s: a product's category must be one "
+                    "of a policy's categories (a draft's too)."
+                )
+                % {"code": code},
+            )
         problem = immediate_kind_problem(
             cleaned.get("immediate_kind") or "", cleaned.get("category_code") or "", self.kinds
         )
@@ -187,6 +204,25 @@ class ProductAdmin(admin.ModelAdmin):
     )
     list_filter = ("category_code", "immediate_kind", "active")
     search_fields = ("sku", "barcode", "name_zh", "name_en", "brand")
+
+    def save_model(
+        self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.retail_price < PRICE_WARNING_BELOW:
+            self.message_user(
+                request,
+                gettext(
+                    "The price of %(sku)s is %(price)s yuan, below %(floor)s: saved, but check "
+                    "that it is not a slip."
+                )
+                % {
+                    "sku": obj.sku,
+                    "price": money.to_str(obj.retail_price),
+                    "floor": money.to_str(PRICE_WARNING_BELOW),
+                },
+                messages.WARNING,
+            )
 
 
 class SaleLineInline(admin.TabularInline):

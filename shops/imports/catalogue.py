@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -61,6 +62,12 @@ class ImportReport:
 def known_category_codes() -> set[str]:
     """Every category code of any policy version (a product may wait for its category)."""
     return category_codes()
+
+
+def category_code_unknown(code: str, codes: AbstractSet[str]) -> bool:
+    """Whether a product's ``code`` is no category of any policy version (``codes``: as
+    :func:`known_category_codes` gives them); an empty code is the caller's to judge."""
+    return bool(code) and code not in codes
 
 
 def known_immediate_kinds(*, at: datetime | None) -> dict[str, str | None]:
@@ -109,7 +116,7 @@ def parse_row(
             sku_validator(cells["sku"])
         except ValidationError:
             errors.append(f"line {line_no}: sku must be letters, digits, '.', '-' or '_'")
-    if cells["category_code"] and cells["category_code"] not in codes:
+    if category_code_unknown(cells["category_code"], codes):
         errors.append(f"line {line_no}: unknown category_code {cells['category_code'][:64]!r}")
     price: Decimal | None = None
     if cells["retail_price"]:

@@ -11,8 +11,6 @@ non-staff user gets 403.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from dutyfree.csv import csv_text
 from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
 from quotas.choices import TravellerKind
 from quotas.selectors import NoPolicyInForce, policy_in_force_cached
@@ -183,9 +182,7 @@ def dashboard_presets(*, today: date) -> list[Preset]:
             holiday.end,
             "spring_festival",
         ),
-        Preset(
-            "year", gettext("Year to date"), today.replace(month=1, day=1), today, "calendar"
-        ),
+        Preset("year", gettext("Year to date"), today.replace(month=1, day=1), today, "calendar"),
     ]
 
 
@@ -362,26 +359,14 @@ def _preset_links(
 
 
 # --- The export ---------------------------------------------------------------------------------
-def _cell(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def _text(value: str) -> str:
-    """A name as a CSV cell Excel will not run as a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def sales_csv(
     answer: dict[str, Any], *, names: dict[str, str], full_names: dict[str, str] | None = None
 ) -> str:
     """The stats answer as CSV text: a header in the request's language, the totals, one row
     per group (by store: the short name, then the full name)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     group_by = answer.get("group_by")
     columns = csv_columns(group_by)
     full_names = full_names or {}
-    writer.writerow(csv_header(group_by))
     previous = answer["previous"]
     totals = {
         "key": "total",
@@ -389,16 +374,15 @@ def sales_csv(
         "previous_key": f"{previous['start']}/{previous['end']}",
         **answer["totals"],
     }
-    writer.writerow([_cell(totals.get(column)) for column in columns])
+    rows = [totals]
     for group in answer.get("groups", []):
         key = str(group["key"])
-        row = {
-            **group,
-            "name": _text(names.get(key, key)) if names else "",
-            "full_name": _text(full_names.get(key, key)),
+        names_of = {
+            "name": names.get(key, key) if names else "",
+            "full_name": full_names.get(key, key),
         }
-        writer.writerow([_cell(row.get(column)) for column in columns])
-    return out.getvalue()
+        rows.append({**group, **names_of})
+    return csv_text(csv_header(group_by), ([row.get(column) for column in columns] for row in rows))
 
 
 class ExportQuery(RangeForm):

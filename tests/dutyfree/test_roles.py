@@ -1,26 +1,40 @@
-"""Admin roles (groups made by shops/migrations/0004_roles.py), checked through the admin.
+"""Admin roles (groups made by shops/migrations/0004_roles.py and 0015), checked through the admin.
 
 Each test logs in a staff user whose only permissions come from one group, and checks what the
 admin lets that user see and do: pages (200 or 403), buttons ("Add", "Save") and, for every
-refused write, that nothing changed.
+refused write, that nothing changed. Last, a matrix: every role (and no one, a staff user with
+no role, a superuser) POSTs to every URL the admin site serves, and the database may change
+only where the role holds the permissions that write takes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.db.models import Model
 from django.test import Client, RequestFactory
-from django.urls import reverse
+from django.urls import URLResolver, reverse
 from django.utils import timezone
+from knox.models import AuthToken
 
+from quotas import category_csv, kind_csv
 from quotas import services as quota_services
 from quotas.models import Ban, Policy, Programme, Shopper
 from shops import checkout
-from shops.models import Product, Sale, Store, Terminal
+from shops import services as shop_services
+from shops.models import Product, Return, Sale, Store, Terminal
+from tests.admin_forms import page_form_data
 from tests.shops import helpers
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +107,7 @@ def test_the_migration_makes_three_groups_with_their_permissions() -> None:
 
     assert codenames(EDITOR) == {
         f"{action}_{model}"
-        for model in ("policy", "category", "programme")
+        for model in ("policy", "category", "immediatepickupkind", "programme")
         for action in ("add", "change", "view")
     } | {"view_ban"}
     assert codenames(MANAGER) == {
@@ -103,6 +117,7 @@ def test_the_migration_makes_three_groups_with_their_permissions() -> None:
     } | {"view_sale", "view_saleline", "view_return", "view_returnline"}
     auditor = codenames(AUDITOR)
     assert all(codename.startswith("view_") for codename in auditor)
+    assert {"view_immediatepickupkind", "view_historicalimmediatepickupkind"} <= auditor
     # No role deletes anything.
     assert not Group.objects.filter(permissions__codename__startswith="delete_").exists()
 
@@ -141,10 +156,49 @@ class TestAuditor:
             assert page.status_code == 200, name
             assert not has_save_button(page.content.decode()), name
 
+    def test_sees_a_drafts_immediate_pickup_kinds(self, client: Client, records: dict) -> None:
+        draft = quota_services.policy_clone(policy=records["policy"])
+        web = logged_in(client, AUDITOR)
+        page = web.get(admin_url(Policy, "change", draft)).content.decode()
+        assert 'id="immediate_kinds-group"' in page
+        assert reverse("admin:quotas_policy_kinds_import", args=[draft.pk]) not in page
+        export = web.get(reverse("admin:quotas_policy_kinds_export", args=[draft.pk]))
+        assert export.status_code == 200
+        assert export.content.decode().count("\n") == 1 + draft.immediate_kinds.count()
+
     def test_history_pages_open(self, client: Client, records: dict) -> None:
         web = logged_in(client, AUDITOR)
         assert web.get(admin_url(Policy, "history", records["policy"])).status_code == 200
         assert web.get(admin_url(Store, "history", records["store"])).status_code == 200
+
+    def test_a_draft_version_page_is_read_only(
+        self, client: Client, admin_client: Client, records: dict
+    ) -> None:
+        """The history's version page once saved any valid POST for whoever could view it."""
+        draft = quota_services.policy_clone(policy=records["policy"])
+        category = draft.categories.get(code="cosmetics")
+        web = logged_in(client, AUDITOR)
+        for obj, changes in (
+            (draft, {"annual_limit": "9999999.00", "min_age": "0"}),
+            (category, {"per_trip_limit_value": "100000"}),
+        ):
+            record = obj.history.latest("history_id")
+            name = f"admin:quotas_{obj._meta.model_name}_simple_history"
+            page = reverse(name, args=[obj.pk, record.history_id])
+            shown = web.get(page)
+            assert shown.status_code == 200
+            assert not any(f'name="{field}"' in shown.content.decode() for field in changes)
+            assert not has_save_button(shown.content.decode())
+            # What the draft's own page posts, as an editor would send it, with the changes.
+            data = page_form_data(admin_client.get(admin_url(type(obj), "change", obj)))
+            assert web.post(page, data | changes).status_code == 405
+        draft.refresh_from_db()
+        category.refresh_from_db()
+        assert (draft.annual_limit, draft.min_age) == (
+            records["policy"].annual_limit,
+            records["policy"].min_age,
+        )
+        assert category.per_trip_limit_value == 30
 
     def test_a_change_post_is_403_and_changes_nothing(self, client: Client, records: dict) -> None:
         web = logged_in(client, AUDITOR)
@@ -257,6 +311,22 @@ class TestPolicyEditor:
         # The published version stays read-only, for editors too.
         assert not has_save_button(web.get(admin_url(Policy, "change", published)).content.decode())
 
+    def test_edits_a_drafts_immediate_pickup_kinds(self, client: Client, records: dict) -> None:
+        draft = quota_services.policy_clone(policy=records["policy"])
+        web = logged_in(client, EDITOR)
+        page = web.get(admin_url(Policy, "change", draft))
+        assert "immediate_kinds-TOTAL_FORMS" in page.content.decode()
+        assert reverse("admin:quotas_policy_kinds_import", args=[draft.pk]) in (
+            page.content.decode()
+        )
+        one = kind_csv.export_kinds(draft.immediate_kinds.order_by("number")[:1])
+        upload = SimpleUploadedFile("kinds.csv", one.encode())
+        response = web.post(
+            reverse("admin:quotas_policy_kinds_import", args=[draft.pk]), {"file": upload}
+        )
+        assert response.status_code == 302
+        assert draft.immediate_kinds.count() == 1
+
     def test_sees_bans_but_cannot_add_or_lift_them(self, client: Client, records: dict) -> None:
         web = logged_in(client, EDITOR)
         ban = records["ban"]
@@ -279,3 +349,411 @@ class TestPolicyEditor:
             {"action": "revoke", "_selected_action": [term.pk], "index": 0},
         )
         assert Terminal.objects.get(pk=term.pk).revoked_at is None
+
+
+# --- The CSV pages take the permission of the list they read or write ----------------------------
+def staff_with(*codenames: str) -> AbstractBaseUser:
+    user = get_user_model().objects.create_user("partial", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="quotas", codename__in=codenames)
+    )
+    return user
+
+
+class TestPolicyCsvPages:
+    def test_importing_kinds_takes_the_kinds_change_permission(
+        self, client: Client, records: dict
+    ) -> None:
+        """The page hid the kinds from a user who may change the policy but not its kinds;
+        its CSV import replaced a draft's fifteen kinds with one all the same."""
+        draft = quota_services.policy_clone(policy=records["policy"])
+        kinds = list(draft.immediate_kinds.order_by("number").values())
+        client.force_login(staff_with("view_policy", "change_policy", "view_immediatepickupkind"))
+        one = kind_csv.export_kinds(draft.immediate_kinds.order_by("number")[:1])
+        import_url = reverse("admin:quotas_policy_kinds_import", args=[draft.pk])
+        assert client.get(import_url).status_code == 403
+        response = client.post(import_url, {"file": SimpleUploadedFile("k.csv", one.encode())})
+        assert response.status_code == 403
+        assert list(draft.immediate_kinds.order_by("number").values()) == kinds
+        page = client.get(admin_url(Policy, "change", draft)).content.decode()
+        assert import_url not in page
+
+    def test_importing_categories_takes_the_categories_change_permission(
+        self, client: Client, records: dict
+    ) -> None:
+        draft = quota_services.policy_clone(policy=records["policy"])
+        categories = list(draft.categories.order_by("number").values())
+        client.force_login(staff_with("view_policy", "change_policy", "view_category"))
+        text = category_csv.export_categories(draft.categories.all()[:1])
+        import_url = reverse("admin:quotas_policy_import", args=[draft.pk])
+        response = client.post(import_url, {"file": SimpleUploadedFile("c.csv", text.encode())})
+        assert response.status_code == 403
+        assert list(draft.categories.order_by("number").values()) == categories
+
+    def test_exports_take_the_lists_view_permission(self, client: Client, records: dict) -> None:
+        policy = records["policy"]
+        client.force_login(staff_with("view_policy"))
+        for name in ("quotas_policy_export", "quotas_policy_kinds_export"):
+            assert client.get(reverse(f"admin:{name}", args=[policy.pk])).status_code == 403
+        page = client.get(admin_url(Policy, "change", policy)).content.decode()
+        assert "categories.csv" not in page
+        assert "immediate-kinds.csv" not in page
+
+    def test_cloning_takes_adding_the_lists(self, client: Client, records: dict) -> None:
+        client.force_login(staff_with("view_policy", "add_policy", "add_category"))
+        drafts = Policy.objects.count()
+        clone = reverse("admin:quotas_policy_clone", args=[records["policy"].pk])
+        assert client.post(clone).status_code == 403
+        assert Policy.objects.count() == drafts
+
+
+# --- Every admin URL × every role, by POST -----------------------------------------------------
+# Who signs in for the matrix: the three roles, and around them no one, a staff user with no
+# role, and a superuser (who has every permission, so shows what each POST can do at all).
+ANONYMOUS, NO_ROLE, SUPERUSER = "anonymous", "staff without a role", "superuser"
+EVERYONE = [ANONYMOUS, NO_ROLE, EDITOR, MANAGER, AUDITOR, SUPERUSER]
+
+# What a POST to each URL may write, and the permissions it takes (all of them); any URL not
+# named here writes nothing for anyone. The model URLs (add, change, delete, the list's
+# actions) take their model's permission: see ``permissions_of``.
+CUSTOM_WRITES = {
+    "quotas_policy_clone": (
+        "quotas.add_policy",
+        "quotas.add_category",
+        "quotas.add_immediatepickupkind",
+    ),
+    "quotas_policy_publish": ("quotas.change_policy",),
+    "quotas_policy_withdraw": ("quotas.change_policy",),
+    "quotas_policy_import": ("quotas.change_policy", "quotas.change_category"),
+    "quotas_policy_kinds_import": ("quotas.change_policy", "quotas.change_immediatepickupkind"),
+    "quotas_ban_lift": ("quotas.change_ban",),
+    "auth_user_password_change": ("auth.change_user",),
+}
+# The URLs a superuser's POST (``post_data``) does write through: every other URL must write
+# nothing for anyone, superusers included. A URL the admin adds is posted its page's form where
+# ``post_data`` knows it, else nothing: one that then writes fails the test until it is listed
+# here with the permissions it takes.
+SUPERUSER_WRITES = {
+    *CUSTOM_WRITES,
+    "auth_group_add",
+    "auth_group_change",
+    "auth_group_delete",
+    "auth_group_changelist",  # delete_selected
+    "auth_user_add",
+    "auth_user_change",
+    "auth_user_delete",
+    "auth_user_changelist",
+    "axes_accessattempt_change",  # the admin's log says "no fields changed"
+    "axes_accessattempt_delete",
+    "axes_accessattempt_changelist",
+    "axes_accesslog_change",
+    "axes_accesslog_delete",
+    "axes_accesslog_changelist",
+    "axes_accessfailurelog_change",
+    "axes_accessfailurelog_delete",
+    "axes_accessfailurelog_changelist",
+    "knox_authtoken_delete",
+    "knox_authtoken_changelist",
+    "quotas_policy_add",
+    "quotas_policy_change",
+    "quotas_policy_delete",
+    "quotas_policy_changelist",  # delete_drafts
+    "quotas_category_change",
+    "quotas_category_delete",
+    "quotas_programme_add",
+    "quotas_programme_change",
+    "quotas_ban_add",
+    "shops_store_add",
+    "shops_store_change",
+    "shops_terminal_change",  # the admin's log says "no fields changed"
+    "shops_terminal_changelist",  # revoke
+    "shops_product_add",
+    "shops_product_change",
+}
+
+
+@dataclass(frozen=True)
+class AdminRoute:
+    name: str  # the URL's name, or its route where it has none
+    route: str
+
+    @property
+    def model_view(self) -> tuple[type[Model], str] | None:
+        """The model of a model's own URL and the view (``change`` of ``shops_store_change``;
+        ``""`` for the unnamed redirect to the change page)."""
+        for model in admin.site._registry:
+            opts = model._meta
+            if self.route.startswith(f"{opts.app_label}/{opts.model_name}/"):
+                view = self.name.removeprefix(f"{opts.app_label}_{opts.model_name}_")
+                return model, "" if view == self.route else view
+        return None
+
+
+def admin_routes() -> list[AdminRoute]:
+    """Every URL pattern the admin site serves, from the site itself."""
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[AdminRoute]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            else:
+                yield AdminRoute(pattern.name or route, route)
+
+    return list(walk(admin.site.get_urls(), ""))
+
+
+@pytest.fixture
+def world(records: dict[str, object]) -> dict[str, Any]:
+    """``records`` and what else the admin's URLs act on: a draft with its categories, a
+    policy published to take effect later, a return, a staff token, sign-in records, a user
+    and a group."""
+    now = timezone.now()
+    sale = records["sale"]
+    assert isinstance(sale, Sale)
+    shop_services.sale_return(
+        terminal=records["terminal"],
+        sale_id=sale.pk,
+        idempotency_key="roles-return",
+        fingerprint="roles-return",
+        lines=[(sale.lines.get().pk, 1)],
+        reason="",
+        now=now,
+    )
+    scheduled = quota_services.policy_clone(policy=records["policy"])
+    quota_services.policy_publish(
+        policy=scheduled, effective_from=now + timedelta(days=30), now=now
+    )
+    draft = quota_services.policy_clone(policy=records["policy"])
+    target = get_user_model().objects.create_user("target", is_staff=True)
+    root = get_user_model().objects.create_superuser("root", "root@example.org", None)
+    root_session = Client()
+    root_session.force_login(root)
+    attempt = {"user_agent": "test", "ip_address": "10.0.0.1", "username": "target"}
+    return {
+        **records,
+        "draft": draft,
+        "scheduled": scheduled,
+        "category": draft.categories.get(code="cosmetics"),
+        "return": Return.objects.get(),
+        "user": target,
+        "root": root,
+        "root_session": root_session,  # for the pages' forms as a superuser sees them
+        "group": Group.objects.get(name=AUDITOR),
+        "token": AuthToken.objects.create(user=target)[0],
+        "accessattempt": AccessAttempt.objects.create(
+            **attempt, path_info="/admin/login/", failures_since_start=1
+        ),
+        "accesslog": AccessLog.objects.create(**attempt, path_info="/admin/login/"),
+        "accessfailurelog": AccessFailureLog.objects.create(**attempt, path_info="/admin/login/"),
+    }
+
+
+def target_of(route: AdminRoute, world: dict[str, Any]) -> Any:
+    """The record a URL acts on: a policy URL the draft (but clone: the version in force;
+    withdraw: the one published to take effect later)."""
+    if route.name == "quotas_policy_clone":
+        return world["policy"]
+    if route.name == "quotas_policy_withdraw":
+        return world["scheduled"]
+    found = route.model_view
+    name = None if found is None else found[0]._meta.model_name
+    if name == "policy":
+        return world["draft"]
+    if name == "authtoken":
+        return world["token"]
+    return world.get(name) if name else None
+
+
+def url_of(route: AdminRoute, world: dict[str, Any]) -> str:
+    obj = target_of(route, world)
+    if route.name == "view_on_site":
+        draft = world["draft"]
+        return reverse(
+            "admin:view_on_site", args=[ContentType.objects.get_for_model(draft).pk, draft.pk]
+        )
+    if route.name == "app_list":
+        return reverse("admin:app_list", args=["quotas"])
+    if route.name.endswith("_simple_history"):
+        return reverse(f"admin:{route.name}", args=[obj.pk, obj.history.latest("history_id").pk])
+    if route.name == route.route:  # no name: the object's bare URL, or the catch-all
+        if "<path:object_id>" in route.route:
+            return "/admin/" + route.route.replace("<path:object_id>", str(obj.pk))
+        return "/admin/no-such-page/"
+    if obj is not None and any(part in route.route for part in ("<path:", "<int:", "<id>")):
+        return reverse(f"admin:{route.name}", args=[obj.pk])
+    return reverse(f"admin:{route.name}")
+
+
+def add_data(model: type[Model], world: dict[str, Any]) -> dict[str, Any]:
+    """A valid add form of each model an administrator adds records of."""
+    label = model._meta.label_lower
+    if label == "quotas.policy":
+        rules = page_form_data_of(world["draft"], world)
+        no_rows = {
+            f"{inline}-{count}": "0"
+            for inline in ("categories", "immediate_kinds")
+            for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+        }
+        return {
+            "programme": world["programme"].pk,
+            "name_zh": "新版本",
+            "name_en": "New version",
+            **{key: value for key, value in rules.items() if key in Policy.RULE_FIELDS},
+            **no_rows,
+        }
+    forms = {
+        "auth.group": {"name": "new group"},
+        "auth.user": {"username": "new-user", "usable_password": "false"},
+        "quotas.programme": {
+            "code": "other",
+            "name_zh": "其他",
+            "name_en": "Other",
+            "currency": "CNY",
+        },
+        "quotas.ban": {
+            "shopper": world["shopper"].pk,
+            "reason": "customs_decision",
+            "starts_at_0": "2025-01-01",
+            "starts_at_1": "00:00",
+            "years": "1",
+        },
+        "shops.store": {
+            "code": "ROLE-ADD",
+            "name_zh": "新店",
+            "name_en": "New store",
+            "city": "sanya",
+            "operator": "Test",
+            "channel": "physical",
+            "active": "on",
+        },
+        "shops.product": {
+            "sku": "ROLE-ADD",
+            "name_zh": "新品",
+            "name_en": "New product",
+            "brand": "Test",
+            "category_code": "cosmetics",
+            "retail_price": "100.00",
+            "pieces": "1",
+            "active": "on",
+        },
+    }
+    return forms.get(label, {})
+
+
+def page_form_data_of(obj: Model, world: dict[str, Any]) -> dict[str, Any]:
+    """What the object's change page posts, as a superuser sees it."""
+    page = world["root_session"].get(admin_url(type(obj), "change", obj))
+    return page_form_data(page) if page.status_code == 200 and page.context else {}
+
+
+def post_data(route: AdminRoute, world: dict[str, Any]) -> dict[str, Any]:
+    """What a browser would post to the URL for it to write what it writes."""
+    draft = world["draft"]
+    if route.name == "quotas_policy_import":
+        text = category_csv.export_categories(draft.categories.all())
+        return {"file": SimpleUploadedFile("c.csv", text.encode())}
+    if route.name == "quotas_policy_kinds_import":
+        text = kind_csv.export_kinds(draft.immediate_kinds.all()[:1])
+        return {"file": SimpleUploadedFile("k.csv", text.encode())}
+    if route.name == "quotas_ban_lift":
+        return {"reason": "matrix"}
+    if route.name == "quotas_policy_publish":  # now
+        return {"effective_from_0": "", "effective_from_1": ""}
+    if route.name == "quotas_shopper_search":
+        return {"q": "1230"}
+    if route.name == "auth_user_password_change":
+        return {"password1": "Matrix-pass-2031", "password2": "Matrix-pass-2031"}
+    found = route.model_view
+    if found is None:
+        return {}
+    model, view = found
+    obj = target_of(route, world)
+    if view == "add":
+        return add_data(model, world)
+    if view in ("change", "simple_history"):
+        return page_form_data_of(obj, world)
+    if view == "delete":
+        return {"post": "yes"}
+    if view == "changelist":
+        request = RequestFactory().get("/admin/")
+        request.user = world["root"]
+        actions = list(admin.site._registry[model].get_actions(request))
+        if not actions:
+            return {}
+        return {"action": actions[0], "_selected_action": [obj.pk], "index": 0, "post": "yes"}
+    return {}
+
+
+def permissions_of(route: AdminRoute, world: dict[str, Any]) -> tuple[str, ...]:
+    """The permissions a write through the URL takes (see ``CUSTOM_WRITES``)."""
+    if route.name in CUSTOM_WRITES:
+        return CUSTOM_WRITES[route.name]
+    found = route.model_view
+    assert found is not None, f"{route.name} writes but takes no model's permission"
+    model, view = found
+    opts = model._meta
+    if view == "changelist":
+        data = post_data(route, world)
+        action = admin.site._registry[model].get_action(data["action"])
+        assert action is not None
+        view = action[0].allowed_permissions[0]  # type: ignore[attr-defined]  # @admin.action
+    return (f"{opts.app_label}.{view}_{opts.model_name}",)
+
+
+def database_state() -> dict[str, str]:
+    """A digest of every table's rows but the sessions' (signing in writes one), by table."""
+    tables = [
+        table for table in connection.introspection.table_names() if table != "django_session"
+    ]
+    # Table names from the database's own catalogue, quoted: no outside text in the statement.
+    digest = "(SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {} t)"
+    columns = ", ".join(digest.format(connection.ops.quote_name(table)) for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return dict(zip(tables, cursor.fetchone(), strict=True))
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_every_admin_url_writes_only_with_its_models_permission(
+    role: str, world: dict[str, Any]
+) -> None:
+    """Each role POSTs to every URL of the admin (a page's own form where it has one, as a
+    superuser sees it): the database changes exactly when a superuser's POST changes it and the
+    role holds the permissions the write takes. Each POST is rolled back after the look."""
+    from quotas.selectors import policy_cache_clear
+
+    web = Client(raise_request_exception=False)
+    user = None
+    if role == SUPERUSER:
+        user = get_user_model().objects.create_superuser("matrix-super", "s@example.org", None)
+    elif role == NO_ROLE:
+        user = get_user_model().objects.create_user("no-role", is_staff=True)
+    elif role != ANONYMOUS:
+        user = member_of(role)
+    if user is not None:
+        web.force_login(user)
+    routes = admin_routes()
+    assert len(routes) > 100
+    wrong = []
+    before = database_state()  # as before every POST: each is rolled back
+    for route in routes:
+        url, data = url_of(route, world), post_data(route, world)
+        may = route.name in SUPERUSER_WRITES and (
+            user is not None and user.has_perms(permissions_of(route, world))
+        )
+        with transaction.atomic():
+            response = web.post(url, data)
+            after = database_state() if response.status_code != 500 else before
+            transaction.set_rollback(True)
+        policy_cache_clear()
+        changed = sorted(table for table in before if before[table] != after[table])
+        if route.name == "logout":  # django-axes notes when a signed-in user signs out
+            changed = [table for table in changed if table != "axes_accesslog"]
+        if response.status_code == 500 or bool(changed) != may:
+            status = f"{response.status_code} {response.get('Location', '')}".strip()
+            wrong.append(f"{route.name} {url} → {status}, wrote {changed or 'nothing'}")
+        if user is not None and not web.session.exists(web.session.session_key):
+            web.force_login(user)  # signed out, or a password change's new session rolled back
+            before = database_state()
+    assert wrong == [], f"{role}:\n" + "\n".join(wrong)

@@ -389,6 +389,25 @@ def test_a_staff_session_lasts_a_shift_and_ends_with_the_browser(
         assert not logged_in(client)
 
 
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("https://evil.example/", "/admin/"),  # unsafe: the admin's index, not a 404
+        ("//evil.example/admin/", "/admin/"),
+        ("/dashboard/?start=2026-03-01", "/dashboard/?start=2026-03-01"),  # safe: kept
+    ],
+)
+def test_signing_in_lands_on_a_safe_next_or_the_admin(
+    client: Client, staff: Any, next_url: str, lands_on: str
+) -> None:
+    response = client.post(
+        "/admin/login/", {"username": "analyst", "password": PASSWORD, "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
+    assert client.get(response["Location"]).status_code == 200
+
+
 def test_five_failures_lock_the_username_and_address_out(client: Client, staff: Any) -> None:
     for attempt in range(1, 5):
         response = log_in(client, "analyst", f"wrong-{attempt}")

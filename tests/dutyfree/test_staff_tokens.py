@@ -106,6 +106,22 @@ def test_bad_arguments_are_refused_and_create_nothing(args: tuple[str, ...], mes
     assert not AuthToken.objects.exists()
 
 
+def test_an_existing_user_who_is_not_staff_is_made_staff_only_with_promote() -> None:
+    User = get_user_model()
+    clerk = User.objects.create_user("clerk", is_staff=False)
+    with pytest.raises(CommandError, match="--promote"):
+        issue("clerk")
+    clerk.refresh_from_db()
+    assert not clerk.is_staff
+    assert not AuthToken.objects.exists()
+    key, text = issue("clerk", "--promote")
+    clerk.refresh_from_db()
+    assert clerk.is_staff
+    assert "is now staff" in text
+    assert AuthToken.objects.filter(user=clerk).count() == 1
+    assert key not in text.splitlines()[:-1]
+
+
 def test_revoking_an_unknown_user_is_an_error() -> None:
     with pytest.raises(CommandError, match="No user 'nobody'"):
         issue("nobody", "--revoke")

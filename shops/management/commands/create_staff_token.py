@@ -1,6 +1,8 @@
-"""``create_staff_token USERNAME [--days N] [--revoke]``: a new API token for a staff user's
-stats API access, printed once, alone on the last line. Only its digest is kept: a lost token
-is replaced by a new one, never shown again. ``--revoke`` ends every token of the user."""
+"""``create_staff_token USERNAME [--days N] [--promote] [--revoke]``: a new API token for a staff
+user's stats API access, printed once, alone on the last line. Only its digest is kept: a lost
+token is replaced by a new one, never shown again. A username that does not exist becomes a
+staff user with no password; an existing user who is not staff is refused unless ``--promote``
+says to make them staff. ``--revoke`` ends every token of the user."""
 
 from datetime import timedelta
 from typing import Any
@@ -14,8 +16,9 @@ from knox.models import AuthToken
 
 class Command(BaseCommand):
     help = (
-        "Create the staff user if needed and print a new API token alone on the last line; "
-        "--revoke ends all of the user's tokens instead."
+        "Create the staff user if needed and print a new API token alone on the last line "
+        "(an existing user who is not staff only with --promote); --revoke ends all of the "
+        "user's tokens instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,6 +28,11 @@ class Command(BaseCommand):
             type=int,
             default=settings.STAFF_TOKEN_DAYS,
             help=f"days the token is valid (default STAFF_TOKEN_DAYS, {settings.STAFF_TOKEN_DAYS})",
+        )
+        parser.add_argument(
+            "--promote",
+            action="store_true",
+            help="make an existing user who is not staff a staff user (refused without it)",
         )
         parser.add_argument(
             "--revoke", action="store_true", help="revoke every token of the user; create none"
@@ -46,6 +54,12 @@ class Command(BaseCommand):
         user, created = users.objects.get_or_create(username=username, defaults={"is_staff": True})
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive: its tokens would be refused.")
+        if not user.is_staff and not options["promote"]:
+            # A typo, or a shopper-facing account: staff status opens the dashboard and admin.
+            raise CommandError(
+                f"User {username!r} exists and is not staff; nothing was changed. "
+                "Add --promote to make them staff and issue the token."
+            )
         if created:
             user.set_unusable_password()
             user.save()
