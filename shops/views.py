@@ -317,13 +317,20 @@ def captcha_refresh(request: HttpRequest) -> HttpResponse:
 
 def captcha_image(request: HttpRequest, key: str) -> HttpResponse:
     """The challenge's image. Drawn from its key alone (the library seeds its noise with the
-    key), so the image of a key never changes: the browser may keep it as long as the key
-    lives."""
-    response = captcha_views.captcha_image(request, key, scale=1)
+    key), so the image of a key never changes: it is drawn once and kept in the cache as long
+    as the key lives, and the browser may keep it as long too."""
+    lifetime = captcha_settings.CAPTCHA_TIMEOUT * 60
+    drawn = cache.get(f"captcha-image:{key}")
+    if drawn is not None:
+        content, content_type = drawn
+        response = HttpResponse(content, content_type=content_type)
+    else:
+        response = captcha_views.captcha_image(request, key, scale=1)
+        if response.status_code == 200:
+            drawn = (response.content, response["Content-Type"])
+            cache.set(f"captcha-image:{key}", drawn, timeout=lifetime)
     if response.status_code == 200:
-        patch_cache_control(
-            response, private=True, max_age=captcha_settings.CAPTCHA_TIMEOUT * 60, immutable=True
-        )
+        patch_cache_control(response, private=True, max_age=lifetime, immutable=True)
     return response
 
 

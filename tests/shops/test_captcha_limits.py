@@ -107,6 +107,22 @@ class TestImage:
         assert {"private", "max-age=600", "immutable"} <= control
         assert first.content == again.content  # drawn from the key alone
 
+    def test_the_image_of_a_key_is_drawn_once(self, client: Client, monkeypatch) -> None:
+        from captcha import views as captcha_views
+
+        drawn = []
+        draw = captcha_views.captcha_image
+        monkeypatch.setattr(
+            captcha_views, "captcha_image", lambda *a, **k: drawn.append(1) or draw(*a, **k)
+        )
+        key = shown(client)
+        answers = [client.get(f"/captcha/image/{key}/") for _ in range(5)]
+
+        assert len(drawn) == 1  # the next four come from the cache
+        assert {answer.content for answer in answers} == {answers[0].content}
+        assert {answer["Content-Type"] for answer in answers} == {"image/png"}
+        assert all("immutable" in answer["Cache-Control"] for answer in answers)
+
     def test_a_key_that_is_gone_is_not_kept(self, client: Client) -> None:
         response = client.get("/captcha/image/0123456789abcdef0123456789abcdef01234567/")
 
