@@ -689,6 +689,8 @@ class TillPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    # Each list says which positions its first ordering field can have, as DRF writes them.
+    position_is_valid: Callable[[str], bool]
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         try:
@@ -708,10 +710,6 @@ class TillPagination(CursorPagination):
         if position is not None and not self.position_is_valid(position):
             raise NotFound(self.invalid_cursor_message)
         return cursor
-
-    def position_is_valid(self, position: str) -> bool:
-        """Whether ``position`` is a value of the first ordering field, as DRF writes it."""
-        raise NotImplementedError
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"results": data, "next": self.get_next_link()})
