@@ -34,8 +34,17 @@ BIRTH = date(1985, 6, 15)
 NAME = "欧阳青Privacy"
 KEPT = 4  # characters of the number a shopper row keeps for display (****7718)
 # Stretches of a value that cannot hold a document number by accident and would otherwise
-# match its digits by chance: the time of day (with its fraction) and hexadecimal digests.
-_NOISE = re.compile(r"\d{2}:\d{2}:\d{2}(\.\d+)?|[0-9a-f]{32,}")
+# match its digits by chance: the time of day (with its fraction), a datetime's repr in logged
+# parameters (its microseconds), a float's long fraction (a statement's duration in a log
+# record's arguments), hexadecimal digests, and random hexadecimal keys (they hold a letter; a
+# number typed in clear holds none).
+_NOISE = re.compile(
+    r"\d{2}:\d{2}:\d{2}(\.\d+)?"
+    r"|datetime\.datetime\([\d, ]+"
+    r"|\d+\.\d+e-\d+|\d+\.\d{6,}"
+    r"|[0-9a-f]{32,}"
+    r"|\b(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b"
+)
 
 
 def _rebuilding_needles() -> list[str]:
@@ -45,6 +54,8 @@ def _rebuilding_needles() -> list[str]:
     dates = [f"{BIRTH:%Y-%m-%d}", f"{BIRTH:%Y%m%d}", f"{BIRTH:%Y/%m/%d}"]
     width = KEPT + 1
     runs = [NUMBER[i : i + width].casefold() for i in range(len(NUMBER) - width + 1)]
+    for needle in [NUMBER, SPACED, *dates, *runs]:  # the noise never hides what is looked for
+        assert _NOISE.sub(" ", needle) == needle, needle
     return dates + runs
 
 
