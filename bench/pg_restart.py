@@ -215,7 +215,7 @@ def prepare(cluster: PrivateCluster | SystemCluster, name: str, env: dict[str, s
     script = f"""
 from decimal import Decimal
 from shops.models import Product, Store
-from shops.services import terminal_create
+from shops.pos.terminals import terminal_create
 for sku, category, price in zip({SKUS!r}, ["tea", "cosmetics", "pens"],
                                 ["12.00", "230.00", "88.50"]):
     Product.objects.create(sku=sku, name_zh=sku, name_en=sku, brand="Bench",

@@ -101,7 +101,7 @@ def setup(
     script = """
 from decimal import Decimal
 from shops.models import Product, Store
-from shops.services import terminal_create
+from shops.pos.terminals import terminal_create
 stores = list(Store.objects.order_by("code"))
 for n, price in enumerate(["1.00", "2.00", "3.00"]):
     Product.objects.create(sku=f"BENCH-TEA-{n}", name_zh="茶", name_en="Tea", brand="Bench",

@@ -2,7 +2,7 @@
 
 drf-spectacular walks every view and serializer to build the document (README, "The OpenAPI
 document"); the result changes only with the code, the language, and the demo examples' dates
-(``shops.openapi`` dates them from today). So the document is kept in the shared cache under
+(``shops.api.openapi`` dates them from today). So the document is kept in the shared cache under
 the code's version, the language and the local day, for ``SCHEMA_CACHE_SECONDS``.
 """
 

@@ -218,8 +218,8 @@ QUOTA_LOOKUP_DOCUMENT_RATE = os.environ.get("QUOTA_LOOKUP_DOCUMENT_RATE", "5/600
 # Behind n reverse proxies, the client address is the n-th from the right of X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # The look-up's CAPTCHA: always a sum ("27+8="), drawn large with light noise so a person reads
-# it on a phone, answered on the numeric keypad (shops/views.py: sum_challenge).
-CAPTCHA_CHALLENGE_FUNCT = "shops.views.sum_challenge"
+# it on a phone, answered on the numeric keypad (shops/shoppers/pages.py: sum_challenge).
+CAPTCHA_CHALLENGE_FUNCT = "shops.shoppers.pages.sum_challenge"
 CAPTCHA_IMAGE_SIZE = (280, 90)
 CAPTCHA_FONT_SIZE = 60
 CAPTCHA_LETTER_ROTATION = (-10, 10)
@@ -341,12 +341,12 @@ REST_KNOX = {
 SCHEMA_CACHE_SECONDS = int(os.environ.get("SCHEMA_CACHE_SECONDS", "3600"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "dutyfree API",
-    # The description, tags, summaries, response headers and examples: shops.openapi
+    # The description, tags, summaries, response headers and examples: shops.api.openapi
     # (in the request's language; the examples succeed against `manage.py seed_demo` data).
     "VERSION": "1.0.0",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "shops.openapi.postprocess",
+        "shops.api.openapi.postprocess",
     ],
     # 3.1: request bodies validated by pydantic are described in JSON Schema 2020-12.
     "OAS_VERSION": "3.1.0",

@@ -10,9 +10,9 @@ from dutyfree.errors import api_aware_404
 from dutyfree.health import healthz, ping
 from dutyfree.schema import CachedSchemaView
 from quotas.api import PolicyInForceApi
-from shops import api as shops_api
+from shops.api import views as shops_api
 from shops.reporting.dashboard import dashboard_export, dashboard_page
-from shops.views import captcha_image, captcha_refresh, home_page, quota_page
+from shops.shoppers.pages import captcha_image, captcha_refresh, home_page, quota_page
 
 SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 handler404 = "dutyfree.errors.api_aware_404"

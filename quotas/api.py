@@ -23,7 +23,7 @@ from .models import Category, ImmediatePickupKind, Policy
 from .selectors import policy_in_force
 
 # --- Errors in the schema ------------------------------------------------------------------
-# The shape dutyfree.errors.problem() gives every API error; the terminal API (shops.api)
+# The shape dutyfree.errors.problem() gives every API error; the terminal API (shops.api.views)
 # declares its errors with problem_responses() too.
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 

@@ -23,9 +23,12 @@ from rest_framework.authtoken.models import TokenProxy
 from dutyfree import money
 from dutyfree.language import in_language
 from quotas.selectors import immediate_kinds_known
-
-from .imports.catalogue import category_code_unknown, immediate_kind_problem, known_category_codes
-from .models import Product, Return, Sale, SaleLine, Store, Terminal
+from shops.imports.products import (
+    category_code_unknown,
+    immediate_kind_problem,
+    known_category_codes,
+)
+from shops.models import Product, Return, Sale, SaleLine, Store, Terminal
 
 # DRF's own token table stays installed only for its migrations and is always empty.
 admin.site.unregister(TokenProxy)

@@ -28,8 +28,7 @@ from django.db import connection
 from dutyfree.locks import ROLLUPS, TERMINAL_IDEMPOTENCY
 from quotas.locks import quota_account_lock_by_id
 from quotas.models import QuotaAccount
-
-from .models import Sale
+from shops.models import Sale
 
 # --- A request in flight with a terminal's Idempotency-Key: advisory, try ---------------------
 # A transaction-scoped advisory try-lock on two keys (dutyfree.locks.TERMINAL_IDEMPOTENCY: the

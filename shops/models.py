@@ -395,7 +395,7 @@ class ReturnLine(models.Model):
 
 class IdempotencyRecord(models.Model):
     """The first answer to a terminal's request with an ``Idempotency-Key`` — status, the JSON
-    exactly as sent, ``Location`` — replayed byte for byte to its retries (shops.idempotency).
+    exactly as sent, ``Location`` — replayed byte for byte to its retries (shops.pos.idempotency).
     Written in the same transaction as what the request did."""
 
     terminal = models.ForeignKey(

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .deadline import departure_deadline_enforce
-from .reporting import rollups
+from shops.pos.deadline import departure_deadline_enforce
+from shops.reporting import rollups
 
 
 @shared_task(name="shops.tasks.enforce_departure_deadline")

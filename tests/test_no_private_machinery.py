@@ -305,7 +305,7 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
     """A day's work (two sales for one trip, a return, a void, the rollups' refresh and
     rebuild): every advisory lock statement names a key of the registry, and each key space of
     the registry is used."""
-    from shops import services
+    from shops.pos import returns
     from shops.reporting import rollups
 
     from .shops.helpers import basket, product, terminal
@@ -329,7 +329,7 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
         first = commit(term, basket(("LIP", 2)))
         commit(term, basket(("LIP", 1)))
         line = first.sale.lines.get()
-        services.sale_return(
+        returns.sale_return(
             terminal=term,
             sale_id=first.sale.pk,
             idempotency_key="return-1",
@@ -338,7 +338,7 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
             reason="",
             now=timezone.now(),
         )
-        services.sale_void(terminal=term, sale_id=first.sale.pk, now=timezone.now())
+        returns.sale_void(terminal=term, sale_id=first.sale.pk, now=timezone.now())
         rollups.refresh_all_dirty(now=timezone.now())
         rollups.rebuild_all(now=timezone.now())
     used = set()
@@ -357,12 +357,12 @@ CALLERS = {
     "quotas/admin.py",
     "quotas/api.py",
     "shops/admin.py",
-    "shops/api.py",
+    "shops/api/views.py",
     "shops/reporting/dashboard.py",
-    "shops/openapi.py",
-    "shops/schemas.py",
+    "shops/api/openapi.py",
+    "shops/api/inputs.py",
     "shops/tasks.py",
-    "shops/views.py",
+    "shops/shoppers/pages.py",
 }
 _CLOCKS = {("timezone", "now"), ("timezone", "localdate"), ("timezone", "localtime")}
 _CLOCKS |= {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
@@ -428,7 +428,7 @@ class TestNowFromTheCaller:
         assert {
             "quotas/services.py",
             "shops/reporting/rollups.py",
-            "shops/imports/demo.py",
+            "shops/demo/seed.py",
             "shops/imports/batching.py",
         } <= domain
         assert not domain & CALLERS
@@ -469,7 +469,7 @@ class TestNowFromTheCaller:
             "shops.reporting.rollups.refresh_all_dirty",
             "shops.reporting.rollups.rebuild",
             "shops.reporting.rollups.rebuild_all",
-            "shops.imports.demo.load_demo_history",
+            "shops.demo.seed.load_demo_history",
             "shops.imports.batching.import_sales",
         ],
     )

@@ -21,11 +21,14 @@ from quotas.choices import (
     TripMode,
 )
 from quotas.models import Policy
-from shops import api, models, schemas, views
+from shops import models
+from shops.api import inputs as schemas
+from shops.api import views as api
 from shops.imports import reading
 from shops.models import DailyCategorySales, DailyStoreSales, Sale
 from shops.reporting import dashboard
 from shops.reporting.stats import StatsError, sales_stats
+from shops.shoppers import pages as views
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("dutyfree", "shops", "quotas", "bench")

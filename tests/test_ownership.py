@@ -25,13 +25,14 @@ from django.utils import timezone
 
 import quotas.models
 from quotas.services import ban_lift, shopper_ban
-from shops import checkout, services
-from shops.deadline import departure_deadline_enforce, departure_record
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
-from shops.lookup import LookupQuery, quota_lookup
-from shops.reporting.books import check_books
+from shops.pos import checkout, returns
+from shops.pos.deadline import departure_deadline_enforce
+from shops.pos.departures import departure_record
+from shops.reporting.audit import check_books
 from shops.reporting.rollups import refresh_all_dirty
+from shops.shoppers.lookup import LookupQuery, quota_lookup
 
 from .shops.helpers import basket, product, shopper, terminal, trip
 
@@ -171,7 +172,7 @@ class TestOneWriter:
             second = _commit(term, basket(("WATCH", 1), ("LIP", 1)), "k2").sale
             checkout.sale_quote(basket=basket(("LIP", 1)), at=now)
             line = first.lines.get()
-            services.sale_return(
+            returns.sale_return(
                 terminal=term,
                 sale_id=first.pk,
                 idempotency_key="r1",
@@ -180,7 +181,7 @@ class TestOneWriter:
                 reason="changed mind",
                 now=timezone.now(),
             )
-            services.sale_void(terminal=term, sale_id=second.pk, now=timezone.now())
+            returns.sale_void(terminal=term, sale_id=second.pk, now=timezone.now())
             # An immediate pickup, the departure deadline, a departure and a ban.
             _commit(term, basket(("LIP", 1), pickup="immediate"), "k3")
             departure_deadline_enforce(now=now + timedelta(days=40))

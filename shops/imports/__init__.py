@@ -1,2 +1,2 @@
-"""Loading data from outside: legacy sales (reading, batching, writing), the product
-catalogue, and the demo."""
+"""Loading data from outside: legacy sales (``reading`` a CSV, ``batching`` it, ``writing`` each
+batch under the account locks) and the product catalogue (``products``)."""

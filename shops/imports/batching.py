@@ -51,8 +51,7 @@ from operator import attrgetter, itemgetter
 from django.db import IntegrityError, OperationalError, connection, transaction
 
 from quotas.services import shopper_rekey
-
-from .reading import (
+from shops.imports.reading import (
     BATCH_RECEIPTS,
     RETRIES,
     WORKERS,
@@ -63,7 +62,14 @@ from .reading import (
     Source,
     source_lines,
 )
-from .writing import AccountKey, Outcome, Retry, SalesTables, import_terminals, write_batch
+from shops.imports.writing import (
+    AccountKey,
+    Outcome,
+    Retry,
+    SalesTables,
+    import_terminals,
+    write_batch,
+)
 
 
 # --- The import -----------------------------------------------------------------------------------

@@ -46,15 +46,14 @@ from quotas.choices import (
 from quotas.errors import NoPolicyInForce
 from quotas.rules import CARRIER_REF, LOCAL_TZ, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.selectors import PolicyInForce, policy_in_force_cached, policy_starts
-
-from ..models import (
+from shops.imports.products import known_category_codes
+from shops.models import (
     SKU,
     Product,
     Sale,
     SaleStatus,
     Store,
 )
-from .catalogue import known_category_codes
 
 COLUMNS = (
     "receipt_no",

@@ -32,20 +32,19 @@ from quotas.choices import (
     TravellerKind,
 )
 from quotas.locks import accounts_lock
-
-from ..checkout import SALE_COLUMNS
-from ..models import (
-    Sale,
-    SaleLine,
-    SaleStatus,
-    Terminal,
-)
-from .reading import (
+from shops.imports.reading import (
     TERMINAL_NAME,
     LegacyTrip,
     Person,
     Receipt,
 )
+from shops.models import (
+    Sale,
+    SaleLine,
+    SaleStatus,
+    Terminal,
+)
+from shops.pos.checkout import SALE_COLUMNS
 
 _RESIDENT = TravellerKind.RESIDENT.value
 _COMPLETED = SaleStatus.COMPLETED.value
@@ -396,7 +395,7 @@ def import_terminals(
 ) -> dict[int, int]:
     """Each store's ``legacy-import`` terminal by store id, created on demand and revoked
     from birth: its key is never shown, and a revoked terminal never authenticates
-    (``shops.auth``). A store whose terminal of that name is active is left out. In a dry
+    (``shops.api.auth``). A store whose terminal of that name is active is left out. In a dry
     run nothing is created (id 0)."""
     wanted = set(store_ids)
     found = {

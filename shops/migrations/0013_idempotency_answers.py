@@ -1,4 +1,4 @@
-"""Every write a till may retry keeps its first answer as the bytes sent (shops.idempotency).
+"""Every write a till may retry keeps its first answer as the bytes sent (shops.pos.idempotency).
 
 A record's answer moves from jsonb (which reorders keys, so a replay was not the first answer's
 bytes) to text; a return recorded before carries its jsonb's rendering, which is what its
@@ -19,7 +19,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def answers_as_text(apps, schema_editor):
-    from shops.idempotency import render
+    from shops.pos.idempotency import render
 
     records = apps.get_model("shops", "IdempotencyRecord")
     for record in records.objects.all().iterator():
@@ -77,7 +77,7 @@ def _first_answer(sale, lines, categories, annual_limit):
 
 
 def sales_recorded(apps, schema_editor):
-    from shops.idempotency import render
+    from shops.pos.idempotency import render
 
     records = apps.get_model("shops", "IdempotencyRecord")
     sales = apps.get_model("shops", "Sale")

@@ -1,1 +1,2 @@
-"""Reporting: the daily rollups, the statistics over them, the dashboard, and the books."""
+"""Reporting: the daily ``rollups``, the ``stats`` over them, the ``dashboard`` page, and the
+``audit`` (every figure rebuilt from the sales and compared)."""

@@ -34,8 +34,7 @@ from dutyfree.csv import csv_text
 from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
 from quotas.choices import TravellerKind
 from quotas.selectors import NoPolicyInForce, policy_in_force_cached
-
-from . import stats
+from shops.reporting import stats
 
 ALIGN_CHOICES = [
     ("calendar", _("Same calendar dates")),

@@ -29,8 +29,8 @@ from typing import Any
 from django.db import connection, transaction
 from pyroaring import BitMap
 
-from ..locks import rollups_lock
-from ..models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
+from shops.locks import rollups_lock
+from shops.models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
 
 log = logging.getLogger(__name__)
 Slice = tuple[date, int]  # (local day, store id)

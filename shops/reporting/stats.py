@@ -30,9 +30,8 @@ from lunardate import LunarDate
 from pyroaring import BitMap
 
 from dutyfree import money
-
-from ..models import DailyCategorySales, DailyStoreSales, Store
-from .rollups import as_of, bitmap
+from shops.models import DailyCategorySales, DailyStoreSales, Store
+from shops.reporting.rollups import as_of, bitmap
 
 GROUPS = ("day", "month", "store", "category", "traveller_kind")
 ALIGNS = ("calendar", "weekday", "spring_festival")

@@ -10,8 +10,8 @@ import pytest
 from captcha.models import CaptchaStore
 from django.utils import timezone
 
-from shops import services
-from shops.checkout import sale_commit
+from shops.pos import returns
+from shops.pos.checkout import sale_commit
 from tests.shops import helpers
 
 NUMBER = helpers.resident_id(2468)
@@ -223,7 +223,7 @@ def _seed_everything() -> None:
         ).sale
         for n in range(2)
     )
-    services.sale_return(
+    returns.sale_return(
         terminal=terminal,
         sale_id=kept.pk,
         idempotency_key="more-return",
@@ -232,7 +232,7 @@ def _seed_everything() -> None:
         reason="",
         now=timezone.now(),
     )
-    services.sale_void(terminal=terminal, sale_id=voided.pk, now=timezone.now())
+    returns.sale_void(terminal=terminal, sale_id=voided.pk, now=timezone.now())
     # Taken away at once: a pair of sunglasses (the cap) and two packs of diapers (of three).
     helpers.product("BR-SUN", "eyewear", "1450.00", immediate_kind="sunglasses")
     helpers.product("BR-DIAPER", "diapers", "189.00", immediate_kind="diapers")

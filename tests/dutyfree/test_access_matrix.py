@@ -43,8 +43,8 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from knox.models import AuthToken
 
-from shops import checkout
 from shops.models import Store
+from shops.pos import checkout
 from tests.shops import helpers
 
 pytestmark = pytest.mark.django_db

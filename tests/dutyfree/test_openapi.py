@@ -19,9 +19,9 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from shops import openapi
-from shops.imports.demo import demo_products
-from shops.openapi import OPERATIONS
+from shops.api import openapi
+from shops.api.openapi import OPERATIONS
+from shops.demo.seed import demo_products
 from tests.shops import helpers
 
 TAGS = {
@@ -84,7 +84,9 @@ class TestOperations:
             or len(operation.get("tags", ())) != 1
             or operation["tags"][0] not in TAGS
         ]
-        assert not missing, f"operations without a summary or a tag (shops/openapi.py): {missing}"
+        assert not missing, (
+            f"operations without a summary or a tag (shops/api/openapi.py): {missing}"
+        )
 
     @pytest.mark.django_db
     def test_every_success_answer_says_what_it_is(self, schema: dict[str, Any]) -> None:

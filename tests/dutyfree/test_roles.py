@@ -31,9 +31,8 @@ from knox.models import AuthToken
 from quotas import category_csv, kind_csv
 from quotas import services as quota_services
 from quotas.models import Ban, Policy, Programme, Shopper
-from shops import checkout
-from shops import services as shop_services
 from shops.models import Product, Return, Sale, Store, Terminal
+from shops.pos import checkout, returns
 from tests.admin_forms import page_form_data
 from tests.shops import helpers
 
@@ -511,7 +510,7 @@ def world(records: dict[str, object]) -> dict[str, Any]:
     now = timezone.now()
     sale = records["sale"]
     assert isinstance(sale, Sale)
-    shop_services.sale_return(
+    returns.sale_return(
         terminal=records["terminal"],
         sale_id=sale.pk,
         idempotency_key="roles-return",

@@ -49,7 +49,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from dutyfree import checks
 from quotas import services as quota_services
 from quotas.models import Policy, Shopper
-from shops import checkout
+from shops.pos import checkout
 from tests.shops import helpers
 
 ROOT = Path(__file__).resolve().parents[2]

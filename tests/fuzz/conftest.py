@@ -28,8 +28,8 @@ from django.db import close_old_connections
 from django.test import override_settings
 from django.utils import timezone
 
-from shops.checkout import sale_commit
 from shops.models import SaleLine, Terminal
+from shops.pos.checkout import sale_commit
 from tests.shops import helpers
 
 DEFAULT_EXAMPLES = 25

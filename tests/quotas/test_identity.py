@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from quotas import identity
-from shops.imports import demo
+from shops.demo import seed as demo
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,10 +15,10 @@ from django.utils import timezone
 from quotas import identity
 from quotas.models import QuotaAccount, Shopper
 from quotas.services import departure_record
-from shops.checkout import sale_commit
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
 from shops.models import Sale
+from shops.pos.checkout import sale_commit
 from tests.shops import helpers
 
 NUMBER = helpers.resident_id(1357)

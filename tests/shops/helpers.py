@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import timezone
 
 from quotas.services import PresentedShopper
-from shops.checkout import Basket, LineInput, TripInput
 from shops.models import Product, Store, Terminal
-from shops.services import terminal_create
+from shops.pos.checkout import Basket, LineInput, TripInput
+from shops.pos.terminals import terminal_create
 
 _numbers = count(1)
 # One departure for every basket of a test run unless a test says otherwise.

@@ -18,8 +18,8 @@ from knox.models import AuthToken
 
 from quotas import services
 from quotas.models import Policy
-from shops import checkout
 from shops.models import Product, RollupState, Sale, Terminal
+from shops.pos import checkout
 from tests.conftest import SHANGHAI
 
 from .helpers import basket, product, terminal

@@ -26,7 +26,7 @@ from shops.models import (
     SaleLine,
     Store,
 )
-from shops.services import terminal_create
+from shops.pos.terminals import terminal_create
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 legacy imports, replays and rollup refreshes (hypothesis ``RuleBasedStateMachine``, on
 PostgreSQL).
 
-After every step ``shops.reporting.books`` must find no difference (the rollups of every slice not
+After every step ``shops.reporting.audit`` must find no difference (the rollups of every slice not
 waiting for a refresh, so all of them right after a refresh), no account may be over its limit
 and no trip may hold more of a limited category in judged sales than the limit. A small model
 of the shop predicts each outcome — which purchases the policy forbids and why, which returns,
@@ -48,14 +48,6 @@ from hypothesis.stateful import (
 
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.services import PresentedShopper
-from shops.checkout import (
-    Basket,
-    LineInput,
-    PurchaseNotAllowed,
-    TripInput,
-    sale_commit,
-)
-from shops.idempotency import IdempotencyKeyReused
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
 from shops.models import (
@@ -67,17 +59,19 @@ from shops.models import (
     SaleLine,
     Terminal,
 )
-from shops.reporting import books, rollups
-from shops.services import (
-    Answer,
+from shops.pos.checkout import Basket, LineInput, TripInput, sale_commit
+from shops.pos.errors import (
+    PurchaseNotAllowed,
     ReturnExceedsSale,
     SaleNotFound,
     SalePickedUp,
     SaleVoided,
-    sale_pickup,
-    sale_return,
-    sale_void,
 )
+from shops.pos.idempotency import Answer, IdempotencyKeyReused
+from shops.pos.pickup import sale_pickup
+from shops.pos.returns import sale_return, sale_void
+from shops.reporting import audit as books
+from shops.reporting import rollups
 from tests.conftest import local
 
 from . import helpers

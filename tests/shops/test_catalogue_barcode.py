@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from shops.imports.catalogue import import_products
+from shops.imports.products import import_products
 from shops.models import Product
 
 pytestmark = pytest.mark.django_db

@@ -26,15 +26,15 @@ from django.utils import timezone
 
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import immediate_kinds_known, policy_in_force_cached
-from shops.imports.catalogue import import_products
-from shops.imports.demo import (
+from shops.demo.seed import (
     demo_history,
     demo_products,
     load_demo_history,
     load_demo_products,
 )
+from shops.imports.products import import_products
 from shops.models import Product, Sale, Store, StoreChannel
-from shops.reporting import books
+from shops.reporting import audit as books
 
 from .helpers import terminal
 

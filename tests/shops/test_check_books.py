@@ -1,4 +1,4 @@
-"""``shops.reporting.books`` and ``check_books``: clean books balance; every kind of corruption — an
+"""``shops.reporting.audit`` and ``check_books``: clean books balance; every kind of corruption — an
 UPDATE of ``used``, a deleted ledger entry, a tampered line, a changed rollup, a trip taken
 over its limit behind the engine's back — is found, named by id, and fails the command.
 """
@@ -20,8 +20,6 @@ from pyroaring import BitMap
 
 from quotas.choices import EntryKind
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
-from shops import services
-from shops.checkout import sale_commit
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
 from shops.models import (
@@ -34,7 +32,10 @@ from shops.models import (
     SaleLine,
     Terminal,
 )
-from shops.reporting import books, rollups
+from shops.pos import returns
+from shops.pos.checkout import sale_commit
+from shops.reporting import audit as books
+from shops.reporting import rollups
 from tests.conftest import local
 
 from . import helpers
@@ -105,7 +106,7 @@ def shop(db: None) -> Shop:
     sale = sell(term, ("BK-LIP", 2), ("BK-WINE", 1), number=1, at=local(2026, 3, 1, 10), key="a")
     midnight = sell(term, ("BK-WATCH", 1), number=2, at=local(2026, 1, 1, 0, 0, 1), key="b")
     voided = sell(term, ("BK-SET5", 1), number=1, at=local(2026, 3, 1, 11), key="c")
-    services.sale_return(
+    returns.sale_return(
         terminal=term,
         sale_id=sale.pk,
         idempotency_key="ret",
@@ -114,7 +115,7 @@ def shop(db: None) -> Shop:
         reason="",
         now=local(2026, 3, 2, 9),
     )
-    services.sale_void(terminal=term, sale_id=voided.pk, now=local(2026, 3, 1, 12))
+    returns.sale_void(terminal=term, sale_id=voided.pk, now=local(2026, 3, 1, 12))
     report = import_sales(
         legacy_csv(legacy_row("LEGACY-1", "BK-SET5", 2, "1400.00")), now=timezone.now()
     )
@@ -523,9 +524,9 @@ def test_a_return_listing_a_line_twice_is_refused_and_leaves_no_trace(db: None) 
     listed twice. It is refused now, as the API's schema refuses it."""
     from django.utils import timezone, translation
 
-    from shops import services
-    from shops.checkout import sale_commit
-    from shops.services import ReturnExceedsSale
+    from shops.pos import returns
+    from shops.pos.checkout import sale_commit
+    from shops.pos.errors import ReturnExceedsSale
     from tests.shops import helpers
 
     helpers.product("DUP-LIP", "cosmetics", "100.00")
@@ -539,7 +540,7 @@ def test_a_return_listing_a_line_twice_is_refused_and_leaves_no_trace(db: None) 
     ).sale
     line = sale.lines.get()
     with translation.override("en"), pytest.raises(ReturnExceedsSale, match="listed twice"):
-        services.sale_return(
+        returns.sale_return(
             terminal=terminal,
             sale_id=sale.pk,
             idempotency_key="r",

@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 
 from quotas.services import departure_record
-from shops.checkout import sale_commit
 from shops.imports.batching import import_sales
 from shops.models import Sale, SaleLine
-from shops.reporting import books, rollups
+from shops.pos.checkout import sale_commit
+from shops.reporting import audit as books
+from shops.reporting import rollups
 from tests.conftest import local
 
 from . import helpers

@@ -1,4 +1,4 @@
-"""shops.checkout and the after-sale services: judged against everything already bought, in
+"""shops.pos.checkout and the after-sale services: judged against everything already bought, in
 every store, written exactly once."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from django.utils import timezone
 from quotas import services as quota_services
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.selectors import policy_in_force_cached
-from shops import checkout, services
-from shops.checkout import PurchaseNotAllowed
-from shops.idempotency import IdempotencyKeyReused
 from shops.models import DirtyDay, IdempotencyRecord, Sale, SaleLine
+from shops.pos import checkout, errors, pickup, returns
+from shops.pos.errors import PurchaseNotAllowed
+from shops.pos.idempotency import IdempotencyKeyReused
 from tests.conftest import local
 
 from .helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
@@ -232,7 +232,7 @@ class TestIdempotency:
     def test_the_first_answer_survives_a_later_void(self, catalogue: None) -> None:
         term, _ = terminal()
         first = commit(term, basket(("LIP", 2)), key="same", fp="fp")
-        services.sale_void(terminal=term, sale_id=first.sale.pk, now=timezone.now())
+        returns.sale_void(terminal=term, sale_id=first.sale.pk, now=timezone.now())
         assert commit(term, basket(("LIP", 2)), key="same", fp="fp").body == first.body
 
     def test_the_same_key_for_another_request_is_refused(self, catalogue: None) -> None:
@@ -261,7 +261,7 @@ class TestReturns:
         term, _ = terminal()
         sale = commit(term, basket(("LIP", 30))).sale
         line = sale.lines.get()
-        answer = services.sale_return(
+        answer = returns.sale_return(
             terminal=term,
             sale_id=sale.pk,
             idempotency_key="r1",
@@ -282,7 +282,7 @@ class TestReturns:
         term, _ = terminal()
         sale = commit(term, basket(("LIP", 3))).sale
         line = sale.lines.get()
-        services.sale_return(
+        returns.sale_return(
             terminal=term,
             sale_id=sale.pk,
             idempotency_key="r1",
@@ -292,8 +292,8 @@ class TestReturns:
             now=timezone.now(),
         )
         before = written()
-        with pytest.raises(services.ReturnExceedsSale):
-            services.sale_return(
+        with pytest.raises(errors.ReturnExceedsSale):
+            returns.sale_return(
                 terminal=term,
                 sale_id=sale.pk,
                 idempotency_key="r2",
@@ -318,8 +318,8 @@ class TestReturns:
             "reason": "",
             "now": timezone.now(),
         }
-        first = services.sale_return(**kwargs)
-        again = services.sale_return(**kwargs)
+        first = returns.sale_return(**kwargs)
+        again = returns.sale_return(**kwargs)
         assert again.replayed
         assert again.content == first.content
         assert QuotaAccount.objects.get().used == Decimal("640.00")
@@ -332,7 +332,7 @@ class TestReturns:
             basket(("WATCH", 1), on=trip(departs_at=local(2026, 1, 5))),
             now=local(2025, 12, 31, 23, 0),
         ).sale
-        services.sale_return(
+        returns.sale_return(
             terminal=term,
             sale_id=sale.pk,
             idempotency_key="r",
@@ -349,7 +349,7 @@ class TestVoidAndPickup:
     def test_a_void_credits_what_was_not_returned(self, catalogue: None) -> None:
         term, _ = terminal()
         sale = commit(term, basket(("LIP", 10))).sale
-        services.sale_return(
+        returns.sale_return(
             terminal=term,
             sale_id=sale.pk,
             idempotency_key="r",
@@ -358,8 +358,8 @@ class TestVoidAndPickup:
             reason="",
             now=timezone.now(),
         )
-        services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
-        services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())  # twice: once
+        returns.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
+        returns.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())  # twice: once
         assert QuotaAccount.objects.get().used == Decimal("0.00")
         assert sorted(QuotaEntry.objects.values_list("kind", "amount")) == [
             ("return", Decimal("-1280.00")),
@@ -371,25 +371,25 @@ class TestVoidAndPickup:
     def test_handed_over_goods_cannot_be_voided(self, catalogue: None) -> None:
         term, _ = terminal()
         sale = commit(term, basket(("LIP", 1))).sale
-        services.sale_pickup(terminal=term, sale_id=sale.pk, now=timezone.now())
-        with pytest.raises(services.SalePickedUp):
-            services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
+        pickup.sale_pickup(terminal=term, sale_id=sale.pk, now=timezone.now())
+        with pytest.raises(errors.SalePickedUp):
+            returns.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
         assert Sale.objects.get().status == "completed"
         assert QuotaAccount.objects.get().used == Decimal("320.00")
 
     def test_a_voided_sale_cannot_be_handed_over(self, catalogue: None) -> None:
         term, _ = terminal()
         sale = commit(term, basket(("LIP", 1))).sale
-        services.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
-        with pytest.raises(services.SaleVoided):
-            services.sale_pickup(terminal=term, sale_id=sale.pk, now=timezone.now())
+        returns.sale_void(terminal=term, sale_id=sale.pk, now=timezone.now())
+        with pytest.raises(errors.SaleVoided):
+            pickup.sale_pickup(terminal=term, sale_id=sale.pk, now=timezone.now())
 
     def test_another_stores_sale_is_not_found(self, catalogue: None) -> None:
         sanya, _ = terminal("SYA-HTB")
         haikou, _ = terminal("HAK-IDFC")
         sale = commit(sanya, basket(("LIP", 1))).sale
-        for action in (services.sale_void, services.sale_pickup):
-            with pytest.raises(services.SaleNotFound):
+        for action in (returns.sale_void, pickup.sale_pickup):
+            with pytest.raises(errors.SaleNotFound):
                 action(terminal=haikou, sale_id=sale.pk, now=timezone.now())
         assert Sale.objects.get().status == "completed"
 
@@ -455,7 +455,7 @@ class TestBooks:
         sales = [
             commit(term, basket(("LIP", 2), who=shopper(resident_id(n)))).sale for n in range(1, 4)
         ]
-        services.sale_return(
+        returns.sale_return(
             terminal=term,
             sale_id=sales[0].pk,
             idempotency_key="r",
@@ -464,7 +464,7 @@ class TestBooks:
             reason="",
             now=timezone.now(),
         )
-        services.sale_void(terminal=term, sale_id=sales[1].pk, now=timezone.now())
+        returns.sale_void(terminal=term, sale_id=sales[1].pk, now=timezone.now())
         for account in QuotaAccount.objects.all():
             ledger = account.entries.aggregate(total=Sum("amount"))["total"]
             completed = Sale.objects.filter(account=account, status="completed")
@@ -473,7 +473,7 @@ class TestBooks:
 
 
 class TestQueryBudget:
-    """A commit costs the same statements for 1 line as for 50, as many as shops/checkout.py's
+    """A commit costs the same statements for 1 line as for 50, as many as shops/pos/checkout.py's
     docstring counts."""
 
     @pytest.fixture

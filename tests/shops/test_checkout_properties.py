@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
-from shops import checkout
-from shops.checkout import PurchaseNotAllowed
 from shops.models import DirtyDay, IdempotencyRecord, Sale, SaleLine
+from shops.pos import checkout
+from shops.pos.errors import PurchaseNotAllowed
 
 from .helpers import basket, product, resident_id, shopper, terminal, trip
 

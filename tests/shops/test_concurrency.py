@@ -15,12 +15,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from quotas.models import QuotaAccount, QuotaEntry
-from shops import checkout
-from shops.checkout import PurchaseNotAllowed
-from shops.idempotency import RequestInProgress
 from shops.locks import idempotency_key_try_lock
 from shops.models import Sale
-from shops.services import sale_return, sale_void
+from shops.pos import checkout
+from shops.pos.errors import PurchaseNotAllowed
+from shops.pos.idempotency import RequestInProgress
+from shops.pos.returns import sale_return, sale_void
 
 from .helpers import basket, product, terminal
 

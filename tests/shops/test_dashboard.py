@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone, translation
 
-from shops.checkout import sale_commit
 from shops.models import Store
+from shops.pos.checkout import sale_commit
 from shops.reporting import rollups, stats
 from shops.reporting.dashboard import (
     CSV_COLUMNS,

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from dutyfree.db import copy_rows
 from quotas.models import Programme, QuotaAccount, Shopper
-from shops import checkout
 from shops.models import Sale, SaleLine
+from shops.pos import checkout
 
 from .helpers import basket, product, terminal
 

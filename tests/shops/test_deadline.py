@@ -1,4 +1,4 @@
-"""The 30-day departure deadline of immediate and guarantee pickups (shops.deadline): a shopper
+"""The 30-day departure deadline of immediate and guarantee pickups (shops.pos.deadline): a shopper
 who takes the goods at once and has no recorded departure by the end of the 30th local day
 after the purchase is banned for 3 years — once per episode, whatever runs it (the function,
 the Celery task or the command)."""
@@ -18,11 +18,11 @@ from django.utils import timezone
 from quotas.admin import BanAdmin
 from quotas.models import Ban, Shopper
 from quotas.services import ban_lift, departure_record, years_later
-from shops import checkout, services
-from shops.checkout import PurchaseNotAllowed
-from shops.deadline import departure_deadline_enforce
-from shops.lookup import LookupQuery, quota_lookup
 from shops.models import Sale
+from shops.pos import checkout, returns
+from shops.pos.deadline import departure_deadline_enforce
+from shops.pos.errors import PurchaseNotAllowed
+from shops.shoppers.lookup import LookupQuery, quota_lookup
 from shops.tasks import enforce_departure_deadline
 from tests.conftest import SHANGHAI, local
 
@@ -238,7 +238,7 @@ def test_a_departure_pickup_is_not_watched(term) -> None:
 
 def test_a_voided_sale_is_not_watched(term) -> None:
     sale = sell(term)
-    services.sale_void(terminal=term, sale_id=sale.pk, now=SOLD + timedelta(minutes=5))
+    returns.sale_void(terminal=term, sale_id=sale.pk, now=SOLD + timedelta(minutes=5))
 
     report = departure_deadline_enforce(now=RUN)
 
@@ -255,7 +255,7 @@ def test_a_fully_returned_sale_is_not_watched_a_partly_returned_one_is(term) -> 
         now=SOLD,
     ).sale
     line = whole.lines.get()
-    services.sale_return(
+    returns.sale_return(
         terminal=term,
         sale_id=whole.pk,
         idempotency_key="return-1",
@@ -280,7 +280,7 @@ def test_a_fully_returned_sale_is_not_watched_a_partly_returned_one_is(term) -> 
         ),
         now=local(2026, 3, 1, 12, 5),
     ).sale
-    services.sale_return(
+    returns.sale_return(
         terminal=term,
         sale_id=part_line.pk,
         idempotency_key="return-2",
@@ -289,7 +289,7 @@ def test_a_fully_returned_sale_is_not_watched_a_partly_returned_one_is(term) -> 
         reason="",
         now=local(2026, 3, 1, 13, 0),
     )
-    services.sale_void(terminal=term, sale_id=partly.pk, now=local(2026, 3, 1, 12, 1))
+    returns.sale_void(terminal=term, sale_id=partly.pk, now=local(2026, 3, 1, 12, 1))
 
     report = departure_deadline_enforce(now=RUN)
 
@@ -497,7 +497,7 @@ def test_a_departure_recorded_after_the_ban_lifts_it(term, client: Client) -> No
 
 
 def test_a_departure_after_the_deadline_leaves_the_ban(term) -> None:
-    from shops.deadline import departure_record as record
+    from shops.pos.departures import departure_record as record
 
     sell(term)
     departure_deadline_enforce(now=RUN)

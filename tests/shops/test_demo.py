@@ -1,4 +1,4 @@
-"""The demo data a customs officer would believe (``seed_demo``, shops/imports/demo.py).
+"""The demo data a customs officer would believe (``seed_demo``, shops/demo/seed.py).
 
 - The books of a freshly seeded database check clean: no difference **and no note** (before,
   imported history took trips over their alcohol and cosmetics limits).
@@ -28,9 +28,9 @@ from quotas.choices import Verification
 from quotas.models import Policy, Shopper, Trip
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import policy_by_id_cached, policy_in_force
-from shops.imports.demo import demo_products, resident_id_number
+from shops.demo.seed import demo_products, resident_id_number
 from shops.models import Product, Sale, SaleLine
-from shops.reporting import books
+from shops.reporting import audit as books
 
 pytestmark = pytest.mark.django_db
 

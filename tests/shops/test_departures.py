@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from quotas.models import Shopper, Trip
-from shops import checkout
+from shops.pos import checkout
 from tests.conftest import SHANGHAI
 
 from .helpers import basket, product, terminal, trip

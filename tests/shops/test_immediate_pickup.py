@@ -18,10 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from quotas.services import departure_record
-from shops import checkout
-from shops.checkout import PurchaseNotAllowed
 from shops.models import Sale, SaleLine, Store
-from shops.services import sale_return, sale_void
+from shops.pos import checkout
+from shops.pos.errors import PurchaseNotAllowed
+from shops.pos.returns import sale_return, sale_void
 
 from .helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
 

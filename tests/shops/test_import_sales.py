@@ -23,12 +23,12 @@ from quotas import bulk as quota_bulk
 from quotas.models import Policy, QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.selectors import policy_cache_clear, policy_in_force
 from quotas.services import policy_clone
-from shops import checkout
-from shops.auth import terminal_by_prefix
+from shops.api.auth import terminal_by_prefix
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS, RECEIPT_FIELDS, TERMINAL_NAME
 from shops.management.commands.import_sales import Command
 from shops.models import DirtyDay, Sale, SaleLine, Terminal
+from shops.pos import checkout
 from tests.conftest import local
 
 from .helpers import basket, product, resident_id, shopper, terminal, trip

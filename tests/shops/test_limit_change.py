@@ -11,7 +11,7 @@ from django.db import transaction
 from quotas import services as quota_services
 from quotas.models import QuotaAccount
 from quotas.selectors import policy_in_force
-from shops import checkout
+from shops.pos import checkout, errors
 from tests.conftest import local
 from tests.shops.helpers import basket, product, terminal, trip
 
@@ -64,7 +64,7 @@ def test_a_lowered_limit_refuses_more_but_never_goes_below_what_is_used() -> Non
     refused = checkout.sale_quote(basket=basket(("WATCH", 1), on=on), at=local(2026, 7, 2))
     assert not refused.verdict.allowed
     product("TEA", "tea", "10.00")
-    with pytest.raises(checkout.PurchaseNotAllowed):  # the rules: over the new limit, not a 409
+    with pytest.raises(errors.PurchaseNotAllowed):  # the rules: over the new limit, not a 409
         checkout.sale_commit(
             terminal=term, idempotency_key="b", fingerprint="b",
             basket=basket(("TEA", 1), on=on), now=local(2026, 7, 2),

@@ -27,9 +27,9 @@ from dutyfree import throttle
 from quotas import identity
 from quotas.models import QuotaAccount, Shopper
 from quotas.services import ban_lift, departure_record, shopper_ban, years_later
-from shops import checkout, services
-from shops.lookup import mask
 from shops.models import Store
+from shops.pos import checkout, returns
+from shops.shoppers.lookup import mask
 from tests.conftest import SHANGHAI, local
 
 from .helpers import DEPARTS, basket, captcha_answer, product, shopper, terminal, trip
@@ -187,7 +187,7 @@ def test_a_return_and_a_void_are_reflected(client: Client, two_stores, generous)
     assert look_up(client)["used"] == "11559.00"
 
     lip = kept.lines.get(sku="LIP")
-    services.sale_return(
+    returns.sale_return(
         terminal=sanya,
         sale_id=kept.pk,
         idempotency_key="ret-1",
@@ -196,7 +196,7 @@ def test_a_return_and_a_void_are_reflected(client: Client, two_stores, generous)
         reason="",
         now=timezone.now(),
     )
-    services.sale_void(terminal=haikou, sale_id=voided.pk, now=timezone.now())
+    returns.sale_void(terminal=haikou, sale_id=voided.pk, now=timezone.now())
 
     answer = look_up(client)
 

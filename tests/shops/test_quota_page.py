@@ -22,9 +22,9 @@ from quotas.choices import BanReason
 from quotas.models import Shopper
 from quotas.rules import LOCAL_TZ
 from quotas.services import shopper_ban
-from shops import services
-from shops.checkout import sale_commit
 from shops.models import Sale
+from shops.pos import returns
+from shops.pos.checkout import sale_commit
 from tests.shops import helpers
 
 NUMBER = helpers.resident_id(4321)
@@ -336,7 +336,7 @@ def test_purchase_times_are_local_and_a_void_says_it_does_not_count(
     now = datetime(2026, 6, 15, 12, 0, tzinfo=LOCAL_TZ)
     sale = _sell(("PG-LIP", 1), at=sold, departs_at=now + timedelta(days=2))
     terminal = sale.terminal
-    services.sale_void(terminal=terminal, sale_id=sale.pk, now=sold + timedelta(minutes=5))
+    returns.sale_void(terminal=terminal, sale_id=sale.pk, now=sold + timedelta(minutes=5))
     monkeypatch.setattr(timezone, "now", lambda: now)
 
     html = client.post("/quota/", {**_form(), **_captcha(client)}).content.decode()

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from shops import checkout
+from shops.pos import checkout
 from tests.quotas.test_key_rotation import BEFORE, ROTATING
 from tests.shops import helpers
 

@@ -4,7 +4,7 @@ A till retries whenever an answer is lost on the way back. Whatever happened in 
 return, a void, a pickup, another departure — the retry with the same key and body is told
 exactly what the first request was told (status, the body's bytes, ``Location``), with
 ``Idempotent-Replayed: true``, and nothing is written twice. One mechanism answers all five
-writes (shops.idempotency).
+writes (shops.pos.idempotency).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from quotas import identity
 from quotas.models import QuotaAccount, Shopper
-from shops import checkout
+from shops.pos import checkout, errors
 
 from .helpers import basket, product, shopper, terminal
 
@@ -49,7 +49,7 @@ class TestResidentIdCountry:
         assert Shopper.objects.get().document_country == "CHN"  # as kept, whatever was sent
         assert QuotaAccount.objects.count() == 1
         # And the trip's 30 cosmetics pieces are counted across both: 10 + 10 + 11 is refused.
-        with pytest.raises(checkout.PurchaseNotAllowed):
+        with pytest.raises(errors.PurchaseNotAllowed):
             checkout.sale_commit(
                 terminal=term,
                 idempotency_key="k-3",

@@ -5,7 +5,7 @@ threads (real threads, one connection each, PostgreSQL).
 Exactly 1,000 sales are written; every replay (``Idempotent-Replayed: true``) is byte for byte
 the first answer (status and body); a copy that meets its twin still running gets 409
 ``request_in_progress`` and retries until the first answer is stored; nothing answers 5xx; and
-the books balance afterwards (``shops.reporting.books``, rollups included after a refresh) — and all
+the books balance afterwards (``shops.reporting.audit``, rollups included after a refresh) — and all
 along: a thread refreshes the rollups and proves the books on the live database while the
 storm goes on.
 """
@@ -27,7 +27,8 @@ from django.utils import timezone
 
 from quotas.models import QuotaAccount
 from shops.models import Sale
-from shops.reporting import books, rollups
+from shops.reporting import audit as books
+from shops.reporting import rollups
 
 from . import helpers
 

@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from quotas.services import departure_record
-from shops import services
-from shops.checkout import sale_commit
 from shops.models import DailyCategorySales, DailyStoreSales, DirtyDay, SaleLine
+from shops.pos import returns
+from shops.pos.checkout import sale_commit
 from shops.reporting import rollups
 from shops.reporting.stats import sales_stats
 from tests.conftest import local
@@ -79,7 +79,7 @@ def test_refresh_folds_sales_returns_and_voids_by_the_sales_own_day(stock: None)
     assert not DirtyDay.objects.exists()
 
     # A return a week later counts against 1 March; a void removes the sale entirely.
-    services.sale_return(
+    returns.sale_return(
         terminal=htb,
         sale_id=first.pk,
         lines=[(first.lines.get(sku="R-LIP").pk, 1)],
@@ -88,7 +88,7 @@ def test_refresh_folds_sales_returns_and_voids_by_the_sales_own_day(stock: None)
         fingerprint="ret-1",
         now=local(2026, 3, 8, 12),
     )
-    services.sale_void(terminal=htb, sale_id=voided.pk, now=local(2026, 3, 2, 9))
+    returns.sale_void(terminal=htb, sale_id=voided.pk, now=local(2026, 3, 2, 9))
     assert DirtyDay.objects.filter(day=date(2026, 3, 1)).exists()
     rollups.refresh_all_dirty(now=timezone.now())
 

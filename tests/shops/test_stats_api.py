@@ -15,8 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from shops import tasks
-from shops.checkout import sale_commit
 from shops.models import DirtyDay, Sale
+from shops.pos.checkout import sale_commit
 from shops.reporting import rollups
 from shops.reporting.stats import (
     Period,

@@ -16,8 +16,8 @@ from django.test import Client
 from django.utils import timezone
 
 from quotas.selectors import policy_in_force_cached
-from shops import checkout, services
 from shops.models import Product
+from shops.pos import checkout, returns
 from tests.conftest import local
 
 from .helpers import basket, product, resident_id, shopper, terminal, trip
@@ -274,7 +274,7 @@ class TestSales:
         term = till.terminal
         first = sell(term, ("LIP", 2))
         second = sell(term, ("LIP", 1))
-        services.sale_void(terminal=term, sale_id=second["id"], now=timezone.now())
+        returns.sale_void(terminal=term, sale_id=second["id"], now=timezone.now())
         (found,) = till(SALES, {"receipt_no": first["receipt_no"]})["results"]
         assert first["quota"]["used"] == "640.00"
         assert found["quota"]["used"] == "640.00"

@@ -50,8 +50,8 @@ def test_a_departure_spelt_with_a_space_closes_the_trip() -> None:
     the 30-day watch on immediate/guarantee pickups then bans a shopper who did leave."""
     from quotas import services as quota_services
     from quotas.models import Trip
-    from shops import checkout
-    from shops.schemas import _carrier_ref
+    from shops.api.inputs import _carrier_ref
+    from shops.pos import checkout
     from tests.shops.helpers import shopper
 
     product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")

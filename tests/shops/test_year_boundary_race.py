@@ -9,8 +9,8 @@ import threading
 import pytest
 from django.db import connection
 
-from shops import checkout
-from shops.checkout import PurchaseNotAllowed
+from shops.pos import checkout
+from shops.pos.errors import PurchaseNotAllowed
 from tests.conftest import local
 from tests.shops.helpers import basket, product, terminal, trip
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shops.reporting import books
+from shops.reporting import audit as books
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shops.models import Store, Terminal
-from shops.services import terminal_create
+from shops.pos.terminals import terminal_create
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from quotas.rules import LOCAL_TZ
-from shops.deadline import departure_deadline_enforce
+from shops.pos.deadline import departure_deadline_enforce
 
 
 def _local(at: datetime) -> str:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
-from shops.imports.catalogue import import_products
+from shops.imports.products import import_products
 
 
 class Command(BaseCommand):

@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from shops.imports.demo import (
+from shops.demo.seed import (
     DEMO_SHOPPER,
     HISTORY_DAYS,
     load_demo_history,

@@ -27,12 +27,9 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.utils.translation import gettext_lazy as _
 
 from dutyfree import money
 from dutyfree.db import fetch_all, insert_rows, loaded, select_rows
-from dutyfree.errors import DomainError
-from dutyfree.language import in_language
 from quotas import rules
 from quotas.choices import EntryKind, PickupMode, TravellerKind
 from quotas.locks import shopper_trips_lock
@@ -42,7 +39,6 @@ from quotas.selectors import (
     PolicyInForce,
     account_of_year,
     departed_in_year,
-    policy_by_id_cached,
     policy_in_force_cached,
     shopper_of_document,
     trip_of_departure,
@@ -53,19 +49,8 @@ from quotas.services import (
     quota_debit,
     trip_create,
 )
-
-from .idempotency import (
-    IN_PROGRESS,
-    RECORD_COLUMNS,
-    Answer,
-    RequestInProgress,
-    Retry,
-    record_row,
-    replay,
-)
-from .idempotency import answer as first_answer_of
-from .locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
-from .models import (
+from shops.locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
+from shops.models import (
     DirtyDay,
     IdempotencyRecord,
     Product,
@@ -75,8 +60,20 @@ from .models import (
     StoreChannel,
     Terminal,
 )
-from .tasks import refresh_stats_after_commit
-from .usage import TripUsage, trips_with_usage
+from shops.pos.answers import WrittenLine, first_answer, immediate_limits_payload
+from shops.pos.errors import PurchaseNotAllowed
+from shops.pos.idempotency import (
+    IN_PROGRESS,
+    RECORD_COLUMNS,
+    Answer,
+    RequestInProgress,
+    Retry,
+    record_row,
+    replay,
+)
+from shops.pos.idempotency import answer as first_answer_of
+from shops.pos.trip_usage import TripUsage, trips_with_usage
+from shops.tasks import refresh_stats_after_commit
 
 _RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -113,33 +110,6 @@ class Judgement:
     verdict: rules.Verdict
     year: int
     pickup: str
-
-
-class PurchaseNotAllowed(DomainError):
-    status = 422
-    code = "purchase_not_allowed"
-    title = _("Purchase not allowed")
-
-    def __init__(self, verdict: rules.Verdict) -> None:
-        super().__init__(
-            _("The policy forbids this purchase; see violations. Nothing was written.")
-        )
-        self.verdict = verdict
-
-    def extra_for(self, language: str | None) -> dict[str, Any]:
-        return {"violations": [violation_payload(v, language) for v in self.verdict.violations]}
-
-
-@dataclass(frozen=True)
-class WrittenLine:
-    """What an answer shows of a sale line just written (no model instance needed)."""
-
-    pk: int
-    sku: str
-    category_code: str
-    quantity: int
-    unit_price: Decimal
-    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -243,7 +213,7 @@ def trip_with_usage(
     categories: Iterable[str] | None = None,
     immediate: bool = False,
 ) -> tuple[Trip | None, TripUsage]:
-    """The shopper's trip for this departure and what it already holds (shops.usage): per
+    """The shopper's trip for this departure and what it already holds (shops.pos.trip_usage): per
     limited category and, with ``immediate``, per immediate-pickup kind and SKU, across every
     store. One query.
 
@@ -390,7 +360,7 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
 
 
 # The key's try-lock (shops.locks: a retry is told 409 instead of waiting), the key's recorded
-# answer if any (shops.idempotency), fresh ids for the sale and its lines (so that the first
+# answer if any (shops.pos.idempotency), fresh ids for the sale and its lines (so that the first
 # answer is rendered before the write, and recorded by the write statement itself), and the
 # basket's products: one statement. The ids come from a materialized CTE, evaluated once.
 _PRELUDE_SQL = (
@@ -547,7 +517,7 @@ def write_sale(
     now: datetime,
 ) -> None:
     """Insert a sale and its lines (with their ids given), the dirty-day mark of its (local
-    day, store) and the key's record of its first answer (:func:`shops.idempotency.record_row`),
+    day, store) and the key's record of its first answer (:func:`shops.pos.idempotency.record_row`),
     in one statement."""
     dirty = {"day": sale_row["local_date"], "store": sale_row["store"], "marked_at": now}
     refresh_stats_after_commit()
@@ -759,163 +729,3 @@ SALE_COLUMNS = (
 )
 # What the hot path writes besides: the immediate-pickup caps of its answer.
 COMMIT_COLUMNS = (*SALE_COLUMNS, "immediate_limits")
-
-
-# --- Answers ---------------------------------------------------------------------------------
-def category_ref(categories: Mapping[str, rules.CategoryRule], code: str) -> dict[str, str]:
-    """A category as answers name it, by the policy's ``categories``; by its code alone when
-    that policy does not list it (the product is not duty-free under it). ``name`` is in the
-    active language (the request's)."""
-    category = categories.get(code)
-    if category is None:
-        return {"code": code, "name": code, "name_zh": code, "name_en": code}
-    return {
-        "code": code,
-        "name": in_language(zh=category.name_zh, en=category.name_en),
-        "name_zh": category.name_zh,
-        "name_en": category.name_en,
-    }
-
-
-def _category(version: PolicyInForce, code: str) -> dict[str, str]:
-    return category_ref(version.rules.categories, code)
-
-
-def _number(value: object) -> object:
-    return money.to_str(value) if isinstance(value, Decimal) else value
-
-
-def violation_payload(violation: rules.Violation, language: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": violation.code, "message": violation.message(language)}
-    for name in ("category", "kind", "unit", "limit", "already", "requested", "sku", "reason"):
-        value = getattr(violation, name)
-        if value is not None:
-            body[name] = _number(value)
-    return body
-
-
-def quota_payload(*, year: int, limit: Decimal, used: Decimal) -> dict[str, Any]:
-    return {
-        "year": year,
-        "limit": money.to_str(limit),
-        "used": money.to_str(used),
-        "remaining": money.to_str(limit - used),
-    }
-
-
-def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
-    verdict, version = judgement.verdict, judgement.version
-    policy = version.policy
-    return {
-        "allowed": verdict.allowed,
-        "policy": {
-            "id": policy.pk,
-            "name": policy.name,
-            "name_zh": policy.name_zh,
-            "name_en": policy.name_en,
-            "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()
-            if policy.effective_from
-            else None,
-        },
-        "total": money.to_str(verdict.total),
-        "lines": [
-            {
-                "sku": line.sku,
-                "category": _category(version, line.product.category_code)
-                if line.product
-                else None,
-                "quantity": line.quantity if isinstance(line.quantity, int) else None,
-                "unit_price": money.to_str(line.product.unit_price) if line.product else None,
-                "amount": money.to_str(line.amount) if line.amount is not None else None,
-                "allowed": line.allowed,
-                "violations": [violation_payload(v, language) for v in line.violations],
-            }
-            for line in verdict.lines
-        ],
-        "violations": [violation_payload(v, language) for v in verdict.violations],
-        "quota": {
-            **quota_payload(
-                year=judgement.year, limit=verdict.annual_limit, used=verdict.annual_used
-            ),
-            "remaining_after": money.to_str(verdict.remaining_after),
-        },
-        "trip_limits": [
-            {
-                "category": limit.category.code,
-                "unit": limit.unit,
-                "limit": limit.limit,
-                "used": limit.used,
-                "requested": limit.requested,
-                "remaining_after": limit.remaining_after,
-            }
-            for limit in verdict.trip_limits
-        ],
-        **(
-            {"immediate_limits": immediate_limits_payload(verdict.immediate_limits)}
-            if judgement.pickup == PickupMode.IMMEDIATE
-            else {}
-        ),
-    }
-
-
-_IMMEDIATE_KEYS = ("kind", "unit", "limit", "used", "requested", "remaining_after")
-
-
-def _in_order(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored cap in the answer's key order (jsonb keeps its own order)."""
-    return {key: row[key] for key in _IMMEDIATE_KEYS}
-
-
-def immediate_limits_payload(limits: Sequence[rules.ImmediateLimit]) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": limit.kind.code,
-            "unit": limit.unit,
-            "limit": limit.limit,
-            "used": limit.used,
-            "requested": limit.requested,
-            "remaining_after": limit.remaining_after,
-        }
-        for limit in limits
-    ]
-
-
-def first_answer(
-    sale: Sale, lines: Sequence[SaleLine] | Sequence[WrittenLine] | None = None
-) -> dict[str, Any]:
-    """The 201 body of a sale, rebuilt from columns that never change after the commit, so a
-    replay is byte-for-byte the first answer whatever happened to the sale since."""
-    version = policy_by_id_cached(sale.policy_id)
-    if lines is None:
-        lines = list(sale.lines.order_by("line_no"))
-    return {
-        "id": sale.pk,
-        "receipt_no": sale.receipt_no,
-        "store": sale.store.code,
-        "terminal": sale.terminal.name,
-        "sold_at": sale.sold_at.astimezone(LOCAL_TZ).isoformat(),
-        "status": SaleStatus.COMPLETED.value,
-        "pickup": sale.pickup,
-        "total": money.to_str(sale.total),
-        "lines": [
-            {
-                "id": line.pk,
-                "sku": line.sku,
-                "category": _category(version, line.category_code),
-                "quantity": line.quantity,
-                "unit_price": money.to_str(line.unit_price),
-                "amount": money.to_str(line.amount),
-            }
-            for line in lines
-        ],
-        "quota": quota_payload(
-            year=sale.sold_at.astimezone(LOCAL_TZ).year,
-            limit=version.policy.annual_limit,
-            used=sale.quota_used_after,
-        ),
-        **(
-            {"immediate_limits": [_in_order(row) for row in sale.immediate_limits]}
-            if sale.immediate_limits is not None
-            else {}
-        ),
-    }

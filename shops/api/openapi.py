@@ -30,8 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quotas.rules import LOCAL_TZ, ImmediateKindRule
-
-from .imports.demo import _DEMO_BASKETS, DEMO_SHOPPER, demo_products
+from shops.demo.seed import _DEMO_BASKETS, DEMO_SHOPPER, demo_products
 
 # --- Tags and summaries ------------------------------------------------------------------------
 TAGS: dict[str, Any] = {
@@ -104,7 +103,7 @@ ANSWERS: dict[tuple[str, str], Any] = {
 HEALTH_PATH = "/healthz"
 DEMO_TERMINAL_STORE = "SYA-HTB"  # seed_demo's terminal demo-1
 DEMO_SALE_ID = 1  # the demo shopper's first purchase: the first sale of a fresh demo database
-DEMO_FLIGHT = "HU7181"  # the demo shopper's flight (shops.imports.demo.load_demo_shopper)
+DEMO_FLIGHT = "HU7181"  # the demo shopper's flight (shops.demo.seed.load_demo_shopper)
 DEMO_DAYS_AHEAD = 3
 
 
@@ -318,7 +317,7 @@ def _policy_data() -> dict[str, Any]:
     """The policy shipped as data that is in force today (quotas/data, migration 0002)."""
     data = json.loads(
         (
-            Path(__file__).resolve().parent.parent / "quotas" / "data" / "hainan-offshore.json"
+            Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
         ).read_text(encoding="utf-8")
     )
     return max(data["policies"], key=lambda policy: policy["effective_from"])

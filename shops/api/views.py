@@ -30,18 +30,18 @@ from dutyfree import throttle
 from quotas.api import ViolationSerializer, problem_responses
 from quotas.choices import ImmediateUnit
 from quotas.services import DEPARTURE_REASONS
-
-from . import catalogue, checkout, idempotency, lookup, services
-from .auth import (
+from shops.api.auth import (
     IsTerminal,
     RefuseStaffToken,
     RefuseTerminalKey,
     StaffTokenAuthentication,
     TerminalAuthentication,
 )
-from .models import BARCODE, SKU, Sale, StoreChannel, Terminal
-from .reporting import stats
-from .schemas import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
+from shops.api.inputs import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
+from shops.models import BARCODE, SKU, Sale, StoreChannel, Terminal
+from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search
+from shops.reporting import stats
+from shops.shoppers import lookup
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -103,7 +103,7 @@ def answered(answer: idempotency.Answer) -> HttpResponse:
 
 
 def json_body(request: Request) -> bytes:
-    """The raw JSON body (validated by pydantic in one pass, see shops.schemas).
+    """The raw JSON body (validated by pydantic in one pass, see shops.api.inputs).
 
     :raises UnsupportedMediaType: for anything but application/json.
     """
@@ -437,7 +437,7 @@ class QuoteApi(TerminalApi):
             at=data.at or timezone.now(),
             physical_store=self.terminal.store.channel == StoreChannel.PHYSICAL,
         )
-        return Response(checkout.quote_payload(judgement, translation.get_language()))
+        return Response(answers.quote_payload(judgement, translation.get_language()))
 
 
 class SaleCreateApi(TerminalApi):
@@ -471,8 +471,8 @@ class SaleDetailApi(TerminalApi):
     )
     def get(self, request: Request, sale_id: int) -> Response:
         return Response(
-            services.sale_detail(
-                services.sale_of_store(store_id=self.terminal.store_id, sale_id=sale_id)
+            answers.sale_detail(
+                search.sale_of_store(store_id=self.terminal.store_id, sale_id=sale_id)
             )
         )
 
@@ -492,7 +492,7 @@ class SaleReturnApi(TerminalApi):
         data = parse(ReturnIn, json_body(request))
         retry = retry_of(request, self.terminal, data)
         return answered(
-            services.sale_return(
+            returns.sale_return(
                 terminal=self.terminal,
                 sale_id=sale_id,
                 idempotency_key=retry.key,
@@ -513,7 +513,7 @@ class _SaleChangeApi(TerminalApi):
         idempotency_key(request)
         data = parse(NoBodyIn, action_body(request))
         return answered(
-            services.sale_change_once(
+            returns.sale_change_once(
                 retry=retry_of(request, self.terminal, data),
                 change=type(self).change,
                 terminal=self.terminal,
@@ -538,7 +538,7 @@ _SALE_CHANGE_ANSWERS: dict[Any, Any] = {
     )
 )
 class SaleVoidApi(_SaleChangeApi):
-    change = staticmethod(services.sale_void)
+    change = staticmethod(returns.sale_void)
 
 
 @extend_schema_view(
@@ -550,7 +550,7 @@ class SaleVoidApi(_SaleChangeApi):
     )
 )
 class SalePickupApi(_SaleChangeApi):
-    change = staticmethod(services.sale_pickup)
+    change = staticmethod(pickup.sale_pickup)
 
 
 class DepartureApi(TerminalApi):
@@ -564,7 +564,7 @@ class DepartureApi(TerminalApi):
         idempotency_key(request)
         data = parse(DepartureIn, json_body(request))
         return answered(
-            services.departure_record_once(
+            departures.departure_record_once(
                 retry=retry_of(request, self.terminal, data),
                 now=timezone.now(),
                 doc_type=data.document.type,
@@ -832,7 +832,7 @@ class ProductListApi(TerminalApi):
         params = strict_query(ProductQuery, request)
         paginator = ProductPagination()
         page = paginator.paginate_queryset(
-            catalogue.products_find(
+            search.products_find(
                 skus=params.get("sku", ()),
                 barcode=params.get("barcode", ""),
                 words=params.get("q", ()),
@@ -840,9 +840,9 @@ class ProductListApi(TerminalApi):
             request,
             view=self,
         )
-        categories = catalogue.categories_in_force(now=timezone.now())
+        categories = search.categories_in_force(now=timezone.now())
         return paginator.get_paginated_response(
-            [catalogue.product_payload(product, categories) for product in page]
+            [search.product_payload(product, categories) for product in page]
         )
 
 
@@ -875,7 +875,7 @@ class SalesApi(SaleCreateApi):
         params = strict_query(SaleQuery, request)
         paginator = SalePagination()
         page = paginator.paginate_queryset(
-            services.sales_find(
+            search.sales_find(
                 store_id=self.terminal.store_id,
                 receipt_no=params.get("receipt_no", ""),
                 day=params.get("date"),
@@ -883,4 +883,4 @@ class SalesApi(SaleCreateApi):
             request,
             view=self,
         )
-        return paginator.get_paginated_response(services.sale_details(page))
+        return paginator.get_paginated_response(answers.sale_details(page))

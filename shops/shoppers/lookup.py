@@ -35,9 +35,8 @@ from quotas.selectors import (
     shopper_of_document,
 )
 from quotas.services import shopper_rekey
-
-from .models import Sale, SaleStatus, Store
-from .usage import trips_with_usage
+from shops.models import Sale, SaleStatus, Store
+from shops.pos.trip_usage import trips_with_usage
 
 MAX_PURCHASES = 500
 NOBODY = 0  # no shopper has id 0: the same statements run and find nothing
@@ -119,7 +118,7 @@ def _open_trips(
     *, shopper_id: int, version: PolicyInForce, now: datetime, language: str | None
 ) -> list[dict[str, Any]]:
     """Each open trip with what it still allows: per limited category, and per kind of the
-    immediate-pickup list (shops.usage, one statement for all of them)."""
+    immediate-pickup list (shops.pos.trip_usage, one statement for all of them)."""
     policy = version.rules
     rows = trips_with_usage(
         trips=open_trips(shopper_id=shopper_id, now=now),

@@ -32,9 +32,8 @@ from quotas import identity
 from quotas import rules as quota_rules
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import category_codes, shopper_has_spent
-
-from ..models import Product, Store, Terminal
-from .catalogue import known_immediate_kinds, parse_row, read_rows
+from shops.imports.products import known_immediate_kinds, parse_row, read_rows
+from shops.models import Product, Store, Terminal
 
 CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "demo_catalogue.csv"
 
@@ -107,9 +106,8 @@ def load_demo_shopper(*, now: datetime) -> int:
     year (idempotent: nothing is added while the shopper has purchases this year). Returns the
     number of sales made."""
     from quotas.services import PresentedShopper
-
-    from ..checkout import Basket, LineInput, TripInput, sale_commit
-    from ..services import terminal_create
+    from shops.pos.checkout import Basket, LineInput, TripInput, sale_commit
+    from shops.pos.terminals import terminal_create
 
     key = identity.document_key(
         doc_type=DEMO_SHOPPER["doc_type"],
@@ -268,8 +266,7 @@ def demo_history(
     quota, the trip's limited categories); a line that would break a rule is left out, and a
     receipt left empty is not written."""
     from quotas.selectors import policy_in_force_cached
-
-    from .reading import COLUMNS
+    from shops.imports.reading import COLUMNS
 
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     stores = [code for code, _ in _HISTORY_STORES if Store.objects.filter(code=code).exists()]
@@ -442,9 +439,9 @@ def load_demo_history(
     skipped), record the residents' off-island departures it relies on, and bring the rollups
     up to date, all stamped ``now`` (the caller's clock). Returns (receipts imported,
     skipped)."""
-    from ..deadline import departure_record
-    from ..reporting.rollups import refresh_all_dirty
-    from .batching import import_sales
+    from shops.imports.batching import import_sales
+    from shops.pos.departures import departure_record
+    from shops.reporting.rollups import refresh_all_dirty
 
     if days <= 0:
         return 0, 0

@@ -35,9 +35,8 @@ from quotas.choices import TripKind as TripKinds
 from quotas.choices import TripMode as TripModes
 from quotas.rules import CARRIER_REF, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.services import PresentedShopper
-
-from .checkout import Basket, LineInput, TripInput
-from .lookup import LookupQuery
+from shops.pos.checkout import Basket, LineInput, TripInput
+from shops.shoppers.lookup import LookupQuery
 
 # The contract's enumerations, as JSON Schema enums of the choices' values. Built from the
 # choices at run time, which a type checker cannot follow: to it they are strings.

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from dutyfree import money
+from dutyfree.db import MAX_ID
 from quotas.errors import NoPolicyInForce
 from quotas.rules import CategoryRule
 from quotas.selectors import policy_in_force_cached
-
-from .checkout import category_ref
-from .models import Product
+from shops.models import Product, Sale
+from shops.pos.answers import category_ref
+from shops.pos.errors import SaleNotFound
 
 
 # --- The catalogue for a till (GET /api/v1/products) -----------------------------------------
@@ -61,3 +63,38 @@ def categories_in_force(*, now: datetime) -> Mapping[str, CategoryRule]:
         return policy_in_force_cached(at=now).rules.categories
     except NoPolicyInForce:
         return {}
+
+
+# --- A till looks up its store's sales (GET /api/v1/sales, /api/v1/sales/{id}) ---------------
+def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
+    """A sale of this store, with its store and terminal; another store's sale is not found
+    (404, never 403, so ids cannot be probed).
+
+    :raises SaleNotFound: no such sale in this store.
+    """
+    sale = None
+    if 0 < sale_id <= MAX_ID:
+        sale = (
+            Sale.objects.select_related("store", "terminal")
+            .filter(pk=sale_id, store_id=store_id)
+            .first()
+        )
+    if sale is None:
+        raise SaleNotFound(_("Sale %(id)s is not a sale of this store.") % {"id": sale_id})
+    return sale
+
+
+# --- A till looks up its store's sales (GET /api/v1/sales) -----------------------------------
+def sales_find(*, store_id: int, receipt_no: str = "", day: date | None = None) -> QuerySet[Sale]:
+    """The store's sales with this receipt number and/or of this local day, their lines and
+    returns prefetched (unordered: the caller's pagination orders them)."""
+    sales = (
+        Sale.objects.filter(store_id=store_id)
+        .select_related("store", "terminal")
+        .prefetch_related("lines", "returns")
+    )
+    if receipt_no:
+        sales = sales.filter(receipt_no=receipt_no)
+    if day is not None:
+        sales = sales.filter(local_date=day)
+    return sales

@@ -27,9 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.renderers import JSONRenderer
 
 from dutyfree.errors import ConflictError, DomainError
-
-from .locks import idempotency_key_try_lock
-from .models import IdempotencyRecord
+from shops.locks import idempotency_key_try_lock
+from shops.models import IdempotencyRecord
 
 
 class IdempotencyKeyReused(DomainError):
@@ -52,7 +51,7 @@ class RequestInProgress(ConflictError):
 @dataclass(frozen=True)
 class Retry:
     """What identifies a request among its retries: the terminal, its key, and a fingerprint
-    of the validated request (:func:`shops.checkout.request_fingerprint`)."""
+    of the validated request (:func:`shops.pos.checkout.request_fingerprint`)."""
 
     terminal_id: int
     key: str

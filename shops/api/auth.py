@@ -17,8 +17,7 @@ from rest_framework.views import APIView
 
 from dutyfree.db import loaded, select_rows
 from dutyfree.errors import WrongCredentialKind
-
-from .models import Store, Terminal
+from shops.models import Store, Terminal
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,7 @@ class RefuseTerminalKey(authentication.BaseAuthentication):
 class CredentialKindCheck(OpenApiAuthenticationExtension):
     """The refusals above are no credential of their own: nothing for the schema's security."""
 
-    target_class = "shops.auth.RefuseStaffToken"
+    target_class = "shops.api.auth.RefuseStaffToken"
     name: list[str] = []
 
     def get_security_requirement(self, auto_schema: object) -> list[dict[str, list[Any]]]:
@@ -151,7 +150,7 @@ class CredentialKindCheck(OpenApiAuthenticationExtension):
 
 
 class TerminalKeyCheck(CredentialKindCheck):
-    target_class = "shops.auth.RefuseTerminalKey"
+    target_class = "shops.api.auth.RefuseTerminalKey"
 
 
 class IsTerminal(permissions.BasePermission):
@@ -162,7 +161,7 @@ class IsTerminal(permissions.BasePermission):
 class TerminalAuthenticationScheme(OpenApiAuthenticationExtension):
     """Documents terminal keys in the OpenAPI schema (HTTP bearer)."""
 
-    target_class = "shops.auth.TerminalAuthentication"
+    target_class = "shops.api.auth.TerminalAuthentication"
     name = "terminalKey"
 
     def get_security_definition(self, auto_schema: object) -> dict[str, str]:
@@ -200,7 +199,7 @@ class StaffTokenAuthentication(KnoxTokenAuthentication):
 class StaffTokenScheme(OpenApiAuthenticationExtension):
     """Documents staff tokens in the OpenAPI schema under their contract name."""
 
-    target_class = "shops.auth.StaffTokenAuthentication"
+    target_class = "shops.api.auth.StaffTokenAuthentication"
     name = "tokenAuth"
     priority = 1  # over drf-spectacular's own knox extension, which names it knoxApiToken
 

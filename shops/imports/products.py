@@ -31,8 +31,7 @@ from django.db import transaction
 from dutyfree import money
 from quotas.category_csv import checked_cells
 from quotas.selectors import category_codes, immediate_kinds_known
-
-from ..models import Product, barcode_validator, sku_validator
+from shops.models import Product, barcode_validator, sku_validator
 
 COLUMNS = (
     "sku",

@@ -16,12 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 
-from quotas import services as quota_services
 from quotas.choices import BanReason, PickupMode, TravellerKind
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import (
@@ -32,8 +29,7 @@ from quotas.selectors import (
     shortest_departure_deadline,
 )
 from quotas.services import ban_lift, shopper_ban
-
-from .models import Sale, SaleStatus
+from shops.models import Sale, SaleStatus
 
 # How far back a run looks for sales whose deadline has passed: a task that did not run for
 # up to this long catches up.
@@ -122,19 +118,6 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
             report.banned += 1
             report.bans.append(ban.pk)
     return report
-
-
-@transaction.atomic
-def departure_record(*, now: datetime, **departure: Any) -> quota_services.DepartureRecorded:
-    """Record a departure (:func:`quotas.services.departure_record_outcome`) and lift the
-    departure-deadline bans it shows were wrong (:func:`settle_after_departure`).
-
-    :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
-    """
-    outcome = quota_services.departure_record_outcome(now=now, **departure)
-    if outcome.recorded_on is not None:
-        settle_after_departure(shopper_id=outcome.recorded_on.shopper_id, now=now)
-    return outcome
 
 
 def settle_after_departure(*, shopper_id: int, now: datetime) -> list[int]:

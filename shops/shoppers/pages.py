@@ -34,8 +34,7 @@ from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
 from quotas import identity
 from quotas.choices import DocumentType
 from quotas.errors import NoPolicyInForce
-
-from .lookup import LookupQuery, lookup_document_hit, quota_lookup
+from shops.shoppers.lookup import LookupQuery, lookup_document_hit, quota_lookup
 
 # The page's names of the documents (quotas.choices.DocumentType), in the page's language.
 DOCUMENT_NAMES = {

@@ -1,0 +1,43 @@
+"""A departure recorded by a till (``POST /api/v1/departures``): the shopper's trip on that
+carrier closed, and the departure-deadline bans it shows were wrong lifted
+(``shops.pos.deadline``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from quotas import services as quota_services
+from shops.pos.answers import departure_answer
+from shops.pos.deadline import settle_after_departure
+from shops.pos.idempotency import Answer, Retry, answer, once
+
+
+@transaction.atomic
+def departure_record(*, now: datetime, **departure: Any) -> quota_services.DepartureRecorded:
+    """Record a departure (:func:`quotas.services.departure_record_outcome`) and lift the
+    departure-deadline bans it shows were wrong (:func:`settle_after_departure`).
+
+    :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
+    """
+    outcome = quota_services.departure_record_outcome(now=now, **departure)
+    if outcome.recorded_on is not None:
+        settle_after_departure(shopper_id=outcome.recorded_on.shopper_id, now=now)
+    return outcome
+
+
+def departure_record_once(*, retry: Retry, now: datetime, **departure: Any) -> Answer:
+    """A departure recorded once per (terminal, key) (:func:`departure_record`):
+    a retry is told what the first call decided, never a new verdict. A document no shopper
+    holds is answered, stored and replayed as any other (a replay must not tell it apart).
+
+    :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
+    :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.pos.idempotency.once`.
+    """
+    return once(
+        retry=retry,
+        now=now,
+        act=lambda: answer(201, departure_answer(departure_record(now=now, **departure))),
+    )

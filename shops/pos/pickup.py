@@ -1,0 +1,43 @@
+"""Handing the goods over (``POST /api/v1/sales/{id}/pickup``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from quotas.choices import PickupMode
+from quotas.selectors import departed_between
+from shops.locks import sale_lock
+from shops.models import Sale, SaleStatus, Terminal
+from shops.pos.errors import PickupTooEarly, SaleVoided
+from shops.pos.search import sale_of_store
+
+# Mail is shipped, and return-to-island goods are kept, until the shopper has left the island.
+AFTER_DEPARTURE = (PickupMode.MAIL, PickupMode.RETURN_TO_ISLAND)
+
+
+@transaction.atomic
+def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
+    """The goods were handed over. Recording it twice keeps the first time.
+
+    :raises SaleNotFound: not a sale of the terminal's store.
+    :raises SaleVoided: the sale was voided.
+    """
+    sale = sale_lock(sale_of_store(store_id=terminal.store_id, sale_id=sale_id).pk)
+    if sale.status == SaleStatus.VOIDED:
+        raise SaleVoided(_("A voided sale cannot be handed over."))
+    if sale.picked_up_at is None and sale.pickup in AFTER_DEPARTURE:
+        left = departed_between(shopper_id=sale.shopper_id, start=sale.sold_at, end=now)
+        if not left:
+            raise PickupTooEarly(
+                _(
+                    "Goods sent by mail or kept for the shopper's return are handed over only "
+                    "after a departure is recorded for the shopper."
+                )
+            )
+    if sale.picked_up_at is None:
+        sale.picked_up_at = now
+        sale.save(update_fields=["picked_up_at"])
+    return sale

@@ -1,0 +1,12 @@
+"""A till's credentials: a terminal of a store and its key."""
+
+from __future__ import annotations
+
+from shops.models import Store, Terminal
+
+
+def terminal_create(*, store: Store, name: str) -> tuple[Terminal, str]:
+    """A new terminal and its key (shown once; only its hash is kept)."""
+    key, prefix, key_hash = Terminal.new_key()
+    terminal = Terminal.objects.create(store=store, name=name, key_prefix=prefix, key_hash=key_hash)
+    return terminal, key
