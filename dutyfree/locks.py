@@ -4,7 +4,7 @@ An advisory lock is named by numbers only, and the server has one table of them 
 two features that picked the same numbers would serialise each other, or worse, one would
 believe it holds a lock that guards something else. So the numbers are chosen here, once, and
 the apps' lock modules (``quotas/locks.py``, ``shops/locks.py``), which hold every advisory-lock
-statement, take them from here; ``tests/test_no_private_machinery.py`` checks both.
+statement, take them from here; ``tests/code/test_no_private_machinery.py`` checks both.
 
 Why no two can collide:
 

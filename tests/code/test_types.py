@@ -8,7 +8,7 @@ import sys
 import tokenize
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APPS = ("dutyfree", "shops", "quotas")
 
 # "# type: ignore[arg-type]  # why", several codes allowed ("[misc, union-attr]").

@@ -30,7 +30,7 @@ from shops.reporting import dashboard
 from shops.reporting.stats import StatsError, sales_stats
 from shops.shoppers import pages as views
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APPS = ("dutyfree", "shops", "quotas", "bench")
 
 

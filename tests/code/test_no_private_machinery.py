@@ -27,7 +27,7 @@ from dutyfree.db import loaded
 from shops.models import Store
 from tests.conftest import database_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("dutyfree", "quotas", "shops")
 
 
@@ -307,9 +307,8 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
     the registry is used."""
     from shops.pos import returns
     from shops.reporting import rollups
-
-    from .shops.helpers import basket, product, terminal
-    from .shops.test_checkout import commit
+    from tests.shops.helpers import basket, product, terminal
+    from tests.shops.test_checkout import commit
 
     taken: list[tuple[str, Any, int]] = []
 

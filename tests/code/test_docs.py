@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from dutyfree.errors import DomainError
 from quotas import rules
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 API = (ROOT / "docs" / "API.md").read_text(encoding="utf-8")
 ARCHITECTURE = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
