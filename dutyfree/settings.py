@@ -243,7 +243,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 # Where signing in lands without a safe ``next`` (Django's /accounts/profile/ is no page here).
 LOGIN_REDIRECT_URL = "admin:index"
-# The history pages show past versions and never save one (quotas.admin.VersionsAdmin): no
+# The history pages show past versions and never save one (quotas.admin.policies.VersionsAdmin): no
 # "Revert" button.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

@@ -41,8 +41,8 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from dutyfree.errors import DomainError
 
-from . import category_csv, identity, kind_csv, selectors, services
-from .choices import (
+from .. import category_csv, identity, kind_csv, selectors, services
+from ..choices import (
     POLICY_TRAVELLER_KINDS,
     PickupMode,
     PolicyStatus,
@@ -50,8 +50,8 @@ from .choices import (
     Verification,
     choices_of,
 )
-from .errors import BanInvalid
-from .models import (
+from ..errors import BanInvalid
+from ..models import (
     Ban,
     BanState,
     Category,
@@ -61,7 +61,7 @@ from .models import (
     Programme,
     Shopper,
 )
-from .rules import LOCAL_TZ
+from ..rules import LOCAL_TZ
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
