@@ -354,7 +354,9 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
 # The callers: views and the API, the admin, Celery tasks, management commands, the request
 # schemas and the schema's examples. They read the clock and pass ``now`` down.
 CALLERS = {
+    "quotas/admin/bans.py",
     "quotas/admin/policies.py",
+    "quotas/admin/shoppers.py",
     "quotas/api.py",
     "shops/admin.py",
     "shops/api.py",

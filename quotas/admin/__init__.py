@@ -1,4 +1,4 @@
 """The quotas admin. Django's autodiscover imports this package; importing the modules below
 registers their admins."""
 
-from . import policies  # noqa: F401  # registers its admins
+from . import bans, policies, shoppers  # noqa: F401  # registers their admins

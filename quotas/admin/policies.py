@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -30,18 +30,17 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from dutyfree.errors import DomainError
 
-from .. import category_csv, identity, kind_csv, selectors, services
+from .. import category_csv, kind_csv, services
 from ..choices import (
     POLICY_TRAVELLER_KINDS,
     PickupMode,
@@ -50,21 +49,17 @@ from ..choices import (
     Verification,
     choices_of,
 )
-from ..errors import BanInvalid
 from ..models import (
-    Ban,
-    BanState,
     Category,
     ImmediatePickupKind,
     Policy,
     PolicyQuerySet,
     Programme,
-    Shopper,
 )
 from ..rules import LOCAL_TZ
+from .shared import local, refusal, staff
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
     from django_stubs_ext import StrPromise
 
 _VERIFICATION_BADGES: dict[str, tuple[str, StrPromise | str]] = {
@@ -77,25 +72,6 @@ _VERIFICATION_BADGES: dict[str, tuple[str, StrPromise | str]] = {
 def verification_badge(category: Category) -> str:
     css, text = _VERIFICATION_BADGES.get(category.verified, ("df-unverified", category.verified))
     return format_html('<span class="df-badge {}" title="{}">{}</span>', css, category.note, text)
-
-
-def refusal(exc: DomainError) -> str:
-    """A service's refusal in the page's language (services mark their messages with
-    gettext_noop and raise them in English, or raise a lazy translation that carries its
-    values, rendered here)."""
-    if isinstance(exc.detail, str):
-        return gettext(exc.detail)
-    return str(exc.detail)
-
-
-def staff(request: HttpRequest) -> User:
-    """The signed-in staff user: the admin site serves no one else."""
-    return cast("User", request.user)
-
-
-def local(at: Any) -> str:
-    """A time as a person reads it here: Asia/Shanghai, minutes."""
-    return f"{at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
 
 
 def _labels(choices: Any, values: Any) -> str:
@@ -1027,375 +1003,3 @@ class ProgrammeAdmin(admin.ModelAdmin):  # programmes keep no history
         # Sales find their policy through the programme's code (DEFAULT_PROGRAMME): renaming
         # it would stop every sale. A new programme gets its code when it is added.
         return ("code",) if obj is not None else ()
-
-
-# --- Shoppers and bans -----------------------------------------------------------------------
-class BanStateFilter(admin.SimpleListFilter):
-    title = _("state")
-    parameter_name = "state"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
-        return BanState.choices
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Ban]) -> QuerySet[Ban]:
-        now = timezone.now()
-        standing = queryset.filter(lifted_at__isnull=True)
-        by_state: dict[str | None, QuerySet[Ban]] = {
-            BanState.NOT_STARTED: standing.filter(starts_at__gt=now),
-            BanState.IN_FORCE: standing.filter(starts_at__lte=now, ends_at__gt=now),
-            BanState.ENDED: standing.filter(ends_at__lte=now),
-            BanState.LIFTED: queryset.filter(lifted_at__isnull=False),
-        }
-        return by_state.get(self.value(), queryset)
-
-
-def ban_state_text(ban: Ban) -> StrPromise | str:
-    return ban.state_at(timezone.now()).label
-
-
-class BanInline(admin.TabularInline):
-    model = Ban
-    fk_name = "shopper"
-    extra = 0
-    can_delete = False
-    fields = ("reason", "source_receipt_no", "starts_at", "ends_at", "state", "lift_reason")
-    readonly_fields = fields
-    show_change_link = True
-
-    @admin.display(description=_("state"))
-    def state(self, ban: Ban) -> StrPromise | str:
-        return ban_state_text(ban)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ShopperSearchForm(forms.Form):
-    q = forms.CharField(max_length=64, strip=True)
-
-
-@admin.register(Shopper)
-class ShopperAdmin(admin.ModelAdmin):
-    """Read only: shoppers are created by sales; they are known by ****last4 and HMACs.
-
-    The search takes the last four characters or the full document number. A full number is
-    posted (never in a URL, so in no access log or browser history), hashed with the identity
-    key for each document type and issuing country on file, and the match shown by its id: the
-    number is stored nowhere and the page never shows it.
-    """
-
-    list_display = ("__str__", "document_country", "birth_year", "hainan_resident", "ban")
-    list_filter = ("document_type", "hainan_resident")
-    search_fields = ("document_last4",)  # what the search box offers; see get_search_results
-    search_help_text = _(
-        "The full document number, or its last four characters. The number is not kept."
-    )
-    fields = (
-        "document_type",
-        "document_country",
-        "document_last4",
-        "birth_year",
-        "hainan_resident",
-        "banned_from",
-        "banned_until",
-        "created_at",
-    )
-    readonly_fields = fields
-    inlines = [BanInline]
-
-    @admin.display(description=_("ban"))
-    def ban(self, shopper: Shopper) -> str:
-        now = timezone.now()
-        if shopper.banned_at(now):
-            return gettext("in force until %(end)s") % {"end": local(shopper.banned_until)}
-        if shopper.banned_from is not None and shopper.banned_from > now:
-            return gettext("from %(start)s until %(end)s") % {
-                "start": local(shopper.banned_from),
-                "end": local(shopper.banned_until),
-            }
-        return "—"
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Shopper], search_term: str
-    ) -> tuple[QuerySet[Shopper], bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        try:
-            number = identity.normalise_document_number(term)
-        except identity.InvalidDocument:
-            return queryset.none(), False
-        if len(number) == 4:
-            return queryset.filter(document_last4=number), False
-        matches = selectors.shoppers_with_document(number=number)
-        return queryset.filter(pk__in=matches.values("pk")), False
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        term = request.GET.get("q", "")
-        if _is_full_number(term):  # typed into a URL: answer by id, never echo the number
-            return self._found(request, term)
-        return super().changelist_view(request, extra_context)
-
-    def search_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        form = ShopperSearchForm(request.POST)
-        term = form.cleaned_data["q"] if form.is_valid() else ""
-        if _is_full_number(term):
-            return self._found(request, term)
-        changelist = reverse("admin:quotas_shopper_changelist")
-        if term:
-            changelist += "?" + urlencode({"q": term})
-        return HttpResponseRedirect(changelist)
-
-    def _found(self, request: HttpRequest, term: str) -> HttpResponse:
-        results, _distinct = self.get_search_results(request, self.get_queryset(request), term)
-        ids = sorted(results.values_list("pk", flat=True))
-        masked = "****" + identity.last_four(term)
-        changelist = reverse("admin:quotas_shopper_changelist")
-        if not ids:
-            self.message_user(
-                request,
-                gettext("No shopper has the document number %(masked)s.") % {"masked": masked},
-                messages.WARNING,
-            )
-            return HttpResponseRedirect(changelist)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d shopper has the document number %(masked)s.",
-                "%(count)d shoppers have the document number %(masked)s.",
-                len(ids),
-            )
-            % {"count": len(ids), "masked": masked},
-        )
-        return HttpResponseRedirect(
-            f"{changelist}?{urlencode({'id__in': ','.join(map(str, ids))})}"
-        )
-
-    def get_urls(self) -> list[Any]:
-        return [
-            path(
-                "search/",
-                self.admin_site.admin_view(require_POST(self.search_view)),
-                name="quotas_shopper_search",
-            ),
-            *super().get_urls(),
-        ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-def _is_full_number(term: str) -> bool:
-    """More than the last four characters of a document number."""
-    try:
-        return len(identity.normalise_document_number(term)) > 4
-    except identity.InvalidDocument:
-        return False
-
-
-class BanForm(forms.ModelForm):
-    years = forms.IntegerField(
-        label=_("years"),
-        required=False,
-        min_value=1,
-        max_value=50,
-        help_text=_("Or give an end below."),
-    )
-
-    class Meta:
-        model = Ban
-        fields = ("shopper", "reason", "detail", "source_receipt_no", "starts_at", "ends_at")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "starts_at" in self.fields:  # the add form (a recorded ban is read only)
-            self.fields["starts_at"].initial = timezone.now
-            self.fields["ends_at"].required = False
-
-    def clean(self) -> dict[str, Any]:
-        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
-        if bool(data.get("years")) == bool(data.get("ends_at")):
-            raise ValidationError(gettext("Give either a number of years or an end, not both."))
-        if data.get("starts_at"):
-            # The service's own rules, checked here so that a refusal is a form error.
-            try:
-                services.ban_end(
-                    starts_at=data["starts_at"], ends_at=data.get("ends_at"),
-                    years=data.get("years"), now=timezone.now(),
-                )  # fmt: skip
-            except BanInvalid as exc:
-                raise ValidationError(refusal(exc)) from exc
-        return data
-
-
-class LiftForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Why the ban is lifted (kept with the ban). Never a name or document number."),
-    )
-
-
-@admin.register(Ban)
-class BanAdmin(admin.ModelAdmin):
-    """Bans are recorded, never edited or deleted; lifting one records who, when and why."""
-
-    form = BanForm
-    list_display = (
-        "id",
-        "shopper_masked",
-        "reason",
-        "source_receipt_no",
-        "starts_at",
-        "ends_at",
-        "state",
-    )
-    list_filter = (BanStateFilter, "reason")
-    search_fields = ("=source_receipt_no", "=shopper__document_last4", "=source")
-    raw_id_fields = ("shopper",)
-    date_hierarchy = "starts_at"
-    readonly_fields = (
-        "shopper",
-        "reason",
-        "detail",
-        "source",
-        "source_receipt_no",
-        "starts_at",
-        "ends_at",
-        "state",
-        "created_at",
-        "created_by",
-        "lifted_at",
-        "lifted_by",
-        "lift_reason",
-        "lift_link",
-    )
-    list_select_related = ("shopper",)
-
-    @admin.display(description=_("shopper"), ordering="shopper")
-    def shopper_masked(self, ban: Ban) -> str:
-        return f"****{ban.shopper.document_last4}"
-
-    @admin.display(description=_("state"))
-    def state(self, ban: Ban) -> StrPromise | str:
-        if ban.lifted_at is not None:
-            return gettext("lifted %(time)s") % {"time": local(ban.lifted_at)}
-        return ban_state_text(ban)
-
-    @admin.display(description=_("lift"))
-    def lift_link(self, ban: Ban) -> str:
-        if ban.lifted_at is not None or not ban.pk:
-            return "—"
-        return format_html(
-            '<a class="button" href="{}">{}</a>',
-            reverse("admin:quotas_ban_lift", args=[ban.pk]),
-            gettext("Lift this ban…"),
-        )
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Ban | None = None) -> Any:
-        return self.readonly_fields if obj is not None else ("lift_link",)
-
-    def get_fields(self, request: HttpRequest, obj: Ban | None = None) -> Any:
-        if obj is None:
-            return (
-                "shopper",
-                "reason",
-                "detail",
-                "source_receipt_no",
-                "starts_at",
-                "years",
-                "ends_at",
-            )
-        return self.readonly_fields
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # A recorded ban is read only (lifting it has its own page): no save buttons.
-        read_only = {"show_save": False, "show_save_and_continue": False}
-        read_only["show_save_and_add_another"] = False
-        return super().change_view(
-            request, object_id, form_url, {**read_only, **(extra_context or {})}
-        )
-
-    def save_model(
-        self, request: HttpRequest, obj: Ban, form: forms.ModelForm, change: bool
-    ) -> None:
-        if change:  # nothing on a recorded ban is editable (all fields read only)
-            return
-        data = form.cleaned_data
-        ban, _created = services.shopper_ban(
-            shopper_id=data["shopper"].pk,
-            reason=data["reason"],
-            starts_at=data["starts_at"],
-            ends_at=data.get("ends_at"),
-            years=data.get("years"),
-            detail=data["detail"],
-            source_receipt_no=data["source_receipt_no"],
-            by=staff(request),
-            now=timezone.now(),
-        )
-        # The row is ``ban``, written and loaded by the ORM. ``obj`` is the form's unsaved
-        # instance, which the admin goes on to log (its pk and str) and redirect to (its pk):
-        # it takes the recorded ban's columns, nothing more (nothing after this reads its state).
-        for field in Ban._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(ban, field.attname))
-
-    def get_urls(self) -> list[Any]:
-        return [
-            path(
-                "<int:pk>/lift/",
-                self.admin_site.admin_view(self.lift_view),
-                name="quotas_ban_lift",
-            ),
-            *super().get_urls(),
-        ]
-
-    def lift_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        ban = get_object_or_404(Ban.objects.select_related("shopper"), pk=pk)
-        if not self.has_change_permission(request, ban):
-            raise PermissionDenied
-        form = LiftForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.ban_lift(
-                    ban_id=ban.pk,
-                    reason=form.cleaned_data["reason"],
-                    now=timezone.now(),
-                    by=staff(request),
-                )
-            except DomainError as exc:
-                form.add_error(None, refusal(exc))
-            else:
-                self.log_change(request, ban, "Lifted: " + form.cleaned_data["reason"])
-                self.message_user(
-                    request, gettext("Ban %(id)s lifted.") % {"id": ban.pk}, messages.SUCCESS
-                )
-                return HttpResponseRedirect(reverse("admin:quotas_ban_change", args=[ban.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": ban,
-            "title": gettext("Lift ban %(id)s of %(shopper)s")
-            % {"id": ban.pk, "shopper": ban.shopper},
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/quotas/ban/lift.html", context)
