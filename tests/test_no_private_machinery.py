@@ -355,7 +355,11 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
 # schemas and the schema's examples. They read the clock and pass ``now`` down.
 CALLERS = {
     "quotas/admin/bans.py",
+    "quotas/admin/categories.py",
+    "quotas/admin/csv_pages.py",
+    "quotas/admin/history.py",
     "quotas/admin/policies.py",
+    "quotas/admin/shared.py",
     "quotas/admin/shoppers.py",
     "quotas/api.py",
     "shops/admin.py",

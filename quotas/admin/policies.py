@@ -1,18 +1,16 @@
-"""Administrators edit category lists as dated policy versions.
+"""Policies: administrators edit category lists as dated policy versions.
 
 Life cycle: clone a published policy to a draft → edit (inline or by CSV) → publish with an
-effective time (now or later). Published policies are read-only here, and the model layer
-refuses changes anyway (quotas.models). Every change is kept by django-simple-history and
-shown on the History pages, with who and when; a policy's page lists its categories' changes
-too.
+effective time (now or later), or withdraw a published one before it takes effect. Published
+policies are read-only here, and the model layer refuses changes anyway (quotas.models).
 
-Every string a person reads here is translated (zh-hans in locale/); dates and times show in
-Asia/Shanghai.
+Here: the Policy admin (its list, its form, what it keeps and why, the clone, publish and
+withdraw pages) and the Programme admin. PolicyAdmin takes its CSV pages from csv_pages.py and
+its History page from history.py; its inlines are in categories.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,18 +21,15 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dutyfree.errors import DomainError
 
-from .. import category_csv, kind_csv, services
+from .. import services
 from ..choices import (
     POLICY_TRAVELLER_KINDS,
     PickupMode,
@@ -43,30 +38,15 @@ from ..choices import (
     Verification,
     choices_of,
 )
-from ..models import (
-    Category,
-    ImmediatePickupKind,
-    Policy,
-    PolicyQuerySet,
-    Programme,
-)
+from ..models import Policy, PolicyQuerySet, Programme
 from ..rules import LOCAL_TZ
-from .history import PolicyHistory, VersionsAdmin
+from .categories import CategoryInline, ImmediatePickupKindInline
+from .csv_pages import PolicyCsvPages
+from .history import PolicyHistory
 from .shared import local, refusal, staff
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
-
-_VERIFICATION_BADGES: dict[str, tuple[str, StrPromise | str]] = {
-    Verification.NAME_AND_NUMBER: ("df-verified", _("✓ verified")),
-    Verification.NAME: ("df-partly", _("◐ number unverified")),
-    Verification.NO: ("df-unverified", _("⚠ UNVERIFIED")),
-}
-
-
-def verification_badge(category: Category) -> str:
-    css, text = _VERIFICATION_BADGES.get(category.verified, ("df-unverified", category.verified))
-    return format_html('<span class="df-badge {}" title="{}">{}</span>', css, category.note, text)
 
 
 def _labels(choices: Any, values: Any) -> str:
@@ -107,82 +87,6 @@ class LockedPolicyForm(PolicyAdminForm):
         help_texts = {"effective_from": ""}
 
 
-class PolicyPartInline(admin.TabularInline):
-    """Rows of a policy (its categories, its kinds) on its page, by number: editable on a
-    draft, read only once the policy is published or withdrawn."""
-
-    extra = 0
-    ordering = ("number",)
-
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if field is not None and db_field.name == "note":  # column widths: admin.css
-            field.widget = forms.Textarea(attrs={"rows": 2})
-        return field
-
-    def _editable(self, obj: Policy | None) -> bool:
-        return obj is None or not obj.is_locked
-
-    def has_add_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
-
-
-class CategoryInline(PolicyPartInline):
-    """A policy's categories. One verification column: the choice on a draft (its row
-    coloured by admin.css), the badge on a published policy."""
-
-    model = Category
-    readonly_fields = ("code_wrapped", "verification", "per_trip_limit", "immediate_pickup")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
-        # The derived flag reads the policy's kinds: once for all rows, not once per row.
-        return super().get_queryset(request).prefetch_related("policy__immediate_kinds")
-
-    @admin.display(description=_("immediate pickup"), boolean=True)
-    def immediate_pickup(self, category: Category) -> bool:
-        return category.immediate_pickup
-
-    @admin.display(description=_("verified"))
-    def verification(self, category: Category) -> str:
-        return verification_badge(category) if category.pk else "—"
-
-    @admin.display(description=_("per-trip limit"))
-    def per_trip_limit(self, category: Category) -> str:
-        return per_trip_limit_text(category)
-
-    @admin.display(description=_("code"))
-    def code_wrapped(self, category: Category) -> str:
-        return code_wrapping(category.code)
-
-    def get_fields(self, request: HttpRequest, obj: Policy | None = None) -> Any:
-        if self._editable(obj):
-            # What a CSV row sets, but "added" (a column of the file, not of the category).
-            return tuple(column for column in category_csv.COLUMNS if column != "added")
-        return (
-            "number",
-            "code_wrapped",
-            "name_zh",
-            "name_en",
-            "per_trip_limit",
-            "immediate_pickup",
-            "verification",
-            "note",
-        )
-
-
-class ImmediatePickupKindInline(PolicyPartInline):
-    """A policy's immediate-pickup list (即购即提)."""
-
-    model = ImmediatePickupKind
-    fields = kind_csv.COLUMNS
-
-
 def kept_because(policy: Policy) -> str:
     """Why a policy is never deleted, in the page's language ("" when it may be)."""
     if policy.status == PolicyStatus.PUBLISHED:
@@ -196,18 +100,6 @@ def kept_because(policy: Policy) -> str:
             "This draft is never deleted: a published or withdrawn version was cloned from it."
         )
     return ""
-
-
-def code_wrapping(code: str) -> str:
-    """A code that may wrap after its underscores in a narrow column
-    (``electronic_consumer_products``), never inside a word."""
-    return format_html_join(mark_safe("_<wbr>"), "{}", ((part,) for part in code.split("_")))
-
-
-def per_trip_limit_text(category: Category) -> str:
-    if not category.per_trip_limit_unit:
-        return "—"
-    return f"{category.per_trip_limit_value} {category.get_per_trip_limit_unit_display()}"
 
 
 def _input_format_hint(format_name: str) -> str:
@@ -252,28 +144,8 @@ class PublishForm(forms.Form):
         }
 
 
-class CategoryImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = gettext(
-            "UTF-8, header: %(columns)s. Replaces this draft's categories."
-        ) % {"columns": ",".join(category_csv.COLUMNS)}
-
-
-class KindImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = gettext(
-            "UTF-8, header: %(columns)s. Replaces this draft's immediate-pickup kinds."
-        ) % {"columns": ",".join(kind_csv.COLUMNS)}
-
-
 @admin.register(Policy)
-class PolicyAdmin(PolicyHistory):
+class PolicyAdmin(PolicyCsvPages, PolicyHistory):
     form = PolicyAdminForm
     inlines = [CategoryInline, ImmediatePickupKindInline]
 
@@ -493,55 +365,15 @@ class PolicyAdmin(PolicyHistory):
                 return HttpResponseRedirect(self._change_url(policy))
         return super().delete_view(request, object_id, extra_context)
 
-    # --- clone, publish, withdraw, CSV ------------------------------------------------------
+    # --- clone, publish, withdraw ---------------------------------------------------------
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
         return [
             path("<int:pk>/clone/", wrap(self.clone_view), name="quotas_policy_clone"),
             path("<int:pk>/publish/", wrap(self.publish_view), name="quotas_policy_publish"),
             path("<int:pk>/withdraw/", wrap(self.withdraw_view), name="quotas_policy_withdraw"),
-            path("<int:pk>/categories.csv", wrap(self.export_view), name="quotas_policy_export"),
-            path(
-                "<int:pk>/import-categories/", wrap(self.import_view), name="quotas_policy_import"
-            ),
-            path(
-                "<int:pk>/immediate-kinds.csv",
-                wrap(self.kinds_export_view),
-                name="quotas_policy_kinds_export",
-            ),
-            path(
-                "<int:pk>/import-immediate-kinds/",
-                wrap(self.kinds_import_view),
-                name="quotas_policy_kinds_import",
-            ),
             *super().get_urls(),
         ]
-
-    def _policy(
-        self,
-        request: HttpRequest,
-        pk: int,
-        *,
-        change: bool,
-        part: type[PolicyPartInline] | None = None,
-    ) -> Policy:
-        """The policy of a page that changes it (else reads it) and, with ``part``, its
-        categories or kinds: refused (403) unless the user may, as on the policy's own page,
-        where each list shows only to whoever may see it and is editable only by whoever may
-        change it."""
-        policy = get_object_or_404(Policy, pk=pk)
-        inline = part(self.model, self.admin_site) if part is not None else None
-        if change:  # False for published/withdrawn
-            allowed = self.has_change_permission(request, policy) and (
-                inline is None or inline.has_change_permission(request, policy)
-            )
-        else:
-            allowed = self.has_view_permission(request, policy) and (
-                inline is None or inline.has_view_permission(request, policy)
-            )
-        if not allowed:
-            raise PermissionDenied
-        return policy
 
     def _may_clone(self, request: HttpRequest) -> bool:
         """A clone adds a policy with its categories and kinds."""
@@ -552,21 +384,6 @@ class PolicyAdmin(PolicyHistory):
         return self.has_add_permission(request) and all(
             part.has_add_permission(request, None) for part in parts
         )
-
-    def _change_url(self, policy: Policy) -> str:
-        return reverse("admin:quotas_policy_change", args=[policy.pk])
-
-    def _render(
-        self, request: HttpRequest, policy: Policy, template: str, **extra: Any
-    ) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": policy,
-            "title": extra.pop("title"),
-            **extra,
-        }
-        return TemplateResponse(request, f"admin/quotas/policy/{template}", context)
 
     def clone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=False)
@@ -667,208 +484,6 @@ class PolicyAdmin(PolicyHistory):
                 "stays on record and is never in force."
             ),
         )
-
-    def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=False, part=CategoryInline)
-        text = category_csv.export_categories(policy.categories.all())
-        return self._csv(text, f"policy-{policy.pk}-categories.csv")
-
-    def kinds_export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=False, part=ImmediatePickupKindInline)
-        text = kind_csv.export_kinds(policy.immediate_kinds.all())
-        return self._csv(text, f"policy-{policy.pk}-immediate-kinds.csv")
-
-    def _csv(self, text: str, filename: str) -> HttpResponse:
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-
-    def import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=True, part=CategoryInline)
-        form = CategoryImportForm(request.POST or None, request.FILES or None)
-        done, errors = self._import(
-            request,
-            policy,
-            form,
-            parse=category_csv.parse_categories,
-            replace=services.policy_categories_replace,
-            what="categories",
-        )
-        if done is not None:
-            self.message_user(
-                request,
-                ngettext("Imported %(count)d category.", "Imported %(count)d categories.", done)
-                % {"count": done},
-            )
-            return HttpResponseRedirect(self._change_url(policy))
-        return self._render_import(
-            request,
-            policy,
-            form,
-            errors,
-            title=gettext("Import categories into “%(name)s”") % {"name": policy.name},
-            explanation=gettext(
-                "Upload a CSV exported from a policy (or written by hand). It replaces this "
-                "draft's categories as a whole; if any line is wrong, nothing is changed."
-            ),
-        )
-
-    def kinds_import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = self._policy(request, pk, change=True, part=ImmediatePickupKindInline)
-        form = KindImportForm(request.POST or None, request.FILES or None)
-        done, errors = self._import(
-            request,
-            policy,
-            form,
-            parse=kind_csv.parse_kinds,
-            replace=services.policy_kinds_replace,
-            what="immediate-pickup kinds",
-        )
-        if done is not None:
-            self.message_user(
-                request,
-                ngettext(
-                    "Imported %(count)d immediate-pickup kind.",
-                    "Imported %(count)d immediate-pickup kinds.",
-                    done,
-                )
-                % {"count": done},
-            )
-            return HttpResponseRedirect(self._change_url(policy))
-        return self._render_import(
-            request,
-            policy,
-            form,
-            errors,
-            title=gettext("Import immediate-pickup kinds into “%(name)s”") % {"name": policy.name},
-            explanation=gettext(
-                "Upload a CSV exported from a policy (or written by hand). It replaces this "
-                "draft's immediate-pickup list as a whole; if any line is wrong, nothing is "
-                "changed. A kind's category is checked when the draft is published."
-            ),
-        )
-
-    def _import(
-        self,
-        request: HttpRequest,
-        policy: Policy,
-        form: forms.Form,
-        *,
-        parse: Callable[[bytes], Any],
-        replace: Callable[..., int],
-        what: str,
-    ) -> tuple[int | None, list[str]]:
-        """Parse the posted file and replace the draft's list with it: the count written (or
-        ``None``: nothing posted, or refused) and every problem, by line."""
-        if request.method != "POST" or not form.is_valid():
-            return None, []
-        parsed = parse(form.cleaned_data["file"].read())
-        if parsed.errors:
-            return None, list(parsed.errors)
-        try:
-            count = replace(policy=policy, rows=parsed.rows, user=staff(request))
-        except DomainError as exc:
-            return None, [refusal(exc)]
-        except ValidationError as exc:
-            return None, list(exc.messages)
-        self.log_change(request, policy, f"Imported {count} {what} from CSV")
-        return count, []
-
-    def _render_import(
-        self, request: HttpRequest, policy: Policy, form: forms.Form, errors: list[str], **text: str
-    ) -> TemplateResponse:
-        return self._render(
-            request,
-            policy,
-            "import.html",
-            form=form,
-            errors=errors[:100],
-            more_errors=max(0, len(errors) - 100),
-            **text,
-        )
-
-
-class PolicyVersionFilter(admin.RelatedFieldListFilter):
-    """The versions by name, status and effective date: a clone carries its source's name."""
-
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
-        versions = Policy.objects.order_by("programme", "-effective_from", "-pk")
-        return [(version.pk, version_label(version)) for version in versions]
-
-
-def version_label(policy: Policy) -> str:
-    """``Offshore duty-free 2025-11 (已发布 / published, 2025-11-01)``."""
-    when = f", {local(policy.effective_from)[:10]}" if policy.effective_from else ""
-    return f"{policy.name} ({policy.get_status_display()}{when})"
-
-
-@admin.register(Category)
-class CategoryAdmin(VersionsAdmin):
-    """Every category of every version: find unverified entries, see each one's history."""
-
-    # The records' reasons and names in the page's language, as on the policy's history.
-    object_history_list_template = "admin/quotas/category/object_history_list.html"
-
-    list_display = (
-        "number",
-        "name_zh",
-        "name_en",
-        "code_wrapped",
-        "policy",
-        "per_trip_limit",
-        "immediate_pickup",
-        "verification",
-    )
-    list_filter = ("verified", ("policy", PolicyVersionFilter))
-    search_fields = ("code", "name_zh", "name_en", "note")
-    list_select_related = ("policy",)
-    ordering = ("policy", "number")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
-        return super().get_queryset(request).prefetch_related("policy__immediate_kinds")
-
-    def get_list_display(self, request: HttpRequest) -> Any:
-        # Filtered to one version, its name on every row says nothing: the names get the room.
-        if "policy__id__exact" in request.GET:
-            return tuple(column for column in self.list_display if column != "policy")
-        return self.list_display
-
-    @admin.display(description=_("immediate pickup"), boolean=True)
-    def immediate_pickup(self, category: Category) -> bool:
-        return category.immediate_pickup
-
-    class Media:
-        css = {"all": ["quotas/admin.css"]}
-
-    @admin.display(description=_("per-trip limit"))
-    def per_trip_limit(self, category: Category) -> str:
-        return per_trip_limit_text(category)
-
-    @admin.display(description=_("code"), ordering="code")
-    def code_wrapped(self, category: Category) -> str:
-        return code_wrapping(category.code)
-
-    @admin.display(description=_("verified"), ordering="verified")
-    def verification(self, category: Category) -> str:
-        return verification_badge(category)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # categories are added on their policy's page
-
-    def has_change_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
-        if obj is not None and obj.policy.is_locked:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
-        if obj is not None and obj.policy.is_locked:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # bulk deletes would hit published policies
-        return actions
 
 
 @admin.register(Programme)
