@@ -279,29 +279,34 @@ class PolicyAdmin(PolicyCsvPages, PolicyHistory):
         obj: Policy | None = None,
     ) -> HttpResponse:
         if obj is not None:
-            parts = {
-                name: inline(self.model, self.admin_site)
-                for name, inline in (
-                    ("categories", CategoryInline),
-                    ("kinds", ImmediatePickupKindInline),
-                )
-            }
-            context |= {
-                "can_clone": self._may_clone(request),
-                # Publish: a draft this user may change; import: and its list too.
-                "can_edit": self.has_change_permission(request, obj),
-                **{
-                    f"can_export_{name}": part.has_view_permission(request, obj)
-                    for name, part in parts.items()
-                },
-                **{
-                    f"can_import_{name}": part.has_change_permission(request, obj)
-                    for name, part in parts.items()
-                },
-                "can_withdraw": obj.is_scheduled_at(timezone.now())
-                and self.has_change_permission(request),
-            }
+            context |= self._tools(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _tools(self, request: HttpRequest, policy: Policy) -> dict[str, bool]:
+        """Which of the change page's buttons (clone, publish, withdraw, each list's export and
+        import) this user gets on this policy."""
+        parts = {
+            name: inline(self.model, self.admin_site)
+            for name, inline in (
+                ("categories", CategoryInline),
+                ("kinds", ImmediatePickupKindInline),
+            )
+        }
+        return {
+            "can_clone": self._may_clone(request),
+            # Publish: a draft this user may change; import: and its list too.
+            "can_edit": self.has_change_permission(request, policy),
+            **{
+                f"can_export_{name}": part.has_view_permission(request, policy)
+                for name, part in parts.items()
+            },
+            **{
+                f"can_import_{name}": part.has_change_permission(request, policy)
+                for name, part in parts.items()
+            },
+            "can_withdraw": policy.is_scheduled_at(timezone.now())
+            and self.has_change_permission(request),
+        }
 
     # --- permissions: locked policies are read-only and never deleted -----------------------
     def has_change_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
@@ -411,31 +416,10 @@ class PolicyAdmin(PolicyCsvPages, PolicyHistory):
 
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=True)
-        # The draft's planned date (its form says "the time is fixed when you publish") is what
-        # the page offers: confirming the page as shown never makes a planned policy start now.
-        planned = policy.effective_from
-        initial = (
-            {"effective_from": timezone.localtime(planned, LOCAL_TZ)}
-            if planned is not None and planned > timezone.now()
-            else {}
-        )
-        form = PublishForm(request.POST or None, initial=initial)
+        form = PublishForm(request.POST or None, initial=self._planned(policy))
         if request.method == "POST" and form.is_valid():
-            now = timezone.now()
-            effective_from = form.cleaned_data["effective_from"] or now
-            try:
-                published = services.policy_publish(
-                    policy=policy, effective_from=effective_from, now=now, user=staff(request)
-                )
-            except DomainError as exc:
-                form.add_error(None, refusal(exc))
-            except ValidationError as exc:  # full_clean of a draft with broken rules
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                self.log_change(
-                    request, published, f"Published, effective {local(effective_from)} (+08:00)"
-                )
+            published = self._publish(request, policy, form)
+            if published is not None:
                 self.message_user(
                     request,
                     gettext("Published “%(name)s”, in force from %(time)s (Asia/Shanghai).")
@@ -452,6 +436,38 @@ class PolicyAdmin(PolicyCsvPages, PolicyHistory):
             categories=policy.categories.count(),
             kinds=policy.immediate_kinds.count(),
         )
+
+    def _planned(self, policy: Policy) -> dict[str, Any]:
+        """The publish form's initial values. The draft's planned date (its form says "the time
+        is fixed when you publish") is what the page offers: confirming the page as shown never
+        makes a planned policy start now."""
+        planned = policy.effective_from
+        return (
+            {"effective_from": timezone.localtime(planned, LOCAL_TZ)}
+            if planned is not None and planned > timezone.now()
+            else {}
+        )
+
+    def _publish(self, request: HttpRequest, policy: Policy, form: PublishForm) -> Policy | None:
+        """Publish the draft at the valid form's time (now when it gives none), logged: the
+        published policy, or ``None`` with the refusal on the form."""
+        now = timezone.now()
+        effective_from = form.cleaned_data["effective_from"] or now
+        try:
+            published = services.policy_publish(
+                policy=policy, effective_from=effective_from, now=now, user=staff(request)
+            )
+        except DomainError as exc:
+            form.add_error(None, refusal(exc))
+        except ValidationError as exc:  # full_clean of a draft with broken rules
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            self.log_change(
+                request, published, f"Published, effective {local(effective_from)} (+08:00)"
+            )
+            return published
+        return None
 
     def withdraw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = self._policy(request, pk, change=False)
