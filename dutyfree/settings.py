@@ -243,8 +243,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 # Where signing in lands without a safe ``next`` (Django's /accounts/profile/ is no page here).
 LOGIN_REDIRECT_URL = "admin:index"
-# The history pages show past versions and never save one (quotas.admin.VersionsAdmin): no
-# "Revert" button.
+# The history pages show past versions and never save one (quotas.admin.history.VersionsAdmin):
+# no "Revert" button.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Failed staff logins (the admin's, which the dashboard shares) are counted by django-axes in

@@ -54,7 +54,7 @@ from typing import Any
 from django.db import connection, transaction
 from pyroaring import BitMap
 
-from quotas import books as quota_books
+from quotas import audit as quota_audit
 from quotas.selectors import judging_policy_ids, policy_by_id_cached
 
 # Differences listed per check; beyond this one line says there are more.
@@ -176,8 +176,8 @@ def _ledger_differs() -> str:
 def _accounts(limit: int) -> tuple[list[str], list[int]]:
     """(the account differences, the accounts whose entries do not match their sales)."""
     sql = _ACCOUNTS_SQL.format(
-        accounts=quota_books.ACCOUNTS,
-        ledger=quota_books.LEDGER_BY_ACCOUNT,
+        accounts=quota_audit.ACCOUNTS,
+        ledger=quota_audit.LEDGER_BY_ACCOUNT,
         ledger_differs=_ledger_differs(),
         used_ledger=_differs("a.used", "COALESCE(e.total, 0)"),
         used_net=_differs("a.used", "COALESCE(x.net, 0)"),
@@ -226,10 +226,10 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
     found: list[str] = []
     ids = [list(accounts)]
     among_sales, _ = _among("s.account_id", accounts)
-    sale_debits, _ = quota_books.entries_referring("sale", accounts)
-    void_credits, _ = quota_books.entries_referring("void", accounts)
-    return_credits, _ = quota_books.entries_referring("return", accounts)
-    entries, _ = quota_books.entries_of(accounts)
+    sale_debits, _ = quota_audit.entries_referring("sale", accounts)
+    void_credits, _ = quota_audit.entries_referring("void", accounts)
+    return_credits, _ = quota_audit.entries_referring("return", accounts)
+    entries, _ = quota_audit.entries_of(accounts)
     sales_sql = f"""
     WITH debit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                           MIN(account_id) AS a_min, MAX(account_id) AS a_max,
@@ -422,8 +422,8 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
            a.id, a.shopper_id, a.year, t.id, t.shopper_id,
            {_year("s.local_date")}, {_local_date("s.sold_at")}
     FROM shops_sale AS s
-    JOIN ({quota_books.ACCOUNTS}) AS a ON a.id = s.account_id
-    LEFT JOIN ({quota_books.TRIPS}) AS t ON t.id = s.trip_id
+    JOIN ({quota_audit.ACCOUNTS}) AS a ON a.id = s.account_id
+    LEFT JOIN ({quota_audit.TRIPS}) AS t ON t.id = s.trip_id
     WHERE a.shopper_id <> s.shopper_id
        OR a.year <> {_year("s.local_date")}
        OR s.local_date <> {_local_date("s.sold_at")}
@@ -842,7 +842,7 @@ def check_books(*, rollups: bool = True, limit: int = LIMIT) -> Books:
     started = time.perf_counter()
     books = Books(rollups_checked=rollups)
     with snapshot():
-        books.accounts, books.trips = quota_books.counts()
+        books.accounts, books.trips = quota_audit.counts()
         books.sales = _count("shops_sale")
         books.returns = _count("shops_return")
         accounts, suspects = _accounts(limit)

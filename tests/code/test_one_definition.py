@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from quotas import category_csv, identity, rules
-from quotas.admin import PolicyAdminForm
+from quotas.admin.policies import PolicyAdminForm
 from quotas.choices import (
     POLICY_TRAVELLER_KINDS,
     SALE_TRAVELLER_KINDS,

@@ -4,7 +4,7 @@ table — the ledger above all — is issued from ``quotas/``: a table with one 
 to read for what may change it.
 
 Reads that must share one statement with the sales (a trip with its usage, the books) take a
-relation from ``quotas.selectors`` or ``quotas.books``: the SQL naming the quota table is
+relation from ``quotas.selectors`` or ``quotas.audit``: the SQL naming the quota table is
 written there, whoever runs it.
 """
 

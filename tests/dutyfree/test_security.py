@@ -251,8 +251,8 @@ def records() -> dict[str, Any]:
     return {"sale": sale, "ban": ban, "draft": draft, "shopper": shopper}
 
 
-# quotas/admin.py registers Programme with SimpleHistoryAdmin, but Programme keeps no history
-# (no HistoricalRecords): its History page is a 500 (test_programme_history_page_opens).
+# quotas/admin/policies.py registers Programme with SimpleHistoryAdmin, but Programme keeps no
+# history (no HistoricalRecords): its History page is a 500 (test_programme_history_page_opens).
 PROGRAMME_HISTORY_BUG = ["quotas", "programme"]
 
 

@@ -196,8 +196,8 @@ class TestTranslated:
         found = []
         for template in (root / "templates" / "admin" / "quotas").rglob("*.html"):
             found += re.findall(r'{% translate "([^"]+)" %}', template.read_text())
-        source = (root / "quotas" / "admin.py").read_text()
-        found += re.findall(r'(?:_|gettext)\(\s*"([^"]+)"\s*\)', source)
+        for module in (root / "quotas" / "admin").glob("*.py"):
+            found += re.findall(r'(?:_|gettext)\(\s*"([^"]+)"\s*\)', module.read_text())
         assert len(found) > 40
         assert sorted(set(found) - known) == []
 

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from quotas.admin import BanAdmin
+from quotas.admin.bans import BanAdmin
 from quotas.models import Ban, Shopper
 from quotas.services import ban_lift, departure_record, years_later
 from shops.models import Sale

@@ -1,7 +1,8 @@
-"""The quota half of the books: the relations over accounts, the ledger and trips that
-``shops.reporting.audit`` reads in its checks (each a ``SELECT`` for the ``FROM`` of a statement
-that also reads the sales). The SQL naming a quota table, and what a ledger reference such as
-``sale:123`` means, are written here; every check still runs as one set-based statement.
+"""The quota half of the audit that proves the books (``check_books``): the relations over
+accounts, the ledger and trips that ``shops.reporting.audit`` reads in its checks (each a
+``SELECT`` for the ``FROM`` of a statement that also reads the sales). The SQL naming a quota
+table, and what a ledger reference such as ``sale:123`` means, are written here; every check
+still runs as one set-based statement.
 """
 
 from __future__ import annotations
