@@ -267,6 +267,10 @@ def test_the_bar_is_a_meter_drawn_under_the_policy(
 
     page.wait_for_load_state("networkidle")
     assert reports == []
+    # The listener hears a refusal: a style attribute added now is one.
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
+    page.wait_for_timeout(300)
+    assert any("style-src" in report for report in reports), reports
 
 
 def _seed_everything() -> None:
