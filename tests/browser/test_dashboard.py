@@ -524,9 +524,10 @@ def _growth(text: str | None) -> str:
 def test_the_five_cards_show_their_figures_and_the_tooltips_obey_the_policy(
     live_server: Any, new_page: Any
 ) -> None:
-    """Each card shows its figure, last year's and the growth of the stats API's headline
-    period. Pointing at each chart opens its tooltip, whose dots are coloured by class: the CSP
-    allows no style attribute, and nothing on the page is refused."""
+    """Each card (one template for the five: templates/shops/_dashboard_card.html) shows its
+    figure, last year's and the growth of the stats API's headline period. Pointing at each
+    chart opens its tooltip, whose dots are coloured by class: the CSP allows no style
+    attribute, and nothing on the page is refused."""
     start, _ = _seed()
     yesterday = timezone.localdate() - timedelta(days=1)
     totals = stats.sales_stats(start=date.fromisoformat(start), end=yesterday)["totals"]
