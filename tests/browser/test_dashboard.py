@@ -497,3 +497,92 @@ def test_every_store_is_named_in_full_words_and_the_headline_says_what_it_compar
     labels = page.evaluate(_STORE_LABELS)
     assert sorted(labels["data"]) == sorted(s.names("zh-hans")[1] for s in Store.objects.all())
     assert not any("…" in text for text in labels["texts"])
+
+
+# --- The headline cards, one template for the five, and the tooltips under the CSP ---------------
+CARDS = ("shopper_trips", "amount", "shoppers", "items", "average_spend")
+
+
+def _shown(figure: str, value: Any) -> str:
+    """A figure as dashboard.js shows it: money from its decimal string, counts grouped."""
+    if value is None:
+        return "—"
+    if figure in {"amount", "average_spend"}:
+        return f"¥{Decimal(value):,.2f}"
+    return f"{value:,}"
+
+
+def _growth(text: str | None) -> str:
+    if text is None:
+        return "—"
+    if text.startswith("-"):
+        return f"−{text[1:]}%"
+    return f"{text}%" if Decimal(text) == 0 else f"+{text}%"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_five_cards_show_their_figures_and_the_tooltips_obey_the_policy(
+    live_server: Any, new_page: Any
+) -> None:
+    """Each card (one template for the five: templates/shops/_dashboard_card.html) shows its
+    figure, last year's and the growth of the stats API's headline period. Pointing at each
+    chart opens its tooltip, whose dots are coloured by class: the CSP allows no style
+    attribute, and nothing on the page is refused."""
+    start, _ = _seed()
+    yesterday = timezone.localdate() - timedelta(days=1)
+    totals = stats.sales_stats(start=date.fromisoformat(start), end=yesterday)["totals"]
+    assert (totals["amount"], totals["previous_amount"]) == ("4260.00", "1140.00")
+    page = new_page(locale="zh-CN", viewport=WIDE)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(page, live_server)
+    _open(page, live_server, start, yesterday.isoformat())
+
+    for figure in CARDS:
+        card = page.locator(f".card[data-figure={figure}]")
+        assert card.count() == 1, figure
+        assert card.get_by_test_id(f"card-{figure}").inner_text() == _shown(figure, totals[figure])
+        previous = card.locator("[data-role=previous]").inner_text()
+        assert previous == _shown(figure, totals[f"previous_{figure}"]), figure
+        yoy = card.locator("[data-role=yoy]").inner_text()
+        assert yoy == f"同比 {_growth(totals[f'{figure}_yoy_pct'])}", figure
+    assert page.locator(".cards > .card").count() == 5
+    assert page.get_by_test_id("card-shoppers").inner_text() == "2"
+
+    dots = {"day": ("current", "previous"), "store": ("current", "previous")}
+    dots["traveller_kind"] = ("kind-0", "previous")  # the donut's first kind, then last year
+    for group, classes in dots.items():
+        chart = page.locator(f"#chart-{group}")
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        assert box is not None
+        # The day chart's middle, the store chart's top bar, the donut's hole (then rightwards).
+        x, y = {
+            "day": (0.5, 0.5),
+            "store": (0.6, 0.3),
+            "traveller_kind": (0.3, 0.5),
+        }[group]
+        left, top = box["x"] + box["width"] * x, box["y"] + box["height"] * y
+        page.mouse.move(left, top)
+        tooltip = chart.locator(".tooltip-dot").first
+        if group == "traveller_kind":  # find the ring from the hole outwards
+            for step in range(40):
+                if tooltip.is_visible():
+                    break
+                page.mouse.move(left + step * 3, top)
+                page.wait_for_timeout(50)
+        tooltip.wait_for(state="visible")
+        shown = chart.locator(".tooltip-dot").evaluate_all(
+            "dots => dots.map(d => [d.className, getComputedStyle(d).backgroundColor])"
+        )
+        assert [name for name, _ in shown] == [f"tooltip-dot {c}" for c in classes], group
+        assert shown[0][1] == "rgb(10, 110, 92)", group  # the current period's green
+        assert shown[1][1] == "rgb(154, 160, 166)", group  # last year's grey
+        page.mouse.move(0, 0)
+    assert refused == []
+    assert errors == []

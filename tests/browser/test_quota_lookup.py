@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from captcha.models import CaptchaStore
 from django.utils import timezone
+from PIL import Image
 
 from shops.pos import returns
 from shops.pos.checkout import sale_commit
@@ -206,6 +208,69 @@ def test_the_refresh_link_changes_the_sum_and_keeps_what_was_typed(
     page.wait_for_load_state()
     assert page.get_by_test_id("receipt-no").all_inner_texts() == receipts
     assert reports == []
+
+
+def _colour_at(png: bytes, share: float) -> tuple[int, int, int]:
+    """The colour of a screenshot at ``share`` of its width, on its middle line."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return image.getpixel((int(image.width * share), image.height // 2))  # type: ignore[return-value]
+
+
+def _near(colour: tuple[int, int, int], hex_colour: str) -> bool:
+    want = bytes.fromhex(hex_colour.lstrip("#"))
+    return all(abs(a - b) <= 12 for a, b in zip(colour, want, strict=True))
+
+
+ACCENT, WARNING, DANGER, TRACK = "#0a6e5c", "#b06000", "#b3261e", "#e0e0e0"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
+def test_the_bar_is_a_meter_drawn_under_the_policy(
+    live_server: Any, new_page: Any, locale: str
+) -> None:
+    """The share used is a <meter> the style sheet colours by its region (no style attribute,
+    which the CSP refuses): ¥4,260 of ¥100,000 fills 4% of it in green; nearer the limit it
+    turns amber, then red. Nothing on the page is refused by the policy."""
+    _seed()
+    page = new_page(locale=locale, viewport={"width": 1280, "height": 800})
+    reports = _csp_reports(page)
+    page.goto(f"{live_server.url}/quota/")
+    _look_up(page)
+
+    meter = page.get_by_role("meter")
+    assert meter.count() == 1
+    assert meter.evaluate("m => [m.tagName, m.min, m.max, m.low, m.high, m.optimum, m.value]") == [
+        "METER", 0, 100, 80, 95, 0, 4,
+    ]  # fmt: skip
+    name = "年度额度已使用比例" if locale == "zh-CN" else "Share of the annual limit used"
+    assert meter.get_attribute("aria-label") == name
+    legend = page.locator("#bar-legend").inner_text()
+    assert legend == ("已使用 4%" if locale == "zh-CN" else "4% used")
+    box = meter.bounding_box()
+    main = page.locator("section.result").bounding_box()
+    assert box is not None
+    assert main is not None
+    assert box["width"] == pytest.approx(main["width"], abs=1)  # the whole width of the answer
+    assert 12 <= box["height"] <= 16
+
+    png = meter.screenshot()
+    assert _near(_colour_at(png, 0.02), ACCENT), _colour_at(png, 0.02)  # within the 4%
+    assert _near(_colour_at(png, 0.5), TRACK), _colour_at(png, 0.5)
+    for value, colour in (("50", ACCENT), ("90", WARNING), ("100", DANGER)):
+        meter.evaluate("(m, v) => m.setAttribute('value', v)", value)
+        png = meter.screenshot()
+        share = int(value) / 100
+        assert _near(_colour_at(png, share - 0.03), colour), (value, _colour_at(png, share - 0.03))
+        if share < 1:
+            assert _near(_colour_at(png, share + 0.03), TRACK), value
+
+    page.wait_for_load_state("networkidle")
+    assert reports == []
+    # The listener hears a refusal: a style attribute added now is one.
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
+    page.wait_for_timeout(300)
+    assert any("style-src" in report for report in reports), reports
 
 
 def _seed_everything() -> None:

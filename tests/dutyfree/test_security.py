@@ -4,17 +4,18 @@ HSTS only under TLS, and ``manage.py check --deploy`` clean with production sett
 The CSP, per path (dutyfree/settings.py ``CONTENT_SECURITY_POLICY``):
 
 - every response (pages, admin, API, the schema): ``default-src 'self'``, ``script-src
-  'self'`` (no inline script, no eval), ``style-src 'self'`` plus ``style-src-attr
-  'unsafe-inline'`` (style *attributes* only: the quota page's meter bar and the dashboard's
-  ECharts tooltips; no ``<style>`` element), ``img-src 'self' data:``, ``object-src 'none'``,
-  ``base-uri 'self'``, ``form-action 'self'``, ``frame-ancestors 'none'``;
-- ``/api/docs/`` (Swagger UI): no CSP, because drf-spectacular's SpectacularSwaggerView inlines
-  its start-up script with a per-request CSRF token (see the settings' comment).
+  'self'`` (no inline script, no eval), ``style-src 'self'`` (no ``<style>`` element and no
+  ``style=`` attribute: 'unsafe-inline' is nowhere in the policy; the quota page's bar is a
+  ``<meter>``), ``img-src 'self' data:``, ``object-src 'none'``, ``base-uri 'self'``,
+  ``form-action 'self'``, ``frame-ancestors 'none'``;
+- ``/api/docs/`` (Swagger UI, its split view): the same, with its one ``<style>`` block
+  allowed by hash (dutyfree/urls.py).
 
 ``test_pages_have_nothing_the_policy_blocks`` reads every page the project renders (the
 shoppers' page, the dashboard, and every admin list, record, add form and custom admin page)
-and fails on anything the header would block: an inline script, a ``<style>`` element, an
-``on…=`` handler, a ``javascript:`` URL, or a script or stylesheet from another origin.
+and fails on anything the header would block: an inline script, a ``<style>`` element, a
+``style=`` attribute, an ``on…=`` handler, a ``javascript:`` URL, or a script or stylesheet
+from another origin.
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ EXPECTED_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
-    "style-src-attr": ["'unsafe-inline'"],
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
@@ -164,17 +164,20 @@ JSON_TYPES = {"application/json", "application/ld+json", "importmap"}
 
 
 class _Inline(HTMLParser):
-    """Collects what a CSP without 'unsafe-inline' for scripts and style elements blocks."""
+    """Collects what a CSP without 'unsafe-inline' for scripts and styles blocks."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
+        self.style_attributes: list[str] = []  # "<tag style=…>"
         self.inline: list[tuple[str, str]] = []  # ("script" | "style", text)
         self._open: str | None = None
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
+        if "style" in values:
+            self.style_attributes.append(f"<{tag} style={values['style']!r}>")
         for name, value in values.items():
             if name.startswith("on"):
                 self.problems.append(f"<{tag} {name}=…> event handler")
@@ -217,6 +220,9 @@ def inline_problems(html: str, policy: dict[str, list[str]]) -> list[str]:
     parser = _Inline()
     parser.feed(html)
     problems = list(parser.problems)
+    # A style attribute runs only under 'unsafe-inline' (a hash would need 'unsafe-hashes').
+    if "'unsafe-inline'" not in (policy.get("style-src-attr") or policy.get("style-src") or []):
+        problems += parser.style_attributes
     for kind, text in parser.inline:
         directive = policy.get(f"{kind}-src-elem") or policy.get(f"{kind}-src") or []
         if not _allows_inline(directive, text):
@@ -278,6 +284,60 @@ def admin_pages(records: dict[str, Any]) -> list[str]:
     return urls
 
 
+def quota_result(client: Client) -> Any:
+    """The quota page with the answer for the shopper of ``records`` (its meter bar)."""
+    html = client.get("/quota/").content.decode()
+    key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    form = {
+        "doc_type": "resident_id",
+        "country": "CHN",
+        "number": helpers.shopper().number,
+        "name": "李小龙",
+        "captcha_0": key,
+        "captcha_1": CaptchaStore.objects.get(hashkey=key).response,
+    }
+    result = client.post("/quota/", form)
+    assert result.status_code == 200
+    assert re.search(r'<meter class="bar"[^>]* value="\d+"', result.content.decode())
+    return result
+
+
+class _StyleAttributes(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [f"<{tag} style={value!r}>" for name, value in attrs if name == "style"]
+
+
+@pytest.mark.django_db
+def test_no_unsafe_inline_and_no_style_attribute_on_any_page(
+    client: Client, records: dict[str, Any]
+) -> None:
+    """Styles only from the site's style sheets: no page needs a style attribute (the quota
+    page's bar is a <meter>), so the policy allows none, nor any other inline code."""
+    pages = {
+        "/": client.get("/"),
+        "/quota/ (result)": quota_result(client),
+        "/admin/login/": client.get("/admin/login/"),
+        "/api/docs/": client.get("/api/docs/"),
+    }
+    client.force_login(get_user_model().objects.create_superuser("sec-root", password=None))
+    pages["/dashboard/"] = client.get("/dashboard/")
+    found = {}
+    for url, response in pages.items():
+        assert response.status_code == 200, url
+        header = response["Content-Security-Policy"]
+        assert "unsafe" not in header, (url, header)  # 'unsafe-inline', -eval, -hashes
+        assert "style-src-attr" not in csp(response), url  # style-src 'self' governs attributes
+        parser = _StyleAttributes()
+        parser.feed(response.content.decode())
+        if parser.found or re.search(r"\sstyle\s*=", response.content.decode()):
+            found[url] = parser.found or ["style= in the text"]
+    assert found == {}
+
+
 @pytest.mark.django_db
 def test_pages_have_nothing_the_policy_blocks(client: Client, records: dict[str, Any]) -> None:
     found: dict[str, list[str]] = {}
@@ -297,19 +357,7 @@ def test_pages_have_nothing_the_policy_blocks(client: Client, records: dict[str,
 
     # The shoppers' page: the form, then a result (with its meter bar).
     check("/quota/", client.get("/quota/"))
-    html = client.get("/quota/").content.decode()
-    key = re.search(r'name="captcha_0" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    form = {
-        "doc_type": "resident_id",
-        "country": "CHN",
-        "number": helpers.shopper().number,
-        "name": "李小龙",
-        "captcha_0": key,
-        "captcha_1": CaptchaStore.objects.get(hashkey=key).response,
-    }
-    result = client.post("/quota/", form)
-    assert 'class="bar"' in result.content.decode()
-    check("/quota/ (result)", result)
+    check("/quota/ (result)", quota_result(client))
     check("/admin/login/", client.get("/admin/login/"))
 
     client.force_login(get_user_model().objects.create_superuser("sec-root", password=None))
@@ -339,7 +387,11 @@ def test_the_checker_sees_what_a_browser_would_block() -> None:
         '<script src="/static/ok.js"></script><link rel="stylesheet" href="//cdn.example/x.css">'
     )
     problems = inline_problems(page, EXPECTED_CSP)
-    assert len(problems) == 6, problems
+    assert len(problems) == 7, problems
+    assert "<p style='width: 5%'>" in problems
+    assert inline_problems(page, {**EXPECTED_CSP, "style-src-attr": ["'unsafe-inline'"]}) == [
+        problem for problem in problems if "style=" not in problem
+    ]
     allowed = "p{}"
     digest = base64.b64encode(hashlib.sha256(allowed.encode()).digest()).decode()
     assert inline_problems("<style>p{}</style>", {"style-src": [f"'sha256-{digest}'"]}) == []

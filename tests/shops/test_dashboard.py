@@ -12,6 +12,7 @@ from html import unescape
 from itertools import count
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone, translation
@@ -242,6 +243,48 @@ class TestPage:
         assert all(f"start={today.replace(day=1).isoformat()}" in link for link in links)
         assert 'src="/static/shops/vendor/echarts/echarts.min.js"' in html
         assert "cdn" not in html.lower()
+
+    @pytest.mark.parametrize(
+        ("language", "titles", "last_year"),
+        [
+            ("zh-hans", ["购物人次", "销售额", "购物人数", "件数", "人均消费（每人次）"],
+             "去年同期："),
+            ("en", ["Shopper-trips (人次)", "Sales amount", "Shoppers", "Items",
+                    "Average spend per shopper-trip"], "Last year:"),
+        ],
+    )  # fmt: skip
+    def test_the_five_headline_cards_come_from_one_template(
+        self, staff_client: Client, language: str, titles: list[str], last_year: str
+    ) -> None:
+        """Each card from templates/shops/_dashboard_card.html: its title, the places the
+        script fills with its figure (tests/browser/test_dashboard.py sees them filled), last
+        year's and the growth; the amount's line in 万 or 亿; the first two marked primary."""
+        html = staff_client.get("/dashboard/", headers={"accept-language": language}).content
+        cards = re.findall(
+            r'<article class="card( primary)?" data-figure="(\w+)">\s*<h2>([^<]+)</h2>\s*'
+            r'<p class="value" data-testid="card-(\w+)">—</p>\s*(.*?)</article>',
+            html.decode(),
+            re.DOTALL,
+        )
+        figures = ["shopper_trips", "amount", "shoppers", "items", "average_spend"]
+        assert [(primary, figure, title) for primary, figure, title, _, _ in cards] == [
+            (" primary", "shopper_trips", titles[0]),
+            (" primary", "amount", titles[1]),
+            ("", "shoppers", titles[2]),
+            ("", "items", titles[3]),
+            ("", "average_spend", titles[4]),
+        ]
+        assert [testid for _, _, _, testid, _ in cards] == figures
+        for _, figure, _, _, rest in cards:
+            rest = re.sub(r"\s+", " ", rest).strip()
+            approx = '<p class="approx" data-role="approx"></p> ' if figure == "amount" else ""
+            assert rest == (
+                f'{approx}<p class="previous">{last_year} <span data-role="previous">—</span></p>'
+                ' <p class="yoy" data-role="yoy">—</p>'
+            ), figure
+        page = (settings.BASE_DIR / "templates/shops/dashboard.html").read_text()
+        assert "<article" not in page
+        assert page.count('{% include "shops/_dashboard_card.html" with ') == 5
 
     def test_spring_festival_preset_has_the_official_holiday(self, staff_client: Client) -> None:
         today = timezone.localdate()

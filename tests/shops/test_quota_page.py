@@ -121,7 +121,17 @@ def test_a_lookup_shows_the_year_trips_and_purchases_in_chinese(
     assert 'data-testid="limit">¥100,000.00<' in html
     assert 'data-testid="used">¥2,100.00<' in html  # 500 + 900 + 700
     assert 'data-testid="remaining">¥97,900.00<' in html
-    assert 'aria-valuenow="2"' in html  # 2,100 of 100,000
+    # The bar: a <meter> of the share used (2,100 of 100,000), amber above 80%, red above 95%,
+    # and the figures for a browser that cannot draw one.
+    meter = re.search(r"<meter ([^>]*)>([^<]*)</meter>", html)
+    assert meter
+    assert re.findall(r'(\w+)="(\d+)"', meter.group(1)) == [
+        ("min", "0"), ("max", "100"), ("low", "80"), ("high", "95"), ("optimum", "0"),
+        ("value", "2"),
+    ]  # fmt: skip
+    assert 'aria-label="年度额度已使用比例"' in meter.group(1)
+    assert meter.group(2) == "已使用 ¥2,100.00，年度额度 ¥100,000.00（2%）"
+    assert "style=" not in html
     text = _text(html)
     # A full-width colon after a Chinese name, no brackets around the limit, and each number
     # joined to its unit by a no-break space.
@@ -141,6 +151,8 @@ def test_a_lookup_in_english(client: Client, stock: None) -> None:
     assert "quota for document ****4321" in html
     assert "Cosmetics" in html or "cosmetics" in html.lower()
     assert "Cosmetics: 27 of 30\xa0pieces left" in _text(html)
+    assert ">¥750.00 of ¥100,000.00 used (0%)</meter>" in html
+    assert ">0% used</p>" in html
     assert "Completed" in html
     assert "Flight HU7181" in html
     assert not CJK.search(_main(html)), CJK.findall(_main(html))

@@ -13,7 +13,9 @@
   var locale = english ? "en" : "zh-CN";
   var intFormat = new Intl.NumberFormat(locale);
   var compactFormat = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
+  // The series' colours; the tooltips' dots have the same in dashboard.css (.tooltip-dot).
   var COLORS = { current: "#0a6e5c", previous: "#9aa0a6" };
+  var KIND_COLORS = ["#0a6e5c", "#1a73e8", "#f29900"];
   var charts = [];
 
   // The language switch keeps the page's state (base.html sends only the path).
@@ -187,10 +189,11 @@
     };
   }
 
-  function tooltipRow(color, label, value) {
-    var dot = '<span style="display:inline-block;width:.6em;height:.6em;border-radius:50%;' +
-      "margin-right:.35em;background:" + color + '"></span>';
-    return "<div>" + dot + escapeHtml(label) + ": <b>" + escapeHtml(value) + "</b></div>";
+  /** A tooltip line with its series' dot: coloured by a class of dashboard.css ("current",
+   * "previous", "kind-0"…), as the CSP allows no style attribute in the tooltip's HTML. */
+  function tooltipRow(dot, label, value) {
+    return '<div><span class="tooltip-dot ' + dot + '"></span>' + escapeHtml(label) +
+      ": <b>" + escapeHtml(value) + "</b></div>";
   }
 
   function escapeHtml(text) {
@@ -215,8 +218,8 @@
         trigger: "axis",
         formatter: function (params) {
           var g = groups[params[0].dataIndex];
-          return tooltipRow(COLORS.current, g.key, money(g.amount)) +
-            tooltipRow(COLORS.previous, (g.previous_key || "—") + " (" + L.previous + ")",
+          return tooltipRow("current", g.key, money(g.amount)) +
+            tooltipRow("previous", (g.previous_key || "—") + " (" + L.previous + ")",
               money(g.previous_amount)) +
             yoyLine(g.amount_yoy_pct);
         },
@@ -272,8 +275,8 @@
         formatter: function (params) {
           var g = rows[params[0].dataIndex];
           return "<div><b>" + escapeHtml(fullNameOf(group, g.key)) + "</b></div>" +
-            tooltipRow(COLORS.current, L.this_period, money(g.amount)) +
-            tooltipRow(COLORS.previous, L.previous, money(g.previous_amount)) +
+            tooltipRow("current", L.this_period, money(g.amount)) +
+            tooltipRow("previous", L.previous, money(g.previous_amount)) +
             yoyLine(g.amount_yoy_pct);
         },
       },
@@ -327,7 +330,7 @@
     var base = narrow ? 300 : el.clientHeight;  // the donut's square, above the legend
     var radius = Math.round(Math.min(el.clientWidth * (narrow ? 1 : 0.55), base) * 0.42);
     instance.setOption({
-      color: ["#0a6e5c", "#1a73e8", "#f29900"],
+      color: KIND_COLORS,
       legend: {
         orient: "vertical",
         icon: "circle",
@@ -346,8 +349,8 @@
           var g = groups[p.dataIndex];
           return "<div><b>" + escapeHtml(p.name) + "</b> " +
             escapeHtml(interpolate(L.share_of_amount, { share: share[g.key] })) + "</div>" +
-            tooltipRow(p.color, L.this_period, money(g.amount)) +
-            tooltipRow(COLORS.previous, L.previous, money(g.previous_amount)) +
+            tooltipRow("kind-" + (p.dataIndex % KIND_COLORS.length), L.this_period, money(g.amount)) +
+            tooltipRow("previous", L.previous, money(g.previous_amount)) +
             yoyLine(g.amount_yoy_pct) +
             "<div>" + escapeHtml(L.shopper_trips) + ": " + escapeHtml(count(g.shopper_trips)) +
             "</div>";
