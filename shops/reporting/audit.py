@@ -223,14 +223,21 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
         accounts = _accounts(limit)[1]
     if not accounts:
         return []
-    found: list[str] = []
-    ids = [list(accounts)]
-    among_sales, _ = _among("s.account_id", accounts)
-    sale_debits, _ = quota_books.entries_referring("sale", accounts)
-    void_credits, _ = quota_books.entries_referring("void", accounts)
-    return_credits, _ = quota_books.entries_referring("return", accounts)
-    entries, _ = quota_books.entries_of(accounts)
-    sales_sql = f"""
+    return [
+        *_sale_entry_differences(accounts=accounts, limit=limit),
+        *_return_entry_differences(accounts=accounts, limit=limit),
+        *_entries_without_source(accounts=accounts, limit=limit),
+    ]
+
+
+def _sale_entry_differences(*, accounts: Sequence[int], limit: int) -> list[str]:
+    """The accounts' sales against their entries: one debit of the sale's total on its account,
+    of kind ``sale`` (``import`` for an imported sale); at most one void credit, on its account,
+    of what was still outstanding when it was voided."""
+    sale_debits, debit_params = quota_books.entries_referring("sale", accounts)
+    void_credits, void_params = quota_books.entries_referring("void", accounts)
+    among_sales, among_params = _among("s.account_id", accounts)
+    sql = f"""
     WITH debit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                           MIN(account_id) AS a_min, MAX(account_id) AS a_max,
                           MIN(kind) AS k_min, MAX(kind) AS k_max
@@ -252,38 +259,48 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
                                      OR v.a_max <> s.account_id))
        OR {_differs("COALESCE(v.amount, 0)", "CASE WHEN s.status = 'voided' THEN s.returned_amount - s.total ELSE 0 END")})
     """  # noqa: S608, E501
-    rows = _first(sales_sql, "1", ids * 3, limit)
-    for row in rows[:limit]:
-        pk, account, total, returned, status, imported = row[:6]
-        debit, amount, a_min, a_max, k_min, k_max, n = row[6:13]
-        void, void_amount, v_min, v_max, v_n = row[13:]
-        kind = "import" if imported else "sale"
-        if debit is None:
-            found.append(f"sale {pk}: no ledger debit")
-        else:
-            if _int(n) != 1:
-                found.append(f"sale {pk}: {_int(n)} ledger debits")
-            if not _same(amount, total):
-                found.append(
-                    f"sale {pk}: ledger debit {_money(amount)} ≠ sale total {_money(total)}"
-                )
-            if a_min != account or a_max != account:
-                found.append(f"sale {pk}: ledger debit on another account than {account}")
-            if k_min != k_max or k_min != kind:
-                found.append(f"sale {pk}: ledger debit of kind {k_min}/{k_max}, not {kind}")
-        if void is not None and (v_min != account or v_max != account):
-            found.append(f"sale {pk}: void credit on another account than {account}")
-        if void is not None and _int(v_n) > 1:
-            found.append(f"sale {pk}: {_int(v_n)} void credits")
-        owed = _money(returned) - _money(total) if status == "voided" else Decimal("0.00")
-        if not _same(void_amount, owed):
-            found.append(
-                f"sale {pk}: void credits {_money(void_amount)} in the ledger, {owed} expected "
-                f"(status {status})"
-            )
-    _capped(found, len(rows), limit, "sale ledger differences")
+    rows = _first(sql, "1", [*debit_params, *void_params, *among_params], limit)
+    found = [problem for row in rows[:limit] for problem in _sale_entry_problems(row)]
+    return _capped(found, len(rows), limit, "sale ledger differences")
 
-    returns_sql = f"""
+
+def _sale_entry_problems(row: tuple[Any, ...]) -> list[str]:
+    """What is wrong with a sale's entries, from a row of :func:`_sale_entry_differences`."""
+    pk, account, total, returned, status, imported = row[:6]
+    debit, amount, a_min, a_max, k_min, k_max, n = row[6:13]
+    void, void_amount, v_min, v_max, v_n = row[13:]
+    kind = "import" if imported else "sale"
+    found = []
+    if debit is None:
+        found.append(f"sale {pk}: no ledger debit")
+    else:
+        if _int(n) != 1:
+            found.append(f"sale {pk}: {_int(n)} ledger debits")
+        if not _same(amount, total):
+            found.append(f"sale {pk}: ledger debit {_money(amount)} ≠ sale total {_money(total)}")
+        if a_min != account or a_max != account:
+            found.append(f"sale {pk}: ledger debit on another account than {account}")
+        if k_min != k_max or k_min != kind:
+            found.append(f"sale {pk}: ledger debit of kind {k_min}/{k_max}, not {kind}")
+    if void is not None and (v_min != account or v_max != account):
+        found.append(f"sale {pk}: void credit on another account than {account}")
+    if void is not None and _int(v_n) > 1:
+        found.append(f"sale {pk}: {_int(v_n)} void credits")
+    owed = _money(returned) - _money(total) if status == "voided" else Decimal("0.00")
+    if not _same(void_amount, owed):
+        found.append(
+            f"sale {pk}: void credits {_money(void_amount)} in the ledger, {owed} expected "
+            f"(status {status})"
+        )
+    return found
+
+
+def _return_entry_differences(*, accounts: Sequence[int], limit: int) -> list[str]:
+    """The returns of the accounts' sales against their entries: one credit of the return's
+    amount, on the sale's account."""
+    return_credits, credit_params = quota_books.entries_referring("return", accounts)
+    among_sales, among_params = _among("s.account_id", accounts)
+    sql = f"""
     WITH credit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                            MIN(account_id) AS a_min, MAX(account_id) AS a_max
                     FROM ({return_credits}) AS e GROUP BY ref_id)
@@ -295,7 +312,8 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
        OR {_differs("c.amount", "-r.amount")}
        OR c.a_min <> s.account_id OR c.a_max <> s.account_id)
     """  # noqa: S608
-    rows = _first(returns_sql, "1", ids * 2, limit)
+    rows = _first(sql, "1", [*credit_params, *among_params], limit)
+    found: list[str] = []
     for pk, sale, amount, account, credit, credited, a_min, a_max, n in rows[:limit]:
         if credit is None:
             found.append(f"return {pk} (sale {sale}): no ledger credit")
@@ -308,9 +326,13 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
             )
         if a_min != account or a_max != account:
             found.append(f"return {pk} (sale {sale}): credit on another account than {account}")
-    _capped(found, len(rows), limit, "return ledger differences")
+    return _capped(found, len(rows), limit, "return ledger differences")
 
-    orphans_sql = f"""
+
+def _entries_without_source(*, accounts: Sequence[int], limit: int) -> list[str]:
+    """The accounts' entries that refer to no sale, void or return of their kind."""
+    entries, params = quota_books.entries_of(accounts)
+    sql = f"""
     SELECT e.id, e.account_id, e.kind, e.ref_kind, e.ref_id
     FROM ({entries}) AS e
     LEFT JOIN shops_sale AS s ON e.ref_kind IN ('sale', 'void') AND s.id = e.ref_id
@@ -321,12 +343,12 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
         WHEN e.ref_kind = 'return' AND e.kind = 'return' AND r.id IS NOT NULL THEN 0
         ELSE 1 END = 1
     """  # noqa: S608
-    rows = _first(orphans_sql, "1", ids, limit)
-    for pk, account, kind, ref_kind, ref_id in rows[:limit]:
-        found.append(
-            f"ledger entry {pk} (account {account}, {kind}): refers to no "
-            f"{ref_kind or 'known'} {ref_id if ref_id is not None else ''}".rstrip()
-        )
+    rows = _first(sql, "1", params, limit)
+    found = [
+        f"ledger entry {pk} (account {account}, {kind}): refers to no "
+        f"{ref_kind or 'known'} {ref_id if ref_id is not None else ''}".rstrip()
+        for pk, account, kind, ref_kind, ref_id in rows[:limit]
+    ]
     return _capped(found, len(rows), limit, "ledger entries without a source")
 
 
