@@ -355,19 +355,31 @@ def _entries_without_source(*, accounts: Sequence[int], limit: int) -> list[str]
 # --- Sales, lines, returns -------------------------------------------------------------------
 def sale_differences(*, limit: int = LIMIT) -> list[str]:
     """Totals, lines, returns and the facts a sale repeats (account, date, trip)."""
+    return [
+        *_sale_total_differences(limit=limit),
+        *_sale_line_differences(limit=limit),
+        *_return_differences(limit=limit),
+        *_sale_fact_differences(limit=limit),
+    ]
+
+
+_SALE_TOTALS_SQL = f"""
+SELECT s.id, s.total, s.returned_amount, l.sale_id, l.amount, r.amount
+FROM shops_sale AS s
+LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_saleline GROUP BY sale_id)
+    AS l ON l.sale_id = s.id
+LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_return GROUP BY sale_id)
+    AS r ON r.sale_id = s.id
+WHERE l.sale_id IS NULL
+   OR {_differs("s.total", "l.amount")}
+   OR {_differs("s.returned_amount", "COALESCE(r.amount, 0)")}
+"""  # noqa: S608
+
+
+def _sale_total_differences(*, limit: int) -> list[str]:
+    """A sale's total = Σ its lines' amounts; its returned amount = Σ its returns."""
+    rows = _first(_SALE_TOTALS_SQL, "1", [], limit)
     found: list[str] = []
-    sales_sql = f"""
-    SELECT s.id, s.total, s.returned_amount, l.sale_id, l.amount, r.amount
-    FROM shops_sale AS s
-    LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_saleline GROUP BY sale_id)
-        AS l ON l.sale_id = s.id
-    LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_return GROUP BY sale_id)
-        AS r ON r.sale_id = s.id
-    WHERE l.sale_id IS NULL
-       OR {_differs("s.total", "l.amount")}
-       OR {_differs("s.returned_amount", "COALESCE(r.amount, 0)")}
-    """  # noqa: S608
-    rows = _first(sales_sql, "1", [], limit)
     for pk, total, returned, has_lines, lines, returns in rows[:limit]:
         if has_lines is None:
             found.append(f"sale {pk}: no lines")
@@ -377,19 +389,26 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
             found.append(
                 f"sale {pk}: returned amount {_money(returned)} ≠ Σ returns {_money(returns)}"
             )
-    _capped(found, len(rows), limit, "sale total differences")
+    return _capped(found, len(rows), limit, "sale total differences")
 
-    lines_sql = f"""
-    SELECT l.id, l.sale_id, l.quantity, l.unit_price, l.amount, l.returned_quantity,
-           COALESCE(r.quantity, 0)
-    FROM shops_saleline AS l
-    LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS quantity FROM shops_returnline
-               GROUP BY sale_line_id) AS r ON r.sale_line_id = l.id
-    WHERE {_differs("l.amount", "l.quantity * l.unit_price")}
-       OR l.returned_quantity <> COALESCE(r.quantity, 0)
-       OR l.returned_quantity < 0 OR l.returned_quantity > l.quantity
-    """  # noqa: S608
-    rows = _first(lines_sql, "1", [], limit)
+
+_SALE_LINES_SQL = f"""
+SELECT l.id, l.sale_id, l.quantity, l.unit_price, l.amount, l.returned_quantity,
+       COALESCE(r.quantity, 0)
+FROM shops_saleline AS l
+LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS quantity FROM shops_returnline
+           GROUP BY sale_line_id) AS r ON r.sale_line_id = l.id
+WHERE {_differs("l.amount", "l.quantity * l.unit_price")}
+   OR l.returned_quantity <> COALESCE(r.quantity, 0)
+   OR l.returned_quantity < 0 OR l.returned_quantity > l.quantity
+"""  # noqa: S608
+
+
+def _sale_line_differences(*, limit: int) -> list[str]:
+    """A line's amount = quantity × unit price; its returned quantity = Σ its return lines,
+    between 0 and the quantity sold."""
+    rows = _first(_SALE_LINES_SQL, "1", [], limit)
+    found: list[str] = []
     for pk, sale, quantity, price, amount, returned, return_lines in rows[:limit]:
         if not _same(amount, _money(price) * quantity):
             found.append(
@@ -402,26 +421,33 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
             )
         if not 0 <= _int(returned) <= _int(quantity):
             found.append(f"sale {sale} line {pk}: returned {returned} of {quantity}")
-    _capped(found, len(rows), limit, "sale line differences")
+    return _capped(found, len(rows), limit, "sale line differences")
 
-    returns_sql = f"""
-    SELECT r.id, r.sale_id, r.amount, x.sale_return_id, x.amount, x.foreign_lines,
-           x.mispriced
-    FROM shops_return AS r
-    LEFT JOIN (
-        SELECT rl.sale_return_id, SUM(rl.amount) AS amount,
-               SUM(CASE WHEN sl.sale_id <> rr.sale_id THEN 1 ELSE 0 END) AS foreign_lines,
-               SUM(CASE WHEN {_differs("rl.amount", "rl.quantity * sl.unit_price")}
-                   THEN 1 ELSE 0 END) AS mispriced
-        FROM shops_returnline AS rl
-        JOIN shops_saleline AS sl ON sl.id = rl.sale_line_id
-        JOIN shops_return AS rr ON rr.id = rl.sale_return_id
-        GROUP BY rl.sale_return_id
-    ) AS x ON x.sale_return_id = r.id
-    WHERE x.sale_return_id IS NULL OR {_differs("r.amount", "x.amount")}
-       OR x.foreign_lines > 0 OR x.mispriced > 0
-    """  # noqa: S608
-    rows = _first(returns_sql, "1", [], limit)
+
+_RETURNS_SQL = f"""
+SELECT r.id, r.sale_id, r.amount, x.sale_return_id, x.amount, x.foreign_lines,
+       x.mispriced
+FROM shops_return AS r
+LEFT JOIN (
+    SELECT rl.sale_return_id, SUM(rl.amount) AS amount,
+           SUM(CASE WHEN sl.sale_id <> rr.sale_id THEN 1 ELSE 0 END) AS foreign_lines,
+           SUM(CASE WHEN {_differs("rl.amount", "rl.quantity * sl.unit_price")}
+               THEN 1 ELSE 0 END) AS mispriced
+    FROM shops_returnline AS rl
+    JOIN shops_saleline AS sl ON sl.id = rl.sale_line_id
+    JOIN shops_return AS rr ON rr.id = rl.sale_return_id
+    GROUP BY rl.sale_return_id
+) AS x ON x.sale_return_id = r.id
+WHERE x.sale_return_id IS NULL OR {_differs("r.amount", "x.amount")}
+   OR x.foreign_lines > 0 OR x.mispriced > 0
+"""  # noqa: S608
+
+
+def _return_differences(*, limit: int) -> list[str]:
+    """A return's amount = Σ its lines; each line of the returned sale, its amount = quantity ×
+    the sale line's unit price."""
+    rows = _first(_RETURNS_SQL, "1", [], limit)
+    found: list[str] = []
     for pk, sale, amount, has_lines, lines, foreign, mispriced in rows[:limit]:
         if has_lines is None:
             found.append(f"return {pk} (sale {sale}): no lines")
@@ -437,24 +463,31 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
                 f"return {pk} (sale {sale}): {_int(mispriced)} line(s) not priced at "
                 "quantity × the sale line's unit price"
             )
-    _capped(found, len(rows), limit, "return differences")
+    return _capped(found, len(rows), limit, "return differences")
 
-    facts_sql = f"""
-    SELECT s.id, s.shopper_id, s.status, s.voided_at, s.local_date,
-           a.id, a.shopper_id, a.year, t.id, t.shopper_id,
-           {_year("s.local_date")}, {_local_date("s.sold_at")}
-    FROM shops_sale AS s
-    JOIN ({quota_books.ACCOUNTS}) AS a ON a.id = s.account_id
-    LEFT JOIN ({quota_books.TRIPS}) AS t ON t.id = s.trip_id
-    WHERE a.shopper_id <> s.shopper_id
-       OR a.year <> {_year("s.local_date")}
-       OR s.local_date <> {_local_date("s.sold_at")}
-       OR (s.trip_id IS NOT NULL AND (t.id IS NULL OR t.shopper_id <> s.shopper_id))
-       OR s.status NOT IN ('completed', 'voided')
-       OR (s.status = 'voided' AND s.voided_at IS NULL)
-       OR (s.status <> 'voided' AND s.voided_at IS NOT NULL)
-    """  # noqa: S608
-    rows = _first(facts_sql, "1", [], limit)
+
+_SALE_FACTS_SQL = f"""
+SELECT s.id, s.shopper_id, s.status, s.voided_at, s.local_date,
+       a.id, a.shopper_id, a.year, t.id, t.shopper_id,
+       {_year("s.local_date")}, {_local_date("s.sold_at")}
+FROM shops_sale AS s
+JOIN ({quota_books.ACCOUNTS}) AS a ON a.id = s.account_id
+LEFT JOIN ({quota_books.TRIPS}) AS t ON t.id = s.trip_id
+WHERE a.shopper_id <> s.shopper_id
+   OR a.year <> {_year("s.local_date")}
+   OR s.local_date <> {_local_date("s.sold_at")}
+   OR (s.trip_id IS NOT NULL AND (t.id IS NULL OR t.shopper_id <> s.shopper_id))
+   OR s.status NOT IN ('completed', 'voided')
+   OR (s.status = 'voided' AND s.voided_at IS NULL)
+   OR (s.status <> 'voided' AND s.voided_at IS NOT NULL)
+"""  # noqa: S608
+
+
+def _sale_fact_differences(*, limit: int) -> list[str]:
+    """The facts a sale repeats: its account is its shopper's for the sale's local year, its
+    local date is its date in Asia/Shanghai, its trip is its shopper's; voided ⇔ ``voided_at``."""
+    rows = _first(_SALE_FACTS_SQL, "1", [], limit)
+    found: list[str] = []
     for row in rows[:limit]:
         pk, shopper, status, voided_at, local, account, owner, year, trip, traveller = row[:10]
         sale_year, sold_on = row[10:]
