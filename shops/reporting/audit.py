@@ -519,6 +519,68 @@ def _limits() -> list[tuple[int, str, str, int]]:
     return found
 
 
+def _values(casts: Sequence[str], rows: int) -> str:
+    """A ``VALUES`` list of ``rows`` rows of placeholders, each cast as ``casts`` say."""
+    return ", ".join([f"({', '.join(casts)})"] * rows)
+
+
+def _cut_short(
+    *,
+    rows: list[tuple[Any, ...]],
+    limit: int,
+    found: list[str],
+    notes: list[str] | None,
+    differences: str,
+    noted: str,
+) -> list[str]:
+    """Say that more rows were found than listed. Differences come first (the rows' last
+    column is 1 for a difference, 0 for a note): the first row left out says which kind was
+    cut short."""
+    if len(rows) > limit and rows[limit][-1] == 1:
+        found.append(f"… more {differences} not shown (first {limit} listed)")
+    elif len(rows) > limit and notes is not None:
+        notes.append(f"… more {noted} not shown ({limit} rows)")
+    return found
+
+
+# Per trip and limited category, what its completed sales hold net of returns (pieces or ml),
+# all of them and the judged ones only, against the limit of the policy that judged each sale:
+# the trips over a limit, a difference first (1 in the last column) when judged sales alone
+# are over it.
+_TRIPS_OVER_SQL = """
+WITH limits (policy_id, code, unit, cap) AS (VALUES {values}),
+held AS (
+    SELECT s.trip_id, s.policy_id, s.imported, l.category_code AS code,
+           SUM((l.quantity - l.returned_quantity) * l.pieces) AS pieces,
+           SUM((l.quantity - l.returned_quantity) * COALESCE(l.volume_ml, 0)) AS ml
+    FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+    WHERE s.status = 'completed' AND s.trip_id IS NOT NULL
+      AND l.category_code IN ({codes})
+    GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
+),
+totals AS (
+    SELECT trip_id, policy_id, imported, code,
+           SUM(pieces) OVER trip AS all_pieces, SUM(ml) OVER trip AS all_ml,
+           SUM(CASE WHEN imported THEN 0 ELSE pieces END) OVER trip AS judged_pieces,
+           SUM(CASE WHEN imported THEN 0 ELSE ml END) OVER trip AS judged_ml
+    FROM held
+    WINDOW trip AS (PARTITION BY trip_id, code)
+),
+measured AS (
+    SELECT t.trip_id, t.code, t.imported, c.unit, c.cap,
+           CASE WHEN c.unit = 'ml' THEN t.all_ml ELSE t.all_pieces END AS held_all,
+           CASE WHEN c.unit = 'ml' THEN t.judged_ml ELSE t.judged_pieces END AS held_judged
+    FROM totals AS t
+    JOIN limits AS c ON c.policy_id = t.policy_id AND c.code = t.code
+)
+SELECT trip_id, code, MAX(unit), MAX(cap), MAX(held_all), MAX(held_judged),
+       COALESCE(MIN(CASE WHEN imported THEN NULL WHEN held_judged > cap THEN 1 ELSE 0 END), 0)
+FROM measured
+GROUP BY trip_id, code
+HAVING MIN(CASE WHEN held_all > cap THEN 1 ELSE 0 END) = 1
+"""
+
+
 def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> list[str]:
     """No trip holds more of a limited category in judged sales than the limit of the policy
     that judged them. Imported sales are not judged: a trip over a limit only with imported
@@ -526,41 +588,11 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
     limits = _limits()
     if not limits:
         return []
-    cast = ("%s::bigint", "%s::varchar", "%s::varchar", "%s::bigint")
-    values = ", ".join([f"({', '.join(cast)})"] * len(limits))
     codes = sorted({code for _, code, _, _ in limits})
-    sql = f"""
-    WITH limits (policy_id, code, unit, cap) AS (VALUES {values}),
-    held AS (
-        SELECT s.trip_id, s.policy_id, s.imported, l.category_code AS code,
-               SUM((l.quantity - l.returned_quantity) * l.pieces) AS pieces,
-               SUM((l.quantity - l.returned_quantity) * COALESCE(l.volume_ml, 0)) AS ml
-        FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-        WHERE s.status = 'completed' AND s.trip_id IS NOT NULL
-          AND l.category_code IN ({", ".join(["%s"] * len(codes))})
-        GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
-    ),
-    totals AS (
-        SELECT trip_id, policy_id, imported, code,
-               SUM(pieces) OVER trip AS all_pieces, SUM(ml) OVER trip AS all_ml,
-               SUM(CASE WHEN imported THEN 0 ELSE pieces END) OVER trip AS judged_pieces,
-               SUM(CASE WHEN imported THEN 0 ELSE ml END) OVER trip AS judged_ml
-        FROM held
-        WINDOW trip AS (PARTITION BY trip_id, code)
-    ),
-    measured AS (
-        SELECT t.trip_id, t.code, t.imported, c.unit, c.cap,
-               CASE WHEN c.unit = 'ml' THEN t.all_ml ELSE t.all_pieces END AS held_all,
-               CASE WHEN c.unit = 'ml' THEN t.judged_ml ELSE t.judged_pieces END AS held_judged
-        FROM totals AS t
-        JOIN limits AS c ON c.policy_id = t.policy_id AND c.code = t.code
+    sql = _TRIPS_OVER_SQL.format(
+        values=_values(("%s::bigint", "%s::varchar", "%s::varchar", "%s::bigint"), len(limits)),
+        codes=", ".join(["%s"] * len(codes)),
     )
-    SELECT trip_id, code, MAX(unit), MAX(cap), MAX(held_all), MAX(held_judged),
-           COALESCE(MIN(CASE WHEN imported THEN NULL WHEN held_judged > cap THEN 1 ELSE 0 END), 0)
-    FROM measured
-    GROUP BY trip_id, code
-    HAVING MIN(CASE WHEN held_all > cap THEN 1 ELSE 0 END) = 1
-    """  # noqa: S608 - placeholders only
     params: list[Any] = [value for row in limits for value in row] + codes
     rows = _first(sql, "7 DESC, 1, 2", params, limit)
     found = []
@@ -577,12 +609,14 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
                 f"(judged sales {_int(held_judged)}), over the limit of {cap}: imported sales "
                 "are not judged"
             )
-    # Differences come first: the first row left out says which kind was cut short.
-    if len(rows) > limit and rows[limit][6] == 1:
-        found.append(f"… more trips over a limit not shown (first {limit} listed)")
-    elif len(rows) > limit and notes is not None:
-        notes.append(f"… more trips over a limit with imported sales not shown ({limit} rows)")
-    return found
+    return _cut_short(
+        rows=rows,
+        limit=limit,
+        found=found,
+        notes=notes,
+        differences="trips over a limit",
+        noted="trips over a limit with imported sales",
+    )
 
 
 def _immediate_kinds() -> list[tuple[int, str, int, int | None, bool]]:
@@ -595,6 +629,49 @@ def _immediate_kinds() -> list[tuple[int, str, int, int | None, bool]]:
     ]
 
 
+# Per departure (a trip, or a sale without one: ``alone``) and kind, and per SKU where the kind
+# has a per-variety cap (``sku`` NULL: the kind as a whole), what its completed sales picked up
+# at once hold net of returns, all of them and the judged ones only, against the cap of the
+# policy that judged each sale: the departures over a cap, a difference first (1 in the last
+# column) when judged sales alone are over it.
+_IMMEDIATE_OVER_SQL = """
+WITH kinds (policy_id, kind, cap, per_variety, pieces) AS (VALUES {values}),
+lines AS (
+    SELECT s.trip_id, CASE WHEN s.trip_id IS NULL THEN s.id END AS alone, s.policy_id,
+           s.imported, l.immediate_kind AS kind, l.sku,
+           (l.quantity - l.returned_quantity)
+             * CASE WHEN k.pieces THEN l.pieces ELSE 1 END AS units
+    FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+    JOIN kinds AS k ON k.policy_id = s.policy_id AND k.kind = l.immediate_kind
+    WHERE s.status = 'completed' AND s.pickup = 'immediate'
+),
+held AS (
+    SELECT trip_id, alone, kind, NULL::varchar AS sku, policy_id, imported, SUM(units) AS u
+    FROM lines GROUP BY trip_id, alone, kind, policy_id, imported
+    UNION ALL
+    SELECT trip_id, alone, kind, sku, policy_id, imported, SUM(units)
+    FROM lines GROUP BY trip_id, alone, kind, sku, policy_id, imported
+),
+totals AS (
+    SELECT trip_id, alone, kind, sku, policy_id, imported,
+           SUM(u) OVER departure AS all_u,
+           SUM(CASE WHEN imported THEN 0 ELSE u END) OVER departure AS judged_u
+    FROM held
+    WINDOW departure AS (PARTITION BY trip_id, alone, kind, sku)
+),
+measured AS (
+    SELECT t.*, CASE WHEN t.sku IS NULL THEN k.cap ELSE k.per_variety END AS cap
+    FROM totals AS t JOIN kinds AS k ON k.policy_id = t.policy_id AND k.kind = t.kind
+    WHERE t.sku IS NULL OR k.per_variety IS NOT NULL
+)
+SELECT trip_id, alone, kind, sku, MAX(cap), MAX(all_u), MAX(judged_u),
+       COALESCE(MIN(CASE WHEN imported THEN NULL WHEN judged_u > cap THEN 1 ELSE 0 END), 0)
+FROM measured
+GROUP BY trip_id, alone, kind, sku
+HAVING MIN(CASE WHEN all_u > cap THEN 1 ELSE 0 END) = 1
+"""
+
+
 def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> list[str]:
     """No departure took away at once more of a kind than the cap of the policy that judged
     its sales (per departure, and per SKU where the kind has a per-variety cap); a resident's
@@ -605,44 +682,8 @@ def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None)
     kinds = _immediate_kinds()
     if not kinds:
         return []
-    cast = ("%s::bigint", "%s::varchar", "%s::bigint", "%s::bigint", "%s::boolean")
-    values = ", ".join([f"({', '.join(cast)})"] * len(kinds))
-    sql = f"""
-    WITH kinds (policy_id, kind, cap, per_variety, pieces) AS (VALUES {values}),
-    lines AS (
-        SELECT s.trip_id, CASE WHEN s.trip_id IS NULL THEN s.id END AS alone, s.policy_id,
-               s.imported, l.immediate_kind AS kind, l.sku,
-               (l.quantity - l.returned_quantity)
-                 * CASE WHEN k.pieces THEN l.pieces ELSE 1 END AS units
-        FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-        JOIN kinds AS k ON k.policy_id = s.policy_id AND k.kind = l.immediate_kind
-        WHERE s.status = 'completed' AND s.pickup = 'immediate'
-    ),
-    held AS (
-        SELECT trip_id, alone, kind, NULL::varchar AS sku, policy_id, imported, SUM(units) AS u
-        FROM lines GROUP BY trip_id, alone, kind, policy_id, imported
-        UNION ALL
-        SELECT trip_id, alone, kind, sku, policy_id, imported, SUM(units)
-        FROM lines GROUP BY trip_id, alone, kind, sku, policy_id, imported
-    ),
-    totals AS (
-        SELECT trip_id, alone, kind, sku, policy_id, imported,
-               SUM(u) OVER departure AS all_u,
-               SUM(CASE WHEN imported THEN 0 ELSE u END) OVER departure AS judged_u
-        FROM held
-        WINDOW departure AS (PARTITION BY trip_id, alone, kind, sku)
-    ),
-    measured AS (
-        SELECT t.*, CASE WHEN t.sku IS NULL THEN k.cap ELSE k.per_variety END AS cap
-        FROM totals AS t JOIN kinds AS k ON k.policy_id = t.policy_id AND k.kind = t.kind
-        WHERE t.sku IS NULL OR k.per_variety IS NOT NULL
-    )
-    SELECT trip_id, alone, kind, sku, MAX(cap), MAX(all_u), MAX(judged_u),
-           COALESCE(MIN(CASE WHEN imported THEN NULL WHEN judged_u > cap THEN 1 ELSE 0 END), 0)
-    FROM measured
-    GROUP BY trip_id, alone, kind, sku
-    HAVING MIN(CASE WHEN all_u > cap THEN 1 ELSE 0 END) = 1
-    """  # noqa: S608 - placeholders only
+    casts = ("%s::bigint", "%s::varchar", "%s::bigint", "%s::bigint", "%s::boolean")
+    sql = _IMMEDIATE_OVER_SQL.format(values=_values(casts, len(kinds)))
     params: list[Any] = [value for row in kinds for value in row]
     rows = _first(sql, "8 DESC, 1, 2, 3, 4", params, limit)
     found = []
@@ -661,13 +702,14 @@ def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None)
                 f"(judged sales {_int(held_judged)}), over the {cap_name} of {cap}: imported "
                 "sales are not judged"
             )
-    if len(rows) > limit and rows[limit][7] == 1:
-        found.append(f"… more immediate pickups over a cap not shown (first {limit} listed)")
-    elif len(rows) > limit and notes is not None:
-        notes.append(
-            f"… more immediate pickups over a cap with imported sales not shown ({limit} rows)"
-        )
-    return found
+    return _cut_short(
+        rows=rows,
+        limit=limit,
+        found=found,
+        notes=notes,
+        differences="immediate pickups over a cap",
+        noted="immediate pickups over a cap with imported sales",
+    )
 
 
 # --- Rollups ---------------------------------------------------------------------------------
