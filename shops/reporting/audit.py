@@ -525,21 +525,15 @@ def _values(casts: Sequence[str], rows: int) -> str:
 
 
 def _cut_short(
-    *,
-    rows: list[tuple[Any, ...]],
-    limit: int,
-    found: list[str],
-    notes: list[str] | None,
-    differences: str,
-    noted: str,
+    *, rows: list[tuple[Any, ...]], limit: int, found: list[str], notes: list[str] | None, what: str
 ) -> list[str]:
-    """Say that more rows were found than listed. Differences come first (the rows' last
-    column is 1 for a difference, 0 for a note): the first row left out says which kind was
-    cut short."""
+    """Say that more rows were found than listed: ``what`` (``… over a limit``), or, in
+    ``notes``, the same ``with imported sales``. Differences come first (the rows' last column
+    is 1 for a difference, 0 for a note): the first row left out says which was cut short."""
     if len(rows) > limit and rows[limit][-1] == 1:
-        found.append(f"… more {differences} not shown (first {limit} listed)")
+        found.append(f"… more {what} not shown (first {limit} listed)")
     elif len(rows) > limit and notes is not None:
-        notes.append(f"… more {noted} not shown ({limit} rows)")
+        notes.append(f"… more {what} with imported sales not shown ({limit} rows)")
     return found
 
 
@@ -609,14 +603,7 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
                 f"(judged sales {_int(held_judged)}), over the limit of {cap}: imported sales "
                 "are not judged"
             )
-    return _cut_short(
-        rows=rows,
-        limit=limit,
-        found=found,
-        notes=notes,
-        differences="trips over a limit",
-        noted="trips over a limit with imported sales",
-    )
+    return _cut_short(rows=rows, limit=limit, found=found, notes=notes, what="trips over a limit")
 
 
 def _immediate_kinds() -> list[tuple[int, str, int, int | None, bool]]:
@@ -703,12 +690,7 @@ def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None)
                 "sales are not judged"
             )
     return _cut_short(
-        rows=rows,
-        limit=limit,
-        found=found,
-        notes=notes,
-        differences="immediate pickups over a cap",
-        noted="immediate pickups over a cap with imported sales",
+        rows=rows, limit=limit, found=found, notes=notes, what="immediate pickups over a cap"
     )
 
 
