@@ -20,7 +20,7 @@ import io
 import random
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -242,6 +242,38 @@ def _facts(product: Product) -> quota_rules.ProductFacts:
     )
 
 
+_TripKey = tuple[int, str, datetime]  # (shopper, carrier reference, departure)
+_Taken = list[tuple[Product, int]]  # a receipt's lines: (product, quantity)
+# A departure for the immediate-pickup caps: the trip, or, for a resident buying without one,
+# the shopper and the local day (stricter than the rules, which cap each such purchase on its
+# own).
+_DepartureKey = _TripKey | tuple[int, date]
+
+
+@dataclass
+class _Shelves:
+    """The catalogue as the history picks from it: by category, with the categories' basket
+    weights, and the products each policy lets a shopper take away at once."""
+
+    catalogue: list[Product]
+    by_category: dict[str, list[Product]]
+    categories: list[str]
+    weights: list[int]
+    immediate: dict[int | None, tuple[list[Product], list[int]]] = field(default_factory=dict)
+
+
+def _shelves(catalogue: list[Product]) -> _Shelves:
+    by_category: dict[str, list[Product]] = defaultdict(list)
+    for product in catalogue:
+        by_category[product.category_code].append(product)
+    return _Shelves(
+        catalogue=catalogue,
+        by_category=by_category,
+        categories=[code for code, _ in _BASKET_CATEGORIES if code in by_category],
+        weights=[weight for code, weight in _BASKET_CATEGORIES if code in by_category],
+    )
+
+
 def _immediate_pool(
     policy: quota_rules.PolicyRules, products: list[Product]
 ) -> tuple[list[Product], list[int]]:
@@ -257,6 +289,63 @@ def _immediate_pool(
     return pool, [weight.get(product.category_code, 1) for product in pool]
 
 
+def _immediate_shelf(
+    *, shelves: _Shelves, policy: quota_rules.PolicyRules
+) -> tuple[list[Product], list[int]]:
+    """:func:`_immediate_pool` of ``policy``, worked out once per policy: a policy is in force
+    for hundreds of days."""
+    if policy.id not in shelves.immediate:
+        shelves.immediate[policy.id] = _immediate_pool(policy, shelves.catalogue)
+    return shelves.immediate[policy.id]
+
+
+@dataclass
+class _Held:
+    """What the history's shoppers hold so far, as the rules count it, so that each receipt is
+    judged against the receipts before it."""
+
+    annual: dict[tuple[int, int], Decimal] = field(  # (shopper, year) → quota used
+        default_factory=lambda: defaultdict(lambda: money.ZERO)
+    )
+    trips: dict[_TripKey, dict[str, int]] = field(  # per limited category
+        default_factory=lambda: defaultdict(dict)
+    )
+    # What a departure took away at once, per kind and per (kind, SKU).
+    picked: dict[_DepartureKey, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    picked_sku: dict[_DepartureKey, dict[tuple[str, str], int]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    left: dict[tuple[int, int], datetime] = field(  # (shopper, year) → off-island departure
+        default_factory=dict
+    )
+    # Recorded only for a shopper with a receipt: a departure needs a shopper on file.
+    departures: list[DemoDeparture] = field(default_factory=list)
+    announced: set[tuple[int, int]] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Visit:
+    """A shopper at a till: who, when, and how they leave the island."""
+
+    n: int
+    person: _Person
+    day: date
+    sold: datetime
+    pickup: str
+    shopper: quota_rules.ShopperFacts
+    trip: quota_rules.TripFacts | None
+    trip_key: _TripKey | None
+    trip_cells: list[str]  # the CSV's trip_kind, trip_mode, carrier_ref, departs_at
+
+    @property
+    def departure(self) -> _DepartureKey:
+        return self.trip_key or (self.n, self.day)
+
+
+def _opening(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
+
+
 def demo_history(
     *, first: date, last: date, seed: int = 2026, per_day: int = 30, shoppers: int = 6000
 ) -> DemoHistory:
@@ -264,163 +353,226 @@ def demo_history(
     about ``per_day`` receipts on an ordinary day, more on holidays. Each receipt is judged
     with the policy in force at its time against what its shopper already holds (the year's
     quota, the trip's limited categories); a line that would break a rule is left out, and a
-    receipt left empty is not written."""
+    receipt left empty is not written.
+
+    One random generator draws everything, in a fixed order: the same arguments give the
+    same receipts."""
     from quotas.selectors import policy_in_force_cached
     from shops.imports.reading import COLUMNS
 
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     stores = [code for code, _ in _HISTORY_STORES if Store.objects.filter(code=code).exists()]
     shares = [share for code, share in _HISTORY_STORES if code in stores]
-    by_category: dict[str, list[Product]] = defaultdict(list)
-    catalogue = demo_products()
-    for product in catalogue:
-        by_category[product.category_code].append(product)
-    immediate_pools: dict[int | None, tuple[list[Product], list[int]]] = {}
-    categories = [code for code, _ in _BASKET_CATEGORIES if code in by_category]
-    weights = [weight for code, weight in _BASKET_CATEGORIES if code in by_category]
-    annual: dict[tuple[int, int], Decimal] = defaultdict(lambda: money.ZERO)
-    held: dict[tuple[int, str, datetime], dict[str, int]] = defaultdict(dict)
-    # What a departure took away at once, per kind and per (kind, SKU): by trip, or, for a
-    # resident buying without one, by shopper and local day (stricter than the rules, which
-    # cap each such purchase on its own).
-    picked: dict[tuple, dict[str, int]] = defaultdict(dict)
-    picked_sku: dict[tuple, dict[tuple[str, str], int]] = defaultdict(dict)
-    recorded: dict[tuple[int, int], datetime] = {}  # (shopper, year) → off-island departure
-    # Recorded only for a shopper with a receipt: a departure needs a shopper on file.
-    departures: list[DemoDeparture] = []
-    announced: set[tuple[int, int]] = set()
-
-    lines = [",".join(COLUMNS)]
+    shelves = _shelves(demo_products())
+    held = _Held()
+    rows = [",".join(COLUMNS)]
     receipts = 0
     day = first
     while day <= last:
-        opening = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
-        policy = policy_in_force_cached(at=opening + timedelta(hours=12)).rules
-        if policy.id not in immediate_pools:
-            immediate_pools[policy.id] = _immediate_pool(policy, catalogue)
-        immediate, immediate_weights = immediate_pools[policy.id]
+        policy = policy_in_force_cached(at=_opening(day) + timedelta(hours=12)).rules
         count = max(1, round(per_day * _history_weight(day) * rng.uniform(0.85, 1.15)))
         for number in range(count):
-            n = rng.randrange(1, shoppers + 1)
-            person = _person(n)
-            sold = opening + timedelta(minutes=rng.randrange(9 * 60, 22 * 60))
-            roll = rng.random()
-            trip_facts: quota_rules.TripFacts | None
-            if day >= OUTBOUND_FROM and person.hainan_resident and roll < 0.35:
-                # A resident with an off-island record this year, no trip: immediate pickup.
-                trip_cells = ["", "", "", ""]
-                trip_facts, trip_key, pickup = None, None, "immediate"
-                year_start = datetime(day.year, 1, 1, tzinfo=LOCAL_TZ)
-                if (n, day.year) not in recorded:
-                    left = year_start + (sold - year_start) * rng.uniform(0.3, 0.9)
-                    left = left.replace(second=0, microsecond=0)
-                    recorded[n, day.year] = left
-                shopper_facts = quota_rules.ShopperFacts(
-                    birth_date=person.birth_date,
-                    hainan_resident=True,
-                    outbound_record_this_year=recorded[n, day.year] < sold,
-                )
-            else:
-                kind = "outbound" if day >= OUTBOUND_FROM and roll > 0.89 else "domestic"
-                departs = sold + timedelta(hours=rng.randrange(6, 60))
-                carrier = f"HU{7000 + n % 900}"
-                trip_cells = [kind, "air", carrier, departs.isoformat()]
-                trip_facts = quota_rules.TripFacts(kind=kind, mode="air", departs_at=departs)
-                trip_key, pickup = (n, carrier, departs), "departure"
-                shopper_facts = quota_rules.ShopperFacts(
-                    birth_date=person.birth_date, hainan_resident=person.hainan_resident
-                )
-            departure_key = trip_key or (n, day)
-            usage = quota_rules.Usage(
-                annual_used=annual[n, day.year],
-                trip_used=held[trip_key] if trip_key else {},
-                immediate_used=picked[departure_key],
-                immediate_sku_used=picked_sku[departure_key],
+            sale = _sale(
+                rng=rng, day=day, policy=policy, shelves=shelves, held=held, shoppers=shoppers
             )
-            size = rng.choice((1, 1, 2, 2, 3))
-            chosen: list[Product] = []
-            if pickup == "immediate":
-                # Only products of a kind on the list, below the ceiling (the rules refuse
-                # any other at once); the caps per kind and variety are the rules' to keep.
-                if not immediate:
-                    continue
-                chosen = rng.choices(immediate, immediate_weights, k=size)
-            else:
-                for category in rng.choices(categories, weights, k=size):
-                    product = rng.choice(by_category[category])
-                    if product.retail_price > 15000:  # the odd luxury piece, not every day
-                        product = rng.choice(by_category[category])
-                    chosen.append(product)
-            basket: list[quota_rules.BasketLine] = []
-            taken: list[tuple[Product, int]] = []
-            verdict = None
-            for product in chosen:
-                quantity = rng.choice((1, 1, 1, 2))
-                line = quota_rules.BasketLine(product.sku, quantity, _facts(product))
-                judged = quota_rules.judge_basket(
-                    policy=policy,
-                    shopper=shopper_facts,
-                    trip=trip_facts,
-                    pickup=pickup,
-                    lines=[*basket, line],
-                    usage=usage,
-                    at=sold,
-                )
-                if judged.allowed:
-                    basket.append(line)
-                    taken.append((product, quantity))
-                    verdict = judged
-            if verdict is None:
+            if sale is None:
                 continue  # nothing this shopper could buy (quota spent, trip full)
-            annual[n, day.year] += verdict.total
-            if trip_key is not None:
-                held[trip_key] = {
-                    limit.category.code: limit.used + limit.requested
-                    for limit in verdict.trip_limits
-                }
-            if pickup == "immediate":
-                picked[departure_key] = {
-                    cap.kind.code: cap.used + cap.requested for cap in verdict.immediate_limits
-                }
-                for product, quantity in taken:  # each of a listed kind: allowed at once
-                    listed = policy.immediate_kinds[product.immediate_kind]
-                    units = quantity * (product.pieces if listed.counts_pieces else 1)
-                    sku_key = (listed.code, product.sku)
-                    picked_sku[departure_key][sku_key] = (
-                        picked_sku[departure_key].get(sku_key, 0) + units
-                    )
             receipts += 1
-            if trip_key is None and (n, day.year) not in announced:
-                announced.add((n, day.year))
-                departures.append(
-                    DemoDeparture(person.number, f"CZ{6300 + n % 600}", recorded[n, day.year])
-                )
-            receipt = f"DEMO-{day:%Y%m%d}-{number:04d}"
-            store = rng.choices(stores, shares)[0]
-            for line in basket:
-                assert line.product is not None  # noqa: S101 - built above with its product
-                lines.append(
-                    ",".join(
-                        [
-                            receipt,
-                            store,
-                            sold.isoformat(),
-                            "resident_id",
-                            person.number,
-                            person.name,
-                            person.birth_date.isoformat(),
-                            "true" if person.hainan_resident else "false",
-                            *trip_cells,
-                            pickup,
-                            line.sku,
-                            line.product.category_code,
-                            str(line.quantity),
-                            str(line.product.unit_price),
-                        ]
-                    )
-                )
+            visit, taken = sale
+            rows += _receipt_rows(
+                receipt_no=f"DEMO-{day:%Y%m%d}-{number:04d}",
+                store=rng.choices(stores, shares)[0],
+                visit=visit,
+                taken=taken,
+            )
         day += timedelta(days=1)
-    return DemoHistory("\n".join(lines) + "\n", receipts, departures)
+    return DemoHistory("\n".join(rows) + "\n", receipts, held.departures)
+
+
+def _sale(
+    *,
+    rng: random.Random,
+    day: date,
+    policy: quota_rules.PolicyRules,
+    shelves: _Shelves,
+    held: _Held,
+    shoppers: int,
+) -> tuple[_Visit, _Taken] | None:
+    """One shopper's receipt on ``day`` with the lines the rules allow, added to what the
+    shopper holds; None when the rules allow none of them."""
+    visit = _visit(rng=rng, day=day, shoppers=shoppers, held=held)
+    usage = quota_rules.Usage(
+        annual_used=held.annual[visit.n, day.year],
+        trip_used=held.trips[visit.trip_key] if visit.trip_key else {},
+        immediate_used=held.picked[visit.departure],
+        immediate_sku_used=held.picked_sku[visit.departure],
+    )
+    chosen = _choose(rng=rng, shelves=shelves, policy=policy, pickup=visit.pickup)
+    taken, verdict = _allowed_lines(rng=rng, policy=policy, visit=visit, usage=usage, chosen=chosen)
+    if verdict is None:
+        return None
+    _hold(held=held, visit=visit, policy=policy, verdict=verdict, taken=taken)
+    if visit.trip_key is None and (visit.n, day.year) not in held.announced:
+        held.announced.add((visit.n, day.year))
+        held.departures.append(
+            DemoDeparture(
+                visit.person.number, f"CZ{6300 + visit.n % 600}", held.left[visit.n, day.year]
+            )
+        )
+    return visit, taken
+
+
+def _visit(*, rng: random.Random, day: date, shoppers: int, held: _Held) -> _Visit:
+    """Who comes to a till on ``day``, at what time, and how they leave: from the 2025-11-01
+    policy, a resident with an off-island record this year, buying for immediate pickup
+    without a trip, about one time in three; anyone else on a flight six hours to two and a
+    half days after the sale, picking up at departure."""
+    n = rng.randrange(1, shoppers + 1)
+    person = _person(n)
+    sold = _opening(day) + timedelta(minutes=rng.randrange(9 * 60, 22 * 60))
+    roll = rng.random()
+    trip: quota_rules.TripFacts | None
+    if day >= OUTBOUND_FROM and person.hainan_resident and roll < 0.35:
+        left = _left_island(rng=rng, n=n, sold=sold, held=held)
+        shopper = quota_rules.ShopperFacts(
+            birth_date=person.birth_date,
+            hainan_resident=True,
+            outbound_record_this_year=left < sold,
+        )
+        pickup, trip, trip_key, cells = "immediate", None, None, ["", "", "", ""]
+    else:
+        kind = "outbound" if day >= OUTBOUND_FROM and roll > 0.89 else "domestic"
+        departs = sold + timedelta(hours=rng.randrange(6, 60))
+        carrier = f"HU{7000 + n % 900}"
+        shopper = quota_rules.ShopperFacts(
+            birth_date=person.birth_date, hainan_resident=person.hainan_resident
+        )
+        pickup, trip = "departure", quota_rules.TripFacts(kind=kind, mode="air", departs_at=departs)
+        trip_key, cells = (n, carrier, departs), [kind, "air", carrier, departs.isoformat()]
+    return _Visit(
+        n=n,
+        person=person,
+        day=day,
+        sold=sold,
+        pickup=pickup,
+        shopper=shopper,
+        trip=trip,
+        trip_key=trip_key,
+        trip_cells=cells,
+    )
+
+
+def _left_island(*, rng: random.Random, n: int, sold: datetime, held: _Held) -> datetime:
+    """When resident ``n`` left the island in the year of ``sold``: drawn once a year, at the
+    first purchase without a trip, between 30% and 90% of the way from New Year to it."""
+    if (n, sold.year) not in held.left:
+        year_start = datetime(sold.year, 1, 1, tzinfo=LOCAL_TZ)
+        left = year_start + (sold - year_start) * rng.uniform(0.3, 0.9)
+        held.left[n, sold.year] = left.replace(second=0, microsecond=0)
+    return held.left[n, sold.year]
+
+
+def _choose(
+    *, rng: random.Random, shelves: _Shelves, policy: quota_rules.PolicyRules, pickup: str
+) -> list[Product]:
+    """The one to three products a shopper reaches for, by the categories' basket weights."""
+    size = rng.choice((1, 1, 2, 2, 3))
+    if pickup == "immediate":
+        # Only products of a kind on the list, below the ceiling (the rules refuse any other
+        # at once); the caps per kind and variety are the rules' to keep.
+        immediate, weights = _immediate_shelf(shelves=shelves, policy=policy)
+        return rng.choices(immediate, weights, k=size) if immediate else []
+    chosen = []
+    for category in rng.choices(shelves.categories, shelves.weights, k=size):
+        product = rng.choice(shelves.by_category[category])
+        if product.retail_price > 15000:  # the odd luxury piece, not every day
+            product = rng.choice(shelves.by_category[category])
+        chosen.append(product)
+    return chosen
+
+
+def _allowed_lines(
+    *,
+    rng: random.Random,
+    policy: quota_rules.PolicyRules,
+    visit: _Visit,
+    usage: quota_rules.Usage,
+    chosen: list[Product],
+) -> tuple[_Taken, quota_rules.Verdict | None]:
+    """A line per chosen product, each kept only if the rules allow the basket with it, and
+    the verdict on the lines kept (None: none was)."""
+    basket: list[quota_rules.BasketLine] = []
+    taken: _Taken = []
+    verdict = None
+    for product in chosen:
+        quantity = rng.choice((1, 1, 1, 2))
+        line = quota_rules.BasketLine(product.sku, quantity, _facts(product))
+        judged = quota_rules.judge_basket(
+            policy=policy,
+            shopper=visit.shopper,
+            trip=visit.trip,
+            pickup=visit.pickup,
+            lines=[*basket, line],
+            usage=usage,
+            at=visit.sold,
+        )
+        if judged.allowed:
+            basket.append(line)
+            taken.append((product, quantity))
+            verdict = judged
+    return taken, verdict
+
+
+def _hold(
+    *,
+    held: _Held,
+    visit: _Visit,
+    policy: quota_rules.PolicyRules,
+    verdict: quota_rules.Verdict,
+    taken: _Taken,
+) -> None:
+    """Add an allowed receipt to what its shopper holds: the year's quota, the trip's limited
+    categories, what the departure took away at once."""
+    held.annual[visit.n, visit.day.year] += verdict.total
+    if visit.trip_key is not None:
+        held.trips[visit.trip_key] = {
+            limit.category.code: limit.used + limit.requested for limit in verdict.trip_limits
+        }
+    if visit.pickup != "immediate":
+        return
+    held.picked[visit.departure] = {
+        cap.kind.code: cap.used + cap.requested for cap in verdict.immediate_limits
+    }
+    picked_sku = held.picked_sku[visit.departure]
+    for product, quantity in taken:  # each of a listed kind: allowed at once
+        listed = policy.immediate_kinds[product.immediate_kind]
+        units = quantity * (product.pieces if listed.counts_pieces else 1)
+        picked_sku[listed.code, product.sku] = picked_sku.get((listed.code, product.sku), 0) + units
+
+
+def _receipt_rows(*, receipt_no: str, store: str, visit: _Visit, taken: _Taken) -> list[str]:
+    """The receipt's CSV rows, one a line."""
+    person = visit.person
+    rows = []
+    for product, quantity in taken:
+        cells = [
+            receipt_no,
+            store,
+            visit.sold.isoformat(),
+            "resident_id",
+            person.number,
+            person.name,
+            person.birth_date.isoformat(),
+            "true" if person.hainan_resident else "false",
+            *visit.trip_cells,
+            visit.pickup,
+            product.sku,
+            product.category_code,
+            str(quantity),
+            str(product.retail_price),
+        ]
+        rows.append(",".join(cells))
+    return rows
 
 
 HISTORY_DAYS = 2 * 365 + 31

@@ -44,6 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -98,9 +99,7 @@ def import_sales(
     started = time.perf_counter()
     report = ImportReport(dry_run=dry_run)
     try:
-        reader = Reader(now=now)
-        with source_lines(path_or_file) as lines:
-            reader.read(lines, report)
+        reader = _read(path_or_file, now=now, report=report)
     except (ImportRefused, OSError) as exc:
         report.refused = True
         report.errors = [
@@ -108,45 +107,104 @@ def import_sales(
         ]
         report.seconds = time.perf_counter() - started
         return report
+    tally = _Tally(report=report, progress=progress)
+    good, rejected_lines = _checked(reader, tally=tally)
+    if not dry_run:
+        for doc_type, country, number, name in reader.rekey:
+            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name, now=now)
+    del reader  # the whole file, no longer needed while writing
+    tally.lines(rejected_lines)
+    good.sort(key=attrgetter("sold_at", "first_line"))
+    _write_all(good, tally=tally, now=now, dry_run=dry_run, batch_size=batch_size, workers=workers)
+    tally.close()
+    report.seconds = time.perf_counter() - started
+    return report
 
-    errors = list(reader.orphans)
-    report.rejected += len(reader.orphans)
-    settled = len(reader.orphans)
+
+@dataclass
+class _Tally:
+    """What the import has settled, by the checks and then batch by batch from the writers'
+    threads at once: the report's counts and the progress, and the errors and notes with
+    their CSV line, put into the report in line order at the end."""
+
+    report: ImportReport
+    progress: Callable[[int], object] | None
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def lines(self, count: int) -> None:
+        """``count`` lines settled outside a batch."""
+        if self.progress and count:
+            self.progress(count)
+
+    def batch(self, batch: Sequence[Receipt], outcome: Outcome) -> None:
+        """A batch written (or, in a dry run, checked); called from any writer's thread."""
+        with self.lock:
+            self.report.imported += len(outcome.accepted)
+            self.report.lines_imported += sum(len(r.lines) for r in outcome.accepted)
+            self.report.skipped += outcome.skipped
+            self.report.rejected += len(outcome.errors)
+            self.notes.extend(outcome.notes)
+            self.errors.extend(outcome.errors)
+            if self.progress:
+                self.progress(sum(r.line_count for r in batch))
+
+    def close(self) -> None:
+        """Put the errors and notes into the report, in line order."""
+        self.errors.sort(key=itemgetter(0))
+        self.notes.sort(key=itemgetter(0))
+        self.report.errors = [message for _, message in self.errors]
+        self.report.notes = [message for _, message in self.notes]
+
+
+def _read(path_or_file: Source, *, now: datetime, report: ImportReport) -> Reader:
+    """The whole file read into receipts, rows grouped by receipt number.
+
+    :raises ImportRefused: the file cannot be read as the CSV it should be.
+    :raises OSError: the file cannot be opened or read.
+    """
+    reader = Reader(now=now)
+    with source_lines(path_or_file) as lines:
+        reader.read(lines, report)
+    return reader
+
+
+def _checked(reader: Reader, *, tally: _Tally) -> tuple[list[Receipt], int]:
+    """The receipts without an error, resolved (shopper, trip, store, policy), and the number
+    of lines rejected: the rows without a receipt number, and every line of a receipt with an
+    error, which rejects it whole (each error reported with its line)."""
+    tally.errors += reader.orphans
+    tally.report.rejected += len(reader.orphans)
+    rejected_lines = len(reader.orphans)
     good = []
     for receipt in reader.receipts.values():
         reader.resolve(receipt)
         if receipt.errors:
-            report.rejected += 1
-            settled += receipt.line_count
-            errors += [(n, f"{receipt.where(n)}: {message}") for n, message in receipt.errors]
+            tally.report.rejected += 1
+            rejected_lines += receipt.line_count
+            tally.errors += [(n, f"{receipt.where(n)}: {message}") for n, message in receipt.errors]
         else:
             good.append(receipt)
-    if not dry_run:
-        for doc_type, country, number, name in reader.rekey:
-            shopper_rekey(doc_type=doc_type, country=country, number=number, name=name, now=now)
-    del reader
-    if progress and settled:
-        progress(settled)
-    good.sort(key=attrgetter("sold_at", "first_line"))
+    return good, rejected_lines
 
-    terminals = import_terminals({r.store_id for r in good}, now=now, dry_run=dry_run)
+
+def _write_all(
+    receipts: list[Receipt],
+    *,
+    tally: _Tally,
+    now: datetime,
+    dry_run: bool,
+    batch_size: int,
+    workers: int | None,
+) -> None:
+    """Write the receipts (in ``sold_at`` order) through :func:`_writers` connections at once,
+    each the receipts of its own shoppers (by document key), each batch settled in ``tally``."""
+    terminals = import_terminals({r.store_id for r in receipts}, now=now, dry_run=dry_run)
     count = _writers(workers)
     groups: list[list[Receipt]] = [[] for _ in range(count)]
-    for receipt in good:
+    for receipt in receipts:
         groups[int(receipt.account_key[0][:8], 16) % count].append(receipt)
-    notes: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def settle(batch: Sequence[Receipt], outcome: Outcome) -> None:
-        with lock:
-            report.imported += len(outcome.accepted)
-            report.lines_imported += sum(len(r.lines) for r in outcome.accepted)
-            report.skipped += outcome.skipped
-            report.rejected += len(outcome.errors)
-            notes.extend(outcome.notes)
-            errors.extend(outcome.errors)
-            if progress:
-                progress(sum(r.line_count for r in batch))
 
     def write(group: list[Receipt]) -> None:
         _write_group(
@@ -155,7 +213,7 @@ def import_sales(
             now=now,
             dry_run=dry_run,
             batch_size=batch_size,
-            settle=settle,
+            settle=tally.batch,
         )
 
     if count == 1:
@@ -164,12 +222,6 @@ def import_sales(
         with ThreadPoolExecutor(count, thread_name_prefix="import-sales") as pool:
             for future in [pool.submit(_in_own_connection, write, group) for group in groups]:
                 future.result()
-    errors.sort(key=itemgetter(0))
-    notes.sort(key=itemgetter(0))
-    report.errors = [message for _, message in errors]
-    report.notes = [message for _, message in notes]
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _writers(requested: int | None) -> int:
@@ -222,4 +274,3 @@ def _write_group(
                     raise
         spent.update(outcome.spent)
         settle(batch, outcome)
-

@@ -97,70 +97,19 @@ def write_batch(
         meanwhile.
     """
     outcome = Outcome()
-    existing = db.existing_receipts([r.receipt_no for r in receipts])
-    fresh = []
-    for receipt in receipts:
-        stored = existing.get(receipt.receipt_no)
-        if stored is None:
-            fresh.append(receipt)
-            continue
-        outcome.skipped += 1
-        if stored != receipt.fingerprint:
-            outcome.notes.append(
-                (
-                    receipt.first_line,
-                    f"{receipt.where(receipt.first_line)}: already in the database with other "
-                    "content; skipped, not changed",
-                )
-            )
+    fresh = _not_stored(receipts, db=db, outcome=outcome)
     shoppers = bulk.shopper_ids(sorted({r.account_key[0] for r in fresh}))
-    found = accounts_lock(
-        sorted(
-            {
-                (shoppers[key], programme, year)
-                for key, programme, year in (r.account_key for r in fresh)
-                if key in shoppers
-            }
-        ),
-        lock=not dry_run,
-    )
-    accounts: dict[AccountKey, _Account] = {}
+    accounts = _accounts(fresh, shoppers=shoppers, spent_before=spent_before, lock=not dry_run)
     for receipt in fresh:
-        key = receipt.account_key
-        account = accounts.get(key)
-        if account is None:
-            row = found.get((shoppers.get(key[0], 0), key[1], key[2]))
-            if row is None:
-                limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]  # resolved
-                account = _Account(None, limit, money.ZERO, money.ZERO)
-            else:
-                account = _Account(row[0], row[2], row[1], row[1])
-            account.after += spent_before.get(key, money.ZERO)
-            accounts[key] = account
-        if receipt.store_id not in terminals:
+        account = accounts[receipt.account_key]
+        refused = _refusal(receipt, account=account, terminals=terminals)
+        if refused is not None:
             outcome.errors.append(
-                (
-                    receipt.first_line,
-                    f"{receipt.where(receipt.first_line)}: store_code: the store has an active "
-                    f"terminal named {TERMINAL_NAME!r}; rename it, so that imports get their "
-                    "own revoked one",
-                )
+                (receipt.first_line, f"{receipt.where(receipt.first_line)}: {refused}")
             )
             continue
-        after = account.after + receipt.total
-        if after > account.limit:
-            outcome.errors.append(
-                (
-                    receipt.first_line,
-                    f"{receipt.where(receipt.first_line)}: quota: the receipt's total "
-                    f"{money.to_str(receipt.total)} would take the shopper's {key[2]} quota to "
-                    f"{money.to_str(after)}, over the limit of {money.to_str(account.limit)} "
-                    f"(already used {money.to_str(account.after)}); rejected",
-                )
-            )
-            continue
-        account.after = after
-        receipt.used_after = after
+        account.after += receipt.total
+        receipt.used_after = account.after
         outcome.accepted.append(receipt)
     if dry_run:
         outcome.spent = {
@@ -180,6 +129,83 @@ def write_batch(
     return outcome
 
 
+def _not_stored(receipts: Sequence[Receipt], *, db: SalesTables, outcome: Outcome) -> list[Receipt]:
+    """The receipts not yet in ``shops_sale``. The others are counted as skipped, with a note
+    for each whose stored content differs: a re-run never changes a sale."""
+    existing = db.existing_receipts([r.receipt_no for r in receipts])
+    fresh = []
+    for receipt in receipts:
+        stored = existing.get(receipt.receipt_no)
+        if stored is None:
+            fresh.append(receipt)
+            continue
+        outcome.skipped += 1
+        if stored != receipt.fingerprint:
+            outcome.notes.append(
+                (
+                    receipt.first_line,
+                    f"{receipt.where(receipt.first_line)}: already in the database with other "
+                    "content; skipped, not changed",
+                )
+            )
+    return fresh
+
+
+def _accounts(
+    receipts: list[Receipt],
+    *,
+    shoppers: dict[str, int],
+    spent_before: dict[AccountKey, Decimal],
+    lock: bool,
+) -> dict[AccountKey, _Account]:
+    """Each receipt's quota account: as found, and locked (``lock``) until the transaction
+    ends, or to be opened with the annual limit of the receipt's policy; plus what the earlier
+    batches of a dry run spent of it."""
+    found = accounts_lock(
+        sorted(
+            {
+                (shoppers[key], programme, year)
+                for key, programme, year in (r.account_key for r in receipts)
+                if key in shoppers
+            }
+        ),
+        lock=lock,
+    )
+    accounts: dict[AccountKey, _Account] = {}
+    for receipt in receipts:
+        key = receipt.account_key
+        if key in accounts:
+            continue
+        row = found.get((shoppers.get(key[0], 0), key[1], key[2]))
+        if row is None:
+            limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]  # resolved
+            account = _Account(None, limit, money.ZERO, money.ZERO)
+        else:
+            account = _Account(row[0], row[2], row[1], row[1])
+        account.after += spent_before.get(key, money.ZERO)
+        accounts[key] = account
+    return accounts
+
+
+def _refusal(receipt: Receipt, *, account: _Account, terminals: dict[int, int]) -> str | None:
+    """Why the receipt cannot be written (its store has no import terminal, or its total
+    would take the account over its limit), or None."""
+    if receipt.store_id not in terminals:
+        return (
+            f"store_code: the store has an active terminal named {TERMINAL_NAME!r}; rename it, "
+            "so that imports get their own revoked one"
+        )
+    after = account.after + receipt.total
+    if after > account.limit:
+        return (
+            f"quota: the receipt's total {money.to_str(receipt.total)} would take the "
+            f"shopper's {receipt.account_key[2]} quota to {money.to_str(after)}, over the limit "
+            f"of {money.to_str(account.limit)} (already used {money.to_str(account.after)}); "
+            "rejected"
+        )
+    return None
+
+
 def _write(
     receipts: list[Receipt],
     *,
@@ -194,8 +220,33 @@ def _write(
     :raises Retry, IntegrityError: a concurrent writer created a shopper, account or trip
         meanwhile.
     """
-    # Shoppers first seen here, with the facts of their latest receipt. A shopper already
-    # known keeps the facts last presented at a till: they are newer than any legacy receipt.
+    created = _insert_shoppers(receipts, shoppers=shoppers, now=now)
+    _move_balances(accounts, shoppers=shoppers, now=now)
+    trips = _trips(receipts, shoppers=shoppers, created=created, now=now)
+    sale_ids = db.insert_sales(
+        _sale_rows(receipts, accounts=accounts, shoppers=shoppers, trips=trips, terminals=terminals)
+    )
+    db.insert_lines(receipts, sale_ids)
+    bulk.ledger_append(
+        [
+            (accounts[r.account_key].id, _IMPORT, r.total, f"sale:{sale_id}")  # type: ignore[misc]  # every account has its id by now
+            for r, sale_id in zip(receipts, sale_ids, strict=True)
+        ],
+        now=now,
+    )
+    slices = {(r.local_date, r.store_id) for r in receipts}
+    db.mark_dirty(sorted(slices), now)  # type: ignore[arg-type]  # a written receipt has a date
+
+
+def _insert_shoppers(
+    receipts: list[Receipt], *, shoppers: dict[str, int], now: datetime
+) -> set[str]:
+    """Insert the shoppers first seen here, with the facts of their latest receipt, into
+    ``shoppers``; returns their document keys. A shopper already known keeps the facts last
+    presented at a till: they are newer than any legacy receipt.
+
+    :raises Retry, IntegrityError: a concurrent writer created one of them meanwhile.
+    """
     latest: dict[str, Person] = {
         r.account_key[0]: r.person  # type: ignore[misc]  # a resolved receipt has a person
         for r in receipts
@@ -210,7 +261,17 @@ def _write(
         if len(created) != len(people):
             raise Retry
         shoppers.update(created)
-    # Accounts opened here start with their final balance; the others move by one UPDATE.
+    return set(latest)
+
+
+def _move_balances(
+    accounts: dict[AccountKey, _Account], *, shoppers: dict[str, int], now: datetime
+) -> None:
+    """Open the accounts this batch spends first, each with its final balance; move the others'
+    by one UPDATE. Every account spent has its id afterwards.
+
+    :raises Retry, IntegrityError: a concurrent writer opened one of them meanwhile.
+    """
     spent = {key: account for key, account in accounts.items() if account.after != account.used}
     opened = sorted(
         (shoppers[key[0]], key[1], key[2], account.limit, account.after)
@@ -229,7 +290,18 @@ def _write(
         else:
             moved.append((account.id, account.after - account.used))
     bulk.accounts_move(sorted(moved), now=now)
-    trips = _trips(receipts, shoppers=shoppers, created=set(latest), now=now)
+
+
+def _sale_rows(
+    receipts: list[Receipt],
+    *,
+    accounts: dict[AccountKey, _Account],
+    shoppers: dict[str, int],
+    trips: dict[bulk.TripKey, int],
+    terminals: dict[int, int],
+) -> list[tuple[Any, ...]]:
+    """The receipts as ``shops_sale`` rows, in :meth:`SalesTables.insert_sales`' order: completed,
+    imported, nothing returned, the key and fingerprint the receipt's number and content."""
     sales = []
     for r in receipts:
         shopper = shoppers[r.account_key[0]]
@@ -256,17 +328,7 @@ def _write(
                 True,
             )
         )
-    sale_ids = db.insert_sales(sales)
-    db.insert_lines(receipts, sale_ids)
-    bulk.ledger_append(
-        [
-            (accounts[r.account_key].id, _IMPORT, r.total, f"sale:{sale_id}")  # type: ignore[misc]  # every account has its id by now
-            for r, sale_id in zip(receipts, sale_ids, strict=True)
-        ],
-        now=now,
-    )
-    slices = {(r.local_date, r.store_id) for r in receipts}
-    db.mark_dirty(sorted(slices), now)  # type: ignore[arg-type]  # a written receipt has a date
+    return sales
 
 
 def _trips(

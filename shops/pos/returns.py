@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -116,6 +117,46 @@ def _take_back(
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided(_("A voided sale has nothing left to return."))
     sold = {line.pk: line for line in SaleLine.objects.filter(sale=sale)}
+    _check_returnable(sale=sale, sold=sold, lines=lines)
+    amounts = {line_id: money.line_total(sold[line_id].unit_price, q) for line_id, q in lines}
+    refund = _record_return(
+        terminal=terminal,
+        account=account,
+        sale=sale,
+        lines=lines,
+        amounts=amounts,
+        reason=reason,
+        now=now,
+    )
+    return {
+        "id": refund.pk,
+        "sale": sale.pk,
+        "amount": money.to_str(refund.amount),
+        "reason": reason,
+        "created_at": now.astimezone(LOCAL_TZ).isoformat(),
+        "lines": [
+            {
+                "line": line_id,
+                "sku": sold[line_id].sku,
+                "quantity": q,
+                "amount": money.to_str(amounts[line_id]),
+            }
+            for line_id, q in lines
+        ],
+        "quota": quota_payload(year=account.year, limit=account.limit, used=account.used),
+    }
+
+
+def _check_returnable(
+    *, sale: Sale, sold: dict[int, SaleLine], lines: Sequence[tuple[int, int]]
+) -> None:
+    """Each returned line is a line of the sale (``sold``, by id), listed once, returning no
+    more than is left of it. Every problem is listed at once, under the field it is in, so that
+    the till corrects them all in one go.
+
+    :raises UnknownLine: a line is not a line of this sale (the other problems listed with it).
+    :raises ReturnExceedsSale: a line returns more than is left of it, or is listed twice.
+    """
     unknown: dict[str, list[str]] = {}
     exceeding: dict[str, list[str]] = {}
     seen: set[int] = set()
@@ -148,7 +189,20 @@ def _take_back(
             " ".join(m for ms in exceeding.values() for m in ms), errors=exceeding
         )
 
-    amounts = {line_id: money.line_total(sold[line_id].unit_price, q) for line_id, q in lines}
+
+def _record_return(
+    *,
+    terminal: Terminal,
+    account: QuotaAccount,
+    sale: Sale,
+    lines: Sequence[tuple[int, int]],
+    amounts: dict[int, Decimal],
+    reason: str,
+    now: datetime,
+) -> Return:
+    """Write a return of ``lines`` (checked), priced at ``amounts`` by sale line id: the return
+    and its lines, the sale's returned quantities and amount, the quota credited back, the day
+    marked dirty."""
     amount = money.total(amounts.values())
     refund = Return.objects.create(
         sale=sale, terminal=terminal, amount=amount, reason=reason, created_at=now
@@ -170,23 +224,7 @@ def _take_back(
         now=now,
     )
     mark_dirty(sale=sale, now=now)
-    return {
-        "id": refund.pk,
-        "sale": sale.pk,
-        "amount": money.to_str(amount),
-        "reason": reason,
-        "created_at": now.astimezone(LOCAL_TZ).isoformat(),
-        "lines": [
-            {
-                "line": line_id,
-                "sku": sold[line_id].sku,
-                "quantity": q,
-                "amount": money.to_str(amounts[line_id]),
-            }
-            for line_id, q in lines
-        ],
-        "quota": quota_payload(year=account.year, limit=account.limit, used=account.used),
-    }
+    return refund
 
 
 @transaction.atomic

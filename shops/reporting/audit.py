@@ -54,7 +54,7 @@ from typing import Any
 from django.db import connection, transaction
 from pyroaring import BitMap
 
-from quotas import audit as quota_audit
+from quotas import books as quota_books
 from quotas.selectors import judging_policy_ids, policy_by_id_cached
 
 # Differences listed per check; beyond this one line says there are more.
@@ -223,14 +223,21 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
         accounts = _accounts(limit)[1]
     if not accounts:
         return []
-    found: list[str] = []
-    ids = [list(accounts)]
-    among_sales, _ = _among("s.account_id", accounts)
-    sale_debits, _ = quota_audit.entries_referring("sale", accounts)
-    void_credits, _ = quota_audit.entries_referring("void", accounts)
-    return_credits, _ = quota_audit.entries_referring("return", accounts)
-    entries, _ = quota_audit.entries_of(accounts)
-    sales_sql = f"""
+    return [
+        *_sale_entry_differences(accounts=accounts, limit=limit),
+        *_return_entry_differences(accounts=accounts, limit=limit),
+        *_entries_without_source(accounts=accounts, limit=limit),
+    ]
+
+
+def _sale_entry_differences(*, accounts: Sequence[int], limit: int) -> list[str]:
+    """The accounts' sales against their entries: one debit of the sale's total on its account,
+    of kind ``sale`` (``import`` for an imported sale); at most one void credit, on its account,
+    of what was still outstanding when it was voided."""
+    sale_debits, debit_params = quota_audit.entries_referring("sale", accounts)
+    void_credits, void_params = quota_audit.entries_referring("void", accounts)
+    among_sales, among_params = _among("s.account_id", accounts)
+    sql = f"""
     WITH debit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                           MIN(account_id) AS a_min, MAX(account_id) AS a_max,
                           MIN(kind) AS k_min, MAX(kind) AS k_max
@@ -252,38 +259,48 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
                                      OR v.a_max <> s.account_id))
        OR {_differs("COALESCE(v.amount, 0)", "CASE WHEN s.status = 'voided' THEN s.returned_amount - s.total ELSE 0 END")})
     """  # noqa: S608, E501
-    rows = _first(sales_sql, "1", ids * 3, limit)
-    for row in rows[:limit]:
-        pk, account, total, returned, status, imported = row[:6]
-        debit, amount, a_min, a_max, k_min, k_max, n = row[6:13]
-        void, void_amount, v_min, v_max, v_n = row[13:]
-        kind = "import" if imported else "sale"
-        if debit is None:
-            found.append(f"sale {pk}: no ledger debit")
-        else:
-            if _int(n) != 1:
-                found.append(f"sale {pk}: {_int(n)} ledger debits")
-            if not _same(amount, total):
-                found.append(
-                    f"sale {pk}: ledger debit {_money(amount)} ≠ sale total {_money(total)}"
-                )
-            if a_min != account or a_max != account:
-                found.append(f"sale {pk}: ledger debit on another account than {account}")
-            if k_min != k_max or k_min != kind:
-                found.append(f"sale {pk}: ledger debit of kind {k_min}/{k_max}, not {kind}")
-        if void is not None and (v_min != account or v_max != account):
-            found.append(f"sale {pk}: void credit on another account than {account}")
-        if void is not None and _int(v_n) > 1:
-            found.append(f"sale {pk}: {_int(v_n)} void credits")
-        owed = _money(returned) - _money(total) if status == "voided" else Decimal("0.00")
-        if not _same(void_amount, owed):
-            found.append(
-                f"sale {pk}: void credits {_money(void_amount)} in the ledger, {owed} expected "
-                f"(status {status})"
-            )
-    _capped(found, len(rows), limit, "sale ledger differences")
+    rows = _first(sql, "1", [*debit_params, *void_params, *among_params], limit)
+    found = [problem for row in rows[:limit] for problem in _sale_entry_problems(row)]
+    return _capped(found, len(rows), limit, "sale ledger differences")
 
-    returns_sql = f"""
+
+def _sale_entry_problems(row: tuple[Any, ...]) -> list[str]:
+    """What is wrong with a sale's entries, from a row of :func:`_sale_entry_differences`."""
+    pk, account, total, returned, status, imported = row[:6]
+    debit, amount, a_min, a_max, k_min, k_max, n = row[6:13]
+    void, void_amount, v_min, v_max, v_n = row[13:]
+    kind = "import" if imported else "sale"
+    found = []
+    if debit is None:
+        found.append(f"sale {pk}: no ledger debit")
+    else:
+        if _int(n) != 1:
+            found.append(f"sale {pk}: {_int(n)} ledger debits")
+        if not _same(amount, total):
+            found.append(f"sale {pk}: ledger debit {_money(amount)} ≠ sale total {_money(total)}")
+        if a_min != account or a_max != account:
+            found.append(f"sale {pk}: ledger debit on another account than {account}")
+        if k_min != k_max or k_min != kind:
+            found.append(f"sale {pk}: ledger debit of kind {k_min}/{k_max}, not {kind}")
+    if void is not None and (v_min != account or v_max != account):
+        found.append(f"sale {pk}: void credit on another account than {account}")
+    if void is not None and _int(v_n) > 1:
+        found.append(f"sale {pk}: {_int(v_n)} void credits")
+    owed = _money(returned) - _money(total) if status == "voided" else Decimal("0.00")
+    if not _same(void_amount, owed):
+        found.append(
+            f"sale {pk}: void credits {_money(void_amount)} in the ledger, {owed} expected "
+            f"(status {status})"
+        )
+    return found
+
+
+def _return_entry_differences(*, accounts: Sequence[int], limit: int) -> list[str]:
+    """The returns of the accounts' sales against their entries: one credit of the return's
+    amount, on the sale's account."""
+    return_credits, credit_params = quota_audit.entries_referring("return", accounts)
+    among_sales, among_params = _among("s.account_id", accounts)
+    sql = f"""
     WITH credit AS (SELECT ref_id, SUM(amount) AS amount, COUNT(*) AS n,
                            MIN(account_id) AS a_min, MAX(account_id) AS a_max
                     FROM ({return_credits}) AS e GROUP BY ref_id)
@@ -295,7 +312,8 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
        OR {_differs("c.amount", "-r.amount")}
        OR c.a_min <> s.account_id OR c.a_max <> s.account_id)
     """  # noqa: S608
-    rows = _first(returns_sql, "1", ids * 2, limit)
+    rows = _first(sql, "1", [*credit_params, *among_params], limit)
+    found: list[str] = []
     for pk, sale, amount, account, credit, credited, a_min, a_max, n in rows[:limit]:
         if credit is None:
             found.append(f"return {pk} (sale {sale}): no ledger credit")
@@ -308,9 +326,13 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
             )
         if a_min != account or a_max != account:
             found.append(f"return {pk} (sale {sale}): credit on another account than {account}")
-    _capped(found, len(rows), limit, "return ledger differences")
+    return _capped(found, len(rows), limit, "return ledger differences")
 
-    orphans_sql = f"""
+
+def _entries_without_source(*, accounts: Sequence[int], limit: int) -> list[str]:
+    """The accounts' entries that refer to no sale, void or return of their kind."""
+    entries, params = quota_audit.entries_of(accounts)
+    sql = f"""
     SELECT e.id, e.account_id, e.kind, e.ref_kind, e.ref_id
     FROM ({entries}) AS e
     LEFT JOIN shops_sale AS s ON e.ref_kind IN ('sale', 'void') AND s.id = e.ref_id
@@ -321,31 +343,43 @@ def ledger_differences(*, limit: int = LIMIT, accounts: Sequence[int] | None = N
         WHEN e.ref_kind = 'return' AND e.kind = 'return' AND r.id IS NOT NULL THEN 0
         ELSE 1 END = 1
     """  # noqa: S608
-    rows = _first(orphans_sql, "1", ids, limit)
-    for pk, account, kind, ref_kind, ref_id in rows[:limit]:
-        found.append(
-            f"ledger entry {pk} (account {account}, {kind}): refers to no "
-            f"{ref_kind or 'known'} {ref_id if ref_id is not None else ''}".rstrip()
-        )
+    rows = _first(sql, "1", params, limit)
+    found = [
+        f"ledger entry {pk} (account {account}, {kind}): refers to no "
+        f"{ref_kind or 'known'} {ref_id if ref_id is not None else ''}".rstrip()
+        for pk, account, kind, ref_kind, ref_id in rows[:limit]
+    ]
     return _capped(found, len(rows), limit, "ledger entries without a source")
 
 
 # --- Sales, lines, returns -------------------------------------------------------------------
 def sale_differences(*, limit: int = LIMIT) -> list[str]:
     """Totals, lines, returns and the facts a sale repeats (account, date, trip)."""
+    return [
+        *_sale_total_differences(limit=limit),
+        *_sale_line_differences(limit=limit),
+        *_return_differences(limit=limit),
+        *_sale_fact_differences(limit=limit),
+    ]
+
+
+_SALE_TOTALS_SQL = f"""
+SELECT s.id, s.total, s.returned_amount, l.sale_id, l.amount, r.amount
+FROM shops_sale AS s
+LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_saleline GROUP BY sale_id)
+    AS l ON l.sale_id = s.id
+LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_return GROUP BY sale_id)
+    AS r ON r.sale_id = s.id
+WHERE l.sale_id IS NULL
+   OR {_differs("s.total", "l.amount")}
+   OR {_differs("s.returned_amount", "COALESCE(r.amount, 0)")}
+"""  # noqa: S608
+
+
+def _sale_total_differences(*, limit: int) -> list[str]:
+    """A sale's total = Σ its lines' amounts; its returned amount = Σ its returns."""
+    rows = _first(_SALE_TOTALS_SQL, "1", [], limit)
     found: list[str] = []
-    sales_sql = f"""
-    SELECT s.id, s.total, s.returned_amount, l.sale_id, l.amount, r.amount
-    FROM shops_sale AS s
-    LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_saleline GROUP BY sale_id)
-        AS l ON l.sale_id = s.id
-    LEFT JOIN (SELECT sale_id, SUM(amount) AS amount FROM shops_return GROUP BY sale_id)
-        AS r ON r.sale_id = s.id
-    WHERE l.sale_id IS NULL
-       OR {_differs("s.total", "l.amount")}
-       OR {_differs("s.returned_amount", "COALESCE(r.amount, 0)")}
-    """  # noqa: S608
-    rows = _first(sales_sql, "1", [], limit)
     for pk, total, returned, has_lines, lines, returns in rows[:limit]:
         if has_lines is None:
             found.append(f"sale {pk}: no lines")
@@ -355,19 +389,26 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
             found.append(
                 f"sale {pk}: returned amount {_money(returned)} ≠ Σ returns {_money(returns)}"
             )
-    _capped(found, len(rows), limit, "sale total differences")
+    return _capped(found, len(rows), limit, "sale total differences")
 
-    lines_sql = f"""
-    SELECT l.id, l.sale_id, l.quantity, l.unit_price, l.amount, l.returned_quantity,
-           COALESCE(r.quantity, 0)
-    FROM shops_saleline AS l
-    LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS quantity FROM shops_returnline
-               GROUP BY sale_line_id) AS r ON r.sale_line_id = l.id
-    WHERE {_differs("l.amount", "l.quantity * l.unit_price")}
-       OR l.returned_quantity <> COALESCE(r.quantity, 0)
-       OR l.returned_quantity < 0 OR l.returned_quantity > l.quantity
-    """  # noqa: S608
-    rows = _first(lines_sql, "1", [], limit)
+
+_SALE_LINES_SQL = f"""
+SELECT l.id, l.sale_id, l.quantity, l.unit_price, l.amount, l.returned_quantity,
+       COALESCE(r.quantity, 0)
+FROM shops_saleline AS l
+LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS quantity FROM shops_returnline
+           GROUP BY sale_line_id) AS r ON r.sale_line_id = l.id
+WHERE {_differs("l.amount", "l.quantity * l.unit_price")}
+   OR l.returned_quantity <> COALESCE(r.quantity, 0)
+   OR l.returned_quantity < 0 OR l.returned_quantity > l.quantity
+"""  # noqa: S608
+
+
+def _sale_line_differences(*, limit: int) -> list[str]:
+    """A line's amount = quantity × unit price; its returned quantity = Σ its return lines,
+    between 0 and the quantity sold."""
+    rows = _first(_SALE_LINES_SQL, "1", [], limit)
+    found: list[str] = []
     for pk, sale, quantity, price, amount, returned, return_lines in rows[:limit]:
         if not _same(amount, _money(price) * quantity):
             found.append(
@@ -380,26 +421,33 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
             )
         if not 0 <= _int(returned) <= _int(quantity):
             found.append(f"sale {sale} line {pk}: returned {returned} of {quantity}")
-    _capped(found, len(rows), limit, "sale line differences")
+    return _capped(found, len(rows), limit, "sale line differences")
 
-    returns_sql = f"""
-    SELECT r.id, r.sale_id, r.amount, x.sale_return_id, x.amount, x.foreign_lines,
-           x.mispriced
-    FROM shops_return AS r
-    LEFT JOIN (
-        SELECT rl.sale_return_id, SUM(rl.amount) AS amount,
-               SUM(CASE WHEN sl.sale_id <> rr.sale_id THEN 1 ELSE 0 END) AS foreign_lines,
-               SUM(CASE WHEN {_differs("rl.amount", "rl.quantity * sl.unit_price")}
-                   THEN 1 ELSE 0 END) AS mispriced
-        FROM shops_returnline AS rl
-        JOIN shops_saleline AS sl ON sl.id = rl.sale_line_id
-        JOIN shops_return AS rr ON rr.id = rl.sale_return_id
-        GROUP BY rl.sale_return_id
-    ) AS x ON x.sale_return_id = r.id
-    WHERE x.sale_return_id IS NULL OR {_differs("r.amount", "x.amount")}
-       OR x.foreign_lines > 0 OR x.mispriced > 0
-    """  # noqa: S608
-    rows = _first(returns_sql, "1", [], limit)
+
+_RETURNS_SQL = f"""
+SELECT r.id, r.sale_id, r.amount, x.sale_return_id, x.amount, x.foreign_lines,
+       x.mispriced
+FROM shops_return AS r
+LEFT JOIN (
+    SELECT rl.sale_return_id, SUM(rl.amount) AS amount,
+           SUM(CASE WHEN sl.sale_id <> rr.sale_id THEN 1 ELSE 0 END) AS foreign_lines,
+           SUM(CASE WHEN {_differs("rl.amount", "rl.quantity * sl.unit_price")}
+               THEN 1 ELSE 0 END) AS mispriced
+    FROM shops_returnline AS rl
+    JOIN shops_saleline AS sl ON sl.id = rl.sale_line_id
+    JOIN shops_return AS rr ON rr.id = rl.sale_return_id
+    GROUP BY rl.sale_return_id
+) AS x ON x.sale_return_id = r.id
+WHERE x.sale_return_id IS NULL OR {_differs("r.amount", "x.amount")}
+   OR x.foreign_lines > 0 OR x.mispriced > 0
+"""  # noqa: S608
+
+
+def _return_differences(*, limit: int) -> list[str]:
+    """A return's amount = Σ its lines; each line of the returned sale, its amount = quantity ×
+    the sale line's unit price."""
+    rows = _first(_RETURNS_SQL, "1", [], limit)
+    found: list[str] = []
     for pk, sale, amount, has_lines, lines, foreign, mispriced in rows[:limit]:
         if has_lines is None:
             found.append(f"return {pk} (sale {sale}): no lines")
@@ -415,24 +463,31 @@ def sale_differences(*, limit: int = LIMIT) -> list[str]:
                 f"return {pk} (sale {sale}): {_int(mispriced)} line(s) not priced at "
                 "quantity × the sale line's unit price"
             )
-    _capped(found, len(rows), limit, "return differences")
+    return _capped(found, len(rows), limit, "return differences")
 
-    facts_sql = f"""
-    SELECT s.id, s.shopper_id, s.status, s.voided_at, s.local_date,
-           a.id, a.shopper_id, a.year, t.id, t.shopper_id,
-           {_year("s.local_date")}, {_local_date("s.sold_at")}
-    FROM shops_sale AS s
-    JOIN ({quota_audit.ACCOUNTS}) AS a ON a.id = s.account_id
-    LEFT JOIN ({quota_audit.TRIPS}) AS t ON t.id = s.trip_id
-    WHERE a.shopper_id <> s.shopper_id
-       OR a.year <> {_year("s.local_date")}
-       OR s.local_date <> {_local_date("s.sold_at")}
-       OR (s.trip_id IS NOT NULL AND (t.id IS NULL OR t.shopper_id <> s.shopper_id))
-       OR s.status NOT IN ('completed', 'voided')
-       OR (s.status = 'voided' AND s.voided_at IS NULL)
-       OR (s.status <> 'voided' AND s.voided_at IS NOT NULL)
-    """  # noqa: S608
-    rows = _first(facts_sql, "1", [], limit)
+
+_SALE_FACTS_SQL = f"""
+SELECT s.id, s.shopper_id, s.status, s.voided_at, s.local_date,
+       a.id, a.shopper_id, a.year, t.id, t.shopper_id,
+       {_year("s.local_date")}, {_local_date("s.sold_at")}
+FROM shops_sale AS s
+JOIN ({quota_audit.ACCOUNTS}) AS a ON a.id = s.account_id
+LEFT JOIN ({quota_audit.TRIPS}) AS t ON t.id = s.trip_id
+WHERE a.shopper_id <> s.shopper_id
+   OR a.year <> {_year("s.local_date")}
+   OR s.local_date <> {_local_date("s.sold_at")}
+   OR (s.trip_id IS NOT NULL AND (t.id IS NULL OR t.shopper_id <> s.shopper_id))
+   OR s.status NOT IN ('completed', 'voided')
+   OR (s.status = 'voided' AND s.voided_at IS NULL)
+   OR (s.status <> 'voided' AND s.voided_at IS NOT NULL)
+"""  # noqa: S608
+
+
+def _sale_fact_differences(*, limit: int) -> list[str]:
+    """The facts a sale repeats: its account is its shopper's for the sale's local year, its
+    local date is its date in Asia/Shanghai, its trip is its shopper's; voided ⇔ ``voided_at``."""
+    rows = _first(_SALE_FACTS_SQL, "1", [], limit)
+    found: list[str] = []
     for row in rows[:limit]:
         pk, shopper, status, voided_at, local, account, owner, year, trip, traveller = row[:10]
         sale_year, sold_on = row[10:]
@@ -464,6 +519,62 @@ def _limits() -> list[tuple[int, str, str, int]]:
     return found
 
 
+def _values(casts: Sequence[str], rows: int) -> str:
+    """A ``VALUES`` list of ``rows`` rows of placeholders, each cast as ``casts`` say."""
+    return ", ".join([f"({', '.join(casts)})"] * rows)
+
+
+def _cut_short(
+    *, rows: list[tuple[Any, ...]], limit: int, found: list[str], notes: list[str] | None, what: str
+) -> list[str]:
+    """Say that more rows were found than listed: ``what`` (``… over a limit``), or, in
+    ``notes``, the same ``with imported sales``. Differences come first (the rows' last column
+    is 1 for a difference, 0 for a note): the first row left out says which was cut short."""
+    if len(rows) > limit and rows[limit][-1] == 1:
+        found.append(f"… more {what} not shown (first {limit} listed)")
+    elif len(rows) > limit and notes is not None:
+        notes.append(f"… more {what} with imported sales not shown ({limit} rows)")
+    return found
+
+
+# Per trip and limited category, what its completed sales hold net of returns (pieces or ml),
+# all of them and the judged ones only, against the limit of the policy that judged each sale:
+# the trips over a limit, a difference first (1 in the last column) when judged sales alone
+# are over it.
+_TRIPS_OVER_SQL = """
+WITH limits (policy_id, code, unit, cap) AS (VALUES {values}),
+held AS (
+    SELECT s.trip_id, s.policy_id, s.imported, l.category_code AS code,
+           SUM((l.quantity - l.returned_quantity) * l.pieces) AS pieces,
+           SUM((l.quantity - l.returned_quantity) * COALESCE(l.volume_ml, 0)) AS ml
+    FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+    WHERE s.status = 'completed' AND s.trip_id IS NOT NULL
+      AND l.category_code IN ({codes})
+    GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
+),
+totals AS (
+    SELECT trip_id, policy_id, imported, code,
+           SUM(pieces) OVER trip AS all_pieces, SUM(ml) OVER trip AS all_ml,
+           SUM(CASE WHEN imported THEN 0 ELSE pieces END) OVER trip AS judged_pieces,
+           SUM(CASE WHEN imported THEN 0 ELSE ml END) OVER trip AS judged_ml
+    FROM held
+    WINDOW trip AS (PARTITION BY trip_id, code)
+),
+measured AS (
+    SELECT t.trip_id, t.code, t.imported, c.unit, c.cap,
+           CASE WHEN c.unit = 'ml' THEN t.all_ml ELSE t.all_pieces END AS held_all,
+           CASE WHEN c.unit = 'ml' THEN t.judged_ml ELSE t.judged_pieces END AS held_judged
+    FROM totals AS t
+    JOIN limits AS c ON c.policy_id = t.policy_id AND c.code = t.code
+)
+SELECT trip_id, code, MAX(unit), MAX(cap), MAX(held_all), MAX(held_judged),
+       COALESCE(MIN(CASE WHEN imported THEN NULL WHEN held_judged > cap THEN 1 ELSE 0 END), 0)
+FROM measured
+GROUP BY trip_id, code
+HAVING MIN(CASE WHEN held_all > cap THEN 1 ELSE 0 END) = 1
+"""
+
+
 def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> list[str]:
     """No trip holds more of a limited category in judged sales than the limit of the policy
     that judged them. Imported sales are not judged: a trip over a limit only with imported
@@ -471,41 +582,11 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
     limits = _limits()
     if not limits:
         return []
-    cast = ("%s::bigint", "%s::varchar", "%s::varchar", "%s::bigint")
-    values = ", ".join([f"({', '.join(cast)})"] * len(limits))
     codes = sorted({code for _, code, _, _ in limits})
-    sql = f"""
-    WITH limits (policy_id, code, unit, cap) AS (VALUES {values}),
-    held AS (
-        SELECT s.trip_id, s.policy_id, s.imported, l.category_code AS code,
-               SUM((l.quantity - l.returned_quantity) * l.pieces) AS pieces,
-               SUM((l.quantity - l.returned_quantity) * COALESCE(l.volume_ml, 0)) AS ml
-        FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-        WHERE s.status = 'completed' AND s.trip_id IS NOT NULL
-          AND l.category_code IN ({", ".join(["%s"] * len(codes))})
-        GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
-    ),
-    totals AS (
-        SELECT trip_id, policy_id, imported, code,
-               SUM(pieces) OVER trip AS all_pieces, SUM(ml) OVER trip AS all_ml,
-               SUM(CASE WHEN imported THEN 0 ELSE pieces END) OVER trip AS judged_pieces,
-               SUM(CASE WHEN imported THEN 0 ELSE ml END) OVER trip AS judged_ml
-        FROM held
-        WINDOW trip AS (PARTITION BY trip_id, code)
-    ),
-    measured AS (
-        SELECT t.trip_id, t.code, t.imported, c.unit, c.cap,
-               CASE WHEN c.unit = 'ml' THEN t.all_ml ELSE t.all_pieces END AS held_all,
-               CASE WHEN c.unit = 'ml' THEN t.judged_ml ELSE t.judged_pieces END AS held_judged
-        FROM totals AS t
-        JOIN limits AS c ON c.policy_id = t.policy_id AND c.code = t.code
+    sql = _TRIPS_OVER_SQL.format(
+        values=_values(("%s::bigint", "%s::varchar", "%s::varchar", "%s::bigint"), len(limits)),
+        codes=", ".join(["%s"] * len(codes)),
     )
-    SELECT trip_id, code, MAX(unit), MAX(cap), MAX(held_all), MAX(held_judged),
-           COALESCE(MIN(CASE WHEN imported THEN NULL WHEN held_judged > cap THEN 1 ELSE 0 END), 0)
-    FROM measured
-    GROUP BY trip_id, code
-    HAVING MIN(CASE WHEN held_all > cap THEN 1 ELSE 0 END) = 1
-    """  # noqa: S608 - placeholders only
     params: list[Any] = [value for row in limits for value in row] + codes
     rows = _first(sql, "7 DESC, 1, 2", params, limit)
     found = []
@@ -522,12 +603,7 @@ def trip_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> l
                 f"(judged sales {_int(held_judged)}), over the limit of {cap}: imported sales "
                 "are not judged"
             )
-    # Differences come first: the first row left out says which kind was cut short.
-    if len(rows) > limit and rows[limit][6] == 1:
-        found.append(f"… more trips over a limit not shown (first {limit} listed)")
-    elif len(rows) > limit and notes is not None:
-        notes.append(f"… more trips over a limit with imported sales not shown ({limit} rows)")
-    return found
+    return _cut_short(rows=rows, limit=limit, found=found, notes=notes, what="trips over a limit")
 
 
 def _immediate_kinds() -> list[tuple[int, str, int, int | None, bool]]:
@@ -540,6 +616,49 @@ def _immediate_kinds() -> list[tuple[int, str, int, int | None, bool]]:
     ]
 
 
+# Per departure (a trip, or a sale without one: ``alone``) and kind, and per SKU where the kind
+# has a per-variety cap (``sku`` NULL: the kind as a whole), what its completed sales picked up
+# at once hold net of returns, all of them and the judged ones only, against the cap of the
+# policy that judged each sale: the departures over a cap, a difference first (1 in the last
+# column) when judged sales alone are over it.
+_IMMEDIATE_OVER_SQL = """
+WITH kinds (policy_id, kind, cap, per_variety, pieces) AS (VALUES {values}),
+lines AS (
+    SELECT s.trip_id, CASE WHEN s.trip_id IS NULL THEN s.id END AS alone, s.policy_id,
+           s.imported, l.immediate_kind AS kind, l.sku,
+           (l.quantity - l.returned_quantity)
+             * CASE WHEN k.pieces THEN l.pieces ELSE 1 END AS units
+    FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
+    JOIN kinds AS k ON k.policy_id = s.policy_id AND k.kind = l.immediate_kind
+    WHERE s.status = 'completed' AND s.pickup = 'immediate'
+),
+held AS (
+    SELECT trip_id, alone, kind, NULL::varchar AS sku, policy_id, imported, SUM(units) AS u
+    FROM lines GROUP BY trip_id, alone, kind, policy_id, imported
+    UNION ALL
+    SELECT trip_id, alone, kind, sku, policy_id, imported, SUM(units)
+    FROM lines GROUP BY trip_id, alone, kind, sku, policy_id, imported
+),
+totals AS (
+    SELECT trip_id, alone, kind, sku, policy_id, imported,
+           SUM(u) OVER departure AS all_u,
+           SUM(CASE WHEN imported THEN 0 ELSE u END) OVER departure AS judged_u
+    FROM held
+    WINDOW departure AS (PARTITION BY trip_id, alone, kind, sku)
+),
+measured AS (
+    SELECT t.*, CASE WHEN t.sku IS NULL THEN k.cap ELSE k.per_variety END AS cap
+    FROM totals AS t JOIN kinds AS k ON k.policy_id = t.policy_id AND k.kind = t.kind
+    WHERE t.sku IS NULL OR k.per_variety IS NOT NULL
+)
+SELECT trip_id, alone, kind, sku, MAX(cap), MAX(all_u), MAX(judged_u),
+       COALESCE(MIN(CASE WHEN imported THEN NULL WHEN judged_u > cap THEN 1 ELSE 0 END), 0)
+FROM measured
+GROUP BY trip_id, alone, kind, sku
+HAVING MIN(CASE WHEN all_u > cap THEN 1 ELSE 0 END) = 1
+"""
+
+
 def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None) -> list[str]:
     """No departure took away at once more of a kind than the cap of the policy that judged
     its sales (per departure, and per SKU where the kind has a per-variety cap); a resident's
@@ -550,44 +669,8 @@ def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None)
     kinds = _immediate_kinds()
     if not kinds:
         return []
-    cast = ("%s::bigint", "%s::varchar", "%s::bigint", "%s::bigint", "%s::boolean")
-    values = ", ".join([f"({', '.join(cast)})"] * len(kinds))
-    sql = f"""
-    WITH kinds (policy_id, kind, cap, per_variety, pieces) AS (VALUES {values}),
-    lines AS (
-        SELECT s.trip_id, CASE WHEN s.trip_id IS NULL THEN s.id END AS alone, s.policy_id,
-               s.imported, l.immediate_kind AS kind, l.sku,
-               (l.quantity - l.returned_quantity)
-                 * CASE WHEN k.pieces THEN l.pieces ELSE 1 END AS units
-        FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-        JOIN kinds AS k ON k.policy_id = s.policy_id AND k.kind = l.immediate_kind
-        WHERE s.status = 'completed' AND s.pickup = 'immediate'
-    ),
-    held AS (
-        SELECT trip_id, alone, kind, NULL::varchar AS sku, policy_id, imported, SUM(units) AS u
-        FROM lines GROUP BY trip_id, alone, kind, policy_id, imported
-        UNION ALL
-        SELECT trip_id, alone, kind, sku, policy_id, imported, SUM(units)
-        FROM lines GROUP BY trip_id, alone, kind, sku, policy_id, imported
-    ),
-    totals AS (
-        SELECT trip_id, alone, kind, sku, policy_id, imported,
-               SUM(u) OVER departure AS all_u,
-               SUM(CASE WHEN imported THEN 0 ELSE u END) OVER departure AS judged_u
-        FROM held
-        WINDOW departure AS (PARTITION BY trip_id, alone, kind, sku)
-    ),
-    measured AS (
-        SELECT t.*, CASE WHEN t.sku IS NULL THEN k.cap ELSE k.per_variety END AS cap
-        FROM totals AS t JOIN kinds AS k ON k.policy_id = t.policy_id AND k.kind = t.kind
-        WHERE t.sku IS NULL OR k.per_variety IS NOT NULL
-    )
-    SELECT trip_id, alone, kind, sku, MAX(cap), MAX(all_u), MAX(judged_u),
-           COALESCE(MIN(CASE WHEN imported THEN NULL WHEN judged_u > cap THEN 1 ELSE 0 END), 0)
-    FROM measured
-    GROUP BY trip_id, alone, kind, sku
-    HAVING MIN(CASE WHEN all_u > cap THEN 1 ELSE 0 END) = 1
-    """  # noqa: S608 - placeholders only
+    casts = ("%s::bigint", "%s::varchar", "%s::bigint", "%s::bigint", "%s::boolean")
+    sql = _IMMEDIATE_OVER_SQL.format(values=_values(casts, len(kinds)))
     params: list[Any] = [value for row in kinds for value in row]
     rows = _first(sql, "8 DESC, 1, 2, 3, 4", params, limit)
     found = []
@@ -606,13 +689,9 @@ def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None)
                 f"(judged sales {_int(held_judged)}), over the {cap_name} of {cap}: imported "
                 "sales are not judged"
             )
-    if len(rows) > limit and rows[limit][7] == 1:
-        found.append(f"… more immediate pickups over a cap not shown (first {limit} listed)")
-    elif len(rows) > limit and notes is not None:
-        notes.append(
-            f"… more immediate pickups over a cap with imported sales not shown ({limit} rows)"
-        )
-    return found
+    return _cut_short(
+        rows=rows, limit=limit, found=found, notes=notes, what="immediate pickups over a cap"
+    )
 
 
 # --- Rollups ---------------------------------------------------------------------------------

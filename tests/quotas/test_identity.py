@@ -31,7 +31,7 @@ class TestCheckCharacter:
 
 def test_the_demo_shopper_and_every_example_carry_a_right_check_character() -> None:
     assert identity.resident_id_check_digit_ok(demo.DEMO_SHOPPER["number"])
-    shown = [ROOT / "README.md", ROOT / "docs" / "API.md", ROOT / "shops" / "openapi.py"]
+    shown = [ROOT / "README.md", ROOT / "docs" / "API.md", ROOT / "shops" / "api" / "openapi.py"]
     numbers = {
         number
         for path in shown
