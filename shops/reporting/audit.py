@@ -54,7 +54,7 @@ from typing import Any
 from django.db import connection, transaction
 from pyroaring import BitMap
 
-from quotas import books as quota_books
+from quotas import audit as quota_audit
 from quotas.selectors import judging_policy_ids, policy_by_id_cached
 
 # Differences listed per check; beyond this one line says there are more.
