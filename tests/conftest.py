@@ -17,6 +17,8 @@ import pytest
 from django.conf import settings as django_settings
 from hypothesis import settings
 
+from tests import background
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Shared, noisy machines: no per-example deadline. CI explores more examples.
@@ -87,3 +89,12 @@ def _static_files_from_the_apps() -> Iterator[None]:
         WHITENOISE_AUTOREFRESH=True,
     ):
         yield
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the slow jobs that need no database (tests/background.py) on the other core."""
+    background.start_for(item.nodeid for item in session.items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    background.stop()

@@ -2,18 +2,15 @@
 one way (shops → quotas → the dutyfree kernel), checked rather than hoped for."""
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
+
+from tests import background
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_import_contracts_are_kept():
-    lint_imports = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run(  # noqa: S603 - our own venv's lint-imports, fixed arguments
-        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    result = background.result("lint-imports")  # run beside the suite (tests/background.py)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
 
