@@ -351,9 +351,10 @@ SPECTACULAR_SETTINGS = {
     # 3.1: request bodies validated by pydantic are described in JSON Schema 2020-12.
     "OAS_VERSION": "3.1.0",
     # Two fields named "unit" with different choices: per-trip limits and immediate pickup.
+    # The values alone: the answers' pydantic models state an enum by its values.
     "ENUM_NAME_OVERRIDES": {
-        "LimitUnitEnum": "quotas.choices.LimitUnit",
-        "ImmediateUnitEnum": "quotas.choices.ImmediateUnit",
+        "LimitUnitEnum": "quotas.choices.LimitUnit.values",
+        "ImmediateUnitEnum": "quotas.choices.ImmediateUnit.values",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the sidecar package: nothing is loaded from a CDN.

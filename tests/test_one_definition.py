@@ -183,3 +183,35 @@ class TestSaidOnce:
     def test_no_benchmark_figures_in_the_code(self):
         figures = r"\d (ms|s) (instead|without|with)\b|\d+ million (lines|sales)|\d GB per"
         assert _where(figures) == []
+
+
+class TestAnswersWrittenOnce:
+    """An answer's shape is one pydantic model that builds the body and describes it in the
+    schema (dutyfree.answers): no serializer that only documents a body a dict builder makes."""
+
+    def test_no_serializer_describes_an_answer(self):
+        assert _where(r"^class \w*(Out|Output)\w*\(serializers\.") == []
+        assert _where(r"OutputSerializer\b") == []
+
+    @pytest.mark.django_db
+    def test_every_success_answer_is_an_answer_model(self, client):
+        from dutyfree.answers import Answer
+
+        def models(cls: type) -> set[str]:
+            return {cls.__name__}.union(*(models(sub) for sub in cls.__subclasses__()))
+
+        document = client.get("/api/schema/?format=json").json()
+        answers = {
+            f"{method.upper()} {path}": content["schema"]
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+            for status, response in operation["responses"].items()
+            if status.startswith("2")
+            for content in response.get("content", {}).values()
+        }
+        assert len(answers) > 10
+        named = {
+            where: schema.get("$ref", "").removeprefix("#/components/schemas/")
+            for where, schema in answers.items()
+        }
+        assert {where: name for where, name in named.items() if name not in models(Answer)} == {}

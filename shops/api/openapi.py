@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dutyfree.health import HealthOut
 from quotas.rules import LOCAL_TZ, ImmediateKindRule
 from shops.demo.seed import _DEMO_BASKETS, DEMO_SHOPPER, demo_products
 
@@ -205,31 +206,14 @@ def _describe_security(result: dict[str, Any]) -> None:
 
 
 # --- Health ------------------------------------------------------------------------------------
-HEALTH_SCHEMA = {
-    "type": "object",
-    "required": ["status", "checks"],
-    "properties": {
-        "status": {"type": "string", "enum": ["ok", "unavailable"]},
-        "checks": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["ok"],
-                "properties": {
-                    "ok": {"type": "boolean"},
-                    "ms": {"type": "number", "description": "How long the check took."},
-                    "error": {"type": "string", "description": "The error's class name."},
-                },
-            },
-        },
-    },
-}
-
-
 def _add_health(result: dict[str, Any]) -> None:
     """``/healthz`` is a plain Django view (dutyfree.health), outside DRF's schema."""
-    result["components"].setdefault("schemas", {})["Health"] = copy.deepcopy(HEALTH_SCHEMA)
-    answer = {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
+    schemas = result["components"].setdefault("schemas", {})
+    schema = HealthOut.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    schemas.update(schema.pop("$defs", {}), HealthOut=schema)
+    answer = {"application/json": {"schema": {"$ref": "#/components/schemas/HealthOut"}}}
     result["paths"][HEALTH_PATH] = {
         "get": {
             "operationId": "health",
@@ -604,24 +588,39 @@ class Examples:
     def lookup_answer(self) -> dict[str, Any]:
         sold_at = self.now - timedelta(minutes=90)
         answer = self.quota(self.demo_used)
+        stores = json.loads(
+            (Path(__file__).resolve().parents[1] / "data" / "stores.json").read_text("utf-8")
+        )
+        (store_name,) = (s["name_zh"] for s in stores["stores"] if s["code"] == self.store)
         answer.update(
             banned_until=None,
+            document={
+                "type": self.document["type"],
+                "masked": "****" + self.document["number"][-4:],
+            },
             purchases=[
                 {
                     "receipt_no": f"{self.store}-{sold_at:%Y%m%d-%H%M%S}-ACMN8J",
                     "sold_at": sold_at.isoformat(),
                     "store": self.store,
+                    "store_name": store_name,
                     "amount": _money(self.total),
+                    "returned": "0.00",
+                    "counted": _money(self.total),
                     "status": "completed",
+                    "pickup": self.pickup,
                 }
             ],
             open_trips=[
                 {
                     "carrier_ref": DEMO_FLIGHT,
+                    "kind": "domestic",
+                    "mode": "air",
                     "departs_at": self.departs_at.isoformat(),
                     "trip_limits": [
                         {
                             "category": row["category"],
+                            "name": self.categories[row["category"]]["name_zh"],
                             "unit": row["unit"],
                             "limit": row["limit"],
                             "used": row["used"],
@@ -692,6 +691,9 @@ POLICY_ANSWER: dict[str, Any] = {
             "name_en": "Cosmetics",
             "per_trip_limit": {"unit": "piece", "value": 30},
             "immediate_pickup": True,
+            "verified": "name_and_number",
+            "note": "Sets counted by the actual number of items inside the package. 即购即提 "
+            "(2023 No. 25): 5 pieces per departure, at most 1 of any single variety.",
         },
         {
             "number": 41,
@@ -700,6 +702,10 @@ POLICY_ANSWER: dict[str, Any] = {
             "name_en": "Alcoholic beverages",
             "per_trip_limit": {"unit": "ml", "value": 1500},
             "immediate_pickup": False,
+            "verified": "name",
+            "note": "Total of all alcohol per trip <= 1,500 ml (H). Serial L. 即购即提 exclusion "
+            "L. The order of 41-45 (alcohol, phones, tablets, game consoles, electronic "
+            "consumer products) is not confirmed.",
         },
     ],
     "immediate_pickup": {
@@ -731,10 +737,22 @@ STATS_ANSWER: dict[str, Any] = {  # figures as a year of demo history gives them
         "previous_amount": "3310000.00",
         "amount_yoy_pct": "46.8",
         "items": 2210,
+        "previous_items": 1700,
+        "items_yoy_pct": "30.0",
         "sales": 1340,
+        "previous_sales": 1000,
+        "sales_yoy_pct": "34.0",
         "shopper_trips": 1290,
+        "previous_shopper_trips": 1000,
+        "shopper_trips_yoy_pct": "29.0",
         "shoppers": 1150,
+        "previous_shoppers": 1000,
+        "shoppers_yoy_pct": "15.0",
+        "average_spend": "3767.44",
+        "previous_average_spend": "3310.00",
+        "average_spend_yoy_pct": "13.8",
     },
+    "group_by": "store",
     "groups": [
         {
             "key": "SYA-HTB",
@@ -742,7 +760,22 @@ STATS_ANSWER: dict[str, Any] = {  # figures as a year of demo history gives them
             "previous_amount": "990000.00",
             "amount_yoy_pct": "47.5",
             "items": 660,
+            "previous_items": 500,
+            "items_yoy_pct": "32.0",
             "sales": 402,
+            "previous_sales": 300,
+            "sales_yoy_pct": "34.0",
+            "shopper_trips": 390,
+            "previous_shopper_trips": 300,
+            "shopper_trips_yoy_pct": "30.0",
+            "shoppers": 350,
+            "previous_shoppers": 280,
+            "shoppers_yoy_pct": "25.0",
+            "average_spend": "3743.59",
+            "previous_average_spend": "3300.00",
+            "average_spend_yoy_pct": "13.4",
+            "name": "中免三亚海棠湾国际免税城",
+            "short_name": "三亚国际免税城",
         }
     ],
     "as_of": "2026-01-18T00:01:00+08:00",

@@ -15,6 +15,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from pydantic import Field
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, Throttled, UnsupportedMediaType
@@ -27,9 +28,8 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from dutyfree import throttle
-from quotas.api import ViolationSerializer, problem_responses
-from quotas.choices import ImmediateUnit
-from quotas.services import DEPARTURE_REASONS
+from dutyfree.answers import Answer
+from quotas.api import problem_responses
 from shops.api.auth import (
     IsTerminal,
     RefuseStaffToken,
@@ -40,8 +40,12 @@ from shops.api.auth import (
 from shops.api.inputs import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
 from shops.models import BARCODE, SKU, Sale, StoreChannel, Terminal
 from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search
+from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, SaleOut
+from shops.pos.search import ProductOut
 from shops.reporting import stats
+from shops.reporting.stats import StatsOut
 from shops.shoppers import lookup
+from shops.shoppers.lookup import LookupOut
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -131,273 +135,6 @@ def action_body(request: Request) -> bytes:
     ):
         return b"{}"
     return json_body(request)
-
-
-# --- Answers, as the schema declares them --------------------------------------------------
-# Declarations for extend_schema only: the views answer the dicts that checkout, services,
-# lookup and stats build. Extra members may come (the contract lets answers grow).
-def _money(**kwargs: Any) -> serializers.RegexField:
-    """Yuan as a decimal string with two places (``"1234.50"``, never a float)."""
-    return serializers.RegexField(r"^-?\d+\.\d{2}$", **kwargs)
-
-
-class QuotaOut(serializers.Serializer):
-    year = serializers.IntegerField()
-    limit = _money()
-    used = _money()
-    remaining = _money()
-
-
-class QuoteQuotaOut(QuotaOut):
-    remaining_after = _money()
-
-
-class CategoryRefOut(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField(help_text="In the request's language (Accept-Language).")
-    name_zh = serializers.CharField()
-    name_en = serializers.CharField()
-
-
-class TripLimitOut(serializers.Serializer):
-    category = serializers.CharField()
-    unit = serializers.CharField()
-    limit = serializers.IntegerField()
-    used = serializers.IntegerField()
-    requested = serializers.IntegerField()
-    remaining_after = serializers.IntegerField()
-
-
-class ImmediateLimitOut(serializers.Serializer):
-    kind = serializers.CharField(help_text="A kind of the immediate-pickup list (即购即提).")
-    unit = serializers.ChoiceField(
-        choices=ImmediateUnit.choices,
-        help_text="piece: the pieces inside a set count (cosmetics); item: each unit sold.",
-    )
-    limit = serializers.IntegerField(help_text="The cap per departure.")
-    used = serializers.IntegerField(help_text="Already picked up at once for this departure.")
-    requested = serializers.IntegerField()
-    remaining_after = serializers.IntegerField()
-
-
-class QuotePolicyOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(help_text="In the request's language (Accept-Language).")
-    name_zh = serializers.CharField()
-    name_en = serializers.CharField()
-    effective_from = serializers.DateTimeField(allow_null=True)
-
-
-class QuoteLineOut(serializers.Serializer):
-    sku = serializers.CharField()
-    category = CategoryRefOut(allow_null=True)
-    quantity = serializers.IntegerField(allow_null=True)
-    unit_price = _money(allow_null=True)
-    amount = _money(allow_null=True)
-    allowed = serializers.BooleanField()
-    violations = ViolationSerializer(many=True)
-
-
-class QuoteOut(serializers.Serializer):
-    allowed = serializers.BooleanField()
-    policy = QuotePolicyOut()
-    total = _money()
-    lines = QuoteLineOut(many=True)
-    violations = ViolationSerializer(many=True)
-    quota = QuoteQuotaOut()
-    trip_limits = TripLimitOut(many=True)
-    immediate_limits = ImmediateLimitOut(
-        many=True, required=False, help_text="Only when the pickup is immediate."
-    )
-
-
-class SaleLineOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    sku = serializers.CharField()
-    category = CategoryRefOut()
-    quantity = serializers.IntegerField()
-    unit_price = _money()
-    amount = _money()
-
-
-class SaleOut(serializers.Serializer):
-    """A sale as first answered (a replay answers it again, byte for byte)."""
-
-    id = serializers.IntegerField()
-    receipt_no = serializers.CharField()
-    store = serializers.CharField()
-    terminal = serializers.CharField()
-    sold_at = serializers.DateTimeField()
-    status = serializers.CharField()
-    pickup = serializers.CharField()
-    total = _money()
-    lines = SaleLineOut(many=True)
-    quota = QuotaOut(help_text="The quota of the sale's year after the sale.")
-    immediate_limits = ImmediateLimitOut(
-        many=True,
-        required=False,
-        help_text="Only when the pickup is immediate: each kind's cap as the sale was judged.",
-    )
-
-
-class SaleDetailLineOut(SaleLineOut):
-    returned_quantity = serializers.IntegerField()
-
-
-class SaleReturnRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    amount = _money()
-    created_at = serializers.DateTimeField()
-
-
-class SaleDetailOut(SaleOut):
-    """A sale as it stands now."""
-
-    lines = SaleDetailLineOut(many=True)
-    quota = QuotaOut(
-        help_text="The quota of the sale's year as the shopper's account stands now (after "
-        "this action, and every return and void since the sale)."
-    )
-    returned_amount = _money()
-    picked_up_at = serializers.DateTimeField(allow_null=True)
-    voided_at = serializers.DateTimeField(allow_null=True)
-    returns = SaleReturnRefOut(many=True)
-
-
-class ReturnLineOut(serializers.Serializer):
-    line = serializers.IntegerField()
-    sku = serializers.CharField()
-    quantity = serializers.IntegerField()
-    amount = _money()
-
-
-class ReturnOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    sale = serializers.IntegerField()
-    amount = _money()
-    reason = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-    lines = ReturnLineOut(many=True)
-    quota = QuotaOut(help_text="The quota of the sale's year after the return.")
-
-
-class ClosedTripOut(serializers.Serializer):
-    carrier_ref = serializers.CharField()
-    departs_at = serializers.DateTimeField(help_text="As scheduled when the goods were sold.")
-
-
-class DepartureOut(serializers.Serializer):
-    """What the departure decided, in one shape for every document: a document no shopper
-    holds records nothing and is answered as a shopper with no trip to close."""
-
-    matched = serializers.BooleanField(
-        help_text="True: the departure closed (or had closed) the shopper's trip with this "
-        "carrier reference scheduled within 12 hours of it. False: none to close."
-    )
-    reason = serializers.ChoiceField(choices=DEPARTURE_REASONS)
-    message = serializers.CharField(help_text="What happened, in the request's language.")
-    carrier_ref = serializers.CharField(help_text="The request's, without spaces or dashes.")
-    departed_at = serializers.DateTimeField(help_text="The request's.")
-    closed_trip = ClosedTripOut(allow_null=True)
-
-
-class PurchaseOut(serializers.Serializer):
-    receipt_no = serializers.CharField()
-    sold_at = serializers.DateTimeField()
-    store = serializers.CharField()
-    amount = _money()
-    status = serializers.CharField()
-
-
-class OpenTripLimitOut(serializers.Serializer):
-    category = serializers.CharField()
-    unit = serializers.CharField()
-    limit = serializers.IntegerField()
-    used = serializers.IntegerField()
-    remaining = serializers.IntegerField()
-
-
-class OpenTripImmediateOut(serializers.Serializer):
-    kind = serializers.CharField()
-    name = serializers.CharField(help_text="In the request's language.")
-    unit = serializers.ChoiceField(choices=ImmediateUnit.choices)
-    unit_name = serializers.CharField(help_text="件, 瓶, 副 … or piece, bottle, pair …")
-    limit = serializers.IntegerField()
-    per_variety = serializers.IntegerField(allow_null=True)
-    used = serializers.IntegerField()
-    remaining = serializers.IntegerField()
-
-
-class OpenTripOut(serializers.Serializer):
-    carrier_ref = serializers.CharField()
-    departs_at = serializers.DateTimeField()
-    trip_limits = OpenTripLimitOut(many=True)
-    immediate_limits = OpenTripImmediateOut(
-        many=True, help_text="What the trip may still take away at once, per kind."
-    )
-
-
-class LookupOut(serializers.Serializer):
-    year = serializers.IntegerField()
-    limit = _money()
-    used = _money()
-    remaining = _money()
-    banned_until = serializers.DateTimeField(allow_null=True)
-    purchases = PurchaseOut(many=True)
-    open_trips = OpenTripOut(many=True)
-
-
-class PeriodOut(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
-
-
-class StatsFiguresOut(serializers.Serializer):
-    """Each figure with its ``previous_*`` and ``*_yoy_pct`` twins (only some shown here)."""
-
-    amount = _money()
-    previous_amount = _money()
-    amount_yoy_pct = serializers.CharField(allow_null=True)
-    items = serializers.IntegerField()
-    sales = serializers.IntegerField()
-
-
-class StatsTotalsOut(StatsFiguresOut):
-    shopper_trips = serializers.IntegerField()
-    shoppers = serializers.IntegerField()
-
-
-class StatsGroupOut(StatsFiguresOut):
-    key = serializers.CharField()
-    name = serializers.CharField(
-        required=False, help_text="With group_by=store: the store's name (Accept-Language)."
-    )
-    short_name = serializers.CharField(
-        required=False,
-        help_text=(
-            "With group_by=store: the store's short name for charts and tables "
-            "(Accept-Language); its name where it has none."
-        ),
-    )
-    previous_key = serializers.DateField(
-        required=False,
-        allow_null=True,
-        help_text=(
-            "With group_by=day: the previous period's day this day is compared with; null "
-            "when none is (29 February, or a day beyond the previous Spring Festival window). "
-            "A previous day no day names (the extra days of a longer previous window) is "
-            "counted with the nearest day, so that the groups add up to the totals."
-        ),
-    )
-
-
-class StatsOut(serializers.Serializer):
-    period = PeriodOut()
-    previous = PeriodOut()
-    align = serializers.ChoiceField(choices=stats.ALIGNS)
-    totals = StatsTotalsOut()
-    groups = StatsGroupOut(many=True, required=False, help_text="With group_by.")
-    as_of = serializers.DateTimeField(allow_null=True, help_text="The newest rollup.")
 
 
 class PrivateAnswerApi(APIView):
@@ -684,7 +421,7 @@ class SalesStatsApi(PrivateAnswerApi):
 
 # --- A till finds things: the catalogue and its store's sales -------------------------------
 class TillPagination(CursorPagination):
-    """Cursor pages: ``{"results": [...], "next": "<URL of the next page>" | null}``."""
+    """Cursor pages: each list answers its ``*PageOut`` (``results`` and the ``next`` URL)."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -710,9 +447,6 @@ class TillPagination(CursorPagination):
         if position is not None and not self.position_is_valid(position):
             raise NotFound(self.invalid_cursor_message)
         return cursor
-
-    def get_paginated_response(self, data: Any) -> Response:
-        return Response({"results": data, "next": self.get_next_link()})
 
 
 class ProductPagination(TillPagination):
@@ -798,28 +532,9 @@ class ProductQuery(PageQuery):
         return words
 
 
-class ProductOut(serializers.Serializer):
-    sku = serializers.CharField()
-    barcode = serializers.CharField(
-        allow_null=True, help_text="As printed under the bars (EAN-13, UPC-A …), or null."
-    )
-    name_zh = serializers.CharField()
-    name_en = serializers.CharField()
-    brand = serializers.CharField(allow_blank=True)
-    category = CategoryRefOut()
-    retail_price = _money()
-    volume_ml = serializers.IntegerField(allow_null=True)
-    pieces = serializers.IntegerField()
-    immediate_kind = serializers.CharField(
-        allow_null=True,
-        help_text="The code of its kind on the immediate-pickup list (即购即提) of the policy, "
-        "such as cosmetics or sunglasses; null: never picked up at once.",
-    )
-
-
-class ProductPageOut(serializers.Serializer):
-    results = ProductOut(many=True)
-    next = serializers.URLField(allow_null=True)
+class ProductPageOut(Answer):
+    results: list[ProductOut]
+    next: str | None = Field(description="The next page's URL, or null on the last page.")
 
 
 class ProductListApi(TerminalApi):
@@ -841,8 +556,11 @@ class ProductListApi(TerminalApi):
             view=self,
         )
         categories = search.categories_in_force(now=timezone.now())
-        return paginator.get_paginated_response(
-            [search.product_payload(product, categories) for product in page]
+        return Response(
+            ProductPageOut(
+                results=[search.product_out(product, categories) for product in page],
+                next=paginator.get_next_link(),
+            ).body()
         )
 
 
@@ -858,9 +576,9 @@ class SaleQuery(PageQuery):
         return attrs
 
 
-class SalePageOut(serializers.Serializer):
-    results = SaleDetailOut(many=True)
-    next = serializers.URLField(allow_null=True)
+class SalePageOut(Answer):
+    results: list[SaleDetailOut]
+    next: str | None = Field(description="The next page's URL, or null on the last page.")
 
 
 class SalesApi(SaleCreateApi):
@@ -883,4 +601,6 @@ class SalesApi(SaleCreateApi):
             request,
             view=self,
         )
-        return paginator.get_paginated_response(answers.sale_details(page))
+        return Response(
+            SalePageOut(results=answers.sale_details(page), next=paginator.get_next_link()).body()
+        )
