@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from pydantic import Field
@@ -15,8 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dutyfree.answers import MISSING, Absent, Answer, LocalTime, Money
+from dutyfree.schema import demo_answer, demo_parameter
 
 from .choices import ImmediateUnit, LimitUnit, PickupMode, TripKind, Verification
+from .examples import policy_example
 from .models import Category, ImmediatePickupKind, Policy
 from .selectors import policy_in_force
 
@@ -270,7 +273,16 @@ class PolicyInForceApi(APIView):
                 description="ISO 8601 instant (default now); without an offset, Asia/Shanghai.",
             )
         ],
-        responses={200: PolicyOut, **problem_responses(400, 404)},
+        tags=["policy"],
+        summary=gettext_lazy("Read the policy in force"),
+        responses={
+            200: OpenApiResponse(PolicyOut, gettext_lazy("The policy in force.")),
+            **problem_responses(400, 404),
+        },
+        examples=[
+            demo_parameter("at", "query", lambda now: "2025-11-01T00:00:00+08:00"),
+            demo_answer(PolicyOut, policy_example),
+        ],
     )
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)

@@ -14,7 +14,13 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from pydantic import Field
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
@@ -29,6 +35,7 @@ from rest_framework.views import APIView
 
 from dutyfree import throttle
 from dutyfree.answers import Answer
+from dutyfree.schema import demo_answer, demo_parameter, demo_request
 from quotas.api import problem_responses
 from shops.api.auth import (
     IsTerminal,
@@ -38,6 +45,16 @@ from shops.api.auth import (
     TerminalAuthentication,
 )
 from shops.api.inputs import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
+from shops.demo.examples import (
+    DEMO_SALE_ID,
+    RETURN_KEY,
+    SALE_KEY,
+    STATS_ANSWER,
+    STATS_QUERY,
+    Examples,
+    constant,
+    demo,
+)
 from shops.models import BARCODE, SKU, Sale, StoreChannel, Terminal
 from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search
 from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, SaleOut
@@ -137,6 +154,10 @@ def action_body(request: Request) -> bytes:
     return json_body(request)
 
 
+# The example's sale: the demo shopper's first purchase, at the demo terminal's store.
+SALE_ONE = demo_parameter("sale_id", "path", constant(DEMO_SALE_ID))
+
+
 class PrivateAnswerApi(APIView):
     """An answer for the one client that asked — sales, a shopper's quota, a store's figures —
     never kept by a browser's or a proxy's cache (``Cache-Control: no-store``), refusals
@@ -164,8 +185,17 @@ class TerminalApi(PrivateAnswerApi):
 class QuoteApi(TerminalApi):
     @extend_schema(
         operation_id="quote",
+        tags=["quotes"],
+        summary=_("Judge a basket (writes nothing)"),
         request=QuoteIn,
-        responses={200: QuoteOut, **problem_responses(400, 401, 404, 415)},
+        responses={
+            200: OpenApiResponse(QuoteOut, _("The verdict: allowed or not, and every reason.")),
+            **problem_responses(400, 401, 404, 415),
+        },
+        examples=[
+            demo_request(demo(Examples.basket)),
+            demo_answer(QuoteOut, demo(Examples.quote_answer)),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = parse(QuoteIn, json_body(request))
@@ -180,12 +210,21 @@ class QuoteApi(TerminalApi):
 class SaleCreateApi(TerminalApi):
     @extend_schema(
         operation_id="sale_create",
+        tags=["sales"],
+        summary=_("Make a sale"),
         request=BasketIn,
         parameters=[IDEMPOTENCY_HEADER],
         responses={
-            201: SaleOut,
+            201: OpenApiResponse(
+                SaleOut, _("The sale, committed; the same key and body again answer it again.")
+            ),
             **problem_responses(400, 401, 404, 409, 415, 422),
         },
+        examples=[
+            demo_request(demo(Examples.basket)),
+            demo_parameter("Idempotency-Key", "header", constant(SALE_KEY)),
+            demo_answer(SaleOut, demo(Examples.sale_answer), status=201),
+        ],
     )
     def post(self, request: Request) -> HttpResponse:
         idempotency_key(request)  # a missing key is told before the body's errors
@@ -204,7 +243,13 @@ class SaleCreateApi(TerminalApi):
 class SaleDetailApi(TerminalApi):
     @extend_schema(
         operation_id="sale_detail",
-        responses={200: SaleDetailOut, **problem_responses(401, 404)},
+        tags=["sales"],
+        summary=_("Read a sale as it stands now"),
+        responses={
+            200: OpenApiResponse(SaleDetailOut, _("The sale as it stands now.")),
+            **problem_responses(401, 404),
+        },
+        examples=[SALE_ONE, demo_answer(SaleDetailOut, demo(Examples.sale_one))],
     )
     def get(self, request: Request, sale_id: int) -> Response:
         return Response(
@@ -217,12 +262,20 @@ class SaleDetailApi(TerminalApi):
 class SaleReturnApi(TerminalApi):
     @extend_schema(
         operation_id="sale_return",
+        tags=["returns"],
+        summary=_("Take goods of a sale back"),
         request=ReturnIn,
         parameters=[IDEMPOTENCY_HEADER],
         responses={
-            201: ReturnOut,
+            201: OpenApiResponse(ReturnOut, _("The return, recorded.")),
             **problem_responses(400, 401, 404, 409, 415, 422),
         },
+        examples=[
+            SALE_ONE,
+            demo_request(demo(Examples.return_request)),
+            demo_parameter("Idempotency-Key", "header", constant(RETURN_KEY)),
+            demo_answer(ReturnOut, demo(Examples.return_answer), status=201),
+        ],
     )
     def post(self, request: Request, sale_id: int) -> HttpResponse:
         idempotency_key(request)
@@ -260,18 +313,22 @@ class _SaleChangeApi(TerminalApi):
         )
 
 
-_SALE_CHANGE_ANSWERS: dict[Any, Any] = {
-    200: SaleDetailOut,
-    **problem_responses(400, 401, 404, 409, 415, 422),
-}
-
-
 @extend_schema_view(
     post=extend_schema(
         operation_id="sale_void",
+        tags=["sales"],
+        summary=_("Void a whole sale"),
         request=None,
         parameters=[IDEMPOTENCY_HEADER],
-        responses=_SALE_CHANGE_ANSWERS,
+        responses={
+            200: OpenApiResponse(SaleDetailOut, _("The sale, voided.")),
+            **problem_responses(400, 401, 404, 409, 415, 422),
+        },
+        examples=[
+            SALE_ONE,
+            demo_parameter("Idempotency-Key", "header", constant("void 1 at till demo-1")),
+            demo_answer(SaleDetailOut, demo(Examples.voided)),
+        ],
     )
 )
 class SaleVoidApi(_SaleChangeApi):
@@ -281,9 +338,19 @@ class SaleVoidApi(_SaleChangeApi):
 @extend_schema_view(
     post=extend_schema(
         operation_id="sale_pickup",
+        tags=["sales"],
+        summary=_("Record that the goods were handed over"),
         request=None,
         parameters=[IDEMPOTENCY_HEADER],
-        responses=_SALE_CHANGE_ANSWERS,
+        responses={
+            200: OpenApiResponse(SaleDetailOut, _("The sale, handed over.")),
+            **problem_responses(400, 401, 404, 409, 415, 422),
+        },
+        examples=[
+            SALE_ONE,
+            demo_parameter("Idempotency-Key", "header", constant("pickup 1 at till demo-1")),
+            demo_answer(SaleDetailOut, demo(Examples.picked_up)),
+        ],
     )
 )
 class SalePickupApi(_SaleChangeApi):
@@ -293,9 +360,21 @@ class SalePickupApi(_SaleChangeApi):
 class DepartureApi(TerminalApi):
     @extend_schema(
         operation_id="departure_record",
+        tags=["departures"],
+        summary=_("Record that a shopper left the island"),
         request=DepartureIn,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={201: DepartureOut, **problem_responses(400, 401, 409, 415, 422)},
+        responses={
+            201: OpenApiResponse(DepartureOut, _("The departure, recorded.")),
+            **problem_responses(400, 401, 409, 415, 422),
+        },
+        examples=[
+            demo_request(demo(Examples.departure_request)),
+            demo_parameter(
+                "Idempotency-Key", "header", constant("departure HU7181 at till demo-1")
+            ),
+            demo_answer(DepartureOut, demo(Examples.departure_answer), status=201),
+        ],
     )
     def post(self, request: Request) -> HttpResponse:
         idempotency_key(request)
@@ -341,8 +420,17 @@ class QuotaLookupApi(PrivateAnswerApi):
 
     @extend_schema(
         operation_id="quota_lookup",
+        tags=["shoppers"],
+        summary=_("Look up a shopper's own quota"),
         request=LookupIn,
-        responses={200: LookupOut, **problem_responses(400, 415, 429)},
+        responses={
+            200: OpenApiResponse(LookupOut, _("The shopper's quota this year.")),
+            **problem_responses(400, 415, 429),
+        },
+        examples=[
+            demo_request(demo(Examples.lookup_request)),
+            demo_answer(LookupOut, demo(Examples.lookup_answer)),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = parse(LookupIn, json_body(request))
@@ -400,8 +488,20 @@ class SalesStatsApi(PrivateAnswerApi):
 
     @extend_schema(
         operation_id="stats_sales",
+        tags=["stats"],
+        summary=_("Sales figures, year on year"),
         parameters=[StatsQuery],
-        responses={200: StatsOut, **problem_responses(400, 401, 403)},
+        responses={
+            200: OpenApiResponse(StatsOut, _("The figures and last year's.")),
+            **problem_responses(400, 401, 403),
+        },
+        examples=[
+            *(
+                demo_parameter(name, "query", constant(value))
+                for name, value in STATS_QUERY.items()
+            ),
+            demo_answer(StatsOut, constant(STATS_ANSWER)),
+        ],
     )
     def get(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -540,8 +640,17 @@ class ProductPageOut(Answer):
 class ProductListApi(TerminalApi):
     @extend_schema(
         operation_id="product_list",
+        tags=["catalogue"],
+        summary=_("Find products by SKU, barcode or words"),
         parameters=[ProductQuery],
-        responses={200: ProductPageOut, **problem_responses(400, 401)},
+        responses={
+            200: OpenApiResponse(ProductPageOut, _("The products found, a page at a time.")),
+            **problem_responses(400, 401),
+        },
+        examples=[
+            demo_parameter("sku", "query", demo(Examples.products_query)),
+            demo_answer(ProductPageOut, demo(Examples.products_answer)),
+        ],
     )
     def get(self, request: Request) -> Response:
         params = strict_query(ProductQuery, request)
@@ -586,8 +695,19 @@ class SalesApi(SaleCreateApi):
 
     @extend_schema(
         operation_id="sale_list",
+        tags=["sales"],
+        summary=_("Find the store's sales by receipt number or day"),
         parameters=[SaleQuery],
-        responses={200: SalePageOut, **problem_responses(400, 401)},
+        responses={
+            200: OpenApiResponse(
+                SalePageOut, _("The store's sales, newest first, a page at a time.")
+            ),
+            **problem_responses(400, 401),
+        },
+        examples=[
+            demo_parameter("date", "query", demo(Examples.today)),
+            demo_answer(SalePageOut, demo(Examples.sales_answer)),
+        ],
     )
     def get(self, request: Request) -> Response:
         params = strict_query(SaleQuery, request)
