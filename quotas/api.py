@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypeAlias
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from pydantic import Field
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dutyfree.answers import MISSING, Absent, Answer, LocalTime, Money
 from dutyfree.schema import demo_answer, demo_parameter
+from dutyfree.validation import Query, parse_query, query_parameters
 
 from .choices import ImmediateUnit, LimitUnit, PickupMode, TripKind, Verification
 from .examples import policy_example
@@ -243,36 +245,47 @@ class PolicyOut(Answer):
         )
 
 
-class InstantField(serializers.DateTimeField):
-    """An instant; without an offset, Asia/Shanghai. DRF catches an overflow only when an
-    offset is given: a time without one at the calendar's first hours (0001-01-01) overflows
-    while it is checked against the zone, and is out of range all the same."""
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-    def enforce_timezone(self, value: datetime) -> datetime:
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
+
+def _iso_8601(value: Any) -> Any:
+    """ISO 8601 text only (pydantic would also read a number as Unix time)."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise PydanticCustomError("datetime_parsing", "Input should be a valid datetime")
+    return value
+
+
+def _instant(value: datetime) -> datetime:
+    """Without an offset, Asia/Shanghai; an instant the calendar cannot hold in UTC (the first
+    hours of 0001-01-01, the last of 9999-12-31) is out of range."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.get_default_timezone())
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(_("Datetime value out of range.")) from None
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_instant)]
+
+
+class PolicyQuery(Query):
+    # Public: a browser's cache buster, or "?at=" from a form (now), is not a mistake here.
+    strict_parameters = False
+
+    at: Instant | None = Field(
+        default=None,
+        description="ISO 8601 instant (default now); without an offset, Asia/Shanghai.",
+    )
 
 
 class PolicyInForceApi(APIView):
     """The policy in force at an instant (default: now)."""
 
-    class InputSerializer(serializers.Serializer):
-        at = InstantField(
-            required=False,
-            help_text="ISO 8601; without an offset the time is read as Asia/Shanghai.",
-        )
-
     @extend_schema(
         operation_id="policy_in_force",
-        parameters=[
-            OpenApiParameter(
-                "at",
-                OpenApiTypes.DATETIME,
-                description="ISO 8601 instant (default now); without an offset, Asia/Shanghai.",
-            )
-        ],
+        parameters=query_parameters(PolicyQuery),
         tags=["policy"],
         summary=gettext_lazy("Read the policy in force"),
         responses={
@@ -285,8 +298,6 @@ class PolicyInForceApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        at = params.validated_data.get("at") or timezone.now()
-        policy = policy_in_force(at=at)
+        query = parse_query(PolicyQuery, request.query_params)
+        policy = policy_in_force(at=query.at or timezone.now())
         return Response(PolicyOut.of(policy).body())

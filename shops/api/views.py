@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -29,13 +28,13 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from dutyfree import throttle
 from dutyfree.answers import Answer
 from dutyfree.schema import demo_answer, demo_parameter, demo_request
+from dutyfree.validation import parse, parse_query, query_parameters
 from quotas.api import problem_responses
 from shops.api.auth import (
     IsTerminal,
@@ -44,7 +43,18 @@ from shops.api.auth import (
     StaffTokenAuthentication,
     TerminalAuthentication,
 )
-from shops.api.inputs import BasketIn, DepartureIn, LookupIn, NoBodyIn, QuoteIn, ReturnIn, parse
+from shops.api.inputs import (
+    MAX_PAGE_SIZE,
+    BasketIn,
+    DepartureIn,
+    LookupIn,
+    NoBodyIn,
+    ProductQuery,
+    QuoteIn,
+    ReturnIn,
+    SaleQuery,
+    StatsQuery,
+)
 from shops.demo.examples import (
     DEMO_SALE_ID,
     RETURN_KEY,
@@ -55,7 +65,7 @@ from shops.demo.examples import (
     constant,
     demo,
 )
-from shops.models import BARCODE, SKU, Sale, StoreChannel, Terminal
+from shops.models import SKU, Sale, StoreChannel, Terminal
 from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search
 from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, SaleOut
 from shops.pos.search import ProductOut
@@ -443,43 +453,6 @@ class QuotaLookupApi(PrivateAnswerApi):
         return Response(answer)
 
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class CalendarDate(serializers.DateField):
-    """A local day as ``YYYY-MM-DD``; a day the calendar does not have (2026-13-01,
-    2026-02-30) is told so, not called a wrong format."""
-
-    default_error_messages = {
-        "no_such_day": gettext_lazy(
-            "There is no such day as {value}: the month or the day is out of range."
-        ),
-    }
-
-    def to_internal_value(self, value: Any) -> Any:
-        if isinstance(value, str) and _ISO_DAY.fullmatch(value.strip()):
-            try:
-                date.fromisoformat(value.strip())
-            except ValueError:
-                self.fail("no_such_day", value=value.strip())
-        return super().to_internal_value(value)
-
-
-class StatsQuery(serializers.Serializer):
-    start = CalendarDate()
-    end = CalendarDate()
-    group_by = serializers.ChoiceField(choices=stats.GROUPS, required=False)
-    align = serializers.ChoiceField(choices=stats.ALIGNS, required=False, default="calendar")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        try:
-            stats.check_period(attrs["start"], attrs["end"])
-        except stats.StatsError as exc:
-            field = exc.field or api_settings.NON_FIELD_ERRORS_KEY
-            raise serializers.ValidationError({field: [str(exc)]}) from None
-        return attrs
-
-
 class SalesStatsApi(PrivateAnswerApi):
     """Year-on-year sales figures for staff (token or a logged-in staff session)."""
 
@@ -490,7 +463,7 @@ class SalesStatsApi(PrivateAnswerApi):
         operation_id="stats_sales",
         tags=["stats"],
         summary=_("Sales figures, year on year"),
-        parameters=[StatsQuery],
+        parameters=query_parameters(StatsQuery),
         responses={
             200: OpenApiResponse(StatsOut, _("The figures and last year's.")),
             **problem_responses(400, 401, 403),
@@ -505,14 +478,12 @@ class SalesStatsApi(PrivateAnswerApi):
     )
     def get(self, request: Request) -> Response:
         started = time.perf_counter()
-        query = StatsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        query = parse_query(StatsQuery, request.query_params)
         answer = stats.sales_stats(
-            start=data["start"],
-            end=data["end"],
-            group_by=data.get("group_by"),
-            align=data["align"],
+            start=query.start,
+            end=query.end,
+            group_by=query.group_by,
+            align=query.align,
             language=translation.get_language() or "zh-hans",
         )
         elapsed = (time.perf_counter() - started) * 1000
@@ -525,7 +496,7 @@ class TillPagination(CursorPagination):
 
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
     # Each list says which positions its first ordering field can have, as DRF writes them.
     position_is_valid: Callable[[str], bool]
 
@@ -567,71 +538,6 @@ class SalePagination(TillPagination):
         return sold_at is not None and timezone.is_aware(sold_at)
 
 
-class PageQuery(serializers.Serializer):
-    cursor = serializers.CharField(
-        required=False, max_length=1000, help_text="The next page: as the answer's next gives it."
-    )
-    page_size = serializers.IntegerField(
-        required=False, min_value=1, max_value=TillPagination.max_page_size, help_text="Default 50."
-    )
-
-
-def strict_query(query_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    """The query parameters, validated; one the operation does not define is a 400 naming it.
-
-    :raises ValidationError: a bad or unknown parameter.
-    """
-    unknown = sorted(set(request.query_params) - set(query_class().fields))
-    if unknown:
-        raise serializers.ValidationError(
-            {name: [gettext_lazy("Not a parameter of this operation.")] for name in unknown}
-        )
-    # (DRF reads "?sku=" as no sku at all, as an HTML form would: here it is a mistake.)
-    params = request.query_params.items()
-    empty = sorted(name for name, value in params if not value.strip())  # type: ignore[union-attr]  # QueryDict.items() gives str
-    if empty:
-        raise serializers.ValidationError(
-            {name: [gettext_lazy("Give a value, or leave the parameter out.")] for name in empty}
-        )
-    query = query_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return dict(query.validated_data)
-
-
-MAX_SKUS = 100
-MAX_WORDS = 10
-
-
-class ProductQuery(PageQuery):
-    sku = serializers.CharField(
-        required=False,
-        max_length=MAX_SKUS * 65,
-        help_text=f"SKUs, comma-separated (at most {MAX_SKUS}).",
-    )
-    barcode = serializers.RegexField(BARCODE, required=False, help_text="As the scanner reads it.")
-    q = serializers.CharField(
-        required=False,
-        max_length=200,
-        help_text="Words that must all appear in the names (zh or en), brand or SKU; any case.",
-    )
-
-    def validate_sku(self, value: str) -> list[str]:
-        skus = [sku.strip() for sku in value.split(",") if sku.strip()]
-        if not skus or len(skus) > MAX_SKUS or not all(SKU.match(sku) for sku in skus):
-            raise serializers.ValidationError(
-                gettext_lazy("1 to %(most)s SKUs separated by commas.") % {"most": MAX_SKUS}
-            )
-        return skus
-
-    def validate_q(self, value: str) -> list[str]:
-        words = value.split()
-        if not words or len(words) > MAX_WORDS:
-            raise serializers.ValidationError(
-                gettext_lazy("1 to %(most)s words.") % {"most": MAX_WORDS}
-            )
-        return words
-
-
 class ProductPageOut(Answer):
     results: list[ProductOut]
     next: str | None = Field(description="The next page's URL, or null on the last page.")
@@ -642,7 +548,7 @@ class ProductListApi(TerminalApi):
         operation_id="product_list",
         tags=["catalogue"],
         summary=_("Find products by SKU, barcode or words"),
-        parameters=[ProductQuery],
+        parameters=query_parameters(ProductQuery),
         responses={
             200: OpenApiResponse(ProductPageOut, _("The products found, a page at a time.")),
             **problem_responses(400, 401),
@@ -653,14 +559,10 @@ class ProductListApi(TerminalApi):
         ],
     )
     def get(self, request: Request) -> Response:
-        params = strict_query(ProductQuery, request)
+        query = parse_query(ProductQuery, request.query_params)
         paginator = ProductPagination()
         page = paginator.paginate_queryset(
-            search.products_find(
-                skus=params.get("sku", ()),
-                barcode=params.get("barcode", ""),
-                words=params.get("q", ()),
-            ),
+            search.products_find(skus=query.skus, barcode=query.barcode or "", words=query.words),
             request,
             view=self,
         )
@@ -671,18 +573,6 @@ class ProductListApi(TerminalApi):
                 next=paginator.get_next_link(),
             ).body()
         )
-
-
-class SaleQuery(PageQuery):
-    receipt_no = serializers.RegexField(r"^[\x21-\x7e]{1,40}$", required=False)
-    date = CalendarDate(required=False, help_text="A local (Asia/Shanghai) day.")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs.get("receipt_no") and not attrs.get("date"):
-            raise serializers.ValidationError(
-                {"receipt_no": [gettext_lazy("Give receipt_no or date (or both).")]}
-            )
-        return attrs
 
 
 class SalePageOut(Answer):
@@ -697,7 +587,7 @@ class SalesApi(SaleCreateApi):
         operation_id="sale_list",
         tags=["sales"],
         summary=_("Find the store's sales by receipt number or day"),
-        parameters=[SaleQuery],
+        parameters=query_parameters(SaleQuery),
         responses={
             200: OpenApiResponse(
                 SalePageOut, _("The store's sales, newest first, a page at a time.")
@@ -710,13 +600,11 @@ class SalesApi(SaleCreateApi):
         ],
     )
     def get(self, request: Request) -> Response:
-        params = strict_query(SaleQuery, request)
+        query = parse_query(SaleQuery, request.query_params)
         paginator = SalePagination()
         page = paginator.paginate_queryset(
             search.sales_find(
-                store_id=self.terminal.store_id,
-                receipt_no=params.get("receipt_no", ""),
-                day=params.get("date"),
+                store_id=self.terminal.store_id, receipt_no=query.receipt_no or "", day=query.date
             ),
             request,
             view=self,
