@@ -60,15 +60,20 @@ def category_ref(categories: Mapping[str, rules.CategoryRule], code: str) -> Cat
     """A category as answers name it, by the policy's ``categories``; by its code alone when
     that policy does not list it (the product is not duty-free under it). ``name`` is in the
     active language (the request's)."""
+    return CategoryRefOut.model_validate(_category_fields(categories, code))
+
+
+def _category_fields(categories: Mapping[str, rules.CategoryRule], code: str) -> dict[str, str]:
+    """:func:`category_ref`'s fields, for an answer validated in one call with its parts."""
     category = categories.get(code)
     if category is None:
-        return CategoryRefOut(code=code, name=code, name_zh=code, name_en=code)
-    return CategoryRefOut(
-        code=code,
-        name=in_language(zh=category.name_zh, en=category.name_en),
-        name_zh=category.name_zh,
-        name_en=category.name_en,
-    )
+        return {"code": code, "name": code, "name_zh": code, "name_en": code}
+    return {
+        "code": code,
+        "name": in_language(zh=category.name_zh, en=category.name_en),
+        "name_zh": category.name_zh,
+        "name_en": category.name_en,
+    }
 
 
 def _category(version: PolicyInForce, code: str) -> CategoryRefOut:
@@ -270,7 +275,7 @@ def _sale_out(
             {
                 "id": line.pk,
                 "sku": line.sku,
-                "category": _category(version, line.category_code),
+                "category": _category_fields(version.rules.categories, line.category_code),
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "amount": line.amount,
