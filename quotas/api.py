@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dutyfree.answers import MISSING, Absent, Answer, LocalTime, Money
+from dutyfree.answers import Answer, LocalTime, Money
+from dutyfree.errors import PROBLEM_CONTENT_TYPE, Problem
 from dutyfree.schema import demo_answer, demo_parameter
 from dutyfree.validation import Query, parse_query, query_parameters
 
@@ -26,49 +27,8 @@ from .models import Category, ImmediatePickupKind, Policy
 from .selectors import policy_in_force
 
 # --- Errors in the schema ------------------------------------------------------------------
-# The shape dutyfree.errors.problem() gives every API error; the terminal API (shops.api.views)
-# declares its errors with problem_responses() too.
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-class Violation(Answer):
-    """Why a purchase is not allowed (the contract's Violation)."""
-
-    code: str
-    message: str = Field(description="In the request's language.")
-    category: str | Absent = MISSING
-    kind: str | Absent = Field(
-        default=MISSING, description="An immediate-pickup kind (immediate_pickup_limit_exceeded)."
-    )
-    unit: str | Absent = MISSING
-    limit: int | Money | Absent = Field(
-        default=MISSING, description="A number or a decimal string."
-    )
-    already: int | Money | Absent = Field(
-        default=MISSING, description="A number or a decimal string."
-    )
-    requested: int | Money | Absent = Field(
-        default=MISSING, description="A number or a decimal string."
-    )
-    sku: str | Absent = MISSING
-    reason: str | Absent = MISSING
-
-
-class Problem(Answer):
-    """RFC 9457 problem details, ``application/problem+json`` (dutyfree.errors.problem)."""
-
-    type: str = Field(description="urn:dutyfree:problem:<code>")
-    title: str
-    status: int = Field(ge=400, le=599)
-    detail: str
-    code: str = Field(description="Stable, machine-readable.")
-    errors: dict[str, list[str]] | Absent = Field(
-        default=MISSING,
-        description="Every 400: messages by field (nested fields joined with dots).",
-    )
-    violations: list[Violation] | Absent = Field(
-        default=MISSING, description="422 purchase_not_allowed: what the policy forbids."
-    )
+# Every API error is a dutyfree.errors.Problem; the terminal API (shops.api.views) declares its
+# errors with problem_responses() too.
 
 
 PROBLEMS = {

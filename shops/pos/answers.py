@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from pydantic import Field
 
 from dutyfree.answers import MISSING, Absent, Answer, LocalTime, Money
+from dutyfree.errors import Violation
 from dutyfree.language import in_language
 from quotas import rules
-from quotas.api import ImmediateUnitValue, Violation
+from quotas.api import ImmediateUnitValue
 from quotas.choices import PickupMode
 from quotas.models import QuotaAccount
 from quotas.rules import LOCAL_TZ
@@ -87,10 +88,6 @@ def violation_out(violation: rules.Violation, language: str | None) -> Violation
         if (value := getattr(violation, name)) is not None
     }
     return Violation(code=violation.code, message=violation.message(language), **present)
-
-
-def violation_payload(violation: rules.Violation, language: str | None) -> dict[str, Any]:
-    return violation_out(violation, language).body()
 
 
 class QuotaOut(Answer):
