@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -93,7 +92,7 @@ def idempotency_key(request: Request) -> str:
         raise serializers.ValidationError(
             {
                 "Idempotency-Key": [
-                    gettext_lazy(
+                    _(
                         "Required: 1–255 printable ASCII characters (letters, digits, "
                         "punctuation and spaces)."
                     )
@@ -505,7 +504,7 @@ class TillPagination(CursorPagination):
             return super().paginate_queryset(queryset, request, view)
         except NotFound as exc:  # DRF answers a cursor it cannot read with 404: a bad parameter
             raise serializers.ValidationError(
-                {"cursor": [gettext_lazy("Not a cursor from this list; follow next as given.")]}
+                {"cursor": [_("Not a cursor from this list; follow next as given.")]}
             ) from exc
 
     def decode_cursor(self, request: Request) -> Cursor | None:
