@@ -22,13 +22,60 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
+from pydantic import ConfigDict, Field
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+
+from dutyfree.answers import MISSING, Absent, Answer, Money
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:dutyfree:problem:"
+
+
+# --- The shape of every error --------------------------------------------------------------
+class Violation(Answer):
+    """Why a purchase is not allowed (the contract's Violation)."""
+
+    code: str
+    message: str = Field(description="In the request's language.")
+    category: str | Absent = MISSING
+    kind: str | Absent = Field(
+        default=MISSING, description="An immediate-pickup kind (immediate_pickup_limit_exceeded)."
+    )
+    unit: str | Absent = MISSING
+    limit: int | Money | Absent = Field(
+        default=MISSING, description="A number or a decimal string."
+    )
+    already: int | Money | Absent = Field(
+        default=MISSING, description="A number or a decimal string."
+    )
+    requested: int | Money | Absent = Field(
+        default=MISSING, description="A number or a decimal string."
+    )
+    sku: str | Absent = MISSING
+    reason: str | Absent = MISSING
+
+
+class Problem(Answer):
+    """RFC 9457 problem details, ``application/problem+json``: every API error (:func:`problem`).
+    Open: a refusal may add members of its own (``NoPolicyInForce`` its ``at``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="urn:dutyfree:problem:<code>")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    code: str = Field(description="Stable, machine-readable.")
+    errors: dict[str, list[str]] | Absent = Field(
+        default=MISSING,
+        description="Every 400: messages by field (nested fields joined with dots).",
+    )
+    violations: list[Violation] | Absent = Field(
+        default=MISSING, description="422 purchase_not_allowed: what the policy forbids."
+    )
 
 
 class DomainError(Exception):
@@ -80,7 +127,9 @@ def problem(
     body.update({key: value for key, value in extra.items() if value is not None})
     if status == 400 and not body.get("errors"):  # the contract: every 400 says what in errors
         body["errors"] = {"non_field_errors": [body["detail"]]}
-    return body
+    if "errors" in body:  # (messages may be lazy translations: rendered now)
+        body["errors"] = {field: [str(m) for m in ms] for field, ms in body["errors"].items()}
+    return Problem.model_validate(body).body()
 
 
 def _flatten_errors(detail: Any) -> dict[str, list[str]]:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Literal
 
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from pydantic import Field
+
+from dutyfree.answers import MISSING, Absent, Answer
 
 
 def _database() -> None:
@@ -35,24 +39,33 @@ def _cache() -> None:
 CHECKS: dict[str, Callable[[], None]] = {"database": _database, "cache": _cache}
 
 
-def _run(check: Callable[[], None]) -> dict[str, object]:
+class CheckOut(Answer):
+    ok: bool
+    ms: float | Absent = Field(default=MISSING, description="How long the check took.")
+    error: str | Absent = Field(default=MISSING, description="The error's class name.")
+
+
+class HealthOut(Answer):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, CheckOut]
+
+
+def _run(check: Callable[[], None]) -> CheckOut:
     started = time.perf_counter()
     try:
         check()
     except Exception as exc:
-        return {"ok": False, "error": exc.__class__.__name__}
-    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+        return CheckOut(ok=False, error=exc.__class__.__name__)
+    return CheckOut(ok=True, ms=round((time.perf_counter() - started) * 1000, 1))
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     results = {name: _run(check) for name, check in CHECKS.items()}
-    healthy = all(result["ok"] for result in results.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": results},
-        status=200 if healthy else 503,
-    )
+    healthy = all(result.ok for result in results.values())
+    answer = HealthOut(status="ok" if healthy else "unavailable", checks=results)
+    return JsonResponse(answer.body(), status=200 if healthy else 503)
 
 
 @require_GET

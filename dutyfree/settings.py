@@ -341,19 +341,22 @@ REST_KNOX = {
 SCHEMA_CACHE_SECONDS = int(os.environ.get("SCHEMA_CACHE_SECONDS", "3600"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "dutyfree API",
-    # The description, tags, summaries, response headers and examples: shops.api.openapi
-    # (in the request's language; the examples succeed against `manage.py seed_demo` data).
+    # Each operation's tag, summary, answers and examples: beside its view (the examples succeed
+    # against `manage.py seed_demo` data, computed when the document is generated); the
+    # document's description, tags, response headers and /healthz: shops.api.openapi.
     "VERSION": "1.0.0",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "dutyfree.schema.compute_examples",
         "shops.api.openapi.postprocess",
     ],
     # 3.1: request bodies validated by pydantic are described in JSON Schema 2020-12.
     "OAS_VERSION": "3.1.0",
     # Two fields named "unit" with different choices: per-trip limits and immediate pickup.
+    # The values alone: the answers' pydantic models state an enum by its values.
     "ENUM_NAME_OVERRIDES": {
-        "LimitUnitEnum": "quotas.choices.LimitUnit",
-        "ImmediateUnitEnum": "quotas.choices.ImmediateUnit",
+        "LimitUnitEnum": "quotas.choices.LimitUnit.values",
+        "ImmediateUnitEnum": "quotas.choices.ImmediateUnit.values",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the sidecar package: nothing is loaded from a CDN.

@@ -2,65 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
-from rest_framework import serializers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .choices import ImmediateUnit, PickupMode, TripKind
+from dutyfree.answers import Answer, LocalTime, Money
+from dutyfree.errors import PROBLEM_CONTENT_TYPE, Problem
+from dutyfree.schema import demo_answer, demo_parameter
+from dutyfree.validation import Query, parse_query, query_parameters
+
+from .choices import ImmediateUnit, LimitUnit, PickupMode, TripKind, Verification
+from .examples import policy_example
 from .models import Category, ImmediatePickupKind, Policy
 from .selectors import policy_in_force
 
 # --- Errors in the schema ------------------------------------------------------------------
-# The shape dutyfree.errors.problem() gives every API error; the terminal API (shops.api.views)
-# declares its errors with problem_responses() too.
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-class ViolationSerializer(serializers.Serializer):
-    """Why a purchase is not allowed (the contract's Violation)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField(help_text="In the request's language.")
-    category = serializers.CharField(required=False)
-    kind = serializers.CharField(
-        required=False, help_text="An immediate-pickup kind (immediate_pickup_limit_exceeded)."
-    )
-    unit = serializers.CharField(required=False)
-    limit = serializers.JSONField(required=False, help_text="A number or a decimal string.")
-    already = serializers.JSONField(required=False, help_text="A number or a decimal string.")
-    requested = serializers.JSONField(required=False, help_text="A number or a decimal string.")
-    sku = serializers.CharField(required=False)
-    reason = serializers.CharField(required=False)
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details, ``application/problem+json``."""
-
-    type = serializers.CharField(help_text="urn:dutyfree:problem:<code>")
-    title = serializers.CharField()
-    status = serializers.IntegerField(min_value=400, max_value=599)
-    detail = serializers.CharField()
-    code = serializers.CharField(help_text="Stable, machine-readable.")
-    errors = serializers.DictField(  # type: ignore[assignment]  # the problem's field, not .errors
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Every 400: messages by field (nested fields joined with dots).",
-    )
-    violations = ViolationSerializer(
-        many=True, required=False, help_text="422 purchase_not_allowed: what the policy forbids."
-    )
+# Every API error is a dutyfree.errors.Problem; the terminal API (shops.api.views) declares its
+# errors with problem_responses() too.
 
 
 PROBLEMS = {
@@ -84,187 +52,212 @@ def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
     body (it lists 415) can also answer 413 (a body over the size limit)."""
     too_large = (413,) if 415 in statuses else ()
     return {
-        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, PROBLEMS[status])
+        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(Problem, PROBLEMS[status])
         for status in sorted({*statuses, *too_large, 503})
     }
 
 
-class PerTripLimitSerializer(serializers.Serializer):
-    unit = serializers.ChoiceField(choices=["piece", "ml"])
-    value = serializers.IntegerField()
+# The choices' values as JSON Schema enums (built at run time: to a type checker, strings).
+if TYPE_CHECKING:
+    LimitUnitValue: TypeAlias = str
+    ImmediateUnitValue: TypeAlias = str
+    VerificationValue: TypeAlias = str
+else:
+    LimitUnitValue = Literal[tuple(LimitUnit.values)]
+    ImmediateUnitValue = Literal[tuple(ImmediateUnit.values)]
+    VerificationValue = Literal[tuple(Verification.values)]
 
 
-class CategoryOutputSerializer(serializers.ModelSerializer):
-    per_trip_limit = serializers.SerializerMethodField()
+class PerTripLimitOut(Answer):
+    unit: LimitUnitValue
+    value: int
 
-    class Meta:
-        model = Category
-        fields = (
-            "number",
-            "code",
-            "name_zh",
-            "name_en",
-            "per_trip_limit",
-            "immediate_pickup",
-            "verified",
-            "note",
+
+class CategoryOut(Answer):
+    number: int
+    code: str
+    name_zh: str
+    name_en: str
+    per_trip_limit: PerTripLimitOut | None
+    immediate_pickup: bool
+    verified: VerificationValue
+    note: str
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryOut:
+        return cls(
+            number=category.number,
+            code=category.code,
+            name_zh=category.name_zh,
+            name_en=category.name_en,
+            per_trip_limit=PerTripLimitOut(
+                unit=category.per_trip_limit_unit, value=category.per_trip_limit_value or 0
+            )
+            if category.per_trip_limit_unit
+            else None,
+            immediate_pickup=category.immediate_pickup,
+            verified=category.verified,
+            note=category.note,
         )
 
-    @extend_schema_field(PerTripLimitSerializer(allow_null=True))
-    def get_per_trip_limit(self, category: Category) -> dict[str, Any] | None:
-        if not category.per_trip_limit_unit:
-            return None
-        return {"unit": category.per_trip_limit_unit, "value": category.per_trip_limit_value}
 
-
-class ImmediateKindOutputSerializer(serializers.ModelSerializer):
+class ImmediateKindOut(Answer):
     """A kind of the immediate-pickup list (即购即提) and its caps per person per departure."""
 
-    category = serializers.SerializerMethodField()
-    unit = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ImmediatePickupKind
-        fields = (
-            "code",
-            "name_zh",
-            "name_en",
-            "category",
-            "unit",
-            "unit_zh",
-            "unit_en",
-            "per_trip",
-            "per_variety",
-        )
-
-    @extend_schema_field(
-        serializers.CharField(
-            allow_null=True, help_text="The code of the category that holds the kind, if known."
-        )
+    code: str
+    name_zh: str
+    name_en: str
+    category: str | None = Field(
+        description="The code of the category that holds the kind, if known."
     )
-    def get_category(self, kind: ImmediatePickupKind) -> str | None:
-        return kind.category_code or None
-
-    @extend_schema_field(
-        serializers.ChoiceField(
-            choices=ImmediateUnit.choices,
-            help_text="What the caps count: pieces inside a set (piece), or units sold (item).",
-        )
+    unit: ImmediateUnitValue = Field(
+        description="What the caps count: pieces inside a set (piece), or units sold (item)."
     )
-    def get_unit(self, kind: ImmediatePickupKind) -> str:
-        return ImmediateUnit.counting(counts_pieces=kind.counts_pieces)
+    unit_zh: str
+    unit_en: str
+    per_trip: int
+    per_variety: int | None
 
-
-class ImmediatePickupSerializer(serializers.Serializer):
-    max_unit_price = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        help_text="Immediate pickup only for unit prices strictly below this.",
-    )
-    kinds = ImmediateKindOutputSerializer(many=True)
-
-
-class PickupRulesSerializer(serializers.Serializer):
-    modes = serializers.ListField(child=serializers.CharField())
-    immediate_max_unit_price_exclusive = serializers.DecimalField(max_digits=14, decimal_places=2)
-    guarantee_min_unit_price = serializers.DecimalField(max_digits=14, decimal_places=2)
-    departure_deadline_days = serializers.IntegerField()
-    ban_years = serializers.IntegerField()
-    return_to_island_within_months = serializers.IntegerField()
-    return_to_island_residents_only = serializers.BooleanField()
-    outbound_modes = serializers.ListField(child=serializers.CharField())
-
-
-class PolicyOutputSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(help_text="In the request's language (Accept-Language).")
-    programme = serializers.CharField(source="programme.code")
-    pickup_rules = serializers.SerializerMethodField()
-    categories = serializers.SerializerMethodField()
-    immediate_pickup = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Policy
-        fields = (
-            "id",
-            "name",
-            "name_zh",
-            "name_en",
-            "programme",
-            "effective_from",
-            "annual_limit",
-            "min_age",
-            "traveller_kinds",
-            "pickup_rules",
-            "categories",
-            "immediate_pickup",
+    @classmethod
+    def of(cls, kind: ImmediatePickupKind) -> ImmediateKindOut:
+        return cls(
+            code=kind.code,
+            name_zh=kind.name_zh,
+            name_en=kind.name_en,
+            category=kind.category_code or None,
+            unit=ImmediateUnit.counting(counts_pieces=kind.counts_pieces),
+            unit_zh=kind.unit_zh,
+            unit_en=kind.unit_en,
+            per_trip=kind.per_trip,
+            per_variety=kind.per_variety,
         )
 
-    @extend_schema_field(PickupRulesSerializer)
-    def get_pickup_rules(self, policy: Policy) -> dict[str, Any]:
+
+class ImmediatePickupOut(Answer):
+    max_unit_price: Money = Field(
+        description="Immediate pickup only for unit prices strictly below this."
+    )
+    kinds: list[ImmediateKindOut]
+
+
+class PickupRulesOut(Answer):
+    modes: list[str]
+    immediate_max_unit_price_exclusive: Money
+    guarantee_min_unit_price: Money
+    departure_deadline_days: int
+    ban_years: int
+    return_to_island_within_months: int
+    return_to_island_residents_only: bool
+    outbound_modes: list[str]
+
+
+class PolicyOut(Answer):
+    id: int
+    name: str = Field(description="In the request's language (Accept-Language).")
+    name_zh: str
+    name_en: str
+    programme: str
+    effective_from: LocalTime | None
+    annual_limit: Money
+    min_age: int
+    traveller_kinds: list[str]
+    pickup_rules: PickupRulesOut
+    categories: list[CategoryOut]
+    immediate_pickup: ImmediatePickupOut
+
+    @classmethod
+    def of(cls, policy: Policy) -> PolicyOut:
+        """The policy with its categories and kinds (prefetched or not), by number."""
         outbound = (
             [PickupMode.DEPARTURE.value] if TripKind.OUTBOUND in policy.traveller_kinds else []
         )
-        return PickupRulesSerializer(
-            {
-                "modes": policy.pickup_modes,
-                "immediate_max_unit_price_exclusive": policy.immediate_pickup_max_unit_price,
-                "guarantee_min_unit_price": policy.guarantee_pickup_min_unit_price,
-                "departure_deadline_days": policy.departure_deadline_days,
-                "ban_years": policy.ban_years,
-                "return_to_island_within_months": policy.return_pickup_within_months,
-                "return_to_island_residents_only": True,
-                "outbound_modes": outbound,
-            }
-        ).data
+        return cls(
+            id=policy.pk,
+            name=policy.name,
+            name_zh=policy.name_zh,
+            name_en=policy.name_en,
+            programme=policy.programme.code,
+            effective_from=policy.effective_from,
+            annual_limit=policy.annual_limit,
+            min_age=policy.min_age,
+            traveller_kinds=policy.traveller_kinds,
+            pickup_rules=PickupRulesOut(
+                modes=policy.pickup_modes,
+                immediate_max_unit_price_exclusive=policy.immediate_pickup_max_unit_price,
+                guarantee_min_unit_price=policy.guarantee_pickup_min_unit_price,
+                departure_deadline_days=policy.departure_deadline_days,
+                ban_years=policy.ban_years,
+                return_to_island_within_months=policy.return_pickup_within_months,
+                return_to_island_residents_only=True,
+                outbound_modes=outbound,
+            ),
+            categories=[
+                CategoryOut.of(category)
+                for category in sorted(policy.categories.all(), key=lambda c: c.number)
+            ],
+            immediate_pickup=ImmediatePickupOut(
+                max_unit_price=policy.immediate_pickup_max_unit_price,
+                kinds=[
+                    ImmediateKindOut.of(kind)
+                    for kind in sorted(policy.immediate_kinds.all(), key=lambda k: k.number)
+                ],
+            ),
+        )
 
-    @extend_schema_field(CategoryOutputSerializer(many=True))
-    def get_categories(self, policy: Policy) -> list[dict[str, Any]]:
-        categories = sorted(policy.categories.all(), key=lambda c: c.number)
-        return CategoryOutputSerializer(categories, many=True).data  # type: ignore[return-value]  # a list
 
-    @extend_schema_field(ImmediatePickupSerializer)
-    def get_immediate_pickup(self, policy: Policy) -> dict[str, Any]:
-        kinds = sorted(policy.immediate_kinds.all(), key=lambda k: k.number)
-        return ImmediatePickupSerializer(
-            {"max_unit_price": policy.immediate_pickup_max_unit_price, "kinds": kinds}
-        ).data
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class InstantField(serializers.DateTimeField):
-    """An instant; without an offset, Asia/Shanghai. DRF catches an overflow only when an
-    offset is given: a time without one at the calendar's first hours (0001-01-01) overflows
-    while it is checked against the zone, and is out of range all the same."""
+def _iso_8601(value: Any) -> Any:
+    """ISO 8601 text only (pydantic would also read a number as Unix time)."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise PydanticCustomError("datetime_parsing", "Input should be a valid datetime")
+    return value
 
-    def enforce_timezone(self, value: datetime) -> datetime:
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
+
+def _instant(value: datetime) -> datetime:
+    """Without an offset, Asia/Shanghai; an instant the calendar cannot hold in UTC (the first
+    hours of 0001-01-01, the last of 9999-12-31) is out of range."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.get_default_timezone())
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(_("Datetime value out of range.")) from None
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_instant)]
+
+
+class PolicyQuery(Query):
+    # Public: a browser's cache buster, or "?at=" from a form (now), is not a mistake here.
+    strict_parameters = False
+
+    at: Instant | None = Field(
+        default=None,
+        description="ISO 8601 instant (default now); without an offset, Asia/Shanghai.",
+    )
 
 
 class PolicyInForceApi(APIView):
     """The policy in force at an instant (default: now)."""
 
-    class InputSerializer(serializers.Serializer):
-        at = InstantField(
-            required=False,
-            help_text="ISO 8601; without an offset the time is read as Asia/Shanghai.",
-        )
-
     @extend_schema(
         operation_id="policy_in_force",
-        parameters=[
-            OpenApiParameter(
-                "at",
-                OpenApiTypes.DATETIME,
-                description="ISO 8601 instant (default now); without an offset, Asia/Shanghai.",
-            )
+        parameters=query_parameters(PolicyQuery),
+        tags=["policy"],
+        summary=gettext_lazy("Read the policy in force"),
+        responses={
+            200: OpenApiResponse(PolicyOut, gettext_lazy("The policy in force.")),
+            **problem_responses(400, 404),
+        },
+        examples=[
+            demo_parameter("at", "query", lambda now: "2025-11-01T00:00:00+08:00"),
+            demo_answer(PolicyOut, policy_example),
         ],
-        responses={200: PolicyOutputSerializer, **problem_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        at = params.validated_data.get("at") or timezone.now()
-        policy = policy_in_force(at=at)
-        return Response(PolicyOutputSerializer(policy).data)
+        query = parse_query(PolicyQuery, request.query_params)
+        policy = policy_in_force(at=query.at or timezone.now())
+        return Response(PolicyOut.of(policy).body())

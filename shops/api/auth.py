@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -164,11 +165,16 @@ class TerminalAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "shops.api.auth.TerminalAuthentication"
     name = "terminalKey"
 
-    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+    def get_security_definition(self, auto_schema: object) -> dict[str, Any]:
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A key from `manage.py create_terminal`: df_<prefix>_<secret>.",
+            "bearerFormat": "df_<prefix>_<secret>",
+            "description": _(
+                "Terminals: `Authorization: Bearer df_<prefix>_<secret>`, the key that "
+                "`manage.py create_terminal --store CODE --name NAME` prints once. A terminal "
+                "sees only its own store's sales."
+            ),
         }
 
 
@@ -203,10 +209,31 @@ class StaffTokenScheme(OpenApiAuthenticationExtension):
     name = "tokenAuth"
     priority = 1  # over drf-spectacular's own knox extension, which names it knoxApiToken
 
-    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+    def get_security_definition(self, auto_schema: object) -> dict[str, Any]:
         return {
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`, a key from `manage.py create_staff_token`.",
+            "description": _(
+                "Staff: the header's value is the word `Token`, a space and the key that "
+                "`manage.py create_staff_token USERNAME` prints once: `Authorization: Token "
+                "<key>`. In the Authorize dialog, type `Token ` before the key; a generated "
+                'client takes prefix="Token".'
+            ),
+        }
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):
+    """A staff member's session (the dashboard), as drf-spectacular names it, described."""
+
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    name = "cookieAuth"
+    priority = 1  # over drf-spectacular's own, which says nothing of who signs in
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": _("A staff member signed in to the site (browsers: the dashboard)."),
         }

@@ -3,31 +3,30 @@
 Strict: JSON strings for identifiers (a number would lose leading zeros), JSON integers for
 quantities, JSON booleans for flags, ISO 8601 for dates and times (a time without an offset is
 Asia/Shanghai). pydantic validates the raw JSON in one pass (not DRF serializers: see
-docs/ARCHITECTURE.md).
+docs/ARCHITECTURE.md), and the query strings too (dutyfree.validation: one technology, one
+error shape).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
 
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.utils.translation import gettext_lazy
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
+    BeforeValidator,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from dutyfree.db import MAX_ID
-from dutyfree.errors import DomainError
+from dutyfree.validation import Body, Query, QueryError, Text
 from quotas import identity
 from quotas.choices import DocumentType as DocumentTypes
 from quotas.choices import PickupMode as PickupModes
@@ -35,7 +34,11 @@ from quotas.choices import TripKind as TripKinds
 from quotas.choices import TripMode as TripModes
 from quotas.rules import CARRIER_REF, MAX_LINE_QUANTITY, carrier_ref_key
 from quotas.services import PresentedShopper
+from shops.models import BARCODE, SKU
 from shops.pos.checkout import Basket, LineInput, TripInput
+from shops.reporting import stats
+from shops.reporting.stats import Align as StatsAlign
+from shops.reporting.stats import Group as StatsGroup
 from shops.shoppers.lookup import LookupQuery
 
 # The contract's enumerations, as JSON Schema enums of the choices' values. Built from the
@@ -52,35 +55,9 @@ else:
     TripMode = Literal[tuple(TripModes.values)]
 
 
-def _text(value: str) -> str:
-    """Text the database can store and a receipt can print: no NUL, no lone surrogates."""
-    if "\x00" in value:
-        raise ValueError(_("Null characters are not allowed."))
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(_("Not valid Unicode text.")) from exc
-    return value
-
-
-Text = AfterValidator(_text)
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Text]
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64), Text]
 Quantity = Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
-
-
-class InvalidInput(DomainError):
-    """A body that does not have the contract's shape: 400 with ``errors`` by field."""
-
-    status = 400
-    code = "invalid_input"
-    title = gettext_lazy("Invalid input")
-
-
-class MalformedRequest(DomainError):
-    status = 400
-    code = "malformed_request"
-    title = gettext_lazy("Malformed request")
 
 
 def _local(value: datetime) -> datetime:
@@ -103,13 +80,7 @@ def _carrier_ref(value: str) -> str:
     return carrier_ref_key(value)
 
 
-class _Input(BaseModel):
-    # extra="forbid": a field the contract does not define, at any depth, is a 400 naming it
-    # (a dropped "at", "price" or "discount" would silently change what the till meant).
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class DocumentIn(_Input):
+class DocumentIn(Body):
     type: DocumentType
     number: Annotated[str, StringConstraints(min_length=1, max_length=64), Text]
     country: Annotated[str, StringConstraints(pattern=identity.COUNTRY)] = "CHN"
@@ -130,13 +101,11 @@ class DocumentIn(_Input):
     @model_validator(mode="after")
     def _resident_id(self) -> DocumentIn:
         if self.type == DocumentTypes.RESIDENT_ID and not identity.RESIDENT_ID.match(self.number):
-            raise ValueError(
-                _("A resident identity card number has 17 digits and a digit or X.")
-            )
+            raise ValueError(_("A resident identity card number has 17 digits and a digit or X."))
         return self
 
 
-class ShopperIn(_Input):
+class ShopperIn(Body):
     document: DocumentIn
     name: Name
     birth_date: date
@@ -154,13 +123,11 @@ class ShopperIn(_Input):
         if self.document.type == DocumentTypes.RESIDENT_ID and self.document.number[
             6:14
         ] != self.birth_date.strftime("%Y%m%d"):
-            raise ValueError(
-                _("birth_date does not match the birth date in the identity number.")
-            )
+            raise ValueError(_("birth_date does not match the birth date in the identity number."))
         return self
 
 
-class TripIn(_Input):
+class TripIn(Body):
     mode: TripMode
     kind: TripKind
     carrier_ref: Annotated[str, StringConstraints(max_length=32), Text]
@@ -177,12 +144,12 @@ class TripIn(_Input):
         return _local(value)
 
 
-class LineIn(_Input):
+class LineIn(Body):
     sku: Sku
     quantity: Quantity
 
 
-class BasketIn(_Input):
+class BasketIn(Body):
     # A sale is judged at the moment it commits: "at" (a quote's) is refused, saying why.
     unknown_field_hints: ClassVar[dict[str, Any]] = {
         "at": gettext_lazy("A sale is judged at the moment it commits: at is for quotes only.")
@@ -229,16 +196,16 @@ class QuoteIn(BasketIn):
         return _local(value)
 
 
-class NoBodyIn(_Input):
+class NoBodyIn(Body):
     """The body of an action that takes none (void, pickup): nothing, or ``{}``."""
 
 
-class ReturnLineIn(_Input):
+class ReturnLineIn(Body):
     line: Annotated[int, Field(ge=1, le=MAX_ID)]
     quantity: Quantity
 
 
-class ReturnIn(_Input):
+class ReturnIn(Body):
     lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=100)]
     reason: Annotated[str, StringConstraints(max_length=500), Text] = ""
 
@@ -250,7 +217,7 @@ class ReturnIn(_Input):
         return lines
 
 
-class DepartureIn(_Input):
+class DepartureIn(Body):
     document: DocumentIn
     carrier_ref: Annotated[str, StringConstraints(max_length=32), Text]
     departed_at: datetime
@@ -268,7 +235,7 @@ class DepartureIn(_Input):
         return _local(value)
 
 
-class LookupIn(_Input):
+class LookupIn(Body):
     """A shopper's own quota: the document and the name as printed on it."""
 
     document: DocumentIn
@@ -283,120 +250,97 @@ class LookupIn(_Input):
         )
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "non_field_errors"
+# --- Query strings -----------------------------------------------------------------------------
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-# pydantic's messages are English only. Each kind of error a body can have, in the request's
-# language: the English reads as pydantic's own, with its context (``ctx``) filled in.
-_MESSAGES: dict[str, Any] = {
-    "missing": gettext_lazy("Field required"),
-    "bool_type": gettext_lazy("Input should be a valid boolean"),
-    "int_type": gettext_lazy("Input should be a valid integer"),
-    "int_from_float": gettext_lazy("Input should be a valid integer, not a fraction"),
-    "string_type": gettext_lazy("Input should be a valid string"),
-    "list_type": gettext_lazy("Input should be a valid array"),
-    "model_type": gettext_lazy("Input should be an object"),
-    "model_attributes_type": gettext_lazy("Input should be an object"),
-    "dict_type": gettext_lazy("Input should be an object"),
-    "date_type": gettext_lazy("Input should be a valid date"),
-    "date_parsing": gettext_lazy("Input should be a valid date in the format YYYY-MM-DD"),
-    "date_from_datetime_parsing": gettext_lazy(
-        "Input should be a valid date in the format YYYY-MM-DD"
-    ),
-    "date_from_datetime_inexact": gettext_lazy(
-        "Input should be a valid date in the format YYYY-MM-DD"
-    ),
-    "datetime_type": gettext_lazy("Input should be a valid datetime"),
-    "datetime_parsing": gettext_lazy(
-        "Input should be a valid datetime in ISO 8601, such as 2026-02-01T10:30:00+08:00"
-    ),
-    "datetime_from_date_parsing": gettext_lazy(
-        "Input should be a valid datetime in ISO 8601, such as 2026-02-01T10:30:00+08:00"
-    ),
-    "greater_than_equal": gettext_lazy("Input should be greater than or equal to %(ge)s"),
-    "less_than_equal": gettext_lazy("Input should be less than or equal to %(le)s"),
-    "greater_than": gettext_lazy("Input should be greater than %(gt)s"),
-    "less_than": gettext_lazy("Input should be less than %(lt)s"),
-    "literal_error": gettext_lazy("Input should be %(expected)s"),
-    "enum": gettext_lazy("Input should be %(expected)s"),
-    "string_pattern_mismatch": gettext_lazy("String should match pattern '%(pattern)s'"),
-    "string_too_short": ngettext_lazy(
-        "String should have at least %(min_length)s character",
-        "String should have at least %(min_length)s characters",
-        "min_length",
-    ),
-    "string_too_long": ngettext_lazy(
-        "String should have at most %(max_length)s character",
-        "String should have at most %(max_length)s characters",
-        "max_length",
-    ),
-    "too_short": ngettext_lazy(
-        "Should have at least %(min_length)s item, not %(actual_length)s",
-        "Should have at least %(min_length)s items, not %(actual_length)s",
-        "min_length",
-    ),
-    "too_long": ngettext_lazy(
-        "Should have at most %(max_length)s item, not %(actual_length)s",
-        "Should have at most %(max_length)s items, not %(actual_length)s",
-        "max_length",
-    ),
-    "recursion_loop": gettext_lazy("Nested too deeply"),
-    "extra_forbidden": gettext_lazy("This field is not part of the request: remove it."),
-}
-_JSON_POSITION = re.compile(r"line (\d+) column (\d+)")
-
-
-def _message(model: type[_Input], error: Any, location: str) -> str:
-    """The message of one pydantic error, in the active language."""
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind == "value_error":  # our validators' messages, translated where they were raised
-        return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
-    if kind == "extra_forbidden":
-        hint = getattr(model, "unknown_field_hints", {}).get(location)
-        return str(hint or _MESSAGES[kind])
-    if kind == "json_invalid":
-        found = _JSON_POSITION.search(str(ctx.get("error", "")))
-        if found:
-            return _("Not valid JSON near line %(line)s, column %(column)s.") % {
-                "line": found[1],
-                "column": found[2],
-            }
-        return _("Not valid JSON.")
-    template = _MESSAGES.get(kind)
-    if template is None:  # a kind no body of ours has met yet
-        english = (translation.get_language() or "").startswith("en")
-        return error["msg"] if english else _("Invalid value.")
-    values = {key: value for key, value in ctx.items() if isinstance(value, str | int | float)}
-    if kind in {"literal_error", "enum"} and not (translation.get_language() or "").startswith(
-        "en"
-    ):
-        values["expected"] = str(values.get("expected", "")).replace(" or ", " 或 ")
+def _day(value: Any) -> Any:
+    """A local day as ``YYYY-MM-DD``; a day the calendar does not have (2026-13-01,
+    2026-02-30) is told so, not called a wrong format."""
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        raise PydanticCustomError("date_parsing", "Input should be a valid date")
     try:
-        return str(template % values)  # (a plural picks its form from values here)
-    except (KeyError, TypeError, ValueError):
-        return error["msg"]
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            _("There is no such day as {value}: the month or the day is out of range.").format(
+                value=value
+            )
+        ) from None
+    return value
 
 
-M = TypeVar("M", bound=_Input)
+Day = Annotated[date, BeforeValidator(_day)]
+MAX_PAGE_SIZE = 200
+Barcode = Annotated[str, StringConstraints(pattern=BARCODE.pattern)]
+MAX_SKUS = 100
+MAX_WORDS = 10
 
 
-def parse(model: type[M], body: bytes) -> M:
-    """Validate a JSON body; messages in the request's language.
+class PageQuery(Query):
+    cursor: Annotated[str, StringConstraints(max_length=1000), Text] | None = Field(
+        default=None, description="The next page: as the answer's next gives it."
+    )
+    page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] | None = Field(
+        default=None, description="Default 50."
+    )
 
-    :raises MalformedRequest: the body is not JSON (or nests beyond reason).
-    :raises InvalidInput: the JSON does not have the contract's shape; ``errors`` by field.
-    """
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        errors: dict[str, list[str]] = {}
-        malformed = False
-        for error in exc.errors(include_url=False, include_input=False):
-            if error["type"] in {"json_invalid", "recursion_loop"}:
-                malformed = True
-            location = _location(error["loc"])
-            errors.setdefault(location, []).append(_message(model, error, location))
-        if malformed:
-            raise MalformedRequest(_("The body is not valid JSON."), errors=errors) from exc
-        raise InvalidInput(_("The request has invalid fields; see errors."), errors=errors) from exc
+
+class ProductQuery(PageQuery):
+    sku: Annotated[str, StringConstraints(max_length=MAX_SKUS * 65), Text] | None = Field(
+        default=None, description=f"SKUs, comma-separated (at most {MAX_SKUS})."
+    )
+    barcode: Barcode | None = Field(default=None, description="As the scanner reads it.")
+    q: Annotated[str, StringConstraints(max_length=200), Text] | None = Field(
+        default=None,
+        description="Words that must all appear in the names (zh or en), brand or SKU; any case.",
+    )
+
+    @field_validator("sku")
+    @classmethod
+    def _skus(cls, value: str) -> str:
+        skus = cls.split(value)
+        if not skus or len(skus) > MAX_SKUS or not all(SKU.match(sku) for sku in skus):
+            raise ValueError(_("1 to %(most)s SKUs separated by commas.") % {"most": MAX_SKUS})
+        return value
+
+    @field_validator("q")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if not value.split() or len(value.split()) > MAX_WORDS:
+            raise ValueError(_("1 to %(most)s words.") % {"most": MAX_WORDS})
+        return value
+
+    @staticmethod
+    def split(skus: str) -> list[str]:
+        return [sku.strip() for sku in skus.split(",") if sku.strip()]
+
+    @property
+    def skus(self) -> list[str]:
+        return self.split(self.sku or "")
+
+    @property
+    def words(self) -> list[str]:
+        return (self.q or "").split()
+
+
+class SaleQuery(PageQuery):
+    receipt_no: Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,40}$")] | None = None
+    date: Day | None = Field(default=None, description="A local (Asia/Shanghai) day.")
+
+    def check(self) -> None:
+        if not self.receipt_no and not self.date:
+            raise QueryError("receipt_no", _("Give receipt_no or date (or both)."))
+
+
+class StatsQuery(Query):
+    start: Day
+    end: Day
+    group_by: StatsGroup | None = None
+    align: StatsAlign = "calendar"
+
+    def check(self) -> None:
+        try:
+            stats.check_period(self.start, self.end)
+        except stats.StatsError as exc:
+            raise QueryError(exc.field or "non_field_errors", str(exc)) from None

@@ -9,18 +9,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 
 from django.utils.translation import gettext as _
+from pydantic import Field
 
-from dutyfree import money
+from dutyfree.answers import MISSING, Absent, Answer, LocalTime, Money
+from dutyfree.errors import Violation
 from dutyfree.language import in_language
 from quotas import rules
+from quotas.api import ImmediateUnitValue
 from quotas.choices import PickupMode
 from quotas.models import QuotaAccount
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import PolicyInForce, accounts_by_id, policy_by_id_cached
-from quotas.services import ALREADY_RECORDED, CLOSED_OPEN_TRIP, DepartureRecorded
+from quotas.services import ALREADY_RECORDED, CLOSED_OPEN_TRIP, DEPARTURE_REASONS, DepartureRecorded
 from shops.models import Sale, SaleLine, SaleStatus
 
 if TYPE_CHECKING:
@@ -39,11 +42,30 @@ class WrittenLine:
     amount: Decimal
 
 
-# --- Answers ---------------------------------------------------------------------------------
-def category_ref(categories: Mapping[str, rules.CategoryRule], code: str) -> dict[str, str]:
+# --- Answers: each model builds its body and describes it in the schema ---------------------
+# The choices' values as JSON Schema enums (built at run time: to a type checker, strings).
+if TYPE_CHECKING:
+    DepartureReason: TypeAlias = str
+else:
+    DepartureReason = Literal[DEPARTURE_REASONS]
+
+
+class CategoryRefOut(Answer):
+    code: str
+    name: str = Field(description="In the request's language (Accept-Language).")
+    name_zh: str
+    name_en: str
+
+
+def category_ref(categories: Mapping[str, rules.CategoryRule], code: str) -> CategoryRefOut:
     """A category as answers name it, by the policy's ``categories``; by its code alone when
     that policy does not list it (the product is not duty-free under it). ``name`` is in the
     active language (the request's)."""
+    return CategoryRefOut.model_validate(_category_fields(categories, code))
+
+
+def _category_fields(categories: Mapping[str, rules.CategoryRule], code: str) -> dict[str, str]:
+    """:func:`category_ref`'s fields, for an answer validated in one call with its parts."""
     category = categories.get(code)
     if category is None:
         return {"code": code, "name": code, "name_zh": code, "name_en": code}
@@ -55,107 +77,216 @@ def category_ref(categories: Mapping[str, rules.CategoryRule], code: str) -> dic
     }
 
 
-def _category(version: PolicyInForce, code: str) -> dict[str, str]:
+def _category(version: PolicyInForce, code: str) -> CategoryRefOut:
     return category_ref(version.rules.categories, code)
 
 
-def _number(value: object) -> object:
-    return money.to_str(value) if isinstance(value, Decimal) else value
-
-
-def violation_payload(violation: rules.Violation, language: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": violation.code, "message": violation.message(language)}
-    for name in ("category", "kind", "unit", "limit", "already", "requested", "sku", "reason"):
-        value = getattr(violation, name)
-        if value is not None:
-            body[name] = _number(value)
-    return body
-
-
-def quota_payload(*, year: int, limit: Decimal, used: Decimal) -> dict[str, Any]:
-    return {
-        "year": year,
-        "limit": money.to_str(limit),
-        "used": money.to_str(used),
-        "remaining": money.to_str(limit - used),
+def violation_out(violation: rules.Violation, language: str | None) -> Violation:
+    present = {
+        name: value
+        for name in ("category", "kind", "unit", "limit", "already", "requested", "sku", "reason")
+        if (value := getattr(violation, name)) is not None
     }
+    return Violation(code=violation.code, message=violation.message(language), **present)
+
+
+class QuotaOut(Answer):
+    year: int
+    limit: Money
+    used: Money
+    remaining: Money
+
+    @classmethod
+    def of(cls, *, year: int, limit: Decimal, used: Decimal) -> Self:
+        return cls(year=year, limit=limit, used=used, remaining=limit - used)
+
+
+class QuoteQuotaOut(QuotaOut):
+    remaining_after: Money
+
+
+class TripLimitOut(Answer):
+    category: str
+    unit: str
+    limit: int
+    used: int
+    requested: int
+    remaining_after: int
+
+
+class ImmediateLimitOut(Answer):
+    kind: str = Field(description="A kind of the immediate-pickup list (即购即提).")
+    unit: ImmediateUnitValue = Field(
+        description="piece: the pieces inside a set count (cosmetics); item: each unit sold."
+    )
+    limit: int = Field(description="The cap per departure.")
+    used: int = Field(description="Already picked up at once for this departure.")
+    requested: int
+    remaining_after: int
+
+
+class QuotePolicyOut(Answer):
+    id: int
+    name: str = Field(description="In the request's language (Accept-Language).")
+    name_zh: str
+    name_en: str
+    effective_from: LocalTime | None
+
+
+class QuoteLineOut(Answer):
+    sku: str
+    category: CategoryRefOut | None
+    quantity: int | None
+    unit_price: Money | None
+    amount: Money | None
+    allowed: bool
+    violations: list[Violation]
+
+
+class QuoteOut(Answer):
+    allowed: bool
+    policy: QuotePolicyOut
+    total: Money
+    lines: list[QuoteLineOut]
+    violations: list[Violation]
+    quota: QuoteQuotaOut
+    trip_limits: list[TripLimitOut]
+    immediate_limits: list[ImmediateLimitOut] | Absent = Field(
+        default=MISSING, description="Only when the pickup is immediate."
+    )
 
 
 def quote_payload(judgement: Judgement, language: str | None) -> dict[str, Any]:
     verdict, version = judgement.verdict, judgement.version
     policy = version.policy
-    return {
-        "allowed": verdict.allowed,
-        "policy": {
-            "id": policy.pk,
-            "name": policy.name,
-            "name_zh": policy.name_zh,
-            "name_en": policy.name_en,
-            "effective_from": policy.effective_from.astimezone(LOCAL_TZ).isoformat()
-            if policy.effective_from
-            else None,
-        },
-        "total": money.to_str(verdict.total),
-        "lines": [
-            {
-                "sku": line.sku,
-                "category": _category(version, line.product.category_code)
-                if line.product
-                else None,
-                "quantity": line.quantity if isinstance(line.quantity, int) else None,
-                "unit_price": money.to_str(line.product.unit_price) if line.product else None,
-                "amount": money.to_str(line.amount) if line.amount is not None else None,
-                "allowed": line.allowed,
-                "violations": [violation_payload(v, language) for v in line.violations],
-            }
+    return QuoteOut(
+        allowed=verdict.allowed,
+        policy=QuotePolicyOut(
+            id=policy.pk,
+            name=policy.name,
+            name_zh=policy.name_zh,
+            name_en=policy.name_en,
+            effective_from=policy.effective_from,
+        ),
+        total=verdict.total,
+        lines=[
+            QuoteLineOut(
+                sku=line.sku,
+                category=_category(version, line.product.category_code) if line.product else None,
+                quantity=line.quantity if isinstance(line.quantity, int) else None,
+                unit_price=line.product.unit_price if line.product else None,
+                amount=line.amount,
+                allowed=line.allowed,
+                violations=[violation_out(v, language) for v in line.violations],
+            )
             for line in verdict.lines
         ],
-        "violations": [violation_payload(v, language) for v in verdict.violations],
-        "quota": {
-            **quota_payload(
-                year=judgement.year, limit=verdict.annual_limit, used=verdict.annual_used
-            ),
-            "remaining_after": money.to_str(verdict.remaining_after),
-        },
-        "trip_limits": [
-            {
-                "category": limit.category.code,
-                "unit": limit.unit,
-                "limit": limit.limit,
-                "used": limit.used,
-                "requested": limit.requested,
-                "remaining_after": limit.remaining_after,
-            }
+        violations=[violation_out(v, language) for v in verdict.violations],
+        quota=QuoteQuotaOut(
+            year=judgement.year,
+            limit=verdict.annual_limit,
+            used=verdict.annual_used,
+            remaining=verdict.annual_limit - verdict.annual_used,
+            remaining_after=verdict.remaining_after,
+        ),
+        trip_limits=[
+            TripLimitOut(
+                category=limit.category.code,
+                unit=limit.unit,
+                limit=limit.limit,
+                used=limit.used,
+                requested=limit.requested,
+                remaining_after=limit.remaining_after,
+            )
             for limit in verdict.trip_limits
         ],
-        **(
-            {"immediate_limits": immediate_limits_payload(verdict.immediate_limits)}
-            if judgement.pickup == PickupMode.IMMEDIATE
-            else {}
-        ),
-    }
+        immediate_limits=_immediate_limits(verdict.immediate_limits)
+        if judgement.pickup == PickupMode.IMMEDIATE
+        else MISSING,
+    ).body()
 
 
-_IMMEDIATE_KEYS = ("kind", "unit", "limit", "used", "requested", "remaining_after")
-
-
-def _in_order(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored cap in the answer's key order (jsonb keeps its own order)."""
-    return {key: row[key] for key in _IMMEDIATE_KEYS}
+def _immediate_limits(limits: Sequence[rules.ImmediateLimit]) -> list[ImmediateLimitOut]:
+    return [
+        ImmediateLimitOut(
+            kind=limit.kind.code,
+            unit=limit.unit,
+            limit=limit.limit,
+            used=limit.used,
+            requested=limit.requested,
+            remaining_after=limit.remaining_after,
+        )
+        for limit in limits
+    ]
 
 
 def immediate_limits_payload(limits: Sequence[rules.ImmediateLimit]) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": limit.kind.code,
-            "unit": limit.unit,
-            "limit": limit.limit,
-            "used": limit.used,
-            "requested": limit.requested,
-            "remaining_after": limit.remaining_after,
-        }
-        for limit in limits
-    ]
+    """The caps as a sale stores them (and its first answer shows them)."""
+    return [limit.body() for limit in _immediate_limits(limits)]
+
+
+class SaleLineOut(Answer):
+    id: int
+    sku: str
+    category: CategoryRefOut
+    quantity: int
+    unit_price: Money
+    amount: Money
+
+
+class SaleOut(Answer):
+    """A sale as first answered (a replay answers it again, byte for byte)."""
+
+    id: int
+    receipt_no: str
+    store: str
+    terminal: str
+    sold_at: LocalTime
+    status: str
+    pickup: str
+    total: Money
+    lines: list[SaleLineOut]
+    quota: QuotaOut = Field(description="The quota of the sale's year after the sale.")
+    immediate_limits: list[ImmediateLimitOut] | Absent = Field(
+        default=MISSING,
+        description="Only when the pickup is immediate: each kind's cap as the sale was judged.",
+    )
+
+
+def _sale_out(
+    sale: Sale, lines: Sequence[SaleLine] | Sequence[WrittenLine], **changes: Any
+) -> dict[str, Any]:
+    """The fields of a sale's first answer (rebuilt from columns that never change after the
+    commit), with ``changes``; lines as mappings, validated with the answer in one call."""
+    version = policy_by_id_cached(sale.policy_id)
+    return {
+        "id": sale.pk,
+        "receipt_no": sale.receipt_no,
+        "store": sale.store.code,
+        "terminal": sale.terminal.name,
+        "sold_at": sale.sold_at,
+        "status": SaleStatus.COMPLETED.value,
+        "pickup": sale.pickup,
+        "total": sale.total,
+        "lines": [
+            {
+                "id": line.pk,
+                "sku": line.sku,
+                "category": _category_fields(version.rules.categories, line.category_code),
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "amount": line.amount,
+            }
+            for line in lines
+        ],
+        "quota": QuotaOut.of(
+            year=sale.sold_at.astimezone(LOCAL_TZ).year,
+            limit=version.policy.annual_limit,
+            used=sale.quota_used_after,
+        ),
+        "immediate_limits": sale.immediate_limits if sale.immediate_limits is not None else MISSING,
+        **changes,
+    }
 
 
 def first_answer(
@@ -163,71 +294,101 @@ def first_answer(
 ) -> dict[str, Any]:
     """The 201 body of a sale, rebuilt from columns that never change after the commit, so a
     replay is byte-for-byte the first answer whatever happened to the sale since."""
-    version = policy_by_id_cached(sale.policy_id)
     if lines is None:
         lines = list(sale.lines.order_by("line_no"))
-    return {
-        "id": sale.pk,
-        "receipt_no": sale.receipt_no,
-        "store": sale.store.code,
-        "terminal": sale.terminal.name,
-        "sold_at": sale.sold_at.astimezone(LOCAL_TZ).isoformat(),
-        "status": SaleStatus.COMPLETED.value,
-        "pickup": sale.pickup,
-        "total": money.to_str(sale.total),
-        "lines": [
-            {
-                "id": line.pk,
-                "sku": line.sku,
-                "category": _category(version, line.category_code),
-                "quantity": line.quantity,
-                "unit_price": money.to_str(line.unit_price),
-                "amount": money.to_str(line.amount),
-            }
-            for line in lines
-        ],
-        "quota": quota_payload(
-            year=sale.sold_at.astimezone(LOCAL_TZ).year,
-            limit=version.policy.annual_limit,
-            used=sale.quota_used_after,
-        ),
-        **(
-            {"immediate_limits": [_in_order(row) for row in sale.immediate_limits]}
-            if sale.immediate_limits is not None
-            else {}
-        ),
-    }
+    return SaleOut.model_validate(_sale_out(sale, lines)).body()
+
+
+class SaleDetailLineOut(SaleLineOut):
+    returned_quantity: int
+
+
+class SaleReturnRefOut(Answer):
+    id: int
+    amount: Money
+    created_at: LocalTime
+
+
+class SaleDetailOut(SaleOut):
+    """A sale as it stands now."""
+
+    lines: list[SaleDetailLineOut]  # type: ignore[assignment]  # each line adds what came back
+    quota: QuotaOut = Field(
+        description="The quota of the sale's year as the shopper's account stands now (after "
+        "this action, and every return and void since the sale)."
+    )
+    returned_amount: Money
+    picked_up_at: LocalTime | None
+    voided_at: LocalTime | None
+    returns: list[SaleReturnRefOut]
 
 
 def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str, Any]:
+    """:func:`sale_detail_out`'s body."""
+    return sale_detail_out(sale, account=account).body()
+
+
+def sale_detail_out(sale: Sale, *, account: QuotaAccount | None = None) -> SaleDetailOut:
     """A sale as it stands now: the first answer plus status, pickup, returns, and the quota of
     the sale's year as the shopper's account stands now (after every return and void since),
     not as it stood at the sale. ``lines``/``returns`` may be prefetched, ``account`` given."""
     if account is None:
         account = accounts_by_id([sale.account_id])[sale.account_id]
     lines = sorted(sale.lines.all(), key=attrgetter("line_no"))
-    body = first_answer(sale, lines=lines)
-    returned = {line.pk: line.returned_quantity for line in lines}
-    for line in body["lines"]:
-        line["returned_quantity"] = returned[line["id"]]
-    body.update(
-        status=sale.status,
-        returned_amount=money.to_str(sale.returned_amount),
-        picked_up_at=sale.picked_up_at.astimezone(LOCAL_TZ).isoformat()
-        if sale.picked_up_at
-        else None,
-        voided_at=sale.voided_at.astimezone(LOCAL_TZ).isoformat() if sale.voided_at else None,
-        returns=[
-            {
-                "id": r.pk,
-                "amount": money.to_str(r.amount),
-                "created_at": r.created_at.astimezone(LOCAL_TZ).isoformat(),
-            }
-            for r in sorted(sale.returns.all(), key=attrgetter("pk"))
-        ],
-        quota=quota_payload(year=account.year, limit=account.limit, used=account.used),
+    first = _sale_out(sale, lines)
+    for line, stored in zip(first["lines"], lines, strict=True):
+        line["returned_quantity"] = stored.returned_quantity
+    return SaleDetailOut.model_validate(
+        first
+        | {
+            "status": sale.status,
+            "quota": QuotaOut.of(year=account.year, limit=account.limit, used=account.used),
+            "returned_amount": sale.returned_amount,
+            "picked_up_at": sale.picked_up_at,
+            "voided_at": sale.voided_at,
+            "returns": [
+                SaleReturnRefOut(id=r.pk, amount=r.amount, created_at=r.created_at)
+                for r in sorted(sale.returns.all(), key=attrgetter("pk"))
+            ],
+        }
     )
-    return body
+
+
+class ReturnLineOut(Answer):
+    line: int
+    sku: str
+    quantity: int
+    amount: Money
+
+
+class ReturnOut(Answer):
+    id: int
+    sale: int
+    amount: Money
+    reason: str
+    created_at: LocalTime
+    lines: list[ReturnLineOut]
+    quota: QuotaOut = Field(description="The quota of the sale's year after the return.")
+
+
+class ClosedTripOut(Answer):
+    carrier_ref: str
+    departs_at: LocalTime = Field(description="As scheduled when the goods were sold.")
+
+
+class DepartureOut(Answer):
+    """What the departure decided, in one shape for every document: a document no shopper
+    holds records nothing and is answered as a shopper with no trip to close."""
+
+    matched: bool = Field(
+        description="True: the departure closed (or had closed) the shopper's trip with this "
+        "carrier reference scheduled within 12 hours of it. False: none to close."
+    )
+    reason: DepartureReason
+    message: str = Field(description="What happened, in the request's language.")
+    carrier_ref: str = Field(description="The request's, without spaces or dashes.")
+    departed_at: LocalTime = Field(description="The request's.")
+    closed_trip: ClosedTripOut | None
 
 
 def _departure_message(outcome: DepartureRecorded) -> str:
@@ -250,22 +411,19 @@ def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
     which — in one shape for every document: nothing of the shopper's other trips, and no
     sign of whether a document no shopper holds was known."""
     closed = outcome.closed
-    return {
-        "matched": outcome.matched,
-        "reason": outcome.reason,
-        "message": _departure_message(outcome),
-        "carrier_ref": outcome.carrier_ref,
-        "departed_at": outcome.departed_at.astimezone(LOCAL_TZ).isoformat(),
-        "closed_trip": None
+    return DepartureOut(
+        matched=outcome.matched,
+        reason=outcome.reason,
+        message=_departure_message(outcome),
+        carrier_ref=outcome.carrier_ref,
+        departed_at=outcome.departed_at,
+        closed_trip=None
         if closed is None
-        else {
-            "carrier_ref": closed.carrier_ref,
-            "departs_at": closed.departs_at.astimezone(LOCAL_TZ).isoformat(),
-        },
-    }
+        else ClosedTripOut(carrier_ref=closed.carrier_ref, departs_at=closed.departs_at),
+    ).body()
 
 
-def sale_details(sales: Sequence[Sale]) -> list[dict[str, Any]]:
-    """:func:`sale_detail` of each sale; their quota accounts read in one query."""
+def sale_details(sales: Sequence[Sale]) -> list[SaleDetailOut]:
+    """:func:`sale_detail_out` of each sale; their quota accounts read in one query."""
     accounts = accounts_by_id(sale.account_id for sale in sales)
-    return [sale_detail(sale, account=accounts[sale.account_id]) for sale in sales]
+    return [sale_detail_out(sale, account=accounts[sale.account_id]) for sale in sales]

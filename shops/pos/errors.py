@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dutyfree.errors import ConflictError, DomainError, NotFoundError
 from quotas import rules
-from shops.pos.answers import violation_payload
+from shops.pos.answers import violation_out
 
 
 class PurchaseNotAllowed(DomainError):
@@ -26,7 +26,7 @@ class PurchaseNotAllowed(DomainError):
         self.verdict = verdict
 
     def extra_for(self, language: str | None) -> dict[str, Any]:
-        return {"violations": [violation_payload(v, language) for v in self.verdict.violations]}
+        return {"violations": [violation_out(v, language) for v in self.verdict.violations]}
 
 
 class SaleNotFound(NotFoundError):

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from dutyfree import money
 from quotas.choices import EntryKind
 from quotas.models import QuotaAccount
-from quotas.rules import LOCAL_TZ
 from quotas.services import (
     quota_credit,
 )
@@ -33,7 +32,7 @@ from shops.models import (
     Store,
     Terminal,
 )
-from shops.pos.answers import quota_payload, sale_detail
+from shops.pos.answers import QuotaOut, ReturnLineOut, ReturnOut, sale_detail
 from shops.pos.checkout import mark_dirty
 from shops.pos.errors import ReturnExceedsSale, SalePickedUp, SaleVoided, UnknownLine
 from shops.pos.idempotency import Answer, Retry, answer, once
@@ -128,23 +127,18 @@ def _take_back(
         reason=reason,
         now=now,
     )
-    return {
-        "id": refund.pk,
-        "sale": sale.pk,
-        "amount": money.to_str(refund.amount),
-        "reason": reason,
-        "created_at": now.astimezone(LOCAL_TZ).isoformat(),
-        "lines": [
-            {
-                "line": line_id,
-                "sku": sold[line_id].sku,
-                "quantity": q,
-                "amount": money.to_str(amounts[line_id]),
-            }
+    return ReturnOut(
+        id=refund.pk,
+        sale=sale.pk,
+        amount=refund.amount,
+        reason=reason,
+        created_at=now,
+        lines=[
+            ReturnLineOut(line=line_id, sku=sold[line_id].sku, quantity=q, amount=amounts[line_id])
             for line_id, q in lines
         ],
-        "quota": quota_payload(year=account.year, limit=account.limit, used=account.used),
-    }
+        quota=QuotaOut.of(year=account.year, limit=account.limit, used=account.used),
+    ).body()
 
 
 def _check_returnable(

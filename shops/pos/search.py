@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from pydantic import Field
 
-from dutyfree import money
+from dutyfree.answers import Answer, Money
 from dutyfree.db import MAX_ID
 from quotas.errors import NoPolicyInForce
 from quotas.rules import CategoryRule
 from quotas.selectors import policy_in_force_cached
 from shops.models import Product, Sale
-from shops.pos.answers import category_ref
+from shops.pos.answers import CategoryRefOut, category_ref
 from shops.pos.errors import SaleNotFound
 
 
@@ -41,20 +41,36 @@ def products_find(
     return products
 
 
-def product_payload(product: Product, categories: Mapping[str, CategoryRule]) -> dict[str, Any]:
+class ProductOut(Answer):
+    sku: str
+    barcode: str | None = Field(description="As printed under the bars (EAN-13, UPC-A …), or null.")
+    name_zh: str
+    name_en: str
+    brand: str
+    category: CategoryRefOut
+    retail_price: Money
+    volume_ml: int | None
+    pieces: int
+    immediate_kind: str | None = Field(
+        description="The code of its kind on the immediate-pickup list (即购即提) of the policy, "
+        "such as cosmetics or sunglasses; null: never picked up at once."
+    )
+
+
+def product_out(product: Product, categories: Mapping[str, CategoryRule]) -> ProductOut:
     """A product as a till shows it, its category named by the policy in force."""
-    return {
-        "sku": product.sku,
-        "barcode": product.barcode or None,
-        "name_zh": product.name_zh,
-        "name_en": product.name_en,
-        "brand": product.brand,
-        "category": category_ref(categories, product.category_code),
-        "retail_price": money.to_str(product.retail_price),
-        "volume_ml": product.volume_ml,
-        "pieces": product.pieces,
-        "immediate_kind": product.immediate_kind or None,
-    }
+    return ProductOut(
+        sku=product.sku,
+        barcode=product.barcode or None,
+        name_zh=product.name_zh,
+        name_en=product.name_en,
+        brand=product.brand,
+        category=category_ref(categories, product.category_code),
+        retail_price=product.retail_price,
+        volume_ml=product.volume_ml,
+        pieces=product.pieces,
+        immediate_kind=product.immediate_kind or None,
+    )
 
 
 def categories_in_force(*, now: datetime) -> Mapping[str, CategoryRule]:

@@ -20,21 +20,28 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 import chinese_calendar
 from django.db.models import Sum
-from django.utils import timezone
 from django.utils.translation import gettext
 from lunardate import LunarDate
+from pydantic import Field
 from pyroaring import BitMap
 
 from dutyfree import money
+from dutyfree.answers import MISSING, Absent, Answer, LocalTime, Money
 from shops.models import DailyCategorySales, DailyStoreSales, Store
 from shops.reporting.rollups import as_of, bitmap
 
 GROUPS = ("day", "month", "store", "category", "traveller_kind")
 ALIGNS = ("calendar", "weekday", "spring_festival")
+if TYPE_CHECKING:
+    Group: TypeAlias = str
+    Align: TypeAlias = str
+else:
+    Group = Literal[GROUPS]
+    Align = Literal[ALIGNS]
 MAX_DAYS = 366 * 5
 # Dates the statistics answer for: the Spring Festival of every year in between is known
 # (lunardate: 1900-2099), and a previous period exists for each.
@@ -118,10 +125,6 @@ def spring_festival_holiday(year: int) -> Period:
     if not days:
         return Period(new_year - timedelta(days=1), new_year + timedelta(days=6))
     return Period(min(days), max(days))
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
 
 
 @dataclass(frozen=True)
@@ -310,20 +313,17 @@ def _figures(
     return totals, figures, True
 
 
-def _pair(name: str, current: Any, previous: Any, *, as_money: bool = False) -> dict[str, Any]:
-    def show(value: Any) -> Any:
-        return money.to_str(value) if as_money else value
-
+def _pair(name: str, current: Any, previous: Any) -> dict[str, Any]:
     return {
-        name: show(current),
-        f"previous_{name}": show(previous),
+        name: current,
+        f"previous_{name}": previous,
         f"{name}_yoy_pct": growth(current, previous),
     }
 
 
 def _block(current: Figures, previous: Figures, *, distinct: bool) -> dict[str, Any]:
     body = {
-        **_pair("amount", current.amount, previous.amount, as_money=True),
+        **_pair("amount", current.amount, previous.amount),
         **_pair("items", current.items, previous.items),
         **_pair("sales", current.sales, previous.sales),
     }
@@ -335,9 +335,94 @@ def _block(current: Figures, previous: Figures, *, distinct: bool) -> dict[str, 
             "average_spend",
             money.quantize(current.amount / trips) if trips else ZERO,
             money.quantize(previous.amount / previous_trips) if previous_trips else ZERO,
-            as_money=True,
         )
     return body
+
+
+# --- The answer ------------------------------------------------------------------------------
+Growth = Annotated[
+    str | None, Field(description="Year on year, in per cent, one decimal; null: nothing before.")
+]
+
+
+class PeriodOut(Answer):
+    start: date
+    end: date
+
+
+class FiguresOut(Answer):
+    """Each figure with its ``previous_*`` twin and its growth, ``*_yoy_pct``."""
+
+    amount: Money
+    previous_amount: Money
+    amount_yoy_pct: Growth
+    items: int
+    previous_items: int
+    items_yoy_pct: Growth
+    sales: int
+    previous_sales: int
+    sales_yoy_pct: Growth
+
+
+class _Distinct(Answer):
+    """Distinct people: 人次 (shopper_trips) and shoppers, and the spend per 人次."""
+
+    shopper_trips: int
+    previous_shopper_trips: int
+    shopper_trips_yoy_pct: Growth
+    shoppers: int
+    previous_shoppers: int
+    shoppers_yoy_pct: Growth
+    average_spend: Money
+    previous_average_spend: Money
+    average_spend_yoy_pct: Growth
+
+
+class _Key(Answer):
+    key: str = Field(description="The day, month, store code, category or traveller kind.")
+    previous_key: date | Absent | None = Field(
+        default=MISSING,
+        description="With group_by=day: the previous period's day this day is compared with; "
+        "null when none is (29 February, or a day beyond the previous Spring Festival window). "
+        "A previous day no day names (the extra days of a longer previous window) is counted "
+        "with the nearest day, so that the groups add up to the totals.",
+    )
+
+
+class _Names(Answer):
+    name: str | Absent = Field(
+        default=MISSING, description="With group_by=store: the store's name (Accept-Language)."
+    )
+    short_name: str | Absent = Field(
+        default=MISSING,
+        description="With group_by=store: the store's short name for charts and tables "
+        "(Accept-Language); its name where it has none.",
+    )
+
+
+# Fields in the order of the bases from last to first: key, figures, people, names.
+class StatsTotalsOut(_Distinct, FiguresOut):
+    pass
+
+
+class StatsGroupOut(_Names, FiguresOut, _Key):
+    """A group by category: its figures without distinct people."""
+
+
+class StatsDistinctGroupOut(_Names, _Distinct, FiguresOut, _Key):
+    """A group by day, month, store or traveller kind: its figures and distinct people."""
+
+
+class StatsOut(Answer):
+    period: PeriodOut
+    previous: PeriodOut
+    align: Align
+    totals: StatsTotalsOut
+    group_by: Group | Absent = MISSING
+    groups: list[StatsDistinctGroupOut | StatsGroupOut] | Absent = Field(
+        default=MISSING, description="With group_by."
+    )
+    as_of: LocalTime | None = Field(description="The newest rollup.")
 
 
 def store_names(*, language: str) -> dict[str, tuple[str, str]]:
@@ -364,8 +449,8 @@ def sales_stats(
     totals, groups, distinct = _figures(period, group_by)
     previous_totals, previous_groups, _ = _figures(previous, group_by, alignment.forward)
     answer: dict[str, Any] = {
-        "period": period.as_dict(),
-        "previous": previous.as_dict(),
+        "period": PeriodOut(start=period.start, end=period.end),
+        "previous": PeriodOut(start=previous.start, end=previous.end),
         "align": align,
         "totals": _block(totals, previous_totals, distinct=True),
     }
@@ -378,9 +463,7 @@ def sales_stats(
         answer["groups"] = [
             {
                 "key": key.isoformat() if isinstance(key, date) else key,
-                **(
-                    {"previous_key": _iso(alignment.previous_key(key))} if group_by == "day" else {}
-                ),
+                **({"previous_key": alignment.previous_key(key)} if group_by == "day" else {}),
                 **_block(
                     groups.get(key, Figures()),
                     previous_groups.get(key, Figures()),
@@ -390,12 +473,11 @@ def sales_stats(
             for key in keys
         ]
         if group_by in ("store", "category", "traveller_kind"):
-            answer["groups"].sort(key=lambda g: Decimal(g["amount"]), reverse=True)
+            answer["groups"].sort(key=lambda g: g["amount"], reverse=True)
         if group_by == "store" and language is not None:
             names = store_names(language=language)
             for group in answer["groups"]:
                 name, short_name = names.get(group["key"], (group["key"], group["key"]))
                 group |= {"name": name, "short_name": short_name}
-    refreshed = as_of()
-    answer["as_of"] = timezone.localtime(refreshed).isoformat() if refreshed else None
-    return answer
+    answer["as_of"] = as_of()
+    return StatsOut.model_validate(answer).body()

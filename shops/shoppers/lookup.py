@@ -21,9 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import DateTimeField
+from pydantic import Field
 
-from dutyfree import money, throttle
+from dutyfree import throttle
+from dutyfree.answers import Answer, LocalTime, Money
 from quotas import identity
+from quotas.api import ImmediateUnitValue
 from quotas.models import Shopper
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import (
@@ -86,7 +89,66 @@ def _matching_shopper(query: LookupQuery, *, now: datetime) -> Shopper | None:
     return None
 
 
-def _purchases(*, account_id: int, language: str | None) -> list[dict[str, Any]]:
+class PurchaseOut(Answer):
+    receipt_no: str
+    sold_at: LocalTime
+    store: str
+    store_name: str = Field(description="In the request's language.")
+    amount: Money
+    returned: Money
+    counted: Money = Field(description="What counts against the quota: net of returns.")
+    status: str
+    pickup: str
+
+
+class OpenTripLimitOut(Answer):
+    category: str
+    name: str = Field(description="In the request's language.")
+    unit: str
+    limit: int
+    used: int
+    remaining: int
+
+
+class OpenTripImmediateOut(Answer):
+    kind: str
+    name: str = Field(description="In the request's language.")
+    unit: ImmediateUnitValue
+    unit_name: str = Field(description="件, 瓶, 副 … or piece, bottle, pair …")
+    limit: int
+    per_variety: int | None
+    used: int
+    remaining: int
+
+
+class OpenTripOut(Answer):
+    carrier_ref: str
+    kind: str
+    mode: str
+    departs_at: LocalTime
+    trip_limits: list[OpenTripLimitOut]
+    immediate_limits: list[OpenTripImmediateOut] = Field(
+        description="What the trip may still take away at once, per kind."
+    )
+
+
+class MaskedDocumentOut(Answer):
+    type: str
+    masked: str = Field(description="Only the last four characters: ****1234.")
+
+
+class LookupOut(Answer):
+    year: int
+    limit: Money
+    used: Money
+    remaining: Money
+    banned_until: LocalTime | None
+    document: MaskedDocumentOut
+    purchases: list[PurchaseOut]
+    open_trips: list[OpenTripOut]
+
+
+def _purchases(*, account_id: int, language: str | None) -> list[PurchaseOut]:
     stores = {store.pk: store for store in Store.objects.all()}
     sales = (
         Sale.objects.filter(account_id=account_id)
@@ -99,24 +161,24 @@ def _purchases(*, account_id: int, language: str | None) -> list[dict[str, Any]]
         store = stores.get(sale.store_id)
         net = sale.total - sale.returned_amount if sale.status == SaleStatus.COMPLETED else 0
         found.append(
-            {
-                "receipt_no": sale.receipt_no,
-                "sold_at": sale.sold_at.astimezone(LOCAL_TZ).isoformat(),
-                "store": store.code if store else "",
-                "store_name": (store.name_en if english else store.name_zh) if store else "",
-                "amount": money.to_str(sale.total),
-                "returned": money.to_str(sale.returned_amount),
-                "counted": money.to_str(Decimal(net)),
-                "status": sale.status,
-                "pickup": sale.pickup,
-            }
+            PurchaseOut(
+                receipt_no=sale.receipt_no,
+                sold_at=sale.sold_at,
+                store=store.code if store else "",
+                store_name=(store.name_en if english else store.name_zh) if store else "",
+                amount=sale.total,
+                returned=sale.returned_amount,
+                counted=Decimal(net),
+                status=sale.status,
+                pickup=sale.pickup,
+            )
         )
     return found
 
 
 def _open_trips(
     *, shopper_id: int, version: PolicyInForce, now: datetime, language: str | None
-) -> list[dict[str, Any]]:
+) -> list[OpenTripOut]:
     """Each open trip with what it still allows: per limited category, and per kind of the
     immediate-pickup list (shops.pos.trip_usage, one statement for all of them)."""
     policy = version.rules
@@ -138,39 +200,39 @@ def _open_trips(
             used = usage.categories.get(category.code, 0)
             limit = category.limit_value or 0
             limits.append(
-                {
-                    "category": category.code,
-                    "name": category.name_en if english else category.name_zh,
-                    "unit": category.limit_unit,
-                    "limit": limit,
-                    "used": used,
-                    "remaining": max(limit - used, 0),
-                }
+                OpenTripLimitOut(
+                    category=category.code,
+                    name=category.name_en if english else category.name_zh,
+                    unit=category.limit_unit or "",  # a limited category has one
+                    limit=limit,
+                    used=used,
+                    remaining=max(limit - used, 0),
+                )
             )
         immediate = []
         for rule in kinds:
             used = usage.immediate.get(rule.code, 0)
             immediate.append(
-                {
-                    "kind": rule.code,
-                    "name": rule.name_en if english else rule.name_zh,
-                    "unit": rule.unit,
-                    "unit_name": units_en(rule.unit_en, rule.per_trip) if english else rule.unit_zh,
-                    "limit": rule.per_trip,
-                    "per_variety": rule.per_variety,
-                    "used": used,
-                    "remaining": max(rule.per_trip - used, 0),
-                }
+                OpenTripImmediateOut(
+                    kind=rule.code,
+                    name=rule.name_en if english else rule.name_zh,
+                    unit=rule.unit,
+                    unit_name=units_en(rule.unit_en, rule.per_trip) if english else rule.unit_zh,
+                    limit=rule.per_trip,
+                    per_variety=rule.per_variety,
+                    used=used,
+                    remaining=max(rule.per_trip - used, 0),
+                )
             )
         trips.append(
-            {
-                "carrier_ref": carrier_ref,
-                "kind": kind,
-                "mode": mode,
-                "departs_at": field.to_python(departs_at).astimezone(LOCAL_TZ).isoformat(),
-                "trip_limits": limits,
-                "immediate_limits": immediate,
-            }
+            OpenTripOut(
+                carrier_ref=carrier_ref,
+                kind=kind,
+                mode=mode,
+                departs_at=field.to_python(departs_at),
+                trip_limits=limits,
+                immediate_limits=immediate,
+            )
         )
     return trips
 
@@ -201,16 +263,16 @@ def quota_lookup(*, query: LookupQuery, now: datetime, language: str | None) -> 
     trips = _open_trips(shopper_id=shopper_id, version=version, now=now, language=language)
     banned = shopper is not None and shopper.banned_at(now)
     banned_until = shopper.banned_until if banned and shopper is not None else None
-    return {
-        "year": year,
-        "limit": money.to_str(limit),
-        "used": money.to_str(used),
-        "remaining": money.to_str(limit - used),
-        "banned_until": banned_until.astimezone(LOCAL_TZ).isoformat() if banned_until else None,
-        "document": {"type": query.doc_type, "masked": mask(query.number)},
-        "purchases": purchases,
-        "open_trips": trips,
-    }
+    return LookupOut(
+        year=year,
+        limit=limit,
+        used=used,
+        remaining=limit - used,
+        banned_until=banned_until,
+        document=MaskedDocumentOut(type=query.doc_type, masked=mask(query.number)),
+        purchases=purchases,
+        open_trips=trips,
+    ).body()
 
 
 def mask(number: str) -> str:

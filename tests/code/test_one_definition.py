@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dutyfree.validation import InvalidInput, parse_query
 from quotas import category_csv, identity, rules
 from quotas.admin.policies import PolicyAdminForm
 from quotas.choices import (
@@ -88,7 +89,7 @@ class TestPatterns:
         assert _regex(models.barcode_validator) == models.BARCODE.pattern
         assert api.SKU is models.SKU
         assert reading.SKU is models.SKU
-        assert _regex(api.ProductQuery().fields["barcode"].validators[-1]) == models.BARCODE.pattern
+        assert schemas.Barcode.__metadata__[0].pattern == models.BARCODE.pattern
         assert schemas.CARRIER_REF is rules.CARRIER_REF is reading.CARRIER_REF
 
 
@@ -142,9 +143,9 @@ class TestStatsPeriod:
         ],
     )
     def test_the_api_and_the_dashboard_refuse_the_same_periods(self, start, end, field):
-        api_query = api.StatsQuery(data={"start": start, "end": end})
-        assert not api_query.is_valid()
-        assert list(api_query.errors) == [field]
+        with pytest.raises(InvalidInput) as api_refused:
+            parse_query(schemas.StatsQuery, {"start": start, "end": end})
+        assert list(api_refused.value.extra_for(None)["errors"]) == [field]
         page = dashboard.RangeForm({"start": start, "end": end, "align": "calendar"})
         assert not page.is_valid()
         assert list(page.errors) == [field]
@@ -183,3 +184,40 @@ class TestSaidOnce:
     def test_no_benchmark_figures_in_the_code(self):
         figures = r"\d (ms|s) (instead|without|with)\b|\d+ million (lines|sales)|\d GB per"
         assert _where(figures) == []
+
+
+class TestAnswersWrittenOnce:
+    """An answer's shape is one pydantic model that builds the body and describes it in the
+    schema (dutyfree.answers): no serializer that only documents a body a dict builder makes."""
+
+    def test_no_serializer_describes_an_answer(self):
+        assert _where(r"^class \w*(Out|Output)\w*\(serializers\.") == []
+        assert _where(r"OutputSerializer\b") == []
+
+    def test_requests_are_validated_in_one_technology(self):
+        """Bodies and query strings alike are pydantic models (dutyfree.validation): no DRF
+        serializer or serializer field is left to validate a request."""
+        assert _where(r"serializers\.(Serializer|ModelSerializer|\w+Field)\b") == []
+
+    @pytest.mark.django_db
+    def test_every_success_answer_is_an_answer_model(self, client):
+        from dutyfree.answers import Answer
+
+        def models(cls: type) -> set[str]:
+            return {cls.__name__}.union(*(models(sub) for sub in cls.__subclasses__()))
+
+        document = client.get("/api/schema/?format=json").json()
+        answers = {
+            f"{method.upper()} {path}": content["schema"]
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+            for status, response in operation["responses"].items()
+            if status.startswith("2")
+            for content in response.get("content", {}).values()
+        }
+        assert len(answers) > 10
+        named = {
+            where: schema.get("$ref", "").removeprefix("#/components/schemas/")
+            for where, schema in answers.items()
+        }
+        assert {where: name for where, name in named.items() if name not in models(Answer)} == {}

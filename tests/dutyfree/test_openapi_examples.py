@@ -89,10 +89,11 @@ def request_of(path: str, operation: dict[str, Any]) -> tuple[str, dict[str, str
     query, headers = {}, {}
     for parameter in operation.get("parameters", ()):
         name, where = parameter["name"], parameter["in"]
-        if "example" not in parameter:
+        examples = [example["value"] for example in parameter.get("examples", {}).values()]
+        if not examples:
             assert not parameter.get("required"), f"required {where} {name} has no example"
             continue
-        value = parameter["example"]
+        (value,) = examples
         if where == "path":
             path = path.replace("{" + name + "}", str(value))
         elif where == "query":

@@ -124,7 +124,7 @@ class TestPolicyApi:
 
     def test_errors_follow_the_request_language(self, client: Client) -> None:
         response = client.get(URL, {"at": "nope"}, headers={"accept-language": "en"})
-        assert "Datetime has wrong format" in response.json()["errors"]["at"][0]
+        assert "valid datetime in ISO 8601" in response.json()["errors"]["at"][0]
 
     def test_other_methods_are_refused_as_problems(self, client: Client) -> None:
         response = client.post(URL, {}, content_type="application/json")
