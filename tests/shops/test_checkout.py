@@ -3,6 +3,7 @@ every store, written exactly once."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,7 +16,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from quotas import identity
 from quotas import services as quota_services
+from quotas.errors import QuotaConflict
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.selectors import policy_in_force_cached
 from shops import checkout, services
@@ -470,6 +473,38 @@ class TestBooks:
             completed = Sale.objects.filter(account=account, status="completed")
             net = sum((s.total - s.returned_amount for s in completed), Decimal("0.00"))
             assert ledger == account.used == net
+
+
+class TestTheLock:
+    """The shopper-and-account upsert every sale takes first (quotas.services)."""
+
+    def test_unchanged_facts_leave_the_shopper_s_updated_at(self, catalogue: None) -> None:
+        term, _ = terminal()
+        commit(term, basket(("LIP", 1)))
+        stamp = Shopper.objects.get().updated_at
+        commit(term, basket(("LIP", 1)))
+        assert Shopper.objects.get().updated_at == stamp
+        renamed = dataclasses.replace(shopper(), name="李四")
+        commit(term, basket(("LIP", 1), who=renamed))
+        row = Shopper.objects.get()
+        assert row.updated_at > stamp
+        assert row.name_key == identity.name_key("李四")
+
+    def test_the_account_s_check_refuses_what_the_rules_let_through(
+        self, catalogue: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        term, _ = terminal()
+        lock = checkout.quota_account_lock
+        # The account's limit below the policy's: the rules allow 320.00, the database does not.
+        monkeypatch.setattr(
+            checkout,
+            "quota_account_lock",
+            lambda **given: lock(**{**given, "limit": Decimal("100.00")}),
+        )
+        before = written()
+        with pytest.raises(QuotaConflict):
+            commit(term, basket(("LIP", 1)))
+        assert written() == before
 
 
 class TestQueryBudget:
