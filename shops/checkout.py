@@ -511,19 +511,15 @@ def _traveller_kind(trip: TripInput | None) -> str:
     return trip.kind if trip is not None else TravellerKind.RESIDENT
 
 
-def _columns(model: type[Any], names: Sequence[str]) -> list[Any]:
-    return [model._meta.get_field(name) for name in names]
+@cache
+def _columns(model: type[Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(model._meta.get_field(name) for name in names)
 
 
-_RECORD_NAMES = (
-    "terminal_id",
-    "key",
-    "fingerprint",
-    "status_code",
-    "content",
-    "location",
-    "created_at",
-)
+# What the key's record takes from the first answer; its terminal, key, fingerprint and time are
+# the sale's own columns (the same values: shops.idempotency.record_row), read from the sale's
+# CTE, so the statement stays under psycopg's limit of 50 parameters for a cached conversion.
+_RECORD_NAMES = ("status_code", "content", "location")
 
 
 @cache
@@ -536,6 +532,7 @@ def _write_sale_sql(line_names: tuple[str, ...], new_trip: str | None, debit: st
     sale_fields = _columns(Sale, ("id", *COMMIT_COLUMNS))
     line_fields = _columns(SaleLine, line_names)
     record_fields = _columns(IdempotencyRecord, _RECORD_NAMES)
+    record_sale = ("terminal_id", "idempotency_key", "request_fingerprint", "sold_at")
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
     trip_id = SALE_TRIP_ID if new_trip else "%s"
     sale_values = ", ".join(trip_id if field.name == "trip" else "%s" for field in sale_fields)
@@ -544,15 +541,17 @@ def _write_sale_sql(line_names: tuple[str, ...], new_trip: str | None, debit: st
         f"WITH {new_trip + ', ' if new_trip else ''}"  # noqa: S608
         "sale AS (INSERT INTO shops_sale "
         f"({', '.join(quote(f.column) for f in sale_fields)}) "
-        f"VALUES ({sale_values}) RETURNING id, trip_id), "
+        f"VALUES ({sale_values}) RETURNING id, trip_id, local_date, store_id, "
+        f"{', '.join(record_sale)}), "
         "line AS (INSERT INTO shops_saleline "
         f"(sale_id, {', '.join(quote(f.column) for f in line_fields)}) "
         f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id), "
         "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-        "SELECT %s, %s, %s), "
-        "record AS (INSERT INTO shops_idempotencyrecord "
-        f"({', '.join(quote(f.column) for f in record_fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(record_fields))})), "
+        "SELECT local_date, store_id, sold_at FROM sale), "
+        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "
+        f"created_at, {', '.join(quote(f.column) for f in record_fields)}) "
+        f"SELECT {', '.join(record_sale[:3])}, sold_at, "
+        f"{', '.join(['%s'] * len(record_fields))} FROM sale), "
         f"{debit} "
         "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
     )
@@ -563,19 +562,18 @@ def write_sale(
     sale_row: dict[str, Any],
     line_rows: list[dict[str, Any]],
     record: dict[str, Any],
-    now: datetime,
     debit: Part,
     new_trip: Part | None = None,
 ) -> int | None:
     """Insert a sale and its lines (with their ids given), the dirty-day mark of its (local
-    day, store), the key's record of its first answer (:func:`shops.idempotency.record_row`)
-    and the quota side: ``debit`` (``quotas.services.sale_debit_part``) and, for a departure
-    not stored yet, ``new_trip`` (``quotas.services.sale_trip_part``, whose id the sale takes
-    instead of ``sale_row["trip"]``). One statement. Returns the sale's trip id.
+    day, store), the key's record of its first answer (:func:`shops.idempotency.record_row`;
+    its terminal, key, fingerprint and time are the sale's) and the quota side: ``debit``
+    (``quotas.services.sale_debit_part``) and, for a departure not stored yet, ``new_trip``
+    (``quotas.services.sale_trip_part``, whose id the sale takes instead of
+    ``sale_row["trip"]``). One statement. Returns the sale's trip id.
 
     :raises QuotaConflict: the account's check refused the debit (nothing was written).
     """
-    dirty = {"day": sale_row["local_date"], "store": sale_row["store"], "marked_at": now}
     refresh_stats_after_commit()
     names = tuple(line_rows[0])
     trip_sql, params = new_trip if new_trip is not None else (None, [])
@@ -588,10 +586,6 @@ def write_sale(
     params += [
         [field.get_db_prep_save(row[field.name], connection) for row in line_rows]
         for field in _columns(SaleLine, names)
-    ]
-    params += [
-        field.get_db_prep_save(dirty[field.name], connection)
-        for field in _columns(DirtyDay, ("day", "store", "marked_at"))
     ]
     params += [
         field.get_db_prep_save(record[name], connection)
@@ -758,7 +752,6 @@ def _commit_once(
         sale_row=sale_row,
         line_rows=rows,
         record=record_row(retry=retry, first=first, now=now),
-        now=now,
         new_trip=new_trip,
         debit=sale_debit_part(
             account=account, amount=verdict.total, reference=f"sale:{sale.pk}", now=now
