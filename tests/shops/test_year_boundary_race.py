@@ -1,8 +1,8 @@
 """Per-trip limits hold across local New Year: two sales for one departure either side of
 midnight on 31 December lock different year accounts, so a sale also locks the shopper row (in
 the same upsert as its account; else neither waits for the other, neither counts the other's
-sale and both pass). Deterministic: the first sale is held between its recount and its commit while the
-second one is tried."""
+sale and both pass). Deterministic: the first sale is held between its recount and its commit
+while the second one is tried."""
 
 import threading
 
