@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Exists, Max, Min
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -316,7 +316,8 @@ def shopper_rekey(
 ) -> int | None:
     """Move a shopper known only under a retired identity key to the current key.
 
-    Called where a document is presented and not found under the current key, only while a
+    Called where a document is presented and not found under the current key (a sale: before
+    its lock, found or not; a document known under the current key moves nothing), only while a
     rotation is under way (``IDENTITY_HMAC_OLD_KEYS``). With the name (a sale, a look-up, an
     import), the shopper is re-keyed when the name matches under the same old key: document
     and name move together, ``key_version`` becomes the current one, and the history (accounts,
@@ -326,8 +327,10 @@ def shopper_rekey(
     retired = identity.retired_document_keys(doc_type=doc_type, country=country, number=number)
     if not retired:
         return None
+    current = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = (
         Shopper.objects.filter(document_key__in=list(retired))
+        .exclude(Exists(Shopper.objects.filter(document_key=current)))
         .only("id", "document_key", "name_key")
         .first()
     )
@@ -339,7 +342,7 @@ def shopper_rekey(
     if not hmac.compare_digest(shopper.name_key, identity.name_key(name, old_key)):
         return None  # a document under an old key with another name: nothing to re-key
     Shopper.objects.filter(pk=shopper.pk, document_key=shopper.document_key).update(
-        document_key=identity.document_key(doc_type=doc_type, country=country, number=number),
+        document_key=current,
         name_key=identity.name_key(name),
         key_version=identity.current_version(),
         updated_at=now,
