@@ -3,8 +3,9 @@
 An advisory lock is named by numbers only, and the server has one table of them per database:
 two features that picked the same numbers would serialise each other, or worse, one would
 believe it holds a lock that guards something else. So the numbers are chosen here, once, and
-the apps' lock modules (``quotas/locks.py``, ``shops/locks.py``), which hold every advisory-lock
-statement, take them from here; ``tests/code/test_no_private_machinery.py`` checks both.
+the apps' lock modules (``quotas/locks.py``, ``shops/locks.py``), the only places an
+advisory-lock statement may be written, take them from here;
+``tests/code/test_no_private_machinery.py`` checks both.
 
 Why no two can collide:
 
@@ -14,9 +15,9 @@ Why no two can collide:
   spaces do not overlap").
 - Among the one-key locks, each is a distinct constant.
 - Among the two-key locks, the first key says whose lock it is, and the spaces' first keys are
-  disjoint ranges: the terminals' idempotency keys use the terminal's id, always positive; every
-  other space is a negative constant. The second key is the space's own business (a shopper's
-  id, a hash of an idempotency key): a collision there only ever meets a lock of the same kind.
+  disjoint ranges: the terminals' idempotency keys use the terminal's id, always positive; any
+  other two-key space takes a negative constant. The second key is the space's own business (a
+  hash of an idempotency key): a collision there only ever meets a lock of the same kind.
 
 Each lock here is transaction-scoped (``_xact_``): it is released at commit or rollback, never
 left behind by a request that failed.
@@ -55,10 +56,6 @@ INT4 = range(-(2**31), 2**31)  # what a 32-bit key can hold
 
 # One writer of the sales rollups at a time (shops.locks.rollups_lock).
 ROLLUPS = KeySpace("rollups refresh or rebuild", Form.ONE_KEY, range(0x5EED_0001, 0x5EED_0002))
-# A shopper's per-trip recounts, across quota years (quotas.locks.shopper_trips_lock).
-SHOPPER_TRIPS = KeySpace(
-    "shopper trips", Form.TWO_KEYS, range(-0x7472, -0x7471), "the shopper's id mod 2**31"
-)
 # A request in flight with a terminal's Idempotency-Key (shops.locks.IDEMPOTENCY_KEY_TRY_LOCK).
 TERMINAL_IDEMPOTENCY = KeySpace(
     "terminal idempotency key",
@@ -67,4 +64,4 @@ TERMINAL_IDEMPOTENCY = KeySpace(
     "hashtext(the Idempotency-Key)",
 )
 
-REGISTRY = (ROLLUPS, SHOPPER_TRIPS, TERMINAL_IDEMPOTENCY)
+REGISTRY = (ROLLUPS, TERMINAL_IDEMPOTENCY)

@@ -1,8 +1,8 @@
 """Set-based reads and writes of shoppers, accounts, trips and the ledger, batch by batch.
 
 The bulk half of the quota services, for ``manage.py import_sales``: what
-:func:`quotas.services.quota_account_lock`, :func:`~quotas.services.trip_create` and
-:func:`~quotas.services.quota_debit` do for one sale, these do for thousands in a few
+:func:`quotas.services.quota_account_lock`, :func:`~quotas.services.sale_trip_part` and
+:func:`~quotas.services.sale_debit_part` do for one sale, these do for thousands in a few
 statements. Keys go as one array literal per column (one statement whatever the batch size);
 new rows are streamed with ``COPY``, with ids drawn beforehand from each table's sequence.
 

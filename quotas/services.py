@@ -4,24 +4,25 @@ shoppers, trips and the quota ledger."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Exists, Max, Min
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from simple_history.utils import bulk_create_with_history
 
-from dutyfree.db import db_value, insert_returning, loaded, select_rows
+from dutyfree.db import db_value, fetch_all, insert_returning, loaded
 
 from . import category_csv, change_reasons, identity, kind_csv
-from .choices import BanReason, PolicyStatus, TripKind, TripMode
+from .choices import BanReason, EntryKind, PolicyStatus, TripKind, TripMode
 from .errors import (
     BanAlreadyLifted,
     BanInvalid,
@@ -31,13 +32,7 @@ from .errors import (
     PolicyNotWithdrawable,
     QuotaConflict,
 )
-from .locks import (
-    account_lock,
-    account_of_document_lock,
-    ban_lock,
-    policy_lock,
-    shopper_lock,
-)
+from .locks import ban_lock, policy_lock, shopper_lock
 from .models import Ban, Category, ImmediatePickupKind, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, carrier_ref_key
 from .selectors import policy_cache_clear
@@ -277,45 +272,43 @@ class PresentedShopper:
         )
 
 
-_SHOPPER_RETURNING = ["id", "banned_from", "banned_until", "created_at"]
-_SHOPPER_FIELDS = [Shopper._meta.get_field(name) for name in _SHOPPER_RETURNING]
+# The lock every sale takes first (quotas/locks.py, the order): one upsert of the shopper and of
+# the year's account. ON CONFLICT DO UPDATE locks the row it meets (FOR NO KEY UPDATE: no key
+# column changes) and works on its latest committed version, whatever the statement's snapshot:
+# the ``used`` it returns is current. The shopper's presented facts are written, its updated_at
+# moves only when they change; the account carries the limit of the policy in force (never below
+# what is used), its updated_at moves only when the limit does. ``xmax = 0``: the row version was
+# inserted by this statement, not updated. Constants only; every value is a parameter.
+_SHOPPER_AND_ACCOUNT_LOCK = (
+    "WITH shopper AS (INSERT INTO quotas_shopper AS s (document_type, document_country,"
+    " document_key, document_last4, key_version, name_key, birth_year, hainan_resident,"
+    " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (document_key) DO UPDATE SET name_key = EXCLUDED.name_key,"
+    " birth_year = EXCLUDED.birth_year, hainan_resident = EXCLUDED.hainan_resident,"
+    " updated_at = CASE WHEN (s.name_key, s.birth_year, s.hainan_resident)"
+    " IS DISTINCT FROM (EXCLUDED.name_key, EXCLUDED.birth_year, EXCLUDED.hainan_resident)"
+    " THEN EXCLUDED.updated_at ELSE s.updated_at END"
+    " RETURNING s.id, s.banned_from, s.banned_until, s.xmax = 0 AS inserted"
+    "), account AS ("
+    ' INSERT INTO quotas_quotaaccount AS a (shopper_id, programme_id, year, "limit", used,'
+    " updated_at) SELECT shopper.id, %s, %s, %s, 0, %s FROM shopper"
+    " ON CONFLICT (shopper_id, programme_id, year) DO UPDATE"
+    ' SET "limit" = GREATEST(EXCLUDED."limit", a.used),'
+    ' updated_at = CASE WHEN a."limit" = GREATEST(EXCLUDED."limit", a.used)'
+    " THEN a.updated_at ELSE EXCLUDED.updated_at END"
+    ' RETURNING a.id, a.used, a."limit"'
+    ") SELECT shopper.id, shopper.banned_from, shopper.banned_until, shopper.inserted,"
+    ' account.id, account.used, account."limit" FROM shopper, account'
+)
 
 
-def _open_shopper_and_account(
-    *, shopper_values: dict[str, Any], facts: list[str], account_values: dict[str, Any]
-) -> tuple[dict[str, Any], int | None]:
-    """Upsert the shopper and insert the year's account (unless it exists) in one statement (a
-    data-modifying CTE). Returns the shopper's id, ban span
-    and created_at, and the new account's id (``None`` if it already existed)."""
-    quote = connection.ops.quote_name
+class LockedAccount(NamedTuple):
+    """A shopper's account of a year, locked until the transaction ends (with its ``shopper``
+    loaded), and whether the shopper row was inserted by the lock's own statement (then it has
+    no trips, no purchases and no departures yet)."""
 
-    def columns(model: type[Any], names: Any) -> list[str]:
-        return [quote(model._meta.get_field(name).column) for name in names]
-
-    shopper_columns = columns(Shopper, shopper_values)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns(Shopper, [*facts, "updated_at"]))
-    account_columns = columns(QuotaAccount, account_values)
-    # Identifiers come from model metadata and are quoted; every value is a parameter.
-    sql = (
-        "WITH shopper AS ("  # noqa: S608
-        f" INSERT INTO quotas_shopper ({', '.join(shopper_columns)})"
-        f" VALUES ({', '.join(['%s'] * len(shopper_columns))})"
-        f" ON CONFLICT (document_key) DO UPDATE SET {updates}"
-        " RETURNING id, banned_from, banned_until, created_at"
-        "), account AS ("
-        f" INSERT INTO quotas_quotaaccount (shopper_id, {', '.join(account_columns)})"
-        f" SELECT shopper.id, {', '.join(['%s'] * len(account_columns))} FROM shopper"
-        " ON CONFLICT (shopper_id, programme_id, year) DO NOTHING RETURNING id"
-        ") SELECT shopper.id, shopper.banned_from, shopper.banned_until, shopper.created_at,"
-        " account.id"
-        " FROM shopper LEFT JOIN account ON true"
-    )
-    params = [db_value(Shopper, name, value) for name, value in shopper_values.items()]
-    params += [db_value(QuotaAccount, name, value) for name, value in account_values.items()]
-    ((*shopper_row, account_id),) = select_rows(
-        sql, params, [*_SHOPPER_FIELDS, QuotaAccount._meta.get_field("id")]
-    )
-    return dict(zip(_SHOPPER_RETURNING, shopper_row, strict=True)), account_id
+    account: QuotaAccount
+    shopper_inserted: bool
 
 
 def shopper_rekey(
@@ -323,7 +316,8 @@ def shopper_rekey(
 ) -> int | None:
     """Move a shopper known only under a retired identity key to the current key.
 
-    Called where a document is presented and not found under the current key, only while a
+    Called where a document is presented and not found under the current key (a sale: before
+    its lock, found or not; a document known under the current key moves nothing), only while a
     rotation is under way (``IDENTITY_HMAC_OLD_KEYS``). With the name (a sale, a look-up, an
     import), the shopper is re-keyed when the name matches under the same old key: document
     and name move together, ``key_version`` becomes the current one, and the history (accounts,
@@ -333,8 +327,10 @@ def shopper_rekey(
     retired = identity.retired_document_keys(doc_type=doc_type, country=country, number=number)
     if not retired:
         return None
+    current = identity.document_key(doc_type=doc_type, country=country, number=number)
     shopper = (
         Shopper.objects.filter(document_key__in=list(retired))
+        .exclude(Exists(Shopper.objects.filter(document_key=current)))
         .only("id", "document_key", "name_key")
         .first()
     )
@@ -346,7 +342,7 @@ def shopper_rekey(
     if not hmac.compare_digest(shopper.name_key, identity.name_key(name, old_key)):
         return None  # a document under an old key with another name: nothing to re-key
     Shopper.objects.filter(pk=shopper.pk, document_key=shopper.document_key).update(
-        document_key=identity.document_key(doc_type=doc_type, country=country, number=number),
+        document_key=current,
         name_key=identity.name_key(name),
         key_version=identity.current_version(),
         updated_at=now,
@@ -354,95 +350,69 @@ def shopper_rekey(
     return shopper.pk
 
 
-def _limited(account: QuotaAccount, limit: Decimal, now: datetime) -> QuotaAccount:
-    """A locked account carrying the limit of the policy in force: a version published
-    mid-year with another annual limit applies to accounts opened before it (the rules judge
-    by the policy; the account's ``used <= limit`` check must agree). A lower limit never goes
-    below what is already used: the rules refuse anything more."""
-    wanted = max(limit, account.used)
-    if account.limit != wanted:
-        QuotaAccount.objects.filter(pk=account.pk).update(limit=wanted, updated_at=now)
-        account.limit = wanted
-    return account
-
-
 def quota_account_lock(
     *, presented: PresentedShopper, programme_id: int, year: int, limit: Decimal, now: datetime
-) -> QuotaAccount:
-    """The presented shopper's account for ``year``, locked until the transaction ends, with
-    its ``shopper`` loaded. Creates the shopper and the account on first sight and records the
-    latest presented facts (name, year of birth, residence). Call inside ``transaction.atomic``.
+) -> LockedAccount:
+    """The presented shopper's account for ``year``, locked until the transaction ends (the
+    shopper row and the account row, ``FOR NO KEY UPDATE``; waits for a holder), with its
+    ``shopper`` loaded. Creates the shopper and the account on first sight, records the latest
+    presented facts (name, year of birth, residence) and gives the account the ``limit`` of the
+    policy in force: a version published mid-year with another annual limit applies to accounts
+    opened before it (the rules judge by the policy; the account's ``used <= limit`` check must
+    agree), never below what is already used (the rules refuse anything more). Call inside
+    ``transaction.atomic``.
 
-    Every purchase, return and void of a shopper takes this one lock first: it serialises them
-    across every store and terminal, so a judgement made under it stays true until commit.
+    Every purchase of a shopper takes this lock first: the shopper row serialises them across
+    every store, terminal and quota year (a trip's counts span years), and the account row
+    serialises them with the returns and voids of that year (which lock the account alone). A
+    judgement made under it stays true until commit.
 
-    One query for a returning shopper; two the first time in a year.
-    ``account.shopper.first_seen`` tells a shopper created by this call (who
-    cannot have trips or purchases yet).
+    One statement, first purchase or not; while a key rotation is under way
+    (``IDENTITY_HMAC_OLD_KEYS``) a shopper known under a retired key is re-keyed first (one or
+    two statements more, :func:`shopper_rekey`).
 
     :raises identity.InvalidDocument: for a number that cannot be a document number.
     """
-    key = presented.document_key
-    facts = {
-        "name_key": identity.name_key(presented.name),
-        "birth_year": presented.birth_date.year,  # the date stays with the basket
-        "hainan_resident": presented.hainan_resident,
-    }
-    account = account_of_document_lock(document_key=key, programme_id=programme_id, year=year)
-    if account is None and identity.retired_keys():
-        # A rotation is under way: a shopper known under an old key moves to the current one.
-        rekeyed = shopper_rekey(
+    if identity.retired_keys():
+        shopper_rekey(
             doc_type=presented.doc_type,
             country=presented.country,
             number=presented.number,
             name=presented.name,
             now=now,
         )
-        if rekeyed is not None:
-            account = account_of_document_lock(
-                document_key=key, programme_id=programme_id, year=year
-            )
-    if account is not None:
-        shopper = account.shopper
-        changed = {name: value for name, value in facts.items() if getattr(shopper, name) != value}
-        if changed:
-            Shopper.objects.filter(pk=shopper.pk).update(**changed, updated_at=now)
-            for name, value in changed.items():
-                setattr(shopper, name, value)
-        return _limited(account, limit, now)
-
     shopper_values = {
         "document_type": presented.doc_type,
         "document_country": identity.issuing_country(
             doc_type=presented.doc_type, country=presented.country
         ),
-        "document_key": key,
+        "document_key": presented.document_key,
         "document_last4": identity.last_four(presented.number),
         "key_version": identity.current_version(),
-        "created_at": now,
-        "updated_at": now,
-        **facts,
+        "name_key": identity.name_key(presented.name),
+        "birth_year": presented.birth_date.year,  # the date stays with the basket
+        "hainan_resident": presented.hainan_resident,
     }
-    account_values = {
-        "programme": programme_id,
-        "year": year,
-        "limit": limit,
-        "used": Decimal("0.00"),
-        "updated_at": now,
-    }
-    row, created = _open_shopper_and_account(
-        shopper_values=shopper_values, facts=list(facts), account_values=account_values
+    params = [db_value(Shopper, name, value) for name, value in shopper_values.items()]
+    stamp = db_value(QuotaAccount, "updated_at", now)
+    params += [stamp, stamp, programme_id, year, db_value(QuotaAccount, "limit", limit), stamp]
+    ((shopper_id, banned_from, banned_until, inserted, account_id, used, locked_limit),) = (
+        fetch_all(_SHOPPER_AND_ACCOUNT_LOCK, params)
     )
-    shopper = loaded(Shopper, **{**shopper_values, **row})
-    # Inserted just now (an update keeps the first created_at): no trips, no purchases yet.
-    shopper.first_seen = row["created_at"] == now  # type: ignore[attr-defined]  # checkout's flag, no field
-    if created is None:  # created meanwhile by a concurrent first purchase: wait for its lock
-        locked = account_lock(shopper_id=shopper.pk, programme_id=programme_id, year=year)
-        return _limited(locked, limit, now)
-    # Our own uncommitted insert: no other transaction can see or lock it before we commit.
-    account = loaded(QuotaAccount, id=created, shopper=shopper.pk, **account_values)
+    shopper = loaded(
+        Shopper, id=shopper_id, banned_from=banned_from, banned_until=banned_until, **shopper_values
+    )
+    account = loaded(
+        QuotaAccount,
+        id=account_id,
+        shopper=shopper_id,
+        programme=programme_id,
+        year=year,
+        limit=locked_limit,
+        used=used,
+    )
     account.shopper = shopper
-    return account
+    return LockedAccount(account, shopper_inserted=inserted)
 
 
 def trip_create(
@@ -487,11 +457,91 @@ def trip_create(
 
 
 # The ledger entry and the balance in one statement (a data-modifying CTE).
-_POST = (
-    "WITH entry AS (INSERT INTO quotas_quotaentry (account_id, kind, amount, reference,"
-    " created_at) VALUES (%s, %s, %s, %s, %s)) "
-    "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
+_ENTRY_INSERT = (
+    "INSERT INTO quotas_quotaentry (account_id, kind, amount, reference, created_at)"
+    " VALUES (%s, %s, %s, %s, %s)"
 )
+_USED_UPDATE = "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
+_POST = f"WITH entry AS ({_ENTRY_INSERT}) {_USED_UPDATE}"
+
+
+# --- The quota side of a sale, as parts of the sale's one write statement ----------------------
+# shops.pos.checkout writes a sale, its lines, its dirty-day mark and its idempotency record in
+# one statement; these parts put the new trip, the ledger entry and the balance in the same one.
+# The SQL that writes a quota table stays written here, whoever runs it
+# (tests/code/test_ownership.py). A part is (SQL, parameters): a list of common table
+# expressions, to join with commas in a WITH.
+Part = tuple[str, list[Any]]
+
+# The trip a sale is for, when the recount found none stored: its id is ``(SELECT id FROM trip)``
+# (the same departure inserted meanwhile, by an import: that trip).
+_SALE_TRIP = (
+    "trip AS (INSERT INTO quotas_trip AS t (shopper_id, kind, mode, carrier_ref, departs_at,"
+    " created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (shopper_id, carrier_ref, departs_at) DO UPDATE SET created_at = t.created_at"
+    " RETURNING t.id)"
+)
+_SALE_DEBIT = f"quota_entry AS ({_ENTRY_INSERT}), quota_used AS ({_USED_UPDATE})"
+# What a sale's statement selects to tell the trip's id.
+SALE_TRIP_ID = "(SELECT id FROM trip)"
+
+
+def sale_trip_part(
+    *, shopper_id: int, kind: str, mode: str, carrier_ref: str, departs_at: datetime, now: datetime
+) -> Part:
+    """Record a shopper's departure in the sale's statement (same carrier reference and time:
+    the same trip): a CTE ``trip`` with the trip's ``id`` (:data:`SALE_TRIP_ID`). The caller
+    holds the shopper's lock (:func:`quota_account_lock`) and found no trip stored."""
+    return _SALE_TRIP, [
+        shopper_id,
+        kind,
+        mode,
+        carrier_ref_key(carrier_ref),
+        db_value(Trip, "departs_at", departs_at),
+        db_value(Trip, "created_at", now),
+    ]
+
+
+def sale_debit_part(
+    *, account: QuotaAccount, amount: Decimal, reference: str, now: datetime
+) -> Part:
+    """Spend ``amount`` of the account in the sale's statement: the ledger entry (kind ``sale``)
+    and ``used`` move together (CTEs ``quota_entry`` and ``quota_used``). The caller holds the
+    account lock (:func:`quota_account_lock`), has judged the purchase under it, and runs the
+    statement inside :func:`limits_kept`."""
+    stamp = db_value(QuotaAccount, "updated_at", now)
+    return _SALE_DEBIT, [
+        account.pk,
+        EntryKind.SALE.value,
+        db_value(QuotaAccount, "used", amount),
+        reference,
+        stamp,
+        db_value(QuotaAccount, "used", amount),
+        stamp,
+        account.pk,
+    ]
+
+
+_OVER_LIMIT = QuotaAccount._meta.constraints[1].name  # quota_account_used_within_limit
+
+
+@contextmanager
+def limits_kept() -> Iterator[None]:
+    """Around a statement holding :func:`sale_debit_part`: the account's check constraint
+    (``0 <= used <= limit``) refusing it raises :class:`QuotaConflict`; any other integrity
+    error (a unique key met by a twin) is raised as it is. The caller's transaction is broken
+    either way and rolls back as the exception leaves it.
+
+    :raises QuotaConflict: the database refused the debit (the account would exceed its limit).
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == _OVER_LIMIT:
+            raise QuotaConflict(
+                _("The quota account would leave its limits; nothing was written.")
+            ) from exc
+        raise
 
 
 def _post(

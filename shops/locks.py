@@ -8,8 +8,9 @@ The order, never reversed, so that no two transactions deadlock:
 
 1. A sale (``checkout.sale_commit``): the (terminal, Idempotency-Key) try-lock
    (:data:`IDEMPOTENCY_KEY_TRY_LOCK`, in the statement that looks for the key's earlier
-   answer); then the shopper's account and, with a trip, the shopper's trips lock
-   (``quotas.locks``).
+   answer); then the shopper row and its account of the year, ``FOR NO KEY UPDATE``, by one
+   upsert (``quotas.services.quota_account_lock``; the order in ``quotas.locks``); its write
+   statement then inserts rows only (a new trip, an upsert of the shopper's own departure).
 2. A return: the same try-lock (:func:`idempotency_key_try_lock`), then
    :func:`account_then_sale_lock` (the account, then the sale). A void: the account, then the
    sale. A pickup: the sale alone (:func:`sale_lock`).

@@ -1,18 +1,27 @@
 """Quote and commit: the only ways a sale is judged and written.
 
-``sale_commit`` runs in one durable transaction that first takes the shopper's quota-account
-lock, then recounts this trip's usage across every store, judges the basket with
-``quotas.rules``, and writes the sale, its lines, the ledger entry and a dirty-day mark. No
-network call happens while the lock is held, and nothing outside the database is touched.
+``sale_commit`` runs in one durable transaction that first locks the shopper and the shopper's
+quota account of the year, then recounts this trip's usage across every store, judges the basket
+with ``quotas.rules``, and writes the sale, its lines, the ledger entry and a dirty-day mark. No
+network call happens while the locks are held, and nothing outside the database is touched.
 
 Statements per commit, whatever the basket size (the policy in force comes from a per-process
-cache): the idempotency lock with the products 1; the account lock 1 (a first purchase of the
-year: plus the shopper-and-account upsert 1); with a trip, the shopper's trips lock 1 and the
-trip with its usage 1 (a shopper created by this sale has no usage: no recount; a new trip:
-plus its insert 1); the sale with lines and dirty mark 1; the ledger 1. So 6 for a returning
-shopper on a known trip and 7 for a first purchase (or a new trip); a request to the API looks
-its terminal up first: 7 and 8 (tests/shops/test_checkout.py, TestQueryBudget). They are plain
-statements (dutyfree.db; why: docs/ARCHITECTURE.md).
+cache):
+
+1. the prelude: the idempotency try-lock, the key's recorded answer, fresh ids, the products;
+2. the lock: the shopper's upsert and the year's account's, one statement that locks both rows
+   (``quotas.services.quota_account_lock``; one or two more while an identity key rotation is
+   under way);
+3. the recount, after the lock (a fresh snapshot): the trip with its usage, or for a trip-less
+   resident a departure this year; none for a shopper the lock just inserted (nothing yet);
+4. the write: a new trip if none is stored, the sale, its lines, the dirty-day mark, the key's
+   record of the first answer, the ledger entry and the account's balance (the quota side as
+   parts from ``quotas.services``).
+
+So 4 for a known shopper (on a known or a new trip, or a trip-less resident) and 3 for a shopper
+the sale inserts; a request to the API looks its terminal up first: 5 and 4
+(tests/shops/test_checkout.py, TestQueryBudget). They are plain statements
+(dutyfree.db; why: docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -31,8 +40,7 @@ from django.db import IntegrityError, connection, transaction
 from dutyfree import money
 from dutyfree.db import fetch_all, insert_rows, loaded, select_rows
 from quotas import rules
-from quotas.choices import EntryKind, PickupMode, TravellerKind
-from quotas.locks import shopper_trips_lock
+from quotas.choices import PickupMode, TravellerKind
 from quotas.models import Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts
 from quotas.selectors import (
@@ -44,10 +52,13 @@ from quotas.selectors import (
     trip_of_departure,
 )
 from quotas.services import (
+    SALE_TRIP_ID,
+    Part,
     PresentedShopper,
+    limits_kept,
     quota_account_lock,
-    quota_debit,
-    trip_create,
+    sale_debit_part,
+    sale_trip_part,
 )
 from shops.locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
 from shops.models import (
@@ -277,6 +288,7 @@ def _judge(
     at: datetime,
     all_limits: bool,
     physical_store: bool,
+    shopper_inserted: bool = False,
 ) -> tuple[Trip | None, rules.Verdict]:
     """Gather what the shopper already holds (this trip's usage, or for a trip-less resident
     an off-island record this year) and judge the basket. Returns the stored trip, if any.
@@ -284,11 +296,13 @@ def _judge(
     purchase.
 
     ``all_limits``: recount every limited category (a quote reports them all); otherwise only
-    those the basket asks for, which are all a verdict depends on."""
+    those the basket asks for, which are all a verdict depends on. ``shopper_inserted``: the
+    shopper row was inserted by this very transaction (no trip, no purchase, no departure yet:
+    nothing to read)."""
     trip, usage, outbound = None, TripUsage(), False
-    if shopper is not None and getattr(shopper, "first_seen", False):
-        pass  # created by this very transaction: no trip, no purchase, no departure yet
-    elif shopper is not None and basket.trip is not None:
+    if shopper is None or shopper_inserted:
+        pass
+    elif basket.trip is not None:
         trip, usage = trip_with_usage(
             shopper_id=shopper.pk,
             trip=basket.trip,
@@ -296,7 +310,7 @@ def _judge(
             categories=None if all_limits else {p.category_code for p in products.values()},
             immediate=basket.pickup == PickupMode.IMMEDIATE,
         )
-    elif shopper is not None:
+    else:
         outbound = departed_in_year(shopper_id=shopper.pk, year=year)
     verdict = rules.judge_basket(
         policy=version.rules,
@@ -467,45 +481,49 @@ def _traveller_kind(trip: TripInput | None) -> str:
     return trip.kind if trip is not None else TravellerKind.RESIDENT
 
 
-def _columns(model: type[Any], names: Sequence[str]) -> list[Any]:
-    return [model._meta.get_field(name) for name in names]
+@cache
+def _columns(model: type[Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(model._meta.get_field(name) for name in names)
 
 
-_RECORD_NAMES = (
-    "terminal_id",
-    "key",
-    "fingerprint",
-    "status_code",
-    "content",
-    "location",
-    "created_at",
-)
+# What the key's record takes from the first answer; its terminal, key, fingerprint and time are
+# the sale's own columns (the same values: shops.pos.idempotency.record_row), read from the sale's
+# CTE, so the statement stays under psycopg's limit of 50 parameters for a cached conversion.
+_RECORD_NAMES = ("status_code", "content", "location")
 
 
 @cache
-def _write_sale_sql(line_names: tuple[str, ...]) -> str:
+def _write_sale_sql(line_names: tuple[str, ...], new_trip: str | None, debit: str) -> str:
     """The sale, its lines (from one array per column, so the statement is the same for 1 line
-    or 50), its dirty-day mark and the key's record of the first answer, in one
-    data-modifying statement."""
+    or 50), its dirty-day mark, the key's record of the first answer and the quota side (the
+    ledger entry and the balance; a new trip first, when there is one: ``debit`` and
+    ``new_trip`` are parts from ``quotas.services``), in one data-modifying statement."""
     quote = connection.ops.quote_name
     sale_fields = _columns(Sale, ("id", *COMMIT_COLUMNS))
     line_fields = _columns(SaleLine, line_names)
     record_fields = _columns(IdempotencyRecord, _RECORD_NAMES)
+    record_sale = ("terminal_id", "idempotency_key", "request_fingerprint", "sold_at")
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
+    trip_id = SALE_TRIP_ID if new_trip else "%s"
+    sale_values = ", ".join(trip_id if field.name == "trip" else "%s" for field in sale_fields)
     # Identifiers come from model metadata and are quoted; every value is a parameter.
     return (
-        "WITH sale AS (INSERT INTO shops_sale "  # noqa: S608
+        f"WITH {new_trip + ', ' if new_trip else ''}"  # noqa: S608
+        "sale AS (INSERT INTO shops_sale "
         f"({', '.join(quote(f.column) for f in sale_fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(sale_fields))}) RETURNING id), "
+        f"VALUES ({sale_values}) RETURNING id, trip_id, local_date, store_id, "
+        f"{', '.join(record_sale)}), "
         "line AS (INSERT INTO shops_saleline "
         f"(sale_id, {', '.join(quote(f.column) for f in line_fields)}) "
         f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id), "
         "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-        "SELECT %s, %s, %s), "
-        "record AS (INSERT INTO shops_idempotencyrecord "
-        f"({', '.join(quote(f.column) for f in record_fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(record_fields))})) "
-        "SELECT count(*) FROM line"
+        "SELECT local_date, store_id, sold_at FROM sale), "
+        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "
+        f"created_at, {', '.join(quote(f.column) for f in record_fields)}) "
+        f"SELECT {', '.join(record_sale[:3])}, sold_at, "
+        f"{', '.join(['%s'] * len(record_fields))} FROM sale), "
+        f"{debit} "
+        "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
     )
 
 
@@ -514,25 +532,30 @@ def write_sale(
     sale_row: dict[str, Any],
     line_rows: list[dict[str, Any]],
     record: dict[str, Any],
-    now: datetime,
-) -> None:
+    debit: Part,
+    new_trip: Part | None = None,
+) -> int | None:
     """Insert a sale and its lines (with their ids given), the dirty-day mark of its (local
-    day, store) and the key's record of its first answer (:func:`shops.pos.idempotency.record_row`),
-    in one statement."""
-    dirty = {"day": sale_row["local_date"], "store": sale_row["store"], "marked_at": now}
+    day, store), the key's record of its first answer (:func:`shops.pos.idempotency.record_row`;
+    its terminal, key, fingerprint and time are the sale's) and the quota side: ``debit``
+    (``quotas.services.sale_debit_part``) and, for a departure not stored yet, ``new_trip``
+    (``quotas.services.sale_trip_part``, whose id the sale takes instead of
+    ``sale_row["trip"]``). One statement. Returns the sale's trip id.
+
+    :raises QuotaConflict: the account's check refused the debit (nothing was written).
+    """
     refresh_stats_after_commit()
     names = tuple(line_rows[0])
-    params = [
+    trip_sql, params = new_trip if new_trip is not None else (None, [])
+    params = list(params)
+    params += [
         field.get_db_prep_save(sale_row[field.name], connection)
         for field in _columns(Sale, ("id", *COMMIT_COLUMNS))
+        if not (trip_sql and field.name == "trip")
     ]
     params += [
         [field.get_db_prep_save(row[field.name], connection) for row in line_rows]
         for field in _columns(SaleLine, names)
-    ]
-    params += [
-        field.get_db_prep_save(dirty[field.name], connection)
-        for field in _columns(DirtyDay, ("day", "store", "marked_at"))
     ]
     params += [
         field.get_db_prep_save(record[name], connection)
@@ -540,7 +563,11 @@ def write_sale(
             _RECORD_NAMES, _columns(IdempotencyRecord, _RECORD_NAMES), strict=True
         )
     ]
-    fetch_all(_write_sale_sql(names), params)
+    debit_sql, debit_params = debit
+    params += debit_params
+    with limits_kept():
+        ((trip_id, _),) = fetch_all(_write_sale_sql(names, trip_sql, debit_sql), params)
+    return trip_id
 
 
 def mark_dirty(*, sale: Sale, now: datetime) -> None:
@@ -597,7 +624,7 @@ def _commit_once(
     products = prelude.products
 
     policy = version.policy
-    account = quota_account_lock(
+    account, shopper_inserted = quota_account_lock(
         presented=basket.shopper,
         programme_id=policy.programme_id,
         year=year,
@@ -605,10 +632,10 @@ def _commit_once(
         now=now,
     )
     shopper = account.shopper
-    if basket.trip is not None:
-        shopper_trips_lock(shopper.pk)  # per-trip counts span quota years
+    # A statement of its own after the locks: its snapshot sees every sale committed before.
     trip, verdict = _judge(
         all_limits=False,
+        shopper_inserted=shopper_inserted,
         physical_store=terminal.store.channel == StoreChannel.PHYSICAL,
         version=version,
         basket=basket,
@@ -620,8 +647,9 @@ def _commit_once(
     )
     if not verdict.allowed:
         raise PurchaseNotAllowed(verdict)
+    new_trip = None
     if basket.trip is not None and trip is None:
-        trip = trip_create(
+        new_trip = sale_trip_part(
             shopper_id=shopper.pk,
             kind=basket.trip.kind,
             mode=basket.trip.mode,
@@ -690,19 +718,16 @@ def _commit_once(
     first = first_answer_of(
         201, first_answer(sale, lines=lines), location=f"/api/v1/sales/{sale.pk}"
     )
-    write_sale(
+    trip_id = write_sale(
         sale_row=sale_row,
         line_rows=rows,
         record=record_row(retry=retry, first=first, now=now),
-        now=now,
+        new_trip=new_trip,
+        debit=sale_debit_part(
+            account=account, amount=verdict.total, reference=f"sale:{sale.pk}", now=now
+        ),
     )
-    quota_debit(
-        account=account,
-        amount=verdict.total,
-        kind=EntryKind.SALE,
-        reference=f"sale:{sale.pk}",
-        now=now,
-    )
+    sale.trip_id = trip_id
     return CommitResult(first, sale_id=sale.pk, written=sale)
 
 

@@ -3,6 +3,7 @@ every store, written exactly once."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,7 +16,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from quotas import identity
 from quotas import services as quota_services
+from quotas.errors import QuotaConflict
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.selectors import policy_in_force_cached
 from shops.models import DirtyDay, IdempotencyRecord, Sale, SaleLine
@@ -472,9 +475,43 @@ class TestBooks:
             assert ledger == account.used == net
 
 
+class TestTheLock:
+    """The shopper-and-account upsert every sale takes first (quotas.services)."""
+
+    def test_unchanged_facts_leave_the_shopper_s_updated_at(self, catalogue: None) -> None:
+        term, _ = terminal()
+        commit(term, basket(("LIP", 1)))
+        stamp = Shopper.objects.get().updated_at
+        commit(term, basket(("LIP", 1)))
+        assert Shopper.objects.get().updated_at == stamp
+        renamed = dataclasses.replace(shopper(), name="李四")
+        commit(term, basket(("LIP", 1), who=renamed))
+        row = Shopper.objects.get()
+        assert row.updated_at > stamp
+        assert row.name_key == identity.name_key("李四")
+
+    def test_the_account_s_check_refuses_what_the_rules_let_through(
+        self, catalogue: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        term, _ = terminal()
+        lock = checkout.quota_account_lock
+        # The account's limit below the policy's: the rules allow 320.00, the database does not.
+        monkeypatch.setattr(
+            checkout,
+            "quota_account_lock",
+            lambda **given: lock(**{**given, "limit": Decimal("100.00")}),
+        )
+        before = written()
+        with pytest.raises(QuotaConflict):
+            commit(term, basket(("LIP", 1)))
+        assert written() == before
+
+
 class TestQueryBudget:
-    """A commit costs the same statements for 1 line as for 50, as many as shops/pos/checkout.py's
-    docstring counts."""
+    """A sale through the API costs at most five statements, for 1 line as for 50, first
+    purchase or not, with a trip or a trip-less resident: the terminal's look-up, the key's
+    prelude, the shopper-and-account lock, the recount (none for a shopper the sale inserts),
+    the write (shops/pos/checkout.py's docstring counts them)."""
 
     @pytest.fixture
     def fifty(self) -> list[str]:
@@ -483,33 +520,66 @@ class TestQueryBudget:
             product(sku, "tea", "100.00")
         return skus
 
-    def count(self, term, b) -> int:
-        policy_in_force_cached(at=timezone.now())  # the per-process policy cache is warm
-        with CaptureQueriesContext(connection) as queries:
-            commit(term, b)
-        # Under the test's own transaction the durable block runs as a savepoint; in
-        # production it is the outermost transaction and issues no such statements.
-        return sum(1 for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE")))
+    @pytest.fixture
+    def lipsticks(self) -> list[str]:
+        skus = [f"LIP-{n:02d}" for n in range(7)]
+        for sku in skus:
+            product(sku, "cosmetics", "100.00", immediate_kind="cosmetics")
+        return skus
 
-    def test_first_purchase_of_the_year(self, fifty: list[str]) -> None:
-        term, _ = terminal()
-        one = self.count(term, basket((fifty[0], 1), who=shopper(resident_id(1))))
-        many = self.count(term, basket(*[(s, 1) for s in fifty], who=shopper(resident_id(2))))
-        assert one == many == 7
+    @pytest.fixture
+    def post(self, client: Client):  # type: ignore[no-untyped-def]
+        _, key = terminal()
+        keys = count()
 
-    def test_a_returning_shopper_on_a_new_trip(self, fifty: list[str]) -> None:
-        term, _ = terminal()
-        commit(term, basket((fifty[0], 1)))
-        one = self.count(term, basket((fifty[1], 1), on=trip("CZ1")))
-        many = self.count(term, basket(*[(s, 1) for s in fifty], on=trip("CZ2")))
-        assert one == many == 7
+        def post(b) -> int:  # type: ignore[no-untyped-def]
+            policy_in_force_cached(at=timezone.now())  # the per-process policy cache is warm
+            with CaptureQueriesContext(connection) as queries:
+                response = client.post(
+                    "/api/v1/sales",
+                    json.dumps(json_basket(b)),
+                    content_type="application/json",
+                    headers={"authorization": f"Bearer {key}", "idempotency-key": f"q{next(keys)}"},
+                )
+            assert response.status_code == 201, response.content
+            # Under the test's own transaction the durable block runs as a savepoint; in
+            # production it is the outermost transaction and issues no such statements.
+            return sum(1 for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE")))
 
-    def test_a_returning_shopper_on_the_same_trip(self, fifty: list[str]) -> None:
-        term, _ = terminal()
-        commit(term, basket((fifty[0], 1)))
-        one = self.count(term, basket((fifty[1], 1)))
-        many = self.count(term, basket(*[(s, 1) for s in fifty]))
-        assert one == many == 6
+        return post
+
+    def test_first_purchase_of_the_year(self, post, fifty: list[str]) -> None:  # type: ignore[no-untyped-def]
+        one = post(basket((fifty[0], 1), who=shopper(resident_id(1))))
+        many = post(basket(*[(s, 1) for s in fifty], who=shopper(resident_id(2))))
+        assert one == many == 4  # a shopper inserted by the sale: nothing to recount
+
+    def test_a_returning_shopper_on_a_new_trip(self, post, fifty: list[str]) -> None:  # type: ignore[no-untyped-def]
+        post(basket((fifty[0], 1)))
+        one = post(basket((fifty[1], 1), on=trip("CZ1")))
+        many = post(basket(*[(s, 1) for s in fifty], on=trip("CZ2")))
+        assert one == many == 5
+
+    def test_a_returning_shopper_on_the_same_trip(self, post, fifty: list[str]) -> None:  # type: ignore[no-untyped-def]
+        post(basket((fifty[0], 1)))
+        one = post(basket((fifty[1], 1)))
+        many = post(basket(*[(s, 1) for s in fifty]))
+        assert one == many == 5
+
+    def test_a_resident_without_a_trip(self, post, lipsticks: list[str]) -> None:  # type: ignore[no-untyped-def]
+        resident = shopper(resident_id(3), resident=True)
+        post(basket((lipsticks[0], 1), who=resident))  # a trip, so the shopper is known
+        quota_services.departure_record(
+            doc_type="resident_id",
+            country="CHN",
+            number=resident.number,
+            carrier_ref="HU7181",
+            departed_at=timezone.now() - timedelta(minutes=1),
+            now=timezone.now(),
+        )
+        immediate = {"who": resident, "no_trip": True, "pickup": "immediate"}
+        one = post(basket((lipsticks[1], 1), **immediate))
+        many = post(basket(*[(s, 1) for s in lipsticks[2:]], **immediate))  # the cap: 5 pieces
+        assert one == many == 5  # the recount is the look for a departure this year
 
 
 class TestSalesApi:

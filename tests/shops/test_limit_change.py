@@ -71,7 +71,7 @@ def test_a_lowered_limit_refuses_more_but_never_goes_below_what_is_used() -> Non
         )  # fmt: skip
     # A return still fits under the account's limit, which never drops below what is used.
     with transaction.atomic():
-        account = quota_services.quota_account_lock(
+        account, _ = quota_services.quota_account_lock(
             presented=basket(("TEA", 1), on=on).shopper, programme_id=account_programme(),
             year=2026, limit=Decimal("50000.00"), now=local(2026, 7, 3),
         )  # fmt: skip

@@ -1,8 +1,8 @@
 """Per-trip limits hold across local New Year: two sales for one departure either side of
-midnight on 31 December lock different year accounts, so a sale with a trip also takes a
-per-shopper trips lock (else neither waits for the other, neither counts the other's sale and
-both pass). Deterministic: the first sale is held between its recount and its commit while the
-second one is tried."""
+midnight on 31 December lock different year accounts, so a sale also locks the shopper row (in
+the same upsert as its account; else neither waits for the other, neither counts the other's
+sale and both pass). Deterministic: the first sale is held between its recount and its commit
+while the second one is tried."""
 
 import threading
 
@@ -81,7 +81,7 @@ def test_two_sales_for_one_trip_across_new_year(monkeypatch) -> None:
     assert recounted.wait(10)  # the first sale has recounted the trip and not yet committed
     two.start()
     two.join(1.0)
-    waited = two.is_alive()  # the second waits for the trips lock the first holds
+    waited = two.is_alive()  # the second waits for the shopper row the first holds
     release.set()
     one.join(20)
     two.join(20)
