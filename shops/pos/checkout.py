@@ -11,7 +11,7 @@ year: plus the shopper-and-account upsert 1); with a trip, the shopper's trips l
 trip with its usage 1 (a shopper created by this sale has no usage: no recount; a new trip:
 plus its insert 1); the sale with lines and dirty mark 1; the ledger 1. So 6 for a returning
 shopper on a known trip and 7 for a first purchase (or a new trip); a request to the API looks
-its terminal up first: 7 and 8 (tests/shops/test_checkout.py, TestQueryBudget). They are plain
+its terminal up first: 7 and 8 (tests/shops/pos/test_checkout.py, TestQueryBudget). They are plain
 statements (dutyfree.db; why: docs/ARCHITECTURE.md).
 """
 

@@ -308,7 +308,7 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
     from shops.pos import returns
     from shops.reporting import rollups
     from tests.shops.helpers import basket, product, terminal
-    from tests.shops.test_checkout import commit
+    from tests.shops.pos.test_checkout import commit
 
     taken: list[tuple[str, Any, int]] = []
 

@@ -32,7 +32,7 @@ from quotas.kind_csv import COLUMNS, export_kinds, parse_kinds
 from quotas.models import ImmediatePickupKind, Policy
 from tests.conftest import local
 
-from .test_admin import change_form_data, shipped, url
+from .admin.test_admin import change_form_data, shipped, url
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ from shops.pos import checkout, returns
 from shops.shoppers.lookup import mask
 from tests.conftest import SHANGHAI, local
 
-from .helpers import DEPARTS, basket, captcha_answer, product, shopper, terminal, trip
+from ..helpers import DEPARTS, basket, captcha_answer, product, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from quotas import identity
 from quotas.models import QuotaAccount, Shopper
 from shops.pos import checkout, errors
 
-from .helpers import basket, product, shopper, terminal
+from ..helpers import basket, product, shopper, terminal
 
 pytestmark = pytest.mark.django_db
 

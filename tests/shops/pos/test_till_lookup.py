@@ -20,7 +20,7 @@ from shops.models import Product
 from shops.pos import checkout, returns
 from tests.conftest import local
 
-from .helpers import basket, product, resident_id, shopper, terminal, trip
+from ..helpers import basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from shops.models import DirtyDay, IdempotencyRecord, Sale, SaleLine
 from shops.pos import checkout
 from shops.pos.errors import PurchaseNotAllowed
 
-from .helpers import basket, product, resident_id, shopper, terminal, trip
+from ..helpers import basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

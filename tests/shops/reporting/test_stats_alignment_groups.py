@@ -15,7 +15,7 @@ from shops.reporting import rollups
 from shops.reporting.stats import sales_stats, spring_festival_holiday
 from tests.conftest import local
 from tests.shops import helpers
-from tests.shops.test_stats_api import sell
+from tests.shops.reporting.test_stats_api import sell
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from shops.reporting import audit as books
 from shops.reporting import rollups
 from tests.conftest import local
 
-from . import helpers
+from .. import helpers
 from .test_check_books import check, legacy_csv, legacy_row
 
 pytestmark = pytest.mark.django_db

@@ -36,7 +36,7 @@ from shops.imports.products import import_products
 from shops.models import Product, Sale, Store, StoreChannel
 from shops.reporting import audit as books
 
-from .helpers import terminal
+from ..helpers import terminal
 
 pytestmark = pytest.mark.django_db
 

@@ -74,7 +74,7 @@ from shops.reporting import audit as books
 from shops.reporting import rollups
 from tests.conftest import local
 
-from . import helpers
+from .. import helpers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from dutyfree.urls import api_v1
 
-from .helpers import basket, json_basket, product, terminal
+from ..helpers import basket, json_basket, product, terminal
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from quotas.models import Shopper, Trip
 from shops.pos import checkout
 from tests.conftest import SHANGHAI
 
-from .helpers import basket, product, terminal, trip
+from ..helpers import basket, product, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

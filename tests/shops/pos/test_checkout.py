@@ -24,7 +24,7 @@ from shops.pos.errors import PurchaseNotAllowed
 from shops.pos.idempotency import IdempotencyKeyReused
 from tests.conftest import local
 
-from .helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
+from ..helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

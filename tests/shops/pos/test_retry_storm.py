@@ -30,7 +30,7 @@ from shops.models import Sale
 from shops.reporting import audit as books
 from shops.reporting import rollups
 
-from . import helpers
+from .. import helpers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

@@ -31,7 +31,7 @@ from shops.models import DirtyDay, Sale, SaleLine, Terminal
 from shops.pos import checkout
 from tests.conftest import local
 
-from .helpers import basket, product, resident_id, shopper, terminal, trip
+from ..helpers import basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 
