@@ -33,7 +33,7 @@ from shops.pos.departures import departure_record
 from shops.reporting.audit import check_books
 from shops.reporting.rollups import refresh_all_dirty
 from shops.shoppers.lookup import LookupQuery, quota_lookup
-from tests.shops.helpers import basket, product, shopper, terminal, trip
+from tests.support import basket, product, shopper, terminal, trip
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDE = ("shops", "dutyfree")

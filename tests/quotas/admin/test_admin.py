@@ -20,15 +20,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
 from quotas import services
 from quotas.category_csv import COLUMNS
 from quotas.errors import PolicyImmutable
 from quotas.models import Category, Policy
-from tests.admin_forms import Data, page_form_data
 from tests.conftest import SHANGHAI, local
+from tests.support.admin_forms import Data, change_form_data, row, url
+from tests.support.policies import shipped
 
 pytestmark = pytest.mark.django_db
 
@@ -36,14 +36,6 @@ EDITOR = "policy_editor_ann"
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def shipped(year: int) -> Policy:
-    return Policy.objects.get(effective_from__year=year, status="published")
-
-
-def url(name: str, policy: Policy | Category | None = None) -> str:
-    return reverse(f"admin:{name}", args=[] if policy is None else [policy.pk])
-
-
 def policy_row(policy: Policy) -> Data:
     return Policy.objects.filter(pk=policy.pk).values().get()
 
@@ -61,21 +53,6 @@ def state(policy: Policy) -> tuple[Data, list[Data], int, int]:
         Policy.history.count(),
         Category.history.count(),
     )
-
-
-def change_form_data(client: Client, policy: Policy) -> Data:
-    """The change page's policy form and its category inline, as the browser would post it."""
-    response = client.get(url("quotas_policy_change", policy))
-    assert response.status_code == 200
-    return page_form_data(response)
-
-
-def row(data: Data, code: str) -> str:
-    """The inline prefix (``categories-N-``) of the row holding ``code``."""
-    for key, value in data.items():
-        if key.startswith("categories-") and key.endswith("-code") and value == code:
-            return key.removesuffix("code")
-    raise KeyError(code)
 
 
 def error_keys(response: Any) -> set[str]:

@@ -31,7 +31,8 @@ from quotas import identity, services
 from quotas.change_reasons import change_reason_text
 from quotas.models import Ban, Category, Policy, Shopper
 from tests.conftest import local
-from tests.quotas.admin.test_admin import change_form_data, row, shipped, url
+from tests.support.admin_forms import change_form_data, row, url
+from tests.support.policies import shipped
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from quotas import services
 from quotas.errors import PolicyImmutable
 from quotas.models import Ban, Category, Policy
-from tests.admin_forms import form_data
 from tests.conftest import local
-from tests.quotas.test_bans import make_shopper
+from tests.support import shopper_row
+from tests.support.admin_forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +135,7 @@ def test_the_draft_a_published_policy_came_from_is_kept(web: Client) -> None:
 
 
 def test_a_ban_starting_later_is_a_form_error_not_a_500(web: Client) -> None:
-    shopper = make_shopper()
+    shopper = shopper_row()
     start = timezone.localtime() + timedelta(days=1)
     answer = web.post(
         reverse("admin:quotas_ban_add"),

@@ -20,8 +20,7 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from dutyfree.urls import api_v1
-
-from ..helpers import basket, json_basket, product, terminal
+from tests.support import basket, json_basket, product, terminal
 
 pytestmark = pytest.mark.django_db
 

@@ -35,8 +35,7 @@ from shops.demo.seed import (
 from shops.imports.products import import_products
 from shops.models import Product, Sale, Store, StoreChannel
 from shops.reporting import audit as books
-
-from ..helpers import terminal
+from tests.support import terminal
 
 pytestmark = pytest.mark.django_db
 

@@ -30,8 +30,7 @@ from shops.management.commands.import_sales import Command
 from shops.models import DirtyDay, Sale, SaleLine, Terminal
 from shops.pos import checkout
 from tests.conftest import local
-
-from ..helpers import basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

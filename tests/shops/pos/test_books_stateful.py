@@ -72,9 +72,8 @@ from shops.pos.pickup import sale_pickup
 from shops.pos.returns import sale_return, sale_void
 from shops.reporting import audit as books
 from shops.reporting import rollups
+from tests import support
 from tests.conftest import local
-
-from .. import helpers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -114,7 +113,7 @@ class Person:
 
 def _person(serial: int, birth: date, second_kind: str = "domestic") -> Person:
     return Person(
-        presented=helpers.shopper(helpers.resident_id(serial, birth), birth=birth),
+        presented=support.shopper(support.resident_id(serial, birth), birth=birth),
         birth=birth,
         trips=(
             TripInput("domestic", "air", "HU7181", local(2027, 1, 2, 10, 30)),
@@ -672,9 +671,9 @@ class BooksMachine(RuleBasedStateMachine):
 @pytest.fixture
 def shop(transactional_db: None) -> tuple[Terminal, ...]:
     for sku, (category, price, ml, pieces) in CATALOGUE.items():
-        helpers.product(sku, category, price, volume_ml=ml, pieces=pieces)
+        support.product(sku, category, price, volume_ml=ml, pieces=pieces)
     return tuple(
-        Terminal.objects.select_related("store").get(pk=helpers.terminal(store)[0].pk)
+        Terminal.objects.select_related("store").get(pk=support.terminal(store)[0].pk)
         for store in STORES
     )
 

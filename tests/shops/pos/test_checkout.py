@@ -23,8 +23,7 @@ from shops.pos import checkout, errors, pickup, returns
 from shops.pos.errors import PurchaseNotAllowed
 from shops.pos.idempotency import IdempotencyKeyReused
 from tests.conftest import local
-
-from ..helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, json_basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

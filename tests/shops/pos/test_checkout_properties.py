@@ -15,8 +15,7 @@ from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from shops.models import DirtyDay, IdempotencyRecord, Sale, SaleLine
 from shops.pos import checkout
 from shops.pos.errors import PurchaseNotAllowed
-
-from ..helpers import basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

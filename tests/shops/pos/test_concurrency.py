@@ -21,8 +21,7 @@ from shops.pos import checkout
 from shops.pos.errors import PurchaseNotAllowed
 from shops.pos.idempotency import RequestInProgress
 from shops.pos.returns import sale_return, sale_void
-
-from ..helpers import basket, product, terminal
+from tests.support import basket, product, terminal
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -173,7 +172,7 @@ def test_a_request_still_in_flight_is_409() -> None:
     """While the first request with a key holds its advisory lock, a retry is told to wait."""
     from django.test import Client
 
-    from ..helpers import json_basket
+    from tests.support import json_basket
 
     product("LIP", "cosmetics", "320.00")
     term, key = terminal()

@@ -25,8 +25,7 @@ from shops.pos.errors import PurchaseNotAllowed
 from shops.shoppers.lookup import LookupQuery, quota_lookup
 from shops.tasks import enforce_departure_deadline
 from tests.conftest import SHANGHAI, local
-
-from ..helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, json_basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

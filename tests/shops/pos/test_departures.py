@@ -16,8 +16,7 @@ from django.utils import timezone
 from quotas.models import Shopper, Trip
 from shops.pos import checkout
 from tests.conftest import SHANGHAI
-
-from ..helpers import basket, product, terminal, trip
+from tests.support import basket, product, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

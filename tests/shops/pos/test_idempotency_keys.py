@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from shops.models import Return, Sale
-from tests.shops.helpers import basket, json_basket, product, terminal
+from tests.support import basket, json_basket, product, terminal
 
 pytestmark = pytest.mark.django_db
 

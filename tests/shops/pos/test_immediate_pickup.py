@@ -22,8 +22,7 @@ from shops.models import Sale, SaleLine, Store
 from shops.pos import checkout
 from shops.pos.errors import PurchaseNotAllowed
 from shops.pos.returns import sale_return, sale_void
-
-from ..helpers import basket, json_basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, json_basket, product, resident_id, shopper, terminal, trip
 
 _keys = count(1)
 

@@ -13,7 +13,7 @@ from quotas.models import QuotaAccount
 from quotas.selectors import policy_in_force
 from shops.pos import checkout, errors
 from tests.conftest import local
-from tests.shops.helpers import basket, product, terminal, trip
+from tests.support import basket, product, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

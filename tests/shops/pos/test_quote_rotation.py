@@ -7,28 +7,28 @@ from django.test import override_settings
 from django.utils import timezone
 
 from shops.pos import checkout
-from tests.quotas.test_key_rotation import BEFORE, ROTATING
-from tests.shops import helpers
+from tests import support
+from tests.support.identity import BEFORE, ROTATING
 
-NUMBER = helpers.resident_id(2468)
+NUMBER = support.resident_id(2468)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_quote_during_rotation_sees_the_shoppers_usage() -> None:
-    helpers.product("LIP", "cosmetics", "300.00")
-    term, _ = helpers.terminal()
-    who = helpers.shopper(NUMBER)
+    support.product("LIP", "cosmetics", "300.00")
+    term, _ = support.terminal()
+    who = support.shopper(NUMBER)
     with override_settings(**BEFORE):
         checkout.sale_commit(
             terminal=term,
             idempotency_key="a",
             fingerprint="a",
-            basket=helpers.basket(("LIP", 30), who=who),
+            basket=support.basket(("LIP", 30), who=who),
             now=timezone.now(),
         )
     with override_settings(**ROTATING):
-        quote = checkout.sale_quote(basket=helpers.basket(("LIP", 1), who=who), at=timezone.now())
+        quote = checkout.sale_quote(basket=support.basket(("LIP", 1), who=who), at=timezone.now())
         # the trip already holds 30 cosmetics pieces: the 31st must be refused
         assert [v.code for v in quote.verdict.violations] == ["per_trip_limit_exceeded"], (
             quote.verdict.allowed,

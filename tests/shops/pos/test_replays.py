@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from quotas.models import QuotaEntry, Trip
 from shops.models import IdempotencyRecord, Return, Sale
-
-from ..helpers import basket, json_basket, product, terminal, trip
+from tests.support import basket, json_basket, product, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from django.utils import timezone
 from quotas import identity
 from quotas.models import QuotaAccount, Shopper
 from shops.pos import checkout, errors
-
-from ..helpers import basket, product, shopper, terminal
+from tests.support import basket, product, shopper, terminal
 
 pytestmark = pytest.mark.django_db
 

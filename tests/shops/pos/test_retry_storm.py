@@ -29,8 +29,7 @@ from quotas.models import QuotaAccount
 from shops.models import Sale
 from shops.reporting import audit as books
 from shops.reporting import rollups
-
-from .. import helpers
+from tests import support
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -73,8 +72,8 @@ def requests(rng: random.Random) -> list[Request]:
             lines.append(("RS-SCARF", rng.randint(1, 3)))
         if n // SHOPPERS in (3, 7):
             lines.append(("RS-WINE", 1))
-        who = helpers.shopper(helpers.resident_id(5000 + person), name=f"风暴{person}")
-        body = helpers.json_basket(helpers.basket(*lines, who=who))
+        who = support.shopper(support.resident_id(5000 + person), name=f"风暴{person}")
+        body = support.json_basket(support.basket(*lines, who=who))
         made.append(
             Request(
                 key=f"storm-{n:04d}",
@@ -134,11 +133,11 @@ def send(client: Client, key: str, request: Request) -> Answer:
 def test_a_retry_storm_makes_each_sale_once_and_replays_its_first_answer(
     transactional_db: None,
 ) -> None:
-    helpers.product("RS-LIP", "cosmetics", "320.00")
-    helpers.product("RS-PERFUME", "perfume", "899.90")
-    helpers.product("RS-SCARF", "silk_scarves", "188.88")
-    helpers.product("RS-WINE", "alcohol", "1200.00", volume_ml=750)
-    keys = [helpers.terminal(store)[1] for store in STORES]
+    support.product("RS-LIP", "cosmetics", "320.00")
+    support.product("RS-PERFUME", "perfume", "899.90")
+    support.product("RS-SCARF", "silk_scarves", "188.88")
+    support.product("RS-WINE", "alcohol", "1200.00", volume_ml=750)
+    keys = [support.terminal(store)[1] for store in STORES]
     rng = random.Random(20261127)  # noqa: S311 - reproducible test data, not a secret
     sales = requests(rng)
     jobs: queue.Queue[Request] = queue.Queue()

@@ -19,8 +19,7 @@ from quotas.selectors import policy_in_force_cached
 from shops.models import Product
 from shops.pos import checkout, returns
 from tests.conftest import local
-
-from ..helpers import basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, product, resident_id, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.shops.helpers import basket, json_basket, product, terminal, trip
+from tests.support import basket, json_basket, product, terminal, trip
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_a_departure_spelt_with_a_space_closes_the_trip() -> None:
     from quotas.models import Trip
     from shops.api.inputs import _carrier_ref
     from shops.pos import checkout
-    from tests.shops.helpers import shopper
+    from tests.support import shopper
 
     product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")
     term, _ = terminal()

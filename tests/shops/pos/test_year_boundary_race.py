@@ -12,7 +12,7 @@ from django.db import connection
 from shops.pos import checkout
 from shops.pos.errors import PurchaseNotAllowed
 from tests.conftest import local
-from tests.shops.helpers import basket, product, terminal, trip
+from tests.support import basket, product, terminal, trip
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

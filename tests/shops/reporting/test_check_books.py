@@ -5,15 +5,12 @@ over its limit behind the engine's back — is found, named by id, and fails the
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db.models import F
 from django.utils import timezone
 from pyroaring import BitMap
@@ -21,7 +18,6 @@ from pyroaring import BitMap
 from quotas.choices import EntryKind
 from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from shops.imports.batching import import_sales
-from shops.imports.reading import COLUMNS
 from shops.models import (
     DailyCategorySales,
     DailyStoreSales,
@@ -36,14 +32,15 @@ from shops.pos import returns
 from shops.pos.checkout import sale_commit
 from shops.reporting import audit as books
 from shops.reporting import rollups
+from tests import support
 from tests.conftest import local
-
-from .. import helpers
+from tests.support.books import check
+from tests.support.legacy import LEGACY_DEPARTS, LEGACY_NUMBER, legacy_csv, legacy_row
 
 pytestmark = pytest.mark.django_db
 
-DEPARTS = local(2026, 3, 5, 10, 30)
-IMPORTED_NUMBER = helpers.resident_id(77)
+DEPARTS = LEGACY_DEPARTS
+IMPORTED_NUMBER = LEGACY_NUMBER
 
 
 @dataclass
@@ -60,49 +57,19 @@ class Shop:
 
 
 def sell(term: Terminal, *lines: tuple[str, int], number: int, at, key: str) -> Sale:
-    who = helpers.shopper(helpers.resident_id(number))
-    b = helpers.basket(*lines, who=who, on=helpers.trip(departs_at=DEPARTS))
+    who = support.shopper(support.resident_id(number))
+    b = support.basket(*lines, who=who, on=support.trip(departs_at=DEPARTS))
     return sale_commit(terminal=term, idempotency_key=key, fingerprint=key, basket=b, now=at).sale
-
-
-def legacy_csv(*rows: dict[str, str]) -> io.StringIO:
-    head = ",".join(COLUMNS)
-    body = [",".join(row[name] for name in COLUMNS) for row in rows]
-    return io.StringIO("\n".join([head, *body]) + "\n")
-
-
-def legacy_row(receipt: str, sku: str, quantity: int, price: str, **cells: str) -> dict[str, str]:
-    row = {
-        "receipt_no": receipt,
-        "store_code": "SYA-HTB",
-        "sold_at": "2026-03-02T15:00:00+08:00",
-        "doc_type": "resident_id",
-        "doc_number": IMPORTED_NUMBER,
-        "name": "李四",
-        "birth_date": "1990-01-01",
-        "hainan_resident": "false",
-        "trip_kind": "domestic",
-        "trip_mode": "air",
-        "carrier_ref": "HU7181",
-        "departs_at": DEPARTS.isoformat(),
-        "pickup": "departure",
-        "sku": sku,
-        "category_code": "",
-        "quantity": str(quantity),
-        "unit_price": price,
-    }
-    row.update(cells)
-    return row
 
 
 @pytest.fixture
 def shop(db: None) -> Shop:
     """Books that balance: live sales, a return, a void, an imported receipt, refreshed."""
-    helpers.product("BK-LIP", "cosmetics", "320.00")
-    helpers.product("BK-SET5", "cosmetics", "1500.00", pieces=5)
-    helpers.product("BK-WINE", "alcohol", "1200.00", volume_ml=750)
-    helpers.product("BK-WATCH", "watches", "9000.00")
-    term, _ = helpers.terminal("SYA-HTB")
+    support.product("BK-LIP", "cosmetics", "320.00")
+    support.product("BK-SET5", "cosmetics", "1500.00", pieces=5)
+    support.product("BK-WINE", "alcohol", "1200.00", volume_ml=750)
+    support.product("BK-WATCH", "watches", "9000.00")
+    term, _ = support.terminal("SYA-HTB")
     sale = sell(term, ("BK-LIP", 2), ("BK-WINE", 1), number=1, at=local(2026, 3, 1, 10), key="a")
     midnight = sell(term, ("BK-WATCH", 1), number=2, at=local(2026, 1, 1, 0, 0, 1), key="b")
     voided = sell(term, ("BK-SET5", 1), number=1, at=local(2026, 3, 1, 11), key="c")
@@ -128,17 +95,6 @@ def shop(db: None) -> Shop:
         voided=voided,
         imported=Sale.objects.get(receipt_no="LEGACY-1"),
     )
-
-
-def check(**options: bool) -> tuple[str, str | None]:
-    """Run check_books: (stdout, the CommandError's message or None)."""
-    out = io.StringIO()
-    args = ["--no-rollups"] if options.get("no_rollups") else []
-    try:
-        call_command("check_books", *args, stdout=out)
-    except CommandError as exc:
-        return out.getvalue(), str(exc)
-    return out.getvalue(), None
 
 
 def differences(**options: bool) -> list[str]:
@@ -481,7 +437,7 @@ def test_differences_name_ids_never_receipts_documents_or_names(shop: Shop) -> N
     out, error = check()
     assert error is not None
     secrets = [s.receipt_no for s in Sale.objects.all()]
-    secrets += [helpers.resident_id(1), helpers.resident_id(2), IMPORTED_NUMBER, "张三", "李四"]
+    secrets += [support.resident_id(1), support.resident_id(2), IMPORTED_NUMBER, "张三", "李四"]
     secrets += list(Shopper.objects.values_list("document_key", flat=True))
     for secret in secrets:
         assert secret not in out
@@ -527,15 +483,14 @@ def test_a_return_listing_a_line_twice_is_refused_and_leaves_no_trace(db: None) 
     from shops.pos import returns
     from shops.pos.checkout import sale_commit
     from shops.pos.errors import ReturnExceedsSale
-    from tests.shops import helpers
 
-    helpers.product("DUP-LIP", "cosmetics", "100.00")
-    terminal, _ = helpers.terminal()
+    support.product("DUP-LIP", "cosmetics", "100.00")
+    terminal, _ = support.terminal()
     sale = sale_commit(
         terminal=terminal,
         idempotency_key="dup",
         fingerprint="dup",
-        basket=helpers.basket(("DUP-LIP", 3)),
+        basket=support.basket(("DUP-LIP", 3)),
         now=timezone.now(),
     ).sale
     line = sale.lines.get()

@@ -13,10 +13,10 @@ from shops.models import Sale, SaleLine
 from shops.pos.checkout import sale_commit
 from shops.reporting import audit as books
 from shops.reporting import rollups
+from tests import support
 from tests.conftest import local
-
-from .. import helpers
-from .test_check_books import check, legacy_csv, legacy_row
+from tests.support.books import check
+from tests.support.legacy import legacy_csv, legacy_row
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +25,17 @@ DEPARTS = local(2026, 3, 5, 10, 30)
 
 @pytest.fixture
 def term():
-    helpers.product("RAYBAN", "eyewear", "1450.00", immediate_kind="sunglasses")
-    helpers.product("GM-SUN", "eyewear", "2100.00", immediate_kind="sunglasses")
-    helpers.product("DIOR-999", "cosmetics", "320.00", immediate_kind="cosmetics")
-    return helpers.terminal("SYA-HTB")[0]
+    support.product("RAYBAN", "eyewear", "1450.00", immediate_kind="sunglasses")
+    support.product("GM-SUN", "eyewear", "2100.00", immediate_kind="sunglasses")
+    support.product("DIOR-999", "cosmetics", "320.00", immediate_kind="cosmetics")
+    return support.terminal("SYA-HTB")[0]
 
 
 def sell(term, *lines, pickup="immediate", who=None, no_trip=False, key: str) -> Sale:
-    basket = helpers.basket(
+    basket = support.basket(
         *lines,
-        who=who or helpers.shopper(helpers.resident_id(1)),
-        on=helpers.trip(departs_at=DEPARTS),
+        who=who or support.shopper(support.resident_id(1)),
+        on=support.trip(departs_at=DEPARTS),
         pickup=pickup,
         no_trip=no_trip,
     )
@@ -82,7 +82,7 @@ def test_a_variety_over_its_cap_is_found(term) -> None:
 
 
 def test_a_residents_purchase_without_a_trip_is_capped_on_its_own(term) -> None:
-    resident = helpers.shopper(helpers.resident_id(5), resident=True)
+    resident = support.shopper(support.resident_id(5), resident=True)
     sell(term, ("RAYBAN", 1), pickup="departure", who=resident, key="known")
     departure_record(
         doc_type="resident_id",

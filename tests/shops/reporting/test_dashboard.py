@@ -29,8 +29,8 @@ from shops.reporting.dashboard import (
     headline_period,
     sales_csv,
 )
+from tests import support
 from tests.conftest import local
-from tests.shops import helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -52,16 +52,16 @@ def clerk_client(client: Client) -> Client:
 
 
 def _sell(at, *lines: tuple[str, int], store: str = "SYA-HTB", serial: int = 1, **trip) -> None:
-    terminal, _ = helpers.terminal(store)
+    terminal, _ = support.terminal(store)
     key = f"dash-{next(_keys)}"
     sale_commit(
         terminal=terminal,
         idempotency_key=key,
         fingerprint=key,
-        basket=helpers.basket(
+        basket=support.basket(
             *lines,
-            who=helpers.shopper(helpers.resident_id(serial)),
-            on=helpers.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), **trip),
+            who=support.shopper(support.resident_id(serial)),
+            on=support.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), **trip),
         ),
         now=at,
     )
@@ -70,9 +70,9 @@ def _sell(at, *lines: tuple[str, int], store: str = "SYA-HTB", serial: int = 1, 
 @pytest.fixture
 def march_sales() -> None:
     """March 2026 and March 2025, two stores, two categories; rollups refreshed."""
-    helpers.product("D-LIP", "cosmetics", "380.00")
-    helpers.product("D-SET", "cosmetics", "2600.00", pieces=5)
-    helpers.product("D-WINE", "alcohol", "900.00", volume_ml=750)
+    support.product("D-LIP", "cosmetics", "380.00")
+    support.product("D-SET", "cosmetics", "2600.00", pieces=5)
+    support.product("D-WINE", "alcohol", "900.00", volume_ml=750)
     _sell(local(2026, 3, 3, 10, 0), ("D-LIP", 2), ("D-SET", 1), serial=1)
     _sell(local(2026, 3, 3, 15, 0), ("D-WINE", 1), store="SYA-AIR", serial=2, kind="outbound")
     _sell(local(2026, 3, 20, 11, 0), ("D-LIP", 1), serial=1)

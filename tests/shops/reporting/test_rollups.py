@@ -20,27 +20,27 @@ from shops.pos import returns
 from shops.pos.checkout import sale_commit
 from shops.reporting import rollups
 from shops.reporting.stats import sales_stats
+from tests import support
 from tests.conftest import local
-from tests.shops import helpers
 
 _keys = count(1)
 
 
 @pytest.fixture
 def stock(db: None) -> None:
-    helpers.product("R-LIP", "cosmetics", "300.00", immediate_kind="cosmetics")
-    helpers.product("R-SET", "cosmetics", "1000.00", pieces=5, immediate_kind="cosmetics")
-    helpers.product("R-WATCH", "watches", "8000.00")
+    support.product("R-LIP", "cosmetics", "300.00", immediate_kind="cosmetics")
+    support.product("R-SET", "cosmetics", "1000.00", pieces=5, immediate_kind="cosmetics")
+    support.product("R-WATCH", "watches", "8000.00")
 
 
 def sell(terminal, *lines, number: int = 1, at, departs=None, pickup="departure", resident=False):
-    who = helpers.shopper(helpers.resident_id(number), resident=resident)
+    who = support.shopper(support.resident_id(number), resident=resident)
     key = f"r-{next(_keys)}"
     basket = (
-        helpers.basket(*lines, who=who, no_trip=True, pickup=pickup)
+        support.basket(*lines, who=who, no_trip=True, pickup=pickup)
         if departs is False
-        else helpers.basket(
-            *lines, who=who, on=helpers.trip(departs_at=departs or at + timedelta(hours=20))
+        else support.basket(
+            *lines, who=who, on=support.trip(departs_at=departs or at + timedelta(hours=20))
         )
     )
     return sale_commit(
@@ -69,8 +69,8 @@ def rollup_figures() -> dict[tuple, tuple[Decimal, int, int]]:
 
 
 def test_refresh_folds_sales_returns_and_voids_by_the_sales_own_day(stock: None) -> None:
-    htb, _ = helpers.terminal("SYA-HTB")
-    air, _ = helpers.terminal("SYA-AIR")
+    htb, _ = support.terminal("SYA-HTB")
+    air, _ = support.terminal("SYA-AIR")
     first = sell(htb, ("R-LIP", 2), ("R-SET", 1), at=local(2026, 3, 1, 10))
     sell(air, ("R-WATCH", 1), number=2, at=local(2026, 3, 1, 23, 50))
     voided = sell(htb, ("R-LIP", 1), number=3, at=local(2026, 3, 2, 0, 10))
@@ -105,7 +105,7 @@ def test_refresh_folds_sales_returns_and_voids_by_the_sales_own_day(stock: None)
 
 
 def test_a_refresh_twice_or_a_rebuild_gives_the_same_rollups(stock: None) -> None:
-    htb, _ = helpers.terminal("SYA-HTB")
+    htb, _ = support.terminal("SYA-HTB")
     for n in range(6):
         sell(htb, ("R-LIP", 1 + n % 3), number=n, at=local(2026, 4, 1 + n % 3, 12))
     rollups.refresh_all_dirty(now=timezone.now())
@@ -139,7 +139,7 @@ def _store_rows() -> dict:
 
 
 def test_a_refresh_that_fails_half_way_changes_nothing_and_keeps_its_marks(stock: None) -> None:
-    htb, _ = helpers.terminal("SYA-HTB")
+    htb, _ = support.terminal("SYA-HTB")
     sell(htb, ("R-LIP", 1), at=local(2026, 5, 1, 12))
     rollups.refresh_all_dirty(now=timezone.now())
     before = rollup_figures()
@@ -159,7 +159,7 @@ def test_a_refresh_that_fails_half_way_changes_nothing_and_keeps_its_marks(stock
 
 
 def test_a_refresh_reads_a_batch_and_leaves_the_other_marks(stock: None) -> None:
-    htb, _ = helpers.terminal("SYA-HTB")
+    htb, _ = support.terminal("SYA-HTB")
     sell(htb, ("R-LIP", 1), at=local(2026, 6, 1, 12))
     sell(htb, ("R-LIP", 1), number=2, at=local(2026, 6, 2, 12))
     first = rollups.refresh_dirty(limit=1, now=timezone.now())
@@ -172,8 +172,8 @@ def test_a_refresh_reads_a_batch_and_leaves_the_other_marks(stock: None) -> None
 
 
 def test_distinct_shoppers_and_shopper_trips_are_exact_over_any_range(stock: None) -> None:
-    htb, _ = helpers.terminal("SYA-HTB")
-    air, _ = helpers.terminal("SYA-AIR")
+    htb, _ = support.terminal("SYA-HTB")
+    air, _ = support.terminal("SYA-AIR")
     departs = local(2026, 7, 3, 10)
     # Shopper 1: one trip, buying on 1 and 2 July in two stores → 1 人次, 1 shopper.
     sell(htb, ("R-LIP", 1), number=1, at=local(2026, 7, 1, 12), departs=departs)
@@ -215,7 +215,7 @@ def _resident_tripless(terminal) -> _Resident:
     departure_record(
         doc_type="resident_id",
         country="CHN",
-        number=helpers.resident_id(3),
+        number=support.resident_id(3),
         carrier_ref="HU7181",
         departed_at=local(2026, 5, 2, 9),
         now=local(2026, 5, 2, 9),
@@ -237,7 +237,7 @@ def _resident_tripless(terminal) -> _Resident:
 
 
 def test_a_sale_near_local_midnight_lands_on_its_local_day(stock: None) -> None:
-    htb, _ = helpers.terminal("SYA-HTB")
+    htb, _ = support.terminal("SYA-HTB")
     sale = sell(htb, ("R-LIP", 1), at=local(2026, 1, 1, 0, 30))  # 2025-12-31T16:30Z
     rollups.refresh_all_dirty(now=timezone.now())
     assert sale.local_date == date(2026, 1, 1)

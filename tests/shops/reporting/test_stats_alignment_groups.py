@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from shops.reporting import rollups
 from shops.reporting.stats import sales_stats, spring_festival_holiday
+from tests import support
 from tests.conftest import local
-from tests.shops import helpers
-from tests.shops.reporting.test_stats_api import sell
+
+AFTER = timedelta(hours=30)  # each sale's departure
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +26,13 @@ def grouped_previous(body: dict) -> Decimal:
 
 
 def test_the_longer_spring_festival_window_folds_into_the_last_day() -> None:
-    helpers.product("SF-LIP", "cosmetics", "100.00")
-    htb, _ = helpers.terminal("SYA-HTB")
+    support.product("SF-LIP", "cosmetics", "100.00")
+    htb, _ = support.terminal("SYA-HTB")
     window_2027, window_2026 = spring_festival_holiday(2027), spring_festival_holiday(2026)
     assert (window_2026.days, window_2027.days) == (9, 8)
-    sell(htb, "SF-LIP", 1, number=1, at=local(2026, 2, 23, 12))  # the 2026 window's 9th day
+    support.sell(
+        htb, ("SF-LIP", 1), number=1, at=local(2026, 2, 23, 12), departs_after=AFTER
+    )  # the 2026 window's 9th day
     rollups.refresh_all_dirty(now=timezone.now())
     body = sales_stats(
         start=window_2027.start, end=window_2027.end, group_by="day", align="spring_festival"
@@ -58,9 +61,9 @@ def test_a_day_beyond_the_shorter_previous_window_names_no_previous_day() -> Non
 
 
 def test_a_period_starting_on_29_february_keeps_its_previous_day() -> None:
-    helpers.product("FEB-LIP", "cosmetics", "100.00")
-    htb, _ = helpers.terminal("SYA-HTB")
-    sell(htb, "FEB-LIP", 3, number=1, at=local(2027, 2, 28, 12))
+    support.product("FEB-LIP", "cosmetics", "100.00")
+    htb, _ = support.terminal("SYA-HTB")
+    support.sell(htb, ("FEB-LIP", 3), number=1, at=local(2027, 2, 28, 12), departs_after=AFTER)
     rollups.refresh_all_dirty(now=timezone.now())
     body = sales_stats(start=date(2028, 2, 29), end=date(2028, 2, 29), group_by="day")
     assert body["previous"] == {"start": "2027-02-28", "end": "2027-02-28"}
@@ -69,9 +72,9 @@ def test_a_period_starting_on_29_february_keeps_its_previous_day() -> None:
 
 
 def test_28_and_29_february_do_not_count_the_same_previous_day_twice() -> None:
-    helpers.product("FEB-LIP", "cosmetics", "100.00")
-    htb, _ = helpers.terminal("SYA-HTB")
-    sell(htb, "FEB-LIP", 2, number=1, at=local(2027, 2, 28, 12))
+    support.product("FEB-LIP", "cosmetics", "100.00")
+    htb, _ = support.terminal("SYA-HTB")
+    support.sell(htb, ("FEB-LIP", 2), number=1, at=local(2027, 2, 28, 12), departs_after=AFTER)
     rollups.refresh_all_dirty(now=timezone.now())
     body = sales_stats(start=date(2028, 2, 27), end=date(2028, 3, 1), group_by="day")
     by_day = {g["key"]: g for g in body["groups"]}
@@ -84,10 +87,16 @@ def test_28_and_29_february_do_not_count_the_same_previous_day_twice() -> None:
 
 @pytest.mark.parametrize("align", ["calendar", "weekday", "spring_festival"])
 def test_day_groups_add_up_to_the_totals(align: str) -> None:
-    helpers.product("ALL-LIP", "cosmetics", "10.00")
-    htb, _ = helpers.terminal("SYA-HTB")
+    support.product("ALL-LIP", "cosmetics", "10.00")
+    htb, _ = support.terminal("SYA-HTB")
     for n in range(0, 400, 7):  # a sale every week from early 2027 to 2028
-        sell(htb, "ALL-LIP", 1 + n % 3, number=n, at=local(2027, 1, 3, 12) + timedelta(days=n))
+        support.sell(
+            htb,
+            ("ALL-LIP", 1 + n % 3),
+            number=n,
+            at=local(2027, 1, 3, 12) + timedelta(days=n),
+            departs_after=AFTER,
+        )
     rollups.refresh_all_dirty(now=timezone.now())
     window = spring_festival_holiday(2028)
     start, end = (

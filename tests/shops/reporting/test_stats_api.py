@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import count
 from unittest import mock
 
 import pytest
@@ -16,7 +15,6 @@ from django.utils import timezone
 
 from shops import tasks
 from shops.models import DirtyDay, Sale
-from shops.pos.checkout import sale_commit
 from shops.reporting import rollups
 from shops.reporting.stats import (
     Period,
@@ -25,11 +23,11 @@ from shops.reporting.stats import (
     spring_festival,
     spring_festival_holiday,
 )
+from tests import support
 from tests.conftest import local
-from tests.shops import helpers
 
 URL = "/api/v1/stats/sales"
-_keys = count(1)
+DEPARTS_AFTER = timedelta(hours=30)  # a sale's departure unless said
 
 
 def token(username: str = "analyst") -> str:
@@ -39,26 +37,18 @@ def token(username: str = "analyst") -> str:
 
 
 def sell(terminal, sku: str, quantity: int, *, number: int, at, departs=None) -> None:
-    key = f"s-{next(_keys)}"
-    sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=helpers.basket(
-            (sku, quantity),
-            who=helpers.shopper(helpers.resident_id(number)),
-            on=helpers.trip(departs_at=departs or at + timedelta(hours=30)),
-        ),
-        now=at,
+    """A sale at ``at`` by the shopper ``number``, departing 30 hours later unless said."""
+    support.sell(
+        terminal, (sku, quantity), number=number, at=at, departs_at=departs or at + DEPARTS_AFTER
     )
 
 
 @pytest.fixture
 def sales(db: None) -> None:
-    helpers.product("S-LIP", "cosmetics", "100.00")
-    helpers.product("S-WATCH", "watches", "1000.00")
-    htb, _ = helpers.terminal("SYA-HTB")
-    air, _ = helpers.terminal("SYA-AIR")
+    support.product("S-LIP", "cosmetics", "100.00")
+    support.product("S-WATCH", "watches", "1000.00")
+    htb, _ = support.terminal("SYA-HTB")
+    air, _ = support.terminal("SYA-AIR")
     # This year: 2 shoppers, 3 sales; last year: 1 shopper, 1 sale.
     flight = local(2026, 3, 11, 17)  # shopper 1 buys in two stores for one trip: one 人次
     sell(htb, "S-WATCH", 1, number=1, at=local(2026, 3, 10, 11), departs=flight)
@@ -72,7 +62,7 @@ def test_no_credentials_is_401_and_a_terminal_key_is_refused(sales: None, client
     response = client.get(URL, {"start": "2026-03-01", "end": "2026-03-31"})
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
-    _, key = helpers.terminal("SYA-HTB")
+    _, key = support.terminal("SYA-HTB")
     refused = client.get(
         URL, {"start": "2026-03-01", "end": "2026-03-31"}, HTTP_AUTHORIZATION=f"Bearer {key}"
     )
@@ -239,8 +229,8 @@ def test_previous_days_join_the_day_they_are_compared_with_across_29_february(
 ) -> None:
     from shops.reporting.stats import sales_stats
 
-    helpers.product("L-LIP", "cosmetics", "100.00")
-    htb, _ = helpers.terminal("SYA-HTB")
+    support.product("L-LIP", "cosmetics", "100.00")
+    htb, _ = support.terminal("SYA-HTB")
     sell(htb, "L-LIP", 1, number=1, at=local(2027, 3, 1, 12))  # compared with 2028-03-01
     sell(htb, "L-LIP", 2, number=2, at=local(2027, 2, 28, 12))  # with 2028-02-28
     rollups.refresh_all_dirty(now=timezone.now())
@@ -258,8 +248,8 @@ def test_month_groups_hold_all_of_the_previous_period_under_weekday_alignment(
 ) -> None:
     from shops.reporting.stats import sales_stats
 
-    helpers.product("M-LIP", "cosmetics", "100.00")
-    htb, _ = helpers.terminal("SYA-HTB")
+    support.product("M-LIP", "cosmetics", "100.00")
+    htb, _ = support.terminal("SYA-HTB")
     # 2026-03-01 … 03-31 compares with 2025-03-02 … 04-01 (364 days earlier).
     sell(htb, "M-LIP", 1, number=1, at=local(2025, 4, 1, 12))
     rollups.refresh_all_dirty(now=timezone.now())
@@ -309,10 +299,10 @@ class TestZeroConfigRefresh:
         return response.json()["totals"]
 
     def _sell(self, client: Client, key: str, *lines: tuple[str, int], serial: int) -> int:
-        basket = helpers.basket(*lines, who=helpers.shopper(helpers.resident_id(serial)))
+        basket = support.basket(*lines, who=support.shopper(support.resident_id(serial)))
         response = client.post(
             "/api/v1/sales",
-            helpers.json_basket(basket),
+            support.json_basket(basket),
             content_type="application/json",
             headers={"authorization": f"Bearer {key}", "idempotency-key": f"zero-{serial}"},
         )
@@ -329,9 +319,9 @@ class TestZeroConfigRefresh:
         self, settings, staff: Client
     ) -> None:
         settings.STATS_REFRESH_ON_COMMIT = True
-        helpers.product("Z-LIP", "cosmetics", "380.00")
-        helpers.product("Z-WATCH", "watches", "8000.00")
-        _, key = helpers.terminal("SYA-HTB")
+        support.product("Z-LIP", "cosmetics", "380.00")
+        support.product("Z-WATCH", "watches", "8000.00")
+        _, key = support.terminal("SYA-HTB")
         assert self._today(staff)["amount"] == "0.00"
 
         self._sell(staff, key, ("Z-LIP", 2), serial=1)
@@ -351,8 +341,8 @@ class TestZeroConfigRefresh:
         self, settings, staff: Client, caplog
     ) -> None:
         settings.STATS_REFRESH_ON_COMMIT = True
-        helpers.product("Z-LIP", "cosmetics", "380.00")
-        _, key = helpers.terminal("SYA-HTB")
+        support.product("Z-LIP", "cosmetics", "380.00")
+        _, key = support.terminal("SYA-HTB")
         with mock.patch.object(rollups, "refresh_all_dirty", side_effect=RuntimeError("down")):
             sale = self._sell(staff, key, ("Z-LIP", 1), serial=3)
         assert Sale.objects.filter(pk=sale).exists()
@@ -365,8 +355,8 @@ class TestZeroConfigRefresh:
         self, settings, staff: Client
     ) -> None:
         settings.STATS_REFRESH_ON_COMMIT = False
-        helpers.product("Z-LIP", "cosmetics", "380.00")
-        _, key = helpers.terminal("SYA-HTB")
+        support.product("Z-LIP", "cosmetics", "380.00")
+        _, key = support.terminal("SYA-HTB")
         with (
             mock.patch.object(tasks.refresh_stats, "apply") as apply,
             mock.patch.object(tasks.refresh_stats, "delay") as delay,

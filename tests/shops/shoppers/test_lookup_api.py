@@ -31,8 +31,7 @@ from shops.models import Store
 from shops.pos import checkout, returns
 from shops.shoppers.lookup import mask
 from tests.conftest import SHANGHAI, local
-
-from ..helpers import DEPARTS, basket, captcha_answer, product, shopper, terminal, trip
+from tests.support import DEPARTS, basket, captcha_answer, product, shopper, terminal, trip
 
 pytestmark = pytest.mark.django_db
 

@@ -25,15 +25,15 @@ from quotas.services import shopper_ban
 from shops.models import Sale
 from shops.pos import returns
 from shops.pos.checkout import sale_commit
-from tests.shops import helpers
+from tests import support
 
-NUMBER = helpers.resident_id(4321)
+NUMBER = support.resident_id(4321)
 NAME = "李小龙"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
-_captcha = helpers.captcha_answer
+_captcha = support.captcha_answer
 
 
 def _form(**overrides: str) -> dict[str, str]:
@@ -47,13 +47,13 @@ def _sell(
     at: datetime | None = None,
     departs_at: datetime | None = None,
 ) -> Sale:
-    terminal, _ = helpers.terminal(store)
-    who = helpers.shopper(NUMBER, name=NAME)
+    terminal, _ = support.terminal(store)
+    who = support.shopper(NUMBER, name=NAME)
     return sale_commit(
         terminal=terminal,
         idempotency_key=key,
         fingerprint=key,
-        basket=helpers.basket(*lines, who=who, on=helpers.trip(departs_at=departs_at)),
+        basket=support.basket(*lines, who=who, on=support.trip(departs_at=departs_at)),
         now=at or timezone.now(),
     ).sale
 
@@ -70,9 +70,9 @@ def _text(html: str) -> str:
 
 @pytest.fixture
 def stock(db: None) -> None:
-    helpers.product("PG-LIP", "cosmetics", "250.00")
-    helpers.product("PG-SET", "cosmetics", "900.00", pieces=5)
-    helpers.product("PG-WINE", "alcohol", "700.00", volume_ml=750)
+    support.product("PG-LIP", "cosmetics", "250.00")
+    support.product("PG-SET", "cosmetics", "900.00", pieces=5)
+    support.product("PG-WINE", "alcohol", "700.00", volume_ml=750)
 
 
 @pytest.mark.django_db

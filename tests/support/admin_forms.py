@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Model
 from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
 
 Data = dict[str, Any]
 
@@ -40,3 +43,23 @@ def page_form_data(page: HttpResponse) -> Data:
         for form in formset.forms:
             data |= form_data(form)
     return data
+
+
+def url(name: str, obj: Model | None = None) -> str:
+    """The admin URL ``admin:<name>``, of ``obj`` if given (a change or delete page)."""
+    return reverse(f"admin:{name}", args=[] if obj is None else [obj.pk])
+
+
+def change_form_data(client: Client, policy: Model) -> Data:
+    """The change page's policy form and its category inline, as the browser would post it."""
+    response = client.get(url("quotas_policy_change", policy))
+    assert response.status_code == 200
+    return page_form_data(response)
+
+
+def row(data: Data, code: str) -> str:
+    """The inline prefix (``categories-N-``) of the row holding ``code``."""
+    for key, value in data.items():
+        if key.startswith("categories-") and key.endswith("-code") and value == code:
+            return key.removesuffix("code")
+    raise KeyError(code)

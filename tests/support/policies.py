@@ -1,23 +1,37 @@
 """The shipped policy versions as pure rules, read from the project's data file (no database),
-and the file as the database holds it: with the confirmations applied."""
+and the file as the database holds it: with the confirmations applied; the shipped versions in
+the database; facts for the pure rules."""
 
 from __future__ import annotations
 
 import copy
 import importlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from quotas.rules import CategoryRule, ImmediateKindRule, PolicyRules
+from quotas.models import Policy
+from quotas.rules import CategoryRule, ImmediateKindRule, PolicyRules, ShopperFacts, TripFacts
+from tests.conftest import local
 
 # The migration that amended the shipped data says how the annex's rows become kinds.
 _AMEND = importlib.import_module("quotas.migrations.0010_immediate_pickup_kinds_shipped")
 
 DATA = Path(__file__).resolve().parents[2] / "quotas" / "data" / "hainan-offshore.json"
 CONFIRMATIONS = DATA.with_name("confirmations.json")
+
+# Facts the pure rules judge: an instant, an adult, a Hainan resident, a domestic flight.
+NOW = local(2026, 3, 10, 12, 0)
+ADULT = ShopperFacts(birth_date=date(1990, 1, 1))
+RESIDENT = ShopperFacts(birth_date=date(1985, 6, 1), hainan_resident=True)
+DOMESTIC = TripFacts(kind="domestic", mode="air", departs_at=local(2026, 3, 12, 10, 30))
+
+
+def shipped(year: int) -> Policy:
+    """The shipped (published) policy version that took effect in ``year``."""
+    return Policy.objects.get(effective_from__year=year, status="published")
 
 
 def confirmations() -> list[dict]:
