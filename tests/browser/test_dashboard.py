@@ -16,7 +16,6 @@ from django.test import Client
 from django.utils import timezone
 
 from shops.models import Store
-from shops.pos.checkout import sale_commit
 from shops.reporting import rollups, stats
 from shops.reporting.dashboard import csv_columns
 from tests import support
@@ -29,19 +28,8 @@ CHARTS = ("day", "store", "category", "traveller_kind")
 
 
 def _sell(at: datetime, *lines: tuple[str, int], store: str, serial: int, kind: str) -> None:
-    terminal, _ = support.terminal(store)
-    key = f"browser-dash-{serial}"
-    sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=support.basket(
-            *lines,
-            who=support.shopper(support.resident_id(serial)),
-            on=support.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), kind=kind),
-        ),
-        now=at,
-    )
+    departure = support.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), kind=kind)
+    support.sell(support.terminal(store)[0], *lines, number=serial, on=departure, at=at)
 
 
 def _seed() -> tuple[str, str]:

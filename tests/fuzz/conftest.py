@@ -29,7 +29,6 @@ from django.test import override_settings
 from django.utils import timezone
 
 from shops.models import SaleLine, Terminal
-from shops.pos.checkout import sale_commit
 from tests import support
 
 DEFAULT_EXAMPLES = 25
@@ -155,13 +154,8 @@ class Shop:
 
 
 def _sell(terminal: Terminal, key: str, serial: int, *lines: tuple[str, int]) -> int:
-    return sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=support.basket(*lines, who=support.shopper(RESIDENT_IDS[serial])),
-        now=timezone.now(),
-    ).sale.pk
+    who = support.shopper(RESIDENT_IDS[serial])
+    return support.sell(terminal, *lines, who=who, key=key).sale.pk
 
 
 @pytest.fixture

@@ -18,24 +18,15 @@ from quotas.services import departure_record
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
 from shops.models import Sale
-from shops.pos.checkout import sale_commit
 from tests import support
 from tests.support.identity import BEFORE, NEW, OLD, ROTATING
 
 NUMBER = support.resident_id(1357)
 NAME = "周杰"
-_keys = iter(range(1, 10_000))
 
 
 def sell(terminal, sku: str = "KR-LIP", *, name: str = NAME) -> Sale:
-    key = f"kr-{next(_keys)}"
-    return sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=support.basket((sku, 1), who=support.shopper(NUMBER, name=name)),
-        now=timezone.now(),
-    ).sale
+    return support.sell(terminal, (sku, 1), who=support.shopper(NUMBER, name=name)).sale
 
 
 def key_under(secret: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import count
 from typing import Any
 
 import pytest
@@ -15,18 +14,14 @@ from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
-from quotas.models import QuotaAccount, QuotaEntry, Shopper, Trip
 from shops.models import (
-    DirtyDay,
-    IdempotencyRecord,
     Product,
-    Return,
-    ReturnLine,
     Sale,
     SaleLine,
     Store,
 )
 from shops.pos.terminals import terminal_create
+from tests.support import unique_key, written
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +29,6 @@ QUOTES, SALES = "/api/v1/quotes", "/api/v1/sales"
 BOTH = pytest.mark.parametrize("url", [QUOTES, SALES])
 PROBLEM = "application/problem+json"
 DELETE = object()  # a field to leave out
-_keys = count(1)
 
 
 def valid_body() -> dict[str, Any]:
@@ -73,14 +67,6 @@ def changed(path: str, value: Any) -> dict[str, Any]:
     return body
 
 
-def written() -> dict[str, int]:
-    models = (Sale, SaleLine, QuotaAccount, QuotaEntry, Shopper, Trip, Return, ReturnLine)
-    counts = {model.__name__: model.objects.count() for model in models}
-    counts["IdempotencyRecord"] = IdempotencyRecord.objects.count()
-    counts["DirtyDay"] = DirtyDay.objects.count()
-    return counts
-
-
 def assert_problem(response: HttpResponse, status: int, code: str | None = None) -> dict:
     assert response.status_code == status, response.content[:600]
     assert response["Content-Type"] == PROBLEM
@@ -114,7 +100,7 @@ def auth() -> dict[str, str]:
 def post(client: Client, url: str, body: Any, headers: dict[str, str], **kw: Any) -> HttpResponse:
     """POST ``body`` (JSON-encoded unless bytes or str) with a fresh Idempotency-Key."""
     data = body if isinstance(body, bytes | str) else json.dumps(body)
-    headers = {"idempotency-key": f"key-{next(_keys)}", **headers}
+    headers = {"idempotency-key": unique_key(), **headers}
     return client.post(
         url, data=data, content_type=kw.get("content_type", "application/json"), headers=headers
     )

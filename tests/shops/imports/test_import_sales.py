@@ -27,10 +27,10 @@ from shops.api.auth import terminal_by_prefix
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS, RECEIPT_FIELDS, TERMINAL_NAME
 from shops.management.commands.import_sales import Command
-from shops.models import DirtyDay, Sale, SaleLine, Terminal
+from shops.models import DirtyDay, Sale, SaleLine
 from shops.pos import checkout
 from tests.conftest import local
-from tests.support import basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, resident_id, shopper, terminal, trip, written
 
 pytestmark = pytest.mark.django_db
 
@@ -107,32 +107,11 @@ def fail(path: Path, *args: str) -> tuple[str, str, str]:
     return str(excinfo.value), out.getvalue(), err.getvalue()
 
 
-def written() -> dict[str, int]:
-    """Row counts of everything an import may write."""
-    return {
-        "sales": Sale.objects.count(),
-        "lines": SaleLine.objects.count(),
-        "shoppers": Shopper.objects.count(),
-        "accounts": QuotaAccount.objects.count(),
-        "entries": QuotaEntry.objects.count(),
-        "trips": Trip.objects.count(),
-        "dirty": DirtyDay.objects.count(),
-        "terminals": Terminal.objects.count(),
-    }
-
-
 def books_balance() -> None:
     """Every account's used equals the sum of its ledger entries."""
     for account in QuotaAccount.objects.all():
         entries = account.entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
         assert entries == account.used, account
-
-
-@pytest.fixture
-def catalogue() -> None:
-    product("LIP", "cosmetics", "320.00")
-    product("SET5", "cosmetics", "1600.00", pieces=5)
-    product("WINE750", "alcohol", "1200.00", volume_ml=750)
 
 
 # --- A good file ----------------------------------------------------------------------------------
@@ -653,8 +632,8 @@ class TestAnnualLimit:
 
         assert "receipt BIG): quota: the receipt's total 100000.02" in err
         counts = written()
-        assert (counts["sales"], counts["lines"], counts["entries"]) == (0, 0, 0)
-        assert (counts["shoppers"], counts["accounts"], counts["trips"]) == (0, 0, 0)
+        assert (counts["Sale"], counts["SaleLine"], counts["QuotaEntry"]) == (0, 0, 0)
+        assert (counts["Shopper"], counts["QuotaAccount"], counts["Trip"]) == (0, 0, 0)
 
     def test_another_year_has_its_own_quota(self, tmp_path) -> None:
         rows = [
@@ -702,7 +681,7 @@ class TestDryRun:
 
         assert (report.imported, report.rejected) == (3, 1)
         assert "receipt DQ-3): quota:" in report.errors[0]
-        assert written()["sales"] == 0
+        assert written()["Sale"] == 0
 
     def test_a_dry_run_skips_receipts_already_in(self, tmp_path) -> None:
         path = write(tmp_path, [row("S-1"), row("S-2")])

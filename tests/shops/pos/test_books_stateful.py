@@ -29,7 +29,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from itertools import count
 
 import pytest
 from django.db import connection
@@ -74,6 +73,7 @@ from shops.reporting import audit as books
 from shops.reporting import rollups
 from tests import support
 from tests.conftest import local
+from tests.support.keys import serial
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -287,7 +287,6 @@ class BooksMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.sales: list[ModelSale] = []
-        self.keys = count(1)
         self.written = False  # since the last refresh
 
     @initialize()
@@ -399,7 +398,7 @@ class BooksMachine(RuleBasedStateMachine):
             lines=tuple(LineInput(sku, quantity) for sku, quantity in lines),
         )
         expected = self.expected_violations(person, trip, lines, at)
-        key = f"sm-{next(self.keys)}"
+        key = f"sm-{serial()}"
         terminal = self.terminals[till]
         before = _trace()
         try:
@@ -479,7 +478,7 @@ class BooksMachine(RuleBasedStateMachine):
             expected = ReturnExceedsSale
         else:
             expected = None
-        key = f"rt-{next(self.keys)}"
+        key = f"rt-{serial()}"
         before = _trace()
 
         def give() -> Answer:
@@ -569,7 +568,7 @@ class BooksMachine(RuleBasedStateMachine):
         writer.writeheader()
         numbered = []
         for person, trip, lines, at, store in receipts:
-            receipt_no = f"LEG-{next(self.keys)}"
+            receipt_no = f"LEG-{serial()}"
             numbered.append((receipt_no, person, trip, lines, at))
             who = PEOPLE[person]
             leg = None if trip is None else who.trips[trip]

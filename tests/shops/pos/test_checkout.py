@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import count
 
 import pytest
 from django.db import connection
@@ -23,47 +22,20 @@ from shops.pos import checkout, errors, pickup, returns
 from shops.pos.errors import PurchaseNotAllowed
 from shops.pos.idempotency import IdempotencyKeyReused
 from tests.conftest import local
-from tests.support import basket, json_basket, product, resident_id, shopper, terminal, trip
+from tests.support import (
+    basket,
+    commit,
+    json_basket,
+    product,
+    resident_id,
+    shopper,
+    terminal,
+    trip,
+    unique_key,
+    written,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalogue() -> None:
-    product("LIP", "cosmetics", "320.00", immediate_kind="cosmetics")
-    product("SET5", "cosmetics", "1600.00", pieces=5, immediate_kind="cosmetics")
-    product("WINE750", "alcohol", "1200.00", volume_ml=750)
-    product("WINE751", "alcohol", "1300.00", volume_ml=751)
-    product("PHONE", "mobile_phones", "8999.00")
-    product("WATCH", "watches", "10000.00")
-    product("BIGWATCH", "watches", "99000.00")
-    product("PEN", "pens", "1000.01")
-
-
-_keys = count(1)
-
-
-def commit(term, b, *, key: str | None = None, now=None, fp: str | None = None):
-    key = key or f"key-{next(_keys)}"
-    return checkout.sale_commit(
-        terminal=term,
-        idempotency_key=key,
-        fingerprint=fp or f"fp-{key}",
-        basket=b,
-        now=now or timezone.now(),
-    )
-
-
-def written() -> tuple[int, ...]:
-    return (
-        Sale.objects.count(),
-        SaleLine.objects.count(),
-        QuotaEntry.objects.count(),
-        QuotaAccount.objects.count(),
-        Shopper.objects.count(),
-        Trip.objects.count(),
-        DirtyDay.objects.count(),
-    )
 
 
 def violation_codes(excinfo: pytest.ExceptionInfo[PurchaseNotAllowed]) -> list[str]:
@@ -221,8 +193,8 @@ class TestAnnualQuota:
 class TestIdempotency:
     def test_a_retry_gets_the_first_answer(self, catalogue: None) -> None:
         term, _ = terminal()
-        first = commit(term, basket(("LIP", 2)), key="same", fp="fp")
-        again = commit(term, basket(("LIP", 2)), key="same", fp="fp")
+        first = commit(term, basket(("LIP", 2)), key="same", fingerprint="fp")
+        again = commit(term, basket(("LIP", 2)), key="same", fingerprint="fp")
         assert again.replayed
         assert again.body == first.body
         assert Sale.objects.count() == 1
@@ -230,28 +202,28 @@ class TestIdempotency:
 
     def test_the_first_answer_survives_a_later_void(self, catalogue: None) -> None:
         term, _ = terminal()
-        first = commit(term, basket(("LIP", 2)), key="same", fp="fp")
+        first = commit(term, basket(("LIP", 2)), key="same", fingerprint="fp")
         returns.sale_void(terminal=term, sale_id=first.sale.pk, now=timezone.now())
-        assert commit(term, basket(("LIP", 2)), key="same", fp="fp").body == first.body
+        assert commit(term, basket(("LIP", 2)), key="same", fingerprint="fp").body == first.body
 
     def test_the_same_key_for_another_request_is_refused(self, catalogue: None) -> None:
         term, _ = terminal()
-        commit(term, basket(("LIP", 2)), key="same", fp="fp-1")
+        commit(term, basket(("LIP", 2)), key="same", fingerprint="fp-1")
         with pytest.raises(IdempotencyKeyReused):
-            commit(term, basket(("LIP", 3)), key="same", fp="fp-2")
+            commit(term, basket(("LIP", 3)), key="same", fingerprint="fp-2")
         assert Sale.objects.count() == 1
 
     def test_keys_belong_to_a_terminal(self, catalogue: None) -> None:
         one, _ = terminal()
         two, _ = terminal()
-        commit(one, basket(("LIP", 1)), key="same", fp="fp")
-        assert not commit(two, basket(("LIP", 1)), key="same", fp="fp").replayed
+        commit(one, basket(("LIP", 1)), key="same", fingerprint="fp")
+        assert not commit(two, basket(("LIP", 1)), key="same", fingerprint="fp").replayed
         assert Sale.objects.count() == 2
 
     def test_a_refused_purchase_is_not_remembered(self, catalogue: None) -> None:
         term, _ = terminal()
         with pytest.raises(PurchaseNotAllowed):
-            commit(term, basket(("LIP", 31)), key="k", fp="fp")
+            commit(term, basket(("LIP", 31)), key="k", fingerprint="fp")
         assert Sale.objects.count() == 0
 
 
@@ -594,10 +566,9 @@ class TestQuotaAfterTheAction:
     def api(self, client: Client, catalogue: None):
         _, key = terminal()
         headers = {"authorization": f"Bearer {key}"}
-        keys = count(1)
 
         def call(method: str, url: str, body: dict | None = None) -> dict:
-            kwargs = {"headers": {**headers, "idempotency-key": f"qa-{next(keys)}"}}
+            kwargs = {"headers": {**headers, "idempotency-key": unique_key("qa")}}
             if body is not None:
                 kwargs.update(data=json.dumps(body), content_type="application/json")
             response = getattr(client, method)(url, **kwargs)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from itertools import count
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -25,24 +24,15 @@ from shops.pos.errors import PurchaseNotAllowed
 from shops.shoppers.lookup import LookupQuery, quota_lookup
 from shops.tasks import enforce_departure_deadline
 from tests.conftest import SHANGHAI, local
-from tests.support import basket, json_basket, product, resident_id, shopper, terminal, trip
+from tests.support import basket, json_basket, resident_id, shopper, terminal, trip
+from tests.support import sell as support_sell
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 SOLD = local(2026, 3, 1, 10, 0)
 DEPARTS = local(2026, 3, 5, 10, 0)  # the flight the shopper named at the sale
 RUN = local(2026, 4, 1, 2, 30)  # the first daily run after the 30th day
 NUMBER = "460100199001011230"
-_keys = count(1)
-
-
-@pytest.fixture(autouse=True)
-def catalogue() -> None:
-    product(
-        "LIP", "cosmetics", "320.00", immediate_kind="cosmetics"
-    )  # immediate pickup: on the list, below 20,000
-    product("WATCH", "watches", "60000.00")  # guarantee pickup: 50,000 or more
-    product("DIAPERS", "diapers", "189.00", immediate_kind="diapers")  # 3 packs at once
 
 
 @pytest.fixture
@@ -60,14 +50,7 @@ def sell(
     departs: datetime | None = None,
 ):
     departs = departs or at + (DEPARTS - SOLD)
-    key = f"deadline-{next(_keys)}"
-    return checkout.sale_commit(
-        terminal=term,
-        idempotency_key=key,
-        fingerprint=f"fp-{key}",
-        basket=basket((sku, 1), who=who, on=trip(departs_at=departs), pickup=pickup),
-        now=at,
-    ).sale
+    return support_sell(term, (sku, 1), who=who, departs_at=departs, pickup=pickup, at=at).sale
 
 
 def depart(at: datetime, *, number: str = NUMBER, carrier_ref: str = "CZ6789"):
@@ -217,7 +200,7 @@ def test_a_lifted_ban_is_not_imposed_again(term) -> None:
 
 # --- which sales are watched ----------------------------------------------------------------------
 def test_a_guarantee_pickup_is_watched_too(term) -> None:
-    sale = sell(term, pickup="guarantee", sku="WATCH")
+    sale = sell(term, pickup="guarantee", sku="BIGWATCH")
 
     report = departure_deadline_enforce(now=RUN)
 
@@ -227,7 +210,7 @@ def test_a_guarantee_pickup_is_watched_too(term) -> None:
 
 def test_a_departure_pickup_is_not_watched(term) -> None:
     sell(term, pickup="departure")
-    sell(term, pickup="departure", sku="WATCH")
+    sell(term, pickup="departure", sku="BIGWATCH")
 
     report = departure_deadline_enforce(now=RUN)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from itertools import count
 from typing import Any
 
 import pytest
@@ -14,9 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from quotas.models import Shopper, Trip
-from shops.pos import checkout
 from tests.conftest import SHANGHAI
-from tests.support import basket, product, terminal, trip
+from tests.support import basket, commit, product, terminal, trip, unique_key
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +22,6 @@ URL = "/api/v1/departures"
 NUMBER = "460100199001011230"
 UNKNOWN_NUMBER = "460100200001011230"  # nobody holds it; the same last four
 KEYS = {"matched", "reason", "message", "carrier_ref", "departed_at", "closed_trip"}
-_keys = count(1)
-
-
-def commit(term, b) -> None:
-    key = f"departure-sale-{next(_keys)}"
-    checkout.sale_commit(
-        terminal=term, idempotency_key=key, fingerprint=key, basket=b, now=timezone.now()
-    )
 
 
 @pytest.fixture
@@ -60,7 +50,7 @@ def depart(client: Client):
             headers={
                 "authorization": f"Bearer {keys[store]}",
                 "accept-language": language,
-                "idempotency-key": idem or f"departure-{next(_keys)}",
+                "idempotency-key": idem or unique_key("departure"),
             },
         )
         assert response.status_code == 201, response.content

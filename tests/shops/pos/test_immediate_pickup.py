@@ -9,7 +9,6 @@ import threading
 from collections import Counter
 from contextlib import nullcontext
 from datetime import timedelta
-from itertools import count
 
 import pytest
 from django.db import connection
@@ -22,31 +21,13 @@ from shops.models import Sale, SaleLine, Store
 from shops.pos import checkout
 from shops.pos.errors import PurchaseNotAllowed
 from shops.pos.returns import sale_return, sale_void
-from tests.support import basket, json_basket, product, resident_id, shopper, terminal, trip
-
-_keys = count(1)
-
-
-def catalogue() -> None:
-    product("RAYBAN", "eyewear", "1450.00", immediate_kind="sunglasses")
-    product("GM-SUN", "eyewear", "2100.00", immediate_kind="sunglasses")
-    product("READERS", "eyewear", "400.00")  # eyewear, not sunglasses: never at once
-    product("DIOR-999", "cosmetics", "320.00", immediate_kind="cosmetics")
-    product("YSL-1966", "cosmetics", "350.00", immediate_kind="cosmetics")
-    product("SK2-TRIO", "cosmetics", "1800.00", pieces=3, immediate_kind="cosmetics")
-    product("MERRIES", "diapers", "189.00", immediate_kind="diapers")
-    product("BIRKIN", "bags_luggage", "98000.00", immediate_kind="bags")
+from tests.support import basket, json_basket, resident_id, shopper, terminal, trip
+from tests.support import sell as support_sell
 
 
 def sell(term, *lines, who=None, on=None, pickup="immediate", no_trip=False, now=None):
-    key = f"imm-{next(_keys)}"
-    return checkout.sale_commit(
-        terminal=term,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=basket(*lines, who=who, on=on, pickup=pickup, no_trip=no_trip),
-        now=now or timezone.now(),
-    )
+    """``support.sell``, taken away at once unless said."""
+    return support_sell(term, *lines, who=who, on=on, pickup=pickup, no_trip=no_trip, at=now)
 
 
 def refusal(term, *lines, **kwargs) -> list[tuple]:
@@ -59,11 +40,8 @@ def refusal(term, *lines, **kwargs) -> list[tuple]:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("catalogue")
 class TestCapsAcrossTheDeparture:
-    @pytest.fixture(autouse=True)
-    def _catalogue(self) -> None:
-        catalogue()
-
     def test_one_pair_then_the_cap_in_another_store(self) -> None:
         sanya, haikou = terminal("SYA-HTB")[0], terminal("HAK-IDFC")[0]
         sell(sanya, ("RAYBAN", 1))
@@ -177,8 +155,7 @@ class TestCapsAcrossTheDeparture:
 @pytest.mark.django_db
 class TestAnswers:
     @pytest.fixture
-    def api(self, client: Client):
-        catalogue()
+    def api(self, client: Client, catalogue: None):
         _, key = terminal()
 
         def call(url: str, body: dict, *, key_header: str | None = None, status: int = 201):
@@ -221,8 +198,9 @@ class TestAnswers:
         assert "immediate_limits" not in api("/api/v1/quotes", body, status=200).json()
         assert "immediate_limits" not in api("/api/v1/sales", body, key_header="d-1").json()
 
-    def test_a_refusal_names_the_kind_in_the_persons_language(self, client: Client) -> None:
-        catalogue()
+    def test_a_refusal_names_the_kind_in_the_persons_language(
+        self, client: Client, catalogue: None
+    ) -> None:
         _, key = terminal()
         body = json_basket(basket(("RAYBAN", 2), pickup="immediate"))
         for language, words in (("en", "Sunglasses: at most 1"), ("zh-hans", "太阳眼镜即购即提")):
@@ -244,8 +222,9 @@ class TestAnswers:
             assert violation["message"].startswith(words)
         assert not Sale.objects.exists()
 
-    def test_the_lookup_shows_each_open_trips_immediate_allowance(self, client: Client) -> None:
-        catalogue()
+    def test_the_lookup_shows_each_open_trips_immediate_allowance(
+        self, client: Client, catalogue: None
+    ) -> None:
         term = terminal()[0]
         who = shopper()
         sell(term, ("DIOR-999", 1), ("SK2-TRIO", 1), who=who, pickup="departure")
@@ -280,11 +259,12 @@ class TestAnswers:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_terminals_one_trip_one_pair_each_at_once_make_exactly_one_sale() -> None:
+def test_two_terminals_one_trip_one_pair_each_at_once_make_exactly_one_sale(
+    catalogue: None,
+) -> None:
     """Real threads on their own connections, PostgreSQL: two stores sell one pair of
     sunglasses each to one shopper for one departure at the same instant; the cap (1 pair)
     lets exactly one through, five times over (a new departure each round)."""
-    catalogue()
     terminals = [terminal("SYA-HTB")[0], terminal("HAK-IDFC")[0]]
     for round_no in range(5):
         departure = trip(f"HU{7100 + round_no}")

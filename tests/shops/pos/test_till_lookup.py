@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from decimal import Decimal
-from itertools import count
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,14 +16,14 @@ from django.utils import timezone
 
 from quotas.selectors import policy_in_force_cached
 from shops.models import Product
-from shops.pos import checkout, returns
+from shops.pos import returns
 from tests.conftest import local
-from tests.support import basket, product, resident_id, shopper, terminal, trip
+from tests.support import product, terminal
+from tests.support import sell as support_sell
 
 pytestmark = pytest.mark.django_db
 
 PRODUCTS, SALES = "/api/v1/products", "/api/v1/sales"
-_keys = count(1)
 
 
 @pytest.fixture
@@ -212,21 +211,15 @@ class TestProducts:
 
 # --- Sales -----------------------------------------------------------------------------------
 def sell(term, *lines, now=None, number: int = 1, **kwargs) -> dict:
-    key = f"till-{next(_keys)}"
-    now = now or timezone.now()
-    result = checkout.sale_commit(
-        terminal=term,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=basket(
-            *lines,
-            who=shopper(resident_id(number)),
-            on=trip(departs_at=now + timedelta(days=2)),
-            **kwargs,
-        ),
-        now=now,
-    )
-    return result.body
+    """The answer of ``support.sell``: the shopper ``number``, departing two days later."""
+    return support_sell(
+        term,
+        *lines,
+        at=now or timezone.now(),
+        number=number,
+        departs_after=timedelta(days=2),
+        **kwargs,
+    ).body
 
 
 @pytest.fixture

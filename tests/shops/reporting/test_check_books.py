@@ -57,9 +57,7 @@ class Shop:
 
 
 def sell(term: Terminal, *lines: tuple[str, int], number: int, at, key: str) -> Sale:
-    who = support.shopper(support.resident_id(number))
-    b = support.basket(*lines, who=who, on=support.trip(departs_at=DEPARTS))
-    return sale_commit(terminal=term, idempotency_key=key, fingerprint=key, basket=b, now=at).sale
+    return support.sell(term, *lines, number=number, departs_at=DEPARTS, at=at, key=key).sale
 
 
 @pytest.fixture
@@ -481,7 +479,6 @@ def test_a_return_listing_a_line_twice_is_refused_and_leaves_no_trace(db: None) 
     from django.utils import timezone, translation
 
     from shops.pos import returns
-    from shops.pos.checkout import sale_commit
     from shops.pos.errors import ReturnExceedsSale
 
     support.product("DUP-LIP", "cosmetics", "100.00")

@@ -10,7 +10,6 @@ from django.utils import timezone
 from quotas.services import departure_record
 from shops.imports.batching import import_sales
 from shops.models import Sale, SaleLine
-from shops.pos.checkout import sale_commit
 from shops.reporting import audit as books
 from shops.reporting import rollups
 from tests import support
@@ -32,19 +31,17 @@ def term():
 
 
 def sell(term, *lines, pickup="immediate", who=None, no_trip=False, key: str) -> Sale:
-    basket = support.basket(
+    """A sale on 1 March 2026 of the shopper ``resident_id(1)`` (unless ``who``), departing at
+    ``DEPARTS``, taken away at once unless said."""
+    return support.sell(
+        term,
         *lines,
         who=who or support.shopper(support.resident_id(1)),
-        on=support.trip(departs_at=DEPARTS),
+        departs_at=DEPARTS,
         pickup=pickup,
         no_trip=no_trip,
-    )
-    return sale_commit(
-        terminal=term,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=basket,
-        now=local(2026, 3, 1, 10),
+        at=local(2026, 3, 1, 10),
+        key=key,
     ).sale
 
 

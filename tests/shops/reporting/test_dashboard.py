@@ -9,7 +9,6 @@ import json
 import re
 from datetime import date, timedelta
 from html import unescape
-from itertools import count
 
 import pytest
 from django.conf import settings
@@ -18,7 +17,6 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from shops.models import Store
-from shops.pos.checkout import sale_commit
 from shops.reporting import rollups, stats
 from shops.reporting.dashboard import (
     CSV_COLUMNS,
@@ -33,8 +31,6 @@ from tests import support
 from tests.conftest import local
 
 pytestmark = pytest.mark.django_db
-
-_keys = count(1)
 
 
 @pytest.fixture
@@ -52,19 +48,10 @@ def clerk_client(client: Client) -> Client:
 
 
 def _sell(at, *lines: tuple[str, int], store: str = "SYA-HTB", serial: int = 1, **trip) -> None:
-    terminal, _ = support.terminal(store)
-    key = f"dash-{next(_keys)}"
-    sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=support.basket(
-            *lines,
-            who=support.shopper(support.resident_id(serial)),
-            on=support.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), **trip),
-        ),
-        now=at,
-    )
+    """A sale at ``at`` in ``store`` by the shopper ``serial`` on flight HU<serial>, two days
+    later."""
+    departure = support.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), **trip)
+    support.sell(support.terminal(store)[0], *lines, number=serial, on=departure, at=at)
 
 
 @pytest.fixture

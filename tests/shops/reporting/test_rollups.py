@@ -7,7 +7,6 @@ import io
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import count
 from unittest import mock
 
 import pytest
@@ -17,13 +16,10 @@ from django.utils import timezone
 from quotas.services import departure_record
 from shops.models import DailyCategorySales, DailyStoreSales, DirtyDay, SaleLine
 from shops.pos import returns
-from shops.pos.checkout import sale_commit
 from shops.reporting import rollups
 from shops.reporting.stats import sales_stats
 from tests import support
 from tests.conftest import local
-
-_keys = count(1)
 
 
 @pytest.fixture
@@ -34,18 +30,13 @@ def stock(db: None) -> None:
 
 
 def sell(terminal, *lines, number: int = 1, at, departs=None, pickup="departure", resident=False):
+    """A sale at ``at`` departing 20 hours later unless said, or without a trip
+    (``departs=False``, then taken away by ``pickup``)."""
     who = support.shopper(support.resident_id(number), resident=resident)
-    key = f"r-{next(_keys)}"
-    basket = (
-        support.basket(*lines, who=who, no_trip=True, pickup=pickup)
-        if departs is False
-        else support.basket(
-            *lines, who=who, on=support.trip(departs_at=departs or at + timedelta(hours=20))
-        )
-    )
-    return sale_commit(
-        terminal=terminal, idempotency_key=key, fingerprint=key, basket=basket, now=at
-    ).sale
+    if departs is False:
+        return support.sell(terminal, *lines, at=at, who=who, no_trip=True, pickup=pickup).sale
+    departs_at = departs or at + timedelta(hours=20)
+    return support.sell(terminal, *lines, at=at, who=who, departs_at=departs_at).sale
 
 
 def source_figures() -> dict[tuple, tuple[Decimal, int, int]]:

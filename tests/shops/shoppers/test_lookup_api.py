@@ -12,7 +12,6 @@ import json
 import time
 from datetime import timedelta
 from decimal import Decimal
-from itertools import count
 from typing import Any
 
 import pytest
@@ -28,19 +27,19 @@ from quotas import identity
 from quotas.models import QuotaAccount, Shopper
 from quotas.services import ban_lift, departure_record, shopper_ban, years_later
 from shops.models import Store
-from shops.pos import checkout, returns
+from shops.pos import returns
 from shops.shoppers.lookup import mask
 from tests.conftest import SHANGHAI, local
-from tests.support import DEPARTS, basket, captcha_answer, product, shopper, terminal, trip
+from tests.support import DEPARTS, basket, captcha_answer, shopper, terminal, trip
+from tests.support import commit as support_commit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 URL = "/api/v1/quota-lookup"
 PROBLEM = "application/problem+json"
 NUMBER = "460100199001011230"
 OTHER_NUMBER = "460100198501011230"  # same last four: the masked document reads the same
 UNKNOWN_NUMBER = "460100200001011230"  # nobody holds it; same last four again
-_keys = count(1)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -61,14 +60,8 @@ def look_up(client: Client, payload: Any = None, **extra: Any) -> dict:
 
 
 def commit(term, b, *, now=None):
-    key = f"lookup-{next(_keys)}"
-    return checkout.sale_commit(
-        terminal=term,
-        idempotency_key=key,
-        fingerprint=f"fp-{key}",
-        basket=b,
-        now=now or timezone.now(),
-    ).sale
+    """The sale (not the answer) of ``support.commit``."""
+    return support_commit(term, b, now=now).sale
 
 
 def limits_by_category(trip_body: dict) -> dict[str, tuple[str, int, int, int]]:
@@ -83,14 +76,6 @@ def steady_window(seconds: int = 60, margin: float = 5.0) -> None:
     left = seconds - time.time() % seconds
     if left < margin:
         time.sleep(left + 0.05)
-
-
-@pytest.fixture(autouse=True)
-def catalogue() -> None:
-    product("LIP", "cosmetics", "320.00")
-    product("SET5", "cosmetics", "1600.00", pieces=5)
-    product("PHONE", "mobile_phones", "8999.00")
-    product("WINE750", "alcohol", "1200.00", volume_ml=750)
 
 
 @pytest.fixture

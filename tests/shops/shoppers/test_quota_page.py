@@ -24,7 +24,6 @@ from quotas.rules import LOCAL_TZ
 from quotas.services import shopper_ban
 from shops.models import Sale
 from shops.pos import returns
-from shops.pos.checkout import sale_commit
 from tests import support
 
 NUMBER = support.resident_id(4321)
@@ -47,14 +46,9 @@ def _sell(
     at: datetime | None = None,
     departs_at: datetime | None = None,
 ) -> Sale:
-    terminal, _ = support.terminal(store)
     who = support.shopper(NUMBER, name=NAME)
-    return sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=support.basket(*lines, who=who, on=support.trip(departs_at=departs_at)),
-        now=at or timezone.now(),
+    return support.sell(
+        support.terminal(store)[0], *lines, who=who, departs_at=departs_at, at=at, key=key
     ).sale
 
 
