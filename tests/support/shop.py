@@ -1,7 +1,7 @@
 """What a sale needs before it is made: products, terminals, shoppers, trips.
 
-``CATALOGUE`` is the point-of-sale catalogue, for ``stock`` to make; a test that needs other
-products makes them with ``product``."""
+``CATALOGUE`` is the point-of-sale catalogue, which ``stock`` makes for the ``catalogue`` fixture
+(tests/shops/conftest.py); a test that needs other products makes them with ``product``."""
 
 from __future__ import annotations
 
