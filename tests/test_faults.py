@@ -31,11 +31,12 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from shops.imports.batching import import_sales
-from shops.imports.reading import COLUMNS
 from shops.models import DailyCategorySales, DailyStoreSales
 from shops.reporting import rollups
+from tests import support
 from tests.conftest import database_url, need_service
-from tests.shops import helpers
+from tests.support.books import rollup_snapshot
+from tests.support.legacy import legacy_history
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -96,8 +97,8 @@ def test_postgresql_restarted_and_crashed_under_load_fails_cleanly_and_recovers(
 def test_with_redis_gone_sales_and_look_ups_go_on(client: Client) -> None:
     from dutyfree import throttle
 
-    helpers.product("FAULT-TEA", "tea", "50.00")
-    _, key = helpers.terminal("SYA-HTB")
+    support.product("FAULT-TEA", "tea", "50.00")
+    _, key = support.terminal("SYA-HTB")
     throttle.reset_fallback()
     dead = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
     caches = {
@@ -107,11 +108,11 @@ def test_with_redis_gone_sales_and_look_ups_go_on(client: Client) -> None:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
         }
     }
-    who = helpers.shopper(helpers.resident_id(4242))
+    who = support.shopper(support.resident_id(4242))
     with override_settings(CACHES=caches, QUOTA_LOOKUP_RATE="3/60"):
         sale = client.post(
             "/api/v1/sales",
-            helpers.json_basket(helpers.basket(("FAULT-TEA", 1), who=who)),
+            support.json_basket(support.basket(("FAULT-TEA", 1), who=who)),
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {key}",
             HTTP_IDEMPOTENCY_KEY="redis-gone-1",
@@ -129,44 +130,12 @@ def test_with_redis_gone_sales_and_look_ups_go_on(client: Client) -> None:
         assert health.json()["checks"]["cache"]["ok"] is False
 
 
-def _legacy_history(days: int) -> str:
-    rows = [",".join(COLUMNS)]
-    first = date(2026, 1, 1)
-    for n in range(days * 12):
-        day = first + timedelta(days=n % days)
-        rows.append(
-            f"KILL-{n:05d},{['SYA-HTB', 'SYA-AIR', 'HAK-MH'][n % 3]},"
-            f"{day.isoformat()}T12:00:00+08:00,"
-            f"passport,K{n % 700:08d},Kill Test {n % 700},1980-01-01,false,domestic,air,"
-            f"HU{n},{day.isoformat()}T23:00:00+08:00,departure,,cosmetics,1,{100 + n % 50}.00"
-        )
-    return "\n".join(rows) + "\n"
-
-
-def _snapshot() -> tuple[list, list]:
-    categories = sorted(
-        DailyCategorySales.objects.values_list(
-            "day", "store_id", "category_code", "traveller_kind", "amount", "items", "sales"
-        )
-    )
-    stores = sorted(
-        (d, s, k, a, i, n, bytes(sh), bytes(tr), bytes(tl))
-        for d, s, k, a, i, n, sh, tr, tl in DailyStoreSales.objects.values_list(
-            "day", "store_id", "traveller_kind", "amount", "items", "sales", "shoppers",
-            "trips", "tripless_shoppers",
-        )
-    )  # fmt: skip
-    return categories, stores
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rebuild_killed_half_way_then_run_again_gives_the_same_rollups() -> None:
     days = 150
-    assert (
-        import_sales(io.StringIO(_legacy_history(days)), now=timezone.now()).imported == days * 12
-    )
+    assert import_sales(io.StringIO(legacy_history(days)), now=timezone.now()).imported == days * 12
     rollups.rebuild_all(now=timezone.now())
-    clean = _snapshot()
+    clean = rollup_snapshot()
     DailyCategorySales.objects.all().delete()
     DailyStoreSales.objects.all().delete()
 
@@ -199,11 +168,11 @@ def test_a_rebuild_killed_half_way_then_run_again_gives_the_same_rollups() -> No
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)  # a worker killed mid-rebuild
     process.wait(timeout=10)
-    partial = _snapshot()
+    partial = rollup_snapshot()
     assert 0 < len(partial[1]) < len(clean[1]), "killed half-way"
 
     call_command(
         "rebuild_stats", "--start", "2026-01-01", "--end",
         str(date(2026, 1, 1) + timedelta(days=days - 1)), stdout=io.StringIO(),
     )  # fmt: skip
-    assert _snapshot() == clean
+    assert rollup_snapshot() == clean

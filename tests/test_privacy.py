@@ -23,7 +23,7 @@ from quotas.identity import resident_id_check_digit_ok
 from quotas.models import Shopper
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
-from tests.shops import helpers
+from tests import support
 
 # A Beijing (Chaoyang) resident identity card: region 110105, born 1985-06-15, sequence 771, a
 # check character GB 11643 accepts. Its birth date and last four characters together are 12 of
@@ -145,13 +145,13 @@ def _import(tmp_path: Path) -> None:
 
 
 def _realistic_run(client: Client, tmp_path: Path) -> None:
-    helpers.product("PRIV-LIP", "cosmetics", "320.00")
-    helpers.product("PRIV-WATCH", "watches", "56000.00")
+    support.product("PRIV-LIP", "cosmetics", "320.00")
+    support.product("PRIV-WATCH", "watches", "56000.00")
     _import(tmp_path)
-    _, key = helpers.terminal()
+    _, key = support.terminal()
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
-    who = helpers.shopper(NUMBER, name=NAME, birth=BIRTH)
-    body = helpers.json_basket(helpers.basket(("PRIV-LIP", 2), who=who))
+    who = support.shopper(NUMBER, name=NAME, birth=BIRTH)
+    body = support.json_basket(support.basket(("PRIV-LIP", 2), who=who))
     body["shopper"]["document"]["number"] = SPACED  # as typed at the till
     assert (
         client.post("/api/v1/quotes", body, content_type="application/json", **auth).status_code
@@ -163,7 +163,7 @@ def _realistic_run(client: Client, tmp_path: Path) -> None:
     assert sale.status_code == 201, sale.content
     sale_id = sale.json()["id"]
     line = sale.json()["lines"][0]["id"]
-    refused = helpers.json_basket(helpers.basket(("PRIV-LIP", 40), who=who))
+    refused = support.json_basket(support.basket(("PRIV-LIP", 40), who=who))
     assert (
         client.post(
             "/api/v1/sales",

@@ -171,8 +171,8 @@ class PrivateAnswerApi(APIView):
     """An answer for the one client that asked — sales, a shopper's quota, a store's figures —
     never kept by a browser's or a proxy's cache (``Cache-Control: no-store``), refusals
     included. Every operation under /api/v1/ but the public policy is one of these; a view
-    rather than a middleware, so that a view says what it answers (tests/shops/test_api_caching.py
-    checks every route)."""
+    rather than a middleware, so that a view says what it answers
+    (tests/shops/api/test_api_caching.py checks every route)."""
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

@@ -20,7 +20,7 @@ cache):
 
 So 4 for a known shopper (on a known or a new trip, or a trip-less resident) and 3 for a shopper
 the sale inserts; a request to the API looks its terminal up first: 5 and 4
-(tests/shops/test_checkout.py, TestQueryBudget). They are plain statements
+(tests/shops/pos/test_checkout.py, TestQueryBudget). They are plain statements
 (dutyfree.db; why: docs/ARCHITECTURE.md).
 """
 

@@ -11,7 +11,7 @@ must be committed to be seen. Tests that seed data say so with
 
 Every transactional test ends by flushing all tables. Unless it has ``serialized_rollback``, that
 flush re-creates content types and permissions under new ids, and the next
-``serialized_rollback`` test (tests/shops/test_concurrency.py) then fails to restore the
+``serialized_rollback`` test (tests/shops/pos/test_concurrency.py) then fails to restore the
 migrations' rows with an IntegrityError. So ``pytest_collection_modifyitems`` below gives every
 test here that uses ``live_server`` ``transaction=True, serialized_rollback=True``: each starts
 with the rows shipped by data migrations (policies, licensed stores) and leaves the database as
@@ -103,7 +103,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
     # store while one does. Once Playwright's loop runs, this thread would get new connection
     # objects: a second connection to the test database, without the snapshot pytest-django took
     # for ``serialized_rollback`` -- later tests then silently start with empty tables
-    # (tests/shops/test_concurrency.py failed so after a browser test in a full run). Hand the
+    # (tests/shops/pos/test_concurrency.py failed so after a browser test in a full run). Hand the
     # existing objects over to the loop-time store so the thread keeps using the same ones.
     before = {alias: connections[alias] for alias in connections}
     playwright = sync_playwright().start()

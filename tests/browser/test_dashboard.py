@@ -16,11 +16,10 @@ from django.test import Client
 from django.utils import timezone
 
 from shops.models import Store
-from shops.pos.checkout import sale_commit
 from shops.reporting import rollups, stats
 from shops.reporting.dashboard import csv_columns
+from tests import support
 from tests.conftest import SHANGHAI
-from tests.shops import helpers
 
 LAPTOP = {"width": 1366, "height": 900}
 WIDE = {"width": 1440, "height": 900}
@@ -29,27 +28,16 @@ CHARTS = ("day", "store", "category", "traveller_kind")
 
 
 def _sell(at: datetime, *lines: tuple[str, int], store: str, serial: int, kind: str) -> None:
-    terminal, _ = helpers.terminal(store)
-    key = f"browser-dash-{serial}"
-    sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=helpers.basket(
-            *lines,
-            who=helpers.shopper(helpers.resident_id(serial)),
-            on=helpers.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), kind=kind),
-        ),
-        now=at,
-    )
+    departure = support.trip(f"HU{serial:04d}", departs_at=at + timedelta(days=2), kind=kind)
+    support.sell(support.terminal(store)[0], *lines, number=serial, on=departure, at=at)
 
 
 def _seed() -> tuple[str, str]:
     """Sales yesterday and on the same date last year; returns the range from the first of
     yesterday's month to today (the headline cards compare its whole days: to yesterday)."""
-    helpers.product("BD-LIP", "cosmetics", "380.00")
-    helpers.product("BD-SET", "cosmetics", "2600.00", pieces=5)
-    helpers.product("BD-WINE", "alcohol", "900.00", volume_ml=750)
+    support.product("BD-LIP", "cosmetics", "380.00")
+    support.product("BD-SET", "cosmetics", "2600.00", pieces=5)
+    support.product("BD-WINE", "alcohol", "900.00", volume_ml=750)
     today = timezone.localdate()
     yesterday = today - timedelta(days=1)
     at = datetime.combine(yesterday, time(12), tzinfo=SHANGHAI)
@@ -414,7 +402,7 @@ def test_in_zero_config_mode_a_sale_reaches_the_dashboard_by_itself(
 ) -> None:
     """`make run` (Celery eager, no beat): a sale shows on the next load, no refresh by hand."""
     settings.STATS_REFRESH_ON_COMMIT = True
-    helpers.product("BD-LIP", "cosmetics", "380.00")
+    support.product("BD-LIP", "cosmetics", "380.00")
     page = new_page(locale="en-GB", viewport=WIDE)
     _log_in(page, live_server)
     today = timezone.localdate()
@@ -457,7 +445,7 @@ def test_every_store_is_named_in_full_words_and_the_headline_says_what_it_compar
 ) -> None:
     """All twelve stores on the chart, in English at 1440 px: the labels are the short names,
     all distinct, none cut; the note beside the cards says they compare whole days."""
-    helpers.product("BD-TEA", "tea", "50.00")
+    support.product("BD-TEA", "tea", "50.00")
     today = timezone.localdate()
     yesterday = today - timedelta(days=1)
     at = datetime.combine(yesterday, time(12), tzinfo=SHANGHAI)

@@ -14,28 +14,28 @@ from PIL import Image
 
 from shops.pos import returns
 from shops.pos.checkout import sale_commit
-from tests.shops import helpers
+from tests import support
 
-NUMBER = helpers.resident_id(2468)
+NUMBER = support.resident_id(2468)
 NAME = "王小明"
 
 
 def _seed() -> list[str]:
     """Two sales on the open trip HU7181; their receipt numbers, newest first."""
-    helpers.product("BR-LIP", "cosmetics", "380.00")
-    helpers.product("BR-SET", "cosmetics", "2600.00", pieces=5)
-    helpers.product("BR-WINE", "alcohol", "900.00", volume_ml=750)
-    who = helpers.shopper(NUMBER, name=NAME)
+    support.product("BR-LIP", "cosmetics", "380.00")
+    support.product("BR-SET", "cosmetics", "2600.00", pieces=5)
+    support.product("BR-WINE", "alcohol", "900.00", volume_ml=750)
+    who = support.shopper(NUMBER, name=NAME)
     receipts = []
     for n, (store, lines) in enumerate(
         [("SYA-HTB", [("BR-LIP", 2), ("BR-SET", 1)]), ("SYA-AIR", [("BR-WINE", 1)])]
     ):
-        terminal, _ = helpers.terminal(store)
+        terminal, _ = support.terminal(store)
         sale = sale_commit(
             terminal=terminal,
             idempotency_key=f"browser-{n}",
             fingerprint=f"browser-{n}",
-            basket=helpers.basket(*lines, who=who),
+            basket=support.basket(*lines, who=who),
             now=timezone.now(),
         ).sale
         receipts.insert(0, sale.receipt_no)
@@ -276,14 +276,14 @@ def test_the_bar_is_a_meter_drawn_under_the_policy(
 def _seed_everything() -> None:
     """_seed, plus a partly returned sale and a voided one (every row a shopper may see)."""
     _seed()
-    who = helpers.shopper(NUMBER, name=NAME)
-    terminal, _ = helpers.terminal("SYA-HTB")
+    who = support.shopper(NUMBER, name=NAME)
+    terminal, _ = support.terminal("SYA-HTB")
     kept, voided = (
         sale_commit(
             terminal=terminal,
             idempotency_key=f"more-{n}",
             fingerprint=f"more-{n}",
-            basket=helpers.basket(("BR-LIP", 2), who=who),
+            basket=support.basket(("BR-LIP", 2), who=who),
             now=timezone.now(),
         ).sale
         for n in range(2)
@@ -299,13 +299,13 @@ def _seed_everything() -> None:
     )
     returns.sale_void(terminal=terminal, sale_id=voided.pk, now=timezone.now())
     # Taken away at once: a pair of sunglasses (the cap) and two packs of diapers (of three).
-    helpers.product("BR-SUN", "eyewear", "1450.00", immediate_kind="sunglasses")
-    helpers.product("BR-DIAPER", "diapers", "189.00", immediate_kind="diapers")
+    support.product("BR-SUN", "eyewear", "1450.00", immediate_kind="sunglasses")
+    support.product("BR-DIAPER", "diapers", "189.00", immediate_kind="diapers")
     sale_commit(
         terminal=terminal,
         idempotency_key="more-immediate",
         fingerprint="more-immediate",
-        basket=helpers.basket(("BR-SUN", 1), ("BR-DIAPER", 2), who=who, pickup="immediate"),
+        basket=support.basket(("BR-SUN", 1), ("BR-DIAPER", 2), who=who, pickup="immediate"),
         now=timezone.now(),
     )
 

@@ -301,8 +301,7 @@ def test_every_advisory_lock_taken_uses_a_registry_key():
     the registry is used."""
     from shops.pos import returns
     from shops.reporting import rollups
-    from tests.shops.helpers import basket, product, terminal
-    from tests.shops.test_checkout import commit
+    from tests.support import basket, commit, product, terminal
 
     taken: list[tuple[str, Any, int]] = []
 

@@ -34,7 +34,7 @@ from shops.pos.departures import departure_record
 from shops.reporting.audit import check_books
 from shops.reporting.rollups import refresh_all_dirty
 from shops.shoppers.lookup import LookupQuery, quota_lookup
-from tests.shops.helpers import basket, product, shopper, terminal, trip
+from tests.support import basket, commit, product, shopper, terminal, trip
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDE = ("shops", "dutyfree")
@@ -181,12 +181,6 @@ def test_a_quota_write_not_written_in_quotas_is_still_seen() -> None:
     assert _quota_parts()  # and there are parts
 
 
-def _commit(term, b, key):  # type: ignore[no-untyped-def]
-    return checkout.sale_commit(
-        terminal=term, idempotency_key=key, fingerprint=f"fp-{key}", basket=b, now=timezone.now()
-    )
-
-
 # Real commits and the importer's writer threads: a transactional test, the shipped stores and
 # policies restored afterwards.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -199,8 +193,8 @@ class TestOneWriter:
         with quota_writers() as seen:
             # Sales (first of the year, then again on the same trip), a quote, a return,
             # a void, a pickup.
-            first = _commit(term, basket(("LIP", 2)), "k1").sale
-            second = _commit(term, basket(("WATCH", 1), ("LIP", 1)), "k2").sale
+            first = commit(term, basket(("LIP", 2)), key="k1").sale
+            second = commit(term, basket(("WATCH", 1), ("LIP", 1)), key="k2").sale
             checkout.sale_quote(basket=basket(("LIP", 1)), at=now)
             line = first.lines.get()
             returns.sale_return(
@@ -214,7 +208,7 @@ class TestOneWriter:
             )
             returns.sale_void(terminal=term, sale_id=second.pk, now=timezone.now())
             # An immediate pickup, the departure deadline, a departure and a ban.
-            _commit(term, basket(("LIP", 1), pickup="immediate"), "k3")
+            commit(term, basket(("LIP", 1), pickup="immediate"), key="k3")
             departure_deadline_enforce(now=now + timedelta(days=40))
             who = shopper()
             departure_record(

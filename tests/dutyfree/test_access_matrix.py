@@ -45,7 +45,7 @@ from knox.models import AuthToken
 
 from shops.models import Store
 from shops.pos import checkout
-from tests.shops import helpers
+from tests import support
 
 pytestmark = pytest.mark.django_db
 
@@ -168,17 +168,17 @@ def staff_token(username: str) -> str:
 
 @pytest.fixture
 def world() -> World:
-    helpers.product("MX-LIP", "cosmetics", "320.00")
-    own, own_key = helpers.terminal("SYA-HTB")
-    _, other_key = helpers.terminal("HAK-IDFC")
-    revoked, revoked_key = helpers.terminal("SYA-HTB")
+    support.product("MX-LIP", "cosmetics", "320.00")
+    own, own_key = support.terminal("SYA-HTB")
+    _, other_key = support.terminal("HAK-IDFC")
+    revoked, revoked_key = support.terminal("SYA-HTB")
     revoked.revoked_at = timezone.now()
     revoked.save(update_fields=["revoked_at"])
     sale = checkout.sale_commit(
         terminal=own,
         idempotency_key="matrix-sale",
         fingerprint="matrix-sale",
-        basket=helpers.basket(("MX-LIP", 2)),
+        basket=support.basket(("MX-LIP", 2)),
         now=timezone.now(),
     ).sale
     User = get_user_model()
@@ -237,13 +237,13 @@ def request(client: Client, op: Operation, world: World, headers: dict[str, str]
         return client.get(url, query, headers=headers)
     body: dict[str, Any] | None = None
     if url.endswith(("/quotes", "/sales")):
-        body = helpers.json_basket(helpers.basket(("MX-LIP", 1)))
+        body = support.json_basket(support.basket(("MX-LIP", 1)))
     elif url.endswith("/returns"):
         body = {"lines": [{"line": world.line_id, "quantity": 1}], "reason": "matrix"}
     elif url.endswith("/departures"):
         body = {
             "document": shopper_document(),
-            "carrier_ref": helpers.trip().carrier_ref,
+            "carrier_ref": support.trip().carrier_ref,
             "departed_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
         }
     elif url.endswith("/quota-lookup"):

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from shops.models import Sale
-from tests.shops.helpers import basket, json_basket, product, terminal
+from tests.support import basket, json_basket, product, terminal
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from shops.pos import checkout, returns
-from tests.shops import helpers
+from tests import support
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +48,20 @@ def assert_language(problem: dict, language: str) -> None:
 
 @pytest.fixture
 def world() -> dict[str, Any]:
-    helpers.product("LANG-LIP", "cosmetics", "320.00")
-    term, key = helpers.terminal("SYA-HTB")
+    support.product("LANG-LIP", "cosmetics", "320.00")
+    term, key = support.terminal("SYA-HTB")
     sale = checkout.sale_commit(
         terminal=term,
         idempotency_key="lang-sale",
         fingerprint="lang-sale",
-        basket=helpers.basket(("LANG-LIP", 1)),
+        basket=support.basket(("LANG-LIP", 1)),
         now=timezone.now(),
     )
     return {"term": term, "key": key, "sale": sale.body}
 
 
 def body(**changes: Any) -> dict:
-    data = helpers.json_basket(helpers.basket(("LANG-LIP", 1)))
+    data = support.json_basket(support.basket(("LANG-LIP", 1)))
     data.update(changes)
     return data
 

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from quotas.models import Policy
-from tests.shops import helpers
+from tests import support
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +29,8 @@ LANGUAGES = pytest.mark.parametrize("language", [EN, ZH])
 
 @pytest.fixture
 def till() -> dict[str, str]:
-    helpers.product("NAME-LIP", "cosmetics", "320.00")
-    _terminal, key = helpers.terminal("SYA-HTB")
+    support.product("NAME-LIP", "cosmetics", "320.00")
+    _terminal, key = support.terminal("SYA-HTB")
     return {"authorization": f"Bearer {key}"}
 
 
@@ -39,7 +39,7 @@ def post(client: Client, url: str, data: Any, headers: dict[str, str]) -> Any:
 
 
 def basket() -> dict[str, Any]:
-    return helpers.json_basket(helpers.basket(("NAME-LIP", 2)))
+    return support.json_basket(support.basket(("NAME-LIP", 2)))
 
 
 def assert_category(found: dict[str, Any], language: str) -> None:

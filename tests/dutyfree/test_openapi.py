@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT202012
 
 from shops.api import openapi
 from shops.demo.seed import demo_products
-from tests.shops import helpers
+from tests import support
 
 TAGS = {
     "quotes",
@@ -279,8 +279,8 @@ class TestHeadersOccur:
 
     @pytest.mark.django_db
     def test_a_sale_answers_location_and_a_replay_says_so(self, client: Client) -> None:
-        helpers.product("OA-LIP", "cosmetics", "300.00")
-        _, key = helpers.terminal("SYA-HTB")
+        support.product("OA-LIP", "cosmetics", "300.00")
+        _, key = support.terminal("SYA-HTB")
         body = {
             "shopper": {
                 "document": {"type": "resident_id", "number": "460100199001011230"},
@@ -291,7 +291,7 @@ class TestHeadersOccur:
                 "mode": "air",
                 "kind": "domestic",
                 "carrier_ref": "HU7181",
-                "departs_at": helpers.DEPARTS.isoformat(),
+                "departs_at": support.DEPARTS.isoformat(),
             },
             "pickup": "departure",
             "lines": [{"sku": "OA-LIP", "quantity": 1}],

@@ -33,8 +33,8 @@ from quotas import services as quota_services
 from quotas.models import Ban, Policy, Programme, Shopper
 from shops.models import Product, Return, Sale, Store, Terminal
 from shops.pos import checkout, returns
-from tests.admin_forms import page_form_data
-from tests.shops import helpers
+from tests import support
+from tests.support.admin_forms import page_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -70,13 +70,13 @@ def has_save_button(page: str) -> bool:
 @pytest.fixture
 def records() -> dict[str, object]:
     """One of each record the roles look at: a terminal, a product, a sale, its shopper, a ban."""
-    helpers.product("ROLE-LIP", "cosmetics", "320.00")
-    term, _ = helpers.terminal("SYA-HTB")
+    support.product("ROLE-LIP", "cosmetics", "320.00")
+    term, _ = support.terminal("SYA-HTB")
     sale = checkout.sale_commit(
         terminal=term,
         idempotency_key="roles-1",
         fingerprint="roles-1",
-        basket=helpers.basket(("ROLE-LIP", 1)),
+        basket=support.basket(("ROLE-LIP", 1)),
         now=timezone.now(),
     ).sale
     shopper = Shopper.objects.get()

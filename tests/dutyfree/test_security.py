@@ -51,7 +51,7 @@ from dutyfree import checks
 from quotas import services as quota_services
 from quotas.models import Policy, Shopper
 from shops.pos import checkout
-from tests.shops import helpers
+from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEM = "application/problem+json"
@@ -234,13 +234,13 @@ def inline_problems(html: str, policy: dict[str, list[str]]) -> list[str]:
 @pytest.fixture
 def records() -> dict[str, Any]:
     """Something in every admin list: a sale (shopper, trip, lines), a return, a ban, a draft."""
-    helpers.product("SEC-LIP", "cosmetics", "320.00")
-    term, _ = helpers.terminal("SYA-HTB")
+    support.product("SEC-LIP", "cosmetics", "320.00")
+    term, _ = support.terminal("SYA-HTB")
     sale = checkout.sale_commit(
         terminal=term,
         idempotency_key="sec-1",
         fingerprint="sec-1",
-        basket=helpers.basket(("SEC-LIP", 2), who=helpers.shopper(name="李小龙")),
+        basket=support.basket(("SEC-LIP", 2), who=support.shopper(name="李小龙")),
         now=timezone.now(),
     ).sale
     shopper = Shopper.objects.get()
@@ -291,7 +291,7 @@ def quota_result(client: Client) -> Any:
     form = {
         "doc_type": "resident_id",
         "country": "CHN",
-        "number": helpers.shopper().number,
+        "number": support.shopper().number,
         "name": "李小龙",
         "captcha_0": key,
         "captcha_1": CaptchaStore.objects.get(hashkey=key).response,
@@ -559,11 +559,11 @@ def test_the_lockout_leaves_the_api_alone(client: Client, staff: Any) -> None:
         api.get("/api/v1/stats/sales", stats, headers={"authorization": f"Token {key}"}).status_code
         == 200
     )
-    helpers.product("AX-LIP", "cosmetics", "100.00")
-    _, terminal_key = helpers.terminal("SYA-HTB")
+    support.product("AX-LIP", "cosmetics", "100.00")
+    _, terminal_key = support.terminal("SYA-HTB")
     quote = api.post(
         "/api/v1/quotes",
-        helpers.json_basket(helpers.basket(("AX-LIP", 1))),
+        support.json_basket(support.basket(("AX-LIP", 1))),
         content_type="application/json",
         headers={"authorization": f"Bearer {terminal_key}"},
     )

@@ -29,8 +29,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from shops.models import SaleLine, Terminal
-from shops.pos.checkout import sale_commit
-from tests.shops import helpers
+from tests import support
 
 DEFAULT_EXAMPLES = 25
 DEFAULT_SEED = 20260101
@@ -38,7 +37,7 @@ DEFAULT_SEED = 20260101
 # The catalogue the fuzzer sells from (drawn often for `lines[].sku`).
 SKUS = ("FZ-LIP", "FZ-CREAM", "FZ-WATCH", "FZ-WINE")
 # Resident identity numbers (born 1990-01-01) drawn often for `document.number`.
-RESIDENT_IDS = tuple(helpers.resident_id(serial) for serial in range(1, 8))
+RESIDENT_IDS = tuple(support.resident_id(serial) for serial in range(1, 8))
 APPLICATION = get_wsgi_application()
 
 
@@ -155,23 +154,18 @@ class Shop:
 
 
 def _sell(terminal: Terminal, key: str, serial: int, *lines: tuple[str, int]) -> int:
-    return sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=helpers.basket(*lines, who=helpers.shopper(RESIDENT_IDS[serial])),
-        now=timezone.now(),
-    ).sale.pk
+    who = support.shopper(RESIDENT_IDS[serial])
+    return support.sell(terminal, *lines, who=who, key=key).sale.pk
 
 
 @pytest.fixture
 def shop(db: None) -> Shop:
-    helpers.product(SKUS[0], "cosmetics", "300.00")
-    helpers.product(SKUS[1], "cosmetics", "1200.00")
-    helpers.product(SKUS[2], "watches", "8000.00")
-    helpers.product(SKUS[3], "alcohol", "500.00", volume_ml=750)
-    till, key = helpers.terminal("SYA-HTB")
-    other, _ = helpers.terminal("SYA-AIR")
+    support.product(SKUS[0], "cosmetics", "300.00")
+    support.product(SKUS[1], "cosmetics", "1200.00")
+    support.product(SKUS[2], "watches", "8000.00")
+    support.product(SKUS[3], "alcohol", "500.00", volume_ml=750)
+    till, key = support.terminal("SYA-HTB")
+    other, _ = support.terminal("SYA-AIR")
     sale_ids = (
         _sell(till, "fz-1", 0, (SKUS[0], 2), (SKUS[2], 1)),
         _sell(till, "fz-2", 1, (SKUS[1], 1)),

@@ -10,7 +10,6 @@ RFC 9457 problem (``application/problem+json`` with ``type``, ``title``, ``statu
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
@@ -41,12 +40,12 @@ from tests.fuzz.conftest import (
     now,
     tally,
 )
+from tests.support.keys import serial
 
 PROBLEM = "application/problem+json"
 PROBLEM_MEMBERS = ("type", "title", "status", "code")
 # Idempotency keys drawn again and again: replays (same body) and reuse (another body).
 REPLAY_KEYS = ("fz-replay-a", "fz-replay-b")
-_unique = itertools.count(1)
 
 
 def problem_details(
@@ -178,7 +177,7 @@ def aim(case: schemathesis.Case, shop: Shop) -> None:
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if positive and isinstance(key, str) and key not in REPLAY_KEYS and len(key) < 240:
         # Generated keys repeat (hypothesis likes "0"): only the replay keys should.
-        case.headers["Idempotency-Key"] = f"{key}.{next(_unique)}"
+        case.headers["Idempotency-Key"] = f"{key}.{serial()}"
     body = case.body
     if not isinstance(body, dict) or not isinstance(body.get("lines"), list):
         return

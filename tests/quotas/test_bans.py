@@ -17,29 +17,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from quotas import identity, rules
+from quotas import rules
 from quotas.errors import BanAlreadyLifted, BanInvalid, NoPolicyInForce
 from quotas.models import Ban, Policy, Shopper, Trip
 from quotas.rules import ShopperFacts, TripFacts, Usage
 from quotas.selectors import policy_in_force, policy_in_force_cached, policy_rules
 from quotas.services import ban_lift, policy_clone, policy_publish, shopper_ban, years_later
 from tests.conftest import SHANGHAI, local
+from tests.support import shopper_row
 
 pytestmark = pytest.mark.django_db
 
 NUMBER = "460100199001011230"
 EN = {"Accept-Language": "en"}
-
-
-def make_shopper(number: str = NUMBER, name: str = "张三") -> Shopper:
-    return Shopper.objects.create(
-        document_type="resident_id",
-        document_country="CHN",
-        document_key=identity.document_key(doc_type="resident_id", country="CHN", number=number),
-        document_last4=identity.last_four(number),
-        name_key=identity.name_key(name),
-        birth_year=1990,
-    )
 
 
 def banned_until(shopper: Shopper) -> datetime | None:
@@ -48,7 +38,7 @@ def banned_until(shopper: Shopper) -> datetime | None:
 
 @pytest.fixture
 def shopper() -> Shopper:
-    return make_shopper()
+    return shopper_row()
 
 
 @pytest.fixture
@@ -192,7 +182,7 @@ def test_bans_without_a_source_are_never_merged(shopper: Shopper) -> None:
 
 
 def test_banned_until_is_the_latest_end_of_the_bans_not_lifted(shopper: Shopper) -> None:
-    other = make_shopper("460100199001015678")
+    other = shopper_row("460100199001015678")
     long, _ = shopper_ban(
         shopper_id=shopper.pk,
         reason="resale",
@@ -591,7 +581,7 @@ def test_the_migration_gives_recorded_bans_their_span(shopper: Shopper) -> None:
         starts_at=later,
         ends_at=years_later(later, 3),
     )
-    other = make_shopper("460100199001015678")
+    other = shopper_row("460100199001015678")
     Shopper.objects.filter(pk=shopper.pk).update(banned_until=years_later(later, 3))
 
     migration.ban_span(apps, None)

@@ -31,8 +31,8 @@ from quotas.errors import PolicyImmutable, PolicyNotPublishable
 from quotas.kind_csv import COLUMNS, export_kinds, parse_kinds
 from quotas.models import ImmediatePickupKind, Policy
 from tests.conftest import local
-
-from .test_admin import change_form_data, shipped, url
+from tests.support.admin_forms import change_form_data, url
+from tests.support.policies import shipped
 
 pytestmark = pytest.mark.django_db
 

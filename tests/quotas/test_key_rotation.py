@@ -18,30 +18,15 @@ from quotas.services import departure_record
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS
 from shops.models import Sale
-from shops.pos.checkout import sale_commit
-from tests.shops import helpers
+from tests import support
+from tests.support.identity import BEFORE, NEW, OLD, ROTATING
 
-NUMBER = helpers.resident_id(1357)
+NUMBER = support.resident_id(1357)
 NAME = "周杰"
-OLD, NEW = "the-old-identity-key-" + "o" * 20, "the-new-identity-key-" + "n" * 20
-BEFORE = {"IDENTITY_HMAC_KEY": OLD, "IDENTITY_HMAC_KEY_VERSION": 1, "IDENTITY_HMAC_OLD_KEYS": {}}
-ROTATING = {
-    "IDENTITY_HMAC_KEY": NEW,
-    "IDENTITY_HMAC_KEY_VERSION": 2,
-    "IDENTITY_HMAC_OLD_KEYS": {1: OLD},
-}
-_keys = iter(range(1, 10_000))
 
 
 def sell(terminal, sku: str = "KR-LIP", *, name: str = NAME) -> Sale:
-    key = f"kr-{next(_keys)}"
-    return sale_commit(
-        terminal=terminal,
-        idempotency_key=key,
-        fingerprint=key,
-        basket=helpers.basket((sku, 1), who=helpers.shopper(NUMBER, name=name)),
-        now=timezone.now(),
-    ).sale
+    return support.sell(terminal, (sku, 1), who=support.shopper(NUMBER, name=name)).sale
 
 
 def key_under(secret: str) -> str:
@@ -50,8 +35,8 @@ def key_under(secret: str) -> str:
 
 @pytest.fixture
 def shopper_under_the_old_key(db: None):
-    helpers.product("KR-LIP", "cosmetics", "300.00")
-    terminal, _ = helpers.terminal()
+    support.product("KR-LIP", "cosmetics", "300.00")
+    terminal, _ = support.terminal()
     with override_settings(**BEFORE):
         first = sell(terminal)
     shopper = Shopper.objects.get()
@@ -96,8 +81,8 @@ def test_a_departure_finds_the_shopper_without_re_keying(shopper_under_the_old_k
             country="CHN",
             number=NUMBER,
             carrier_ref="HU7181",
-            departed_at=helpers.DEPARTS,
-            now=helpers.DEPARTS,  # recorded once the shopper has left
+            departed_at=support.DEPARTS,
+            now=support.DEPARTS,  # recorded once the shopper has left
         )
     shopper = Shopper.objects.get()
     assert trip.shopper_id == shopper.pk

@@ -26,8 +26,7 @@ from quotas.models import Category, ImmediatePickupKind, Policy
 from quotas.rules import LOCAL_TZ, ShopperFacts, Usage, judge_basket
 from quotas.selectors import policy_in_force, policy_rules
 from tests.conftest import local
-
-from .policy_data import DATA, confirmations, confirmed_policies, shipped_rules
+from tests.support.policies import DATA, confirmations, confirmed_policies, shipped_rules
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .policy_data import DATA, confirmations, confirmed_policies
+from tests.support.policies import DATA, confirmations, confirmed_policies
 
 CHECKSUM = DATA.with_name(DATA.name + ".sha256")
 

@@ -21,16 +21,11 @@ from quotas.rules import (
     quota_year,
 )
 from tests.conftest import local
-
-from .policy_data import shipped_rules
+from tests.support.policies import ADULT, DOMESTIC, NOW, RESIDENT, shipped_rules
 
 P2023 = shipped_rules("2023-04-01")
 P2025 = shipped_rules("2025-11-01")
-NOW = local(2026, 3, 10, 12, 0)
 
-ADULT = ShopperFacts(birth_date=date(1990, 1, 1))
-RESIDENT = ShopperFacts(birth_date=date(1985, 6, 1), hainan_resident=True)
-DOMESTIC = TripFacts(kind="domestic", mode="air", departs_at=local(2026, 3, 12, 10, 30))
 OUTBOUND = TripFacts(kind="outbound", mode="air", departs_at=local(2026, 3, 12, 10, 30))
 
 LIPSTICK = ProductFacts("LIPSTICK", "cosmetics", Decimal("320.00"), immediate_kind="cosmetics")

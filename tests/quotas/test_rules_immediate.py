@@ -12,9 +12,7 @@ import pytest
 
 from quotas import rules
 from quotas.rules import BasketLine, ProductFacts, ShopperFacts, Usage, Verdict, judge_basket
-
-from .policy_data import shipped_rules
-from .test_rules import ADULT, DOMESTIC, NOW, RESIDENT
+from tests.support.policies import ADULT, DOMESTIC, NOW, RESIDENT, shipped_rules
 
 P2023 = shipped_rules("2023-04-01")
 P2025 = shipped_rules("2025-11-01")

@@ -18,8 +18,7 @@ from quotas.rules import (
     judge_basket,
 )
 from tests.conftest import SHANGHAI
-
-from .policy_data import shipped_rules
+from tests.support.policies import shipped_rules
 
 POLICIES = [shipped_rules("2023-04-01"), shipped_rules("2025-11-01")]
 PICKUPS = ["departure", "mail", "return_to_island", "immediate", "guarantee"]

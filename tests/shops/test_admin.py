@@ -21,8 +21,7 @@ from quotas.models import Policy
 from shops.models import Product, RollupState, Sale, Terminal
 from shops.pos import checkout
 from tests.conftest import SHANGHAI
-
-from .helpers import basket, product, terminal
+from tests.support import basket, product, terminal
 
 pytestmark = pytest.mark.django_db
 

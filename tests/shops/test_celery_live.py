@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from shops.models import RollupState
 from shops.reporting.stats import sales_stats
+from tests import support
 from tests.conftest import database_url, need_service
-from tests.shops import helpers
 
 PERIOD = 2  # seconds between beat refreshes in this test (STATS_REFRESH_SECONDS)
 ROOT = Path(settings.BASE_DIR)
@@ -150,15 +150,15 @@ def _sales_today() -> int:
 def test_a_worker_folds_sales_into_the_stats_and_catches_up_after_redis_returns(
     redis: Redis, worker: subprocess.Popen, client: Client, tmp_path: Path
 ) -> None:
-    helpers.product("LIVE-LIP", "cosmetics", "300.00")
-    _, key = helpers.terminal("SYA-HTB")
+    support.product("LIVE-LIP", "cosmetics", "300.00")
+    _, key = support.terminal("SYA-HTB")
 
     def sell(n: int) -> None:
-        body = helpers.json_basket(
-            helpers.basket(
+        body = support.json_basket(
+            support.basket(
                 ("LIVE-LIP", 1),
-                who=helpers.shopper(helpers.resident_id(n)),
-                on=helpers.trip(departs_at=timezone.now() + timedelta(days=2)),
+                who=support.shopper(support.resident_id(n)),
+                on=support.trip(departs_at=timezone.now() + timedelta(days=2)),
             )
         )
         response = client.post(
@@ -201,14 +201,13 @@ def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
     from shops.imports.batching import import_sales
     from shops.models import DailyStoreSales
     from shops.reporting import rollups
-    from tests.test_faults import _legacy_history, _snapshot
+    from tests.support.books import rollup_snapshot
+    from tests.support.legacy import legacy_history
 
     days = 150
-    assert (
-        import_sales(io.StringIO(_legacy_history(days)), now=timezone.now()).imported == days * 12
-    )
+    assert import_sales(io.StringIO(legacy_history(days)), now=timezone.now()).imported == days * 12
     rollups.rebuild_all(now=timezone.now())
-    clean = _snapshot()
+    clean = rollup_snapshot()
     DailyStoreSales.objects.all().delete()
     from shops.models import DailyCategorySales
 
@@ -224,10 +223,10 @@ def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
     _wait(lambda: DailyStoreSales.objects.exists(), 60)
     os.killpg(worker.pid, signal.SIGKILL)  # the worker dies mid-rebuild
     worker.wait(timeout=10)
-    partial = _snapshot()
+    partial = rollup_snapshot()
     assert 0 < len(partial[1]) < len(clean[1]), "killed half-way"
 
     rollups.rebuild(
         start=date(2026, 1, 1), end=date.fromisoformat(end), now=timezone.now()
     )  # the rerun
-    assert _snapshot() == clean
+    assert rollup_snapshot() == clean

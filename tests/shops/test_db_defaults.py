@@ -13,8 +13,7 @@ from dutyfree.db import copy_rows
 from quotas.models import Programme, QuotaAccount, Shopper
 from shops.models import Sale, SaleLine
 from shops.pos import checkout
-
-from .helpers import basket, product, terminal
+from tests.support import basket, product, terminal
 
 pytestmark = pytest.mark.django_db
 
