@@ -41,7 +41,7 @@ from dutyfree import money
 from dutyfree.db import fetch_all, insert_rows, loaded, select_rows
 from quotas import rules
 from quotas.choices import PickupMode, TravellerKind
-from quotas.models import Shopper, Trip
+from quotas.models import QuotaAccount, Shopper, Trip
 from quotas.rules import LOCAL_TZ, BasketLine, ProductFacts, ShopperFacts, TripFacts
 from quotas.selectors import (
     PolicyInForce,
@@ -658,15 +658,57 @@ def _commit_once(
             now=now,
         )
 
-    sale_row = {
+    sale_row = _sale_row(
+        prelude=prelude,
+        terminal=terminal,
+        retry=retry,
+        basket=basket,
+        verdict=verdict,
+        shopper_id=shopper.pk,
+        trip_id=trip.pk if trip else None,
+        account=account,
+        policy_id=policy.pk,
+        now=now,
+    )
+    rows = _line_rows(line_ids=prelude.line_ids, verdict=verdict, products=products)
+    sale, first = _first_answer(sale_row=sale_row, line_rows=rows, terminal=terminal)
+    trip_id = write_sale(
+        sale_row=sale_row,
+        line_rows=rows,
+        record=record_row(retry=retry, first=first, now=now),
+        new_trip=new_trip,
+        debit=sale_debit_part(
+            account=account, amount=verdict.total, reference=f"sale:{sale.pk}", now=now
+        ),
+    )
+    sale.trip_id = trip_id
+    return CommitResult(first, sale_id=sale.pk, written=sale)
+
+
+def _sale_row(
+    *,
+    prelude: _Prelude,
+    terminal: Terminal,
+    retry: Retry,
+    basket: Basket,
+    verdict: rules.Verdict,
+    shopper_id: int,
+    trip_id: int | None,
+    account: QuotaAccount,
+    policy_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The sale's row as the write statement takes it: every column of COMMIT_COLUMNS, and the
+    id the prelude drew."""
+    return {
         "id": prelude.sale_id,
         "receipt_no": _receipt_no(terminal=terminal, now=now),
         "store": terminal.store_id,
         "terminal": terminal.pk,
-        "shopper": shopper.pk,
-        "trip": trip.pk if trip else None,
+        "shopper": shopper_id,
+        "trip": trip_id,
         "account": account.pk,
-        "policy": policy.pk,
+        "policy": policy_id,
         "sold_at": now,
         "local_date": now.astimezone(LOCAL_TZ).date(),
         "pickup": basket.pickup,
@@ -682,7 +724,14 @@ def _commit_once(
         if basket.pickup == PickupMode.IMMEDIATE
         else None,
     }
-    rows: list[dict[str, Any]] = [
+
+
+def _line_rows(
+    *, line_ids: Sequence[int], verdict: rules.Verdict, products: Mapping[str, Product]
+) -> list[dict[str, Any]]:
+    """The lines' rows, numbered from 1 in the basket's order, with the ids the prelude drew;
+    each snapshots what it sold as (price, pieces, ml, immediate-pickup kind)."""
+    return [
         {
             "id": line_id,
             "line_no": number,
@@ -697,11 +746,15 @@ def _commit_once(
             "immediate_kind": line.product.immediate_kind or "",  # type: ignore[union-attr]  # allowed: a known product
             "returned_quantity": 0,
         }
-        for number, (line_id, line) in enumerate(
-            zip(prelude.line_ids, verdict.lines, strict=True), start=1
-        )
+        for number, (line_id, line) in enumerate(zip(line_ids, verdict.lines, strict=True), start=1)
     ]
-    # Every column of the row about to be written: COMMIT_COLUMNS, the id, the two left NULL.
+
+
+def _first_answer(
+    *, sale_row: dict[str, Any], line_rows: Sequence[dict[str, Any]], terminal: Terminal
+) -> tuple[Sale, Answer]:
+    """The sale about to be written (every column: COMMIT_COLUMNS, the id, the two left NULL)
+    and its first answer, rendered before the write so that the write records it."""
     sale = loaded(Sale, **sale_row, picked_up_at=None, voided_at=None)
     sale.store, sale.terminal = terminal.store, terminal
     lines = [
@@ -713,22 +766,12 @@ def _commit_once(
             unit_price=row["unit_price"],
             amount=row["amount"],
         )
-        for row in rows
+        for row in line_rows
     ]
     first = first_answer_of(
         201, first_answer(sale, lines=lines), location=f"/api/v1/sales/{sale.pk}"
     )
-    trip_id = write_sale(
-        sale_row=sale_row,
-        line_rows=rows,
-        record=record_row(retry=retry, first=first, now=now),
-        new_trip=new_trip,
-        debit=sale_debit_part(
-            account=account, amount=verdict.total, reference=f"sale:{sale.pk}", now=now
-        ),
-    )
-    sale.trip_id = trip_id
-    return CommitResult(first, sale_id=sale.pk, written=sale)
+    return sale, first
 
 
 # The columns of a sale as the hot path and import_sales write them.
