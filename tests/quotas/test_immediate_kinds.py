@@ -628,9 +628,9 @@ class TestApi:
     def test_the_schema_describes_the_list(self, client: Client) -> None:
         schema = client.get("/api/schema/?format=json").json()
         components = schema["components"]["schemas"]
-        output = components["PolicyOutput"]["properties"]
-        assert output["immediate_pickup"]["allOf"][0]["$ref"].endswith("/ImmediatePickup")
-        listing = components["ImmediatePickup"]["properties"]
+        output = components["PolicyOut"]["properties"]
+        assert output["immediate_pickup"]["$ref"].endswith("/ImmediatePickupOut")
+        listing = components["ImmediatePickupOut"]["properties"]
         assert set(listing) == {"max_unit_price", "kinds"}
         kind = components[listing["kinds"]["items"]["$ref"].rsplit("/", 1)[1]]
         assert list(kind["properties"]) == [
