@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -322,45 +323,48 @@ class _SaleChangeApi(TerminalApi):
         )
 
 
-@extend_schema_view(
-    post=extend_schema(
-        operation_id="sale_void",
-        tags=["sales"],
-        summary=_("Void a whole sale"),
-        request=None,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={
-            200: OpenApiResponse(SaleDetailOut, _("The sale, voided.")),
-            **problem_responses(400, 401, 404, 409, 415, 422),
-        },
-        examples=[
-            SALE_ONE,
-            demo_parameter("Idempotency-Key", "header", constant("void 1 at till demo-1")),
-            demo_answer(SaleDetailOut, demo(Examples.voided)),
-        ],
+def _sale_change_schema(
+    *, operation_id: str, summary: str | Promise, answered: str | Promise, key: str, example: Any
+) -> Callable[[type], type]:
+    """The schema of a void or a pickup: no body, an Idempotency-Key, the sale as it then
+    stands."""
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            tags=["sales"],
+            summary=summary,
+            request=None,
+            parameters=[IDEMPOTENCY_HEADER],
+            responses={
+                200: OpenApiResponse(SaleDetailOut, answered),
+                **problem_responses(400, 401, 404, 409, 415, 422),
+            },
+            examples=[
+                SALE_ONE,
+                demo_parameter("Idempotency-Key", "header", constant(key)),
+                demo_answer(SaleDetailOut, example),
+            ],
+        )
     )
+
+
+@_sale_change_schema(
+    operation_id="sale_void",
+    summary=_("Void a whole sale"),
+    answered=_("The sale, voided."),
+    key="void 1 at till demo-1",
+    example=demo(Examples.voided),
 )
 class SaleVoidApi(_SaleChangeApi):
     change = staticmethod(returns.sale_void)
 
 
-@extend_schema_view(
-    post=extend_schema(
-        operation_id="sale_pickup",
-        tags=["sales"],
-        summary=_("Record that the goods were handed over"),
-        request=None,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={
-            200: OpenApiResponse(SaleDetailOut, _("The sale, handed over.")),
-            **problem_responses(400, 401, 404, 409, 415, 422),
-        },
-        examples=[
-            SALE_ONE,
-            demo_parameter("Idempotency-Key", "header", constant("pickup 1 at till demo-1")),
-            demo_answer(SaleDetailOut, demo(Examples.picked_up)),
-        ],
-    )
+@_sale_change_schema(
+    operation_id="sale_pickup",
+    summary=_("Record that the goods were handed over"),
+    answered=_("The sale, handed over."),
+    key="pickup 1 at till demo-1",
+    example=demo(Examples.picked_up),
 )
 class SalePickupApi(_SaleChangeApi):
     change = staticmethod(pickup.sale_pickup)
