@@ -47,9 +47,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from pyroaring import BitMap
@@ -173,6 +173,17 @@ def _ledger_differs() -> str:
     return "(" + " OR ".join([*(_differs(a, b) for a, b in pairs), *counts]) + ")"
 
 
+class _AccountRow(NamedTuple):
+    """A row of ``_ACCOUNTS_SQL``, in its column order."""
+
+    pk: int
+    used: Decimal
+    cap: Decimal
+    ledger: Decimal
+    net: Decimal
+    suspect: int  # 1: the account's entries do not add up, by kind, to what its sales call for
+
+
 def _accounts(limit: int) -> tuple[list[str], list[int]]:
     """(the account differences, the accounts whose entries do not match their sales)."""
     sql = _ACCOUNTS_SQL.format(
@@ -182,7 +193,7 @@ def _accounts(limit: int) -> tuple[list[str], list[int]]:
         used_ledger=_differs("a.used", "COALESCE(e.total, 0)"),
         used_net=_differs("a.used", "COALESCE(x.net, 0)"),
     )
-    rows = _first(sql, "1", [], max(limit, SUSPECTS))
+    rows = [_AccountRow._make(row) for row in _first(sql, "1", [], max(limit, SUSPECTS))]
     found: list[str] = []
     listed = 0
     for pk, used, cap, ledger, net, _ in rows:
@@ -200,7 +211,7 @@ def _accounts(limit: int) -> tuple[list[str], list[int]]:
             break
         listed += bool(mine)
         found += mine
-    suspects = [row[0] for row in rows[:SUSPECTS] if row[5]]
+    suspects = [row.pk for row in rows[:SUSPECTS] if row.suspect]
     return found, suspects
 
 
@@ -260,36 +271,64 @@ def _sale_entry_differences(*, accounts: Sequence[int], limit: int) -> list[str]
        OR {_differs("COALESCE(v.amount, 0)", "CASE WHEN s.status = 'voided' THEN s.returned_amount - s.total ELSE 0 END")})
     """  # noqa: S608, E501
     rows = _first(sql, "1", [*debit_params, *void_params, *among_params], limit)
-    found = [problem for row in rows[:limit] for problem in _sale_entry_problems(row)]
+    found = [
+        problem
+        for row in rows[:limit]
+        for problem in _sale_entry_problems(_SaleEntryRow._make(row))
+    ]
     return _capped(found, len(rows), limit, "sale ledger differences")
 
 
-def _sale_entry_problems(row: tuple[Any, ...]) -> list[str]:
+class _SaleEntryRow(NamedTuple):
+    """A row of :func:`_sale_entry_differences`' statement: the sale, its debits (``debit``:
+    their ``ref_id``, NULL for none), its void credits (``void``: likewise)."""
+
+    pk: int
+    account: int
+    total: Decimal
+    returned: Decimal
+    status: str
+    imported: bool
+    debit: int | None
+    amount: Decimal | None
+    a_min: int | None
+    a_max: int | None
+    k_min: str | None
+    k_max: str | None
+    n: int | None
+    void: int | None
+    void_amount: Decimal | None
+    v_min: int | None
+    v_max: int | None
+    v_n: int | None
+
+
+def _sale_entry_problems(row: _SaleEntryRow) -> list[str]:
     """What is wrong with a sale's entries, from a row of :func:`_sale_entry_differences`."""
-    pk, account, total, returned, status, imported = row[:6]
-    debit, amount, a_min, a_max, k_min, k_max, n = row[6:13]
-    void, void_amount, v_min, v_max, v_n = row[13:]
-    kind = "import" if imported else "sale"
+    pk, account, status = row.pk, row.account, row.status
+    kind = "import" if row.imported else "sale"
     found = []
-    if debit is None:
+    if row.debit is None:
         found.append(f"sale {pk}: no ledger debit")
     else:
-        if _int(n) != 1:
-            found.append(f"sale {pk}: {_int(n)} ledger debits")
-        if not _same(amount, total):
-            found.append(f"sale {pk}: ledger debit {_money(amount)} ≠ sale total {_money(total)}")
-        if a_min != account or a_max != account:
+        if _int(row.n) != 1:
+            found.append(f"sale {pk}: {_int(row.n)} ledger debits")
+        if not _same(row.amount, row.total):
+            found.append(
+                f"sale {pk}: ledger debit {_money(row.amount)} ≠ sale total {_money(row.total)}"
+            )
+        if row.a_min != account or row.a_max != account:
             found.append(f"sale {pk}: ledger debit on another account than {account}")
-        if k_min != k_max or k_min != kind:
-            found.append(f"sale {pk}: ledger debit of kind {k_min}/{k_max}, not {kind}")
-    if void is not None and (v_min != account or v_max != account):
+        if row.k_min != row.k_max or row.k_min != kind:
+            found.append(f"sale {pk}: ledger debit of kind {row.k_min}/{row.k_max}, not {kind}")
+    if row.void is not None and (row.v_min != account or row.v_max != account):
         found.append(f"sale {pk}: void credit on another account than {account}")
-    if void is not None and _int(v_n) > 1:
-        found.append(f"sale {pk}: {_int(v_n)} void credits")
-    owed = _money(returned) - _money(total) if status == "voided" else Decimal("0.00")
-    if not _same(void_amount, owed):
+    if row.void is not None and _int(row.v_n) > 1:
+        found.append(f"sale {pk}: {_int(row.v_n)} void credits")
+    owed = _money(row.returned) - _money(row.total) if status == "voided" else Decimal("0.00")
+    if not _same(row.void_amount, owed):
         found.append(
-            f"sale {pk}: void credits {_money(void_amount)} in the ledger, {owed} expected "
+            f"sale {pk}: void credits {_money(row.void_amount)} in the ledger, {owed} expected "
             f"(status {status})"
         )
     return found
@@ -483,26 +522,45 @@ WHERE a.shopper_id <> s.shopper_id
 """  # noqa: S608
 
 
+class _SaleFactRow(NamedTuple):
+    """A row of ``_SALE_FACTS_SQL``: the sale, its account, its trip (NULL for none), and the
+    local year and date of its time."""
+
+    pk: int
+    shopper: int
+    status: str
+    voided_at: datetime | None
+    local: date
+    account: int
+    owner: int
+    year: int
+    trip: int | None
+    traveller: int | None
+    sale_year: int
+    sold_on: date
+
+
 def _sale_fact_differences(*, limit: int) -> list[str]:
     """The facts a sale repeats: its account is its shopper's for the sale's local year, its
     local date is its date in Asia/Shanghai, its trip is its shopper's; voided ⇔ ``voided_at``."""
     rows = _first(_SALE_FACTS_SQL, "1", [], limit)
     found: list[str] = []
-    for row in rows[:limit]:
-        pk, shopper, status, voided_at, local, account, owner, year, trip, traveller = row[:10]
-        sale_year, sold_on = row[10:]
-        if owner != shopper:
+    for row in map(_SaleFactRow._make, rows[:limit]):
+        pk, account, status = row.pk, row.account, row.status
+        if row.owner != row.shopper:
             found.append(f"sale {pk}: account {account} is another shopper's")
-        if _int(year) != _int(sale_year):
-            found.append(f"sale {pk}: account {account} is of {year}, the sale of {sale_year}")
-        if local != sold_on:
-            found.append(f"sale {pk}: local date {local}, sold on {sold_on} locally")
-        if trip is not None and traveller != shopper:
-            found.append(f"sale {pk}: trip {trip} is another shopper's")
+        if _int(row.year) != _int(row.sale_year):
+            found.append(
+                f"sale {pk}: account {account} is of {row.year}, the sale of {row.sale_year}"
+            )
+        if row.local != row.sold_on:
+            found.append(f"sale {pk}: local date {row.local}, sold on {row.sold_on} locally")
+        if row.trip is not None and row.traveller != row.shopper:
+            found.append(f"sale {pk}: trip {row.trip} is another shopper's")
         if status not in ("completed", "voided"):
             found.append(f"sale {pk}: unknown status {status!r}")
-        elif (status == "voided") != (voided_at is not None):
-            found.append(f"sale {pk}: status {status} with voided_at {voided_at or 'unset'}")
+        elif (status == "voided") != (row.voided_at is not None):
+            found.append(f"sale {pk}: status {status} with voided_at {row.voided_at or 'unset'}")
     return _capped(found, len(rows), limit, "sale fact differences")
 
 
@@ -765,6 +823,24 @@ def _slice(level: str, day: Any, store: Any, code: Any, kind: Any) -> str:
     return f"{level} rollup {day} store {store} {what}"
 
 
+class _RollupRow(NamedTuple):
+    """A row of ``_ROLLUP_SQL``: a slice (``code`` NULL at the store level), what its sales
+    hold (NULL: none) against its rollup (``r_``), ``missing`` when it has no rollup."""
+
+    level: str
+    day: date
+    store: int
+    code: str | None
+    kind: str
+    amount: Decimal | None
+    r_amount: Decimal | None
+    items: int | None
+    r_items: int | None
+    sales: int | None
+    r_sales: int | None
+    missing: bool | None
+
+
 def rollup_differences(*, limit: int = LIMIT) -> list[str]:
     """The rollups against the sales, slice by slice, except slices still marked dirty."""
     sql = _ROLLUP_SQL.format(
@@ -776,22 +852,21 @@ def rollup_differences(*, limit: int = LIMIT) -> list[str]:
     )
     rows = _first(sql, "2, 3, 1, 4, 5", [], limit)
     found = []
-    for row in rows[:limit]:
-        level, day, store, code, kind = row[:5]
-        amount, r_amount, items, r_items, sales, r_sales, missing = row[5:]
-        where = _slice(level, day, store, code, kind)
+    for row in map(_RollupRow._make, rows[:limit]):
+        where = _slice(row.level, row.day, row.store, row.code, row.kind)
+        amount, sales = row.amount, row.sales
         if amount is None:
-            found.append(f"{where}: no completed sales, the rollup holds {_money(r_amount)}")
+            found.append(f"{where}: no completed sales, the rollup holds {_money(row.r_amount)}")
             continue
-        if missing:
+        if row.missing:
             found.append(f"{where}: missing (sales hold {_money(amount)}, {_int(sales)} receipts)")
             continue
-        if not _same(amount, r_amount):
-            found.append(f"{where}: amount {_money(r_amount)}, sales say {_money(amount)}")
-        if _int(items) != _int(r_items):
-            found.append(f"{where}: items {_int(r_items)}, sales say {_int(items)}")
-        if _int(sales) != _int(r_sales):
-            found.append(f"{where}: receipts {_int(r_sales)}, sales say {_int(sales)}")
+        if not _same(amount, row.r_amount):
+            found.append(f"{where}: amount {_money(row.r_amount)}, sales say {_money(amount)}")
+        if _int(row.items) != _int(row.r_items):
+            found.append(f"{where}: items {_int(row.r_items)}, sales say {_int(row.items)}")
+        if _int(sales) != _int(row.r_sales):
+            found.append(f"{where}: receipts {_int(row.r_sales)}, sales say {_int(sales)}")
     _capped(found, len(rows), limit, "rollup differences")
     return found + _set_differences(limit=limit)
 
