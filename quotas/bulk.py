@@ -83,7 +83,7 @@ def shoppers_insert(
         ]
     )
     copy_rows(Shopper, _SHOPPER_COLUMNS, text)
-    return {row[2]: pk for row, pk in zip(shoppers, ids, strict=True)}
+    return {key: pk for (_, _, key, _, _, _, _), pk in zip(shoppers, ids, strict=True)}
 
 
 def accounts_open(
@@ -100,7 +100,10 @@ def accounts_open(
         ]
     )
     copy_rows(QuotaAccount, _ACCOUNT_COLUMNS, text)
-    return {(row[0], row[1], row[2]): pk for row, pk in zip(accounts, ids, strict=True)}
+    return {
+        (shopper, programme, year): pk
+        for (shopper, programme, year, _, _), pk in zip(accounts, ids, strict=True)
+    }
 
 
 def accounts_move(deltas: Sequence[tuple[int, Decimal]], *, now: datetime) -> None:
@@ -159,4 +162,7 @@ def trips_insert(
         ]
     )
     copy_rows(Trip, _TRIP_COLUMNS, text)
-    return {(row[0], row[3], row[4]): pk for row, pk in zip(trips, ids, strict=True)}
+    return {
+        (shopper, carrier, departs): pk
+        for (shopper, _, _, carrier, departs), pk in zip(trips, ids, strict=True)
+    }

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import NamedTuple
 
 from dutyfree.db import fetch_all, plain_array
 
@@ -44,9 +45,17 @@ from .models import Ban, Policy, QuotaAccount, Shopper
 
 
 # --- The accounts: FOR NO KEY UPDATE -------------------------------------------------------
+class AccountBalance(NamedTuple):
+    """An account as :func:`accounts_lock` found it."""
+
+    id: int
+    used: Decimal
+    limit: Decimal
+
+
 def accounts_lock(
     wanted: Sequence[tuple[int, int, int]], *, lock: bool = True
-) -> dict[tuple[int, int, int], tuple[int, Decimal, Decimal]]:
+) -> dict[tuple[int, int, int], AccountBalance]:
     """(id, used, limit) by (shopper, programme, year) of the existing accounts among
     ``wanted``, locked ``FOR NO KEY UPDATE`` until the transaction ends unless ``lock`` is false
     (a dry run reads them only). An import batch's lock: the lock every sale, return and void
@@ -62,7 +71,7 @@ def accounts_lock(
         + (" FOR NO KEY UPDATE OF a" if lock else "")
     )
     rows = fetch_all(sql, [plain_array(column) for column in zip(*wanted, strict=True)])
-    return {(s, p, y): (pk, used, limit) for pk, s, p, y, used, limit in rows}
+    return {(s, p, y): AccountBalance(pk, used, limit) for pk, s, p, y, used, limit in rows}
 
 
 def quota_account_lock_by_id(account_id: int) -> QuotaAccount:

@@ -181,7 +181,7 @@ def _accounts(
             limit = receipt.version.policy.annual_limit  # type: ignore[union-attr]  # resolved
             account = _Account(None, limit, money.ZERO, money.ZERO)
         else:
-            account = _Account(row[0], row[2], row[1], row[1])
+            account = _Account(row.id, row.limit, row.used, row.used)
         account.after += spent_before.get(key, money.ZERO)
         accounts[key] = account
     return accounts

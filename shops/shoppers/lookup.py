@@ -17,10 +17,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import DateTimeField
 from pydantic import Field
 
 from dutyfree import throttle
@@ -39,7 +38,7 @@ from quotas.selectors import (
 )
 from quotas.services import shopper_rekey
 from shops.models import Sale, SaleStatus, Store
-from shops.pos.trip_usage import trips_with_usage
+from shops.pos.trip_usage import TripUsage, trips_with_usage
 
 MAX_PURCHASES = 500
 NOBODY = 0  # no shopper has id 0: the same statements run and find nothing
@@ -176,6 +175,21 @@ def _purchases(*, account_id: int, language: str | None) -> list[PurchaseOut]:
     return found
 
 
+class _OpenTrip(NamedTuple):
+    """An open trip's columns the look-up shows (``id`` first, as trips_with_usage wants)."""
+
+    id: int
+    carrier_ref: str
+    kind: str
+    mode: str
+    departs_at: datetime
+
+
+def _soonest_first(found: tuple[_OpenTrip, TripUsage]) -> tuple[datetime, int]:
+    trip, _ = found
+    return trip.departs_at, trip.id
+
+
 def _open_trips(
     *, shopper_id: int, version: PolicyInForce, now: datetime, language: str | None
 ) -> list[OpenTripOut]:
@@ -184,17 +198,15 @@ def _open_trips(
     policy = version.rules
     rows = trips_with_usage(
         trips=open_trips(shopper_id=shopper_id, now=now),
-        columns=("id", "carrier_ref", "kind", "mode", "departs_at"),
+        columns=_OpenTrip._fields,
         policy=policy,
         immediate=bool(policy.immediate_kinds),
     )
-    field: DateTimeField[datetime, datetime] = DateTimeField()
     english = (language or "").startswith("en")
     kinds = sorted(policy.immediate_kinds.values(), key=lambda kind: kind.number)
     trips = []
-    for (_, carrier_ref, kind, mode, departs_at), usage in sorted(
-        rows, key=lambda row: (field.to_python(row[0][4]), row[0][0])
-    ):
+    opened = [(_OpenTrip._make(head), usage) for head, usage in rows]
+    for trip, usage in sorted(opened, key=_soonest_first):
         limits = []
         for category in policy.limited_categories:
             used = usage.categories.get(category.code, 0)
@@ -226,10 +238,10 @@ def _open_trips(
             )
         trips.append(
             OpenTripOut(
-                carrier_ref=carrier_ref,
-                kind=kind,
-                mode=mode,
-                departs_at=field.to_python(departs_at),
+                carrier_ref=trip.carrier_ref,
+                kind=trip.kind,
+                mode=trip.mode,
+                departs_at=trip.departs_at,
                 trip_limits=limits,
                 immediate_limits=immediate,
             )
