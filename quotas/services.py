@@ -35,7 +35,7 @@ from .errors import (
 from .locks import ban_lock, policy_lock, shopper_lock
 from .models import Ban, Category, ImmediatePickupKind, Policy, QuotaAccount, Shopper, Trip
 from .rules import LOCAL_TZ, carrier_ref_key
-from .selectors import policy_cache_clear
+from .selectors import policy_cache_clear, shopper_of_document
 
 _COPIED_POLICY_FIELDS = ("programme_id", *Policy.RULE_FIELDS)
 # Everything a category says, as the CSV export lists it.
@@ -667,11 +667,8 @@ def departure_record_outcome(
     def decided(reason: str, closed: Trip | None, recorded_on: Trip | None) -> DepartureRecorded:
         return DepartureRecorded(carrier_ref, departed_at, reason, closed, recorded_on)
 
-    key = identity.document_key(doc_type=doc_type, country=country, number=number)
-    shopper = Shopper.objects.filter(document_key=key).only("id").first()
-    if shopper is None:
-        found = shopper_rekey(doc_type=doc_type, country=country, number=number, name=None, now=now)
-        shopper = Shopper(pk=found) if found is not None else None
+    # Under a retired key while a rotation is under way too: found, not moved (no name to match).
+    shopper = shopper_of_document(doc_type=doc_type, country=country, number=number, fields=("id",))
     if shopper is None:
         return decided(NO_OPEN_TRIP_WITH_THAT_CARRIER_REF, None, None)
     window = DEPARTURE_MATCH_WINDOW

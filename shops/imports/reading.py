@@ -668,6 +668,7 @@ class Reader:
         found: Person | Problems = problems
         if not problems:
             country = identity.issuing_country(doc_type=doc_type, country=country)
+        # Not shopper_of_document's fallback: nothing is looked up here; the batch moves these.
         if not problems and identity.retired_keys():
             self.rekey.append((doc_type, country, normalised, name))
         if not problems:

@@ -73,6 +73,7 @@ def _matching_shopper(query: LookupQuery, *, now: datetime) -> Shopper | None:
     )
     if shopper is None and identity.retired_keys():
         # A rotation is under way: a match under an old key moves the shopper to the current one.
+        # Not shopper_of_document's read-only fallback: the name must match under the old key.
         rekeyed = shopper_rekey(
             doc_type=query.doc_type,
             country=query.country,
