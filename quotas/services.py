@@ -312,17 +312,17 @@ class LockedAccount(NamedTuple):
 
 
 def shopper_rekey(
-    *, doc_type: str, country: str, number: str, name: str | None, now: datetime
+    *, doc_type: str, country: str, number: str, name: str, now: datetime
 ) -> int | None:
     """Move a shopper known only under a retired identity key to the current key.
 
     Called where a document is presented and not found under the current key (a sale: before
     its lock, found or not; a document known under the current key moves nothing), only while a
-    rotation is under way (``IDENTITY_HMAC_OLD_KEYS``). With the name (a sale, a look-up, an
-    import), the shopper is re-keyed when the name matches under the same old key: document
-    and name move together, ``key_version`` becomes the current one, and the history (accounts,
-    trips, sales) stays attached to the same row. Without a name (a departure) nothing moves:
-    the shopper is only found. Returns the shopper's id, or ``None``.
+    rotation is under way (``IDENTITY_HMAC_OLD_KEYS``), by a sale, a look-up or an import: the
+    shopper is re-keyed when the name matches under the same old key: document and name move
+    together, ``key_version`` becomes the current one, and the history (accounts, trips, sales)
+    stays attached to the same row. Returns the shopper's id, or ``None``. (Finding without
+    moving, as a departure or a quote does: :func:`quotas.selectors.shopper_of_document`.)
     """
     retired = identity.retired_document_keys(doc_type=doc_type, country=country, number=number)
     if not retired:
@@ -336,8 +336,6 @@ def shopper_rekey(
     )
     if shopper is None:
         return None
-    if name is None:
-        return shopper.pk
     old_key = retired[shopper.document_key]
     if not hmac.compare_digest(shopper.name_key, identity.name_key(name, old_key)):
         return None  # a document under an old key with another name: nothing to re-key
