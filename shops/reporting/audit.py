@@ -103,6 +103,12 @@ def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+def _number(sql: str) -> int:
+    """The one value of a statement of one row and one column (a ``COUNT(*)``)."""
+    ((value,),) = _rows(sql)
+    return _int(value)
+
+
 def _first(sql: str, order: str, params: Sequence[Any], limit: int) -> list[tuple[Any, ...]]:
     """The first ``limit + 1`` rows of ``sql`` (differences only) in ``order`` (column
     positions). ``OFFSET 0`` fences the query from the outer ``LIMIT``: planned
@@ -755,9 +761,7 @@ def immediate_differences(*, limit: int = LIMIT, notes: list[str] | None = None)
 # --- Rollups ---------------------------------------------------------------------------------
 def dirty_slices() -> int:
     """(day, store) slices marked for the next refresh."""
-    return _int(
-        _rows("SELECT COUNT(*) FROM (SELECT DISTINCT day, store_id FROM shops_dirtyday) AS d")[0][0]
-    )
+    return _number("SELECT COUNT(*) FROM (SELECT DISTINCT day, store_id FROM shops_dirtyday) AS d")
 
 
 _ROLLUP_SQL = """
@@ -988,7 +992,7 @@ def snapshot() -> Iterator[None]:
 
 
 def _count(table: str) -> int:
-    return _int(_rows(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608 - a constant
+    return _number(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - a constant
 
 
 def check_books(*, rollups: bool = True, limit: int = LIMIT) -> Books:
