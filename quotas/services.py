@@ -563,22 +563,6 @@ def _post(
     account.used += amount
 
 
-def quota_debit(
-    *,
-    account: QuotaAccount,
-    amount: Decimal,
-    kind: str,
-    reference: str,
-    now: datetime,
-) -> None:
-    """Spend ``amount`` of the account. The caller holds the account lock
-    (:func:`quota_account_lock`) and has judged the purchase under it.
-
-    :raises QuotaConflict: if the database refuses (the account would exceed its limit).
-    """
-    _post(account=account, amount=amount, kind=kind, reference=reference, now=now)
-
-
 def quota_credit(
     *,
     account: QuotaAccount,

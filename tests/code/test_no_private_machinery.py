@@ -458,7 +458,7 @@ class TestNowFromTheCaller:
     @pytest.mark.parametrize(
         "function",
         [
-            "quotas.services.quota_debit",
+            "quotas.services.sale_debit_part",
             "quotas.services.quota_credit",
             "quotas.services.shopper_ban",
             "quotas.services.ban_end",
@@ -483,12 +483,12 @@ class TestNowFromTheCaller:
         from decimal import Decimal
 
         from quotas.models import QuotaAccount
-        from quotas.services import ban_end, quota_credit, quota_debit
+        from quotas.services import ban_end, quota_credit, sale_debit_part
         from shops.reporting.rollups import refresh_all_dirty
 
         account = QuotaAccount(pk=1)
         with pytest.raises(TypeError, match="now"):
-            quota_debit(account=account, amount=Decimal(1), kind="sale", reference="sale:1")
+            sale_debit_part(account=account, amount=Decimal(1), reference="sale:1")
         with pytest.raises(TypeError, match="now"):
             quota_credit(account=account, amount=Decimal(1), kind="return", reference="r:1")
         with pytest.raises(TypeError, match="now"):
