@@ -201,6 +201,21 @@ def text_array(values: Iterable[str]) -> str:
     )
 
 
+def column_array(values: Iterable[Any]) -> str:
+    """An array literal of one column's values: numbers, Decimals or strings, ``None`` as NULL
+    (every other element quoted, so any string is safe)."""
+    return (
+        "{"
+        + ",".join(
+            "NULL"
+            if value is None
+            else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for value in values
+        )
+        + "}"
+    )
+
+
 def time_array(values: Iterable[datetime]) -> str:
     """An array literal of aware datetimes."""
     values = list(values)

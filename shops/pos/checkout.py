@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, connection, transaction
 
 from dutyfree import money
-from dutyfree.db import fetch_all, insert_rows, loaded, select_rows
+from dutyfree.db import column_array, fetch_all, insert_rows, loaded, select_rows
 from quotas import rules
 from quotas.choices import PickupMode, TravellerKind
 from quotas.models import QuotaAccount, Shopper, Trip
@@ -439,7 +439,7 @@ def _prelude(*, retry: Retry, skus: Sequence[str], lines: int) -> _Prelude:
                 lines,
                 retry.terminal_id,
                 retry.key,
-                sorted(set(skus)),
+                column_array(sorted(set(skus))),
             ],
         )
     ]
@@ -553,10 +553,9 @@ def write_sale(
         for field in _columns(Sale, ("id", *COMMIT_COLUMNS))
         if not (trip_sql and field.name == "trip")
     ]
-    params += [
-        [field.get_db_prep_save(row[field.name], connection) for row in line_rows]
-        for field in _columns(SaleLine, names)
-    ]
+    # A line's values are ints, Decimals and strings, which each column takes as they are: one
+    # array literal per column (dutyfree.db.column_array), not a list psycopg adapts by element.
+    params += [column_array([row[name] for row in line_rows]) for name in names]
     params += [
         field.get_db_prep_save(record[name], connection)
         for name, field in zip(
