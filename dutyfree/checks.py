@@ -55,7 +55,7 @@ def identity_key_strength_check(
     return []
 
 
-CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
+CSP_MIDDLEWARE = "dutyfree.headers.CSPMiddleware"
 UNSAFE_SCRIPT_SOURCES = {"'unsafe-inline'", "'unsafe-eval'", "*", "http:", "https:", "data:"}
 
 

@@ -93,7 +93,7 @@ MIDDLEWARE = [
     # Static files (STORAGES below), before anything that reads sessions or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
-    "csp.middleware.CSPMiddleware",
+    "dutyfree.headers.CSPMiddleware",
     "dutyfree.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Django's LocaleMiddleware, the API answering in its Accept-Language (cookie ignored).
