@@ -154,10 +154,22 @@ def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[
     return rows
 
 
+@cache
+def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    return cast("models.Field[Any, Any]", model._meta.get_field(name))  # a column, not a relation
+
+
 def db_value(model: type[models.Model], name: str, value: Any) -> Any:
     """``value`` as a parameter for ``model.name``'s column."""
-    field = cast("models.Field[Any, Any]", model._meta.get_field(name))  # a column, not a relation
-    return field.get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
+    return _column(model, name).get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
+
+
+def db_values(model: type[models.Model], values: Mapping[str, Any]) -> list[Any]:
+    """Each of ``values`` (by field name) as a parameter for its column of ``model``, in order."""
+    connection = connections[DEFAULT_DB_ALIAS]  # the real connection, looked up once
+    return [
+        _column(model, name).get_db_prep_save(value, connection) for name, value in values.items()
+    ]
 
 
 # --- Set-based statements: arrays and COPY -------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from simple_history.utils import bulk_create_with_history
 
-from dutyfree.db import db_value, fetch_all, insert_returning, loaded
+from dutyfree.db import db_value, db_values, fetch_all, insert_returning, loaded
 
 from . import category_csv, change_reasons, identity, kind_csv
 from .choices import BanReason, EntryKind, PolicyStatus, TripKind, TripMode
@@ -391,9 +391,9 @@ def quota_account_lock(
         "birth_year": presented.birth_date.year,  # the date stays with the basket
         "hainan_resident": presented.hainan_resident,
     }
-    params = [db_value(Shopper, name, value) for name, value in shopper_values.items()]
-    stamp = db_value(QuotaAccount, "updated_at", now)
-    params += [stamp, stamp, programme_id, year, db_value(QuotaAccount, "limit", limit), stamp]
+    params = db_values(Shopper, shopper_values)
+    stamp, limit_value = db_values(QuotaAccount, {"updated_at": now, "limit": limit})
+    params += [stamp, stamp, programme_id, year, limit_value, stamp]
     ((shopper_id, banned_from, banned_until, inserted, account_id, used, locked_limit),) = (
         fetch_all(_SHOPPER_AND_ACCOUNT_LOCK, params)
     )
@@ -495,8 +495,7 @@ def sale_trip_part(
         kind,
         mode,
         carrier_ref_key(carrier_ref),
-        db_value(Trip, "departs_at", departs_at),
-        db_value(Trip, "created_at", now),
+        *db_values(Trip, {"departs_at": departs_at, "created_at": now}),
     ]
 
 
@@ -507,14 +506,14 @@ def sale_debit_part(
     and ``used`` move together (CTEs ``quota_entry`` and ``quota_used``). The caller holds the
     account lock (:func:`quota_account_lock`), has judged the purchase under it, and runs the
     statement inside :func:`limits_kept`."""
-    stamp = db_value(QuotaAccount, "updated_at", now)
+    spent, stamp = db_values(QuotaAccount, {"used": amount, "updated_at": now})
     return _SALE_DEBIT, [
         account.pk,
         EntryKind.SALE.value,
-        db_value(QuotaAccount, "used", amount),
+        spent,
         reference,
         stamp,
-        db_value(QuotaAccount, "used", amount),
+        spent,
         stamp,
         account.pk,
     ]

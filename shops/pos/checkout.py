@@ -35,7 +35,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 
 from dutyfree import money
 from dutyfree.db import column_array, fetch_all, insert_rows, loaded, select_rows
@@ -548,8 +548,9 @@ def write_sale(
     names = tuple(line_rows[0])
     trip_sql, params = new_trip if new_trip is not None else (None, [])
     params = list(params)
+    real = connections[DEFAULT_DB_ALIAS]  # not the proxy: looked up once, not per value
     params += [
-        field.get_db_prep_save(sale_row[field.name], connection)
+        field.get_db_prep_save(sale_row[field.name], real)
         for field in _columns(Sale, ("id", *COMMIT_COLUMNS))
         if not (trip_sql and field.name == "trip")
     ]
@@ -557,7 +558,7 @@ def write_sale(
     # array literal per column (dutyfree.db.column_array), not a list psycopg adapts by element.
     params += [column_array([row[name] for row in line_rows]) for name in names]
     params += [
-        field.get_db_prep_save(record[name], connection)
+        field.get_db_prep_save(record[name], real)
         for name, field in zip(
             _RECORD_NAMES, _columns(IdempotencyRecord, _RECORD_NAMES), strict=True
         )
