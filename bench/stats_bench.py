@@ -244,6 +244,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from shops import sql
     from shops.models import DirtyDay, Store
     from shops.reporting import rollups
 
@@ -255,7 +256,7 @@ def main() -> None:
     # The raw GROUP BY: what the category rollup computes, over every line, its rows fetched
     # by the client and written nowhere. (Wrapped in SELECT COUNT(*) FROM (...), PostgreSQL
     # drops the unused aggregates, COUNT(DISTINCT) included: no baseline at all.)
-    raw_sql = rollups._CATEGORY_SQL.format(where="TRUE")
+    raw_sql = sql.ROLLUP_CATEGORY.format(where="TRUE")
 
     def raw_group_by() -> None:
         with connection.cursor() as cursor:

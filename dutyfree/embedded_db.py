@@ -142,6 +142,8 @@ def database_url(folder: Path, database: str = DATABASE) -> str:
     import psycopg
     from psycopg import sql
 
+    from dutyfree import sql as statements
+
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset (a container, CI) and falls back to
         # /tmp: the package keeps only its lock file there.
@@ -157,7 +159,8 @@ def database_url(folder: Path, database: str = DATABASE) -> str:
     host, port = str(info.socket_dir), info.port or 5432
     with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as admin:
         admin.autocommit = True
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        exists = admin.execute(statements.DATABASE_EXISTS, [database])
         if exists.fetchone() is None:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            create = sql.SQL(statements.CREATE_DATABASE).format(sql.Identifier(database))
+            admin.execute(create)
     return f"postgres://postgres@{quote(host, safe='')}:{port}/{database}"

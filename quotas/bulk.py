@@ -29,7 +29,7 @@ from dutyfree.db import (
     time_array,
 )
 
-from . import identity
+from . import identity, sql
 from .models import QuotaAccount, QuotaEntry, Shopper, Trip
 
 AccountKey = tuple[int, int, int]  # (shopper id, programme id, year)
@@ -58,7 +58,7 @@ def shopper_ids(document_keys: Sequence[str]) -> dict[str, int]:
     """The ids of the shoppers known under these document keys (current key version)."""
     return dict(
         fetch_all(
-            "SELECT document_key, id FROM quotas_shopper WHERE document_key = ANY(%s::varchar[])",
+            sql.SHOPPER_IDS,
             [plain_array(document_keys)],  # hexadecimal
         )
     )
@@ -113,8 +113,7 @@ def accounts_move(deltas: Sequence[tuple[int, Decimal]], *, now: datetime) -> No
         return
     ids, amounts = zip(*deltas, strict=True)
     execute(
-        "UPDATE quotas_quotaaccount AS a SET used = a.used + k.delta, updated_at = %s "
-        "FROM unnest(%s::bigint[], %s::numeric[]) AS k(id, delta) WHERE a.id = k.id",
+        sql.ACCOUNTS_MOVE,
         [now, plain_array(ids), plain_array(amounts)],
     )
 
@@ -138,9 +137,7 @@ def trips_find(keys: Sequence[TripKey]) -> dict[TripKey, int]:
         return {}
     shoppers, carriers, departures = zip(*keys, strict=True)
     rows = fetch_all(
-        "SELECT t.id, t.shopper_id, t.carrier_ref, t.departs_at FROM quotas_trip AS t "
-        "JOIN unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) AS k(s, c, d) "
-        "ON t.shopper_id = k.s AND t.carrier_ref = k.c AND t.departs_at = k.d",
+        sql.TRIPS_FIND,
         [plain_array(shoppers), text_array(carriers), time_array(departures)],
     )
     return {(s, c, d): pk for pk, s, c, d in rows}

@@ -53,6 +53,17 @@ class AccountBalance(NamedTuple):
     limit: Decimal
 
 
+# Set-based: a batch's (shopper, programme, year) keys matched as rows, in one statement.
+_ACCOUNTS_READ = (
+    'SELECT a.id, a.shopper_id, a.programme_id, a.year, a.used, a."limit" '
+    "FROM quotas_quotaaccount AS a JOIN unnest(%s::bigint[], %s::bigint[], %s::int[]) "
+    "AS k(shopper_id, programme_id, year) ON a.shopper_id = k.shopper_id "
+    "AND a.programme_id = k.programme_id AND a.year = k.year ORDER BY a.id"
+)
+# The same, locked in id order: the lock's SQL stays in the lock module, which says its strength.
+_ACCOUNTS_LOCK = f"{_ACCOUNTS_READ} FOR NO KEY UPDATE OF a"
+
+
 def accounts_lock(
     wanted: Sequence[tuple[int, int, int]], *, lock: bool = True
 ) -> dict[tuple[int, int, int], AccountBalance]:
@@ -63,13 +74,7 @@ def accounts_lock(
     at a time; it waits for a holder. One statement, the keys as one array per column."""
     if not wanted:
         return {}
-    sql = (
-        'SELECT a.id, a.shopper_id, a.programme_id, a.year, a.used, a."limit" '
-        "FROM quotas_quotaaccount AS a JOIN unnest(%s::bigint[], %s::bigint[], %s::int[]) "
-        "AS k(shopper_id, programme_id, year) ON a.shopper_id = k.shopper_id "
-        "AND a.programme_id = k.programme_id AND a.year = k.year ORDER BY a.id"
-        + (" FOR NO KEY UPDATE OF a" if lock else "")
-    )
+    sql = _ACCOUNTS_LOCK if lock else _ACCOUNTS_READ
     rows = fetch_all(sql, [plain_array(column) for column in zip(*wanted, strict=True)])
     return {(s, p, y): AccountBalance(pk, used, limit) for pk, s, p, y, used, limit in rows}
 

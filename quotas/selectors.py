@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Min, QuerySet
 from django.utils.translation import gettext as _
 
-from . import identity
+from . import identity, sql
 from .choices import BanReason, PolicyStatus
 from .errors import NoPolicyInForce
 from .models import Ban, Category, ImmediatePickupKind, Policy, QuotaAccount, Shopper, Trip
@@ -241,8 +241,7 @@ def trip_of_departure(*, shopper_id: int, carrier_ref: str, departs_at: datetime
     """The shopper's trip for this departure (``id``, ``departed_at``): at most one row.
     ``carrier_ref`` as :func:`quotas.rules.carrier_ref_key` gives it."""
     return (
-        "SELECT id, departed_at FROM quotas_trip "
-        "WHERE shopper_id = %s AND carrier_ref = %s AND departs_at = %s",
+        sql.TRIP_OF_DEPARTURE,
         [shopper_id, carrier_ref, _timestamp(departs_at)],
     )
 
@@ -251,8 +250,7 @@ def open_trips(*, shopper_id: int, now: datetime) -> Relation:
     """The shopper's trips not departed whose departure is still ahead of ``now`` (``id``,
     ``carrier_ref``, ``kind``, ``mode``, ``departs_at``)."""
     return (
-        "SELECT id, carrier_ref, kind, mode, departs_at FROM quotas_trip "
-        "WHERE shopper_id = %s AND departed_at IS NULL AND departs_at > %s",
+        sql.OPEN_TRIPS,
         [shopper_id, _timestamp(now)],
     )
 

@@ -37,6 +37,8 @@ from shops.models import Sale
 # request with the key runs, so that a concurrent retry is told 409 instead of waiting. The sale
 # path embeds it in a bigger statement (checkout); its parameters: idempotency_key_lock_params.
 IDEMPOTENCY_KEY_TRY_LOCK = "pg_try_advisory_xact_lock(%s, hashtext(%s))"
+# An advisory lock has no ORM spelling: the try-lock in a statement of its own.
+_IDEMPOTENCY_KEY_TRY_LOCK_SQL = f"SELECT {IDEMPOTENCY_KEY_TRY_LOCK}"
 
 
 def idempotency_key_lock_params(terminal_id: int, key: str) -> list[Any]:
@@ -52,11 +54,9 @@ def idempotency_key_try_lock(*, terminal_id: int, key: str) -> bool:
     ``True`` when taken (until the transaction ends), ``False`` at once when another
     transaction holds it (it never waits)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {IDEMPOTENCY_KEY_TRY_LOCK}",
-            idempotency_key_lock_params(terminal_id, key),
-        )
-        return bool(cursor.fetchone()[0])
+        cursor.execute(_IDEMPOTENCY_KEY_TRY_LOCK_SQL, idempotency_key_lock_params(terminal_id, key))
+        (taken,) = cursor.fetchone()
+        return bool(taken)
 
 
 # --- A sale: FOR NO KEY UPDATE, after its account ---------------------------------------------
@@ -79,6 +79,7 @@ def account_then_sale_lock(*, account_id: int, sale_id: int) -> tuple[QuotaAccou
 
 
 # --- The rollups: advisory, waiting -----------------------------------------------------------
+# An advisory lock has no ORM spelling: one key, waiting for its holder.
 _ROLLUPS_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
 

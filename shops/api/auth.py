@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from dutyfree.db import loaded, select_rows
 from dutyfree.errors import WrongCredentialKind
+from shops import sql
 from shops.models import Store, Terminal
 
 
@@ -33,12 +34,7 @@ class TerminalPrincipal:
         return f"terminal {self.terminal.pk}"
 
 
-# Every terminal request runs this: one hand-written statement (see dutyfree.db).
-_TERMINAL_SQL = (
-    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city, s.channel "
-    "FROM shops_terminal AS t JOIN shops_store AS s ON s.id = t.store_id "
-    "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
-)
+# The columns of sql.TERMINAL_BY_PREFIX, each read as its model field reads it.
 _TERMINAL_FIELDS = [Terminal._meta.get_field(name) for name in ("id", "name", "key_hash")] + [
     Store._meta.get_field(name) for name in ("id", "code", "name_zh", "name_en", "city", "channel")
 ]
@@ -46,7 +42,7 @@ _TERMINAL_FIELDS = [Terminal._meta.get_field(name) for name in ("id", "name", "k
 
 def terminal_by_prefix(prefix: str) -> Terminal | None:
     """The active terminal of an active store with this key prefix, its store loaded."""
-    rows = select_rows(_TERMINAL_SQL, [prefix], _TERMINAL_FIELDS)
+    rows = select_rows(sql.TERMINAL_BY_PREFIX, [prefix], _TERMINAL_FIELDS)
     if not rows:
         return None
     terminal_id, name, key_hash, store_id, code, name_zh, name_en, city, channel = rows[0]

@@ -32,6 +32,7 @@ from quotas.choices import (
     TravellerKind,
 )
 from quotas.locks import accounts_lock
+from shops import sql
 from shops.imports.reading import (
     TERMINAL_NAME,
     LegacyTrip,
@@ -387,16 +388,10 @@ class SalesTables:
 
     def begin(self, *, last: bool) -> None:
         if not last:  # the last batch's commit flushes the WAL of all the batches before it
-            execute("SET LOCAL synchronous_commit TO OFF", [])
+            execute(sql.IMPORT_ASYNC_COMMIT, [])
 
     def existing_receipts(self, receipt_nos: Sequence[str]) -> dict[str, str]:
-        return dict(
-            fetch_all(
-                "SELECT receipt_no, request_fingerprint FROM shops_sale "
-                "WHERE receipt_no = ANY(%s::varchar[])",
-                [text_array(receipt_nos)],
-            )
-        )
+        return dict(fetch_all(sql.IMPORT_EXISTING_RECEIPTS, [text_array(receipt_nos)]))
 
     def insert_sales(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
         ids = next_ids(Sale, len(rows))
@@ -444,11 +439,7 @@ class SalesTables:
 
     def mark_dirty(self, slices: Sequence[tuple[date, int]], now: datetime) -> None:
         days, stores = zip(*slices, strict=True)
-        execute(
-            "INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-            "SELECT d, s, %s FROM unnest(%s::date[], %s::bigint[]) AS k(d, s)",
-            [now, plain_array(days), plain_array(stores)],
-        )
+        execute(sql.IMPORT_MARK_DIRTY, [now, plain_array(days), plain_array(stores)])
 
 
 # --- Terminals ------------------------------------------------------------------------------------

@@ -15,29 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from psycopg.rows import dict_row
 
 from quotas import rules
 from quotas.choices import LimitUnit, PickupMode
 from quotas.selectors import Relation
-
-_NET = "(line.quantity - line.returned_quantity)"
-# Constants: no value is interpolated (the IN list is of %s placeholders).
-_CATEGORIES = f"""
-  SELECT line.category_code AS category_code, NULL::varchar AS kind, NULL::varchar AS sku,
-         SUM({_NET} * line.pieces) AS pieces,
-         SUM({_NET} * COALESCE(line.volume_ml, 0)) AS ml, NULL::bigint AS units
-  FROM shops_sale AS sale JOIN shops_saleline AS line ON line.sale_id = sale.id
-  WHERE sale.trip_id = trip.id AND sale.status = 'completed' AND line.category_code IN ({{codes}})
-  GROUP BY line.category_code"""  # noqa: S608
-_IMMEDIATE = f"""
-  SELECT NULL::varchar AS category_code, line.immediate_kind AS kind, line.sku AS sku,
-         NULL::bigint AS pieces, NULL::bigint AS ml,
-         SUM({_NET} * CASE WHEN line.immediate_kind = ANY(%s::varchar[]) THEN line.pieces
-                           ELSE 1 END) AS units
-  FROM shops_sale AS sale JOIN shops_saleline AS line ON line.sale_id = sale.id
-  WHERE sale.trip_id = trip.id AND sale.status = 'completed' AND sale.pickup = %s
-    AND line.immediate_kind <> ''
-  GROUP BY line.immediate_kind, line.sku"""  # noqa: S608
+from shops import sql
 
 
 @dataclass
@@ -78,41 +61,30 @@ def trips_with_usage(
         for category in policy.limited_categories
         if wanted is None or category.code in wanted
     ]
-    parts: list[str] = []
-    part_params: list[Any] = []
-    if limited:
-        parts.append(_CATEGORIES.format(codes=", ".join(["%s"] * len(limited))))
-        part_params += [category.code for category in limited]
+    part_params: list[Any] = [category.code for category in limited]
     if immediate:
-        parts.append(_IMMEDIATE)
         piece_kinds = sorted(k.code for k in policy.immediate_kinds.values() if k.counts_pieces)
         part_params += [piece_kinds, PickupMode.IMMEDIATE.value]
-    selected = ", ".join(f"trip.{column}" for column in columns)
-    if parts:
-        # Identifiers are the caller's column names; every value is a parameter.
-        sql = (
-            f"SELECT {selected}, u.category_code, u.kind, u.sku, u.pieces, u.ml, u.units "  # noqa: S608
-            f"FROM ({trips_sql}) AS trip LEFT JOIN LATERAL ({' UNION ALL '.join(parts)}) AS u "
-            "ON true"
-        )
-    else:
-        sql = f"SELECT {selected}, NULL, NULL, NULL, NULL, NULL, NULL FROM ({trips_sql}) AS trip"  # noqa: S608
+    statement = sql.trips_usage_sql(trips_sql, tuple(columns), len(limited), immediate)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *part_params])
+        # Rows by column name (psycopg's dict_row): the caller's columns, then the held_* ones.
+        cursor.cursor.row_factory = dict_row
+        cursor.execute(statement, [*params, *part_params])
         rows = cursor.fetchall()
-    width = len(columns)
     found: dict[Any, tuple[tuple[Any, ...], TripUsage]] = {}
     units_of = {category.code: category.limit_unit for category in limited}
     for row in rows:
-        head = tuple(row[:width])
-        category_code, kind, sku, pieces, ml, units = row[width:]
-        _, usage = found.setdefault(head[0], (head, TripUsage()))
+        head = tuple(row[column] for column in columns)
+        _, usage = found.setdefault(row["id"], (head, TripUsage()))
+        category_code, kind = row.get("held_category"), row.get("held_kind")
         if category_code:
-            held = ml if units_of[category_code] == LimitUnit.ML else pieces
+            unit = units_of[category_code]
+            held = row["held_ml"] if unit == LimitUnit.ML else row["held_pieces"]
             usage.categories[category_code] = int(held or 0)
         elif kind:
-            usage.immediate[kind] = usage.immediate.get(kind, 0) + int(units or 0)
-            usage.immediate_sku[(kind, sku)] = int(units or 0)
+            units = int(row["held_units"] or 0)
+            usage.immediate[kind] = usage.immediate.get(kind, 0) + units
+            usage.immediate_sku[(kind, row["held_sku"])] = units
     for _, usage in found.values():
         for category in limited:
             usage.categories.setdefault(category.code, 0)

@@ -27,10 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from pyroaring import BitMap
 
+from shops import sql
 from shops.locks import rollups_lock
-from shops.models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState
+from shops.models import DailyCategorySales, DailyStoreSales, DirtyDay, RollupState, Sale
 
 log = logging.getLogger(__name__)
 Slice = tuple[date, int]  # (local day, store id)
@@ -55,36 +57,7 @@ def bitmap(data: bytes | memoryview) -> BitMap:
     return BitMap.deserialize(bytes(data))
 
 
-# --- The statements ----------------------------------------------------------------------------
-# ``{where}`` selects the sales of the slices: a day range, or a list of (day, store) pairs.
-_CATEGORY_COLUMNS = "day, store_id, category_code, traveller_kind, amount, items, sales"
-_CATEGORY_SQL = """
-SELECT s.local_date, s.store_id, l.category_code, s.traveller_kind,
-       SUM((l.quantity - l.returned_quantity) * l.unit_price) AS amount,
-       SUM((l.quantity - l.returned_quantity) * l.pieces) AS items,
-       COUNT(DISTINCT s.id) AS sales
-FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-WHERE s.status = 'completed' AND {where}
-GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
-"""
-# The store level: totals from the category rows just written, the sets from the sales.
-_STORE_SETS = """
-SELECT s.local_date, s.store_id, s.traveller_kind, COUNT(*),
-       array_agg(DISTINCT s.shopper_id),
-       COALESCE(array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), '{{}}'),
-       COALESCE(array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL), '{{}}')
-FROM shops_sale AS s
-WHERE s.status = 'completed' AND {where}
-GROUP BY s.local_date, s.store_id, s.traveller_kind
-"""
-_STORE_TOTALS = """
-SELECT day, store_id, traveller_kind, SUM(amount), SUM(items)
-FROM shops_dailycategorysales AS s
-WHERE {where}
-GROUP BY day, store_id, traveller_kind
-"""
-
-
+# --- The statements (shops.sql): ``{where}`` selects the slices, a day range or (day, store) pairs
 def _where_range(column: str, start: date, end: date) -> tuple[str, list[Any]]:
     return f"{column} BETWEEN %s AND %s", [start, end]
 
@@ -101,7 +74,7 @@ def _store_sets(where: str, params: list[Any]) -> dict[tuple[date, int, str], tu
     """(day, store, kind) → (receipts, shoppers, trips, trip-less shoppers) as bitmaps."""
     found: dict[tuple[date, int, str], tuple] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_STORE_SETS.format(where=where), params)
+        cursor.execute(sql.ROLLUP_STORE_SETS.format(where=where), params)
         for day, store, kind, receipts, shoppers, trips, tripless in cursor.fetchall():
             found[(day, store, kind)] = (
                 receipts,
@@ -124,10 +97,10 @@ def _recompute(
     where, params = rollup_where
     with connection.cursor() as cursor:
         if not emptied:  # (a full rebuild truncated the tables)
-            cursor.execute(f"DELETE FROM shops_dailycategorysales WHERE {where}", params)  # noqa: S608
-            cursor.execute(f"DELETE FROM shops_dailystoresales WHERE {where}", params)  # noqa: S608
+            cursor.execute(sql.ROLLUP_CATEGORY_DELETE.format(where=where), params)
+            cursor.execute(sql.ROLLUP_STORE_DELETE.format(where=where), params)
         _insert_category_rows(cursor, *sales_where, everything=emptied)
-        cursor.execute(_STORE_TOTALS.format(where=where), params)
+        cursor.execute(sql.ROLLUP_STORE_TOTALS.format(where=where), params)
         totals = {(d, s, k): (amount, items) for d, s, k, amount, items in cursor.fetchall()}
     log.debug("recompute: category rows written")
     if progress:
@@ -164,42 +137,21 @@ def _insert_category_rows(
     A full rebuild goes through CREATE UNLOGGED TABLE ... AS, dropped in the
     same transaction: unlike INSERT ... SELECT or COPY of a query, it may run the aggregate in
     parallel (figures: README, bench/stats_bench.py)."""
-    select = _CATEGORY_SQL.format(where=where)
+    select = sql.ROLLUP_CATEGORY.format(where=where)
     if everything and not params:
-        cursor.execute("DROP TABLE IF EXISTS shops_rollup_build")
-        cursor.execute(f"CREATE UNLOGGED TABLE shops_rollup_build AS {select}")
-        cursor.execute(
-            f"INSERT INTO shops_dailycategorysales ({_CATEGORY_COLUMNS}) "  # noqa: S608
-            "SELECT * FROM shops_rollup_build"
-        )
-        cursor.execute("DROP TABLE shops_rollup_build")
+        cursor.execute(sql.ROLLUP_BUILD_DROP_STALE)
+        cursor.execute(sql.ROLLUP_BUILD.format(select=select))
+        cursor.execute(sql.ROLLUP_BUILD_COPY)
+        cursor.execute(sql.ROLLUP_BUILD_DROP)
         return
-    cursor.execute(
-        f"INSERT INTO shops_dailycategorysales ({_CATEGORY_COLUMNS}) {select}",
-        params,
-    )
-
-
-_STORE_COLUMNS = (
-    "day",
-    "store_id",
-    "traveller_kind",
-    "amount",
-    "items",
-    "sales",
-    "shoppers",
-    "trips",
-    "tripless_shoppers",
-)
+    cursor.execute(sql.ROLLUP_CATEGORY_INSERT.format(select=select), params)
 
 
 def _insert_store_rows(rows: list[tuple]) -> None:
     """COPY (not a bulk INSERT through Django's compiler: docs/ARCHITECTURE.md)."""
-    with connection.cursor() as cursor:
-        copy_sql = f"COPY shops_dailystoresales ({', '.join(_STORE_COLUMNS)}) FROM STDIN"
-        with cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+    with connection.cursor() as cursor, cursor.cursor.copy(sql.ROLLUP_STORE_COPY) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _touch(now: datetime) -> None:
@@ -247,10 +199,8 @@ def refresh_all_dirty(*, now: datetime) -> RefreshReport:
 
 
 def sales_date_range() -> tuple[date, date] | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT MIN(local_date), MAX(local_date) FROM shops_sale")
-        low, high = cursor.fetchone()
-    return (low, high) if low is not None else None
+    found = Sale.objects.aggregate(low=Min("local_date"), high=Max("local_date"))
+    return (found["low"], found["high"]) if found["low"] is not None else None
 
 
 def rebuild(
@@ -297,7 +247,7 @@ def rebuild_all(*, now: datetime, progress: Callable[[int], object] | None = Non
         rollups_lock()
         marks = list(DirtyDay.objects.values_list("id", flat=True))
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE shops_dailycategorysales, shops_dailystoresales")
+            cursor.execute(sql.ROLLUPS_TRUNCATE)
         written = _recompute(sales_where=("TRUE", []), rollup_where=("TRUE", []), emptied=True)
         for chunk in range(0, len(marks), 5000):
             DirtyDay.objects.filter(id__in=marks[chunk : chunk + 5000]).delete()
