@@ -54,5 +54,5 @@ class CSPMiddleware(DjangoCSPMiddleware):
             if name not in response:
                 response[name] = value
         # As django-csp does: a nonce asked for after the header is written is an error.
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]  # django-csp sets it on the request
         return response

@@ -21,7 +21,7 @@ from simple_history.utils import bulk_create_with_history
 
 from dutyfree.db import db_value, db_values, fetch_all, insert_returning, loaded
 
-from . import category_csv, change_reasons, identity, kind_csv
+from . import category_csv, change_reasons, identity, kind_csv, sql
 from .choices import BanReason, EntryKind, PolicyStatus, TripKind, TripMode
 from .errors import (
     BanAlreadyLifted,
@@ -272,36 +272,6 @@ class PresentedShopper:
         )
 
 
-# The lock every sale takes first (quotas/locks.py, the order): one upsert of the shopper and of
-# the year's account. ON CONFLICT DO UPDATE locks the row it meets (FOR NO KEY UPDATE: no key
-# column changes) and works on its latest committed version, whatever the statement's snapshot:
-# the ``used`` it returns is current. The shopper's presented facts are written, its updated_at
-# moves only when they change; the account carries the limit of the policy in force (never below
-# what is used), its updated_at moves only when the limit does. ``xmax = 0``: the row version was
-# inserted by this statement, not updated. Constants only; every value is a parameter.
-_SHOPPER_AND_ACCOUNT_LOCK = (
-    "WITH shopper AS (INSERT INTO quotas_shopper AS s (document_type, document_country,"
-    " document_key, document_last4, key_version, name_key, birth_year, hainan_resident,"
-    " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (document_key) DO UPDATE SET name_key = EXCLUDED.name_key,"
-    " birth_year = EXCLUDED.birth_year, hainan_resident = EXCLUDED.hainan_resident,"
-    " updated_at = CASE WHEN (s.name_key, s.birth_year, s.hainan_resident)"
-    " IS DISTINCT FROM (EXCLUDED.name_key, EXCLUDED.birth_year, EXCLUDED.hainan_resident)"
-    " THEN EXCLUDED.updated_at ELSE s.updated_at END"
-    " RETURNING s.id, s.banned_from, s.banned_until, s.xmax = 0 AS inserted"
-    "), account AS ("
-    ' INSERT INTO quotas_quotaaccount AS a (shopper_id, programme_id, year, "limit", used,'
-    " updated_at) SELECT shopper.id, %s, %s, %s, 0, %s FROM shopper"
-    " ON CONFLICT (shopper_id, programme_id, year) DO UPDATE"
-    ' SET "limit" = GREATEST(EXCLUDED."limit", a.used),'
-    ' updated_at = CASE WHEN a."limit" = GREATEST(EXCLUDED."limit", a.used)'
-    " THEN a.updated_at ELSE EXCLUDED.updated_at END"
-    ' RETURNING a.id, a.used, a."limit"'
-    ") SELECT shopper.id, shopper.banned_from, shopper.banned_until, shopper.inserted,"
-    ' account.id, account.used, account."limit" FROM shopper, account'
-)
-
-
 class LockedAccount(NamedTuple):
     """A shopper's account of a year, locked until the transaction ends (with its ``shopper``
     loaded), and whether the shopper row was inserted by the lock's own statement (then it has
@@ -395,7 +365,7 @@ def quota_account_lock(
     stamp, limit_value = db_values(QuotaAccount, {"updated_at": now, "limit": limit})
     params += [stamp, stamp, programme_id, year, limit_value, stamp]
     ((shopper_id, banned_from, banned_until, inserted, account_id, used, locked_limit),) = (
-        fetch_all(_SHOPPER_AND_ACCOUNT_LOCK, params)
+        fetch_all(sql.SHOPPER_AND_ACCOUNT_LOCK, params)
     )
     shopper = loaded(
         Shopper, id=shopper_id, banned_from=banned_from, banned_until=banned_until, **shopper_values
@@ -454,43 +424,19 @@ def trip_create(
     )
 
 
-# The ledger entry and the balance in one statement (a data-modifying CTE).
-_ENTRY_INSERT = (
-    "INSERT INTO quotas_quotaentry (account_id, kind, amount, reference, created_at)"
-    " VALUES (%s, %s, %s, %s, %s)"
-)
-_USED_UPDATE = "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
-_POST = f"WITH entry AS ({_ENTRY_INSERT}) {_USED_UPDATE}"
-
-
 # --- The quota side of a sale, as parts of the sale's one write statement ----------------------
-# shops.pos.checkout writes a sale, its lines, its dirty-day mark and its idempotency record in
-# one statement; these parts put the new trip, the ledger entry and the balance in the same one.
-# The SQL that writes a quota table stays written here, whoever runs it
-# (tests/code/test_ownership.py). A part is (SQL, parameters): a list of common table
-# expressions, to join with commas in a WITH.
+# A part is (SQL from quotas.sql, parameters): common table expressions that shops.pos.checkout
+# joins into its one write statement, so the SQL that writes a quota table stays in quotas.
 Part = tuple[str, list[Any]]
-
-# The trip a sale is for, when the recount found none stored: its id is ``(SELECT id FROM trip)``
-# (the same departure inserted meanwhile, by an import: that trip).
-_SALE_TRIP = (
-    "trip AS (INSERT INTO quotas_trip AS t (shopper_id, kind, mode, carrier_ref, departs_at,"
-    " created_at) VALUES (%s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (shopper_id, carrier_ref, departs_at) DO UPDATE SET created_at = t.created_at"
-    " RETURNING t.id)"
-)
-_SALE_DEBIT = f"quota_entry AS ({_ENTRY_INSERT}), quota_used AS ({_USED_UPDATE})"
-# What a sale's statement selects to tell the trip's id.
-SALE_TRIP_ID = "(SELECT id FROM trip)"
 
 
 def sale_trip_part(
     *, shopper_id: int, kind: str, mode: str, carrier_ref: str, departs_at: datetime, now: datetime
 ) -> Part:
     """Record a shopper's departure in the sale's statement (same carrier reference and time:
-    the same trip): a CTE ``trip`` with the trip's ``id`` (:data:`SALE_TRIP_ID`). The caller
-    holds the shopper's lock (:func:`quota_account_lock`) and found no trip stored."""
-    return _SALE_TRIP, [
+    the same trip): a CTE ``trip`` with the trip's ``id`` (``quotas.sql.SALE_TRIP_ID``). The
+    caller holds the shopper's lock (:func:`quota_account_lock`) and found no trip stored."""
+    return sql.SALE_TRIP, [
         shopper_id,
         kind,
         mode,
@@ -507,7 +453,7 @@ def sale_debit_part(
     account lock (:func:`quota_account_lock`), has judged the purchase under it, and runs the
     statement inside :func:`limits_kept`."""
     spent, stamp = db_values(QuotaAccount, {"used": amount, "updated_at": now})
-    return _SALE_DEBIT, [
+    return sql.SALE_DEBIT, [
         account.pk,
         EntryKind.SALE.value,
         spent,
@@ -553,7 +499,7 @@ def _post(
     ]
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_POST, [account.pk, kind, amount, reference, now, *update])
+            cursor.execute(sql.LEDGER_POST, [account.pk, kind, amount, reference, now, *update])
     except IntegrityError as exc:  # the check constraint: 0 <= used <= limit; the caller's
         # transaction is broken now and rolls back as the exception leaves it.
         raise QuotaConflict(

@@ -2,8 +2,8 @@
 ORM (docs/ARCHITECTURE.md, "Hand-written statements"). Constants only: every value is a
 parameter, and a builder interpolates nothing but what its signature checks.
 
-Kept where they are for now: the locks (``quotas/locks.py``, the lock module says each lock's
-strength) and the sale's parts and the ledger's post (``quotas/services.py``).
+Kept where they are: the advisory and batch locks (``quotas/locks.py``, the lock module says
+each lock's strength).
 """
 
 from __future__ import annotations
@@ -82,3 +82,62 @@ def entries_referring_sql(prefix: str) -> str:
         "AS ref_id FROM quotas_quotaentry WHERE account_id = ANY(%s::bigint[]) "
         f"AND reference ~ '^{prefix}:[0-9]{{1,18}}$'"
     )
+
+
+# --- The sale's quota side (quotas.services): the lock, and parts of the sale's one write -------
+# The lock every sale takes first (quotas/locks.py, the order): one upsert of the shopper and of
+# the year's account. ON CONFLICT DO UPDATE locks the row it meets (FOR NO KEY UPDATE: no key
+# column changes) and works on its latest committed version, whatever the statement's snapshot:
+# the ``used`` it returns is current. The shopper's presented facts are written, its updated_at
+# moves only when they change; the account carries the limit of the policy in force (never below
+# what is used), its updated_at moves only when the limit does. ``xmax = 0``: the row version was
+# inserted by this statement, not updated.
+# On the sale path: two upserts that are their own lock, one round trip.
+SHOPPER_AND_ACCOUNT_LOCK = (
+    "WITH shopper AS (INSERT INTO quotas_shopper AS s (document_type, document_country,"
+    " document_key, document_last4, key_version, name_key, birth_year, hainan_resident,"
+    " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (document_key) DO UPDATE SET name_key = EXCLUDED.name_key,"
+    " birth_year = EXCLUDED.birth_year, hainan_resident = EXCLUDED.hainan_resident,"
+    " updated_at = CASE WHEN (s.name_key, s.birth_year, s.hainan_resident)"
+    " IS DISTINCT FROM (EXCLUDED.name_key, EXCLUDED.birth_year, EXCLUDED.hainan_resident)"
+    " THEN EXCLUDED.updated_at ELSE s.updated_at END"
+    " RETURNING s.id, s.banned_from, s.banned_until, s.xmax = 0 AS inserted"
+    "), account AS ("
+    ' INSERT INTO quotas_quotaaccount AS a (shopper_id, programme_id, year, "limit", used,'
+    " updated_at) SELECT shopper.id, %s, %s, %s, 0, %s FROM shopper"
+    " ON CONFLICT (shopper_id, programme_id, year) DO UPDATE"
+    ' SET "limit" = GREATEST(EXCLUDED."limit", a.used),'
+    ' updated_at = CASE WHEN a."limit" = GREATEST(EXCLUDED."limit", a.used)'
+    " THEN a.updated_at ELSE EXCLUDED.updated_at END"
+    ' RETURNING a.id, a.used, a."limit"'
+    ") SELECT shopper.id, shopper.banned_from, shopper.banned_until, shopper.inserted,"
+    ' account.id, account.used, account."limit" FROM shopper, account'
+)
+
+# A ledger entry's insert, in LEDGER_POST and in the sale's SALE_DEBIT.
+_ENTRY_INSERT = (
+    "INSERT INTO quotas_quotaentry (account_id, kind, amount, reference, created_at)"
+    " VALUES (%s, %s, %s, %s, %s)"
+)
+# A balance's move, likewise.
+_USED_UPDATE = "UPDATE quotas_quotaaccount SET used = used + %s, updated_at = %s WHERE id = %s"
+# One statement (a data-modifying CTE): the entry and the balance cannot be written apart.
+LEDGER_POST = f"WITH entry AS ({_ENTRY_INSERT}) {_USED_UPDATE}"
+
+# shops.pos.checkout writes a sale, its lines, its dirty-day mark and its idempotency record in
+# one statement; these parts (common table expressions, joined with commas in its WITH) put the
+# new trip, the ledger entry and the balance in the same one. The SQL that writes a quota table
+# stays written here, whoever runs it (tests/code/test_ownership.py).
+# On the sale path: the trip a sale is for, when the recount found none stored; its id is
+# SALE_TRIP_ID (the same departure inserted meanwhile, by an import: that trip).
+SALE_TRIP = (
+    "trip AS (INSERT INTO quotas_trip AS t (shopper_id, kind, mode, carrier_ref, departs_at,"
+    " created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (shopper_id, carrier_ref, departs_at) DO UPDATE SET created_at = t.created_at"
+    " RETURNING t.id)"
+)
+# On the sale path: the ledger entry and the balance, in the sale's own statement.
+SALE_DEBIT = f"quota_entry AS ({_ENTRY_INSERT}), quota_used AS ({_USED_UPDATE})"
+# On the sale path: what the sale's statement selects to tell the trip's id.
+SALE_TRIP_ID = "(SELECT id FROM trip)"

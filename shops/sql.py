@@ -3,8 +3,7 @@ ORM (docs/ARCHITECTURE.md, "Hand-written statements"). Constants, templates whos
 take other constants, column lists or conditions (never a value: every value is a parameter),
 and cached builders for a statement shaped by its caller's columns or a batch's size.
 
-Kept where they are for now: the locks (``shops/locks.py``, the lock module says each lock's
-strength) and the sale's prelude and write statement (``shops/pos/checkout.py``).
+Kept where they are: the locks (``shops/locks.py``, the lock module says each lock's strength).
 """
 
 from __future__ import annotations
@@ -42,6 +41,71 @@ TERMINAL_BY_PREFIX = (
     "FROM shops_terminal AS t JOIN shops_store AS s ON s.id = t.store_id "
     "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
 )
+
+# --- The sale (shops.pos.checkout) ---------------------------------------------------------------
+# On the sale path: the key's try-lock ({lock}: shops.locks, a retry is told 409 instead of
+# waiting), the key's recorded answer if any ({record}: its columns, shops.pos.idempotency),
+# fresh ids for the sale and its lines (the first answer is rendered before the write and
+# recorded by the write itself), and the basket's products: one round trip. The ids come from a
+# materialized CTE, evaluated once.
+SALE_PRELUDE = (
+    "WITH fresh AS MATERIALIZED (SELECT {lock} AS locked, "
+    "nextval(pg_get_serial_sequence('shops_sale', 'id')) AS sale_id, "
+    "ARRAY(SELECT nextval(pg_get_serial_sequence('shops_saleline', 'id')) "
+    "FROM generate_series(1, %s)) AS line_ids) "
+    "SELECT fresh.locked, fresh.sale_id, fresh.line_ids, {record}, "
+    "product.id, product.sku, product.category_code, product.retail_price, "
+    "product.volume_ml, product.pieces, product.immediate_kind "
+    "FROM fresh LEFT JOIN shops_idempotencyrecord AS record "
+    "ON record.terminal_id = %s AND record.key = %s "
+    "LEFT JOIN shops_product AS product "
+    "ON product.active AND product.sku = ANY(%s::varchar[])"
+)
+
+# On the sale path (a quote): the basket's active products, the SKUs as one array literal.
+PRODUCTS_BY_SKU = (
+    "SELECT id, sku, category_code, retail_price, volume_ml, pieces, immediate_kind "
+    "FROM shops_product WHERE active AND sku = ANY(%s::varchar[])"
+)
+
+# What the key's record copies from the sale's row: the same terminal, key and fingerprint.
+_RECORD_FROM_SALE = ("terminal_id", "idempotency_key", "request_fingerprint")
+
+
+# On the sale path: the sale, its lines, its dirty-day mark, the key's record of the first
+# answer and the quota side, one data-modifying statement (one round trip, one snapshot).
+@cache
+def sale_write_sql(
+    *,
+    sale: tuple[tuple[str, str], ...],
+    lines: tuple[tuple[str, str], ...],
+    record: tuple[str, ...],
+    parts: str,
+) -> str:
+    """``sale``: each quoted column of the sale with its value's SQL (``%s``, or the new trip's
+    id from ``parts``); ``lines``: each quoted line column with its type, one array per column
+    (the same statement for 1 line or 50); ``record``: the key record's quoted columns that
+    take the first answer (its terminal, key, fingerprint and time are the sale's, read from
+    the sale's CTE: the statement stays under psycopg's 50 parameters of a cached conversion);
+    ``parts``: the quota side's CTEs (quotas.sql: a new trip first, the ledger and balance).
+    Identifiers come from model metadata, quoted; every value is a parameter."""
+    arrays = ", ".join(f"%s::{db_type}[]" for _, db_type in lines)
+    return (
+        f"WITH {parts}, "  # noqa: S608
+        f"sale AS (INSERT INTO shops_sale ({', '.join(column for column, _ in sale)}) "
+        f"VALUES ({', '.join(value for _, value in sale)}) RETURNING id, trip_id, local_date, "
+        f"store_id, {', '.join(_RECORD_FROM_SALE)}, sold_at), "
+        f"line AS (INSERT INTO shops_saleline (sale_id, {', '.join(c for c, _ in lines)}) "
+        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id), "
+        "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
+        "SELECT local_date, store_id, sold_at FROM sale), "
+        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "
+        f"created_at, {', '.join(record)}) "
+        f"SELECT {', '.join(_RECORD_FROM_SALE)}, sold_at, "
+        f"{', '.join(['%s'] * len(record))} FROM sale) "
+        "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
+    )
+
 
 # --- The importer (shops.imports.writing) ---------------------------------------------------------
 # Set-based: a batch's commit need not wait for the WAL; the last batch's commit flushes it all.

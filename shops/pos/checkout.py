@@ -52,7 +52,6 @@ from quotas.selectors import (
     trip_of_departure,
 )
 from quotas.services import (
-    SALE_TRIP_ID,
     Part,
     PresentedShopper,
     limits_kept,
@@ -60,6 +59,8 @@ from quotas.services import (
     sale_debit_part,
     sale_trip_part,
 )
+from quotas.sql import SALE_TRIP_ID
+from shops import sql
 from shops.locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
 from shops.models import (
     DirtyDay,
@@ -184,14 +185,7 @@ def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    placeholders = ", ".join(["%s"] * len(wanted))  # parameters only, one per SKU
-    # The only interpolation is the list of %s placeholders.
-    sql = (
-        "SELECT id, sku, category_code, retail_price, volume_ml, pieces, immediate_kind "  # noqa: S608
-        "FROM shops_product "
-        f"WHERE active AND sku IN ({placeholders})"
-    )
-    return _products(select_rows(sql, wanted, _PRODUCT_FIELDS))
+    return _products(select_rows(sql.PRODUCTS_BY_SKU, [column_array(wanted)], _PRODUCT_FIELDS))
 
 
 def _product_facts(product: Product) -> ProductFacts:
@@ -373,24 +367,9 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-# The key's try-lock (shops.locks: a retry is told 409 instead of waiting), the key's recorded
-# answer if any (shops.pos.idempotency), fresh ids for the sale and its lines (so that the first
-# answer is rendered before the write, and recorded by the write statement itself), and the
-# basket's products: one statement. The ids come from a materialized CTE, evaluated once.
-_PRELUDE_SQL = (
-    "WITH fresh AS MATERIALIZED (SELECT "  # noqa: S608 - constants, no value is interpolated
-    f"{IDEMPOTENCY_KEY_TRY_LOCK} AS locked, "
-    "nextval(pg_get_serial_sequence('shops_sale', 'id')) AS sale_id, "
-    "ARRAY(SELECT nextval(pg_get_serial_sequence('shops_saleline', 'id')) "
-    "FROM generate_series(1, %s)) AS line_ids) "
-    "SELECT fresh.locked, fresh.sale_id, fresh.line_ids, "
-    f"{', '.join(f'record.{column}' for column in RECORD_COLUMNS)}, "
-    "product.id, product.sku, product.category_code, product.retail_price, "
-    "product.volume_ml, product.pieces, product.immediate_kind "
-    "FROM fresh LEFT JOIN shops_idempotencyrecord AS record "
-    "ON record.terminal_id = %s AND record.key = %s "
-    "LEFT JOIN shops_product AS product "
-    "ON product.active AND product.sku = ANY(%s::varchar[])"
+_PRELUDE_SQL = sql.SALE_PRELUDE.format(
+    lock=IDEMPOTENCY_KEY_TRY_LOCK,
+    record=", ".join(f"record.{column}" for column in RECORD_COLUMNS),
 )
 
 
@@ -494,36 +473,22 @@ _RECORD_NAMES = ("status_code", "content", "location")
 
 @cache
 def _write_sale_sql(line_names: tuple[str, ...], new_trip: str | None, debit: str) -> str:
-    """The sale, its lines (from one array per column, so the statement is the same for 1 line
-    or 50), its dirty-day mark, the key's record of the first answer and the quota side (the
-    ledger entry and the balance; a new trip first, when there is one: ``debit`` and
-    ``new_trip`` are parts from ``quotas.services``), in one data-modifying statement."""
+    """The write statement (``shops.sql.sale_write_sql``) for these line columns and quota
+    parts (``debit``, and ``new_trip`` when there is one: parts from ``quotas.services``), its
+    columns read from the models."""
     quote = connection.ops.quote_name
-    sale_fields = _columns(Sale, ("id", *COMMIT_COLUMNS))
-    line_fields = _columns(SaleLine, line_names)
-    record_fields = _columns(IdempotencyRecord, _RECORD_NAMES)
-    record_sale = ("terminal_id", "idempotency_key", "request_fingerprint", "sold_at")
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
-    trip_id = SALE_TRIP_ID if new_trip else "%s"
-    sale_values = ", ".join(trip_id if field.name == "trip" else "%s" for field in sale_fields)
-    # Identifiers come from model metadata and are quoted; every value is a parameter.
-    return (
-        f"WITH {new_trip + ', ' if new_trip else ''}"  # noqa: S608
-        "sale AS (INSERT INTO shops_sale "
-        f"({', '.join(quote(f.column) for f in sale_fields)}) "
-        f"VALUES ({sale_values}) RETURNING id, trip_id, local_date, store_id, "
-        f"{', '.join(record_sale)}), "
-        "line AS (INSERT INTO shops_saleline "
-        f"(sale_id, {', '.join(quote(f.column) for f in line_fields)}) "
-        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id), "
-        "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-        "SELECT local_date, store_id, sold_at FROM sale), "
-        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "
-        f"created_at, {', '.join(quote(f.column) for f in record_fields)}) "
-        f"SELECT {', '.join(record_sale[:3])}, sold_at, "
-        f"{', '.join(['%s'] * len(record_fields))} FROM sale), "
-        f"{debit} "
-        "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
+    trip = SALE_TRIP_ID if new_trip else "%s"
+    return sql.sale_write_sql(
+        sale=tuple(
+            (quote(field.column), trip if field.name == "trip" else "%s")
+            for field in _columns(Sale, ("id", *COMMIT_COLUMNS))
+        ),
+        lines=tuple(
+            (quote(field.column), field.db_type(connection))
+            for field in _columns(SaleLine, line_names)
+        ),
+        record=tuple(quote(field.column) for field in _columns(IdempotencyRecord, _RECORD_NAMES)),
+        parts=f"{new_trip}, {debit}" if new_trip else debit,
     )
 
 
@@ -547,7 +512,8 @@ def write_sale(
     refresh_stats_after_commit()
     names = tuple(line_rows[0])
     trip_sql, params = new_trip if new_trip is not None else (None, [])
-    params = list(params)
+    debit_sql, debit_params = debit
+    params = [*params, *debit_params]  # the parts come first in the statement
     real = connections[DEFAULT_DB_ALIAS]  # not the proxy: looked up once, not per value
     params += [
         field.get_db_prep_save(sale_row[field.name], real)
@@ -563,8 +529,6 @@ def write_sale(
             _RECORD_NAMES, _columns(IdempotencyRecord, _RECORD_NAMES), strict=True
         )
     ]
-    debit_sql, debit_params = debit
-    params += debit_params
     with limits_kept():
         ((trip_id, _),) = fetch_all(_write_sale_sql(names, trip_sql, debit_sql), params)
     return trip_id

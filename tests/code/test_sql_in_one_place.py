@@ -3,8 +3,7 @@ not the ORM (docs/ARCHITECTURE.md, "Hand-written statements").
 
 A string literal that starts a statement (SELECT, INSERT, UPDATE, DELETE, WITH, COPY; an
 f-string's text counts too) lives only in an app's ``sql.py``, in the kernel's statement
-helpers and health check, in a lock module beside the lock that says its strength, or, for
-now, in the sale's own statements (``shops/pos/checkout.py``, ``quotas/services.py``).
+helpers and health check, or in a lock module beside the lock that says its strength.
 """
 
 from __future__ import annotations
@@ -26,9 +25,6 @@ ALLOWED = {
     # Every lock is taken in its app's lock module (tests/code/test_no_private_machinery.py).
     "shops/locks.py",
     "quotas/locks.py",
-    # The sale's prelude and write statement, and its quota parts: to move at the next merge.
-    "shops/pos/checkout.py",
-    "quotas/services.py",
 }
 
 # A statement's first word followed by what only a statement has after it: prose such as
