@@ -162,25 +162,34 @@ _PRODUCT_FIELDS = [
 ]
 
 
-def _products(rows: Iterable[Sequence[Any]]) -> dict[str, Product]:
+class KnownProduct(NamedTuple):
+    """What a sale needs of an active product: its id (for the line) and its facts (for the
+    rules). Not a model instance: a sale reads three columns' worth of each and writes none."""
+
+    pk: int
+    facts: ProductFacts
+
+
+def _products(rows: Iterable[Sequence[Any]]) -> dict[str, KnownProduct]:
     """Products by SKU from (id, sku, category_code, retail_price, volume_ml, pieces,
     immediate_kind) rows."""
-    products = {}
-    for pk, sku, category, price, volume, pieces, kind in rows:
-        products[sku] = loaded(
-            Product,
-            id=pk,
-            sku=sku,
-            category_code=category,
-            retail_price=price,
-            volume_ml=volume,
-            pieces=pieces,
-            immediate_kind=kind,
+    return {
+        sku: KnownProduct(
+            pk,
+            ProductFacts(
+                sku=sku,
+                category_code=category,
+                unit_price=price,
+                volume_ml=volume,
+                pieces=pieces,
+                immediate_kind=kind or None,
+            ),
         )
-    return products
+        for pk, sku, category, price, volume, pieces, kind in rows
+    }
 
 
-def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
+def products_by_sku(skus: Sequence[str]) -> dict[str, KnownProduct]:
     """The active products with these SKUs (what a sale needs of them). One statement."""
     wanted = sorted(set(skus))
     if not wanted:
@@ -188,23 +197,12 @@ def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
     return _products(select_rows(sql.PRODUCTS_BY_SKU, [column_array(wanted)], _PRODUCT_FIELDS))
 
 
-def _product_facts(product: Product) -> ProductFacts:
-    return ProductFacts(
-        sku=product.sku,
-        category_code=product.category_code,
-        unit_price=product.retail_price,
-        volume_ml=product.volume_ml,
-        pieces=product.pieces,
-        immediate_kind=product.immediate_kind or None,
-    )
-
-
-def _basket_lines(basket: Basket, products: Mapping[str, Product]) -> list[BasketLine]:
+def _basket_lines(basket: Basket, products: Mapping[str, KnownProduct]) -> list[BasketLine]:
     return [
         BasketLine(
             sku=line.sku,
             quantity=line.quantity,
-            product=_product_facts(products[line.sku]) if line.sku in products else None,
+            product=products[line.sku].facts if line.sku in products else None,
         )
         for line in basket.lines
     ]
@@ -275,7 +273,7 @@ def _judge(
     *,
     version: PolicyInForce,
     basket: Basket,
-    products: Mapping[str, Product],
+    products: Mapping[str, KnownProduct],
     shopper: Shopper | None,
     used: Decimal,
     year: int,
@@ -301,7 +299,7 @@ def _judge(
             shopper_id=shopper.pk,
             trip=basket.trip,
             policy=version.rules,
-            categories=None if all_limits else {p.category_code for p in products.values()},
+            categories=None if all_limits else {p.facts.category_code for p in products.values()},
             immediate=basket.pickup == PickupMode.IMMEDIATE,
         )
     else:
@@ -393,7 +391,7 @@ class _PreludeRow(NamedTuple):
 @dataclass(frozen=True)
 class _Prelude:
     replay: Answer | None
-    products: dict[str, Product]
+    products: dict[str, KnownProduct]
     sale_id: int
     line_ids: list[int]
 
@@ -433,20 +431,19 @@ def _prelude(*, retry: Retry, skus: Sequence[str], lines: int) -> _Prelude:
             first.sale_id,
             [],
         )
-    products = {
-        row.sku: loaded(
-            Product,
-            id=row.product_id,
-            sku=row.sku,
-            category_code=row.category_code,
-            retail_price=row.retail_price,
-            volume_ml=row.volume_ml,
-            pieces=row.pieces,
-            immediate_kind=row.immediate_kind,
+    products = _products(
+        (
+            row.product_id,
+            row.sku,
+            row.category_code,
+            row.retail_price,
+            row.volume_ml,
+            row.pieces,
+            row.immediate_kind,
         )
         for row in rows
         if row.sku is not None
-    }
+    )
     return _Prelude(None, products, first.sale_id, list(first.line_ids))
 
 
@@ -691,7 +688,7 @@ def _sale_row(
 
 
 def _line_rows(
-    *, line_ids: Sequence[int], verdict: rules.Verdict, products: Mapping[str, Product]
+    *, line_ids: Sequence[int], verdict: rules.Verdict, products: Mapping[str, KnownProduct]
 ) -> list[dict[str, Any]]:
     """The lines' rows, numbered from 1 in the basket's order, with the ids the prelude drew;
     each snapshots what it sold as (price, pieces, ml, immediate-pickup kind)."""
