@@ -434,8 +434,9 @@ def sale_trip_part(
     *, shopper_id: int, kind: str, mode: str, carrier_ref: str, departs_at: datetime, now: datetime
 ) -> Part:
     """Record a shopper's departure in the sale's statement (same carrier reference and time:
-    the same trip): a CTE ``trip`` with the trip's ``id`` (``quotas.sql.SALE_TRIP_ID``). The
-    caller holds the shopper's lock (:func:`quota_account_lock`) and found no trip stored."""
+    the same trip), or find it stored: a CTE ``trip`` with the trip's ``id``
+    (``quotas.sql.SALE_TRIP_ID``), none when the stored trip has departed (the caller must then
+    fail the sale). The caller holds the shopper's lock (:func:`quota_account_lock`)."""
     return sql.SALE_TRIP, [
         shopper_id,
         kind,

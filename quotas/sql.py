@@ -129,13 +129,14 @@ LEDGER_POST = f"WITH entry AS ({_ENTRY_INSERT}) {_USED_UPDATE}"
 # one statement; these parts (common table expressions, joined with commas in its WITH) put the
 # new trip, the ledger entry and the balance in the same one. The SQL that writes a quota table
 # stays written here, whoever runs it (tests/code/test_ownership.py).
-# On the sale path: the trip a sale is for, when the recount found none stored; its id is
-# SALE_TRIP_ID (the same departure inserted meanwhile, by an import: that trip).
+# On the sale path: the trip a sale is for, when none was read (none stored, or the verdict did
+# not depend on what it holds); its id is SALE_TRIP_ID: the trip stored, or inserted now, or
+# NULL when the stored one has departed (the sale then fails: quotas.services.sale_trip_part).
 SALE_TRIP = (
     "trip AS (INSERT INTO quotas_trip AS t (shopper_id, kind, mode, carrier_ref, departs_at,"
     " created_at) VALUES (%s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (shopper_id, carrier_ref, departs_at) DO UPDATE SET created_at = t.created_at"
-    " RETURNING t.id)"
+    " WHERE t.departed_at IS NULL RETURNING t.id)"
 )
 # On the sale path: the ledger entry and the balance, in the sale's own statement.
 SALE_DEBIT = f"quota_entry AS ({_ENTRY_INSERT}), quota_used AS ({_USED_UPDATE})"

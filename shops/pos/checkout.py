@@ -13,13 +13,16 @@ cache):
    (``quotas.services.quota_account_lock``; one or two more while an identity key rotation is
    under way);
 3. the recount, after the lock (a fresh snapshot): the trip with its usage, or for a trip-less
-   resident a departure this year; none for a shopper the lock just inserted (nothing yet);
-4. the write: a new trip if none is stored, the sale, its lines, the dirty-day mark, the key's
-   record of the first answer, the ledger entry and the account's balance (the quota side as
-   parts from ``quotas.services``).
+   resident a departure this year; none for a shopper the lock just inserted (nothing yet), nor
+   for a basket with no per-trip limit and no immediate pickup (its verdict depends on nothing
+   the trip holds: the write finds the trip, and a departed one fails it, :class:`TripNotOpen`,
+   and the sale is judged again with the trip read, which refuses it);
+4. the write: the trip unless the recount read it, the sale, its lines, the dirty-day mark, the
+   key's record of the first answer, the ledger entry and the account's balance (the quota side
+   as parts from ``quotas.services``).
 
-So 4 for a known shopper (on a known or a new trip, or a trip-less resident) and 3 for a shopper
-the sale inserts; a request to the API looks its terminal up first: 5 and 4
+So 4 for a known shopper whose basket needs the recount, 3 otherwise and for a shopper the sale
+inserts; a request to the API looks its terminal up first: 5 and 4
 (tests/shops/pos/test_checkout.py, TestQueryBudget). They are plain statements
 (dutyfree.db; why: docs/ARCHITECTURE.md).
 """
@@ -269,6 +272,25 @@ def _shopper_facts(basket: Basket, shopper: Shopper | None, *, outbound: bool) -
     )
 
 
+def _holdings_matter(
+    version: PolicyInForce, basket: Basket, products: Mapping[str, KnownProduct]
+) -> bool:
+    """Whether the verdict depends on what the trip already holds: a category of the basket has
+    a per-trip limit, or the pickup is immediate (the per-departure caps)."""
+    if basket.pickup == PickupMode.IMMEDIATE:
+        return True
+    categories = version.rules.categories
+    return any(
+        (rule := categories.get(product.facts.category_code)) is not None and bool(rule.limit_unit)
+        for product in products.values()
+    )
+
+
+class TripNotOpen(Exception):
+    """The sale's write met its trip departed (the verdict was made without reading the trip):
+    nothing was written; judge again with the trip read."""
+
+
 def _judge(
     *,
     version: PolicyInForce,
@@ -281,6 +303,7 @@ def _judge(
     all_limits: bool,
     physical_store: bool,
     shopper_inserted: bool = False,
+    read_trip: bool = True,
 ) -> tuple[Trip | None, rules.Verdict]:
     """Gather what the shopper already holds (this trip's usage, or for a trip-less resident
     an off-island record this year) and judge the basket. Returns the stored trip, if any.
@@ -290,9 +313,16 @@ def _judge(
     ``all_limits``: recount every limited category (a quote reports them all); otherwise only
     those the basket asks for, which are all a verdict depends on. ``shopper_inserted``: the
     shopper row was inserted by this very transaction (no trip, no purchase, no departure yet:
-    nothing to read)."""
+    nothing to read). ``read_trip`` (a quote's, a sale's after :class:`TripNotOpen`): read the
+    trip even when what it holds does not matter; otherwise the sale's write checks it."""
     trip, usage, outbound = None, TripUsage(), False
     if shopper is None or shopper_inserted:
+        pass
+    elif basket.trip is not None and not (
+        read_trip or all_limits or _holdings_matter(version, basket, products)
+    ):
+        # Nothing the verdict depends on but the trip's own facts: the write upserts the trip
+        # and refuses one that has departed (TripNotOpen), so no recount is spent on it.
         pass
     elif basket.trip is not None:
         trip, usage = trip_with_usage(
@@ -554,11 +584,20 @@ def sale_commit(
     version = policy_in_force_cached(at=now)
     year = rules.quota_year(now)
     retry = Retry(terminal_id=terminal.pk, key=idempotency_key, fingerprint=fingerprint)
+    read_trip = False
     for attempt in range(3):
         try:
             return _commit_once(
-                terminal=terminal, retry=retry, basket=basket, now=now, version=version, year=year
+                terminal=terminal,
+                retry=retry,
+                basket=basket,
+                now=now,
+                version=version,
+                year=year,
+                read_trip=read_trip,
             )
+        except TripNotOpen:
+            read_trip = True  # judged again with the trip read: the verdict tells it departed
         except IntegrityError:
             # A concurrent twin committed first (same key: replay it), or a receipt number
             # collided (draw another). Anything else fails again and is raised.
@@ -576,6 +615,7 @@ def _commit_once(
     now: datetime,
     version: PolicyInForce,
     year: int,
+    read_trip: bool,
 ) -> CommitResult:
     prelude = _prelude(
         retry=retry, skus=[line.sku for line in basket.lines], lines=len(basket.lines)
@@ -596,6 +636,7 @@ def _commit_once(
     # A statement of its own after the locks: its snapshot sees every sale committed before.
     trip, verdict = _judge(
         all_limits=False,
+        read_trip=read_trip,
         shopper_inserted=shopper_inserted,
         physical_store=terminal.store.channel == StoreChannel.PHYSICAL,
         version=version,
@@ -642,6 +683,8 @@ def _commit_once(
             account=account, amount=verdict.total, reference=f"sale:{sale.pk}", now=now
         ),
     )
+    if basket.trip is not None and trip_id is None:
+        raise TripNotOpen  # rolls the write back as it leaves the transaction
     sale.trip_id = trip_id
     return CommitResult(first, sale_id=sale.pk, written=sale)
 

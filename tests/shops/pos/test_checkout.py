@@ -388,6 +388,31 @@ class TestDepartures:
             commit(term, basket(("LIP", 1), on=trip(departs_at=departs)))
         assert violation_codes(excinfo) == ["trip_departed"]
 
+    @pytest.mark.parametrize("sku", ["LIP", "PEN", "WATCH"])
+    def test_a_departed_trip_is_refused_whether_or_not_its_holdings_are_read(
+        self, catalogue: None, sku: str
+    ) -> None:
+        # LIP (cosmetics, a per-trip limit) is judged after the recount reads the trip; PEN and
+        # WATCH (no limit) are judged without it, and the write meets the departed trip.
+        term, _ = terminal()
+        departs = timezone.now() + timedelta(hours=5)
+        commit(term, basket((sku, 1), on=trip(departs_at=departs)))
+        who = shopper()
+        quota_services.departure_record(
+            doc_type=who.doc_type,
+            country=who.country,
+            number=who.number,
+            carrier_ref="HU7181",
+            departed_at=departs,
+            now=departs,
+        )
+        before = (Sale.objects.count(), QuotaEntry.objects.count(), Trip.objects.count())
+        with pytest.raises(PurchaseNotAllowed) as excinfo:
+            commit(term, basket((sku, 1), on=trip(departs_at=departs)))
+        assert violation_codes(excinfo) == ["trip_departed"]
+        assert (Sale.objects.count(), QuotaEntry.objects.count(), Trip.objects.count()) == before
+        assert Trip.objects.get().departed_at == departs  # the refused write changed nothing
+
     def test_a_resident_who_left_this_year_buys_immediate_without_a_trip(
         self, catalogue: None
     ) -> None:
@@ -481,8 +506,9 @@ class TestTheLock:
 class TestQueryBudget:
     """A sale through the API costs at most five statements, for 1 line as for 50, first
     purchase or not, with a trip or a trip-less resident: the terminal's look-up, the key's
-    prelude, the shopper-and-account lock, the recount (none for a shopper the sale inserts),
-    the write (shops/pos/checkout.py's docstring counts them)."""
+    prelude, the shopper-and-account lock, the recount (none for a shopper the sale inserts,
+    nor for a basket whose verdict depends on nothing the trip holds), the write
+    (shops/pos/checkout.py's docstring counts them)."""
 
     @pytest.fixture
     def fifty(self) -> list[str]:
@@ -527,13 +553,19 @@ class TestQueryBudget:
         post(basket((fifty[0], 1)))
         one = post(basket((fifty[1], 1), on=trip("CZ1")))
         many = post(basket(*[(s, 1) for s in fifty], on=trip("CZ2")))
-        assert one == many == 5
+        assert one == many == 4  # tea has no per-trip limit: the write finds or makes the trip
 
     def test_a_returning_shopper_on_the_same_trip(self, post, fifty: list[str]) -> None:  # type: ignore[no-untyped-def]
         post(basket((fifty[0], 1)))
         one = post(basket((fifty[1], 1)))
         many = post(basket(*[(s, 1) for s in fifty]))
-        assert one == many == 5
+        assert one == many == 4
+
+    def test_a_basket_with_a_per_trip_limit_recounts(self, post, lipsticks: list[str]) -> None:  # type: ignore[no-untyped-def]
+        post(basket((lipsticks[0], 1)))
+        one = post(basket((lipsticks[1], 1)))
+        many = post(basket(*[(s, 1) for s in lipsticks[2:]]))
+        assert one == many == 5  # cosmetics: 30 pieces a trip, so what the trip holds is read
 
     def test_a_resident_without_a_trip(self, post, lipsticks: list[str]) -> None:  # type: ignore[no-untyped-def]
         resident = shopper(resident_id(3), resident=True)
