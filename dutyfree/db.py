@@ -136,11 +136,7 @@ def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    columns = [field.get_col(field.model._meta.db_table) for field in fields]
-    converters = [
-        connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        for column in columns
-    ]
+    columns, converters = _select_converters(tuple(fields))
     if not any(converters):
         return fetched
     rows = []
@@ -157,6 +153,18 @@ def select_rows(sql: str, params: Sequence[Any], fields: Sequence[Any]) -> list[
 @cache
 def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return cast("models.Field[Any, Any]", model._meta.get_field(name))  # a column, not a relation
+
+
+@cache
+def _select_converters(fields: tuple[Any, ...]) -> tuple[list[Any], list[list[Any]]]:
+    """The columns of ``fields`` and the ORM's converters of each (per process, not per row)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    columns = [field.get_col(field.model._meta.db_table) for field in fields]
+    converters = [
+        connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        for column in columns
+    ]
+    return columns, converters
 
 
 def db_value(model: type[models.Model], name: str, value: Any) -> Any:
