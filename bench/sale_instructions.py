@@ -2,7 +2,8 @@
 
 ``../shared``'s ``ratio.sh`` rates move by ±20 % from round to round on this shared 2-core
 machine; an instruction count does not move with the load. For each checkout given (default:
-this one) this makes a fresh database on ``BENCH_SERVER`` migrated by that checkout, a store,
+this one) this makes a fresh database on ``BENCH_SERVER`` migrated by that checkout (Redis on
+``REDIS_URL``, default ``redis://127.0.0.1:6379/13`` as ``ratio.sh``), a store,
 the products of ``bench/data/sale_products.csv`` and a terminal, then runs ``bench/sale_loop.py``
 (this checkout's) in that checkout under callgrind with 0 and with N sales; the difference over
 N is the Python process's instructions per sale (PostgreSQL's own work is not counted). Both
@@ -42,7 +43,9 @@ def _env(checkout: Path, database: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": bench_db.url(database),
-        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # As ratio.sh: a real broker, so the rollups' task is queued (with none, Celery runs
+        # it eagerly in the sale's process and it would be counted with the sale).
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13",
         "SECRET_KEY": "bench", "DJANGO_SECRET_KEY": "bench", "IDENTITY_HMAC_KEY": "bench",
         "DEBUG": "0", "DJANGO_DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1", "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
