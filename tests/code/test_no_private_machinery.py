@@ -26,6 +26,7 @@ from dutyfree import locks as registry
 from dutyfree.db import loaded
 from shops.models import Store
 from tests.conftest import database_url
+from tests.support.source import docstring_constants
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("dutyfree", "quotas", "shops")
@@ -171,12 +172,7 @@ ROW_LOCK = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b")
 
 def _code_strings(tree: ast.AST) -> Iterator[str]:
     """The string constants of ``tree`` that are not docstrings (statements, not prose)."""
-    docstrings = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                docstrings.add(id(body[0].value))
+    docstrings = docstring_constants(tree)
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Constant)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.source import docstring_constants
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("dutyfree", "quotas", "shops")
 SQL_MODULES = ("shops/sql.py", "quotas/sql.py", "dutyfree/sql.py")
@@ -49,16 +51,6 @@ def _sources() -> Iterator[Path]:
                 yield path
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
-
-
 def _text(node: ast.AST) -> str | None:
     """A string literal's text; an f-string's, with ``{}`` where it interpolates."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -73,7 +65,7 @@ def _text(node: ast.AST) -> str | None:
 def statements_in(source: str) -> list[tuple[int, str]]:
     """(line, first words) of every statement literal of ``source`` but its docstrings."""
     tree = ast.parse(source)
-    docstrings = _docstrings(tree)
+    docstrings = docstring_constants(tree)
     found = {}
     for node in ast.walk(tree):
         text = _text(node)

@@ -14,6 +14,7 @@ By what they make:
 - ``policies``: the shipped policy data as pure rules; facts for the rules.
 - ``admin_forms``: admin pages' POST data as a browser sends it.
 - ``identity``: identity-key settings before and during a rotation.
+- ``source``: the project's own source as the checks in tests/code/ read it.
 
 The makers of a sale are here too, so ``from tests.support import basket, sell`` reads.
 """
