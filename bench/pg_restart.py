@@ -5,8 +5,9 @@
                                          [--out DIR] [--work-dir DIR]
 
 The app runs under gunicorn on its own database; terminal threads sell without pause (each
-sale a new shopper and a new Idempotency-Key) while the PostgreSQL server itself is taken down
-twice — the server, not a proxy:
+sale a new shopper and a new Idempotency-Key; after a refusal a till waits a tenth of a second,
+as a till told Retry-After waits, rather than hammering a server that is down) while the
+PostgreSQL server itself is taken down twice — the server, not a proxy:
 
 1. ``fast``: ``pg_ctl restart -m fast`` (``pg_ctlcluster ... restart`` with ``--cluster
    system``): sessions are terminated, open transactions roll back, the server comes back;
@@ -19,7 +20,7 @@ folder on a free port, so the machine's own server and whatever else uses it are
 is using it. As root the PostgreSQL programs run as the ``postgres`` user.
 
 Afterwards every request that did not get 201 is sent again with its own key and body until it
-settles. Checked, and written to bench/results/pg_restart_<cluster>.json:
+settles (by as many tills as sold, each key's retries in turn). Checked, and written to bench/results/pg_restart_<cluster>.json:
 
 - every answer, first sends and retries, is 201 or 503 ``application/problem+json``
   ``service_unavailable`` with Retry-After; no connection is dropped by the app; each outage
@@ -53,6 +54,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -427,6 +429,11 @@ def _load_run(
                 with lock:
                     result.bodies[idempotency] = body
                     result.answers[idempotency] = [answer]
+                if answer.status != 201:
+                    # A till waits after a refusal (its Retry-After asks for a second; a tenth
+                    # here, so that an outage is still probed often) rather than hammering a
+                    # server that is down: every refused key is settled below, one by one.
+                    stop.wait(0.1)
 
         sellers = [
             threading.Thread(target=terminal, args=(t,), daemon=True) for t in range(terminals)
@@ -450,15 +457,19 @@ def _load_run(
             thread.join(timeout=120)
         ran = time.monotonic() - began
 
-        # Settle: every key that did not get 201 is sent again, same key, same body.
-        unsettled = [k for k, a in result.answers.items() if a[0].status != 201]
-        for idempotency in unsettled:
+        # Settle: every key that did not get 201 is sent again, same key, same body, by as
+        # many terminals as sold (a key's own retries one after another, as a till sends them).
+        def settle(idempotency: str) -> None:
             for attempt in range(20):
                 answer = post_sale(app.url, key, idempotency, result.bodies[idempotency])
-                result.answers[idempotency].append(answer)
+                result.answers[idempotency].append(answer)  # this key's list: this thread's
                 if answer.status == 201:
                     break
                 time.sleep(0.25 * (attempt + 1))
+
+        unsettled = [k for k, a in result.answers.items() if a[0].status != 201]
+        with ThreadPoolExecutor(max_workers=terminals) as tills:
+            list(tills.map(settle, unsettled))
         pids_after = app.pids()
     finally:
         stop.set()
