@@ -20,7 +20,8 @@ folder on a free port, so the machine's own server and whatever else uses it are
 is using it. As root the PostgreSQL programs run as the ``postgres`` user.
 
 Afterwards every request that did not get 201 is sent again with its own key and body until it
-settles (by as many tills as sold, each key's retries in turn). Checked, and written to bench/results/pg_restart_<cluster>.json:
+settles (by as many tills as sold, each key's retries in turn). Checked, and written to
+bench/results/pg_restart_<cluster>.json:
 
 - every answer, first sends and retries, is 201 or 503 ``application/problem+json``
   ``service_unavailable`` with Retry-After; no connection is dropped by the app; each outage
