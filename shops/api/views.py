@@ -598,7 +598,7 @@ class SalesApi(SaleCreateApi):
             **problem_responses(400, 401),
         },
         examples=[
-            demo_parameter("date", "query", demo(Examples.today)),
+            demo_parameter("date", "query", demo(Examples.first_sale_day)),
             demo_answer(SalePageOut, demo(Examples.sales_answer)),
         ],
     )

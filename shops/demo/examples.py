@@ -224,9 +224,14 @@ class Examples:
             "quota": self.quota(self.demo_used + self.total),
         }
 
+    @property
+    def first_sold_at(self) -> datetime:
+        """When sale 1 was made: ninety minutes before the demo's now."""
+        return self.now - timedelta(minutes=90)
+
     def sale_one(self, **changes: Any) -> dict[str, Any]:
         """Sale 1 (the demo shopper's first purchase) as it stands, after ``changes``."""
-        sold_at = self.now - timedelta(minutes=90)
+        sold_at = self.first_sold_at
         used = self.demo_used - changes.pop("credited", Decimal(0))
         lines = self._sale_lines(1)
         for line in lines:
@@ -298,7 +303,7 @@ class Examples:
         return {"document": dict(self.document), "name": DEMO_SHOPPER["name"]}
 
     def lookup_answer(self) -> dict[str, Any]:
-        sold_at = self.now - timedelta(minutes=90)
+        sold_at = self.first_sold_at
         answer = self.quota(self.demo_used)
         stores = json.loads(
             (Path(__file__).resolve().parents[1] / "data" / "stores.json").read_text("utf-8")
@@ -346,8 +351,10 @@ class Examples:
         )
         return answer
 
-    def today(self) -> str:
-        return self.now.date().isoformat()
+    def first_sale_day(self) -> str:
+        """The local day of sale 1, which the day's list shows (the day before the demo's now
+        in its first ninety minutes after midnight)."""
+        return self.first_sold_at.date().isoformat()
 
     def voided(self) -> dict[str, Any]:
         return self.sale_one(status="voided", voided_at=self.now.isoformat(), credited=self.total)

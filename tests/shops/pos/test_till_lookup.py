@@ -231,8 +231,12 @@ class TestSales:
     def test_by_day_newest_first_own_store_only(self, till, lipstick) -> None:
         term = till.terminal
         other, _ = terminal("HAK-IDFC")
-        day = timezone.localdate()
-        start = timezone.now() - timedelta(minutes=30)
+        # On the hour, 30 to 90 minutes ago: the three sales a few minutes later share its local
+        # day whatever the time of the run (a start 30 minutes before 00:10 was yesterday's).
+        start = timezone.localtime(timezone.now() - timedelta(minutes=30)).replace(
+            minute=0, second=0, microsecond=0
+        )
+        day = start.date()
         made = [sell(term, ("LIP", 1), now=start + timedelta(minutes=n), number=n) for n in (1, 2)]
         sell(other, ("LIP", 1), now=start + timedelta(minutes=3), number=3)
         page = till(SALES, {"date": day.isoformat()})
