@@ -481,15 +481,7 @@ HAVING MIN(CASE WHEN all_u > cap THEN 1 ELSE 0 END) = 1
 
 # Set-based: every rollup slice against the sales it sums, both ways, in one statement.
 AUDIT_ROLLUPS = """
-WITH cat AS (
-    SELECT s.local_date AS day, s.store_id, l.category_code, s.traveller_kind,
-           SUM((l.quantity - l.returned_quantity) * l.unit_price) AS amount,
-           SUM((l.quantity - l.returned_quantity) * l.pieces) AS items,
-           COUNT(DISTINCT s.id) AS sales
-    FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-    WHERE s.status = 'completed' AND {sale_clean}
-    GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
-),
+WITH cat (day, store_id, category_code, traveller_kind, amount, items, sales) AS ({category}),
 receipts AS (
     SELECT s.local_date AS day, s.store_id, s.traveller_kind, COUNT(*) AS sales
     FROM shops_sale AS s
