@@ -600,12 +600,19 @@ class Shopper(models.Model):
         _("document type"), max_length=16, choices=DocumentType.choices
     )
     document_country = models.CharField(_("issuing country"), max_length=3)
-    document_key = models.CharField(max_length=64, unique=True, editable=False)
+    # Unique by a constraint (Meta), not unique=True, which would add a text-pattern index on
+    # PostgreSQL that nothing uses (the key is an HMAC, only ever matched whole).
+    document_key = models.CharField(max_length=64, editable=False)
     document_last4 = models.CharField(_("last four characters"), max_length=4, editable=False)
     name_key = models.CharField(max_length=64, editable=False)
     # Which IDENTITY_HMAC_KEY produced the keys above (key rotation re-keys on match).
-    key_version = models.PositiveSmallIntegerField(default=1, editable=False)
-    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    # Both plain integers, checked by one constraint of the table's (Meta): a Positive*Field
+    # adds a CHECK of its own, which PostgreSQL prepares anew for each statement that writes
+    # the row (every sale's upsert of its shopper).
+    key_version = models.SmallIntegerField(
+        default=1, editable=False, validators=[MinValueValidator(0)]
+    )
+    birth_year = models.SmallIntegerField(_("year of birth"), validators=[MinValueValidator(0)])
     hainan_resident = models.BooleanField(_("Hainan resident"), default=False)
     # The span of the shopper's bans not lifted: the first start and the last end (services
     # keep them). The rules refuse a purchase only inside it (rules.ban_in_force).
@@ -617,6 +624,13 @@ class Shopper(models.Model):
     class Meta:
         verbose_name = _("shopper")
         verbose_name_plural = _("shoppers")
+        constraints = [
+            models.UniqueConstraint(fields=["document_key"], name="shopper_document_key_unique"),
+            models.CheckConstraint(
+                condition=Q(key_version__gte=0) & Q(birth_year__gte=0),
+                name="shopper_numbers_not_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_document_type_display()} ****{self.document_last4}"
@@ -637,8 +651,15 @@ class QuotaAccount(models.Model):
     shopper = models.ForeignKey(
         Shopper, on_delete=models.PROTECT, related_name="accounts", db_index=False
     )  # the unique (shopper, programme, year) index serves it
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="accounts")
-    year = models.PositiveSmallIntegerField()
+    # No database foreign key to the programme, a reference row every new account points at:
+    # with one, each shopper's first purchase of the year share-locked the same row at commit,
+    # and concurrent first purchases piled up multixacts on it. Never deleted (PROTECT).
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="accounts", db_constraint=False
+    )
+    # A calendar year, computed by the code that opens the account: no CHECK of the database's,
+    # which every sale's upsert of the account would prepare anew (see Shopper.key_version).
+    year = models.SmallIntegerField(validators=[MinValueValidator(2000)])
     limit = models.DecimalField(max_digits=14, decimal_places=2)
     # A new account has used nothing, whoever writes it (the database's default too, for a
     # COPY or bulk loader that leaves the column out).
@@ -713,7 +734,9 @@ class Trip(models.Model):
                 fields=["shopper", "carrier_ref", "departs_at"], name="trip_unique_departure"
             ),
         ]
-        indexes = [models.Index(fields=["shopper", "departed_at"])]
+        # No (shopper, departed_at) index: a shopper's open trips are found by the unique
+        # index's leading shopper column (a shopper has a handful of trips), and every sale to
+        # a new traveller would write one more index entry.
 
     def __str__(self) -> str:
         return f"{self.carrier_ref} {self.departs_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"

@@ -188,7 +188,10 @@ class SaleStatus(models.TextChoices):
 
 
 class Sale(models.Model):
-    receipt_no = models.CharField(_("receipt number"), max_length=40, unique=True)
+    # Unique by a constraint (Meta), not unique=True: that would add a second, text-pattern
+    # index on PostgreSQL that no query uses (the admin's search is icontains) and every
+    # sale writes.
+    receipt_no = models.CharField(_("receipt number"), max_length=40)
     # Reference rows every sale points at (store, terminal, policy, product) carry no database
     # foreign key: with one, each sale would share-lock the same few hot rows, and concurrent
     # sales would pile up multixacts on them. They are never deleted (PROTECT, and published
@@ -277,6 +280,7 @@ class Sale(models.Model):
         verbose_name = _("sale")
         verbose_name_plural = _("sales")
         constraints = [
+            models.UniqueConstraint(fields=["receipt_no"], name="sale_receipt_no_unique"),
             models.UniqueConstraint(
                 fields=["terminal", "idempotency_key"], name="sale_idempotency_key_per_terminal"
             ),
@@ -304,9 +308,10 @@ class SaleLine(models.Model):
         db_index=False,
         verbose_name=_("sale"),
     )  # the (sale, line_no) unique index serves it
-    line_no = models.PositiveSmallIntegerField(
-        _("line number"),
-    )
+    # The counts below are plain integers checked by one constraint of the table's (Meta), not
+    # Positive*Fields: each of those adds a CHECK of its own, and PostgreSQL prepares every
+    # CHECK of a table anew for each statement that writes it (a sale's lines paid for six).
+    line_no = models.SmallIntegerField(_("line number"), validators=[MinValueValidator(0)])
     product = models.ForeignKey(
         Product,
         null=True,
@@ -318,23 +323,23 @@ class SaleLine(models.Model):
     )
     sku = models.CharField(_("SKU"), max_length=64)
     category_code = models.CharField(_("category"), max_length=64)
-    quantity = models.PositiveIntegerField(
-        _("quantity"),
-    )
+    quantity = models.IntegerField(_("quantity"), validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     amount = models.DecimalField(_("amount"), **MONEY)
     # Snapshots of the product when sold: what each unit counts towards per-trip limits and,
     # in a sale with immediate pickup, towards its kind's cap (immediate_kind).
-    pieces = models.PositiveSmallIntegerField(_("pieces"), default=1)
-    volume_ml = models.PositiveIntegerField(_("volume (ml)"), null=True, blank=True)
+    pieces = models.SmallIntegerField(_("pieces"), default=1, validators=[MinValueValidator(0)])
+    volume_ml = models.IntegerField(
+        _("volume (ml)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     # What a new line holds before anything happens to it (no kind, nothing returned) is also
     # the database's default, so a COPY or bulk loader that leaves the column out still writes
     # a valid line; what describes the goods (pieces) a loader must state.
     immediate_kind = models.CharField(
         _("immediate-pickup kind"), max_length=64, blank=True, default="", db_default=""
     )
-    returned_quantity = models.PositiveIntegerField(
-        _("returned quantity"), default=0, db_default=0
+    returned_quantity = models.IntegerField(
+        _("returned quantity"), default=0, db_default=0, validators=[MinValueValidator(0)]
     )
 
     class Meta:
@@ -342,11 +347,15 @@ class SaleLine(models.Model):
         verbose_name_plural = _("sale lines")
         constraints = [
             models.UniqueConstraint(fields=["sale", "line_no"], name="sale_line_number_unique"),
+            # Every count of a line in one CHECK (see line_no).
             models.CheckConstraint(
-                condition=Q(quantity__gte=1)
+                condition=Q(line_no__gte=0)
+                & Q(quantity__gte=1)
+                & Q(pieces__gte=0)
+                & (Q(volume_ml__isnull=True) | Q(volume_ml__gte=0))
                 & Q(returned_quantity__gte=0)
                 & Q(returned_quantity__lte=F("quantity")),
-                name="sale_line_returns_within_quantity",
+                name="sale_line_counts",
             ),
         ]
 
@@ -401,19 +410,26 @@ class IdempotencyRecord(models.Model):
     # No index of its own: the unique (terminal, key) index serves every look-up by terminal. A
     # second one on terminal alone lured the planner, before the table's first ANALYZE, into
     # scanning all of a terminal's records for each sale's key (a sale's prelude grew from 0.06
-    # to 3 ms within a minute of a fresh database).
+    # to 3 ms within a minute of a fresh database). No database foreign key, as the sale's own
+    # terminal (Sale): with one, every write's commit share-locked its terminal's row, and a
+    # terminal's concurrent requests piled up multixacts on it.
     terminal = models.ForeignKey(
         Terminal,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("terminal"),
         db_index=False,
+        db_constraint=False,
     )
     key = models.CharField(_("idempotency key"), max_length=255)
     fingerprint = models.CharField(
         _("fingerprint"), max_length=64, help_text=_("SHA-256 of method, path and body.")
     )
-    status_code = models.PositiveSmallIntegerField(_("status code"))
+    # An HTTP status, written by the code that answered: no CHECK of the database's, which every
+    # write of a record would prepare anew (see SaleLine.line_no).
+    status_code = models.SmallIntegerField(
+        _("status code"), validators=[MinValueValidator(100), MaxValueValidator(599)]
+    )
     # Text, not jsonb: jsonb reorders keys and spacing, and a replay must be the same bytes.
     content = models.TextField(
         _("answer"), help_text=_("The answer's JSON, exactly as first sent.")
