@@ -10,7 +10,8 @@ N is the Python process's instructions per sale (PostgreSQL's own work is not co
 kinds of sale are counted: fresh shoppers with 3 lines, and one hot shopper with 1 line.
 
     apt-get install valgrind     # once
-    .venv/bin/python bench/sale_instructions.py --checkout /path/to/before --checkout .
+    .venv/bin/python bench/sale_instructions.py --checkout /path/to/before --checkout . \
+        [--refapp /path/to/perf/refapp]
 
 About two minutes per checkout and kind (callgrind runs Python some 50 times slower). Writes
 ``bench/results/sale-instructions.json``.
@@ -32,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_db
+from pg_instructions import REF_LOOP
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP = ROOT / "bench" / "sale_loop.py"
@@ -102,6 +104,39 @@ def per_sale(checkout: Path, sales: int, hot: bool) -> int:
     return round((loaded - base) / sales)
 
 
+def refapp_per_sale(refapp: Path, sales: int) -> int:
+    """The same count for the team's reference app (``perf/refapp``: the least a sale can do in
+    Django + DRF), its loop as ``bench/pg_instructions.py`` runs it."""
+    database = bench_db.checked_name(f"bench_instructions_ref_{os.getpid()}")
+    env = {**_env(refapp, database), "REF_DB_NAME": database, "PYTHONPATH": str(refapp)}
+    bench_db.psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    bench_db.psql(f"CREATE DATABASE {database}")
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=refapp, env=env,
+            check=True, capture_output=True, timeout=900,
+        )  # fmt: skip
+        bench_db.psql(
+            "INSERT INTO quota SELECT g, 2026, 0, 100000000 FROM generate_series(1, 100000) g",
+            database,
+        )
+        counts = []
+        for count in (0, sales):
+            with tempfile.TemporaryDirectory() as folder:
+                run = subprocess.run(
+                    ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out",
+                     sys.executable, "-c", REF_LOOP, str(count)],
+                    cwd=refapp, env=env, capture_output=True, text=True, timeout=3600,
+                )  # fmt: skip
+            found = re.search(r"Collected : (\d+)", run.stderr)
+            if run.returncode != 0 or found is None:
+                raise SystemExit(f"callgrind run failed in {refapp}:\n{run.stderr[-2000:]}")
+            counts.append(int(found.group(1)))
+    finally:
+        bench_db.psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    return round((counts[1] - counts[0]) / sales)
+
+
 def _revision(checkout: Path) -> str:
     return subprocess.run(
         ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
@@ -113,16 +148,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkout", action="append", type=Path, help="a checkout's root")
     parser.add_argument("--sales", type=int, default=300)
+    parser.add_argument(
+        "--refapp", type=Path, help="also count the reference app (perf/refapp), 3-line sales"
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-    runs = []
+    runs: list[dict[str, object]] = []
     for checkout in args.checkout or [ROOT]:
         checkout = checkout.resolve()
         figures = {
             kind: per_sale(checkout, args.sales, hot=kind == "hot") for kind in ("distinct", "hot")
         }
         runs.append({"checkout": str(checkout), "revision": _revision(checkout), **figures})
+        print(json.dumps(runs[-1]), flush=True)
+    if args.refapp:
+        distinct = refapp_per_sale(args.refapp.resolve(), args.sales)
+        runs.append({"checkout": "refapp: the least a sale can do in Django + DRF",
+                     "distinct": distinct})  # fmt: skip
         print(json.dumps(runs[-1]), flush=True)
     RESULT.write_text(
         json.dumps(
