@@ -255,7 +255,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Tests log in with client.force_login(), which skips the backends.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any check
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, less the policy and the users for an operator's people.
+    "shops.operators.backends.OperatorPermissionsBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

@@ -12,8 +12,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +29,8 @@ from shops.imports.products import (
     immediate_kind_problem,
     known_category_codes,
 )
-from shops.models import Product, Return, Sale, SaleLine, Store, Terminal
+from shops.models import Operator, OperatorStaff, Product, Return, Sale, SaleLine, Store, Terminal
+from shops.operators.scope import is_platform, operator_of, scoped
 
 # DRF's own token table stays installed only for its migrations and is always empty.
 admin.site.unregister(TokenProxy)
@@ -78,23 +80,140 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class OperatorScoped(admin.ModelAdmin):
+    """An admin whose rows belong to stores: an operator's people list and open only their own
+    stores' rows; another operator's row answers 404, as a row that does not exist (never 403,
+    never a redirect that would tell it apart). ``store_lookup`` leads from the row to its
+    store (``"pk"`` for the stores themselves)."""
+
+    store_lookup = "store"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scoped(super().get_queryset(request), request.user, self.store_lookup)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        found = super().get_object(request, object_id, from_field)
+        if found is None:
+            raise Http404(gettext("No such object."))
+        return found
+
+
+class OperatorStoreInline(admin.TabularInline):
+    """An operator's stores, as its page lists them (a store changes operator on its own page)."""
+
+    model = Store
+    fields = ("code", "name_zh", "name_en", "city", "channel", "active")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Operator)
+class OperatorAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "store_codes")
+    search_fields = ("code", "name_zh", "name_en")
+    inlines = [OperatorStoreInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Operator]:
+        return super().get_queryset(request).prefetch_related("stores")
+
+    @admin.display(description=_("stores"))
+    def store_codes(self, operator: Operator) -> str:
+        return ", ".join(sorted(store.code for store in operator.stores.all())) or "—"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Operator | None = None) -> bool:
+        return False  # operators with stores are kept (PROTECT); one without is kept too
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_platform(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Operator | None = None) -> bool:
+        return is_platform(request.user) and super().has_change_permission(request, obj)
+
+
+class OperatorStaffInline(admin.StackedInline):
+    """Which operator a staff user works for, on the user's page: none is the platform's.
+    Only a platform administrator (a superuser of no operator's) changes it."""
+
+    model = OperatorStaff
+    fields = ("operator",)
+    extra = 0
+    max_num = 1
+    can_delete = True
+    verbose_name = _("operator")
+    verbose_name_plural = _("operator (none: the platform's)")
+
+    def _platform_admin(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser) and is_platform(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self._platform_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self._platform_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self._platform_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(request.user.is_staff)
+
+
+_User = get_user_model()
+_UserAdmin = type(admin.site._registry[_User])
+admin.site.unregister(_User)
+
+
+@admin.register(_User)
+class StaffUserAdmin(_UserAdmin):  # type: ignore[valid-type,misc]  # the installed user admin
+    """Django's user admin, with the operator each staff user works for."""
+
+    inlines = (*_UserAdmin.inlines, OperatorStaffInline)
+    list_display = (*_UserAdmin.list_display, "works_for")
+    list_select_related = ("operator_staff__operator",)
+
+    @admin.display(description=_("operator"), ordering="operator_staff__operator__code")
+    def works_for(self, user: Any) -> str:
+        staff = getattr(user, "operator_staff", None)
+        return staff.operator.code if staff is not None else gettext("platform")
+
+
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(OperatorScoped):
+    store_lookup = "pk"
     list_display = (
         "code", "name_zh", "short_name_zh", "name_en", "short_name_en", "city", "operator",
         "channel", "active",
     )  # fmt: skip
-    list_filter = ("city", "channel", "active")
+    list_filter = ("operator", "city", "channel", "active")
+    list_select_related = ("operator",)
     search_fields = ("code", "name_zh", "name_en", "short_name_zh", "short_name_en")
 
     def has_delete_permission(self, request: HttpRequest, obj: Store | None = None) -> bool:
         return False  # stores with sales are kept; deactivate instead
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Store | None = None) -> Any:
+        # Only the platform moves a store between operators.
+        fixed = () if is_platform(request.user) else ("operator",)
+        return (*super().get_readonly_fields(request, obj), *fixed)
+
+    def save_model(self, request: HttpRequest, obj: Store, form: Any, change: bool) -> None:
+        operator = operator_of(request.user)
+        if operator is not None and not change:  # an operator's people add their own stores
+            obj.operator = operator
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Terminal)
-class TerminalAdmin(admin.ModelAdmin):
+class TerminalAdmin(OperatorScoped):
     list_display = ("name", "store", "key_prefix", "created_at", "revoked_at")
-    list_filter = ("store", "revoked_at")
+    list_filter = (("store", admin.RelatedOnlyFieldListFilter), "revoked_at")
     search_fields = ("name", "key_prefix")
     readonly_fields = ("store", "name", "key_prefix", "created_at", "revoked_at")
     fields = readonly_fields
@@ -248,7 +367,7 @@ class SaleLineInline(admin.TabularInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(ReadOnlyAdmin):
+class SaleAdmin(OperatorScoped, ReadOnlyAdmin):
     list_display = (
         "receipt_no",
         "store",
@@ -259,7 +378,10 @@ class SaleAdmin(ReadOnlyAdmin):
         "pickup",
         "traveller_kind",
     )
-    list_filter = ("status", "pickup", "traveller_kind", "store", "local_date")
+    list_filter = (
+        "status", "pickup", "traveller_kind", ("store", admin.RelatedOnlyFieldListFilter),
+        "local_date",
+    )  # fmt: skip
     search_fields = ("receipt_no",)
     date_hierarchy = "local_date"
     list_select_related = ("store",)
@@ -268,7 +390,8 @@ class SaleAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Return)
-class ReturnAdmin(ReadOnlyAdmin):
+class ReturnAdmin(OperatorScoped, ReadOnlyAdmin):
+    store_lookup = "sale__store"
     list_display = ("id", "sale", "amount", "reason", "created_at")
     search_fields = ("sale__receipt_no",)
     list_select_related = ("sale",)

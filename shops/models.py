@@ -9,12 +9,15 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dutyfree.language import in_language
 from quotas.choices import SALE_TRAVELLER_KINDS, PickupMode, choices_of
 from quotas.models import Policy, QuotaAccount, Shopper, Trip, code_validator
 
@@ -37,6 +40,30 @@ class StoreChannel(models.TextChoices):
 SHORT_NAME_LENGTH = 32
 
 
+class Operator(models.Model):
+    """A company licensed to run duty-free stores (CDFG, Hainan Duty Free, …). Its people see and
+    change only its own stores and what happened there (shops.operators); the quota, a trip's
+    limits and bans stay island-wide, whichever operator sells."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=16,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9\-]{1,15}$")],
+        help_text=_("Upper-case letters, digits and hyphens, e.g. CDFG."),
+    )
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return f"{self.code} {in_language(zh=self.name_zh, en=self.name_en)}"
+
+
 class Store(models.Model):
     code = models.CharField(
         _("code"),
@@ -54,7 +81,16 @@ class Store(models.Model):
     short_name_en = models.CharField(
         _("English short name"), max_length=SHORT_NAME_LENGTH, blank=True, default="", db_default=""
     )
-    operator = models.CharField(_("operator"), max_length=200, blank=True)
+    # The company that runs the store; none for a store of the platform's own (a test or
+    # training store), which only platform staff see.
+    operator = models.ForeignKey(
+        Operator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stores",
+        verbose_name=_("operator"),
+    )
     city = models.CharField(_("city"), max_length=64)
     channel = models.CharField(
         _("channel"),
@@ -88,6 +124,36 @@ class Store(models.Model):
         if language.startswith("en"):
             return self.name_en, self.short_name_en or self.name_en
         return self.name_zh, self.short_name_zh or self.name_zh
+
+
+class OperatorStaff(models.Model):
+    """A staff user who works for an operator, and so sees and changes only its stores. A staff
+    user with none belongs to the platform (customs, administrators) and sees every store. Only
+    a platform administrator gives or changes it (shops.operators, the users' admin)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="operator_staff",
+        verbose_name=_("user"),
+    )
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="staff", verbose_name=_("operator")
+    )
+
+    class Meta:
+        verbose_name = _("operator's staff member")
+        verbose_name_plural = _("operator's staff")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.operator.code})"
+
+    def clean(self) -> None:
+        # A superuser holds every permission, the platform's included (operators.backends).
+        if self.user_id is not None and self.user.is_superuser:
+            raise ValidationError(
+                _("A superuser belongs to the platform: an operator's people get roles.")
+            )
 
 
 class Terminal(models.Model):

@@ -66,6 +66,7 @@ from shops.demo.examples import (
     demo,
 )
 from shops.models import SKU, Sale, StoreChannel, Terminal
+from shops.operators.scope import visible_store_ids
 from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search
 from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, SaleOut
 from shops.pos.search import ProductOut
@@ -488,6 +489,7 @@ class SalesStatsApi(PrivateAnswerApi):
             group_by=query.group_by,
             align=query.align,
             language=translation.get_language() or "zh-hans",
+            stores=visible_store_ids(request.user),
         )
         elapsed = (time.perf_counter() - started) * 1000
         return Response(answer, headers={"Server-Timing": f"app;dur={elapsed:.1f}"})

@@ -32,8 +32,10 @@ from django.views.decorators.http import require_GET
 
 from dutyfree.csv import csv_text
 from dutyfree.errors import PROBLEM_CONTENT_TYPE, problem
+from dutyfree.language import in_language
 from quotas.choices import TravellerKind
 from quotas.selectors import NoPolicyInForce, policy_in_force_cached
+from shops.operators.scope import operator_of, visible_store_ids
 from shops.reporting import stats
 
 ALIGN_CHOICES = [
@@ -304,7 +306,10 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     start, end, align = (form.cleaned_data[k] for k in ("start", "end", "align"))
     headline = headline_period(start=start, end=end, today=today)
     language = translation.get_language() or "zh-hans"
-    stores = stats.store_names(language=language)
+    # The charts' figures come from the stats API, which cuts them to the user's stores too.
+    visible = visible_store_ids(request.user)
+    stores = stats.store_names(language=language, stores=visible)
+    operator = operator_of(request.user)
     exports = {
         group: reverse("dashboard-export") + "?" + _query(start, end, align, group_by=group)
         for group in ("day", "store", "category", "traveller_kind")
@@ -336,6 +341,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "config": config,
             "headline_note": headline_note(end=end, headline=headline, align=align),
             "exports": exports,
+            "operator": in_language(zh=operator.name_zh, en=operator.name_en) if operator else "",
+            "operator_stores": len(visible or ()),
         },
     )
 
@@ -415,16 +422,20 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
         return _bad_request(errors)  # type: ignore[arg-type]  # an ErrorList yields str messages
     data = query.cleaned_data
     group_by, align = data["group_by"] or None, data["align"] or "calendar"
+    stores = visible_store_ids(request.user)
     try:
         answer = stats.sales_stats(
-            start=data["start"], end=data["end"], group_by=group_by, align=align
+            start=data["start"], end=data["end"], group_by=group_by, align=align, stores=stores
         )
     except stats.StatsError as exc:
         return _bad_request({"__all__": [str(exc)]})
     language = translation.get_language() or "zh-hans"
     names = group_names(group_by, language=language, at=timezone.now())
     full_names = (
-        {code: name for code, (name, _) in stats.store_names(language=language).items()}
+        {
+            code: name
+            for code, (name, _) in stats.store_names(language=language, stores=stores).items()
+        }
         if group_by == "store"
         else None
     )

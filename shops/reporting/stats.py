@@ -16,6 +16,7 @@ Growth percentages are rounded half-up to one decimal, ``None`` where the previo
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -248,12 +249,21 @@ class _Collector:
 
 _EMPTY = BitMap().serialize()
 
+# Which stores' sales count: their ids, or None for every store.
+Stores: TypeAlias = Collection[int] | None
 
-def _by_store_level(period: Period, key_of: Any) -> dict[Any, Figures]:
+
+def _of_stores(manager: Any, stores: Stores) -> Any:
+    return manager.all() if stores is None else manager.filter(store_id__in=stores)
+
+
+def _by_store_level(period: Period, key_of: Any, stores: Stores) -> dict[Any, Figures]:
     """Figures grouped by a key of (day, store code, traveller kind); None → totals only."""
-    stores = dict(Store.objects.values_list("id", "code"))
+    codes = dict(Store.objects.values_list("id", "code"))
     collectors: dict[Any, _Collector] = defaultdict(_Collector)
-    rows = DailyStoreSales.objects.filter(day__range=(period.start, period.end)).values_list(
+    rows = _of_stores(DailyStoreSales.objects, stores).filter(
+        day__range=(period.start, period.end)
+    ).values_list(
         "day", "store_id", "traveller_kind", "amount", "items", "sales", "shoppers", "trips",
         "tripless_shoppers",
     )  # fmt: skip
@@ -261,7 +271,7 @@ def _by_store_level(period: Period, key_of: Any) -> dict[Any, Figures]:
         chunk_size=5000
     ):
         shoppers, trips, tripless = bytes(shoppers), bytes(trips), bytes(tripless)
-        group = key_of(day, stores.get(store, str(store)), kind)
+        group = key_of(day, codes.get(store, str(store)), kind)
         for key in (None, group) if group is not None else (None,):
             entry = collectors[key]
             entry.amount += amount
@@ -275,10 +285,11 @@ def _by_store_level(period: Period, key_of: Any) -> dict[Any, Figures]:
     return {key: collector.figures() for key, collector in collectors.items()}
 
 
-def _by_category(period: Period) -> dict[str, Figures]:
+def _by_category(period: Period, stores: Stores) -> dict[str, Figures]:
     figures: dict[str, Figures] = defaultdict(Figures)
     rows = (
-        DailyCategorySales.objects.filter(day__range=(period.start, period.end))
+        _of_stores(DailyCategorySales.objects, stores)
+        .filter(day__range=(period.start, period.end))
         .values("category_code")
         .annotate(amount=Sum("amount"), items=Sum("items"), sales=Sum("sales"))
     )
@@ -293,14 +304,14 @@ def _same(day: date) -> date:
 
 
 def _figures(
-    period: Period, group_by: str | None, to_current: Any = _same
+    period: Period, group_by: str | None, stores: Stores, to_current: Any = _same
 ) -> tuple[Figures, dict[Any, Figures], bool]:
     """Totals and groups. ``to_current`` maps a day to the current period's day whose group it
     joins (the previous period's days are grouped under the days they are compared with).
     Returns whether the groups carry distinct counts."""
     if group_by == "category":
-        totals = _by_store_level(period, lambda day, store, kind: None).get(None, Figures())
-        return totals, _by_category(period), False
+        totals = _by_store_level(period, lambda day, store, kind: None, stores).get(None, Figures())
+        return totals, _by_category(period, stores), False
     key_of = {
         None: lambda day, store, kind: None,
         "day": lambda day, store, kind: to_current(day),
@@ -308,7 +319,7 @@ def _figures(
         "store": lambda day, store, kind: store,
         "traveller_kind": lambda day, store, kind: kind,
     }[group_by]
-    figures = _by_store_level(period, key_of)
+    figures = _by_store_level(period, key_of, stores)
     totals = figures.pop(None, Figures())
     return totals, figures, True
 
@@ -425,9 +436,11 @@ class StatsOut(Answer):
     as_of: LocalTime | None = Field(description="The newest rollup.")
 
 
-def store_names(*, language: str) -> dict[str, tuple[str, str]]:
-    """Store code → its full and short name in the language (:meth:`Store.names`)."""
-    return {store.code: store.names(language) for store in Store.objects.all()}
+def store_names(*, language: str, stores: Stores = None) -> dict[str, tuple[str, str]]:
+    """Store code → its full and short name in the language (:meth:`Store.names`), of the
+    ``stores`` given (ids; ``None``: all)."""
+    rows = Store.objects.all() if stores is None else Store.objects.filter(pk__in=stores)
+    return {store.code: store.names(language) for store in rows}
 
 
 def sales_stats(
@@ -437,17 +450,20 @@ def sales_stats(
     group_by: str | None = None,
     align: str = "calendar",
     language: str | None = None,
+    stores: Stores = None,
 ) -> dict[str, Any]:
     """The figures of [start, end] against the previous period, optionally grouped. With a
-    ``language``, store groups also carry the store's ``name`` and ``short_name`` in it."""
+    ``language``, store groups also carry the store's ``name`` and ``short_name`` in it. Only
+    the sales of ``stores`` (ids) count, all of them with ``None``: an operator's people see
+    their own stores' figures (shops.operators.scope)."""
     check_period(start, end)
     period = Period(start, end)
     if group_by is not None and group_by not in GROUPS:
         raise StatsError(f"group_by must be one of {', '.join(GROUPS)}.")
     alignment = align_periods(period, align)
     previous = alignment.previous
-    totals, groups, distinct = _figures(period, group_by)
-    previous_totals, previous_groups, _ = _figures(previous, group_by, alignment.forward)
+    totals, groups, distinct = _figures(period, group_by, stores)
+    previous_totals, previous_groups, _ = _figures(previous, group_by, stores, alignment.forward)
     answer: dict[str, Any] = {
         "period": PeriodOut(start=period.start, end=period.end),
         "previous": PeriodOut(start=previous.start, end=previous.end),
@@ -475,7 +491,7 @@ def sales_stats(
         if group_by in ("store", "category", "traveller_kind"):
             answer["groups"].sort(key=lambda g: g["amount"], reverse=True)
         if group_by == "store" and language is not None:
-            names = store_names(language=language)
+            names = store_names(language=language, stores=stores)
             for group in answer["groups"]:
                 name, short_name = names.get(group["key"], (group["key"], group["key"]))
                 group |= {"name": name, "short_name": short_name}

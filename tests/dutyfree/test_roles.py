@@ -31,7 +31,7 @@ from knox.models import AuthToken
 from quotas import category_csv, kind_csv
 from quotas import services as quota_services
 from quotas.models import Ban, Policy, Programme, Shopper
-from shops.models import Product, Return, Sale, Store, Terminal
+from shops.models import Operator, Product, Return, Sale, Store, Terminal
 from shops.pos import checkout, returns
 from tests import support
 from tests.support.admin_forms import page_form_data
@@ -113,7 +113,7 @@ def test_the_migration_makes_three_groups_with_their_permissions() -> None:
         f"{action}_{model}"
         for model in ("store", "terminal", "product")
         for action in ("add", "change", "view")
-    } | {"view_sale", "view_saleline", "view_return", "view_returnline"}
+    } | {"view_sale", "view_saleline", "view_return", "view_returnline", "view_operator"}
     auditor = codenames(AUDITOR)
     assert all(codename.startswith("view_") for codename in auditor)
     assert {"view_immediatepickupkind", "view_historicalimmediatepickupkind"} <= auditor
@@ -258,7 +258,7 @@ class TestStoreManager:
                 "name_zh": "新店",
                 "name_en": "New store",
                 "city": "sanya",
-                "operator": "Test",
+                "operator": "",
                 "channel": "physical",
                 "active": "on",
             },
@@ -462,6 +462,8 @@ SUPERUSER_WRITES = {
     "quotas_programme_add",
     "quotas_programme_change",
     "quotas_ban_add",
+    "shops_operator_add",
+    "shops_operator_change",  # the admin's log says "no fields changed"
     "shops_store_add",
     "shops_store_change",
     "shops_terminal_change",  # the admin's log says "no fields changed"
@@ -545,6 +547,7 @@ def world(records: dict[str, object]) -> dict[str, Any]:
         ),
         "accesslog": AccessLog.objects.create(**attempt, path_info="/admin/login/"),
         "accessfailurelog": AccessFailureLog.objects.create(**attempt, path_info="/admin/login/"),
+        "operator": Operator.objects.get(code="CDFG"),
     }
 
 
@@ -603,7 +606,13 @@ def add_data(model: type[Model], world: dict[str, Any]) -> dict[str, Any]:
         }
     forms = {
         "auth.group": {"name": "new group"},
-        "auth.user": {"username": "new-user", "usable_password": "false"},
+        "auth.user": {
+            "username": "new-user",
+            "usable_password": "false",
+            # The operator box (shops.admin.OperatorStaffInline), left empty: the platform's.
+            "operator_staff-TOTAL_FORMS": "0",
+            "operator_staff-INITIAL_FORMS": "0",
+        },
         "quotas.programme": {
             "code": "other",
             "name_zh": "其他",
@@ -617,12 +626,19 @@ def add_data(model: type[Model], world: dict[str, Any]) -> dict[str, Any]:
             "starts_at_1": "00:00",
             "years": "1",
         },
+        "shops.operator": {
+            "code": "ROLEOP",
+            "name_zh": "新运营商",
+            "name_en": "New operator",
+            "stores-TOTAL_FORMS": "0",  # its stores' list (read only), empty
+            "stores-INITIAL_FORMS": "0",
+        },
         "shops.store": {
             "code": "ROLE-ADD",
             "name_zh": "新店",
             "name_en": "New store",
             "city": "sanya",
-            "operator": "Test",
+            "operator": "",
             "channel": "physical",
             "active": "on",
         },

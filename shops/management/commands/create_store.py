@@ -1,5 +1,6 @@
-"""``create_store CODE --name NAME --city CITY [--short-name-zh …] [--short-name-en …]``: add a
-store beyond the licensed twelve."""
+"""``create_store CODE --name NAME --city CITY [--operator CODE] [--short-name-zh …]
+[--short-name-en …]``: add a store beyond the licensed twelve, run by an operator (without one,
+a store of the platform's own, which only platform staff see)."""
 
 from typing import Any
 
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shops.models import Store
+from shops.operators.services import UnknownOperator, operator_by_code
 
 
 class Command(BaseCommand):
@@ -25,9 +27,15 @@ class Command(BaseCommand):
             help="English short name for charts (default: the English name).",
         )
         parser.add_argument("--city", required=True)
-        parser.add_argument("--operator", default="")
+        parser.add_argument(
+            "--operator", default="", help="The operator's code (create_operator adds one)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            operator = operator_by_code(options["operator"]) if options["operator"] else None
+        except UnknownOperator as exc:
+            raise CommandError(str(exc)) from exc
         store = Store(
             code=options["code"].upper(),
             name_zh=options["name"],
@@ -35,7 +43,7 @@ class Command(BaseCommand):
             short_name_zh=options["short_name_zh"],
             short_name_en=options["short_name_en"],
             city=options["city"],
-            operator=options["operator"],
+            operator=operator,
         )
         try:
             store.full_clean()

@@ -328,7 +328,7 @@ class TestAdmin:
                 "code": store.code,
                 "name_zh": store.name_zh,
                 "name_en": store.name_en,
-                "operator": store.operator,
+                "operator": store.operator_id,
                 "city": store.city,
                 "channel": StoreChannel.ONLINE,
                 "active": "on",

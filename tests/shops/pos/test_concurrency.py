@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.test import Client
 from django.utils import timezone
 
 from quotas.models import QuotaAccount, QuotaEntry
@@ -21,7 +22,7 @@ from shops.pos import checkout
 from shops.pos.errors import PurchaseNotAllowed
 from shops.pos.idempotency import RequestInProgress
 from shops.pos.returns import sale_return, sale_void
-from tests.support import basket, product, terminal
+from tests.support import basket, json_basket, product, terminal
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -92,6 +93,50 @@ def test_thirty_commits_of_ten_thousand_for_one_shopper(account: str) -> None:
     completed = Sale.objects.filter(status="completed")
     assert completed.count() == 10
     assert completed.aggregate(total=Sum("total"))["total"] == Decimal("100000.00")
+    # The terminals' stores belong to three operators: one quota for the island.
+    assert {t.store.operator.code for t in terminals} == {"CDFG", "HNDF", "WFJ"}
+    assert {s.store.operator.code for s in completed.select_related("store__operator")} <= {
+        "CDFG", "HNDF", "WFJ",
+    }  # fmt: skip
+
+
+def test_two_operators_terminals_share_one_shoppers_quota() -> None:
+    """Two terminals of two operators, one shopper, 20 threads: 10 sales of 10,000, no more,
+    whichever operator's terminal got there first; each terminal's quote then shows the
+    shopper's whole ``used``, never where it was spent."""
+    product("WATCH-10K", "watches", "10000.00")
+    cdfg, cdfg_key = terminal("SYA-HTB")
+    hndf, hndf_key = terminal("HAK-T1")
+    assert (cdfg.store.operator.code, hndf.store.operator.code) == ("CDFG", "HNDF")
+
+    def sale(n: int) -> Callable[[], Any]:
+        return lambda: checkout.sale_commit(
+            terminal=(cdfg, hndf)[n % 2],
+            idempotency_key=f"k{n}",
+            fingerprint=f"f{n}",
+            basket=basket(("WATCH-10K", 1)),
+            now=timezone.now(),
+        )
+
+    results = run_together([sale(n) for n in range(20)])
+    assert Counter(type(r).__name__ for r in results) == {
+        "CommitResult": 10, "PurchaseNotAllowed": 10,
+    }  # fmt: skip
+    assert QuotaAccount.objects.get().used == Decimal("100000.00")
+    by_operator = Counter(
+        s.store.operator.code for s in Sale.objects.select_related("store__operator")
+    )
+    assert sum(by_operator.values()) == 10
+    for key in (cdfg_key, hndf_key):
+        quote = Client().post(
+            "/api/v1/quotes",
+            json_basket(basket(("WATCH-10K", 1))),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {key}"},
+        )
+        assert quote.status_code == 200, quote.content
+        assert Decimal(quote.json()["quota"]["used"]) == Decimal("100000.00")
+        assert "store" not in json.dumps(quote.json()["quota"])
 
 
 def test_one_idempotency_key_from_ten_threads_makes_one_sale() -> None:
