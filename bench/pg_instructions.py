@@ -32,33 +32,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sale_instructions import REF_LOOP, revision, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP = ROOT / "bench" / "sale_loop.py"
 PRODUCTS = ROOT / "bench" / "data" / "sale_products.csv"
 RESULT = ROOT / "bench" / "results" / "pg-instructions.json"
 PORT = 5499
-# The reference app's loop: its POST /sale, 3 lines, a shopper of the 100,000 seeded.
-REF_LOOP = """
-import io, os, random, sys
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quotasvc.settings")
-import django; django.setup()
-from django.core.handlers.wsgi import WSGIHandler
-app, status = WSGIHandler(), []
-for n in range(20 + int(sys.argv[1])):
-    body = ('{"shopper_id":%d,"terminal_id":1,"store_id":1,"lines":[{"sku":1,"category":4,'
-        '"qty":1,"amount":"1200.00"},{"sku":2,"category":6,"qty":2,"amount":"20.00"},{"sku":3,'
-        '"category":7,"qty":1,"amount":"800.00"}]}' % random.randint(1, 100000)).encode()
-    answer = app({"REQUEST_METHOD": "POST", "PATH_INFO": "/sale", "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": "application/json", "wsgi.errors": sys.stderr,
-        "REMOTE_ADDR": "127.0.0.1"}, lambda code, headers, exc=None: status.append(code))
-    b"".join(answer); answer.close()
-    if not status[-1].startswith("201"): raise SystemExit(status[-1])
-"""
 
 
 def _bindir() -> Path:
@@ -184,13 +168,6 @@ def _per_sale(cluster: Cluster, sales: int, loop: list[str], cwd: Path, env: dic
     return round((counts[1] - counts[0]) / sales)
 
 
-def _revision(checkout: Path) -> str:
-    return subprocess.run(
-        ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()[:100]  # fmt: skip
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkout", action="append", type=Path, help="a checkout's root")
@@ -217,7 +194,7 @@ def main() -> None:
                 env = _env(f"s{n}", KEY=keys[checkout], PYTHONPATH=str(checkout))
                 loop = [_python(checkout), str(LOOP)]
                 runs.append({
-                    "checkout": str(checkout), "revision": _revision(checkout),
+                    "checkout": str(checkout), "revision": revision(checkout),
                     "per_sale": _per_sale(cluster, args.sales, loop, checkout, env),
                 })  # fmt: skip
                 print(json.dumps(runs[-1]), flush=True)
@@ -231,22 +208,13 @@ def main() -> None:
                 print(json.dumps(runs[-1]), flush=True)
         finally:
             cluster.stop(server)
-    RESULT.write_text(
-        json.dumps(
-            {
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "what": "instructions per sale in PostgreSQL's backend (callgrind): distinct "
-                "shoppers with 3 lines; the reference app's sale with 3 lines",
-                "command": " ".join(
-                    [".venv/bin/python", "bench/pg_instructions.py", *sys.argv[1:]]
-                ),
-                "sales": args.sales,
-                "runs": runs,
-            },
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
+    write_result(
+        RESULT,
+        what="instructions per sale in PostgreSQL's backend (callgrind): distinct shoppers with 3 "
+        "lines; the reference app's sale with 3 lines",
+        script="bench/pg_instructions.py",
+        sales=args.sales,
+        runs=runs,
     )
 
 

@@ -33,12 +33,30 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_db
-from pg_instructions import REF_LOOP
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP = ROOT / "bench" / "sale_loop.py"
 PRODUCTS = ROOT / "bench" / "data" / "sale_products.csv"
 RESULT = ROOT / "bench" / "results" / "sale-instructions.json"
+# The reference app's loop: its POST /sale, 3 lines, a shopper of the 100,000 seeded.
+REF_LOOP = """
+import io, os, random, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quotasvc.settings")
+import django; django.setup()
+from django.core.handlers.wsgi import WSGIHandler
+app, status = WSGIHandler(), []
+for n in range(20 + int(sys.argv[1])):
+    body = ('{"shopper_id":%d,"terminal_id":1,"store_id":1,"lines":[{"sku":1,"category":4,'
+        '"qty":1,"amount":"1200.00"},{"sku":2,"category":6,"qty":2,"amount":"20.00"},{"sku":3,'
+        '"category":7,"qty":1,"amount":"800.00"}]}' % random.randint(1, 100000)).encode()
+    answer = app({"REQUEST_METHOD": "POST", "PATH_INFO": "/sale", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json", "wsgi.errors": sys.stderr,
+        "REMOTE_ADDR": "127.0.0.1"}, lambda code, headers, exc=None: status.append(code))
+    b"".join(answer); answer.close()
+    if not status[-1].startswith("201"): raise SystemExit(status[-1])
+"""
 
 
 def _env(checkout: Path, database: str) -> dict[str, str]:
@@ -137,7 +155,8 @@ def refapp_per_sale(refapp: Path, sales: int) -> int:
     return round((counts[1] - counts[0]) / sales)
 
 
-def _revision(checkout: Path) -> str:
+def revision(checkout: Path) -> str:
+    """The checkout's commit, as the results name it."""
     return subprocess.run(
         ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
         capture_output=True, text=True, check=False,
@@ -160,28 +179,40 @@ def main() -> None:
         figures = {
             kind: per_sale(checkout, args.sales, hot=kind == "hot") for kind in ("distinct", "hot")
         }
-        runs.append({"checkout": str(checkout), "revision": _revision(checkout), **figures})
+        runs.append({"checkout": str(checkout), "revision": revision(checkout), **figures})
         print(json.dumps(runs[-1]), flush=True)
     if args.refapp:
         distinct = refapp_per_sale(args.refapp.resolve(), args.sales)
         runs.append({"checkout": "refapp: the least a sale can do in Django + DRF",
                      "distinct": distinct})  # fmt: skip
         print(json.dumps(runs[-1]), flush=True)
-    RESULT.write_text(
+    write_result(
+        RESULT,
+        what="instructions per sale in the Python process (callgrind), distinct shoppers with 3 "
+        "lines and one hot shopper with 1 line",
+        script="bench/sale_instructions.py",
+        sales=args.sales,
+        runs=runs,
+    )
+
+
+def write_result(
+    path: Path, *, what: str, script: str, sales: int, runs: list[dict[str, object]]
+) -> None:
+    """The figures as ``bench/results/`` keeps them: when, what, the command, the runs."""
+    path.write_text(
         json.dumps(
             {
                 "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "what": "instructions per sale in the Python process (callgrind), "
-                "distinct shoppers with 3 lines and one hot shopper with 1 line",
-                "command": " ".join(
-                    [".venv/bin/python", "bench/sale_instructions.py", *sys.argv[1:]]
-                ),
-                "sales": args.sales,
+                "what": what,
+                "command": " ".join([".venv/bin/python", script, *sys.argv[1:]]),
+                "sales": sales,
                 "runs": runs,
             },
             indent=1,
         )
-        + "\n"
+        + "\n",
+        encoding="utf-8",
     )
 
 
