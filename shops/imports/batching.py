@@ -71,6 +71,7 @@ from shops.imports.writing import (
     import_terminals,
     write_batch,
 )
+from shops.models import Operator
 
 
 # --- The import -----------------------------------------------------------------------------------
@@ -82,6 +83,7 @@ def import_sales(
     now: datetime,
     batch_size: int = BATCH_RECEIPTS,
     workers: int | None = None,
+    operator: Operator | None = None,
 ) -> ImportReport:
     """Import historical receipts (see the module docstring). A dry run checks everything,
     the quota included, and writes nothing.
@@ -91,6 +93,9 @@ def import_sales(
     batch: if the database fails, the batches before stay written, and re-running the file
     skips them.
 
+    ``operator``: run by (or for) that operator's people, the file may hold only its stores'
+    receipts: a row of another operator's store is an error on its line, its receipt rejected.
+
     ``workers`` (PostgreSQL, outside a transaction; default ``WORKERS``): that many
     connections write at once, each the receipts of its own shoppers (by document key), so
     that no two share an account, a shopper or a trip and each shopper's receipts still go in
@@ -99,7 +104,7 @@ def import_sales(
     started = time.perf_counter()
     report = ImportReport(dry_run=dry_run)
     try:
-        reader = _read(path_or_file, now=now, report=report)
+        reader = _read(path_or_file, now=now, report=report, operator=operator)
     except (ImportRefused, OSError) as exc:
         report.refused = True
         report.errors = [
@@ -158,13 +163,15 @@ class _Tally:
         self.report.notes = [message for _, message in self.notes]
 
 
-def _read(path_or_file: Source, *, now: datetime, report: ImportReport) -> Reader:
+def _read(
+    path_or_file: Source, *, now: datetime, report: ImportReport, operator: Operator | None
+) -> Reader:
     """The whole file read into receipts, rows grouped by receipt number.
 
     :raises ImportRefused: the file cannot be read as the CSV it should be.
     :raises OSError: the file cannot be opened or read.
     """
-    reader = Reader(now=now)
+    reader = Reader(now=now, operator=operator)
     with source_lines(path_or_file) as lines:
         reader.read(lines, report)
     return reader

@@ -49,6 +49,7 @@ from quotas.selectors import PolicyInForce, policy_in_force_cached, policy_start
 from shops.imports.products import known_category_codes
 from shops.models import (
     SKU,
+    Operator,
     Product,
     Sale,
     SaleStatus,
@@ -295,10 +296,17 @@ def _instant(text: str) -> datetime | str:
 class Reader:
     """Reads rows into receipts, with everything rows and receipts repeat parsed once."""
 
-    def __init__(self, *, now: datetime) -> None:
+    def __init__(self, *, now: datetime, operator: Operator | None = None) -> None:
         self.now = now
         self.today = now.astimezone(LOCAL_TZ).date()
         self.stores = dict(Store.objects.values_list("code", "id"))
+        # Run for an operator: its stores only; a row of another's is an error on its line.
+        self.operator = operator
+        self.own = (
+            None
+            if operator is None
+            else set(Store.objects.filter(operator=operator).values_list("id", flat=True))
+        )
         self.products = {
             sku: _Product(pk, code, pieces, volume, kind)
             for pk, sku, code, pieces, volume, kind in Product.objects.values_list(
@@ -521,6 +529,12 @@ class Reader:
             shown = store_code.strip()
             receipt.error(
                 line_no, "store_code", f"unknown store {_shown(shown)}" if shown else "required"
+            )
+        elif self.own is not None and store_id not in self.own:
+            receipt.error(
+                line_no,
+                "store_code",
+                f"{_shown(store_code.strip())} is not a store of {self.operator.code}",  # type: ignore[union-attr]  # own is set with operator
             )
         else:
             receipt.store_id = store_id

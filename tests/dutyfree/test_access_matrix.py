@@ -12,6 +12,9 @@ The contract (../shared/API.md) and the answers the matrix pins down:
 - Another store's terminal asking for a sale (``/sales/{id}`` and its returns, void and
   pickup) gets **404** ``sale_not_found``, exactly as for a sale that does not exist; without
   valid credentials the answer is 401 before any lookup, so ids cannot be probed either way.
+- Operators: a terminal of another operator's store is "another store's terminal" (404 on
+  the sale); an operator's staff token or session reaches the staff endpoint as the platform's
+  does (200: the figures, cut to its stores, tests/shops/operators) and no terminal endpoint.
 - The staff endpoint (``/stats/sales``) takes ``Authorization: Token <key>`` or a staff
   session. No credentials, a terminal key (of any state), a malformed header: **401**
   problem+json with ``WWW-Authenticate: Token`` (a terminal key is not a staff credential, the
@@ -106,9 +109,12 @@ CREDENTIALS = [
     "none",
     "terminal",
     "other-store-terminal",
+    "other-operator-terminal",
     "revoked-terminal",
     "staff-token",
     "staff-session",
+    "operator-token",
+    "operator-session",
     "non-staff-token",
     "non-staff-session",
     *(f"malformed:{name}" for name in MALFORMED),
@@ -117,9 +123,11 @@ CREDENTIALS = [
 
 def scheme_of(credential: str) -> str:
     """The Authorization scheme a credential is sent with: a terminal's or a staff token's."""
-    if credential in {"terminal", "other-store-terminal", "revoked-terminal"}:
+    if credential in {"terminal", "other-store-terminal", "other-operator-terminal"}:
         return "bearer"
-    if credential in {"staff-token", "non-staff-token"}:
+    if credential == "revoked-terminal":
+        return "bearer"
+    if credential in {"staff-token", "non-staff-token", "operator-token"}:
         return "token"
     if credential.startswith("malformed:"):
         header = MALFORMED[credential.removeprefix("malformed:")]
@@ -137,12 +145,12 @@ def expected(op: Operation, credential: str) -> tuple[int, str | None, str | Non
     if op.kind == TERMINAL:
         if credential == "terminal":
             return op.ok, None, None
-        if credential == "other-store-terminal":
+        if credential in {"other-store-terminal", "other-operator-terminal"}:
             return (404, None, None) if op.on_a_sale else (op.ok, None, None)
         kind = "wrong_credential_kind" if scheme_of(credential) == "token" else "not_authenticated"
         return 401, BEARER_CHALLENGE, kind
     assert op.kind == STAFF
-    if credential in {"staff-token", "staff-session"}:
+    if credential in {"staff-token", "staff-session", "operator-token", "operator-session"}:
         return op.ok, None, None
     if credential in {"non-staff-token", "non-staff-session"}:
         return 403, None, None
@@ -155,14 +163,14 @@ def expected(op: Operation, credential: str) -> tuple[int, str | None, str | Non
 class World:
     sale: Any
     line_id: int
-    keys: dict[str, str]  # terminal keys: own, other, revoked
-    tokens: dict[str, str]  # staff, non-staff
+    keys: dict[str, str]  # terminal keys: own, other (store), other-operator, revoked
+    tokens: dict[str, str]  # staff, non-staff, operator (another operator's staff)
     users: dict[str, Any]
 
 
-def staff_token(username: str) -> str:
+def staff_token(username: str, *operator: str) -> str:
     out = io.StringIO()
-    call_command("create_staff_token", username, stdout=out)
+    call_command("create_staff_token", username, *operator, stdout=out)
     return out.getvalue().strip().splitlines()[-1]
 
 
@@ -170,7 +178,8 @@ def staff_token(username: str) -> str:
 def world() -> World:
     support.product("MX-LIP", "cosmetics", "320.00")
     own, own_key = support.terminal("SYA-HTB")
-    _, other_key = support.terminal("HAK-IDFC")
+    _, other_key = support.terminal("HAK-IDFC")  # the same operator's (CDFG) other store
+    _, other_operator_key = support.terminal("HAK-T1")  # Hainan Duty Free's
     revoked, revoked_key = support.terminal("SYA-HTB")
     revoked.revoked_at = timezone.now()
     revoked.save(update_fields=["revoked_at"])
@@ -183,13 +192,27 @@ def world() -> World:
     ).sale
     User = get_user_model()
     staff_key = staff_token("matrix-staff")
+    operator_key = staff_token("matrix-hndf", "--operator", "HNDF")
     clerk = User.objects.create_user("matrix-clerk", is_staff=False)
     return World(
         sale=sale,
         line_id=sale.lines.get().pk,
-        keys={"own": own_key, "other": other_key, "revoked": revoked_key},
-        tokens={"staff": staff_key, "non-staff": AuthToken.objects.create(user=clerk)[1]},
-        users={"staff": User.objects.get(username="matrix-staff"), "non-staff": clerk},
+        keys={
+            "own": own_key,
+            "other": other_key,
+            "other-operator": other_operator_key,
+            "revoked": revoked_key,
+        },
+        tokens={
+            "staff": staff_key,
+            "non-staff": AuthToken.objects.create(user=clerk)[1],
+            "operator": operator_key,
+        },
+        users={
+            "staff": User.objects.get(username="matrix-staff"),
+            "non-staff": clerk,
+            "operator": User.objects.get(username="matrix-hndf"),
+        },
     )
 
 
@@ -203,8 +226,15 @@ def authorization(client: Client, world: World, credential: str) -> dict[str, st
             return {"authorization": f"Bearer {own}"}
         case "other-store-terminal":
             return {"authorization": f"Bearer {world.keys['other']}"}
+        case "other-operator-terminal":
+            return {"authorization": f"Bearer {world.keys['other-operator']}"}
         case "revoked-terminal":
             return {"authorization": f"Bearer {world.keys['revoked']}"}
+        case "operator-token":
+            return {"authorization": f"Token {world.tokens['operator']}"}
+        case "operator-session":
+            client.force_login(world.users["operator"])
+            return {}
         case "staff-token":
             return {"authorization": f"Token {world.tokens['staff']}"}
         case "non-staff-token":
@@ -442,3 +472,10 @@ def test_stores_of_the_world_differ(world: World) -> None:
     """The 'other store' column is meaningful only if the two terminals' stores differ."""
     assert Store.objects.filter(code__in=["SYA-HTB", "HAK-IDFC"]).count() == 2
     assert world.sale.store.code == "SYA-HTB"
+    # The 'other store' is the same operator's; the 'other operator' terminal is another's.
+    operators = dict(
+        Store.objects.filter(code__in=["SYA-HTB", "HAK-IDFC", "HAK-T1"]).values_list(
+            "code", "operator__code"
+        )
+    )
+    assert operators == {"SYA-HTB": "CDFG", "HAK-IDFC": "CDFG", "HAK-T1": "HNDF"}

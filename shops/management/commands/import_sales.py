@@ -1,4 +1,6 @@
-"""``import_sales FILE.csv [--dry-run]``: historical receipts from a legacy system."""
+"""``import_sales FILE.csv [--dry-run] [--operator CODE]``: historical receipts from a legacy
+system; with ``--operator``, an operator's own file: a row of another operator's store is an
+error on its line."""
 
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -9,6 +11,7 @@ from tqdm import tqdm
 
 from shops.imports.batching import import_sales
 from shops.imports.reading import COLUMNS, WORKERS
+from shops.operators.services import UnknownOperator, operator_by_code
 
 MAX_SHOWN = 200
 
@@ -31,6 +34,12 @@ class Command(BaseCommand):
             help="Check everything (quota included) and print the summary; write nothing.",
         )
         parser.add_argument(
+            "--operator",
+            default="",
+            help="The operator whose file this is: a row of another operator's store is an "
+            "error on its line (default: the platform's, any store).",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=WORKERS,
@@ -41,6 +50,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         dry_run: bool = options["dry_run"]
+        try:
+            operator = operator_by_code(options["operator"]) if options["operator"] else None
+        except UnknownOperator as exc:
+            raise CommandError(str(exc)) from exc
         try:
             total = max(_count_lines(path) - 1, 0)  # for the progress bar; not the header
         except OSError as exc:
@@ -54,6 +67,7 @@ class Command(BaseCommand):
                 progress=bar.update,
                 workers=options["workers"],
                 now=timezone.now(),
+                operator=operator,
             )
         for message in report.errors[:MAX_SHOWN]:
             self.stderr.write(message)
