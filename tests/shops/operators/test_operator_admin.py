@@ -118,3 +118,18 @@ def test_the_terminal_filter_offers_only_the_operators_stores(world: dict, clien
     assert "HAK-T1" in text
     assert "SYA-HTB" not in text
     assert Terminal.objects.count() == 2
+
+
+def test_a_store_filter_naming_another_operators_store_finds_as_a_missing_store_does(
+    world: dict, client: Client
+) -> None:
+    client.force_login(person("hndf-staff", "auditor", "HNDF"))
+    theirs = world["stores"]["CDFG"].pk
+    missing = max(Store.objects.values_list("pk", flat=True)) + 1000
+    found = []
+    for store in (theirs, missing):
+        answer = client.get("/admin/shops/sale/", {"store__id__exact": store})
+        assert answer.status_code == 200
+        found.append([sale.pk for sale in answer.context["cl"].result_list])
+    assert found[0] == found[1]
+    assert world["sales"]["CDFG"].pk not in found[0]
