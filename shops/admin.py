@@ -166,7 +166,7 @@ class OperatorStaffInline(admin.StackedInline):
 
 
 _User = get_user_model()
-_UserAdmin = type(admin.site._registry[_User])
+_UserAdmin = type(admin.site.get_model_admin(_User))
 admin.site.unregister(_User)
 
 
@@ -191,7 +191,7 @@ class StoreAdmin(OperatorScoped):
         "code", "name_zh", "short_name_zh", "name_en", "short_name_en", "city", "operator",
         "channel", "active",
     )  # fmt: skip
-    list_filter = ("operator", "city", "channel", "active")
+    list_filter = (("operator", admin.RelatedOnlyFieldListFilter), "city", "channel", "active")
     list_select_related = ("operator",)
     search_fields = ("code", "name_zh", "name_en", "short_name_zh", "short_name_en")
 

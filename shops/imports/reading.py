@@ -301,7 +301,7 @@ class Reader:
         self.today = now.astimezone(LOCAL_TZ).date()
         self.stores = dict(Store.objects.values_list("code", "id"))
         # Run for an operator: its stores only; a row of another's is an error on its line.
-        self.operator = operator
+        self.operator_code = operator.code if operator is not None else ""
         self.own = (
             None
             if operator is None
@@ -534,7 +534,7 @@ class Reader:
             receipt.error(
                 line_no,
                 "store_code",
-                f"{_shown(store_code.strip())} is not a store of {self.operator.code}",  # type: ignore[union-attr]  # own is set with operator
+                f"{_shown(store_code.strip())} is not a store of {self.operator_code}",
             )
         else:
             receipt.store_id = store_id

@@ -41,13 +41,6 @@ def is_platform(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return bool(getattr(user, "is_staff", False)) and operator_of(user) is None
 
 
-def visible_stores(user: AbstractBaseUser | AnonymousUser | None) -> models.QuerySet[Store]:
-    """The stores ``user`` sees: their operator's, or all of them for the platform's people."""
-    operator = operator_of(user)
-    stores = Store.objects.all()
-    return stores if operator is None else stores.filter(operator=operator)
-
-
 def scoped(
     queryset: models.QuerySet[M], user: AbstractBaseUser | AnonymousUser | None, store: str
 ) -> models.QuerySet[M]:
@@ -65,7 +58,6 @@ def scoped(
 def visible_store_ids(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[int] | None:
     """The ids of the stores ``user`` sees, for figures counted by store id; ``None`` for the
     platform's people (every store, those added later included)."""
-    operator = operator_of(user)
-    if operator is None:
+    if operator_of(user) is None:
         return None
-    return frozenset(Store.objects.filter(operator=operator).values_list("pk", flat=True))
+    return frozenset(scoped(Store.objects.all(), user, "pk").values_list("pk", flat=True))

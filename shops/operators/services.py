@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import transaction
-
 from shops.models import Operator, OperatorStaff
 
 if TYPE_CHECKING:
@@ -40,7 +38,6 @@ def create_operator(*, code: str, name_zh: str, name_en: str = "") -> Operator:
     return operator
 
 
-@transaction.atomic
 def set_operator(user: AbstractBaseUser, operator: Operator | None) -> None:
     """Make ``user`` one of ``operator``'s staff, or, with ``None``, the platform's.
 
