@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -115,13 +115,17 @@ class OperatorStoreInline(admin.TabularInline):
 
 
 @admin.register(Operator)
-class OperatorAdmin(admin.ModelAdmin):
+class OperatorAdmin(OperatorScoped, admin.ModelAdmin):
     list_display = ("code", "name_zh", "name_en", "store_codes")
     search_fields = ("code", "name_zh", "name_en")
     inlines = [OperatorStoreInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Operator]:
-        return super().get_queryset(request).prefetch_related("stores")
+        """Every operator for the platform's people; an operator's people their own alone
+        (another's page is a 404, as its stores' are)."""
+        operators = admin.ModelAdmin.get_queryset(self, request).prefetch_related("stores")
+        own = operator_of(request.user)
+        return operators if own is None else operators.filter(pk=own.pk)
 
     @admin.display(description=_("stores"))
     def store_codes(self, operator: Operator) -> str:
@@ -269,6 +273,7 @@ class ProductForm(forms.ModelForm):
             "volume_ml",
             "pieces",
             "active",
+            "operator",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -306,11 +311,25 @@ class ProductForm(forms.ModelForm):
         )
         if problem:
             self.add_error("immediate_kind", problem)
+        if "operator" not in self.fields:  # an operator's person: the catalogue is theirs
+            self._check_sku_free(cleaned.get("sku") or "")
         return cleaned
+
+    def _check_sku_free(self, sku: str) -> None:
+        """With the catalogue not on the form, Django's own check of the (SKU, catalogue)
+        constraint is skipped: the same, on the catalogue the instance was given."""
+        taken = Product.objects.filter(sku=sku, operator_id=self.instance.operator_id).exclude(
+            pk=self.instance.pk
+        )
+        if sku and taken.exists():
+            self.add_error("sku", gettext("This catalogue already has a product with this SKU."))
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(OperatorScoped, admin.ModelAdmin):
+    """The catalogues: an operator's people see their own products and the island catalogue
+    their stores also sell, and change only their own; the platform's see and change all."""
+
     form = ProductForm
     list_display = (
         "sku",
@@ -323,13 +342,70 @@ class ProductAdmin(admin.ModelAdmin):
         "volume_ml",
         "pieces",
         "active",
+        "catalogue",
     )
-    list_filter = ("category_code", "immediate_kind", "active")
+    list_filter = (
+        "category_code",
+        "immediate_kind",
+        "active",
+        ("operator", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("sku", "barcode", "name_zh", "name_en", "brand")
+    list_select_related = ("operator",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        products = admin.ModelAdmin.get_queryset(self, request)
+        operator = operator_of(request.user)
+        if operator is None:
+            return products
+        return products.filter(Q(operator=operator) | Q(operator__isnull=True))
+
+    @admin.display(description=_("catalogue"), ordering="operator__code")
+    def catalogue(self, product: Product) -> str:
+        return product.operator.code if product.operator else gettext("island")
+
+    def _own(self, request: HttpRequest, product: Product | None) -> bool:
+        """Whether ``request``'s user may change ``product``: the platform's people any, an
+        operator's people their operator's (not the island catalogue's)."""
+        operator = operator_of(request.user)
+        return operator is None or product is None or product.operator_id == operator.pk
+
+    def has_change_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return self._own(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        # Asked of each object of a bulk delete too (Django's get_deleted_objects): a
+        # selection with an island product in it is refused as a whole.
+        return self._own(request, obj) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        return fields if is_platform(request.user) else (*fields, "operator")
+
+    def get_form(
+        self, request: HttpRequest, obj: Product | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        operator = operator_of(request.user)
+        if operator is None or obj is not None:
+            return form
+
+        class OwnProductForm(form):  # type: ignore[misc, valid-type]  # a form class built above
+            """A new product of an operator's person's: in their operator's catalogue, given
+            before validation so the SKU is checked against that catalogue."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.instance.operator = operator
+
+        return OwnProductForm
 
     def save_model(
         self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool
     ) -> None:
+        operator = operator_of(request.user)
+        if operator is not None:
+            obj.operator = operator  # never another catalogue, whatever was posted
         super().save_model(request, obj, form, change)
         if obj.retail_price < PRICE_WARNING_BELOW:
             self.message_user(

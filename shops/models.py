@@ -198,7 +198,20 @@ class Terminal(models.Model):
 
 
 class Product(models.Model):
-    sku = models.CharField(_("SKU"), max_length=64, unique=True, validators=[sku_validator])
+    # Unique per catalogue (Meta): an operator's own, or the island's (no operator).
+    sku = models.CharField(_("SKU"), max_length=64, validators=[sku_validator])
+    # Whose catalogue the product is in: an operator's (its stores sell it, at its price), or
+    # none, the island catalogue every store sells. A store sells its operator's product where
+    # both list a SKU (shops.sql.SOLD_BY_STORE); its people see and change only their own.
+    operator = models.ForeignKey(
+        Operator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name=_("operator"),
+        help_text=_("Blank: the island catalogue, sold at every store."),
+    )
     name_zh = models.CharField(_("Chinese name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200)
     brand = models.CharField(_("brand"), max_length=100, blank=True)
@@ -242,6 +255,14 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(retail_price__gt=0), name="product_price_positive"),
             models.CheckConstraint(condition=Q(pieces__gte=1), name="product_pieces_positive"),
+            # SKU first: a sale finds its basket's products by SKU. NULLs not distinct: one
+            # island product per SKU, as one per operator.
+            models.UniqueConstraint(
+                fields=["sku", "operator"],
+                name="product_sku_unique_per_catalogue",
+                nulls_distinct=False,
+                violation_error_message=_("This catalogue already has a product with this SKU."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -37,9 +37,22 @@ def not_dirty(day: str, store: str) -> str:
 # --- Terminals (shops.api.auth) -------------------------------------------------------------------
 # On the sale path: every terminal request authenticates, one round trip with its store.
 TERMINAL_BY_PREFIX = (
-    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city, s.channel "
+    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city, s.channel, "
+    "s.operator_id "
     "FROM shops_terminal AS t JOIN shops_store AS s ON s.id = t.store_id "
     "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
+)
+
+# --- The catalogue a store sells (shops.pos) -----------------------------------------------------
+# A product row ``product`` a store sells: its operator's own, or the island catalogue's where
+# its operator lists no product of that SKU, active or not (an operator that withdraws its own
+# does not fall back to the island's price). The operator's id, twice, is the parameter: NULL
+# for a store of the platform's, which sells the island catalogue. One probe of the (sku,
+# operator) unique index per island product.
+SOLD_BY_STORE = (
+    "(product.operator_id = %s OR (product.operator_id IS NULL AND NOT EXISTS ("
+    "SELECT 1 FROM shops_product AS own WHERE own.sku = product.sku "
+    "AND own.operator_id = %s)))"
 )
 
 # --- The sale (shops.pos.checkout) ---------------------------------------------------------------
@@ -59,13 +72,14 @@ SALE_PRELUDE = (
     "FROM fresh LEFT JOIN shops_idempotencyrecord AS record "
     "ON record.terminal_id = %s AND record.key = %s "
     "LEFT JOIN shops_product AS product "
-    "ON product.active AND product.sku = ANY(%s::varchar[])"
+    "ON product.active AND product.sku = ANY(%s::varchar[]) AND " + SOLD_BY_STORE
 )
 
-# On the sale path (a quote): the basket's active products, the SKUs as one array literal.
+# On the sale path (a quote): the basket's active products the store sells, the SKUs as one
+# array literal.
 PRODUCTS_BY_SKU = (
     "SELECT id, sku, category_code, retail_price, volume_ml, pieces, immediate_kind "
-    "FROM shops_product WHERE active AND sku = ANY(%s::varchar[])"
+    "FROM shops_product AS product WHERE active AND sku = ANY(%s::varchar[]) AND " + SOLD_BY_STORE
 )
 
 # What the key's record copies from the sale's row: the same terminal, key and fingerprint.

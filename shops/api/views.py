@@ -213,6 +213,7 @@ class QuoteApi(TerminalApi):
         judgement = checkout.sale_quote(
             basket=data.basket(),
             at=data.at or timezone.now(),
+            store=self.terminal.store,
             physical_store=self.terminal.store.channel == StoreChannel.PHYSICAL,
         )
         return Response(answers.quote_payload(judgement, translation.get_language()))
@@ -567,7 +568,12 @@ class ProductListApi(TerminalApi):
         query = parse_query(ProductQuery, request.query_params)
         paginator = ProductPagination()
         page = paginator.paginate_queryset(
-            search.products_find(skus=query.skus, barcode=query.barcode or "", words=query.words),
+            search.products_find(
+                operator_id=self.terminal.store.operator_id,
+                skus=query.skus,
+                barcode=query.barcode or "",
+                words=query.words,
+            ),
             request,
             view=self,
         )

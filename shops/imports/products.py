@@ -1,5 +1,6 @@
 """The product catalogue from CSV: rows checked one by one with the model's validators, then
-upserted by SKU in batches (``manage.py import_products``).
+upserted by SKU in batches into one catalogue, an operator's or the island's
+(``manage.py import_products [--operator CODE]``).
 
 The header is ``sku,name_zh,name_en,brand,category_code,retail_price,volume_ml,pieces`` and,
 optionally, ``immediate_kind`` and ``barcode`` (in any order). An optional column the header
@@ -31,7 +32,7 @@ from django.db import transaction
 from dutyfree import money
 from quotas.category_csv import checked_cells
 from quotas.selectors import category_codes, immediate_kinds_known
-from shops.models import Product, barcode_validator, sku_validator
+from shops.models import Operator, Product, barcode_validator, sku_validator
 
 COLUMNS = (
     "sku",
@@ -192,10 +193,13 @@ def import_products(
     batch_size: int = 1000,
     dry_run: bool = False,
     progress: Callable[[int], object] | None = None,
+    operator: Operator | None = None,
 ) -> ImportReport:
-    """Upsert products by SKU. Bad rows are reported with their line numbers and skipped;
-    good rows are written in batches (each batch all or nothing). ``now``: the instant whose
-    policy in force says which category holds each immediate-pickup kind."""
+    """Upsert products by SKU into ``operator``'s catalogue (``None``: the island catalogue);
+    no other catalogue's product is read or written. Bad rows are reported with their line
+    numbers and skipped; good rows are written in batches (each batch all or nothing).
+    ``now``: the instant whose policy in force says which category holds each
+    immediate-pickup kind."""
     report = ImportReport()
     rows, errors = read_rows(data)
     if rows is None:
@@ -220,7 +224,14 @@ def import_products(
                 seen[parsed["sku"]] = line_no
                 batch[parsed["sku"]] = parsed
             if len(batch) >= batch_size:
-                _write(batch.values(), report, dry_run=dry_run, kinds=kinds, lines=seen)
+                _write(
+                    batch.values(),
+                    report,
+                    dry_run=dry_run,
+                    kinds=kinds,
+                    lines=seen,
+                    operator=operator,
+                )
                 batch = {}
             if progress:
                 progress(1)
@@ -228,7 +239,7 @@ def import_products(
         report.errors.append(f"line {line_no + 1}: {exc}")
         report.rejected += 1
     if batch:
-        _write(batch.values(), report, dry_run=dry_run, kinds=kinds, lines=seen)
+        _write(batch.values(), report, dry_run=dry_run, kinds=kinds, lines=seen, operator=operator)
     return report
 
 
@@ -239,13 +250,17 @@ def _write(
     dry_run: bool,
     kinds: Mapping[str, str | None],
     lines: Mapping[str, int],
+    operator: Operator | None,
 ) -> None:
     """Upsert one batch. A file without the ``immediate_kind`` column keeps each product's
     kind, so a row moving a product out of the category its kind belongs to is refused (by
     its line number ``lines`` gives): the file must then say the kind too."""
     rows = list(rows)
     with transaction.atomic():
-        existing = {p.sku: p for p in Product.objects.filter(sku__in=[r["sku"] for r in rows])}
+        existing = {
+            p.sku: p
+            for p in Product.objects.filter(operator=operator, sku__in=[r["sku"] for r in rows])
+        }
         if rows and "immediate_kind" not in rows[0]:
             kept = []
             for row in rows:
@@ -266,7 +281,7 @@ def _write(
             rows = kept
             if not rows:
                 return
-        new = [Product(**row) for row in rows if row["sku"] not in existing]
+        new = [Product(operator=operator, **row) for row in rows if row["sku"] not in existing]
         changed = []
         for row in rows:
             product = existing.get(row["sku"])

@@ -20,6 +20,7 @@ import hashlib
 import io
 import re
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -188,6 +189,9 @@ class Receipt:
     lines: list[Line] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
     line_count: int = 0
+    # The operator whose own catalogue its SKUs are looked up in first (its store's, read
+    # from its first row); None: the island catalogue alone.
+    catalogue: int | None = None
     # Resolved by Reader.resolve:
     store_id: int = 0
     sold_at: datetime | None = None  # in UTC
@@ -307,14 +311,23 @@ class Reader:
             if operator is None
             else set(Store.objects.filter(operator=operator).values_list("id", flat=True))
         )
-        self.products = {
-            sku: _Product(pk, code, pieces, volume, kind)
-            for pk, sku, code, pieces, volume, kind in Product.objects.values_list(
-                "id", "sku", "category_code", "pieces", "volume_ml", "immediate_kind"
-            )
+        # The catalogues by operator (None: the island's); a store sells its operator's
+        # product where both list a SKU (shops.pos.search.sold_by_store).
+        self.catalogues: dict[int | None, dict[str, _Product]] = defaultdict(dict)
+        for pk, operator_id, sku, code, pieces, volume, kind in Product.objects.values_list(
+            "id", "operator_id", "sku", "category_code", "pieces", "volume_ml", "immediate_kind"
+        ):
+            self.catalogues[operator_id][sku] = _Product(pk, code, pieces, volume, kind)
+        self.products = self.catalogues[None]
+        # A store's code → its operator, for the stores whose operator has products of its
+        # own: their rows look in that catalogue first (the others in the island's alone).
+        self.store_operators = {
+            code: operator_id
+            for code, operator_id in Store.objects.values_list("code", "operator_id")
+            if operator_id in self.catalogues
         }
         self.codes = known_category_codes()
-        self.items: dict[tuple[str, str], Item | Problems] = {}
+        self.items: dict[tuple[int | None, str, str], Item | Problems] = {}
         self.amounts: dict[tuple[str, str], Amount | Problems] = {}
         self.people: dict[tuple[str, ...], Person | Problems] = {}
         # While an identity key rotation is under way: documents to move to the current key
@@ -374,7 +387,7 @@ class Reader:
                 head = get_head(row)
                 if head != receipt.head:
                     self._compare_heads(receipt, head, line_no)
-                key = get_item(row)
+                key = (receipt.catalogue, *get_item(row))
                 item = items.get(key)
                 if item is None:
                     item = self._item(*key)
@@ -411,6 +424,8 @@ class Reader:
         receipt = self.receipts.get(receipt_no)
         if receipt is None:
             receipt = self.receipts[receipt_no] = Receipt(receipt_no, line_no, head)
+            if head and self.store_operators:
+                receipt.catalogue = self.store_operators.get(head[0].strip().upper())
             if len(receipt_no) > _RECEIPT_NO_MAX:
                 receipt.error(line_no, "receipt_no", f"at most {_RECEIPT_NO_MAX} characters")
             elif not receipt_no.isprintable():
@@ -427,9 +442,10 @@ class Reader:
                     line_no, name, f"differs from line {receipt.first_line} of the receipt"
                 )
 
-    def _item(self, sku_cell: str, code_cell: str) -> Item | Problems:
+    def _item(self, catalogue: int | None, sku_cell: str, code_cell: str) -> Item | Problems:
         sku, code = sku_cell.strip(), code_cell.strip()
-        product = self.products.get(sku) if sku else None
+        own = self.catalogues[catalogue] if catalogue is not None else {}
+        product = (own[sku] if sku in own else self.products.get(sku)) if sku else None
         problems: Problems = []
         if product is not None:
             code = product.category_code  # the catalogue says what it is
@@ -467,7 +483,7 @@ class Reader:
                     )
                 ),
             )
-        self.items[(sku_cell, code_cell)] = found
+        self.items[(catalogue, sku_cell, code_cell)] = found
         return found
 
     def _amount(self, quantity_cell: str, price_cell: str) -> Amount | Problems:

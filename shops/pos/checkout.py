@@ -72,6 +72,7 @@ from shops.models import (
     Sale,
     SaleLine,
     SaleStatus,
+    Store,
     StoreChannel,
     Terminal,
 )
@@ -192,12 +193,17 @@ def _products(rows: Iterable[Sequence[Any]]) -> dict[str, KnownProduct]:
     }
 
 
-def products_by_sku(skus: Sequence[str]) -> dict[str, KnownProduct]:
-    """The active products with these SKUs (what a sale needs of them). One statement."""
+def products_by_sku(skus: Sequence[str], *, operator_id: int | None) -> dict[str, KnownProduct]:
+    """The active products with these SKUs that a store of ``operator_id`` (``None``: the
+    platform's) sells: its operator's own, else the island catalogue's. One statement."""
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    return _products(select_rows(sql.PRODUCTS_BY_SKU, [column_array(wanted)], _PRODUCT_FIELDS))
+    return _products(
+        select_rows(
+            sql.PRODUCTS_BY_SKU, [column_array(wanted), operator_id, operator_id], _PRODUCT_FIELDS
+        )
+    )
 
 
 def _basket_lines(basket: Basket, products: Mapping[str, KnownProduct]) -> list[BasketLine]:
@@ -348,15 +354,21 @@ def _judge(
 
 
 # --- Quote -----------------------------------------------------------------------------------
-def sale_quote(*, basket: Basket, at: datetime, physical_store: bool = True) -> Judgement:
-    """Judge a basket as of ``at`` against everything the shopper already bought, as a
-    physical store (or not: no immediate pickup online) would sell it. Writes nothing.
+def sale_quote(
+    *, basket: Basket, at: datetime, store: Store | None = None, physical_store: bool = True
+) -> Judgement:
+    """Judge a basket as of ``at`` against everything the shopper already bought, as ``store``
+    would sell it (its operator's catalogue; none: the island catalogue), a physical store (or
+    not: no immediate pickup online). Writes nothing.
 
     :raises NoPolicyInForce: when no policy was in force at ``at``.
     """
     version = policy_in_force_cached(at=at)
     year = rules.quota_year(at)
-    products = products_by_sku([line.sku for line in basket.lines])
+    products = products_by_sku(
+        [line.sku for line in basket.lines],
+        operator_id=store.operator_id if store is not None else None,
+    )
     presented = basket.shopper
     # During a key rotation a shopper not yet re-keyed is still this shopper (the sale
     # re-keys; a quote only reads).
@@ -426,8 +438,9 @@ class _Prelude:
     line_ids: list[int]
 
 
-def _prelude(*, retry: Retry, skus: Sequence[str], lines: int) -> _Prelude:
-    """The key's first answer (if it has one), the basket's products, and fresh ids.
+def _prelude(*, retry: Retry, skus: Sequence[str], lines: int, operator_id: int | None) -> _Prelude:
+    """The key's first answer (if it has one), the basket's products as a store of
+    ``operator_id`` sells them (``products_by_sku``), and fresh ids.
 
     The same statement takes a transaction-scoped advisory lock on (terminal, key): if another
     transaction holds it, the same request is still running. (If that twin commits between
@@ -447,6 +460,8 @@ def _prelude(*, retry: Retry, skus: Sequence[str], lines: int) -> _Prelude:
                 retry.terminal_id,
                 retry.key,
                 column_array(sorted(set(skus))),
+                operator_id,
+                operator_id,
             ],
         )
     ]
@@ -618,7 +633,10 @@ def _commit_once(
     read_trip: bool,
 ) -> CommitResult:
     prelude = _prelude(
-        retry=retry, skus=[line.sku for line in basket.lines], lines=len(basket.lines)
+        retry=retry,
+        skus=[line.sku for line in basket.lines],
+        lines=len(basket.lines),
+        operator_id=terminal.store.operator_id,
     )
     if prelude.replay is not None:
         return CommitResult(prelude.replay, sale_id=prelude.replay.body["id"])

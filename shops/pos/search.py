@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from pydantic import Field
 
@@ -20,13 +20,29 @@ from shops.pos.errors import SaleNotFound
 
 
 # --- The catalogue for a till (GET /api/v1/products) -----------------------------------------
+def sold_by_store(operator_id: int | None) -> QuerySet[Product]:
+    """The products a store of ``operator_id`` (``None``: the platform's) sells, active or
+    not: its operator's own, and the island catalogue's where its operator lists no product of
+    the SKU (as ``shops.sql.SOLD_BY_STORE`` reads them on the sale path)."""
+    island = Q(operator__isnull=True)
+    if operator_id is None:
+        return Product.objects.filter(island)
+    own = Product.objects.filter(operator_id=operator_id, sku=OuterRef("sku"))
+    return Product.objects.filter(Q(operator_id=operator_id) | (island & ~Exists(own)))
+
+
 def products_find(
-    *, skus: Sequence[str] = (), barcode: str = "", words: Sequence[str] = ()
+    *,
+    operator_id: int | None,
+    skus: Sequence[str] = (),
+    barcode: str = "",
+    words: Sequence[str] = (),
 ) -> QuerySet[Product]:
-    """Active products matching every criterion given: one of ``skus``, this ``barcode``,
-    and each of ``words`` somewhere in the names (zh or en), the brand or the SKU (case
-    insensitive). Unordered: the caller's pagination orders it."""
-    products = Product.objects.filter(active=True)
+    """Active products a store of ``operator_id`` sells (``sold_by_store``), matching every
+    criterion given: one of ``skus``, this ``barcode``, and each of ``words`` somewhere in the
+    names (zh or en), the brand or the SKU (case insensitive). Unordered: the caller's
+    pagination orders it."""
+    products = sold_by_store(operator_id).filter(active=True)
     if skus:
         products = products.filter(sku__in=list(skus))
     if barcode:

@@ -753,11 +753,13 @@ def test_another_operators_people_write_nothing_of_this_one(
     role: str, world: dict[str, Any]
 ) -> None:
     """The same, by Hainan Duty Free's staff member in each role, on a world of CDFG's store:
-    they write only what their role allows and is not CDFG's (a store they add is their own, a
-    product the island's), nor the platform's (the policy, the users: operators.backends)."""
+    they write only what their role allows and is not CDFG's (a store or product they add is
+    their own), nor the platform's (the island catalogue's product, the policy, the users:
+    operators.backends)."""
     user = member_of(role)
     set_operator(user, Operator.objects.get(code="HNDF"))
-    theirs = {"store", "terminal", "sale", "return"}  # the world's are CDFG's
+    # The world's are CDFG's, and its product the island catalogue's (read, not changed).
+    theirs = {"store", "terminal", "sale", "return", "product"}
 
     def not_cdfgs(route: AdminRoute) -> bool:
         found = route.model_view

@@ -14,7 +14,7 @@ from django.utils import timezone
 from quotas import identity
 from quotas.models import Shopper
 from quotas.services import PresentedShopper
-from shops.models import Product, Store, Terminal
+from shops.models import Operator, Product, Store, Terminal
 from shops.pos.checkout import TripInput
 from shops.pos.terminals import terminal_create
 
@@ -33,8 +33,11 @@ def product(
     volume_ml: int | None = None,
     pieces: int = 1,
     immediate_kind: str = "",
+    operator: str | None = None,
 ) -> Product:
+    """A product of the island catalogue, or of ``operator``'s (its code) own."""
     return Product.objects.create(
+        operator=Operator.objects.get(code=operator) if operator else None,
         sku=sku,
         name_zh=sku,
         name_en=sku,

@@ -1,4 +1,5 @@
-"""``import_products FILE.csv``: upsert the catalogue by SKU; bad rows reported by line."""
+"""``import_products FILE.csv [--operator CODE]``: upsert a catalogue by SKU, an operator's own
+or (without ``--operator``) the island catalogue every store sells; bad rows reported by line."""
 
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -8,6 +9,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from shops.imports.products import import_products
+from shops.operators.services import UnknownOperator, operator_by_code
 
 
 class Command(BaseCommand):
@@ -22,9 +24,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and count; write nothing."
         )
+        parser.add_argument(
+            "--operator",
+            metavar="CODE",
+            help="The operator whose own catalogue this is (its stores sell its product where "
+            "the island catalogue has the same SKU); other operators' products are never "
+            "touched. Without it: the island catalogue.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        try:
+            operator = operator_by_code(options["operator"]) if options["operator"] else None
+        except UnknownOperator as exc:
+            raise CommandError(str(exc)) from exc
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -33,7 +46,11 @@ class Command(BaseCommand):
         out = cast("TextIO", self.stderr._out)  # the wrapped stream, which tqdm writes to
         with tqdm(total=total, unit="row", desc="products", file=out) as bar:
             report = import_products(
-                data, now=timezone.now(), dry_run=options["dry_run"], progress=bar.update
+                data,
+                now=timezone.now(),
+                dry_run=options["dry_run"],
+                progress=bar.update,
+                operator=operator,
             )
         for error in report.errors[:200]:
             self.stderr.write(error)

@@ -155,6 +155,18 @@ def test_the_admin_lists_operators_with_their_stores(client: Client) -> None:
     assert "WNG-WFJ" in detail.content.decode()
 
 
+def test_an_operators_people_find_their_own_operator_and_no_other(client: Client) -> None:
+    auditor = staff("hndf-auditor", operator="HNDF")
+    auditor.groups.add(Group.objects.get(name="auditor"))
+    client.force_login(auditor)
+    page = client.get("/admin/shops/operator/")
+    assert page.status_code == 200
+    assert [o.code for o in page.context["cl"].result_list] == ["HNDF"]
+    own, other = (Operator.objects.get(code=code).pk for code in ("HNDF", "CDFG"))
+    assert client.get(f"/admin/shops/operator/{own}/change/").status_code == 200
+    assert client.get(f"/admin/shops/operator/{other}/change/").status_code == 404
+
+
 def test_a_platform_administrator_changes_a_users_operator_in_the_admin(client: Client) -> None:
     person = staff("ana", operator="HNDF")
     client.force_login(staff("root", superuser=True))
