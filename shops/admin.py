@@ -333,6 +333,7 @@ class ProductAdmin(OperatorScoped, admin.ModelAdmin):
     form = ProductForm
     list_display = (
         "sku",
+        "catalogue",  # before the wide columns, so a narrow screen shows whose it is
         "name_zh",
         "brand",
         "category_code",
@@ -342,7 +343,6 @@ class ProductAdmin(OperatorScoped, admin.ModelAdmin):
         "volume_ml",
         "pieces",
         "active",
-        "catalogue",
     )
     list_filter = (
         "category_code",
