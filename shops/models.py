@@ -202,7 +202,7 @@ class Product(models.Model):
     sku = models.CharField(_("SKU"), max_length=64, validators=[sku_validator])
     # Whose catalogue the product is in: an operator's (its stores sell it, at its price), or
     # none, the island catalogue every store sells. A store sells its operator's product where
-    # both list a SKU (shops.sql.SOLD_BY_STORE); its people see and change only their own.
+    # both list a SKU (shops.pos.checkout.sold_here); its people see and change only their own.
     operator = models.ForeignKey(
         Operator,
         on_delete=models.PROTECT,

@@ -43,24 +43,12 @@ TERMINAL_BY_PREFIX = (
     "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
 )
 
-# --- The catalogue a store sells (shops.pos) -----------------------------------------------------
-# A product row ``product`` a store sells: its operator's own, or the island catalogue's where
-# its operator lists no product of that SKU, active or not (an operator that withdraws its own
-# does not fall back to the island's price). The operator's id, twice, is the parameter: NULL
-# for a store of the platform's, which sells the island catalogue. One probe of the (sku,
-# operator) unique index per island product.
-SOLD_BY_STORE = (
-    "(product.operator_id = %s OR (product.operator_id IS NULL AND NOT EXISTS ("
-    "SELECT 1 FROM shops_product AS own WHERE own.sku = product.sku "
-    "AND own.operator_id = %s)))"
-)
-
 # --- The sale (shops.pos.checkout) ---------------------------------------------------------------
 # On the sale path: the key's try-lock ({lock}: shops.locks, a retry is told 409 instead of
 # waiting), the key's recorded answer if any ({record}: its columns, shops.pos.idempotency),
 # fresh ids for the sale and its lines (the first answer is rendered before the write and
-# recorded by the write itself), and the basket's products: one round trip. The ids come from a
-# materialized CTE, evaluated once.
+# recorded by the write itself), and the basket's products of every catalogue (as
+# PRODUCTS_BY_SKU): one round trip. The ids come from a materialized CTE, evaluated once.
 SALE_PRELUDE = (
     "WITH fresh AS MATERIALIZED (SELECT {lock} AS locked, "
     "nextval(pg_get_serial_sequence('shops_sale', 'id')) AS sale_id, "
@@ -68,18 +56,20 @@ SALE_PRELUDE = (
     "FROM generate_series(1, %s)) AS line_ids) "
     "SELECT fresh.locked, fresh.sale_id, fresh.line_ids, {record}, "
     "product.id, product.sku, product.category_code, product.retail_price, "
-    "product.volume_ml, product.pieces, product.immediate_kind "
+    "product.volume_ml, product.pieces, product.immediate_kind, product.operator_id, "
+    "product.active "
     "FROM fresh LEFT JOIN shops_idempotencyrecord AS record "
     "ON record.terminal_id = %s AND record.key = %s "
-    "LEFT JOIN shops_product AS product "
-    "ON product.active AND product.sku = ANY(%s::varchar[]) AND " + SOLD_BY_STORE
+    "LEFT JOIN shops_product AS product ON product.sku = ANY(%s::varchar[])"
 )
 
-# On the sale path (a quote): the basket's active products the store sells, the SKUs as one
-# array literal.
+# On the sale path (a quote): the basket's products, of every catalogue, the SKUs as one array
+# literal. Which of them the store sells is decided in Python (shops.pos.checkout.sold_here):
+# a condition on the store's operator here, a parameter that may be NULL, kept PostgreSQL from
+# settling on one generic plan (a quarter more backend work per sale, replanning each time).
 PRODUCTS_BY_SKU = (
-    "SELECT id, sku, category_code, retail_price, volume_ml, pieces, immediate_kind "
-    "FROM shops_product AS product WHERE active AND sku = ANY(%s::varchar[]) AND " + SOLD_BY_STORE
+    "SELECT id, sku, category_code, retail_price, volume_ml, pieces, immediate_kind, "
+    "operator_id, active FROM shops_product WHERE sku = ANY(%s::varchar[])"
 )
 
 # What the key's record copies from the sale's row: the same terminal, key and fingerprint.

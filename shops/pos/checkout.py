@@ -162,6 +162,8 @@ _PRODUCT_FIELDS = [
         "volume_ml",
         "pieces",
         "immediate_kind",
+        "operator",
+        "active",
     )
 ]
 
@@ -172,6 +174,22 @@ class KnownProduct(NamedTuple):
 
     pk: int
     facts: ProductFacts
+
+
+def sold_here(rows: Iterable[Sequence[Any]], operator_id: int | None) -> list[Sequence[Any]]:
+    """Of (…, operator_id, active) rows of a basket's products in every catalogue, the ones a
+    store of ``operator_id`` (``None``: the platform's) sells: per SKU its operator's product
+    where it lists one (active or not: one it withdrew is not sold instead at the island's
+    price), else the island's; never another operator's; the active ones only. Without the
+    last two columns."""
+    chosen: dict[str, Sequence[Any]] = {}
+    for row in rows:
+        owner = row[-2]
+        if owner == operator_id and owner is not None:
+            chosen[row[1]] = row
+        elif owner is None:
+            chosen.setdefault(row[1], row)
+    return [row[:-2] for row in chosen.values() if row[-1]]
 
 
 def _products(rows: Iterable[Sequence[Any]]) -> dict[str, KnownProduct]:
@@ -200,8 +218,8 @@ def products_by_sku(skus: Sequence[str], *, operator_id: int | None) -> dict[str
     if not wanted:
         return {}
     return _products(
-        select_rows(
-            sql.PRODUCTS_BY_SKU, [column_array(wanted), operator_id, operator_id], _PRODUCT_FIELDS
+        sold_here(
+            select_rows(sql.PRODUCTS_BY_SKU, [column_array(wanted)], _PRODUCT_FIELDS), operator_id
         )
     )
 
@@ -428,6 +446,8 @@ class _PreludeRow(NamedTuple):
     volume_ml: int | None
     pieces: int | None
     immediate_kind: str | None
+    product_operator_id: int | None
+    product_active: bool | None
 
 
 @dataclass(frozen=True)
@@ -460,8 +480,6 @@ def _prelude(*, retry: Retry, skus: Sequence[str], lines: int, operator_id: int 
                 retry.terminal_id,
                 retry.key,
                 column_array(sorted(set(skus))),
-                operator_id,
-                operator_id,
             ],
         )
     ]
@@ -476,19 +494,7 @@ def _prelude(*, retry: Retry, skus: Sequence[str], lines: int, operator_id: int 
             first.sale_id,
             [],
         )
-    products = _products(
-        (
-            row.product_id,
-            row.sku,
-            row.category_code,
-            row.retail_price,
-            row.volume_ml,
-            row.pieces,
-            row.immediate_kind,
-        )
-        for row in rows
-        if row.sku is not None
-    )
+    products = _products(sold_here((row[7:] for row in rows if row.sku is not None), operator_id))
     return _Prelude(None, products, first.sale_id, list(first.line_ids))
 
 

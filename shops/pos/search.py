@@ -23,7 +23,7 @@ from shops.pos.errors import SaleNotFound
 def sold_by_store(operator_id: int | None) -> QuerySet[Product]:
     """The products a store of ``operator_id`` (``None``: the platform's) sells, active or
     not: its operator's own, and the island catalogue's where its operator lists no product of
-    the SKU (as ``shops.sql.SOLD_BY_STORE`` reads them on the sale path)."""
+    the SKU (as ``shops.pos.checkout.sold_here`` chooses on the sale path)."""
     island = Q(operator__isnull=True)
     if operator_id is None:
         return Product.objects.filter(island)
