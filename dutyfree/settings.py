@@ -207,7 +207,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shops.tasks.enforce_departure_deadline",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The event feed: new events fanned out to their endpoints, and every endpoint with a
+    # delivery due queued once (again when a lost message or a killed worker let its lease run
+    # out). Seconds: the feed's latency.
+    "feed-pump": {
+        "task": "shops.tasks.feed_pump",
+        "schedule": float(os.environ.get("FEED_PUMP_SECONDS", "2")),
+    },
+    "feed-prune": {
+        "task": "shops.tasks.feed_prune",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
+
+# --- The event feed (shops/feed) ------------------------------------------------------------
+# The operator's Ed25519 key for the customs channel's v1a signatures: "whsk_<base64 seed>",
+# from the environment or a file (never the database). Customs' public key, base64 of 32
+# bytes, that a shopper's identity is sealed to.
+FEED_SIGNING_KEY = os.environ.get("FEED_SIGNING_KEY", "")
+FEED_SIGNING_KEY_FILE = os.environ.get("FEED_SIGNING_KEY_FILE", "")
+CUSTOMS_SEAL_PUBLIC_KEY = os.environ.get("CUSTOMS_SEAL_PUBLIC_KEY", "")
+# How long a delivery is retried, from its event, before it is marked failed (at least 3 days).
+FEED_RETRY_FOR = timedelta(hours=float(os.environ.get("FEED_RETRY_HOURS", "73")))
+# How long an endpoint queued for delivery is not queued again (a worker's run takes less).
+FEED_QUEUE_LEASE = timedelta(seconds=float(os.environ.get("FEED_QUEUE_LEASE_SECONDS", "120")))
+# Zero-config mode has no beat: after a commit that wrote an event, a background thread of this
+# process pumps the feed (never the request's own thread: the sale never waits on a receiver).
+FEED_PUMP_ON_COMMIT = env_bool("FEED_PUMP_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)
 
 # --- Shoppers' self-lookup ------------------------------------------------------------------
 # Per client address, shared by all processes through the cache ("10/60": 10 per minute).

@@ -634,3 +634,27 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {timezone.localtime(self.refreshed_at):%Y-%m-%d %H:%M:%S}"
+
+
+# The event feed's tables (shops/feed/): defined in its room, one app's models all the same.
+from shops.feed.models import (  # noqa: E402
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EndpointKind,
+    Event,
+    EventType,
+    FeedState,
+)
+
+__all__ = [
+    "Attempt",
+    "Delivery",
+    "DeliveryStatus",
+    "Endpoint",
+    "EndpointKind",
+    "Event",
+    "EventType",
+    "FeedState",
+]

@@ -76,8 +76,20 @@ PRODUCTS_BY_SKU = (
 _RECORD_FROM_SALE = ("terminal_id", "idempotency_key", "request_fingerprint")
 
 
+# On the sale path, a part of the write below: the sale's event in the outbox (shops.feed.events),
+# its data the first answer's text as the key's record keeps it, its id drawn by PostgreSQL, the
+# identity sealed for customs (or empty) the one parameter.
+SALE_EVENT = (
+    "INSERT INTO shops_event (public_id, type, store_id, sale_id, created_at, data, "
+    "sealed_identity) SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), "
+    "'sale.completed', sale.store_id, sale.id, sale.sold_at, record.content, %s "
+    "FROM sale, record"
+)
+
+
 # On the sale path: the sale, its lines, its dirty-day mark, the key's record of the first
-# answer and the quota side, one data-modifying statement (one round trip, one snapshot).
+# answer, the sale's event and the quota side, one data-modifying statement (one round trip,
+# one snapshot).
 @cache
 def sale_write_sql(
     *,
@@ -92,7 +104,8 @@ def sale_write_sql(
     take the first answer (its terminal, key, fingerprint and time are the sale's, read from
     the sale's CTE: the statement stays under psycopg's 50 parameters of a cached conversion);
     ``parts``: the quota side's CTEs (quotas.sql: a new trip first, the ledger and balance).
-    Identifiers come from model metadata, quoted; every value is a parameter."""
+    Identifiers come from model metadata, quoted; every value is a parameter, the event's
+    sealed identity the last."""
     arrays = ", ".join(f"%s::{db_type}[]" for _, db_type in lines)
     return (
         f"WITH {parts}, "  # noqa: S608
@@ -106,10 +119,45 @@ def sale_write_sql(
         "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "
         f"created_at, {', '.join(record)}) "
         f"SELECT {', '.join(_RECORD_FROM_SALE)}, sold_at, "
-        f"{', '.join(['%s'] * len(record))} FROM sale) "
+        f"{', '.join(['%s'] * len(record))} FROM sale RETURNING content), "
+        f"event AS ({SALE_EVENT}) "
         "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
     )
 
+
+# --- The event feed (shops.feed.delivery) ---------------------------------------------------------
+# Set-based: a batch of undispatched events (oldest first; concurrent pumps take disjoint
+# batches) fanned out into one delivery per enabled endpoint subscribed to the type, of the
+# event's store's operator or the platform's; the events marked dispatched. One statement.
+FEED_DISPATCH = """
+WITH batch AS (
+  SELECT event.id, event.type, event.store_id FROM shops_event AS event
+  WHERE event.dispatched_at IS NULL ORDER BY event.id LIMIT %s FOR UPDATE SKIP LOCKED
+), marked AS (
+  UPDATE shops_event AS event SET dispatched_at = %s FROM batch WHERE event.id = batch.id
+), made AS (
+  INSERT INTO shops_delivery (event_id, endpoint_id, status, attempts, next_attempt_at, last_error)
+  SELECT batch.id, endpoint.id, 'pending', 0, %s, ''
+  FROM batch JOIN shops_store AS store ON store.id = batch.store_id
+  JOIN shops_endpoint AS endpoint ON endpoint.enabled AND batch.type = ANY(endpoint.event_types)
+   AND (endpoint.operator_id IS NULL OR endpoint.operator_id = store.operator_id)
+  ON CONFLICT (event_id, endpoint_id) DO NOTHING
+)
+SELECT count(*) FROM batch"""
+
+# Set-based: every enabled endpoint with a delivery due, not in its backoff and not leased,
+# leased until the first parameter with a fresh token (one delivery task per endpoint at a
+# time). One statement.
+FEED_QUEUE_DUE = """
+UPDATE shops_endpoint AS endpoint
+SET queued_until = %s, lease_token = gen_random_uuid()::text
+WHERE endpoint.enabled
+  AND (endpoint.queued_until IS NULL OR endpoint.queued_until <= %s)
+  AND (endpoint.retry_at IS NULL OR endpoint.retry_at <= %s)
+  AND EXISTS (SELECT 1 FROM shops_delivery AS delivery
+              WHERE delivery.endpoint_id = endpoint.id AND delivery.status = 'pending'
+                AND delivery.next_attempt_at <= %s)
+RETURNING endpoint.id, endpoint.lease_token"""
 
 # --- The importer (shops.imports.writing) ---------------------------------------------------------
 # Set-based: a batch's commit need not wait for the WAL; the last batch's commit flushes it all.

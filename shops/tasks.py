@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import asdict
 from typing import Any
 
@@ -10,8 +12,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from shops.feed import delivery
 from shops.pos.deadline import departure_deadline_enforce
 from shops.reporting import rollups
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="shops.tasks.enforce_departure_deadline")
@@ -48,3 +53,62 @@ def rebuild_stats(start: str, end: str, step_days: int = 31) -> int:
         step_days=step_days,
         now=timezone.now(),
     )
+
+
+# --- The event feed ---------------------------------------------------------------------------
+@shared_task(name="shops.tasks.feed_pump")
+def feed_pump() -> dict[str, int]:
+    """Fan new events out to their endpoints and queue one delivery task per endpoint due."""
+    return delivery.pump(now=timezone.now(), send=lambda e, t: feed_deliver.delay(e, t))
+
+
+@shared_task(name="shops.tasks.feed_deliver")
+def feed_deliver(endpoint_id: int, token: str) -> dict[str, Any] | None:
+    """Deliver one endpoint's due events while its lease ``token`` holds."""
+    outcome = delivery.deliver_endpoint(endpoint_id, token)
+    return None if outcome is None else asdict(outcome)
+
+
+@shared_task(name="shops.tasks.feed_prune")
+def feed_prune() -> int:
+    """Forget delivery attempts older than 30 days."""
+    return delivery.prune_attempts(now=timezone.now())
+
+
+_pump_wanted = threading.Event()
+_pump_thread: threading.Thread | None = None
+_pump_guard = threading.Lock()
+
+
+def pump_feed_after_commit() -> None:
+    """Where an event is written: with ``FEED_PUMP_ON_COMMIT`` (zero-config mode: no beat, no
+    worker), wake this process's feed thread once the caller's transaction commits; it pumps
+    and delivers in the background, so the request never waits on a receiver. Otherwise
+    nothing: beat pumps."""
+    if settings.FEED_PUMP_ON_COMMIT:
+        transaction.on_commit(_wake_pump, robust=True)
+
+
+def _wake_pump() -> None:
+    global _pump_thread
+    with _pump_guard:
+        if _pump_thread is None or not _pump_thread.is_alive():
+            _pump_thread = threading.Thread(target=_pump_loop, name="feed-pump", daemon=True)
+            _pump_thread.start()
+    _pump_wanted.set()
+
+
+def _pump_loop() -> None:
+    from django.db import connection
+
+    while _pump_wanted.wait(timeout=60):
+        _pump_wanted.clear()
+        try:
+            delivery.pump(
+                now=timezone.now(),
+                send=lambda e, t: delivery.deliver_endpoint(e, t),
+            )
+        except Exception:  # a receiver or the database failing must not end the thread
+            logger.exception("the feed's pump failed; its deliveries wait for the next")
+        finally:
+            connection.close()

@@ -64,6 +64,7 @@ from quotas.services import (
 )
 from quotas.sql import SALE_TRIP_ID
 from shops import sql
+from shops.feed.events import sealed_identity_of
 from shops.locks import IDEMPOTENCY_KEY_TRY_LOCK, idempotency_key_lock_params
 from shops.models import (
     DirtyDay,
@@ -89,7 +90,7 @@ from shops.pos.idempotency import (
 )
 from shops.pos.idempotency import answer as first_answer_of
 from shops.pos.trip_usage import TripUsage, trips_with_usage
-from shops.tasks import refresh_stats_after_commit
+from shops.tasks import pump_feed_after_commit, refresh_stats_after_commit
 
 _RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -547,17 +548,21 @@ def write_sale(
     record: dict[str, Any],
     debit: Part,
     new_trip: Part | None = None,
+    sealed_identity: str = "",
 ) -> int | None:
     """Insert a sale and its lines (with their ids given), the dirty-day mark of its (local
     day, store), the key's record of its first answer (:func:`shops.pos.idempotency.record_row`;
     its terminal, key, fingerprint and time are the sale's) and the quota side: ``debit``
     (``quotas.services.sale_debit_part``) and, for a departure not stored yet, ``new_trip``
     (``quotas.services.sale_trip_part``, whose id the sale takes instead of
-    ``sale_row["trip"]``). One statement. Returns the sale's trip id.
+    ``sale_row["trip"]``), and the sale's event in the outbox (``shops.feed.events``: its data
+    the first answer, ``sealed_identity`` for customs). One statement. Returns the sale's trip
+    id.
 
     :raises QuotaConflict: the account's check refused the debit (nothing was written).
     """
     refresh_stats_after_commit()
+    pump_feed_after_commit()
     names = tuple(line_rows[0])
     trip_sql, params = new_trip if new_trip is not None else (None, [])
     debit_sql, debit_params = debit
@@ -577,6 +582,7 @@ def write_sale(
             _RECORD_NAMES, _columns(IdempotencyRecord, _RECORD_NAMES), strict=True
         )
     ]
+    params.append(sealed_identity)
     with limits_kept():
         ((trip_id, _),) = fetch_all(_write_sale_sql(names, trip_sql, debit_sql), params)
     return trip_id
@@ -705,6 +711,13 @@ def _commit_once(
         new_trip=new_trip,
         debit=sale_debit_part(
             account=account, amount=verdict.total, reference=f"sale:{sale.pk}", now=now
+        ),
+        sealed_identity=sealed_identity_of(
+            doc_type=basket.shopper.doc_type,
+            number=basket.shopper.number,
+            country=basket.shopper.country,
+            name=basket.shopper.name,
+            birth_date=basket.shopper.birth_date,
         ),
     )
     if basket.trip is not None and trip_id is None:

@@ -10,9 +10,12 @@ from typing import Any
 from django.db import transaction
 
 from quotas import services as quota_services
+from shops.feed import events as feed_events
+from shops.models import EventType
 from shops.pos.answers import departure_answer
 from shops.pos.deadline import settle_after_departure
 from shops.pos.idempotency import Answer, Retry, answer, once
+from shops.tasks import pump_feed_after_commit
 
 
 @transaction.atomic
@@ -28,16 +31,29 @@ def departure_record(*, now: datetime, **departure: Any) -> quota_services.Depar
     return outcome
 
 
-def departure_record_once(*, retry: Retry, now: datetime, **departure: Any) -> Answer:
+def departure_record_once(
+    *, retry: Retry, now: datetime, store_id: int, **departure: Any
+) -> Answer:
     """A departure recorded once per (terminal, key) (:func:`departure_record`):
     a retry is told what the first call decided, never a new verdict. A document no shopper
-    holds is answered, stored and replayed as any other (a replay must not tell it apart).
+    holds is answered, stored and replayed as any other (a replay must not tell it apart); a
+    shopper's departure is told as ``departure.recorded`` (``store_id``: the terminal's).
 
     :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
     :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.pos.idempotency.once`.
     """
-    return once(
-        retry=retry,
-        now=now,
-        act=lambda: answer(201, departure_answer(departure_record(now=now, **departure))),
-    )
+
+    def act() -> Answer:
+        outcome = departure_record(now=now, **departure)
+        first = answer(201, departure_answer(outcome))
+        if outcome.recorded_on is not None:  # a shopper's departure: told, in its transaction
+            feed_events.record(
+                type=EventType.DEPARTURE_RECORDED,
+                store_id=store_id,
+                data=first.content.decode(),
+                at=now,
+            )
+            pump_feed_after_commit()
+        return first
+
+    return once(retry=retry, now=now, act=act)

@@ -22,8 +22,10 @@ from quotas.models import QuotaAccount
 from quotas.services import (
     quota_credit,
 )
+from shops.feed import events as feed_events
 from shops.locks import account_then_sale_lock
 from shops.models import (
+    EventType,
     Return,
     ReturnLine,
     Sale,
@@ -37,6 +39,7 @@ from shops.pos.checkout import mark_dirty
 from shops.pos.errors import ReturnExceedsSale, SalePickedUp, SaleVoided, UnknownLine
 from shops.pos.idempotency import Answer, Retry, answer, once
 from shops.pos.search import sale_of_store
+from shops.tasks import pump_feed_after_commit
 
 
 def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
@@ -66,34 +69,53 @@ def sale_return(
     :raises IdempotencyKeyReused: the key answered another request.
     :raises RequestInProgress: the first request with the key is still running.
     """
+
+    def act() -> Answer:
+        first = answer(
+            201, _take_back(terminal=terminal, sale_id=sale_id, lines=lines, reason=reason, now=now)
+        )
+        _told(EventType.SALE_RETURNED, terminal=terminal, sale_id=sale_id, first=first, now=now)
+        return first
+
     return once(
         retry=Retry(terminal_id=terminal.pk, key=idempotency_key, fingerprint=fingerprint),
         now=now,
-        act=lambda: answer(
-            201, _take_back(terminal=terminal, sale_id=sale_id, lines=lines, reason=reason, now=now)
-        ),
+        act=act,
     )
+
+
+def _told(
+    type: EventType, *, terminal: Terminal, sale_id: int, first: Answer, now: datetime
+) -> None:
+    """The change's event in the outbox, in its transaction: its data the answer's body."""
+    feed_events.record(
+        type=type, store_id=terminal.store_id, sale_id=sale_id, data=first.content.decode(), at=now
+    )
+    pump_feed_after_commit()
 
 
 def sale_change_once(
     *,
     retry: Retry,
     change: Callable[..., Sale],
+    told: EventType,
     terminal: Terminal,
     sale_id: int,
     now: datetime,
 ) -> Answer:
     """A change to a sale — :func:`sale_void` or :func:`sale_pickup` — once per (terminal,
-    key), answering the sale as it then stands.
+    key), answering the sale as it then stands; ``told``: the type of its event.
 
     :raises SaleNotFound, SalePickedUp, SaleVoided, PickupTooEarly: as ``change``.
     :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.pos.idempotency.once`.
     """
-    return once(
-        retry=retry,
-        now=now,
-        act=lambda: answer(200, sale_detail(change(terminal=terminal, sale_id=sale_id, now=now))),
-    )
+
+    def act() -> Answer:
+        first = answer(200, sale_detail(change(terminal=terminal, sale_id=sale_id, now=now)))
+        _told(told, terminal=terminal, sale_id=sale_id, first=first, now=now)
+        return first
+
+    return once(retry=retry, now=now, act=act)
 
 
 @transaction.atomic

@@ -1,0 +1,325 @@
+"""Delivering the outbox: fan each new event out to the endpoints that receive it, and POST each
+delivery until its endpoint answers 2xx — at least once, retried with backoff and jitter.
+
+- ``dispatch``: one statement turns a batch of undispatched events into deliveries (one per
+  enabled endpoint subscribed to the type, of the event's store's operator or the platform's).
+- ``queue_due``: the endpoints with deliveries due, each leased (a token, until a time) so
+  that one task at a time works for it (a lost broker message or a killed worker: the lease
+  runs out and beat queues it again).
+- ``deliver_endpoint``: one endpoint's due deliveries in event order, one at a time, by the
+  task holding the endpoint's lease, within the lease's time. A failure (network error,
+  timeout, non-2xx) puts the whole endpoint back by the backoff (first retry within a
+  minute, then doubling up to hourly, jittered, never sooner than ``Retry-After``): a dead
+  endpoint is not hammered and never holds a worker; ``410 Gone`` disables it. Retries last
+  at least 3 days from the event, then the delivery is marked failed. Each attempt is kept
+  (status, duration, first bytes of the answer) for 30 days.
+
+Nothing here runs on the sale path: the sale writes its event and returns.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dutyfree.db import fetch_all
+from shops import sql
+from shops.feed import customs, signing
+from shops.models import Attempt, Delivery, DeliveryStatus, Endpoint, EndpointKind, Event
+
+TIMEOUT = 10.0  # seconds, connect to last byte
+FIRST_RETRY = 20.0  # seconds: the first retry comes 10–20 s after the failure
+MAX_RETRY = 3600.0  # seconds: retries back off to hourly
+MAX_RETRY_AFTER = 86400.0  # a Retry-After is honoured up to a day
+HEAD_BYTES = 500  # of an answer, kept with its attempt
+USER_AGENT = "dutyfree-feed/1"
+
+
+def retry_delay(failures: int, retry_after: float | None, rng: random.Random) -> float:
+    """Seconds before the next attempt after ``failures`` failures in a row: doubling from
+    ``FIRST_RETRY`` up to ``MAX_RETRY``, each drawn in its upper half (jitter: endpoints that
+    failed together do not retry together), never sooner than ``retry_after``."""
+    base = min(MAX_RETRY, FIRST_RETRY * 2 ** max(failures - 1, 0))
+    delay = base * rng.uniform(0.5, 1.0)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A ``Retry-After`` header's wait: delta-seconds or an HTTP date; ``None`` when absent or
+    unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max((when - now).total_seconds(), 0.0)
+
+
+# --- Fan-out and queueing ---------------------------------------------------------------------
+def dispatch(*, now: datetime, batch: int = 1000) -> int:
+    """Deliveries for up to ``batch`` undispatched events (oldest first); the events marked
+    dispatched. One statement; concurrent calls take disjoint batches. Returns the events."""
+    with transaction.atomic():
+        ((events,),) = fetch_all(sql.FEED_DISPATCH, [batch, now, now])
+    return int(events)
+
+
+def queue_due(*, now: datetime, lease: timedelta) -> list[tuple[int, str]]:
+    """(endpoint id, lease token) of each endpoint with a delivery due, not in its backoff and
+    not leased: each now leased until ``now + lease``."""
+    with transaction.atomic():
+        return [
+            (endpoint_id, token)
+            for endpoint_id, token in fetch_all(sql.FEED_QUEUE_DUE, [now + lease, now, now, now])
+        ]
+
+
+def lease(endpoint: Endpoint, *, now: datetime, length: timedelta) -> str:
+    """Lease ``endpoint`` for a delivery run now, whatever its state (a replay, a test);
+    the token."""
+    token = new_token()
+    Endpoint.objects.filter(pk=endpoint.pk).update(queued_until=now + length, lease_token=token)
+    return token
+
+
+def new_token() -> str:
+    return str(uuid.uuid4())
+
+
+def pump(*, now: datetime, send: Callable[[int, str], object]) -> dict[str, int]:
+    """Beat's round: fan the new events out, then hand each endpoint with a delivery due to
+    ``send`` (endpoint id, lease token): a Celery task, or a call in zero-config mode."""
+    events = 0
+    while True:
+        done = dispatch(now=now)
+        events += done
+        if done < 1000:
+            break
+    queued = queue_due(now=now, lease=settings.FEED_QUEUE_LEASE)
+    for endpoint_id, token in queued:
+        send(endpoint_id, token)
+    return {"events": events, "endpoints": len(queued)}
+
+
+# --- One endpoint's deliveries -----------------------------------------------------------------
+def body_of(event: Event, endpoint: Endpoint) -> bytes:
+    """The JSON body an endpoint is sent: the event's envelope round its ``data`` (customs'
+    as :mod:`shops.feed.customs` says), the data's text as stored."""
+    data = customs.customs_data(event) if endpoint.kind == EndpointKind.CUSTOMS else event.data
+    head = json.dumps(
+        {
+            "id": event.public_id,
+            "type": event.type,
+            "created_at": timezone.localtime(event.created_at).isoformat(),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return (head[:-1] + ',"data":' + data + "}").encode()
+
+
+def headers_of(event: Event, endpoint: Endpoint, body: bytes, now: datetime) -> dict[str, str]:
+    """Standard Webhooks' headers for this attempt (its own timestamp), signed with the
+    endpoint's secret (and the previous one during a rotation) and, for customs, the
+    operator's Ed25519 key."""
+    stamp = now.replace(microsecond=0)
+    secrets_ = [endpoint.secret]
+    if (
+        endpoint.previous_secret
+        and endpoint.previous_secret_until
+        and now < (endpoint.previous_secret_until)
+    ):
+        secrets_.append(endpoint.previous_secret)
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": event.public_id,
+        "webhook-timestamp": str(int(stamp.timestamp())),
+        "webhook-signature": signing.signature_header(
+            msg_id=event.public_id,
+            timestamp=stamp,
+            body=body,
+            secrets_=secrets_,
+            ed25519=endpoint.kind == EndpointKind.CUSTOMS,
+        ),
+    }
+
+
+@dataclass
+class Outcome:
+    """What one endpoint's run did."""
+
+    delivered: int = 0
+    failed: int = 0  # deliveries given up (retries ran out)
+    disabled: bool = False
+    retry_at: datetime | None = None
+    statuses: list[int | None] = field(default_factory=list)
+
+
+def deliver_endpoint(
+    endpoint_id: int,
+    token: str,
+    *,
+    clock: Callable[[], datetime] = timezone.now,
+    client: httpx.Client | None = None,
+    rng: random.Random | None = None,
+) -> Outcome | None:
+    """POST the endpoint's due deliveries, oldest event first, while the lease ``token`` is
+    the endpoint's and has time left for one more attempt (its timeout and a margin); ``None``
+    when the token is not the endpoint's lease (a stale or duplicate task). Stops at the first
+    failure (the endpoint's backoff) or a ``410 Gone`` (the endpoint disabled); gives the lease
+    back when done."""
+    rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+    outcome = Outcome()
+    own_client = client is None
+    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    margin = timedelta(seconds=TIMEOUT + 5)
+    try:
+        while True:
+            endpoint = Endpoint.objects.filter(pk=endpoint_id, lease_token=token).first()
+            now = clock()
+            if endpoint is None or endpoint.queued_until is None:
+                return outcome if outcome.statuses else None  # not (or no longer) its lease
+            if now + margin > endpoint.queued_until:
+                break  # the lease ends: beat queues the endpoint again
+            if not endpoint.enabled or (endpoint.retry_at and endpoint.retry_at > now):
+                break
+            due = list(
+                Delivery.objects.filter(
+                    endpoint=endpoint, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+                )
+                .select_related("event")
+                .order_by("event_id")[:20]
+            )
+            if not due:
+                break
+            for delivery in due:
+                if not _attempt(delivery, endpoint, client, clock, rng, outcome):
+                    return outcome
+                if clock() + margin > endpoint.queued_until:
+                    break
+        return outcome
+    finally:
+        if own_client:
+            client.close()
+        Endpoint.objects.filter(pk=endpoint_id, lease_token=token).update(
+            queued_until=None, lease_token=""
+        )
+
+
+def _attempt(
+    delivery: Delivery,
+    endpoint: Endpoint,
+    client: httpx.Client,
+    clock: Callable[[], datetime],
+    rng: random.Random,
+    outcome: Outcome,
+) -> bool:
+    """One POST of ``delivery``, recorded; whether the run goes on with the next."""
+    now = clock()
+    body = body_of(delivery.event, endpoint)
+    headers = headers_of(delivery.event, endpoint, body, now)
+    status: int | None = None
+    head = error = ""
+    retry_after: float | None = None
+    began = time.monotonic()
+    try:
+        with client.stream("POST", endpoint.url, content=body, headers=headers) as answer:
+            status = answer.status_code
+            retry_after = retry_after_seconds(answer.headers.get("retry-after"), now)
+            chunks = bytearray()
+            for chunk in answer.iter_bytes():
+                chunks += chunk
+                if len(chunks) >= HEAD_BYTES:
+                    break
+            head = chunks[:HEAD_BYTES].decode("utf-8", "replace")
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+    duration = round((time.monotonic() - began) * 1000)
+    outcome.statuses.append(status)
+    ok = status is not None and 200 <= status < 300
+    done = clock()
+    with transaction.atomic():
+        Attempt.objects.create(
+            delivery=delivery,
+            at=now,
+            status_code=status,
+            duration_ms=duration,
+            response_head=head,
+            error=error,
+        )
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.last_status_code = status
+        delivery.last_error = error or ("" if ok else f"HTTP {status}")
+        if ok:
+            delivery.status = DeliveryStatus.DELIVERED
+            delivery.delivered_at = done
+            delivery.save()
+            Endpoint.objects.filter(pk=endpoint.pk).update(
+                last_success_at=done, failures_in_row=0, retry_at=None
+            )
+            outcome.delivered += 1
+            return True
+        if status == 410:
+            delivery.save()
+            Endpoint.objects.filter(pk=endpoint.pk).update(
+                enabled=False,
+                disabled_reason=f"410 Gone at {timezone.localtime(done):%Y-%m-%d %H:%M:%S}",
+                last_failure_at=done,
+            )
+            outcome.disabled = True
+            return False
+        failures = endpoint.failures_in_row + 1
+        retry_at = done + timedelta(seconds=retry_delay(failures, retry_after, rng))
+        delivery.next_attempt_at = retry_at
+        delivery.save()
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            failures_in_row=failures, last_failure_at=done, retry_at=retry_at
+        )
+        # Retries ran out: every pending delivery of the endpoint whose event is older than
+        # the retry window is given up, this one among them when it is.
+        outcome.failed += Delivery.objects.filter(
+            endpoint=endpoint,
+            status=DeliveryStatus.PENDING,
+            event__created_at__lte=done - settings.FEED_RETRY_FOR,
+        ).update(status=DeliveryStatus.FAILED, failed_at=done)
+        outcome.retry_at = retry_at
+    return False
+
+
+# --- Housekeeping ------------------------------------------------------------------------------
+def prune_attempts(*, now: datetime, keep: timedelta = timedelta(days=30)) -> int:
+    """Delete attempts older than ``keep``; how many."""
+    deleted, _ = Attempt.objects.filter(at__lt=now - keep).delete()
+    return deleted
+
+
+def backlog(endpoint: Endpoint) -> int:
+    return endpoint.deliveries.filter(status=DeliveryStatus.PENDING).count()
+
+
+def undelivered(*, older_than: datetime) -> Q:
+    return Q(status=DeliveryStatus.PENDING, event__created_at__lte=older_than) | Q(
+        status=DeliveryStatus.FAILED
+    )
