@@ -638,6 +638,7 @@ class RollupState(models.Model):
 
 # The event feed's tables (shops/feed/): defined in its room, one app's models all the same.
 from shops.feed.models import (  # noqa: E402
+    EVENT_TYPES,
     Attempt,
     Delivery,
     DeliveryStatus,
@@ -649,6 +650,7 @@ from shops.feed.models import (  # noqa: E402
 )
 
 __all__ = [
+    "EVENT_TYPES",
     "Attempt",
     "Delivery",
     "DeliveryStatus",
