@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test fuzz lint fmt migrate demo worker beat clean messages prod-check
+.PHONY: install run test fuzz lint fmt migrate demo worker feed-worker beat clean messages prod-check
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ messages: install
 
 worker: install
 	$(VENV)/bin/celery -A dutyfree worker --loglevel=info
+
+# The event feed's deliveries (queue "feed"): threads, so that receivers that hang to their 10 s
+# timeout hold threads, not the worker above.
+FEED_THREADS ?= 16
+feed-worker: install
+	$(VENV)/bin/celery -A dutyfree worker -Q feed --pool threads --concurrency $(FEED_THREADS) -n feed@%h --loglevel=info
 
 beat: install
 	$(VENV)/bin/celery -A dutyfree beat --loglevel=info

@@ -229,8 +229,15 @@ FEED_SIGNING_KEY_FILE = os.environ.get("FEED_SIGNING_KEY_FILE", "")
 CUSTOMS_SEAL_PUBLIC_KEY = os.environ.get("CUSTOMS_SEAL_PUBLIC_KEY", "")
 # How long a delivery is retried, from its event, before it is marked failed (at least 3 days).
 FEED_RETRY_FOR = timedelta(hours=float(os.environ.get("FEED_RETRY_HOURS", "73")))
-# How long an endpoint queued for delivery is not queued again (a worker's run takes less).
-FEED_QUEUE_LEASE = timedelta(seconds=float(os.environ.get("FEED_QUEUE_LEASE_SECONDS", "120")))
+# How long an endpoint queued for delivery is not queued again (a worker's run takes less). At
+# least 20 s: a run starts an attempt only with its 10 s timeout and a 5 s margin left.
+FEED_QUEUE_LEASE = timedelta(
+    seconds=max(20.0, float(os.environ.get("FEED_QUEUE_LEASE_SECONDS", "120")))
+)
+# Deliveries go to a queue of their own, "feed", served by a worker of threads (make
+# feed-worker): a receiver that hangs to its timeout holds a thread, never the pump, the rollups
+# or another endpoint's delivery.
+CELERY_TASK_ROUTES = {"shops.tasks.feed_deliver": {"queue": "feed"}}
 # Zero-config mode has no beat: after a commit that wrote an event, a background thread of this
 # process pumps the feed (never the request's own thread: the sale never waits on a receiver).
 FEED_PUMP_ON_COMMIT = env_bool("FEED_PUMP_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)

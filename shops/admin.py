@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -24,13 +24,15 @@ from rest_framework.authtoken.models import TokenProxy
 from dutyfree import money
 from dutyfree.language import in_language
 from quotas.selectors import immediate_kinds_known
+from shops.feed.reconcile import customs_of
 from shops.imports.products import (
     category_code_unknown,
     immediate_kind_problem,
     known_category_codes,
 )
 from shops.models import Operator, OperatorStaff, Product, Return, Sale, SaleLine, Store, Terminal
-from shops.operators.scope import is_platform, operator_of, scoped
+from shops.operators.admin import OperatorScoped
+from shops.operators.scope import is_platform, operator_of
 
 # DRF's own token table stays installed only for its migrations and is always empty.
 admin.site.unregister(TokenProxy)
@@ -78,26 +80,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-
-class OperatorScoped(admin.ModelAdmin):
-    """An admin whose rows belong to stores: an operator's people list and open only their own
-    stores' rows; another operator's row answers 404, as a row that does not exist (never 403,
-    never a redirect that would tell it apart). ``store_lookup`` leads from the row to its
-    store (``"pk"`` for the stores themselves)."""
-
-    store_lookup = "store"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return scoped(super().get_queryset(request), request.user, self.store_lookup)
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Any:
-        found = super().get_object(request, object_id, from_field)
-        if found is None:
-            raise Http404(gettext("No such object."))
-        return found
 
 
 class OperatorStoreInline(admin.TabularInline):
@@ -463,6 +445,19 @@ class SaleAdmin(OperatorScoped, ReadOnlyAdmin):
     list_select_related = ("store",)
     inlines = [SaleLineInline]
     exclude = ("request_fingerprint",)
+    readonly_fields = ("customs_status",)
+
+    @admin.display(description=_("customs"))
+    def customs_status(self, sale: Sale) -> str:
+        """The sale's report to customs (the feed's customs channel), as its API answer says."""
+        state = customs_of([sale.pk])[sale.pk]
+        label = {
+            "delivered": gettext("delivered"),
+            "pending": gettext("pending"),
+            "failed": gettext("failed"),
+            "not_configured": gettext("no customs channel"),
+        }[state.status]
+        return f"{label} {timezone.localtime(state.at):%Y-%m-%d %H:%M:%S}" if state.at else label
 
 
 @admin.register(Return)
@@ -471,3 +466,7 @@ class ReturnAdmin(OperatorScoped, ReadOnlyAdmin):
     list_display = ("id", "sale", "amount", "reason", "created_at")
     search_fields = ("sale__receipt_no",)
     list_select_related = ("sale",)
+
+
+# The event feed's pages (endpoints, events, deliveries): registered by being imported.
+from shops.feed import admin as feed_admin  # noqa: E402, F401

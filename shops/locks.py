@@ -16,12 +16,16 @@ The order, never reversed, so that no two transactions deadlock:
    sale. A pickup: the sale alone (:func:`sale_lock`).
 3. The rollups: :func:`rollups_lock`, alone in its transaction (a refresh runs after the commit
    that marked a day dirty, never inside it).
+4. The event feed: :func:`events_dispatch_locked` skips the events another pump holds (``FOR
+   UPDATE SKIP LOCKED``: it never waits), alone in its transaction; :func:`endpoint_lock`
+   (``FOR NO KEY UPDATE`` of one endpoint, waiting) alone in a rotation's.
 
 A try-lock never waits, so it cannot close a cycle; it comes first all the same.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -29,7 +33,7 @@ from django.db import connection
 from dutyfree.locks import ROLLUPS, TERMINAL_IDEMPOTENCY
 from quotas.locks import quota_account_lock_by_id
 from quotas.models import QuotaAccount
-from shops.models import Sale
+from shops.models import Endpoint, Sale
 
 # --- A request in flight with a terminal's Idempotency-Key: advisory, try ---------------------
 # A transaction-scoped advisory try-lock on two keys (dutyfree.locks.TERMINAL_IDEMPOTENCY: the
@@ -89,3 +93,44 @@ def rollups_lock() -> None:
     first in its transaction, before the row locks of the rollups' own statements."""
     with connection.cursor() as cursor:
         cursor.execute(_ROLLUPS_LOCK_SQL, [ROLLUPS.key])
+
+
+# --- The event feed: events skip-locked, an endpoint for a rotation -----------------------------
+# The fan-out's claim of a batch: row locks with SKIP LOCKED inside a set-based statement (the
+# ORM cannot lock in a CTE that also updates and inserts), so concurrent pumps take disjoint
+# batches and never wait for one another.
+# Set-based: a batch of undispatched events (oldest first; concurrent pumps take disjoint
+# batches) fanned out into one delivery per enabled endpoint subscribed to the type, of the
+# event's store's operator or the platform's; the events marked dispatched. One statement.
+_FEED_DISPATCH_SQL = """
+WITH batch AS (
+  SELECT event.id, event.type, event.store_id FROM shops_event AS event
+  WHERE event.dispatched_at IS NULL ORDER BY event.id LIMIT %s FOR UPDATE SKIP LOCKED
+), marked AS (
+  UPDATE shops_event AS event SET dispatched_at = %s FROM batch WHERE event.id = batch.id
+), made AS (
+  INSERT INTO shops_delivery (event_id, endpoint_id, status, attempts, next_attempt_at, last_error)
+  SELECT batch.id, endpoint.id, 'pending', 0, %s, ''
+  FROM batch JOIN shops_store AS store ON store.id = batch.store_id
+  JOIN shops_endpoint AS endpoint ON endpoint.enabled AND batch.type = ANY(endpoint.event_types)
+   AND (endpoint.operator_id IS NULL OR endpoint.operator_id = store.operator_id)
+  ON CONFLICT (event_id, endpoint_id) DO NOTHING
+)
+SELECT count(*) FROM batch"""
+
+
+def events_dispatch_locked(*, batch: int, now: datetime) -> int:
+    """Deliveries for up to ``batch`` undispatched events, oldest first (one per enabled
+    endpoint subscribed to the type, of the event's store's operator or the platform's); the
+    events marked dispatched at ``now``. Events another transaction holds are skipped, never
+    waited for. One statement; how many events it took."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FEED_DISPATCH_SQL, [batch, now, now])
+        (events,) = cursor.fetchone()
+    return int(events)
+
+
+def endpoint_lock(endpoint_id: int) -> Endpoint:
+    """One endpoint, ``FOR NO KEY UPDATE`` (its deliveries reference it); waits for a holder.
+    A rotation reads and replaces its secrets under it."""
+    return Endpoint.objects.select_for_update(no_key=True).get(pk=endpoint_id)

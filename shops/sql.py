@@ -125,26 +125,7 @@ def sale_write_sql(
     )
 
 
-# --- The event feed (shops.feed.delivery) ---------------------------------------------------------
-# Set-based: a batch of undispatched events (oldest first; concurrent pumps take disjoint
-# batches) fanned out into one delivery per enabled endpoint subscribed to the type, of the
-# event's store's operator or the platform's; the events marked dispatched. One statement.
-FEED_DISPATCH = """
-WITH batch AS (
-  SELECT event.id, event.type, event.store_id FROM shops_event AS event
-  WHERE event.dispatched_at IS NULL ORDER BY event.id LIMIT %s FOR UPDATE SKIP LOCKED
-), marked AS (
-  UPDATE shops_event AS event SET dispatched_at = %s FROM batch WHERE event.id = batch.id
-), made AS (
-  INSERT INTO shops_delivery (event_id, endpoint_id, status, attempts, next_attempt_at, last_error)
-  SELECT batch.id, endpoint.id, 'pending', 0, %s, ''
-  FROM batch JOIN shops_store AS store ON store.id = batch.store_id
-  JOIN shops_endpoint AS endpoint ON endpoint.enabled AND batch.type = ANY(endpoint.event_types)
-   AND (endpoint.operator_id IS NULL OR endpoint.operator_id = store.operator_id)
-  ON CONFLICT (event_id, endpoint_id) DO NOTHING
-)
-SELECT count(*) FROM batch"""
-
+# --- The event feed (shops.feed.delivery; the fan-out, which locks, is in shops.locks) ----------
 # Set-based: every enabled endpoint with a delivery due, not in its backoff and not leased,
 # leased until the first parameter with a fresh token (one delivery task per endpoint at a
 # time). One statement.

@@ -65,7 +65,7 @@ def feed_pump() -> dict[str, int]:
 @shared_task(name="shops.tasks.feed_deliver")
 def feed_deliver(endpoint_id: int, token: str) -> dict[str, Any] | None:
     """Deliver one endpoint's due events while its lease ``token`` holds."""
-    outcome = delivery.deliver_endpoint(endpoint_id, token)
+    outcome = delivery.deliver_endpoint(endpoint_id, token, clock=timezone.now)
     return None if outcome is None else asdict(outcome)
 
 
@@ -106,7 +106,7 @@ def _pump_loop() -> None:
         try:
             delivery.pump(
                 now=timezone.now(),
-                send=lambda e, t: delivery.deliver_endpoint(e, t),
+                send=lambda e, t: delivery.deliver_endpoint(e, t, clock=timezone.now),
             )
         except Exception:  # a receiver or the database failing must not end the thread
             logger.exception("the feed's pump failed; its deliveries wait for the next")

@@ -65,7 +65,7 @@ from shops.demo.examples import (
     constant,
     demo,
 )
-from shops.models import SKU, EventType, Sale, StoreChannel, Terminal
+from shops.models import SKU, Sale, StoreChannel, Terminal
 from shops.operators.scope import visible_store_ids
 from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search
 from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, SaleOut
@@ -310,7 +310,6 @@ class _SaleChangeApi(TerminalApi):
     """A void or a pickup: no body, an Idempotency-Key, the sale as it then stands."""
 
     change: Callable[..., Sale]
-    told: EventType
 
     def post(self, request: Request, sale_id: int) -> HttpResponse:
         idempotency_key(request)
@@ -319,7 +318,6 @@ class _SaleChangeApi(TerminalApi):
             returns.sale_change_once(
                 retry=retry_of(request, self.terminal, data),
                 change=type(self).change,
-                told=self.told,
                 terminal=self.terminal,
                 sale_id=sale_id,
                 now=timezone.now(),
@@ -361,7 +359,6 @@ def _sale_change_schema(
 )
 class SaleVoidApi(_SaleChangeApi):
     change = staticmethod(returns.sale_void)
-    told = EventType.SALE_VOIDED
 
 
 @_sale_change_schema(
@@ -373,7 +370,6 @@ class SaleVoidApi(_SaleChangeApi):
 )
 class SalePickupApi(_SaleChangeApi):
     change = staticmethod(pickup.sale_pickup)
-    told = EventType.SALE_PICKED_UP
 
 
 class DepartureApi(TerminalApi):

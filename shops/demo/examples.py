@@ -250,6 +250,7 @@ class Examples:
             "returned_amount": "0.00",
             "picked_up_at": None,
             "voided_at": None,
+            "customs": {"status": "not_configured", "at": None},  # the demo has no customs channel
             "returns": [],
         }
         answer.update(changes)

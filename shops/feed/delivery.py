@@ -37,6 +37,7 @@ from django.utils import timezone
 from dutyfree.db import fetch_all
 from shops import sql
 from shops.feed import customs, signing
+from shops.locks import events_dispatch_locked
 from shops.models import Attempt, Delivery, DeliveryStatus, Endpoint, EndpointKind, Event
 
 TIMEOUT = 10.0  # seconds, connect to last byte
@@ -80,8 +81,7 @@ def dispatch(*, now: datetime, batch: int = 1000) -> int:
     """Deliveries for up to ``batch`` undispatched events (oldest first); the events marked
     dispatched. One statement; concurrent calls take disjoint batches. Returns the events."""
     with transaction.atomic():
-        ((events,),) = fetch_all(sql.FEED_DISPATCH, [batch, now, now])
-    return int(events)
+        return events_dispatch_locked(batch=batch, now=now)
 
 
 def queue_due(*, now: datetime, lease: timedelta) -> list[tuple[int, str]]:
@@ -180,7 +180,7 @@ def deliver_endpoint(
     endpoint_id: int,
     token: str,
     *,
-    clock: Callable[[], datetime] = timezone.now,
+    clock: Callable[[], datetime],
     client: httpx.Client | None = None,
     rng: random.Random | None = None,
 ) -> Outcome | None:
@@ -279,6 +279,7 @@ def _attempt(
             Endpoint.objects.filter(pk=endpoint.pk).update(
                 last_success_at=done, failures_in_row=0, retry_at=None
             )
+            endpoint.failures_in_row = 0  # a failure later in this run counts from here
             outcome.delivered += 1
             return True
         if status == 410:
@@ -297,6 +298,7 @@ def _attempt(
         Endpoint.objects.filter(pk=endpoint.pk).update(
             failures_in_row=failures, last_failure_at=done, retry_at=retry_at
         )
+        endpoint.failures_in_row = failures
         # Retries ran out: every pending delivery of the endpoint whose event is older than
         # the retry window is given up, this one among them when it is.
         outcome.failed += Delivery.objects.filter(

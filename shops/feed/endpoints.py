@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 
 from shops.feed import customs, signing
 from shops.feed.events import forget_customs_channel
+from shops.locks import endpoint_lock
 from shops.models import (
     EVENT_TYPES,
     Delivery,
@@ -114,7 +115,7 @@ def endpoint_named(name: str) -> Endpoint:
 def rotate(*, name: str, now: datetime) -> Made:
     """A new secret; the old one still signs (both signatures, space-separated) for 24 hours."""
     with transaction.atomic():
-        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_named(name).pk)
+        endpoint = endpoint_lock(endpoint_named(name).pk)
         secret = signing.new_secret()
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_until = now + ROTATION_OVERLAP

@@ -24,6 +24,7 @@ from quotas.models import QuotaAccount
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import PolicyInForce, accounts_by_id, policy_by_id_cached
 from quotas.services import ALREADY_RECORDED, CLOSED_OPEN_TRIP, DEPARTURE_REASONS, DepartureRecorded
+from shops.feed.reconcile import Customs, customs_of
 from shops.models import Sale, SaleLine, SaleStatus
 
 if TYPE_CHECKING:
@@ -309,8 +310,19 @@ class SaleReturnRefOut(Answer):
     created_at: LocalTime
 
 
+class CustomsOut(Answer):
+    status: Literal["pending", "delivered", "failed", "not_configured"] = Field(
+        description="The sale's report to customs' supervision system (its sale.completed "
+        "on the customs channel): delivered, still being delivered, failed after three days "
+        "of retries, or not_configured when there is no customs channel."
+    )
+    at: LocalTime | None = Field(description="When it was delivered, or failed; else null.")
+
+
 class SaleDetailOut(SaleOut):
     """A sale as it stands now."""
+
+    customs: CustomsOut
 
     lines: list[SaleDetailLineOut]  # type: ignore[assignment]  # each line adds what came back
     quota: QuotaOut = Field(
@@ -328,12 +340,17 @@ def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str,
     return sale_detail_out(sale, account=account).body()
 
 
-def sale_detail_out(sale: Sale, *, account: QuotaAccount | None = None) -> SaleDetailOut:
-    """A sale as it stands now: the first answer plus status, pickup, returns, and the quota of
-    the sale's year as the shopper's account stands now (after every return and void since),
-    not as it stood at the sale. ``lines``/``returns`` may be prefetched, ``account`` given."""
+def sale_detail_out(
+    sale: Sale, *, account: QuotaAccount | None = None, customs: Customs | None = None
+) -> SaleDetailOut:
+    """A sale as it stands now: the first answer plus status, pickup, returns, its customs
+    status, and the quota of the sale's year as the shopper's account stands now (after every
+    return and void since), not as it stood at the sale. ``lines``/``returns`` may be
+    prefetched, ``account`` and ``customs`` given."""
     if account is None:
         account = accounts_by_id([sale.account_id])[sale.account_id]
+    if customs is None:
+        customs = customs_of([sale.pk])[sale.pk]
     lines = sorted(sale.lines.all(), key=attrgetter("line_no"))
     first = _sale_out(sale, lines)
     for line, stored in zip(first["lines"], lines, strict=True):
@@ -346,6 +363,7 @@ def sale_detail_out(sale: Sale, *, account: QuotaAccount | None = None) -> SaleD
             "returned_amount": sale.returned_amount,
             "picked_up_at": sale.picked_up_at,
             "voided_at": sale.voided_at,
+            "customs": CustomsOut(status=customs.status, at=customs.at),
             "returns": [
                 SaleReturnRefOut(id=r.pk, amount=r.amount, created_at=r.created_at)
                 for r in sorted(sale.returns.all(), key=attrgetter("pk"))
@@ -424,6 +442,11 @@ def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
 
 
 def sale_details(sales: Sequence[Sale]) -> list[SaleDetailOut]:
-    """:func:`sale_detail_out` of each sale; their quota accounts read in one query."""
+    """:func:`sale_detail_out` of each sale; their quota accounts read in one query, their
+    customs status in two."""
     accounts = accounts_by_id(sale.account_id for sale in sales)
-    return [sale_detail_out(sale, account=accounts[sale.account_id]) for sale in sales]
+    customs = customs_of(sale.pk for sale in sales)
+    return [
+        sale_detail_out(sale, account=accounts[sale.account_id], customs=customs[sale.pk])
+        for sale in sales
+    ]

@@ -14,20 +14,32 @@ from shops.feed import events as feed_events
 from shops.models import EventType
 from shops.pos.answers import departure_answer
 from shops.pos.deadline import settle_after_departure
-from shops.pos.idempotency import Answer, Retry, answer, once
+from shops.pos.idempotency import Answer, Retry, answer, once, render
 from shops.tasks import pump_feed_after_commit
 
 
 @transaction.atomic
-def departure_record(*, now: datetime, **departure: Any) -> quota_services.DepartureRecorded:
+def departure_record(
+    *, now: datetime, store_id: int | None = None, **departure: Any
+) -> quota_services.DepartureRecorded:
     """Record a departure (:func:`quotas.services.departure_record_outcome`) and lift the
-    departure-deadline bans it shows were wrong (:func:`settle_after_departure`).
+    departure-deadline bans it shows were wrong (:func:`settle_after_departure`). Told by a
+    till of ``store_id``: a shopper's departure newly recorded is a ``departure.recorded``
+    event, its data the answer the till gets (a departure of history, with no store, is none).
 
     :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
     """
     outcome = quota_services.departure_record_outcome(now=now, **departure)
     if outcome.recorded_on is not None:
         settle_after_departure(shopper_id=outcome.recorded_on.shopper_id, now=now)
+        if store_id is not None and outcome.reason != quota_services.ALREADY_RECORDED:
+            feed_events.record(
+                type=EventType.DEPARTURE_RECORDED,
+                store_id=store_id,
+                data=render(departure_answer(outcome)).decode(),
+                at=now,
+            )
+            pump_feed_after_commit()
     return outcome
 
 
@@ -42,18 +54,10 @@ def departure_record_once(
     :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
     :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.pos.idempotency.once`.
     """
-
-    def act() -> Answer:
-        outcome = departure_record(now=now, **departure)
-        first = answer(201, departure_answer(outcome))
-        if outcome.recorded_on is not None:  # a shopper's departure: told, in its transaction
-            feed_events.record(
-                type=EventType.DEPARTURE_RECORDED,
-                store_id=store_id,
-                data=first.content.decode(),
-                at=now,
-            )
-            pump_feed_after_commit()
-        return first
-
-    return once(retry=retry, now=now, act=act)
+    return once(
+        retry=retry,
+        now=now,
+        act=lambda: answer(
+            201, departure_answer(departure_record(now=now, store_id=store_id, **departure))
+        ),
+    )

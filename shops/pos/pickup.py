@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 from quotas.choices import PickupMode
 from quotas.selectors import departed_between
 from shops.locks import sale_lock
-from shops.models import Sale, SaleStatus, Terminal
+from shops.models import EventType, Sale, SaleStatus, Terminal
+from shops.pos.answers import sale_detail
 from shops.pos.errors import PickupTooEarly, SaleVoided
+from shops.pos.returns import tell
 from shops.pos.search import sale_of_store
 
 # Mail is shipped, and return-to-island goods are kept, until the shopper has left the island.
@@ -20,7 +22,8 @@ AFTER_DEPARTURE = (PickupMode.MAIL, PickupMode.RETURN_TO_ISLAND)
 
 @transaction.atomic
 def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
-    """The goods were handed over. Recording it twice keeps the first time.
+    """The goods were handed over. Recording it twice keeps the first time (and its one
+    ``sale.picked_up`` event).
 
     :raises SaleNotFound: not a sale of the terminal's store.
     :raises SaleVoided: the sale was voided.
@@ -40,4 +43,5 @@ def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     if sale.picked_up_at is None:
         sale.picked_up_at = now
         sale.save(update_fields=["picked_up_at"])
+        tell(EventType.SALE_PICKED_UP, sale=sale, body=sale_detail(sale), now=now)
     return sale

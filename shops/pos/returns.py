@@ -37,7 +37,7 @@ from shops.models import (
 from shops.pos.answers import QuotaOut, ReturnLineOut, ReturnOut, sale_detail
 from shops.pos.checkout import mark_dirty
 from shops.pos.errors import ReturnExceedsSale, SalePickedUp, SaleVoided, UnknownLine
-from shops.pos.idempotency import Answer, Retry, answer, once
+from shops.pos.idempotency import Answer, Retry, answer, once, render
 from shops.pos.search import sale_of_store
 from shops.tasks import pump_feed_after_commit
 
@@ -70,26 +70,20 @@ def sale_return(
     :raises RequestInProgress: the first request with the key is still running.
     """
 
-    def act() -> Answer:
-        first = answer(
-            201, _take_back(terminal=terminal, sale_id=sale_id, lines=lines, reason=reason, now=now)
-        )
-        _told(EventType.SALE_RETURNED, terminal=terminal, sale_id=sale_id, first=first, now=now)
-        return first
-
     return once(
         retry=Retry(terminal_id=terminal.pk, key=idempotency_key, fingerprint=fingerprint),
         now=now,
-        act=act,
+        act=lambda: answer(
+            201, _take_back(terminal=terminal, sale_id=sale_id, lines=lines, reason=reason, now=now)
+        ),
     )
 
 
-def _told(
-    type: EventType, *, terminal: Terminal, sale_id: int, first: Answer, now: datetime
-) -> None:
-    """The change's event in the outbox, in its transaction: its data the answer's body."""
+def tell(type: EventType, *, sale: Sale, body: Any, now: datetime) -> None:
+    """A change to ``sale``'s event in the outbox, in the change's transaction: its data the
+    body its answer has (:func:`shops.pos.idempotency.render`, the same bytes)."""
     feed_events.record(
-        type=type, store_id=terminal.store_id, sale_id=sale_id, data=first.content.decode(), at=now
+        type=type, store_id=sale.store_id, sale_id=sale.pk, data=render(body).decode(), at=now
     )
     pump_feed_after_commit()
 
@@ -98,24 +92,21 @@ def sale_change_once(
     *,
     retry: Retry,
     change: Callable[..., Sale],
-    told: EventType,
     terminal: Terminal,
     sale_id: int,
     now: datetime,
 ) -> Answer:
     """A change to a sale — :func:`sale_void` or :func:`sale_pickup` — once per (terminal,
-    key), answering the sale as it then stands; ``told``: the type of its event.
+    key), answering the sale as it then stands.
 
     :raises SaleNotFound, SalePickedUp, SaleVoided, PickupTooEarly: as ``change``.
     :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.pos.idempotency.once`.
     """
-
-    def act() -> Answer:
-        first = answer(200, sale_detail(change(terminal=terminal, sale_id=sale_id, now=now)))
-        _told(told, terminal=terminal, sale_id=sale_id, first=first, now=now)
-        return first
-
-    return once(retry=retry, now=now, act=act)
+    return once(
+        retry=retry,
+        now=now,
+        act=lambda: answer(200, sale_detail(change(terminal=terminal, sale_id=sale_id, now=now))),
+    )
 
 
 @transaction.atomic
@@ -149,7 +140,7 @@ def _take_back(
         reason=reason,
         now=now,
     )
-    return ReturnOut(
+    body = ReturnOut(
         id=refund.pk,
         sale=sale.pk,
         amount=refund.amount,
@@ -161,6 +152,8 @@ def _take_back(
         ],
         quota=QuotaOut.of(year=account.year, limit=account.limit, used=account.used),
     ).body()
+    tell(EventType.SALE_RETURNED, sale=sale, body=body, now=now)
+    return body
 
 
 def _check_returnable(
@@ -269,4 +262,5 @@ def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
             now=now,
         )
     mark_dirty(sale=sale, now=now)
+    tell(EventType.SALE_VOIDED, sale=sale, body=sale_detail(sale), now=now)
     return sale

@@ -27,6 +27,9 @@ What must hold:
   returns; pieces for cosmetics) is within the kind's cap, and each SKU within its
   per-variety cap; a resident's sale without a trip on its own. Imported sales: notes, as
   for the trips.
+- **The feed**: every change made at a till since the feed began has its event in the outbox
+  (a sale its ``sale.completed``, each return a ``sale.returned``, a void and a pickup theirs:
+  ``shops.feed.reconcile.changes_without_events``).
 - **Rollups** = source: ``DailyCategorySales`` and ``DailyStoreSales`` (amount, items,
   receipts, and the exact sets behind the distinct counts) against the same aggregates
   recomputed from the sales, without writing. (day, store) slices still marked dirty are
@@ -57,6 +60,7 @@ from pyroaring import BitMap
 from quotas import audit as quota_audit
 from quotas.selectors import judging_policy_ids, policy_by_id_cached
 from shops import sql
+from shops.feed.reconcile import changes_without_events
 from shops.models import DailyCategorySales, DailyStoreSales, DirtyDay, Return, Sale
 
 # Differences listed per check; beyond this one line says there are more.
@@ -747,6 +751,7 @@ def check_books(*, rollups: bool = True, limit: int = LIMIT) -> Books:
         books.differences += sale_differences(limit=limit)
         books.differences += trip_differences(limit=limit, notes=books.notes)
         books.differences += immediate_differences(limit=limit, notes=books.notes)
+        books.differences += changes_without_events(limit=limit)
         if rollups:
             books.dirty_slices = dirty_slices()
             books.rollup_rows = DailyCategorySales.objects.count() + DailyStoreSales.objects.count()

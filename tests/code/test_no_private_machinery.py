@@ -211,7 +211,7 @@ class TestLockModules:
         takers = _lock_takers()
         # quotas takes no advisory lock: a sale's shopper row serialises its trips' recounts
         assert takers["quotas/locks.py"] == {"row lock in SQL", "select_for_update"}
-        assert takers["shops/locks.py"] == {"advisory", "select_for_update"}
+        assert takers["shops/locks.py"] == {"advisory", "select_for_update", "row lock in SQL"}
 
     @pytest.mark.parametrize("module", [quotas.locks, shops.locks], ids=lambda m: m.__name__)
     def test_each_lock_says_its_strength_and_whether_it_waits(self, module):
@@ -352,6 +352,7 @@ CALLERS = {
     "quotas/admin/shoppers.py",
     "quotas/api.py",
     "shops/admin.py",
+    "shops/feed/admin.py",
     "shops/api/views.py",
     "shops/reporting/dashboard.py",
     "shops/api/inputs.py",

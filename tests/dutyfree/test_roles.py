@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,7 +31,9 @@ from knox.models import AuthToken
 from quotas import category_csv, kind_csv
 from quotas import services as quota_services
 from quotas.models import Ban, Policy, Programme, Shopper
-from shops.models import Operator, Product, Return, Sale, Store, Terminal
+from shops.feed import delivery as feed_delivery
+from shops.feed import endpoints as feed_endpoints
+from shops.models import Delivery, Event, Operator, Product, Return, Sale, Store, Terminal
 from shops.operators.services import set_operator
 from shops.pos import checkout, returns
 from tests import support
@@ -114,7 +116,9 @@ def test_the_migration_makes_three_groups_with_their_permissions() -> None:
         f"{action}_{model}"
         for model in ("store", "terminal", "product")
         for action in ("add", "change", "view")
-    } | {"view_sale", "view_saleline", "view_return", "view_returnline", "view_operator"}
+    } | {"view_sale", "view_saleline", "view_return", "view_returnline", "view_operator"} | {
+        "view_endpoint", "change_endpoint", "view_event", "view_delivery"  # the feed
+    }  # fmt: skip
     auditor = codenames(AUDITOR)
     assert all(codename.startswith("view_") for codename in auditor)
     assert {"view_immediatepickupkind", "view_historicalimmediatepickupkind"} <= auditor
@@ -428,6 +432,8 @@ CUSTOM_WRITES = {
     "quotas_policy_kinds_import": ("quotas.change_policy", "quotas.change_immediatepickupkind"),
     "quotas_ban_lift": ("quotas.change_ban",),
     "auth_user_password_change": ("auth.change_user",),
+    # The feed: sending events again queues deliveries, as an endpoint's replay does.
+    "shops_event_changelist": ("shops.view_event", "shops.change_endpoint"),
 }
 # The URLs a superuser's POST (``post_data``) does write through: every other URL must write
 # nothing for anyone, superusers included. A URL the admin adds is posted its page's form where
@@ -471,6 +477,7 @@ SUPERUSER_WRITES = {
     "shops_terminal_changelist",  # revoke
     "shops_product_add",
     "shops_product_change",
+    "shops_endpoint_change",  # the admin's log says "no fields changed"
 }
 
 
@@ -549,6 +556,21 @@ def world(records: dict[str, object]) -> dict[str, Any]:
         "accesslog": AccessLog.objects.create(**attempt, path_info="/admin/login/"),
         "accessfailurelog": AccessFailureLog.objects.create(**attempt, path_info="/admin/login/"),
         "operator": Operator.objects.get(code="CDFG"),
+        **feed_world(now),
+    }
+
+
+def feed_world(now: datetime) -> dict[str, Any]:
+    """The feed's records: the platform's endpoint, the sale's event and its delivery."""
+    made = feed_endpoints.create_endpoint(
+        url="http://127.0.0.1:9/roles", name="roles", types=None, operator=None,
+        kind="integrator", now=now,
+    )  # fmt: skip
+    feed_delivery.dispatch(now=now)
+    return {
+        "endpoint": made.endpoint,
+        "event": Event.objects.filter(type="sale.completed").get(),
+        "delivery": Delivery.objects.filter(event__type="sale.completed").get(),
     }
 
 
@@ -759,7 +781,7 @@ def test_another_operators_people_write_nothing_of_this_one(
     user = member_of(role)
     set_operator(user, Operator.objects.get(code="HNDF"))
     # The world's are CDFG's, and its product the island catalogue's (read, not changed).
-    theirs = {"store", "terminal", "sale", "return", "product"}
+    theirs = {"store", "terminal", "sale", "return", "product", "endpoint", "event", "delivery"}
 
     def not_cdfgs(route: AdminRoute) -> bool:
         found = route.model_view

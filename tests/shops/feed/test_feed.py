@@ -343,9 +343,9 @@ def test_a_stale_lease_delivers_nothing(client: Client, till: dict, receiver: Re
     delivery.dispatch(now=timezone.now())
     ((endpoint_id, token),) = delivery.queue_due(now=timezone.now(), lease=timedelta(minutes=2))
     assert delivery.queue_due(now=timezone.now(), lease=timedelta(minutes=2)) == []  # leased
-    assert delivery.deliver_endpoint(endpoint_id, "not-the-lease") is None
+    assert delivery.deliver_endpoint(endpoint_id, "not-the-lease", clock=timezone.now) is None
     assert receiver.requests == []
-    assert delivery.deliver_endpoint(endpoint_id, token) is not None
+    assert delivery.deliver_endpoint(endpoint_id, token, clock=timezone.now) is not None
     assert len(receiver.requests) == 1
 
 
@@ -431,3 +431,18 @@ def test_a_pickup_writes_its_event(client: Client, till: dict) -> None:
     event = Event.objects.get(type="sale.picked_up")
     assert json.loads(event.data) == picked.json()
     assert event.sale_id == sale.json()["id"]
+
+
+def test_a_failure_after_a_success_in_one_run_counts_from_that_success(
+    client: Client, till: dict, receiver: Receiver
+) -> None:
+    receiver.script = [(200, {}), (500, {})]
+    ep, _ = endpoint(receiver.url)
+    Endpoint.objects.filter(pk=ep.pk).update(failures_in_row=5)  # an outage before
+    sell(client, till)
+    sell(client, till, number=2)
+    now = timezone.now()
+    run_feed(now)
+    ep.refresh_from_db()
+    assert ep.failures_in_row == 1
+    assert ep.retry_at <= now + timedelta(seconds=60)
