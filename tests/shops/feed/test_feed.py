@@ -446,3 +446,66 @@ def test_a_failure_after_a_success_in_one_run_counts_from_that_success(
     ep.refresh_from_db()
     assert ep.failures_in_row == 1
     assert ep.retry_at <= now + timedelta(seconds=60)
+
+
+def test_a_receiver_down_for_a_while_gets_everything_after(
+    client: Client, till: dict, receiver: Receiver
+) -> None:
+    receiver.default = (503, {})
+    endpoint(receiver.url)
+    for number in range(1, 6):
+        sell(client, till, number=number)
+    now = timezone.now()
+    run_feed(now)
+    run_feed(now + timedelta(minutes=1))
+    assert Delivery.objects.filter(status="pending").count() == 5
+    receiver.default = (200, {})  # back
+    run_feed(now + timedelta(minutes=10))
+    assert Delivery.objects.filter(status="delivered").count() == 5
+    # The last five requests, answered 200 (signed ten minutes ahead: read, not verified).
+    ids = {json.loads(r.body)["id"] for r in receiver.requests[-5:]}
+    assert ids == set(Event.objects.values_list("public_id", flat=True))
+
+
+def test_a_receiver_hanging_past_the_timeout_is_a_failure(
+    client: Client, till: dict, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "TIMEOUT", 0.5)
+    receiver.delay = 2.0
+    ep, _ = endpoint(receiver.url)
+    sell(client, till)
+    run_feed()
+    row = Delivery.objects.get()
+    assert row.status == "pending"
+    assert "Timeout" in row.last_error
+    assert Attempt.objects.get().status_code is None
+    assert Endpoint.objects.get(pk=ep.pk).failures_in_row == 1
+
+
+def test_a_sale_rolled_back_after_its_write_takes_its_event_along(
+    client: Client, till: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shops.pos import checkout
+
+    written = checkout.write_sale
+
+    def write_then_fail(**kwargs: Any) -> Any:
+        written(**kwargs)
+        assert Event.objects.count() == 1  # written with the sale, in its transaction
+        raise RuntimeError("the commit fails after the write")
+
+    monkeypatch.setattr(checkout, "write_sale", write_then_fail)
+    terminal = support.terminal(CDFG_STORE)[0]
+    with pytest.raises(RuntimeError):
+        support.commit(terminal, support.basket(("F-LIP", 1)))
+    assert not Event.objects.exists()
+    assert not Sale.objects.exists()
+
+
+def test_attempts_are_kept_thirty_days(client: Client, till: dict, receiver: Receiver) -> None:
+    endpoint(receiver.url)
+    sell(client, till)
+    run_feed()
+    at = Attempt.objects.get().at
+    assert delivery.prune_attempts(now=at + timedelta(days=29)) == 0
+    assert delivery.prune_attempts(now=at + timedelta(days=31)) == 1
