@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-import httpx
+import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -204,10 +204,10 @@ def deliver_endpoint(
     token: str,
     *,
     clock: Callable[[], datetime],
-    client: httpx.Client | None = None,
+    client: urllib3.PoolManager | None = None,
     rng: random.Random | None = None,
 ) -> Outcome | None:
-    """POST the endpoint's due deliveries, oldest event first, while the lease ``token`` is
+    """POST the endpoint's due deliveries, oldest due first, while the lease ``token`` is
     the endpoint's and has time left for one more round (the timeout and a margin); ``None``
     when the token is not the endpoint's lease (a stale or duplicate task). Each chunk's first
     delivery goes alone; when it succeeds the rest go ``IN_FLIGHT`` at a time (receivers dedupe
@@ -217,11 +217,10 @@ def deliver_endpoint(
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
     outcome = Outcome()
     own_client = client is None
-    client = client or httpx.Client(
-        timeout=TIMEOUT,
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT),
-    )
+    client = client or urllib3.PoolManager(
+        num_pools=1, maxsize=IN_FLIGHT, block=True, retries=False,
+        timeout=urllib3.Timeout(total=TIMEOUT),
+    )  # fmt: skip
     margin = timedelta(seconds=TIMEOUT + 5)
     pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="feed-post")
     try:
@@ -239,7 +238,7 @@ def deliver_endpoint(
                     endpoint=endpoint, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
                 )
                 .select_related("event")
-                .order_by("event_id")[:CHUNK]
+                .order_by("next_attempt_at", "id")[:CHUNK]
             )
             if not due:
                 break
@@ -255,7 +254,7 @@ def deliver_endpoint(
     finally:
         pool.shutdown(wait=True)
         if own_client:
-            client.close()
+            client.clear()
         Endpoint.objects.filter(pk=endpoint_id, lease_token=token).update(
             queued_until=None, lease_token=""
         )
@@ -267,7 +266,7 @@ def _request(delivery: Delivery, endpoint: Endpoint, now: datetime) -> tuple[byt
 
 
 def _post(
-    client: httpx.Client,
+    client: urllib3.PoolManager,
     url: str,
     delivery: Delivery,
     body: bytes,
@@ -277,17 +276,22 @@ def _post(
     """One POST; its answer's status, first bytes and ``Retry-After``, or its error."""
     sent = Sent(delivery, at=clock())
     began = time.monotonic()
+    head = b""
     try:
-        with client.stream("POST", url, content=body, headers=headers) as answer:
-            sent.status = answer.status_code
+        answer = client.request(
+            "POST", url, body=body, headers=headers, preload_content=False, redirect=False
+        )
+        try:
+            sent.status = answer.status
             sent.retry_after = retry_after_seconds(answer.headers.get("retry-after"), sent.at)
-            chunks = bytearray()
-            for chunk in answer.iter_bytes():
-                chunks += chunk
-                if len(chunks) >= HEAD_BYTES:
-                    break
-            sent.head = chunks[:HEAD_BYTES].decode("utf-8", "replace")
-    except httpx.HTTPError as exc:
+            head = answer.read(HEAD_BYTES + 1)
+            sent.head = head[:HEAD_BYTES].decode("utf-8", "replace")
+        finally:
+            if len(head) > HEAD_BYTES:  # more than kept: the connection is not reused
+                answer.close()
+            else:
+                answer.release_conn()
+    except urllib3.exceptions.HTTPError as exc:
         sent.error = f"{type(exc).__name__}: {exc}"[:500]
     sent.duration_ms = round((time.monotonic() - began) * 1000)
     return sent
@@ -295,7 +299,7 @@ def _post(
 
 def _post_all(
     pool: ThreadPoolExecutor,
-    client: httpx.Client,
+    client: urllib3.PoolManager,
     url: str,
     requests: list[tuple[Delivery, bytes, dict[str, str]]],
     clock: Callable[[], datetime],

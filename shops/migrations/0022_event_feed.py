@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='delivery',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['endpoint', 'next_attempt_at'], name='delivery_due'),
+            index=models.Index(condition=models.Q(('status', 'pending')), fields=['endpoint', 'next_attempt_at', 'id'], name='delivery_due'),
         ),
         migrations.AddConstraint(
             model_name='delivery',

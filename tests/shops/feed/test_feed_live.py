@@ -551,9 +551,9 @@ def test_dead_and_slow_endpoints_never_delay_a_good_one(
             failing.unique(failing_secret)  # signed all the same
         else:
             assert {a.status_code for a in attempts} == {None}
-            assert all(a.error.startswith("ConnectError") for a in attempts)
+            assert all("Connection refused" in a.error for a in attempts)
             assert oldest.last_status_code is None
-            assert oldest.last_error.startswith("ConnectError")
+            assert "Connection refused" in oldest.last_error
 
     # The slow endpoint: its 8 s answer is a delivery, after the good one had them all.
     _wait(lambda: _delivered(slow_endpoint, first), SLOW + PROMPT, "the slow one", feed.tails)
