@@ -229,10 +229,11 @@ FEED_SIGNING_KEY_FILE = os.environ.get("FEED_SIGNING_KEY_FILE", "")
 CUSTOMS_SEAL_PUBLIC_KEY = os.environ.get("CUSTOMS_SEAL_PUBLIC_KEY", "")
 # How long a delivery is retried, from its event, before it is marked failed (at least 3 days).
 FEED_RETRY_FOR = timedelta(hours=float(os.environ.get("FEED_RETRY_HOURS", "73")))
-# How long an endpoint queued for delivery is not queued again (a worker's run takes less). At
-# least 20 s: a run starts an attempt only with its 10 s timeout and a 5 s margin left.
+# How long an endpoint queued for delivery is not queued again (a worker's run takes less: it
+# starts no attempt in the lease's last 15 s, its 10 s timeout and a margin, or last half when
+# the lease is shorter than 30 s). At least 2 s.
 FEED_QUEUE_LEASE = timedelta(
-    seconds=max(20.0, float(os.environ.get("FEED_QUEUE_LEASE_SECONDS", "120")))
+    seconds=max(2.0, float(os.environ.get("FEED_QUEUE_LEASE_SECONDS", "120")))
 )
 # Deliveries go to a queue of their own, "feed", served by a worker of threads (make
 # feed-worker): a receiver that hangs to its timeout holds a thread, never the pump, the rollups

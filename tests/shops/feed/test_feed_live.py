@@ -58,7 +58,7 @@ pytestmark = [
 
 ROOT = Path(settings.BASE_DIR)
 PUMP = 1  # seconds between beat's feed pumps (FEED_PUMP_SECONDS)
-LEASE = 20  # seconds an endpoint stays leased to one delivery task (FEED_QUEUE_LEASE_SECONDS)
+LEASE = 10  # seconds an endpoint stays leased to one delivery task (FEED_QUEUE_LEASE_SECONDS)
 PROMPT = 5.0  # seconds: "within a few seconds" of a sale's 201
 SLOW = 8.0  # seconds the slow receiver takes to answer (under the sender's 10 s timeout)
 SKU = "FEED-LIP"
