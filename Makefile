@@ -28,9 +28,12 @@ demo: migrate
 run: demo
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
-# On DATABASE_URL when set, else the embedded PostgreSQL (dutyfree/embedded_db.py).
+# On DATABASE_URL when set, else the embedded PostgreSQL (dutyfree/embedded_db.py); in
+# TEST_WORKERS processes (pytest-xdist; 0: in this one), each with its own test database and
+# Redis database.
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Contract fuzzing only: Schemathesis over every operation of /api/schema/ (tests/fuzz), with
 # more examples per operation than `make test` runs (25). FUZZ_SEED=random explores beyond the

@@ -98,3 +98,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     background.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker on a Redis database of its own (the next numbers after
+    REDIS_URL's): every test clears the cache, which must not clear another worker's. The
+    test databases are already each worker's own (pytest-django)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not django_settings.REDIS_URL:
+        return
+    base, _, number = django_settings.REDIS_URL.rpartition("/")
+    own = f"{base}/{(int(number or 0) + 1 + int(worker[2:])) % 16}"
+    django_settings.REDIS_URL = own
+    django_settings.CACHES["default"]["LOCATION"] = own
+    django_settings.CELERY_BROKER_URL = own
