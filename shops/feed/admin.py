@@ -69,9 +69,10 @@ class ReplayForm(forms.Form):
 
 @admin.register(Endpoint)
 class EndpointAdmin(OperatorScoped, admin.ModelAdmin):
+    # Health first: on a narrow screen the URL is what scrolls away.
     list_display = (
-        "name", "kind", "operator", "url", "enabled", "last_success_at", "failures_in_row",
-        "backlog", "failed",
+        "name", "enabled", "backlog", "failed", "failures_in_row", "last_success_at", "kind",
+        "operator", "url",
     )  # fmt: skip
     list_filter = ("kind", "enabled")
     search_fields = ("name", "url")

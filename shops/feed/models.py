@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -168,7 +169,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_id} → {self.endpoint_id}"
+        return f"{self.event.public_id} → {self.endpoint.name}"
 
 
 class Attempt(models.Model):
@@ -188,7 +189,7 @@ class Attempt(models.Model):
         verbose_name_plural = _("delivery attempts")
 
     def __str__(self) -> str:
-        return f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.delivery_id} at {timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}"
 
 
 class FeedState(models.Model):
@@ -201,4 +202,4 @@ class FeedState(models.Model):
         verbose_name_plural = _("feed state")
 
     def __str__(self) -> str:
-        return f"feed started at {self.started_at:%Y-%m-%d %H:%M:%S}"
+        return f"feed started at {timezone.localtime(self.started_at):%Y-%m-%d %H:%M:%S}"
