@@ -109,10 +109,12 @@ WITH batch AS (
 ), marked AS (
   UPDATE shops_event AS event SET dispatched_at = %s FROM batch WHERE event.id = batch.id
 ), made AS (
-  INSERT INTO shops_delivery (event_id, endpoint_id, status, attempts, next_attempt_at, last_error)
-  SELECT batch.id, endpoint.id, 'pending', 0, %s, ''
+  INSERT INTO shops_delivery (event_id, endpoint_id, status, attempts, next_attempt_at,
+                              retry_from, last_error)
+  SELECT batch.id, endpoint.id, 'pending', 0, %s, %s, ''
   FROM batch JOIN shops_store AS store ON store.id = batch.store_id
-  JOIN shops_endpoint AS endpoint ON endpoint.enabled AND batch.type = ANY(endpoint.event_types)
+  JOIN shops_endpoint AS endpoint
+   ON (endpoint.enabled OR endpoint.kind = 'customs') AND batch.type = ANY(endpoint.event_types)
    AND (endpoint.operator_id IS NULL OR endpoint.operator_id = store.operator_id)
   ON CONFLICT (event_id, endpoint_id) DO NOTHING
 )
@@ -121,11 +123,12 @@ SELECT count(*) FROM batch"""
 
 def events_dispatch_locked(*, batch: int, now: datetime) -> int:
     """Deliveries for up to ``batch`` undispatched events, oldest first (one per enabled
-    endpoint subscribed to the type, of the event's store's operator or the platform's); the
-    events marked dispatched at ``now``. Events another transaction holds are skipped, never
-    waited for. One statement; how many events it took."""
+    endpoint subscribed to the type, of the event's store's operator or the platform's, and
+    per customs endpoint even while disabled: customs is owed every sale, sent once it is
+    enabled again); the events marked dispatched at ``now``. Events another transaction
+    holds are skipped, never waited for. One statement; how many events it took."""
     with connection.cursor() as cursor:
-        cursor.execute(_FEED_DISPATCH_SQL, [batch, now, now])
+        cursor.execute(_FEED_DISPATCH_SQL, [batch, now, now, now])
         (events,) = cursor.fetchone()
     return int(events)
 

@@ -101,7 +101,8 @@ def _wake_pump() -> None:
 def _pump_loop() -> None:
     from django.db import connection
 
-    while _pump_wanted.wait(timeout=60):
+    while True:  # woken by a commit, or every 10 s for the retries that come due
+        _pump_wanted.wait(timeout=10)
         _pump_wanted.clear()
         try:
             delivery.pump(

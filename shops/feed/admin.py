@@ -56,6 +56,19 @@ class AttemptInline(ReadOnlyInline):
     show_change_link = False
 
 
+class Records(OperatorScoped, admin.ModelAdmin):
+    """What the feed recorded (events, deliveries): read, never added, changed or deleted."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class ReplayForm(forms.Form):
     start = forms.SplitDateTimeField(label=_("from"), widget=AdminSplitDateTime)
     end = forms.SplitDateTimeField(label=_("until"), widget=AdminSplitDateTime)
@@ -173,7 +186,7 @@ class EndpointAdmin(OperatorScoped, admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(OperatorScoped, admin.ModelAdmin):
+class EventAdmin(Records):
     list_display = ("public_id", "type", "store", "sale", "created_at", "dispatched_at")
     list_filter = ("type", ("store", admin.RelatedOnlyFieldListFilter))
     search_fields = ("public_id", "sale__receipt_no")
@@ -188,15 +201,6 @@ class EventAdmin(OperatorScoped, admin.ModelAdmin):
         events = admin.ModelAdmin.get_queryset(self, request)
         own = operator_of(request.user)
         return events if own is None else events.filter(store__operator=own)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_send_permission(self, request: HttpRequest) -> bool:
         """Sending events again is changing what endpoints are due: their right."""
@@ -221,12 +225,12 @@ class EventAdmin(OperatorScoped, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(OperatorScoped, admin.ModelAdmin):
+class DeliveryAdmin(Records):
     list_display = (
         "event", "endpoint", "status", "attempts", "last_status_code", "last_error",
         "next_attempt_at", "delivered_at",
     )  # fmt: skip
-    list_filter = ("status", "endpoint")
+    list_filter = ("status", ("endpoint", admin.RelatedOnlyFieldListFilter))
     search_fields = ("event__public_id", "event__sale__receipt_no")
     list_select_related = ("event", "endpoint")
     fields = (*list_display, "failed_at", "last_attempt_at")
@@ -237,12 +241,3 @@ class DeliveryAdmin(OperatorScoped, admin.ModelAdmin):
         deliveries = admin.ModelAdmin.get_queryset(self, request)
         own = operator_of(request.user)
         return deliveries if own is None else deliveries.filter(endpoint__operator=own)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -249,7 +249,12 @@ def deliver_endpoint(
             if not due:
                 break
             # Bodies and signatures here, in the thread that holds the database connection.
-            requests = [(d, *_request(d, endpoint, clock())) for d in due]
+            try:
+                requests = [(d, *_request(d, endpoint, clock())) for d in due]
+            except signing.FeedKeyError as exc:  # customs' key gone: a failure, backed off
+                failed = Sent(due[0], at=clock(), error=f"feed signing key: {exc}"[:500])
+                _record([failed], endpoint, clock, rng, outcome)
+                return outcome
             sent = [_post(client, endpoint.url, *requests[0], clock)]
             if sent[0].ok and len(requests) > 1:
                 last_start = endpoint.queued_until - margin
@@ -394,12 +399,12 @@ def _record(
             **({"last_success_at": done} if delivered else {}),
         )
         endpoint.failures_in_row = failures
-        # Retries ran out: every pending delivery of the endpoint whose event is older than
-        # the retry window is given up, these among them when they are.
+        # Retries ran out: every pending delivery of the endpoint retried for longer than the
+        # window (since it was made, or last sent again) is given up, these among them.
         outcome.failed += Delivery.objects.filter(
             endpoint=endpoint,
             status=DeliveryStatus.PENDING,
-            event__created_at__lte=done - settings.FEED_RETRY_FOR,
+            retry_from__lte=done - settings.FEED_RETRY_FOR,
         ).update(status=DeliveryStatus.FAILED, failed_at=done)
         outcome.retry_at = retry_at
     return False

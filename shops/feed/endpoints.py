@@ -13,7 +13,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from shops.feed import customs, signing
-from shops.feed.events import forget_customs_channel
 from shops.locks import endpoint_lock
 from shops.models import (
     EVENT_TYPES,
@@ -101,7 +100,6 @@ def create_endpoint(
         secret=secret,
         created_at=now,
     )
-    forget_customs_channel()
     return Made(endpoint, secret)
 
 
@@ -130,7 +128,6 @@ def set_enabled(endpoint: Endpoint, *, enabled: bool, reason: str = "") -> None:
     if enabled:
         changes |= {"failures_in_row": 0, "retry_at": None}
     Endpoint.objects.filter(pk=endpoint.pk).update(**changes)
-    forget_customs_channel()
 
 
 def receives(endpoint: Endpoint) -> QuerySet[Event]:
@@ -158,23 +155,15 @@ def replay(
         events = events.filter(created_at__lt=end)
     ids = list(events.values_list("pk", flat=True))
     with transaction.atomic():
-        existing = set(
-            Delivery.objects.filter(endpoint=endpoint, event_id__in=ids).values_list(
-                "event_id", flat=True
-            )
-        )
-        Delivery.objects.filter(endpoint=endpoint, event_id__in=existing).update(
-            status=DeliveryStatus.PENDING, next_attempt_at=now, failed_at=None
-        )
+        # A delivery the pump makes meanwhile is met, not duplicated (the pair is unique).
         Delivery.objects.bulk_create(
-            [
-                Delivery(endpoint=endpoint, event_id=pk, next_attempt_at=now)
-                for pk in ids
-                if pk not in existing
-            ]
+            [Delivery(endpoint=endpoint, event_id=pk, next_attempt_at=now, retry_from=now)
+             for pk in ids],
+            ignore_conflicts=True,
+        )  # fmt: skip
+        Delivery.objects.filter(endpoint=endpoint, event_id__in=ids).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=now, failed_at=None, retry_from=now
         )
-        if ids:
-            Endpoint.objects.filter(pk=endpoint.pk).update(retry_at=None)
     return len(ids)
 
 

@@ -9,52 +9,36 @@ PostgreSQL (``gen_random_uuid``) on the sale path and here alike.
 
 from __future__ import annotations
 
-import time
+import logging
 import uuid
 from datetime import date, datetime
 
 from shops.feed import customs
-from shops.models import Endpoint, EndpointKind, Event, EventType
+from shops.models import Event, EventType
 
-# On the sale path the customs channel is asked of settings first (no statement when customs'
-# key is not configured), then of the endpoints, at most once a minute per process.
-_CUSTOMS_TTL = 60.0
-_customs_seen: tuple[float, bool] = (-_CUSTOMS_TTL, False)
+logger = logging.getLogger(__name__)
 
 
 def new_event_id() -> str:
     return "evt_" + uuid.uuid4().hex
 
 
-def customs_channel_on(*, fresh: bool = False) -> bool:
-    """Whether the customs channel is configured: customs' sealing key is set and an enabled
-    customs endpoint exists. Cached a minute per process (``fresh``: asked now)."""
-    global _customs_seen
-    if not customs.seal_configured():
-        return False
-    seen_at, on = _customs_seen
-    now = time.monotonic()
-    if fresh or now - seen_at >= _CUSTOMS_TTL:
-        on = Endpoint.objects.filter(kind=EndpointKind.CUSTOMS, enabled=True).exists()
-        _customs_seen = (now, on)
-    return on
-
-
-def forget_customs_channel() -> None:
-    """Drop the cached answer of :func:`customs_channel_on` (an endpoint was made or changed)."""
-    global _customs_seen
-    _customs_seen = (-_CUSTOMS_TTL, False)
-
-
 def sealed_identity_of(
     *, doc_type: str, number: str, country: str, name: str, birth_date: date | None
 ) -> str:
-    """The identity as presented, sealed for customs; empty when no customs channel is on."""
-    if not customs_channel_on():
+    """The identity as presented, sealed for customs whenever customs' key is configured (no
+    database read: a customs endpoint made, disabled or enabled later still gets every sale
+    with its identity); empty without the key. A malformed key never fails the sale: it is
+    logged (``manage.py check`` names it) and the sale goes on without a sealed identity."""
+    if not customs.seal_configured():
         return ""
-    return customs.seal_identity(
-        doc_type=doc_type, number=number, country=country, name=name, birth_date=birth_date
-    )
+    try:
+        return customs.seal_identity(
+            doc_type=doc_type, number=number, country=country, name=name, birth_date=birth_date
+        )
+    except customs.SealKeyError:
+        logger.exception("CUSTOMS_SEAL_PUBLIC_KEY is unusable: a sale went without its seal")
+        return ""
 
 
 def record(

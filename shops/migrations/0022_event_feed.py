@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('pending', 'pending'), ('delivered', 'delivered'), ('failed', 'failed')], default='pending', max_length=16, verbose_name='status')),
                 ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
                 ('next_attempt_at', models.DateTimeField(verbose_name='next attempt')),
+                ('retry_from', models.DateTimeField(verbose_name='retried since')),
                 ('last_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='last attempt')),
                 ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered at')),
                 ('failed_at', models.DateTimeField(blank=True, null=True, verbose_name='failed at')),

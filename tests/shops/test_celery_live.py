@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,65 +27,23 @@ from shops.models import RollupState
 from shops.reporting.stats import sales_stats
 from tests import support
 from tests.conftest import database_url, need_service
+from tests.support.redis_server import RedisServer, free_port
 
 PERIOD = 2  # seconds between beat refreshes in this test (STATS_REFRESH_SECONDS)
 ROOT = Path(settings.BASE_DIR)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Redis:
-    """A private redis-server (nothing on disk), stoppable and restartable on one port."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [  # noqa: S607 - redis-server from PATH, as CI installs it
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(50):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
-def redis() -> Iterator[Redis]:
+def redis() -> Iterator[RedisServer]:
     need_service("redis-server", shutil.which("redis-server") is not None, "apt-get install redis")
-    server = Redis(_free_port())
+    server = RedisServer(free_port())
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def worker(redis: Redis, tmp_path: Path, settings: Any) -> Iterator[subprocess.Popen]:
+def worker(redis: RedisServer, tmp_path: Path, settings: Any) -> Iterator[subprocess.Popen]:
     """``celery worker -B`` on the test database (committed data: a transactional test).
     This process plays the web process of such a deployment: no refresh of its own after a
     sale (as with ``REDIS_URL`` set), so what reaches the stats is the worker's doing."""
@@ -148,7 +105,7 @@ def _sales_today() -> int:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_folds_sales_into_the_stats_and_catches_up_after_redis_returns(
-    redis: Redis, worker: subprocess.Popen, client: Client, tmp_path: Path
+    redis: RedisServer, worker: subprocess.Popen, client: Client, tmp_path: Path
 ) -> None:
     support.product("LIVE-LIP", "cosmetics", "300.00")
     _, key = support.terminal("SYA-HTB")
@@ -192,7 +149,7 @@ def test_a_worker_folds_sales_into_the_stats_and_catches_up_after_redis_returns(
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_rebuild_then_a_rerun_gives_identical_rollups(
-    redis: Redis, worker: subprocess.Popen
+    redis: RedisServer, worker: subprocess.Popen
 ) -> None:
     import io
     from datetime import date

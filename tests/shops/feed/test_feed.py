@@ -509,3 +509,53 @@ def test_attempts_are_kept_thirty_days(client: Client, till: dict, receiver: Rec
     at = Attempt.objects.get().at
     assert delivery.prune_attempts(now=at + timedelta(days=29)) == 0
     assert delivery.prune_attempts(now=at + timedelta(days=31)) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "code"),
+    [
+        ("CUSTOMS_SEAL_PUBLIC_KEY", "not base64!", "shops.E101"),
+        ("CUSTOMS_SEAL_PUBLIC_KEY", base64.b64encode(b"short").decode(), "shops.E101"),
+        ("FEED_SIGNING_KEY", "whsk_AAAA", "shops.E102"),
+        ("FEED_SIGNING_KEY", "no-prefix", "shops.E102"),
+    ],
+)
+def test_a_malformed_key_is_named_by_check_and_never_fails_a_sale(
+    settings: Any, client: Client, till: dict, name: str, value: str, code: str
+) -> None:
+    from django.core.checks import run_checks
+
+    setattr(settings, name, value)
+    assert code in {e.id for e in run_checks()}
+    sell(client, till)  # the sale goes on
+    assert Event.objects.get().sealed_identity == ""
+
+
+def test_a_disabled_customs_endpoint_still_gets_every_sale_once_enabled(
+    client: Client, till: dict, receiver: Receiver, feed_keys: Keys
+) -> None:
+    ep, _ = endpoint(receiver.url, "customs", kind=EndpointKind.CUSTOMS)
+    endpoints.set_enabled(ep, enabled=False, reason="maintenance")
+    sell(client, till)
+    run_feed()
+    assert receiver.requests == []
+    endpoints.set_enabled(ep, enabled=True)
+    run_feed()
+    payload = json.loads(receiver.requests[0].body)
+    assert payload["data"]["shopper"]["identity_sealed"]  # sealed though it was disabled
+
+
+def test_events_sent_again_are_retried_for_the_whole_window_from_then(
+    client: Client, till: dict, receiver: Receiver
+) -> None:
+    receiver.default = (500, {})
+    ep, _ = endpoint(receiver.url)
+    sell(client, till)
+    start = timezone.now()
+    run_feed(start)
+    run_feed(start + timedelta(hours=74))  # past the window: given up
+    assert Delivery.objects.get().status == "failed"
+    later = start + timedelta(hours=81)
+    endpoints.replay(endpoint=ep, now=later)
+    run_feed(later)
+    assert Delivery.objects.get().status == "pending"  # three more days from the replay

@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis as redis_client
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
@@ -48,6 +46,7 @@ from shops.feed.endpoints import create_endpoint
 from shops.models import Attempt, Delivery, DeliveryStatus, Endpoint, EndpointKind, Event
 from tests import support
 from tests.conftest import database_url, need_service
+from tests.support.redis_server import RedisServer, free_port
 
 pytestmark = [
     pytest.mark.postgres,
@@ -62,12 +61,6 @@ LEASE = 10  # seconds an endpoint stays leased to one delivery task (FEED_QUEUE_
 PROMPT = 5.0  # seconds: "within a few seconds" of a sale's 201
 SLOW = 8.0  # seconds the slow receiver takes to answer (under the sender's 10 s timeout)
 SKU = "FEED-LIP"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(
@@ -191,49 +184,7 @@ def receivers() -> Iterator[Callable[..., Receiver]]:
             receiver.stop()
 
 
-# --- Redis, beat and workers ----------------------------------------------------------------------
-class Redis:
-    """A private redis-server (nothing on disk), stoppable and restartable on one port."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [  # noqa: S607 - redis-server from PATH, as CI installs it
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def client(self) -> redis_client.Redis:
-        return redis_client.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
-
-
+# --- Redis, beat and workers ----------------------------------------------------------------
 def _end(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     """Stop ``process`` and its process group (a worker's pool children too)."""
     if process.poll() is None:
@@ -254,7 +205,7 @@ class Feed:
     (separate, so a worker can die while beat goes on), on the private Redis and this test's
     database. Each process's output goes to a log of its own in ``folder``."""
 
-    def __init__(self, redis: Redis, folder: Path) -> None:
+    def __init__(self, redis: RedisServer, folder: Path) -> None:
         self.redis = redis
         self.folder = folder
         self.env = {
@@ -342,9 +293,9 @@ class Feed:
 
 
 @pytest.fixture
-def redis() -> Iterator[Redis]:
+def redis() -> Iterator[RedisServer]:
     need_service("redis-server", shutil.which("redis-server") is not None, "apt-get install redis")
-    server = Redis(_free_port())
+    server = RedisServer(free_port())
     server.start()
     try:
         yield server
@@ -353,7 +304,7 @@ def redis() -> Iterator[Redis]:
 
 
 @pytest.fixture
-def feed(redis: Redis, tmp_path: Path, settings: Any) -> Iterator[Feed]:
+def feed(redis: RedisServer, tmp_path: Path, settings: Any) -> Iterator[Feed]:
     """Beat and one worker running. This process plays the web process of such a deployment:
     its cache on the same private Redis, no pump of its own after a commit (what reaches a
     receiver is the worker's doing), the same lease length."""
@@ -503,7 +454,7 @@ def test_dead_and_slow_endpoints_never_delay_a_good_one(
     slow = receivers(delay=SLOW)
     good_endpoint, good_secret = _endpoint("good", good.url)
     failing_endpoint, failing_secret = _endpoint("failing", failing.url)
-    refused_endpoint, _ = _endpoint("refused", f"http://127.0.0.1:{_free_port()}/hooks")
+    refused_endpoint, _ = _endpoint("refused", f"http://127.0.0.1:{free_port()}/hooks")
     slow_endpoint, slow_secret = _endpoint("slow", slow.url)
 
     first = till.sell()
@@ -600,7 +551,7 @@ def test_a_worker_killed_mid_delivery_is_covered_by_the_lease(
 
 
 def test_a_lost_broker_message_is_covered_by_the_lease(
-    feed: Feed, redis: Redis, till: Till, receivers: Callable[..., Receiver]
+    feed: Feed, redis: RedisServer, till: Till, receivers: Callable[..., Receiver]
 ) -> None:
     """With the worker stopped, a sale's endpoint is leased and its ``feed_deliver`` message
     queued (beat's ``feed_pump`` runs on a worker, so with none running the test runs the same
@@ -640,7 +591,7 @@ def test_a_lost_broker_message_is_covered_by_the_lease(
 
 
 def test_with_redis_down_a_sale_commits_and_is_delivered_when_redis_is_back(
-    feed: Feed, redis: Redis, till: Till, receivers: Callable[..., Receiver]
+    feed: Feed, redis: RedisServer, till: Till, receivers: Callable[..., Receiver]
 ) -> None:
     """With the private redis-server stopped (the broker of beat and the worker, and this web
     process's cache), a sale still answers 201 and its event row is committed with it; nothing
