@@ -19,8 +19,10 @@ Nothing here runs on the sale path: the sale writes its event and returns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import socket
 import threading
 import time
 import uuid
@@ -29,12 +31,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from dutyfree.db import fetch_all
 from shops import sql
@@ -178,6 +183,73 @@ class Outcome:
     attempts: int = 0
 
 
+# --- A POST's 10 s are wall-clock seconds ---------------------------------------------------------
+# urllib3's timeout bounds each socket operation, so a receiver answering a byte every 9 s would
+# hold a thread for ever. Each connection says which thread is using its socket, and a watchdog
+# shuts the socket down once that thread's POST has run out of time: the read fails at once.
+class _Watchdog:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.deadlines: dict[int, float] = {}  # thread → monotonic deadline of its POST
+        self.sockets: dict[int, socket.socket] = {}  # thread → the socket it is using
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="feed-watchdog", daemon=True)
+        self.thread.start()
+
+    def start(self, seconds: float) -> None:
+        with self.lock:
+            self.deadlines[threading.get_ident()] = time.monotonic() + seconds
+
+    def using(self, sock: socket.socket | None) -> None:
+        if sock is not None:
+            with self.lock:
+                self.sockets[threading.get_ident()] = sock
+
+    def done(self) -> None:
+        with self.lock:
+            self.deadlines.pop(threading.get_ident(), None)
+            self.sockets.pop(threading.get_ident(), None)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(0.25):
+            now = time.monotonic()
+            with self.lock:
+                late = [t for t, end in self.deadlines.items() if end <= now]
+                cut = [self.sockets.pop(t) for t in late if t in self.sockets]
+                for t in late:
+                    del self.deadlines[t]
+            for sock in cut:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched_pools(watchdog: _Watchdog) -> dict[str, type[HTTPConnectionPool]]:
+    """Connection pools whose connections tell ``watchdog`` their socket at each request."""
+
+    def tracked(base: type[HTTPConnection]) -> type[HTTPConnection]:
+        class Tracked(base):  # type: ignore[misc, valid-type]  # a urllib3 connection class
+            def connect(self) -> None:
+                super().connect()
+                watchdog.using(self.sock)
+
+            def request(self, *args: Any, **kwargs: Any) -> None:
+                watchdog.using(self.sock)  # a kept-alive connection's socket
+                super().request(*args, **kwargs)
+
+        return Tracked
+
+    class Plain(HTTPConnectionPool):
+        ConnectionCls = tracked(HTTPConnection)
+
+    class Secure(HTTPSConnectionPool):
+        ConnectionCls = tracked(HTTPSConnection)  # type: ignore[assignment]  # a subclass of it
+
+    return {"http": Plain, "https": Secure}
+
+
 def lease_margin(lease: timedelta) -> timedelta:
     """How much of a lease a run leaves unstarted: a POST's timeout and 5 s, or half of a
     lease shorter than twice that (a test's)."""
@@ -223,10 +295,13 @@ def deliver_endpoint(
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
     outcome = Outcome()
     own_client = client is None
-    client = client or urllib3.PoolManager(
-        num_pools=1, maxsize=IN_FLIGHT, block=True, retries=False,
-        timeout=urllib3.Timeout(total=TIMEOUT),
-    )  # fmt: skip
+    watchdog = _Watchdog()
+    if client is None:
+        client = urllib3.PoolManager(
+            num_pools=1, maxsize=IN_FLIGHT, block=True, retries=False,
+            timeout=urllib3.Timeout(total=TIMEOUT),
+        )  # fmt: skip
+        client.pool_classes_by_scheme = _watched_pools(watchdog)
     margin = lease_margin(settings.FEED_QUEUE_LEASE)
     pool = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="feed-post")
     try:
@@ -255,15 +330,18 @@ def deliver_endpoint(
                 failed = Sent(due[0], at=clock(), error=f"feed signing key: {exc}"[:500])
                 _record([failed], endpoint, clock, rng, outcome)
                 return outcome
-            sent = [_post(client, endpoint.url, *requests[0], clock)]
+            sent = [_post(client, watchdog, endpoint.url, *requests[0], clock)]
             if sent[0].ok and len(requests) > 1:
                 last_start = endpoint.queued_until - margin
-                sent += _post_all(pool, client, endpoint.url, requests[1:], clock, last_start)
+                sent += _post_all(
+                    pool, client, watchdog, endpoint.url, requests[1:], clock, last_start
+                )
             if not _record(sent, endpoint, clock, rng, outcome):
                 return outcome
         return outcome
     finally:
         pool.shutdown(wait=True)
+        watchdog.stop()
         if own_client:
             client.clear()
         Endpoint.objects.filter(pk=endpoint_id, lease_token=token).update(
@@ -278,6 +356,7 @@ def _request(delivery: Delivery, endpoint: Endpoint, now: datetime) -> tuple[byt
 
 def _post(
     client: urllib3.PoolManager,
+    watchdog: _Watchdog,
     url: str,
     delivery: Delivery,
     body: bytes,
@@ -288,6 +367,7 @@ def _post(
     sent = Sent(delivery, at=clock())
     began = time.monotonic()
     head = b""
+    watchdog.start(TIMEOUT)
     try:
         answer = client.request(
             "POST", url, body=body, headers=headers, preload_content=False, redirect=False
@@ -302,8 +382,13 @@ def _post(
                 answer.close()
             else:
                 answer.release_conn()
-    except urllib3.exceptions.HTTPError as exc:
-        sent.error = f"{type(exc).__name__}: {exc}"[:500]
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        late = time.monotonic() - began >= TIMEOUT
+        sent.error = (f"timed out after {TIMEOUT:g} s: " if late else "") + (
+            f"{type(exc).__name__}: {exc}"
+        )[:500]
+    finally:
+        watchdog.done()
     sent.duration_ms = round((time.monotonic() - began) * 1000)
     return sent
 
@@ -311,6 +396,7 @@ def _post(
 def _post_all(
     pool: ThreadPoolExecutor,
     client: urllib3.PoolManager,
+    watchdog: _Watchdog,
     url: str,
     requests: list[tuple[Delivery, bytes, dict[str, str]]],
     clock: Callable[[], datetime],
@@ -324,7 +410,7 @@ def _post_all(
     def post(request: tuple[Delivery, bytes, dict[str, str]]) -> Sent | None:
         if failed.is_set() or clock() > last_start:
             return None
-        sent = _post(client, url, *request, clock)
+        sent = _post(client, watchdog, url, *request, clock)
         if not sent.ok:
             failed.set()
         return sent

@@ -8,6 +8,7 @@ disabling, given up after the retry window, secrets rotated with both signing fo
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import random
@@ -559,3 +560,38 @@ def test_events_sent_again_are_retried_for_the_whole_window_from_then(
     endpoints.replay(endpoint=ep, now=later)
     run_feed(later)
     assert Delivery.objects.get().status == "pending"  # three more days from the replay
+
+
+def test_a_receiver_trickling_its_answer_is_cut_at_the_timeout(
+    client: Client, till: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each byte in time for a per-read timeout, the whole answer far too slow: the POST is cut
+    after its timeout of wall-clock time, recorded as a failure."""
+    import socket
+    import threading
+    import time
+
+    monkeypatch.setattr(delivery, "TIMEOUT", 1.0)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        with contextlib.suppress(OSError):
+            for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok":
+                conn.send(bytes([byte]))
+                time.sleep(0.3)  # under the per-read timeout, 15 s in all
+        conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    endpoint(f"http://127.0.0.1:{server.getsockname()[1]}/hooks")
+    sell(client, till)
+    began = time.monotonic()
+    run_feed()
+    assert time.monotonic() - began < 4
+    row = Delivery.objects.get()
+    assert row.status == "pending"
+    assert row.last_error.startswith("timed out after 1 s")
+    server.close()
