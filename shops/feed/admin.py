@@ -47,6 +47,13 @@ class DeliveryInline(ReadOnlyInline):
     )  # fmt: skip
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        """An operator's people see their own endpoints' deliveries of the event, never the
+        platform's or customs' (their status and errors are not theirs)."""
+        deliveries = super().get_queryset(request).select_related("endpoint")
+        own = operator_of(request.user)
+        return deliveries if own is None else deliveries.filter(endpoint__operator=own)
+
 
 class AttemptInline(ReadOnlyInline):
     model = Attempt

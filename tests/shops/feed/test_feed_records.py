@@ -267,3 +267,24 @@ def test_an_auditor_cannot_send_events_again(
     client.force_login(person("store manager", "CDFG"))
     client.post("/admin/shops/event/", {"action": "send_again", "_selected_action": [event.pk]})
     assert Delivery.objects.get().status == "pending"
+
+
+def test_an_operators_event_page_shows_only_its_own_endpoints_deliveries(
+    client: Client, till: dict, receiver: Receiver, two_endpoints: dict[str, Endpoint]
+) -> None:
+    endpoints.create_endpoint(
+        url=receiver.url, name="platform", types=None, operator=None, kind="integrator",
+        now=timezone.now(),
+    )  # fmt: skip
+    sell(client, till)
+    run_feed()
+    event = Event.objects.get()
+    client.force_login(person("store manager", "CDFG"))
+    page = client.get(f"/admin/shops/event/{event.pk}/change/")
+    assert page.status_code == 200
+    (inline,) = page.context["inline_admin_formsets"]
+    assert [f.original.endpoint.name for f in inline] == ["cdfg-erp"]
+    client.force_login(person("auditor", None))
+    page = client.get(f"/admin/shops/event/{event.pk}/change/")
+    (inline,) = page.context["inline_admin_formsets"]
+    assert sorted(f.original.endpoint.name for f in inline) == ["cdfg-erp", "platform"]
