@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from shops.feed import endpoints as feed_endpoints
-from shops.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
+from shops.models import Attempt, Delivery, Endpoint, Event
 from shops.operators.admin import OperatorScoped
 from shops.operators.scope import operator_of
 
@@ -107,17 +107,15 @@ class EndpointAdmin(OperatorScoped, admin.ModelAdmin):
     actions = ("disable", "enable", "replay_range")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Endpoint]:
-        endpoints = admin.ModelAdmin.get_queryset(self, request).select_related("operator")
-        endpoints = endpoints.annotate(
-            pending_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
-            failed_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
+        endpoints = feed_endpoints.health(
+            admin.ModelAdmin.get_queryset(self, request).select_related("operator")
         )
         own = operator_of(request.user)
         return endpoints if own is None else endpoints.filter(operator=own)
 
-    @admin.display(description=_("backlog"), ordering="pending_count")
+    @admin.display(description=_("backlog"), ordering="backlog_count")
     def backlog(self, endpoint: Endpoint) -> int:
-        return int(endpoint.pending_count)  # type: ignore[attr-defined]  # annotated
+        return int(endpoint.backlog_count)  # type: ignore[attr-defined]  # annotated
 
     @admin.display(description=_("failed"), ordering="failed_count")
     def failed(self, endpoint: Endpoint) -> int:

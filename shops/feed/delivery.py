@@ -25,7 +25,6 @@ import random
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from typing import Any
 import urllib3
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -99,18 +98,6 @@ def queue_due(*, now: datetime, lease: timedelta) -> list[tuple[int, str]]:
             (endpoint_id, token)
             for endpoint_id, token in fetch_all(sql.FEED_QUEUE_DUE, [now + lease, now, now, now])
         ]
-
-
-def lease(endpoint: Endpoint, *, now: datetime, length: timedelta) -> str:
-    """Lease ``endpoint`` for a delivery run now, whatever its state (a replay, a test);
-    the token."""
-    token = new_token()
-    Endpoint.objects.filter(pk=endpoint.pk).update(queued_until=now + length, lease_token=token)
-    return token
-
-
-def new_token() -> str:
-    return str(uuid.uuid4())
 
 
 def pump(*, now: datetime, send: Callable[[int, str], object]) -> dict[str, int]:
@@ -516,13 +503,3 @@ def prune_attempts(*, now: datetime, keep: timedelta = timedelta(days=30)) -> in
     """Delete attempts older than ``keep``; how many."""
     deleted, _ = Attempt.objects.filter(at__lt=now - keep).delete()
     return deleted
-
-
-def backlog(endpoint: Endpoint) -> int:
-    return endpoint.deliveries.filter(status=DeliveryStatus.PENDING).count()
-
-
-def undelivered(*, older_than: datetime) -> Q:
-    return Q(status=DeliveryStatus.PENDING, event__created_at__lte=older_than) | Q(
-        status=DeliveryStatus.FAILED
-    )

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from shops.feed import customs, signing
 from shops.locks import endpoint_lock
@@ -177,10 +177,8 @@ def replay_event(*, event: Event, now: datetime) -> int:
 
 
 def health(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
-    """``endpoints`` with ``backlog`` (deliveries pending) and ``failed`` annotated."""
-    from django.db.models import Count
-
+    """``endpoints`` with ``backlog_count`` (deliveries pending) and ``failed_count``."""
     return endpoints.annotate(
-        backlog=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
-        failed=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
+        backlog_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
+        failed_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
     )

@@ -10,7 +10,7 @@ from typing import Literal
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
-from quotas.rules import LOCAL_TZ
+from shops.feed.endpoints import health
 from shops.models import (
     Delivery,
     DeliveryStatus,
@@ -93,9 +93,7 @@ def reconcile(*, day: date, max_age: timedelta, now: datetime) -> Reconciliation
     completed sale made through a terminal on ``day`` (local) whose ``sale.completed`` it has
     not received and that is older than ``max_age``."""
     report = Reconciliation(day=day, max_age=max_age, now=now, endpoints=[])
-    annotated = Endpoint.objects.annotate(
-        pending=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
-        failed=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
+    annotated = health(Endpoint.objects.all()).annotate(
         oldest=Min(
             "deliveries__event__created_at",
             filter=~Q(deliveries__status=DeliveryStatus.DELIVERED),
@@ -106,8 +104,8 @@ def reconcile(*, day: date, max_age: timedelta, now: datetime) -> Reconciliation
             endpoint=endpoint.name,
             kind=endpoint.kind,
             enabled=endpoint.enabled,
-            pending=endpoint.pending,
-            failed=endpoint.failed,
+            pending=endpoint.backlog_count,  # type: ignore[attr-defined]  # health()
+            failed=endpoint.failed_count,  # type: ignore[attr-defined]  # health()
             oldest=endpoint.oldest,
         )
         if endpoint.kind == EndpointKind.CUSTOMS:
@@ -176,7 +174,3 @@ def changes_without_events(*, limit: int) -> list[str]:
             "sale.returned events"
         )
     return problems[:limit]
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from shops.feed.reconcile import local_day, reconcile
+from quotas.rules import local_date
+from shops.feed.reconcile import reconcile
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError("--max-age is a number of minutes, 0 or more")
         now = timezone.now()
         report = reconcile(
-            day=options["date"] or local_day(now),
+            day=options["date"] or local_date(now),
             max_age=timedelta(minutes=options["max_age"]),
             now=now,
         )

@@ -210,7 +210,7 @@ def test_the_endpoint_list_shows_health_and_an_operator_its_own(
     assert page.status_code == 200
     rows = {e.name: e for e in page.context["cl"].result_list}
     assert set(rows) == {"cdfg-erp", "hndf-erp"}
-    assert rows["cdfg-erp"].pending_count == 1
+    assert rows["cdfg-erp"].backlog_count == 1
     assert rows["cdfg-erp"].failures_in_row == 1
     assert "whsec_" not in page.content.decode()  # never a secret
     client.force_login(person("store manager", "HNDF"))
