@@ -171,6 +171,15 @@ class Terminal(models.Model):
     key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    training = models.BooleanField(
+        _("training"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "A terminal for training cashiers: it sells through the same screen, and its sales "
+            "never touch a shopper's quota, the dashboards, the books or the event feed."
+        ),
+    )
 
     class Meta:
         verbose_name = _("terminal")
@@ -361,6 +370,12 @@ class Sale(models.Model):
     request_fingerprint = models.CharField(_("request fingerprint"), max_length=64)
     imported = models.BooleanField(
         _("imported"), default=False, help_text=_("From a legacy system, not judged.")
+    )
+    training = models.BooleanField(
+        _("training"),
+        default=False,
+        db_default=False,
+        help_text=_("Sold at a training terminal: no quota, rollups, audit or events."),
     )
 
     class Meta:
@@ -636,7 +651,8 @@ class RollupState(models.Model):
         return f"{self.name} {timezone.localtime(self.refreshed_at):%Y-%m-%d %H:%M:%S}"
 
 
-# The event feed's tables (shops/feed/): defined in its room, one app's models all the same.
+# The till's sessions (shops/till/) and the event feed's tables (shops/feed/): defined in their
+# rooms, one app's models all the same.
 from shops.feed.models import (  # noqa: E402
     EVENT_TYPES,
     Attempt,
@@ -648,6 +664,7 @@ from shops.feed.models import (  # noqa: E402
     EventType,
     FeedState,
 )
+from shops.till.models import TillSession  # noqa: E402
 
 __all__ = [
     "EVENT_TYPES",
@@ -659,4 +676,5 @@ __all__ = [
     "Event",
     "EventType",
     "FeedState",
+    "TillSession",
 ]
