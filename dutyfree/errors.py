@@ -158,9 +158,15 @@ class WrongCredentialKind(drf_exceptions.AuthenticationFailed):
     reverse. Its ``detail`` names the credential the endpoint takes."""
 
 
+class TillSessionEnded(drf_exceptions.AuthenticationFailed):
+    """The cashier screen's session cookie no longer signs a till in (its shift is over, it
+    signed out, its terminal was revoked): the screen goes back to its sign-in."""
+
+
 # In order: the first class an exception is an instance of gives its code.
 _DRF_CODES: dict[type[Exception], tuple[str, Any]] = {
     WrongCredentialKind: ("wrong_credential_kind", _("Wrong kind of credential")),
+    TillSessionEnded: ("till_session_ended", _("The till's session has ended")),
     drf_exceptions.ParseError: ("malformed_request", _("Malformed request")),
     drf_exceptions.AuthenticationFailed: ("not_authenticated", _("Authentication failed")),
     drf_exceptions.NotAuthenticated: ("not_authenticated", _("Authentication required")),

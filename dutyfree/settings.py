@@ -421,6 +421,14 @@ if not 1 <= STAFF_SESSION_HOURS <= 24:
     raise ImproperlyConfigured("STAFF_SESSION_HOURS: from 1 to 24 hours.")
 SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A till signed in at /pos/ with its terminal's key stays signed in for one shift,
+# TILL_SHIFT_HOURS from the sign-in (then the cashier signs in again with the key).
+TILL_SHIFT_HOURS = int(os.environ.get("TILL_SHIFT_HOURS", "8"))
+if not 1 <= TILL_SHIFT_HOURS <= 24:
+    raise ImproperlyConfigured("TILL_SHIFT_HOURS: from 1 to 24 hours.")
+# Sign-ins at /pos/ per client address: a key is 256 random bits, so this only keeps a
+# mistyping script from filling the log.
+TILL_SIGN_IN_RATE = os.environ.get("TILL_SIGN_IN_RATE", "20/60")
 SECURE_SSL_REDIRECT = USE_TLS
 # Load balancers probe health over plain HTTP inside the network; a redirect would read as
 # "down". /healthz carries no personal data and sets no cookie.

@@ -13,6 +13,7 @@ from quotas.api import PolicyInForceApi
 from shops.api import views as shops_api
 from shops.reporting.dashboard import dashboard_export, dashboard_page
 from shops.shoppers.pages import captcha_image, captcha_refresh, home_page, quota_page
+from shops.till.pages import till_page, till_sign_in, till_sign_out
 
 SWAGGER_UI_STYLE_HASH = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 handler404 = "dutyfree.errors.api_aware_404"
@@ -35,6 +36,7 @@ api_v1 = [
     path("sales/<int:sale_id>/void", shops_api.SaleVoidApi.as_view(), name="sale-void"),
     path("sales/<int:sale_id>/pickup", shops_api.SalePickupApi.as_view(), name="sale-pickup"),
     path("departures", shops_api.DepartureApi.as_view(), name="departures"),
+    path("terminal-report", shops_api.TerminalReportApi.as_view(), name="terminal-report"),
     path("quota-lookup", shops_api.QuotaLookupApi.as_view(), name="quota-lookup"),
     path("stats/sales", shops_api.SalesStatsApi.as_view(), name="stats-sales"),
 ]
@@ -55,6 +57,9 @@ urlpatterns = [
         name="api-docs",
     ),
     path("quota/", quota_page, name="quota"),
+    path("pos/", till_page, name="till"),
+    path("pos/sign-in", till_sign_in, name="till-sign-in"),
+    path("pos/sign-out", till_sign_out, name="till-sign-out"),
     path("dashboard/", dashboard_page, name="dashboard"),
     path("dashboard/export.csv", dashboard_export, name="dashboard-export"),
     # Before the library's own: its refresh counted per address, its image cacheable.

@@ -205,6 +205,14 @@ class Terminal(models.Model):
     def key_matches(self, secret: str) -> bool:
         return hmac.compare_digest(self.key_hash, self.hash_secret(secret))
 
+    @staticmethod
+    def split_key(key: str) -> tuple[str, str] | None:
+        """A key's (prefix, secret), or None for text that is not shaped as a key."""
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "df" or not parts[1] or not parts[2] or len(key) > 200:
+            return None
+        return parts[1], parts[2]
+
 
 class Product(models.Model):
     # Unique per catalogue (Meta): an operator's own, or the island's (no operator).

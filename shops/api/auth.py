@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -17,9 +18,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from dutyfree.db import loaded, select_rows
-from dutyfree.errors import WrongCredentialKind
+from dutyfree.errors import TillSessionEnded, WrongCredentialKind
 from shops import sql
 from shops.models import Store, Terminal
+from shops.till import sessions as till_sessions
 
 
 @dataclass(frozen=True)
@@ -91,16 +93,42 @@ class TerminalAuthentication(authentication.BaseAuthentication):
             key = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid terminal key.")) from exc
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != "df" or not parts[1] or not parts[2] or len(key) > 200:
+        split = Terminal.split_key(key)
+        if split is None:
             raise exceptions.AuthenticationFailed(_("Invalid terminal key."))
-        terminal = terminal_by_prefix(parts[1])
-        if terminal is None or not terminal.key_matches(parts[2]):
+        prefix, secret = split
+        terminal = terminal_by_prefix(prefix)
+        if terminal is None or not terminal.key_matches(secret):
             raise exceptions.AuthenticationFailed(_("Invalid terminal key."))
         return TerminalPrincipal(terminal), terminal
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="dutyfree terminals"'
+
+
+class TillSessionAuthentication(authentication.SessionAuthentication):
+    """The till's session cookie (``/pos/``, :mod:`shops.till.sessions`) in place of a terminal
+    key, for the browser that signed in with one: the same terminal, the same answers. Its
+    writes carry the page's CSRF token (DRF's check of a session's writes); a key in the
+    ``Authorization`` header, when one is sent, is the credential instead."""
+
+    def authenticate(self, request: Request) -> tuple[TerminalPrincipal, Terminal] | None:
+        token = request._request.COOKIES.get(till_sessions.COOKIE)
+        if not token or _scheme(request):
+            return None
+        session = till_sessions.till_session_of(token=token, now=timezone.now())
+        if session is None:
+            raise TillSessionEnded(
+                _(
+                    "The till's session has ended (the shift is over, or it signed out): sign "
+                    "in again with the terminal's key."
+                )
+            )
+        self.enforce_csrf(request)
+        return TerminalPrincipal(session.terminal), session.terminal
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="dutyfree terminals"'
 
 
 def _scheme(request: Request) -> str:
@@ -152,6 +180,25 @@ class CredentialKindCheck(OpenApiAuthenticationExtension):
 
 class TerminalKeyCheck(CredentialKindCheck):
     target_class = "shops.api.auth.RefuseTerminalKey"
+
+
+class TillSessionScheme(OpenApiAuthenticationExtension):
+    """Documents the till's session cookie in the OpenAPI schema."""
+
+    target_class = "shops.api.auth.TillSessionAuthentication"
+    name = "tillSession"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": till_sessions.COOKIE,
+            "description": _(
+                "The cashier screen (/pos/): a terminal's key exchanged at its sign-in for an "
+                "HttpOnly cookie, good until the shift ends; writes carry the page's CSRF token "
+                "(X-CSRFToken)."
+            ),
+        }
 
 
 class IsTerminal(permissions.BasePermission):

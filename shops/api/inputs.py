@@ -333,6 +333,12 @@ class SaleQuery(PageQuery):
             raise QueryError("receipt_no", _("Give receipt_no or date (or both)."))
 
 
+class TerminalReportQuery(Query):
+    date: Day | None = Field(
+        default=None, description="A local (Asia/Shanghai) day; today when absent."
+    )
+
+
 class StatsQuery(Query):
     start: Day
     end: Day

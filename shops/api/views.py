@@ -36,12 +36,14 @@ from dutyfree.answers import Answer
 from dutyfree.schema import demo_answer, demo_parameter, demo_request
 from dutyfree.validation import parse, parse_query, query_parameters
 from quotas.api import problem_responses
+from quotas.rules import local_date
 from shops.api.auth import (
     IsTerminal,
     RefuseStaffToken,
     RefuseTerminalKey,
     StaffTokenAuthentication,
     TerminalAuthentication,
+    TillSessionAuthentication,
 )
 from shops.api.inputs import (
     MAX_PAGE_SIZE,
@@ -54,6 +56,7 @@ from shops.api.inputs import (
     ReturnIn,
     SaleQuery,
     StatsQuery,
+    TerminalReportQuery,
 )
 from shops.demo.examples import (
     DEMO_SALE_ID,
@@ -61,15 +64,17 @@ from shops.demo.examples import (
     SALE_KEY,
     STATS_ANSWER,
     STATS_QUERY,
+    TERMINAL_REPORT_ANSWER,
     Examples,
     constant,
     demo,
 )
 from shops.models import SKU, Sale, StoreChannel, Terminal
 from shops.operators.scope import visible_store_ids
-from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search
+from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search, shift
 from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, SaleOut
 from shops.pos.search import ProductOut
+from shops.pos.shift import TerminalReportOut
 from shops.reporting import stats
 from shops.reporting.stats import StatsOut
 from shops.shoppers import lookup
@@ -185,7 +190,7 @@ class PrivateAnswerApi(APIView):
 
 
 class TerminalApi(PrivateAnswerApi):
-    authentication_classes = [TerminalAuthentication, RefuseStaffToken]
+    authentication_classes = [TerminalAuthentication, TillSessionAuthentication, RefuseStaffToken]
     permission_classes = [IsTerminal]
 
     @property
@@ -585,6 +590,31 @@ class ProductListApi(TerminalApi):
                 next=paginator.get_next_link(),
             ).body()
         )
+
+
+class TerminalReportApi(TerminalApi):
+    @extend_schema(
+        operation_id="terminal_report",
+        tags=["sales"],
+        summary=_("The terminal's day: its X report"),
+        description=_(
+            "The sales this terminal made on a local day, the returns it took and its sales "
+            "voided, in all and by pickup mode. Read at any time; it closes nothing."
+        ),
+        parameters=query_parameters(TerminalReportQuery),
+        responses={
+            200: OpenApiResponse(TerminalReportOut, _("The terminal's day so far.")),
+            **problem_responses(400, 401),
+        },
+        examples=[demo_answer(TerminalReportOut, constant(TERMINAL_REPORT_ANSWER))],
+    )
+    def get(self, request: Request) -> Response:
+        query = parse_query(TerminalReportQuery, request.query_params)
+        now = timezone.now()
+        report = shift.terminal_report(
+            terminal=self.terminal, day=query.date or local_date(now), now=now
+        )
+        return Response(report.body())
 
 
 class SalePageOut(Answer):

@@ -392,6 +392,33 @@ class Examples:
         return {"results": [self.sale_one()], "next": None}
 
 
+# A till's X report on a busy day (illustrative: the demo terminal sells nothing in the tests).
+TERMINAL_REPORT_ANSWER: dict[str, Any] = {
+    "date": "2026-01-17",
+    "store": DEMO_TERMINAL_STORE,
+    "terminal": "demo-1",
+    "training": False,
+    "generated_at": "2026-01-17T21:30:00+08:00",
+    "sales": {"count": 42, "amount": "186420.00"},
+    "returns": {"count": 1, "amount": "1280.00"},
+    "voids": {"count": 1, "amount": "3560.00"},
+    "net": "181580.00",
+    "by_pickup": [
+        {
+            "pickup": "departure",
+            "sales": {"count": 35, "amount": "171300.00"},
+            "returns": {"count": 1, "amount": "1280.00"},
+            "voids": {"count": 1, "amount": "3560.00"},
+        },
+        {
+            "pickup": "immediate",
+            "sales": {"count": 7, "amount": "15120.00"},
+            "returns": {"count": 0, "amount": "0.00"},
+            "voids": {"count": 0, "amount": "0.00"},
+        },
+    ],
+}
+
 STATS_QUERY = {"start": "2025-12-18", "end": "2026-01-17", "group_by": "store"}
 # Figures as a year of demo history gives them, rounded (illustrative: the test database has no
 # history).

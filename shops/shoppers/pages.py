@@ -35,19 +35,10 @@ from quotas import identity
 from quotas.choices import DocumentType
 from quotas.errors import NoPolicyInForce
 from shops.shoppers.lookup import LookupQuery, lookup_document_hit, quota_lookup
+from shops.shoppers.names import DOCUMENT_TYPES, TRIP_MODES
 
-# The page's names of the documents (quotas.choices.DocumentType), in the page's language.
-DOCUMENT_NAMES = {
-    DocumentType.RESIDENT_ID: _("Resident identity card"),
-    DocumentType.PASSPORT: _("Passport"),
-    DocumentType.HKMO_PERMIT: _("Mainland travel permit for Hong Kong and Macao residents"),
-    DocumentType.TW_PERMIT: _("Mainland travel permit for Taiwan residents"),
-    DocumentType.FOREIGNER_ID: _("Foreigner's permanent residence ID card"),
-}
-DOCUMENT_TYPES = [(kind.value, DOCUMENT_NAMES[kind]) for kind in DocumentType]
 STATUSES = {"completed": _("Completed"), "voided": _("Voided")}
 UNITS = {"piece": _("pieces"), "ml": _("ml")}
-TRIP_MODES = {"air": _("Flight"), "rail": _("Train"), "sea": _("Ship")}
 # A unit word with an alternative in brackets, as the announcement writes it ("罐（包）"):
 # the page writes "罐/包", so a sentence around it never nests brackets.
 _UNIT_ALTERNATIVE = re.compile(r"^(.+?)（(.+)）$")

@@ -29,7 +29,10 @@ from shops.imports import reading
 from shops.models import DailyCategorySales, DailyStoreSales, Sale
 from shops.reporting import dashboard
 from shops.reporting.stats import StatsError, sales_stats
+from shops.shoppers import names
 from shops.shoppers import pages as views
+from shops.till import pages as till_pages
+from shops.till import texts as till_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("dutyfree", "shops", "quotas", "bench")
@@ -96,7 +99,9 @@ class TestPatterns:
 class TestDocumentTypes:
     def test_the_api_the_page_and_the_importer_take_the_model_s_document_types(self):
         assert schemas.DocumentType.__args__ == tuple(DocumentType.values)
-        assert [value for value, _ in views.DOCUMENT_TYPES] == DocumentType.values
+        assert [value for value, _ in names.DOCUMENT_TYPES] == DocumentType.values
+        assert views.DOCUMENT_TYPES is names.DOCUMENT_TYPES is till_pages.DOCUMENT_TYPES
+        assert views.TRIP_MODES is names.TRIP_MODES is till_texts.TRIP_MODES
         assert frozenset(DocumentType.values) == reading._DOC_TYPES
 
     def test_the_api_s_other_enumerations_are_the_model_s(self):

@@ -78,6 +78,7 @@ OPERATIONS = [
     Operation("POST", "/api/v1/sales", TERMINAL, 201),
     Operation("GET", "/api/v1/sales", TERMINAL, 200),
     Operation("GET", "/api/v1/products", TERMINAL, 200),
+    Operation("GET", "/api/v1/terminal-report", TERMINAL, 200),
     Operation("GET", "/api/v1/sales/{sale_id}", TERMINAL, 200),
     Operation("POST", "/api/v1/sales/{sale_id}/returns", TERMINAL, 201),
     Operation("POST", "/api/v1/sales/{sale_id}/void", TERMINAL, 200),
@@ -331,7 +332,7 @@ def test_every_operation_is_in_the_matrix() -> None:
 def test_the_schema_documents_each_operations_credentials() -> None:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     security = {
-        TERMINAL: [{"terminalKey": []}],
+        TERMINAL: [{"terminalKey": []}, {"tillSession": []}],
         STAFF: [{"tokenAuth": []}, {"cookieAuth": []}],
         PUBLIC: [{}],
     }
@@ -452,6 +453,9 @@ TOP_LEVEL = {
     "api/schema/": "open",
     "api/docs/": "open",
     "quota/": "open: shoppers",
+    "pos/": "open: the till's sign-in, or its screen with a till session (tests/shops/till)",
+    "pos/sign-in": "open: a terminal's key for a till session (throttled per address)",
+    "pos/sign-out": "open: ends the till session its cookie names",
     "dashboard/": "staff login",
     "dashboard/export.csv": "staff login",
     "captcha/refresh/": "open: the quota page's captcha, a new sum (counted per address)",

@@ -37,13 +37,14 @@ VOLATILE = {
     "departs_at",
     "departed_at",
     "as_of",
+    "generated_at",
     "ms",
     "message",
 }
 # Lists the example shows a part of (the policy's 47 categories, the day's sales, ...).
 PARTIAL = {"categories", "results", "purchases", "groups"}
 # Figures that depend on a sales history the test database does not have (illustrative).
-ILLUSTRATIVE = {("get", "/api/v1/stats/sales")}
+ILLUSTRATIVE = {("get", "/api/v1/stats/sales"), ("get", "/api/v1/terminal-report")}
 
 
 def _operations() -> list[Any]:

@@ -1,0 +1,230 @@
+// After the sale: find a sale by its receipt (scanned or typed) or in today's list, then return
+// lines, void it, hand the goods over or print it again; and record a shopper's departure.
+// Each write is confirmed first, then sent once: its key and bytes are kept in sessionStorage
+// until its outcome is known, so a network error or a reload asks again, never twice.
+
+import { call, problemText, sendOnce } from "./api.js";
+import { T, el, fmt, localTime, money, name, newKey, page, today } from "./util.js";
+
+const STORAGE = "till.action";
+const $ = (id) => document.getElementById(id);
+let current = null; // the sale shown (GET answer)
+let names = {}; // sku → product names, for the lines
+let onReprint = () => {};
+let nextPage = null;
+
+export function confirmDialog(title, body, okText) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-body").replaceChildren(...(Array.isArray(body) ? body : [body]));
+  $("confirm-ok").replaceChildren(el("kbd", { text: "Enter" }), ` ${okText}`);
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("confirm-ok").focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
+}
+
+async function loadNames(sale) {
+  const wanted = sale.lines.map((line) => line.sku).filter((sku) => !(sku in names));
+  if (!wanted.length) return;
+  try {
+    const answer = await call("GET", `products?sku=${encodeURIComponent(wanted.join(","))}&page_size=200`);
+    if (answer.status === 200) for (const product of answer.data.results) names[product.sku] = product;
+  } catch (error) {
+    /* the SKU stands in for the name */
+  }
+}
+
+const statusText = (sale) => (sale.status === "voided" ? T.status_voided : sale.picked_up_at ? T.status_picked_up : T.status_completed);
+
+export async function loadToday(more = false) {
+  const body = document.querySelector("#today tbody");
+  if (!more) { body.replaceChildren(); nextPage = null; }
+  const path = more && nextPage ? nextPage.replace(/^.*\/api\/v1\//, "") : `sales?date=${today()}&page_size=50`;
+  try {
+    const answer = await call("GET", path);
+    if (answer.status !== 200) return;
+    for (const sale of answer.data.results) {
+      body.append(el("tr", {},
+        el("td", { text: localTime(sale.sold_at).slice(11) }),
+        el("td", {}, el("button", { type: "button", class: "link", "data-receipt": sale.receipt_no, onclick: () => show(sale) }, sale.receipt_no)),
+        el("td", { text: (T.pickups && T.pickups[sale.pickup]) || sale.pickup }),
+        el("td", { class: "num", text: money(sale.total) }),
+        el("td", { text: `${statusText(sale)}${sale.training ? ` · ${T.training_short}` : ""}` })));
+    }
+    if (!answer.data.results.length && !more) body.append(el("tr", {}, el("td", { colspan: "5", class: "muted", text: T.no_sales_today })));
+    nextPage = answer.data.next;
+    $("today-more").hidden = !nextPage;
+  } catch (error) {
+    body.append(el("tr", {}, el("td", { colspan: "5", class: "bad", text: T.offline_lookup })));
+  }
+}
+
+async function find(receipt) {
+  const message = $("find-message");
+  message.textContent = "";
+  receipt = receipt.trim();
+  if (!receipt) return;
+  try {
+    const answer = await call("GET", `sales?receipt_no=${encodeURIComponent(receipt)}`);
+    if (answer.status === 200 && answer.data.results.length) {
+      show(answer.data.results[0]);
+      return;
+    }
+    message.textContent = answer.status === 200 ? fmt(T.no_such_receipt, { receipt }) : problemText(answer);
+    message.className = "message bad";
+  } catch (error) {
+    message.textContent = T.offline_lookup;
+    message.className = "message bad";
+  }
+}
+
+async function refresh() {
+  if (!current) return;
+  const answer = await call("GET", `sales/${current.id}`);
+  if (answer.status === 200) show(answer.data);
+}
+
+export async function show(sale) {
+  current = sale;
+  await loadNames(sale);
+  const detail = $("sale-detail");
+  const open = sale.status !== "voided";
+  const returnable = sale.lines.filter((line) => line.quantity - line.returned_quantity > 0);
+  detail.replaceChildren(
+    el("h2", { text: fmt(T.sale_title, { receipt: sale.receipt_no }) }),
+    el("p", { class: "muted", text: `${localTime(sale.sold_at)} · ${(T.pickups && T.pickups[sale.pickup]) || sale.pickup} · ${statusText(sale)}${sale.training ? ` · ${T.training_short}` : ""}` }),
+    el("table", { class: "list" },
+      el("thead", {}, el("tr", {},
+        el("th", { scope: "col", text: T.product }),
+        el("th", { scope: "col", class: "num", text: T.quantity }),
+        el("th", { scope: "col", class: "num", text: T.returned }),
+        el("th", { scope: "col", class: "num", text: T.amount }),
+        open ? el("th", { scope: "col", class: "num", text: T.return_now }) : null)),
+      el("tbody", {}, sale.lines.map((line) => {
+        const left = line.quantity - line.returned_quantity;
+        return el("tr", {},
+          el("td", {}, el("span", { text: name(names[line.sku]) || line.sku }), el("span", { class: "small block muted", text: line.sku })),
+          el("td", { class: "num", text: line.quantity }),
+          el("td", { class: "num", text: line.returned_quantity }),
+          el("td", { class: "num", text: money(line.amount) }),
+          open ? el("td", { class: "num" }, left > 0
+            ? el("input", { type: "number", min: "0", max: String(left), value: "0", class: "return-qty", "data-line": String(line.id), "aria-label": fmt(T.return_qty_label, { name: name(names[line.sku]) || line.sku, left }) })
+            : "—") : null);
+      }))),
+    el("p", { class: "muted", text: `${T.total} ${money(sale.total)} · ${T.returned} ${money(sale.returned_amount)} · ${fmt(T.quota_after, { year: sale.quota.year })} ${money(sale.quota.remaining)}` }),
+    open && returnable.length ? el("div", { class: "field" },
+      el("label", { for: "return-reason", text: T.return_reason }),
+      el("input", { id: "return-reason", maxlength: "500" })) : null,
+    el("div", { class: "actions wrap" },
+      open && returnable.length ? el("button", { type: "button", id: "do-return", onclick: doReturn }, T.do_return) : null,
+      open && !sale.picked_up_at ? el("button", { type: "button", id: "do-void", onclick: doVoid }, T.do_void) : null,
+      open && !sale.picked_up_at ? el("button", { type: "button", id: "do-pickup", onclick: doPickup }, T.do_pickup) : null,
+      el("button", { type: "button", id: "do-reprint", onclick: () => onReprint({ sale, names, trip: null, replayed: false }) }, T.do_reprint)),
+    el("p", { id: "action-message", class: "message", role: "status", "aria-live": "assertive" }),
+  );
+}
+
+async function perform(pending, done) {
+  sessionStorage.setItem(STORAGE, JSON.stringify(pending));
+  const message = $("action-message") || $("departure-message");
+  const target = pending.path === "departures" ? $("departure-message") : message;
+  target.className = "message busy";
+  target.textContent = T.sending;
+  const answer = await sendOnce(pending, (attempt, seconds) => {
+    target.className = "message unknown";
+    target.textContent = fmt(T.action_unknown, { seconds, attempt });
+  });
+  if (answer === null) return; // signed out: asked again after the sign-in
+  sessionStorage.removeItem(STORAGE);
+  if (answer.status >= 200 && answer.status < 300) {
+    await done(answer);
+    const shown = pending.path === "departures" ? $("departure-message") : $("action-message");
+    if (shown) {
+      shown.className = "message ok";
+      shown.textContent = pending.ok + (answer.replayed ? ` ${T.replayed_note}` : "");
+    }
+  } else {
+    const shown = pending.path === "departures" ? $("departure-message") : $("action-message");
+    shown.className = "message bad";
+    shown.textContent = problemText(answer) + errorsText(answer);
+  }
+}
+
+function errorsText(answer) {
+  const errors = answer.data && answer.data.errors;
+  return errors ? ` ${Object.values(errors).flat().join(" ")}` : "";
+}
+
+async function doReturn() {
+  const lines = Array.from(document.querySelectorAll(".return-qty"))
+    .map((input) => ({ line: Number(input.dataset.line), quantity: Number(input.value) }))
+    .filter((line) => line.quantity > 0);
+  if (!lines.length) {
+    $("action-message").className = "message bad";
+    $("action-message").textContent = T.return_choose;
+    return;
+  }
+  const reason = ($("return-reason") && $("return-reason").value.trim()) || "";
+  const summary = lines.map((line) => {
+    const sold = current.lines.find((l) => l.id === line.line);
+    return el("li", { text: `${name(names[sold.sku]) || sold.sku} × ${line.quantity}` });
+  });
+  if (!(await confirmDialog(fmt(T.confirm_return, { receipt: current.receipt_no }), [el("ul", {}, summary), el("p", { class: "muted", text: T.confirm_return_note })], T.do_return))) return;
+  await perform({ path: `sales/${current.id}/returns`, body: JSON.stringify({ lines, reason }), key: newKey("return"), ok: T.return_done, sale: current.id }, refresh);
+}
+
+async function doVoid() {
+  if (!(await confirmDialog(fmt(T.confirm_void, { receipt: current.receipt_no }), el("p", { text: fmt(T.confirm_void_note, { total: money(current.total) }) }), T.do_void))) return;
+  await perform({ path: `sales/${current.id}/void`, body: "{}", key: newKey("void"), ok: T.void_done, sale: current.id }, refresh);
+}
+
+async function doPickup() {
+  if (!(await confirmDialog(fmt(T.confirm_pickup, { receipt: current.receipt_no }), el("p", { text: T.confirm_pickup_note }), T.do_pickup))) return;
+  await perform({ path: `sales/${current.id}/pickup`, body: "{}", key: newKey("pickup"), ok: T.pickup_done, sale: current.id }, refresh);
+}
+
+async function doDeparture(event) {
+  event.preventDefault();
+  for (const node of document.querySelectorAll("#departure-form .error")) node.textContent = "";
+  const body = {
+    document: { type: $("dep-doc-type").value, number: $("dep-number").value.trim(), country: ($("dep-country").value || "CHN").trim().toUpperCase() },
+    carrier_ref: $("dep-carrier").value.trim().toUpperCase(),
+    departed_at: $("dep-at").value ? `${$("dep-at").value}:00+08:00` : null,
+    mode: $("dep-mode").value,
+  };
+  if (!(await confirmDialog(T.confirm_departure, el("p", { text: fmt(T.confirm_departure_note, { carrier: body.carrier_ref || "—", at: $("dep-at").value.replace("T", " ") || "—" }) }), T.do_departure))) return;
+  await perform({ path: "departures", body: JSON.stringify(body), key: newKey("departure"), ok: T.departure_done }, async (answer) => {
+    const message = $("departure-message");
+    if (answer.data && answer.data.message) message.dataset.detail = answer.data.message;
+  });
+  const message = $("departure-message");
+  if (message.dataset.detail) { message.textContent += ` ${message.dataset.detail}`; delete message.dataset.detail; }
+}
+
+export function focusFind() {
+  $("find-receipt").focus();
+}
+
+export async function start({ reprint }) {
+  onReprint = reprint;
+  $("find-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = $("find-receipt");
+    find(input.value);
+    input.value = "";
+  });
+  $("today-more").addEventListener("click", () => loadToday(true));
+  $("departure-form").addEventListener("submit", doDeparture);
+  // An action whose outcome was unknown when the page went away is asked again.
+  const pending = JSON.parse(sessionStorage.getItem(STORAGE) || "null");
+  if (pending) {
+    if (pending.sale) {
+      const answer = await call("GET", `sales/${pending.sale}`);
+      if (answer.status === 200) await show(answer.data);
+    }
+    await perform(pending, refresh);
+  }
+}
