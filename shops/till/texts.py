@@ -37,7 +37,7 @@ TEXTS: dict[str, Any] = {
     "refused": _("Refused: put right what is marked."),
     "complete_fields": _("Complete or correct the marked fields."),
     "offline_quote": _("The verdict could not be checked: the server is not answering."),
-    "pickup_unknown": _("Not for this basket."),
+    "more_reasons": _("(and {count} more: see the lines)"),
     "units": {
         "piece": _("{count} pieces"),
         "ml": _("{count} ml"),

@@ -13,9 +13,10 @@ from django.test import Client
 LAPTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TEXTS = {
-    "zh-CN": ("海南离岛免税", ["我的免税额度", "销售看板", "管理后台", "API 文档"]),
-    "en-US": ("Hainan offshore duty-free", ["My duty-free quota", "Sales dashboard",
-                                            "Administration", "API documentation"]),
+    "zh-CN": ("海南离岛免税", ["我的免税额度", "收银界面", "销售看板", "管理后台", "API 文档"]),
+    "en-US": ("Hainan offshore duty-free", ["My duty-free quota", "Cashier screen",
+                                            "Sales dashboard", "Administration",
+                                            "API documentation"]),
 }  # fmt: skip
 
 
@@ -48,7 +49,7 @@ def test_the_home_page_links_every_page(
     cards = page.locator("ul.destinations a")
     assert [card.locator("strong").inner_text() for card in cards.all()] == names
     assert [card.get_attribute("href") for card in cards.all()] == [
-        "/quota/", "/dashboard/", "/admin/", "/api/docs/",
+        "/quota/", "/pos/", "/dashboard/", "/admin/", "/api/docs/",
     ]  # fmt: skip
     for card in cards.all():
         assert card.is_visible()

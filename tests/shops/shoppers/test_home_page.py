@@ -15,7 +15,7 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
-DESTINATIONS = ["/quota/", "/dashboard/", "/admin/", "/api/docs/"]
+DESTINATIONS = ["/quota/", "/pos/", "/dashboard/", "/admin/", "/api/docs/"]
 
 
 @pytest.fixture
@@ -35,7 +35,15 @@ class TestHomePage:
         assert response.status_code == 200
         html = response.content.decode()
         assert '<html lang="zh-hans">' in html
-        for text in ("海南离岛免税", "我的免税额度", "销售看板", "管理后台", "API 文档", "需登录"):
+        for text in (
+            "海南离岛免税",
+            "我的免税额度",
+            "收银界面",
+            "销售看板",
+            "管理后台",
+            "API 文档",
+            "需登录",
+        ):
             assert text in html, text
         for english in ("My duty-free quota", "Administration", "For staff"):
             assert english not in html, english
@@ -76,7 +84,13 @@ class TestHomePage:
     def test_every_string_is_in_the_catalogue(self) -> None:
         known = {entry.msgid for entry in polib.pofile(str(LOCALE / "django.po"))}
         root = Path(settings.BASE_DIR) / "templates"
-        for name in ("shops/home.html", "admin/base_site.html", "shops/dashboard.html"):
+        for name in (
+            "shops/home.html",
+            "admin/base_site.html",
+            "shops/dashboard.html",
+            "shops/till.html",
+            "shops/till_sign_in.html",
+        ):
             texts = re.findall(
                 r"""{% translate (?:"([^"]+)"|'([^']+)') %}""", (root / name).read_text()
             )

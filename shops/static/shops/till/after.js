@@ -82,9 +82,10 @@ async function find(receipt) {
 }
 
 async function refresh() {
+  loadToday();
   if (!current) return;
   const answer = await call("GET", `sales/${current.id}`);
-  if (answer.status === 200) show(answer.data);
+  if (answer.status === 200) await show(answer.data);
 }
 
 export async function show(sale) {
@@ -93,7 +94,7 @@ export async function show(sale) {
   const detail = $("sale-detail");
   const open = sale.status !== "voided";
   const returnable = sale.lines.filter((line) => line.quantity - line.returned_quantity > 0);
-  detail.replaceChildren(
+  detail.replaceChildren(...[
     el("h2", { text: fmt(T.sale_title, { receipt: sale.receipt_no }) }),
     el("p", { class: "muted", text: `${localTime(sale.sold_at)} · ${(T.pickups && T.pickups[sale.pickup]) || sale.pickup} · ${statusText(sale)}${sale.training ? ` · ${T.training_short}` : ""}` }),
     el("table", { class: "list" },
@@ -124,7 +125,7 @@ export async function show(sale) {
       open && !sale.picked_up_at ? el("button", { type: "button", id: "do-pickup", onclick: doPickup }, T.do_pickup) : null,
       el("button", { type: "button", id: "do-reprint", onclick: () => onReprint({ sale, names, trip: null, replayed: false }) }, T.do_reprint)),
     el("p", { id: "action-message", class: "message", role: "status", "aria-live": "assertive" }),
-  );
+  ].filter(Boolean));
 }
 
 async function perform(pending, done) {

@@ -466,7 +466,9 @@ function pickupReasons(byMode) {
     const offered = !answer || answer.status !== 200 || reasons.length === 0;
     option.classList.toggle("unavailable", !offered);
     option.querySelector("input").setAttribute("aria-disabled", offered ? "false" : "true");
-    reason.textContent = offered ? "" : [...new Set(reasons)].join(" ");
+    // One reason, and how many more lines share the refusal: the lines say the rest.
+    const unique = [...new Set(reasons)];
+    reason.textContent = offered ? "" : unique.length > 1 ? `${unique[0]} ${fmt(T.more_reasons, { count: unique.length - 1 })}` : unique[0];
   }
 }
 
