@@ -25,9 +25,12 @@ from urllib.parse import urljoin, urlsplit
 import brotli
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.test import Client
+from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 from dutyfree import settings as project_settings
+from dutyfree.static_storage import StaticFilesStorage
 from tests import background
 
 PAGES = ("/", "/dashboard/", "/quota/", "/admin/login/", "/admin/", "/api/docs/")
@@ -115,8 +118,10 @@ def staff_client(deployed: Path) -> Client:
 
 def test_the_production_storage_is_whitenoise_compressed_manifest() -> None:
     assert project_settings.STORAGES["staticfiles"]["BACKEND"] == (
-        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "dutyfree.static_storage.StaticFilesStorage"
     )
+    assert issubclass(StaticFilesStorage, CompressedManifestStaticFilesStorage)
+    assert StaticFilesStorage.support_js_module_import_aggregation is True
     middleware = project_settings.MIDDLEWARE
     # Right after SecurityMiddleware: static answers skip sessions, CSRF and the rest, and
     # still carry nosniff (and HSTS under TLS).
@@ -189,6 +194,28 @@ def test_pages_and_every_asset_they_reference_are_served(staff_client: Client) -
     ):
         assert any(path.startswith(expected) for path in static), (expected, sorted(fetched))
     assert "/favicon.ico" in fetched  # linked by every page, served from WHITENOISE_ROOT
+
+
+@pytest.mark.django_db
+def test_the_tills_modules_import_one_another_by_hashed_names(deployed: Path) -> None:
+    """The page names main.js by its hash; every module it imports, and they import, is named
+    by its hash too (one release's files together), served as JavaScript."""
+    client = Client()
+    seen: set[str] = set()
+    todo = [staticfiles_storage.url("shops/till/main.js")]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        assert HASHED.search(path), path
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["Content-Type"].split(";")[0] in CONTENT_TYPES[".js"], path
+        for imported in re.findall(r'^import .* from "([^"]+)";$', _body(answer).decode(), re.M):
+            todo.append(urljoin(path, imported))
+    names = {Path(path).name.split(".")[0] for path in seen}
+    assert names == {"main", "after", "api", "receipt", "sale", "util", "qrcode"}
 
 
 @pytest.mark.django_db
