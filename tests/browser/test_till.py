@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from quotas.models import Trip
 from quotas.rules import LOCAL_TZ
 from shops.models import Sale, SaleStatus
 from tests import support
@@ -138,6 +139,7 @@ class TestSale:
         assert sale.total == 640
         assert page.locator("#receipt .qr svg path").count() == 1
         assert "99,360.00" in page.inner_text("[data-testid=receipt-quota]")
+        page.locator("[data-testid=receipt-customs]", has_text="未配置海关通道").wait_for()
         shot(page, "receipt-zh")
         page.keyboard.press("Enter")  # the next sale
         page.wait_for_selector("#view-sale:not([hidden])")
@@ -177,6 +179,20 @@ class TestSale:
         page.locator("#commit-status.bad").wait_for()
         assert Sale.objects.count() == 0
         assert problems == []
+
+    def test_search_by_name_with_the_keyboard(self, live_server: Any, new_page: Any) -> None:
+        support.product("TL-SERUM", "cosmetics", "1080.00")
+        _, key = support.terminal()
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        page.keyboard.press("F3")
+        page.keyboard.type("serum")
+        page.keyboard.press("Enter")
+        page.locator("#search-results button").first.wait_for()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#basket tr.line[data-sku='TL-SERUM']")
+        assert page.evaluate("document.activeElement.id") == "scan"
 
     def test_unknown_codes_are_told_at_once(self, live_server: Any, new_page: Any) -> None:
         _, key = support.terminal()
@@ -310,6 +326,35 @@ class TestAfterTheSale:
         assert voided.status == SaleStatus.VOIDED
         shot(page, "voided-en")
         assert problems == []
+
+    def test_a_pickup_and_a_departure_each_confirmed(self, live_server: Any, new_page: Any) -> None:
+        stock()
+        terminal, key = support.terminal()
+        sold = support.sell(terminal, ("TL-LIP", 1), number=13, pickup="immediate").sale
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        page.keyboard.press("F8")
+        page.keyboard.type(sold.receipt_no)
+        page.keyboard.press("Enter")
+        page.click("#do-pickup")
+        page.wait_for_selector("dialog#confirm[open]")
+        page.keyboard.press("Enter")
+        page.locator("#action-message.ok").wait_for()
+        sold.refresh_from_db()
+        assert sold.picked_up_at is not None
+        assert page.locator("#do-void").count() == 0  # picked up: no longer voidable
+
+        page.fill("#dep-number", support.resident_id(13))
+        page.fill("#dep-carrier", "HU7181")
+        page.fill("#dep-at", (timezone.now().astimezone(LOCAL_TZ)).strftime("%Y-%m-%dT%H:%M"))
+        page.click("#departure-form button[type=submit]")
+        page.wait_for_selector("dialog#confirm[open]")
+        assert "HU7181" in page.inner_text("#confirm-body")
+        page.keyboard.press("Enter")
+        page.locator("#departure-message.ok").wait_for()
+        assert "离岛已登记" in page.inner_text("#departure-message")
+        assert Trip.objects.filter(departed_at__isnull=False).count() == 1
+        shot(page, "departure-zh")
 
     def test_the_x_report_adds_up_the_terminals_day(self, live_server: Any, new_page: Any) -> None:
         stock()
