@@ -37,8 +37,8 @@ def not_dirty(day: str, store: str) -> str:
 # --- Terminals (shops.api.auth) -------------------------------------------------------------------
 # On the sale path: every terminal request authenticates, one round trip with its store.
 TERMINAL_BY_PREFIX = (
-    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city, s.channel, "
-    "s.operator_id "
+    "SELECT t.id, t.name, t.key_hash, t.training, s.id, s.code, s.name_zh, s.name_en, s.city, "
+    "s.channel, s.operator_id "
     "FROM shops_terminal AS t JOIN shops_store AS s ON s.id = t.store_id "
     "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
 )
