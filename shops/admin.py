@@ -450,12 +450,13 @@ class SaleAdmin(OperatorScoped, ReadOnlyAdmin):
     @admin.display(description=_("customs"))
     def customs_status(self, sale: Sale) -> str:
         """The sale's report to customs (the feed's customs channel), as its API answer says."""
-        state = customs_of([sale.pk])[sale.pk]
+        state = customs_of([sale])[sale.pk]
         label = {
             "delivered": gettext("delivered"),
             "pending": gettext("pending"),
             "failed": gettext("failed"),
             "not_configured": gettext("no customs channel"),
+            "training": gettext("never reported: a training sale"),
         }[state.status]
         return f"{label} {timezone.localtime(state.at):%Y-%m-%d %H:%M:%S}" if state.at else label
 

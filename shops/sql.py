@@ -87,6 +87,29 @@ SALE_EVENT = (
 )
 
 
+def _sale_parts(
+    sale: tuple[tuple[str, str], ...], lines: tuple[tuple[str, str], ...], record: tuple[str, ...]
+) -> tuple[str, str, str]:
+    """The CTEs ``sale``, ``line`` and ``record`` of a sale's write (:func:`sale_write_sql`'s
+    arguments), which a real sale's write and a training sale's share."""
+    arrays = ", ".join(f"%s::{db_type}[]" for _, db_type in lines)
+    return (
+        f"sale AS (INSERT INTO shops_sale ({', '.join(column for column, _ in sale)}) "  # noqa: S608
+        f"VALUES ({', '.join(value for _, value in sale)}) RETURNING id, trip_id, local_date, "
+        f"store_id, {', '.join(_RECORD_FROM_SALE)}, sold_at)",
+        f"line AS (INSERT INTO shops_saleline (sale_id, {', '.join(c for c, _ in lines)}) "  # noqa: S608
+        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id)",
+        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "  # noqa: S608
+        f"created_at, {', '.join(record)}) "
+        f"SELECT {', '.join(_RECORD_FROM_SALE)}, sold_at, "
+        f"{', '.join(['%s'] * len(record))} FROM sale RETURNING content)",
+    )
+
+
+# What a sale's write answers: its trip's id and how many lines it wrote.
+_SALE_WRITTEN = "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
+
+
 # On the sale path: the sale, its lines, its dirty-day mark, the key's record of the first
 # answer, the sale's event and the quota side, one data-modifying statement (one round trip,
 # one snapshot).
@@ -106,23 +129,27 @@ def sale_write_sql(
     ``parts``: the quota side's CTEs (quotas.sql: a new trip first, the ledger and balance).
     Identifiers come from model metadata, quoted; every value is a parameter, the event's
     sealed identity the last."""
-    arrays = ", ".join(f"%s::{db_type}[]" for _, db_type in lines)
+    sale_part, line_part, record_part = _sale_parts(sale, lines, record)
     return (
-        f"WITH {parts}, "  # noqa: S608
-        f"sale AS (INSERT INTO shops_sale ({', '.join(column for column, _ in sale)}) "
-        f"VALUES ({', '.join(value for _, value in sale)}) RETURNING id, trip_id, local_date, "
-        f"store_id, {', '.join(_RECORD_FROM_SALE)}, sold_at), "
-        f"line AS (INSERT INTO shops_saleline (sale_id, {', '.join(c for c, _ in lines)}) "
-        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id), "
+        f"WITH {parts}, {sale_part}, {line_part}, "  # noqa: S608
         "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-        "SELECT local_date, store_id, sold_at FROM sale), "
-        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "
-        f"created_at, {', '.join(record)}) "
-        f"SELECT {', '.join(_RECORD_FROM_SALE)}, sold_at, "
-        f"{', '.join(['%s'] * len(record))} FROM sale RETURNING content), "
-        f"event AS ({SALE_EVENT}) "
-        "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
+        f"SELECT local_date, store_id, sold_at FROM sale), {record_part}, "
+        f"event AS ({SALE_EVENT}) {_SALE_WRITTEN}"
     )
+
+
+# On the sale path of a training terminal: the sale, its lines and the key's record alone (no
+# quota side, no dirty-day mark, no event), one data-modifying statement; a statement of its
+# own, so that a real sale's keeps its text and its plan.
+@cache
+def training_sale_write_sql(
+    *,
+    sale: tuple[tuple[str, str], ...],
+    lines: tuple[tuple[str, str], ...],
+    record: tuple[str, ...],
+) -> str:
+    """:func:`sale_write_sql` without its quota parts, its dirty-day mark and its event."""
+    return f"WITH {', '.join(_sale_parts(sale, lines, record))} {_SALE_WRITTEN}"
 
 
 # --- The event feed (shops.feed.delivery; the fan-out, which locks, is in shops.locks) ----------

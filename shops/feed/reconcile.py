@@ -24,7 +24,7 @@ from shops.models import (
     SaleStatus,
 )
 
-CustomsStatus = Literal["pending", "delivered", "failed", "not_configured"]
+CustomsStatus = Literal["pending", "delivered", "failed", "not_configured", "training"]
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,24 @@ class Customs:
 
 
 NOT_CONFIGURED = Customs("not_configured")
+# A training terminal's sale has no event: customs is never told of it.
+TRAINING = Customs("training")
 
 
-def customs_of(sale_ids: Iterable[int]) -> dict[int, Customs]:
-    """Each sale's customs status: its ``sale.completed`` delivered to customs (when), failed
-    (when), or pending (not yet dispatched or still retried); ``not_configured`` without a
-    customs endpoint. Two queries whatever the number of sales."""
-    ids = list(sale_ids)
+def customs_of(sales: Iterable[Sale]) -> dict[int, Customs]:
+    """Each sale's customs status, by id: its ``sale.completed`` delivered to customs (when),
+    failed (when), or pending (not yet dispatched or still retried); ``not_configured``
+    without a customs endpoint; ``training`` for a training terminal's sale. Two queries
+    whatever the number of sales."""
+    sales = list(sales)
+    found: dict[int, Customs] = {sale.pk: TRAINING for sale in sales if sale.training}
+    ids = [sale.pk for sale in sales if not sale.training]
+    if not ids:
+        return found
     customs = list(Endpoint.objects.filter(kind=EndpointKind.CUSTOMS).values_list("pk", flat=True))
     if not customs:
-        return dict.fromkeys(ids, NOT_CONFIGURED)
-    found: dict[int, Customs] = {}
+        return found | dict.fromkeys(ids, NOT_CONFIGURED)
+    reported: dict[int, Customs] = {}
     rows = Delivery.objects.filter(
         endpoint_id__in=customs, event__type=EventType.SALE_COMPLETED, event__sale_id__in=ids
     ).values_list("event__sale_id", "status", "delivered_at", "failed_at")
@@ -53,10 +60,10 @@ def customs_of(sale_ids: Iterable[int]) -> dict[int, Customs]:
             "delivered" if status == "delivered" else "failed" if status == "failed" else "pending",
             delivered_at if status == "delivered" else failed_at,
         )
-        seen = found.get(sale_id)
+        seen = reported.get(sale_id)
         if seen is None or seen.status != "delivered":  # any customs endpoint's success
-            found[sale_id] = state
-    return {sale_id: found.get(sale_id, Customs("pending")) for sale_id in ids}
+            reported[sale_id] = state
+    return found | {sale_id: reported.get(sale_id, Customs("pending")) for sale_id in ids}
 
 
 # --- reconcile_feed ---------------------------------------------------------------------------
