@@ -22,12 +22,14 @@ from shops.models import (
     DirtyDay,
     Event,
     IdempotencyRecord,
+    Return,
     Sale,
     SaleLine,
     Terminal,
 )
-from shops.pos import checkout
-from shops.pos.errors import PurchaseNotAllowed
+from shops.pos import checkout, departures, pickup, returns
+from shops.pos.deadline import departure_deadline_enforce
+from shops.pos.errors import PurchaseNotAllowed, SaleNotFound
 from tests.conftest import local
 from tests.support import (
     basket,
@@ -242,3 +244,146 @@ class TestTheSale:
         # (Under the test's transaction the durable block is a savepoint; not so in production.)
         statements = [q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
         assert len(statements) == 5
+
+
+# --- Returns, voids and pickups of a training sale ----------------------------------------------
+class TestAfterATrainingSale:
+    def test_a_return_is_recorded_and_credits_nothing(
+        self, till: Terminal, trainee: Terminal
+    ) -> None:
+        commit(till, basket(("WINE750", 1)))
+        sale = commit(trainee, basket(("LIP", 3))).sale
+        before = untouched()
+
+        answer = returns.sale_return(
+            terminal=trainee,
+            sale_id=sale.pk,
+            idempotency_key="back",
+            fingerprint="f",
+            lines=[(sale.lines.get().pk, 1)],
+            reason="wrong shade",
+            now=timezone.now(),
+        )
+
+        assert answer.status == 201
+        assert answer.body["amount"] == "320.00"
+        assert answer.body["quota"]["used"] == "1200.00"  # the real sale's, untouched
+        sale.refresh_from_db()
+        assert sale.returned_amount == Decimal("320.00")
+        assert sale.lines.get().returned_quantity == 1
+        assert Return.objects.filter(sale=sale).count() == 1
+        assert untouched() == before
+
+    def test_a_void_credits_nothing(self, till: Terminal, trainee: Terminal) -> None:
+        commit(till, basket(("WINE750", 1)))
+        sale = commit(trainee, basket(("LIP", 3))).sale
+        before = untouched()
+
+        answer = returns.sale_change_once(
+            retry=returns.Retry(terminal_id=trainee.pk, key="void", fingerprint="f"),
+            change=returns.sale_void,
+            terminal=trainee,
+            sale_id=sale.pk,
+            now=timezone.now(),
+        )
+
+        assert answer.body["status"] == "voided"
+        assert answer.body["training"] is True
+        assert answer.body["quota"]["used"] == "1200.00"
+        sale.refresh_from_db()
+        assert (sale.status, sale.voided_at is not None) == ("voided", True)
+        assert untouched() == before
+
+    def test_a_pickup_is_recorded_and_tells_nothing(self, trainee: Terminal) -> None:
+        sale = commit(trainee, basket(("LIP", 1))).sale
+        before = untouched()
+
+        picked = pickup.sale_pickup(terminal=trainee, sale_id=sale.pk, now=timezone.now())
+
+        assert picked.picked_up_at is not None
+        assert untouched() == before
+
+    def test_a_training_till_never_finds_a_real_sale(
+        self, apis: tuple[Api, Api], till: Terminal, trainee: Terminal
+    ) -> None:
+        real_api, training = apis
+        real = commit(till, basket(("LIP", 2))).sale
+        practice = commit(trainee, basket(("LIP", 1), number=2)).sale
+        before = written()
+
+        assert training.get(f"/api/v1/sales/{real.pk}").status_code == 404
+        assert training.post(f"/api/v1/sales/{real.pk}/void").status_code == 404
+        assert training.post(f"/api/v1/sales/{real.pk}/pickup").status_code == 404
+        line = real.lines.get().pk
+        back = {"lines": [{"line": line, "quantity": 1}], "reason": ""}
+        assert training.post(f"/api/v1/sales/{real.pk}/returns", back).status_code == 404
+        with pytest.raises(SaleNotFound):
+            returns.sale_void(terminal=trainee, sale_id=real.pk, now=timezone.now())
+        assert written() == before
+        today = timezone.localdate().isoformat()
+        listed = training.get("/api/v1/sales", date=today).json()["results"]
+        assert [s["id"] for s in listed] == [practice.pk]
+        # A real till of the store sees both; the practice one says what it is.
+        seen = {
+            s["id"]: s["training"]
+            for s in real_api.get("/api/v1/sales", date=today).json()["results"]
+        }
+        assert seen == {real.pk: False, practice.pk: True}
+
+
+# --- Departures -----------------------------------------------------------------------------------
+class TestATrainingDeparture:
+    def test_it_answers_as_a_real_departure_and_changes_nothing(
+        self, apis: tuple[Api, Api], till: Terminal
+    ) -> None:
+        real_api, training = apis
+        departs = (timezone.now() + timedelta(hours=2)).replace(microsecond=0)
+        commit(till, basket(("LIP", 1), on=trip("HU7181", departs_at=departs)))
+        body = {
+            "document": {"type": "resident_id", "number": NUMBER, "country": "CHN"},
+            "carrier_ref": "HU 7181",
+            "departed_at": (timezone.now() - timedelta(minutes=1))
+            .replace(microsecond=0)
+            .isoformat(),
+        }
+        before = untouched()
+
+        rehearsed = training.post("/api/v1/departures", body, idem="gone")
+        replayed = training.post("/api/v1/departures", body, idem="gone")
+
+        assert rehearsed.status_code == 201, rehearsed.content
+        assert rehearsed.json()["reason"] == "closed_open_trip"
+        assert replayed["Idempotent-Replayed"] == "true"
+        assert replayed.content == rehearsed.content
+        assert untouched() == before
+        assert Trip.objects.get().departed_at is None
+        real = real_api.post("/api/v1/departures", body)
+        assert real.content == rehearsed.content  # what a real till is told, word for word
+        assert Trip.objects.get().departed_at is not None
+        assert Event.objects.filter(type="departure.recorded").count() == 1
+
+    def test_it_lifts_no_ban(self, till: Terminal, trainee: Terminal) -> None:
+        commit(
+            till,
+            basket(("LIP", 1), on=trip(departs_at=SOLD + timedelta(days=4)), pickup="immediate"),
+            now=SOLD,
+        )
+        departure_deadline_enforce(now=RUN)
+        ban = Ban.objects.get()
+        late_news = {
+            "doc_type": "resident_id",
+            "country": "CHN",
+            "number": NUMBER,
+            "carrier_ref": "HU7181",
+            "departed_at": SOLD + timedelta(days=4),  # in time: the ban was wrong
+            "now": RUN + timedelta(hours=6),
+        }
+        before = untouched()
+
+        outcome = departures.departure_rehearse(**late_news)
+
+        assert outcome.reason == "closed_open_trip"
+        assert untouched() == before
+        assert Ban.objects.get().lifted_at is None
+        departures.departure_record(**late_news)  # the real one lifts it
+        assert Ban.objects.get(pk=ban.pk).lifted_at is not None
