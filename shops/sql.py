@@ -183,6 +183,7 @@ IMPORT_MARK_DIRTY = (
 )
 
 # --- What a trip holds (shops.pos.trip_usage) -----------------------------------------------------
+# (A training terminal's sale has no trip, shops.pos.checkout: nothing here ever counts it.)
 # What a line still holds: sold, net of returns.
 _NET = "(line.quantity - line.returned_quantity)"
 # On the sale path: the recount's limited categories, a lateral part of its one statement.
@@ -226,6 +227,7 @@ def trips_usage_sql(trips: str, columns: tuple[str, ...], categories: int, immed
 
 
 # --- Rollups (shops.reporting.rollups): ``{where}`` selects the slices' sales or rollup rows ------
+# (No rollup counts a training terminal's sale: ``NOT s.training`` beside every completed one.)
 # The category rollup's columns, in the order of ROLLUP_CATEGORY's select list.
 ROLLUP_CATEGORY_COLUMNS = "day, store_id, category_code, traveller_kind, amount, items, sales"
 # The store rollup's columns, in the order ROLLUP_STORE_COPY's rows give them.
@@ -247,7 +249,7 @@ SELECT s.local_date, s.store_id, l.category_code, s.traveller_kind,
        SUM((l.quantity - l.returned_quantity) * l.pieces) AS items,
        COUNT(DISTINCT s.id) AS sales
 FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-WHERE s.status = 'completed' AND {where}
+WHERE s.status = 'completed' AND NOT s.training AND {where}
 GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
 """
 # Set-based: the store level's sets (array_agg, no ORM spelling), from the sales.
@@ -257,7 +259,7 @@ SELECT s.local_date, s.store_id, s.traveller_kind, COUNT(*),
        COALESCE(array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), '{{}}'),
        COALESCE(array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL), '{{}}')
 FROM shops_sale AS s
-WHERE s.status = 'completed' AND {where}
+WHERE s.status = 'completed' AND NOT s.training AND {where}
 GROUP BY s.local_date, s.store_id, s.traveller_kind
 """
 # Set-based: the store level's totals from the category rows just written.
@@ -292,6 +294,9 @@ ROLLUP_STORE_COPY = f"COPY shops_dailystoresales ({', '.join(ROLLUP_STORE_COLUMN
 ROLLUPS_TRUNCATE = "TRUNCATE shops_dailycategorysales, shops_dailystoresales"
 
 # --- The books (shops.reporting.audit) ------------------------------------------------------------
+# A training terminal's sale spends no quota and is in no rollup: the checks of the ledger, the
+# accounts, the trips, the caps and the rollups leave it out (``NOT s.training``); those of a
+# sale against its own lines and returns hold for it as for any.
 # Set-based: a check's first rows in ``{order}``, fenced by OFFSET 0 from a fast-start plan.
 AUDIT_FIRST = "SELECT * FROM ({sql} OFFSET 0) AS found ORDER BY {order} LIMIT %s"
 # One snapshot for every check: no ORM spelling for a read-only repeatable-read transaction.
@@ -311,7 +316,7 @@ AUDIT_SALES_SETS = (
     "array_agg(DISTINCT s.shopper_id), "
     "array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), "
     "array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL) "
-    "FROM shops_sale AS s WHERE s.status = 'completed' AND "
+    "FROM shops_sale AS s WHERE s.status = 'completed' AND NOT s.training AND "
     f"{not_dirty('s.local_date', 's.store_id')} "
     "GROUP BY s.local_date, s.store_id, s.traveller_kind"
 )
@@ -333,11 +338,12 @@ LEFT JOIN (
                AS void_amount,
            SUM(CASE WHEN status = 'voided' AND total > returned_amount THEN 1 ELSE 0 END)
                AS void_count
-    FROM shops_sale GROUP BY account_id
+    FROM shops_sale WHERE NOT training GROUP BY account_id
 ) AS x ON x.account_id = a.id
 LEFT JOIN (
     SELECT s.account_id, SUM(r.amount) AS amount, COUNT(*) AS returns
     FROM shops_return AS r JOIN shops_sale AS s ON s.id = r.sale_id
+    WHERE NOT s.training
     GROUP BY s.account_id
 ) AS r ON r.account_id = a.id
 WHERE {used_ledger} OR {used_net} OR a.used < 0 OR a.used > a."limit" OR {ledger_differs}
@@ -361,7 +367,7 @@ SELECT s.id, s.account_id, s.total, s.returned_amount, s.status, s.imported,
 FROM shops_sale AS s
 LEFT JOIN debit AS d ON d.ref_id = s.id
 LEFT JOIN void AS v ON v.ref_id = s.id
-WHERE {{among_sales}} AND (d.ref_id IS NULL OR d.n <> 1
+WHERE {{among_sales}} AND NOT s.training AND (d.ref_id IS NULL OR d.n <> 1
    OR {differs("d.amount", "s.total")}
    OR d.a_min <> s.account_id OR d.a_max <> s.account_id OR d.k_min <> d.k_max
    OR d.k_min <> (CASE WHEN s.imported THEN 'import' ELSE 'sale' END)
@@ -380,7 +386,7 @@ SELECT r.id, r.sale_id, r.amount, s.account_id, c.ref_id, c.amount, c.a_min, c.a
 FROM shops_return AS r
 JOIN shops_sale AS s ON s.id = r.sale_id
 LEFT JOIN credit AS c ON c.ref_id = r.id
-WHERE {{among_sales}} AND (c.ref_id IS NULL OR c.n <> 1
+WHERE {{among_sales}} AND NOT s.training AND (c.ref_id IS NULL OR c.n <> 1
    OR {differs("c.amount", "-r.amount")}
    OR c.a_min <> s.account_id OR c.a_max <> s.account_id)
 """  # noqa: S608
@@ -473,7 +479,7 @@ held AS (
            SUM((l.quantity - l.returned_quantity) * l.pieces) AS pieces,
            SUM((l.quantity - l.returned_quantity) * COALESCE(l.volume_ml, 0)) AS ml
     FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-    WHERE s.status = 'completed' AND s.trip_id IS NOT NULL
+    WHERE s.status = 'completed' AND NOT s.training AND s.trip_id IS NOT NULL
       AND l.category_code IN ({codes})
     GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
 ),
@@ -510,7 +516,7 @@ lines AS (
              * CASE WHEN k.pieces THEN l.pieces ELSE 1 END AS units
     FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
     JOIN kinds AS k ON k.policy_id = s.policy_id AND k.kind = l.immediate_kind
-    WHERE s.status = 'completed' AND s.pickup = 'immediate'
+    WHERE s.status = 'completed' AND NOT s.training AND s.pickup = 'immediate'
 ),
 held AS (
     SELECT trip_id, alone, kind, NULL::varchar AS sku, policy_id, imported, SUM(units) AS u
@@ -545,7 +551,7 @@ WITH cat (day, store_id, category_code, traveller_kind, amount, items, sales) AS
 receipts AS (
     SELECT s.local_date AS day, s.store_id, s.traveller_kind, COUNT(*) AS sales
     FROM shops_sale AS s
-    WHERE s.status = 'completed' AND {sale_clean}
+    WHERE s.status = 'completed' AND NOT s.training AND {sale_clean}
     GROUP BY s.local_date, s.store_id, s.traveller_kind
 ),
 store AS (

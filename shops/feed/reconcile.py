@@ -98,7 +98,8 @@ class Reconciliation:
 def reconcile(*, day: date, max_age: timedelta, now: datetime) -> Reconciliation:
     """Per endpoint, what it has not received (pending, failed, the oldest); for customs, every
     completed sale made through a terminal on ``day`` (local) whose ``sale.completed`` it has
-    not received and that is older than ``max_age``."""
+    not received and that is older than ``max_age`` (a training terminal's sales are never
+    reported)."""
     report = Reconciliation(day=day, max_age=max_age, now=now, endpoints=[])
     annotated = health(Endpoint.objects.all()).annotate(
         oldest=Min(
@@ -126,6 +127,7 @@ def reconcile(*, day: date, max_age: timedelta, now: datetime) -> Reconciliation
                 Sale.objects.filter(
                     local_date=day,
                     imported=False,
+                    training=False,  # never reported
                     sold_at__lte=now - max_age,
                     sold_at__gte=endpoint.created_at,
                 )
@@ -142,7 +144,8 @@ def changes_without_events(*, limit: int) -> list[str]:
     """What the books say changed since the feed began and the outbox does not hold: a sale
     made at a till without its ``sale.completed``, a return without its ``sale.returned``, a
     voided sale without ``sale.voided``, a picked-up one without ``sale.picked_up``. Imported
-    sales are history, not changes at a till: they have none."""
+    sales are history, not changes at a till, and a training terminal's sales are never told:
+    they have none."""
     state = FeedState.objects.order_by("pk").first()
     if state is None:
         return []
@@ -152,7 +155,7 @@ def changes_without_events(*, limit: int) -> list[str]:
     def told(type: EventType) -> Exists:
         return Exists(Event.objects.filter(type=type, sale_id=OuterRef("pk")))
 
-    sales = Sale.objects.filter(imported=False)
+    sales = Sale.objects.filter(imported=False, training=False)
     checks = [
         (EventType.SALE_COMPLETED, sales.filter(sold_at__gte=since)),
         (EventType.SALE_VOIDED, sales.filter(status=SaleStatus.VOIDED, voided_at__gte=since)),
@@ -162,7 +165,7 @@ def changes_without_events(*, limit: int) -> list[str]:
         for receipt in rows.exclude(told(type)).values_list("receipt_no", flat=True)[:limit]:
             problems.append(f"sale {receipt}: no {type} event")
     returned = dict(
-        Return.objects.filter(created_at__gte=since)
+        Return.objects.filter(created_at__gte=since, sale__training=False)
         .values("sale_id")
         .annotate(n=Count("pk"))
         .values_list("sale_id", "n")

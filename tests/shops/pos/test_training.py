@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,9 +19,15 @@ from django.utils import timezone
 from quotas.models import Ban, QuotaAccount, QuotaEntry, Shopper, Trip
 from quotas.selectors import policy_in_force_cached
 from quotas.services import departure_record
+from shops.feed.reconcile import changes_without_events, reconcile
 from shops.models import (
+    EVENT_TYPES,
+    DailyStoreSales,
     DirtyDay,
+    Endpoint,
+    EndpointKind,
     Event,
+    FeedState,
     IdempotencyRecord,
     Return,
     Sale,
@@ -30,6 +37,9 @@ from shops.models import (
 from shops.pos import checkout, departures, pickup, returns
 from shops.pos.deadline import departure_deadline_enforce
 from shops.pos.errors import PurchaseNotAllowed, SaleNotFound
+from shops.reporting import rollups
+from shops.reporting.audit import check_books
+from shops.shoppers.lookup import LookupQuery, quota_lookup
 from tests.conftest import local
 from tests.support import (
     basket,
@@ -41,6 +51,7 @@ from tests.support import (
     unique_key,
     written,
 )
+from tests.support.books import rollup_snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
@@ -244,6 +255,135 @@ class TestTheSale:
         # (Under the test's transaction the durable block is a savepoint; not so in production.)
         statements = [q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
         assert len(statements) == 5
+
+
+# --- What reads sales -------------------------------------------------------------------------
+class TestWhatReadsSales:
+    def test_the_rollups_and_the_figures_leave_it_out(
+        self, till: Terminal, trainee: Terminal, client: Client
+    ) -> None:
+        commit(till, basket(("LIP", 1), number=1))
+        rollups.refresh_all_dirty(now=timezone.now())
+
+        commit(trainee, basket(("WATCH", 1), number=2))
+        commit(trainee, basket(("LIP", 2), number=1))
+        commit(till, basket(("PEN", 1), number=3))  # marks the day dirty: the slice is recounted
+        rollups.refresh_all_dirty(now=timezone.now())
+        refreshed = rollup_snapshot()
+        rollups.rebuild_all(now=timezone.now())
+
+        assert rollup_snapshot() == refreshed
+        row = DailyStoreSales.objects.get()
+        assert (row.sales, row.amount) == (2, Decimal("1320.01"))  # the two real sales
+        assert len(rollups.bitmap(row.shoppers)) == 2  # shoppers 1 and 3, not 2
+        today = timezone.localdate().isoformat()
+        staff = get_user_model().objects.create_user("analyst", is_staff=True)
+        client.force_login(staff)
+        figures = client.get("/api/v1/stats/sales", {"start": today, "end": today})
+        assert figures.status_code == 200, figures.content
+        totals = figures.json()["totals"]
+        assert (totals["sales"], totals["amount"], totals["shoppers"]) == (2, "1320.01", 2)
+
+    def test_the_books_stay_clean(self, till: Terminal, trainee: Terminal) -> None:
+        commit(till, basket(("LIP", 2)))
+        kept = commit(trainee, basket(("LIP", 3), ("WINE750", 1))).sale
+        voided = commit(trainee, basket(("PHONE", 1), number=2)).sale
+        picked = commit(trainee, basket(("SET5", 1), number=3)).sale
+        returns.sale_return(
+            terminal=trainee,
+            sale_id=kept.pk,
+            idempotency_key=unique_key(),
+            fingerprint="f",
+            lines=[(kept.lines.get(sku="LIP").pk, 1)],
+            reason="",
+            now=timezone.now(),
+        )
+        returns.sale_void(terminal=trainee, sale_id=voided.pk, now=timezone.now())
+        pickup.sale_pickup(terminal=trainee, sale_id=picked.pk, now=timezone.now())
+        rollups.refresh_all_dirty(now=timezone.now())
+
+        books = check_books()
+
+        assert books.differences == []
+        assert books.notes == []
+
+    def test_a_real_fault_beside_training_sales_is_named_alone(
+        self, till: Terminal, trainee: Terminal
+    ) -> None:
+        real = commit(till, basket(("LIP", 2))).sale
+        practice = commit(trainee, basket(("LIP", 3))).sale
+        returns.sale_return(
+            terminal=trainee,
+            sale_id=practice.pk,
+            idempotency_key=unique_key(),
+            fingerprint="f",
+            lines=[(practice.lines.get().pk, 1)],
+            reason="",
+            now=timezone.now(),
+        )
+        QuotaEntry.objects.filter(reference=f"sale:{real.pk}").delete()  # behind the engine
+
+        found = check_books(rollups=False).differences
+
+        # The account is examined entry by entry: its training sale and return owe no entry.
+        assert f"sale {real.pk}: no ledger debit" in found
+        assert not [f for f in found if f"sale {practice.pk}" in f]
+        assert all(f.startswith((f"sale {real.pk}:", "account ")) for f in found), found
+
+    def test_the_look_up_lists_no_training_purchase_and_no_trip_of_one(
+        self, till: Terminal, trainee: Terminal
+    ) -> None:
+        real = commit(till, basket(("LIP", 1))).sale
+        commit(trainee, basket(("WATCH", 1), on=trip("CZ6789")))
+        query = LookupQuery(doc_type="resident_id", country="CHN", number=NUMBER, name="张三")
+
+        found = quota_lookup(query=query, now=timezone.now(), language="en")
+
+        assert [p["receipt_no"] for p in found["purchases"]] == [real.receipt_no]
+        assert found["used"] == "320.00"
+        assert [t["carrier_ref"] for t in found["open_trips"]] == ["HU7181"]
+
+    def test_the_departure_deadline_never_bans_for_a_training_pickup(
+        self, trainee: Terminal
+    ) -> None:
+        commit(
+            trainee,
+            basket(("LIP", 1), on=trip(departs_at=SOLD + timedelta(days=4)), pickup="immediate"),
+            now=SOLD,
+        )
+
+        report = departure_deadline_enforce(now=RUN)
+
+        assert (report.checked, report.overdue, report.banned) == (0, 0, 0)
+        assert not Ban.objects.exists()
+
+    def test_customs_and_the_feed_s_checks_never_expect_it(self, apis: tuple[Api, Api]) -> None:
+        _, training = apis
+        # A customs channel's row (its keys matter only to deliveries, which none are here).
+        Endpoint.objects.create(
+            name="customs",
+            url="https://customs.example/hooks",
+            kind=EndpointKind.CUSTOMS,
+            event_types=list(EVENT_TYPES),
+            secret="whsec_training",
+            created_at=timezone.now() - timedelta(hours=1),
+        )
+        sold = training.post("/api/v1/sales", json_basket(basket(("LIP", 2)))).json()
+        training.post(
+            f"/api/v1/sales/{sold['id']}/returns",
+            {"lines": [{"line": sold["lines"][0]["id"], "quantity": 1}], "reason": "shade"},
+        )
+        training.post(f"/api/v1/sales/{sold['id']}/pickup")
+        now = timezone.now() + timedelta(minutes=1)
+
+        assert training.get(f"/api/v1/sales/{sold['id']}").json()["customs"] == {
+            "status": "training",
+            "at": None,
+        }
+        late = reconcile(day=timezone.localdate(), max_age=timedelta(0), now=now)
+        assert [e.missing_sales for e in late.endpoints] == [[]]
+        assert FeedState.objects.exists()  # the feed has begun: every change since is checked
+        assert changes_without_events(limit=10) == []
 
 
 # --- Returns, voids and pickups of a training sale ----------------------------------------------
