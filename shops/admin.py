@@ -198,11 +198,12 @@ class StoreAdmin(OperatorScoped):
 
 @admin.register(Terminal)
 class TerminalAdmin(OperatorScoped):
-    list_display = ("name", "store", "key_prefix", "created_at", "revoked_at")
-    list_filter = (("store", admin.RelatedOnlyFieldListFilter), "revoked_at")
+    list_display = ("name", "store", "training", "key_prefix", "created_at", "revoked_at")
+    list_filter = (("store", admin.RelatedOnlyFieldListFilter), "training", "revoked_at")
     search_fields = ("name", "key_prefix")
     readonly_fields = ("store", "name", "key_prefix", "created_at", "revoked_at")
-    fields = readonly_fields
+    # Only whether it trains cashiers is set here: its store, name and key are its identity.
+    fields = (*readonly_fields, "training")
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -435,10 +436,11 @@ class SaleAdmin(OperatorScoped, ReadOnlyAdmin):
         "status",
         "pickup",
         "traveller_kind",
+        "training",
     )
     list_filter = (
-        "status", "pickup", "traveller_kind", ("store", admin.RelatedOnlyFieldListFilter),
-        "local_date",
+        "status", "pickup", "traveller_kind", "training",
+        ("store", admin.RelatedOnlyFieldListFilter), "local_date",
     )  # fmt: skip
     search_fields = ("receipt_no",)
     date_hierarchy = "local_date"

@@ -527,3 +527,33 @@ class TestATrainingDeparture:
         assert Ban.objects.get().lifted_at is None
         departures.departure_record(**late_news)  # the real one lifts it
         assert Ban.objects.get(pk=ban.pk).lifted_at is not None
+
+
+# --- The admin ------------------------------------------------------------------------------------
+class TestTheAdmin:
+    @pytest.fixture
+    def web(self, client: Client) -> Client:
+        client.force_login(get_user_model().objects.create_superuser("root", password=None))
+        return client
+
+    def test_the_sale_list_filters_training_sales(
+        self, web: Client, till: Terminal, trainee: Terminal
+    ) -> None:
+        real = commit(till, basket(("LIP", 1))).sale
+        practice = commit(trainee, basket(("LIP", 1), number=2)).sale
+
+        training_only = web.get("/admin/shops/sale/", {"training__exact": "1"}).content.decode()
+        real_only = web.get("/admin/shops/sale/", {"training__exact": "0"}).content.decode()
+
+        assert practice.receipt_no in training_only
+        assert real.receipt_no not in training_only
+        assert real.receipt_no in real_only
+        assert practice.receipt_no not in real_only
+
+    def test_a_terminal_is_set_to_training_and_back(self, web: Client, till: Terminal) -> None:
+        url = f"/admin/shops/terminal/{till.pk}/change/"
+
+        assert web.post(url, {"training": "on"}).status_code == 302
+        assert Terminal.objects.get(pk=till.pk).training is True
+        assert web.post(url, {}).status_code == 302
+        assert Terminal.objects.get(pk=till.pk).training is False
