@@ -502,6 +502,23 @@ class TestATrainingDeparture:
         assert Trip.objects.get().departed_at is not None
         assert Event.objects.filter(type="departure.recorded").count() == 1
 
+    def test_a_refused_departure_is_the_real_till_s_and_keeps_nothing(
+        self, apis: tuple[Api, Api]
+    ) -> None:
+        real_api, training = apis
+        body = {
+            "document": {"type": "resident_id", "number": NUMBER, "country": "CHN"},
+            "carrier_ref": "HU7181",
+            "departed_at": (timezone.now() + timedelta(hours=1)).isoformat(),  # not yet
+        }
+        before = written()
+
+        refused = training.post("/api/v1/departures", body)
+
+        assert refused.status_code == 400  # departure_in_future
+        assert refused.json() == real_api.post("/api/v1/departures", body).json()
+        assert written() == before  # no record: a refusal is not kept for a replay
+
     def test_it_lifts_no_ban(self, till: Terminal, trainee: Terminal) -> None:
         commit(
             till,
