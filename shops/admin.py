@@ -198,11 +198,12 @@ class StoreAdmin(OperatorScoped):
 
 @admin.register(Terminal)
 class TerminalAdmin(OperatorScoped):
-    list_display = ("name", "store", "key_prefix", "created_at", "revoked_at")
-    list_filter = (("store", admin.RelatedOnlyFieldListFilter), "revoked_at")
+    list_display = ("name", "store", "training", "key_prefix", "created_at", "revoked_at")
+    list_filter = (("store", admin.RelatedOnlyFieldListFilter), "training", "revoked_at")
     search_fields = ("name", "key_prefix")
     readonly_fields = ("store", "name", "key_prefix", "created_at", "revoked_at")
-    fields = readonly_fields
+    # Only whether it trains cashiers is set here: its store, name and key are its identity.
+    fields = (*readonly_fields, "training")
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -435,10 +436,11 @@ class SaleAdmin(OperatorScoped, ReadOnlyAdmin):
         "status",
         "pickup",
         "traveller_kind",
+        "training",
     )
     list_filter = (
-        "status", "pickup", "traveller_kind", ("store", admin.RelatedOnlyFieldListFilter),
-        "local_date",
+        "status", "pickup", "traveller_kind", "training",
+        ("store", admin.RelatedOnlyFieldListFilter), "local_date",
     )  # fmt: skip
     search_fields = ("receipt_no",)
     date_hierarchy = "local_date"
@@ -450,12 +452,13 @@ class SaleAdmin(OperatorScoped, ReadOnlyAdmin):
     @admin.display(description=_("customs"))
     def customs_status(self, sale: Sale) -> str:
         """The sale's report to customs (the feed's customs channel), as its API answer says."""
-        state = customs_of([sale.pk])[sale.pk]
+        state = customs_of([sale])[sale.pk]
         label = {
             "delivered": gettext("delivered"),
             "pending": gettext("pending"),
             "failed": gettext("failed"),
             "not_configured": gettext("no customs channel"),
+            "training": gettext("never reported: a training sale"),
         }[state.status]
         return f"{label} {timezone.localtime(state.at):%Y-%m-%d %H:%M:%S}" if state.at else label
 

@@ -37,8 +37,8 @@ def not_dirty(day: str, store: str) -> str:
 # --- Terminals (shops.api.auth) -------------------------------------------------------------------
 # On the sale path: every terminal request authenticates, one round trip with its store.
 TERMINAL_BY_PREFIX = (
-    "SELECT t.id, t.name, t.key_hash, s.id, s.code, s.name_zh, s.name_en, s.city, s.channel, "
-    "s.operator_id "
+    "SELECT t.id, t.name, t.key_hash, t.training, s.id, s.code, s.name_zh, s.name_en, s.city, "
+    "s.channel, s.operator_id "
     "FROM shops_terminal AS t JOIN shops_store AS s ON s.id = t.store_id "
     "WHERE t.key_prefix = %s AND t.revoked_at IS NULL AND s.active"
 )
@@ -87,6 +87,29 @@ SALE_EVENT = (
 )
 
 
+def _sale_parts(
+    sale: tuple[tuple[str, str], ...], lines: tuple[tuple[str, str], ...], record: tuple[str, ...]
+) -> tuple[str, str, str]:
+    """The CTEs ``sale``, ``line`` and ``record`` of a sale's write (:func:`sale_write_sql`'s
+    arguments), which a real sale's write and a training sale's share."""
+    arrays = ", ".join(f"%s::{db_type}[]" for _, db_type in lines)
+    return (
+        f"sale AS (INSERT INTO shops_sale ({', '.join(column for column, _ in sale)}) "  # noqa: S608
+        f"VALUES ({', '.join(value for _, value in sale)}) RETURNING id, trip_id, local_date, "
+        f"store_id, {', '.join(_RECORD_FROM_SALE)}, sold_at)",
+        f"line AS (INSERT INTO shops_saleline (sale_id, {', '.join(c for c, _ in lines)}) "  # noqa: S608
+        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id)",
+        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "  # noqa: S608
+        f"created_at, {', '.join(record)}) "
+        f"SELECT {', '.join(_RECORD_FROM_SALE)}, sold_at, "
+        f"{', '.join(['%s'] * len(record))} FROM sale RETURNING content)",
+    )
+
+
+# What a sale's write answers: its trip's id and how many lines it wrote.
+_SALE_WRITTEN = "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
+
+
 # On the sale path: the sale, its lines, its dirty-day mark, the key's record of the first
 # answer, the sale's event and the quota side, one data-modifying statement (one round trip,
 # one snapshot).
@@ -106,23 +129,27 @@ def sale_write_sql(
     ``parts``: the quota side's CTEs (quotas.sql: a new trip first, the ledger and balance).
     Identifiers come from model metadata, quoted; every value is a parameter, the event's
     sealed identity the last."""
-    arrays = ", ".join(f"%s::{db_type}[]" for _, db_type in lines)
+    sale_part, line_part, record_part = _sale_parts(sale, lines, record)
     return (
-        f"WITH {parts}, "  # noqa: S608
-        f"sale AS (INSERT INTO shops_sale ({', '.join(column for column, _ in sale)}) "
-        f"VALUES ({', '.join(value for _, value in sale)}) RETURNING id, trip_id, local_date, "
-        f"store_id, {', '.join(_RECORD_FROM_SALE)}, sold_at), "
-        f"line AS (INSERT INTO shops_saleline (sale_id, {', '.join(c for c, _ in lines)}) "
-        f"SELECT sale.id, u.* FROM sale, unnest({arrays}) AS u RETURNING id), "
+        f"WITH {parts}, {sale_part}, {line_part}, "  # noqa: S608
         "dirty AS (INSERT INTO shops_dirtyday (day, store_id, marked_at) "
-        "SELECT local_date, store_id, sold_at FROM sale), "
-        "record AS (INSERT INTO shops_idempotencyrecord (terminal_id, key, fingerprint, "
-        f"created_at, {', '.join(record)}) "
-        f"SELECT {', '.join(_RECORD_FROM_SALE)}, sold_at, "
-        f"{', '.join(['%s'] * len(record))} FROM sale RETURNING content), "
-        f"event AS ({SALE_EVENT}) "
-        "SELECT sale.trip_id, (SELECT count(*) FROM line) FROM sale"
+        f"SELECT local_date, store_id, sold_at FROM sale), {record_part}, "
+        f"event AS ({SALE_EVENT}) {_SALE_WRITTEN}"
     )
+
+
+# On the sale path of a training terminal: the sale, its lines and the key's record alone (no
+# quota side, no dirty-day mark, no event), one data-modifying statement; a statement of its
+# own, so that a real sale's keeps its text and its plan.
+@cache
+def training_sale_write_sql(
+    *,
+    sale: tuple[tuple[str, str], ...],
+    lines: tuple[tuple[str, str], ...],
+    record: tuple[str, ...],
+) -> str:
+    """:func:`sale_write_sql` without its quota parts, its dirty-day mark and its event."""
+    return f"WITH {', '.join(_sale_parts(sale, lines, record))} {_SALE_WRITTEN}"
 
 
 # --- The event feed (shops.feed.delivery; the fan-out, which locks, is in shops.locks) ----------
@@ -156,6 +183,7 @@ IMPORT_MARK_DIRTY = (
 )
 
 # --- What a trip holds (shops.pos.trip_usage) -----------------------------------------------------
+# (A training terminal's sale has no trip, shops.pos.checkout: nothing here ever counts it.)
 # What a line still holds: sold, net of returns.
 _NET = "(line.quantity - line.returned_quantity)"
 # On the sale path: the recount's limited categories, a lateral part of its one statement.
@@ -199,6 +227,7 @@ def trips_usage_sql(trips: str, columns: tuple[str, ...], categories: int, immed
 
 
 # --- Rollups (shops.reporting.rollups): ``{where}`` selects the slices' sales or rollup rows ------
+# (No rollup counts a training terminal's sale: ``NOT s.training`` beside every completed one.)
 # The category rollup's columns, in the order of ROLLUP_CATEGORY's select list.
 ROLLUP_CATEGORY_COLUMNS = "day, store_id, category_code, traveller_kind, amount, items, sales"
 # The store rollup's columns, in the order ROLLUP_STORE_COPY's rows give them.
@@ -220,7 +249,7 @@ SELECT s.local_date, s.store_id, l.category_code, s.traveller_kind,
        SUM((l.quantity - l.returned_quantity) * l.pieces) AS items,
        COUNT(DISTINCT s.id) AS sales
 FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-WHERE s.status = 'completed' AND {where}
+WHERE s.status = 'completed' AND NOT s.training AND {where}
 GROUP BY s.local_date, s.store_id, l.category_code, s.traveller_kind
 """
 # Set-based: the store level's sets (array_agg, no ORM spelling), from the sales.
@@ -230,7 +259,7 @@ SELECT s.local_date, s.store_id, s.traveller_kind, COUNT(*),
        COALESCE(array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), '{{}}'),
        COALESCE(array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL), '{{}}')
 FROM shops_sale AS s
-WHERE s.status = 'completed' AND {where}
+WHERE s.status = 'completed' AND NOT s.training AND {where}
 GROUP BY s.local_date, s.store_id, s.traveller_kind
 """
 # Set-based: the store level's totals from the category rows just written.
@@ -265,6 +294,9 @@ ROLLUP_STORE_COPY = f"COPY shops_dailystoresales ({', '.join(ROLLUP_STORE_COLUMN
 ROLLUPS_TRUNCATE = "TRUNCATE shops_dailycategorysales, shops_dailystoresales"
 
 # --- The books (shops.reporting.audit) ------------------------------------------------------------
+# A training terminal's sale spends no quota and is in no rollup: the checks of the ledger, the
+# accounts, the trips, the caps and the rollups leave it out (``NOT s.training``); those of a
+# sale against its own lines and returns hold for it as for any.
 # Set-based: a check's first rows in ``{order}``, fenced by OFFSET 0 from a fast-start plan.
 AUDIT_FIRST = "SELECT * FROM ({sql} OFFSET 0) AS found ORDER BY {order} LIMIT %s"
 # One snapshot for every check: no ORM spelling for a read-only repeatable-read transaction.
@@ -284,7 +316,7 @@ AUDIT_SALES_SETS = (
     "array_agg(DISTINCT s.shopper_id), "
     "array_agg(DISTINCT s.trip_id) FILTER (WHERE s.trip_id IS NOT NULL), "
     "array_agg(DISTINCT s.shopper_id) FILTER (WHERE s.trip_id IS NULL) "
-    "FROM shops_sale AS s WHERE s.status = 'completed' AND "
+    "FROM shops_sale AS s WHERE s.status = 'completed' AND NOT s.training AND "
     f"{not_dirty('s.local_date', 's.store_id')} "
     "GROUP BY s.local_date, s.store_id, s.traveller_kind"
 )
@@ -306,11 +338,12 @@ LEFT JOIN (
                AS void_amount,
            SUM(CASE WHEN status = 'voided' AND total > returned_amount THEN 1 ELSE 0 END)
                AS void_count
-    FROM shops_sale GROUP BY account_id
+    FROM shops_sale WHERE NOT training GROUP BY account_id
 ) AS x ON x.account_id = a.id
 LEFT JOIN (
     SELECT s.account_id, SUM(r.amount) AS amount, COUNT(*) AS returns
     FROM shops_return AS r JOIN shops_sale AS s ON s.id = r.sale_id
+    WHERE NOT s.training
     GROUP BY s.account_id
 ) AS r ON r.account_id = a.id
 WHERE {used_ledger} OR {used_net} OR a.used < 0 OR a.used > a."limit" OR {ledger_differs}
@@ -334,7 +367,7 @@ SELECT s.id, s.account_id, s.total, s.returned_amount, s.status, s.imported,
 FROM shops_sale AS s
 LEFT JOIN debit AS d ON d.ref_id = s.id
 LEFT JOIN void AS v ON v.ref_id = s.id
-WHERE {{among_sales}} AND (d.ref_id IS NULL OR d.n <> 1
+WHERE {{among_sales}} AND NOT s.training AND (d.ref_id IS NULL OR d.n <> 1
    OR {differs("d.amount", "s.total")}
    OR d.a_min <> s.account_id OR d.a_max <> s.account_id OR d.k_min <> d.k_max
    OR d.k_min <> (CASE WHEN s.imported THEN 'import' ELSE 'sale' END)
@@ -353,7 +386,7 @@ SELECT r.id, r.sale_id, r.amount, s.account_id, c.ref_id, c.amount, c.a_min, c.a
 FROM shops_return AS r
 JOIN shops_sale AS s ON s.id = r.sale_id
 LEFT JOIN credit AS c ON c.ref_id = r.id
-WHERE {{among_sales}} AND (c.ref_id IS NULL OR c.n <> 1
+WHERE {{among_sales}} AND NOT s.training AND (c.ref_id IS NULL OR c.n <> 1
    OR {differs("c.amount", "-r.amount")}
    OR c.a_min <> s.account_id OR c.a_max <> s.account_id)
 """  # noqa: S608
@@ -446,7 +479,7 @@ held AS (
            SUM((l.quantity - l.returned_quantity) * l.pieces) AS pieces,
            SUM((l.quantity - l.returned_quantity) * COALESCE(l.volume_ml, 0)) AS ml
     FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
-    WHERE s.status = 'completed' AND s.trip_id IS NOT NULL
+    WHERE s.status = 'completed' AND NOT s.training AND s.trip_id IS NOT NULL
       AND l.category_code IN ({codes})
     GROUP BY s.trip_id, s.policy_id, s.imported, l.category_code
 ),
@@ -483,7 +516,7 @@ lines AS (
              * CASE WHEN k.pieces THEN l.pieces ELSE 1 END AS units
     FROM shops_sale AS s JOIN shops_saleline AS l ON l.sale_id = s.id
     JOIN kinds AS k ON k.policy_id = s.policy_id AND k.kind = l.immediate_kind
-    WHERE s.status = 'completed' AND s.pickup = 'immediate'
+    WHERE s.status = 'completed' AND NOT s.training AND s.pickup = 'immediate'
 ),
 held AS (
     SELECT trip_id, alone, kind, NULL::varchar AS sku, policy_id, imported, SUM(units) AS u
@@ -518,7 +551,7 @@ WITH cat (day, store_id, category_code, traveller_kind, amount, items, sales) AS
 receipts AS (
     SELECT s.local_date AS day, s.store_id, s.traveller_kind, COUNT(*) AS sales
     FROM shops_sale AS s
-    WHERE s.status = 'completed' AND {sale_clean}
+    WHERE s.status = 'completed' AND NOT s.training AND {sale_clean}
     GROUP BY s.local_date, s.store_id, s.traveller_kind
 ),
 store AS (

@@ -37,7 +37,9 @@ class TerminalPrincipal:
 
 
 # The columns of sql.TERMINAL_BY_PREFIX, each read as its model field reads it.
-_TERMINAL_FIELDS = [Terminal._meta.get_field(name) for name in ("id", "name", "key_hash")] + [
+_TERMINAL_FIELDS = [
+    Terminal._meta.get_field(name) for name in ("id", "name", "key_hash", "training")
+] + [
     Store._meta.get_field(name)
     for name in ("id", "code", "name_zh", "name_en", "city", "channel", "operator")
 ]
@@ -48,9 +50,19 @@ def terminal_by_prefix(prefix: str) -> Terminal | None:
     rows = select_rows(sql.TERMINAL_BY_PREFIX, [prefix], _TERMINAL_FIELDS)
     if not rows:
         return None
-    terminal_id, name, key_hash, store_id, code, name_zh, name_en, city, channel, operator_id = (
-        rows[0]
-    )
+    (
+        terminal_id,
+        name,
+        key_hash,
+        training,
+        store_id,
+        code,
+        name_zh,
+        name_en,
+        city,
+        channel,
+        operator_id,
+    ) = rows[0]
     # What the statement selected, and what its WHERE clause makes known (an active store,
     # a terminal not revoked); the rest is deferred.
     store = loaded(
@@ -71,6 +83,7 @@ def terminal_by_prefix(prefix: str) -> Terminal | None:
         name=name,
         key_prefix=prefix,
         key_hash=key_hash,
+        training=training,
         revoked_at=None,
     )
     terminal.store = store

@@ -271,7 +271,11 @@ class SaleDetailApi(TerminalApi):
     def get(self, request: Request, sale_id: int) -> Response:
         return Response(
             answers.sale_detail(
-                search.sale_of_store(store_id=self.terminal.store_id, sale_id=sale_id)
+                search.sale_of_store(
+                    store_id=self.terminal.store_id,
+                    sale_id=sale_id,
+                    training_only=self.terminal.training,
+                )
             )
         )
 
@@ -403,6 +407,7 @@ class DepartureApi(TerminalApi):
             departures.departure_record_once(
                 retry=retry_of(request, self.terminal, data),
                 store_id=self.terminal.store_id,
+                training=self.terminal.training,
                 now=timezone.now(),
                 doc_type=data.document.type,
                 country=data.document.country,
@@ -646,7 +651,10 @@ class SalesApi(SaleCreateApi):
         paginator = SalePagination()
         page = paginator.paginate_queryset(
             search.sales_find(
-                store_id=self.terminal.store_id, receipt_no=query.receipt_no or "", day=query.date
+                store_id=self.terminal.store_id,
+                receipt_no=query.receipt_no or "",
+                day=query.date,
+                training_only=self.terminal.training,
             ),
             request,
             view=self,

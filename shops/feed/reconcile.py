@@ -24,7 +24,7 @@ from shops.models import (
     SaleStatus,
 )
 
-CustomsStatus = Literal["pending", "delivered", "failed", "not_configured"]
+CustomsStatus = Literal["pending", "delivered", "failed", "not_configured", "training"]
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,24 @@ class Customs:
 
 
 NOT_CONFIGURED = Customs("not_configured")
+# A training terminal's sale has no event: customs is never told of it.
+TRAINING = Customs("training")
 
 
-def customs_of(sale_ids: Iterable[int]) -> dict[int, Customs]:
-    """Each sale's customs status: its ``sale.completed`` delivered to customs (when), failed
-    (when), or pending (not yet dispatched or still retried); ``not_configured`` without a
-    customs endpoint. Two queries whatever the number of sales."""
-    ids = list(sale_ids)
+def customs_of(sales: Iterable[Sale]) -> dict[int, Customs]:
+    """Each sale's customs status, by id: its ``sale.completed`` delivered to customs (when),
+    failed (when), or pending (not yet dispatched or still retried); ``not_configured``
+    without a customs endpoint; ``training`` for a training terminal's sale. Two queries
+    whatever the number of sales."""
+    sales = list(sales)
+    found: dict[int, Customs] = {sale.pk: TRAINING for sale in sales if sale.training}
+    ids = [sale.pk for sale in sales if not sale.training]
+    if not ids:
+        return found
     customs = list(Endpoint.objects.filter(kind=EndpointKind.CUSTOMS).values_list("pk", flat=True))
     if not customs:
-        return dict.fromkeys(ids, NOT_CONFIGURED)
-    found: dict[int, Customs] = {}
+        return found | dict.fromkeys(ids, NOT_CONFIGURED)
+    reported: dict[int, Customs] = {}
     rows = Delivery.objects.filter(
         endpoint_id__in=customs, event__type=EventType.SALE_COMPLETED, event__sale_id__in=ids
     ).values_list("event__sale_id", "status", "delivered_at", "failed_at")
@@ -53,10 +60,10 @@ def customs_of(sale_ids: Iterable[int]) -> dict[int, Customs]:
             "delivered" if status == "delivered" else "failed" if status == "failed" else "pending",
             delivered_at if status == "delivered" else failed_at,
         )
-        seen = found.get(sale_id)
+        seen = reported.get(sale_id)
         if seen is None or seen.status != "delivered":  # any customs endpoint's success
-            found[sale_id] = state
-    return {sale_id: found.get(sale_id, Customs("pending")) for sale_id in ids}
+            reported[sale_id] = state
+    return found | {sale_id: reported.get(sale_id, Customs("pending")) for sale_id in ids}
 
 
 # --- reconcile_feed ---------------------------------------------------------------------------
@@ -91,7 +98,8 @@ class Reconciliation:
 def reconcile(*, day: date, max_age: timedelta, now: datetime) -> Reconciliation:
     """Per endpoint, what it has not received (pending, failed, the oldest); for customs, every
     completed sale made through a terminal on ``day`` (local) whose ``sale.completed`` it has
-    not received and that is older than ``max_age``."""
+    not received and that is older than ``max_age`` (a training terminal's sales are never
+    reported)."""
     report = Reconciliation(day=day, max_age=max_age, now=now, endpoints=[])
     annotated = health(Endpoint.objects.all()).annotate(
         oldest=Min(
@@ -119,6 +127,7 @@ def reconcile(*, day: date, max_age: timedelta, now: datetime) -> Reconciliation
                 Sale.objects.filter(
                     local_date=day,
                     imported=False,
+                    training=False,  # never reported
                     sold_at__lte=now - max_age,
                     sold_at__gte=endpoint.created_at,
                 )
@@ -135,7 +144,8 @@ def changes_without_events(*, limit: int) -> list[str]:
     """What the books say changed since the feed began and the outbox does not hold: a sale
     made at a till without its ``sale.completed``, a return without its ``sale.returned``, a
     voided sale without ``sale.voided``, a picked-up one without ``sale.picked_up``. Imported
-    sales are history, not changes at a till: they have none."""
+    sales are history, not changes at a till, and a training terminal's sales are never told:
+    they have none."""
     state = FeedState.objects.order_by("pk").first()
     if state is None:
         return []
@@ -145,7 +155,7 @@ def changes_without_events(*, limit: int) -> list[str]:
     def told(type: EventType) -> Exists:
         return Exists(Event.objects.filter(type=type, sale_id=OuterRef("pk")))
 
-    sales = Sale.objects.filter(imported=False)
+    sales = Sale.objects.filter(imported=False, training=False)
     checks = [
         (EventType.SALE_COMPLETED, sales.filter(sold_at__gte=since)),
         (EventType.SALE_VOIDED, sales.filter(status=SaleStatus.VOIDED, voided_at__gte=since)),
@@ -155,7 +165,7 @@ def changes_without_events(*, limit: int) -> list[str]:
         for receipt in rows.exclude(told(type)).values_list("receipt_no", flat=True)[:limit]:
             problems.append(f"sale {receipt}: no {type} event")
     returned = dict(
-        Return.objects.filter(created_at__gte=since)
+        Return.objects.filter(created_at__gte=since, sale__training=False)
         .values("sale_id")
         .annotate(n=Count("pk"))
         .values_list("sale_id", "n")

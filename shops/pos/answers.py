@@ -24,7 +24,7 @@ from quotas.models import QuotaAccount
 from quotas.rules import LOCAL_TZ
 from quotas.selectors import PolicyInForce, accounts_by_id, policy_by_id_cached
 from quotas.services import ALREADY_RECORDED, CLOSED_OPEN_TRIP, DEPARTURE_REASONS, DepartureRecorded
-from shops.feed.reconcile import Customs, customs_of
+from shops.feed.reconcile import Customs, CustomsStatus, customs_of
 from shops.models import Sale, SaleLine, SaleStatus
 
 if TYPE_CHECKING:
@@ -242,6 +242,10 @@ class SaleOut(Answer):
     receipt_no: str
     store: str
     terminal: str
+    training: bool = Field(
+        description="Sold at a training terminal: judged as any sale, but it spends no quota, "
+        "and no figure, audit or event counts it."
+    )
     sold_at: LocalTime
     status: str
     pickup: str
@@ -265,6 +269,7 @@ def _sale_out(
         "receipt_no": sale.receipt_no,
         "store": sale.store.code,
         "terminal": sale.terminal.name,
+        "training": sale.training,
         "sold_at": sale.sold_at,
         "status": SaleStatus.COMPLETED.value,
         "pickup": sale.pickup,
@@ -311,10 +316,11 @@ class SaleReturnRefOut(Answer):
 
 
 class CustomsOut(Answer):
-    status: Literal["pending", "delivered", "failed", "not_configured"] = Field(
+    status: CustomsStatus = Field(
         description="The sale's report to customs' supervision system (its sale.completed "
         "on the customs channel): delivered, still being delivered, failed after three days "
-        "of retries, or not_configured when there is no customs channel."
+        "of retries, not_configured when there is no customs channel, or training for a sale "
+        "of a training terminal (never reported)."
     )
     at: LocalTime | None = Field(description="When it was delivered, or failed; else null.")
 
@@ -350,7 +356,7 @@ def sale_detail_out(
     if account is None:
         account = accounts_by_id([sale.account_id])[sale.account_id]
     if customs is None:
-        customs = customs_of([sale.pk])[sale.pk]
+        customs = customs_of([sale])[sale.pk]
     lines = sorted(sale.lines.all(), key=attrgetter("line_no"))
     first = _sale_out(sale, lines)
     for line, stored in zip(first["lines"], lines, strict=True):
@@ -445,7 +451,7 @@ def sale_details(sales: Sequence[Sale]) -> list[SaleDetailOut]:
     """:func:`sale_detail_out` of each sale; their quota accounts read in one query, their
     customs status in two."""
     accounts = accounts_by_id(sale.account_id for sale in sales)
-    customs = customs_of(sale.pk for sale in sales)
+    customs = customs_of(sales)
     return [
         sale_detail_out(sale, account=accounts[sale.account_id], customs=customs[sale.pk])
         for sale in sales

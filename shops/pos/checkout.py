@@ -25,6 +25,12 @@ So 4 for a known shopper whose basket needs the recount, 3 otherwise and for a s
 inserts; a request to the API looks its terminal up first: 5 and 4
 (tests/shops/pos/test_checkout.py, TestQueryBudget). They are plain statements
 (dutyfree.db; why: docs/ARCHITECTURE.md).
+
+A training terminal's sale (``Terminal.training``) is judged as any other, under the same lock,
+with the trip always read (its write makes no trip, so the recount is what tells a departed
+one), and written by a statement of its own (``shops.sql.training_sale_write_sql``): the sale
+(``training`` set, no trip), its lines and the key's record; no ledger entry, no balance, no
+dirty-day mark, no event. Nothing that counts or reports sales reads it.
 """
 
 from __future__ import annotations
@@ -541,6 +547,29 @@ def _write_sale_sql(line_names: tuple[str, ...], new_trip: str | None, debit: st
     )
 
 
+def _sale_params(
+    *,
+    sale_row: dict[str, Any],
+    line_rows: list[dict[str, Any]],
+    record: dict[str, Any],
+    sale: Sequence[Any],
+) -> list[Any]:
+    """The write's parameters of the sale (its columns ``sale``, ``trip`` left out when the
+    statement makes the trip), its lines (one array per column) and the key's record."""
+    real = connections[DEFAULT_DB_ALIAS]  # not the proxy: looked up once, not per value
+    params = [field.get_db_prep_save(sale_row[field.name], real) for field in sale]
+    # A line's values are ints, Decimals and strings, which each column takes as they are: one
+    # array literal per column (dutyfree.db.column_array), not a list psycopg adapts by element.
+    params += [column_array([row[name] for row in line_rows]) for name in line_rows[0]]
+    params += [
+        field.get_db_prep_save(record[name], real)
+        for name, field in zip(
+            _RECORD_NAMES, _columns(IdempotencyRecord, _RECORD_NAMES), strict=True
+        )
+    ]
+    return params
+
+
 def write_sale(
     *,
     sale_row: dict[str, Any],
@@ -567,29 +596,59 @@ def write_sale(
     trip_sql, params = new_trip if new_trip is not None else (None, [])
     debit_sql, debit_params = debit
     params = [*params, *debit_params]  # the parts come first in the statement
-    real = connections[DEFAULT_DB_ALIAS]  # not the proxy: looked up once, not per value
-    params += [
-        field.get_db_prep_save(sale_row[field.name], real)
-        for field in _columns(Sale, ("id", *COMMIT_COLUMNS))
-        if not (trip_sql and field.name == "trip")
-    ]
-    # A line's values are ints, Decimals and strings, which each column takes as they are: one
-    # array literal per column (dutyfree.db.column_array), not a list psycopg adapts by element.
-    params += [column_array([row[name] for row in line_rows]) for name in names]
-    params += [
-        field.get_db_prep_save(record[name], real)
-        for name, field in zip(
-            _RECORD_NAMES, _columns(IdempotencyRecord, _RECORD_NAMES), strict=True
-        )
-    ]
+    params += _sale_params(
+        sale_row=sale_row,
+        line_rows=line_rows,
+        record=record,
+        sale=[
+            field
+            for field in _columns(Sale, ("id", *COMMIT_COLUMNS))
+            if not (trip_sql and field.name == "trip")
+        ],
+    )
     params.append(sealed_identity)
     with limits_kept():
         ((trip_id, _),) = fetch_all(_write_sale_sql(names, trip_sql, debit_sql), params)
     return trip_id
 
 
+@cache
+def _write_training_sale_sql(line_names: tuple[str, ...]) -> str:
+    """The training sale's write (``shops.sql.training_sale_write_sql``) for these line
+    columns, its columns read from the models."""
+    quote = connection.ops.quote_name
+    return sql.training_sale_write_sql(
+        sale=tuple(
+            (quote(field.column), "%s") for field in _columns(Sale, ("id", *TRAINING_COLUMNS))
+        ),
+        lines=tuple(
+            (quote(field.column), field.db_type(connection))
+            for field in _columns(SaleLine, line_names)
+        ),
+        record=tuple(quote(field.column) for field in _columns(IdempotencyRecord, _RECORD_NAMES)),
+    )
+
+
+def write_training_sale(
+    *, sale_row: dict[str, Any], line_rows: list[dict[str, Any]], record: dict[str, Any]
+) -> None:
+    """Insert a training terminal's sale (``sale_row["training"]`` true, no trip) and its lines
+    (with their ids given), and the key's record of its first answer, as :func:`write_sale`
+    does, and nothing else: no quota side, no dirty-day mark, no event. One statement."""
+    params = _sale_params(
+        sale_row=sale_row,
+        line_rows=line_rows,
+        record=record,
+        sale=_columns(Sale, ("id", *TRAINING_COLUMNS)),
+    )
+    fetch_all(_write_training_sale_sql(tuple(line_rows[0])), params)
+
+
 def mark_dirty(*, sale: Sale, now: datetime) -> None:
-    """Queue the sale's (local day, store) slice for the rollups, in the caller's transaction."""
+    """Queue the sale's (local day, store) slice for the rollups, in the caller's transaction;
+    nothing for a training sale, which no rollup counts."""
+    if sale.training:
+        return
     insert_rows(DirtyDay, [{"day": sale.local_date, "store": sale.store_id, "marked_at": now}])
     refresh_stats_after_commit()
 
@@ -653,6 +712,7 @@ def _commit_once(
     if prelude.replay is not None:
         return CommitResult(prelude.replay, sale_id=prelude.replay.body["id"])
     products = prelude.products
+    training = terminal.training
 
     policy = version.policy
     account, shopper_inserted = quota_account_lock(
@@ -666,7 +726,7 @@ def _commit_once(
     # A statement of its own after the locks: its snapshot sees every sale committed before.
     trip, verdict = _judge(
         all_limits=False,
-        read_trip=read_trip,
+        read_trip=read_trip or training,  # a training sale's write makes no trip, checks none
         shopper_inserted=shopper_inserted,
         physical_store=terminal.store.channel == StoreChannel.PHYSICAL,
         version=version,
@@ -679,6 +739,17 @@ def _commit_once(
     )
     if not verdict.allowed:
         raise PurchaseNotAllowed(verdict)
+    if training:
+        return _commit_training(
+            prelude=prelude,
+            terminal=terminal,
+            retry=retry,
+            basket=basket,
+            verdict=verdict,
+            account=account,
+            policy_id=policy.pk,
+            now=now,
+        )
     new_trip = None
     if basket.trip is not None and trip is None:
         new_trip = sale_trip_part(
@@ -726,6 +797,41 @@ def _commit_once(
     return CommitResult(first, sale_id=sale.pk, written=sale)
 
 
+def _commit_training(
+    *,
+    prelude: _Prelude,
+    terminal: Terminal,
+    retry: Retry,
+    basket: Basket,
+    verdict: rules.Verdict,
+    account: QuotaAccount,
+    policy_id: int,
+    now: datetime,
+) -> CommitResult:
+    """A training terminal's sale, judged allowed: written with its lines and its first
+    answer's record, and nothing else (:func:`write_training_sale`). No trip: a trip made for
+    it would show among the shopper's open trips and be closed by the shopper's departure."""
+    sale_row = _sale_row(
+        prelude=prelude,
+        terminal=terminal,
+        retry=retry,
+        basket=basket,
+        verdict=verdict,
+        shopper_id=account.shopper_id,
+        trip_id=None,
+        account=account,
+        policy_id=policy_id,
+        now=now,
+        training=True,
+    )
+    rows = _line_rows(line_ids=prelude.line_ids, verdict=verdict, products=prelude.products)
+    sale, first = _first_answer(sale_row=sale_row, line_rows=rows, terminal=terminal)
+    write_training_sale(
+        sale_row=sale_row, line_rows=rows, record=record_row(retry=retry, first=first, now=now)
+    )
+    return CommitResult(first, sale_id=sale.pk, written=sale)
+
+
 def _sale_row(
     *,
     prelude: _Prelude,
@@ -738,9 +844,11 @@ def _sale_row(
     account: QuotaAccount,
     policy_id: int,
     now: datetime,
+    training: bool = False,
 ) -> dict[str, Any]:
-    """The sale's row as the write statement takes it: every column of COMMIT_COLUMNS, and the
-    id the prelude drew."""
+    """The sale's row as the write statement takes it: every column of TRAINING_COLUMNS (a real
+    sale's statement writes those of COMMIT_COLUMNS), and the id the prelude drew. A training
+    sale spends nothing: the account's ``used`` after it is ``used`` before."""
     return {
         "id": prelude.sale_id,
         "receipt_no": _receipt_no(terminal=terminal, now=now),
@@ -757,13 +865,14 @@ def _sale_row(
         "status": SaleStatus.COMPLETED,
         "total": verdict.total,
         "returned_amount": money.ZERO,
-        "quota_used_after": account.used + verdict.total,
+        "quota_used_after": account.used if training else account.used + verdict.total,
         "idempotency_key": retry.key,
         "request_fingerprint": retry.fingerprint,
         "imported": False,
         "immediate_limits": immediate_limits_payload(verdict.immediate_limits)
         if basket.pickup == PickupMode.IMMEDIATE
         else None,
+        "training": training,
     }
 
 
@@ -794,7 +903,7 @@ def _line_rows(
 def _first_answer(
     *, sale_row: dict[str, Any], line_rows: Sequence[dict[str, Any]], terminal: Terminal
 ) -> tuple[Sale, Answer]:
-    """The sale about to be written (every column: COMMIT_COLUMNS, the id, the two left NULL)
+    """The sale about to be written (every column: TRAINING_COLUMNS, the id, the two left NULL)
     and its first answer, rendered before the write so that the write records it."""
     sale = loaded(Sale, **sale_row, picked_up_at=None, voided_at=None)
     sale.store, sale.terminal = terminal.store, terminal
@@ -838,3 +947,6 @@ SALE_COLUMNS = (
 )
 # What the hot path writes besides: the immediate-pickup caps of its answer.
 COMMIT_COLUMNS = (*SALE_COLUMNS, "immediate_limits")
+# What a training sale writes besides: its flag (a real sale's statement leaves it to the
+# column's default, false, and keeps its text).
+TRAINING_COLUMNS = (*COMMIT_COLUMNS, "training")

@@ -72,6 +72,7 @@ def departure_deadline_enforce(*, now: datetime) -> DeadlineReport:
         Sale.objects.filter(
             status=SaleStatus.COMPLETED,
             imported=False,  # legacy systems' departures are not imported: never judged here
+            training=False,  # goods a cashier pretended to hand over owe no departure
             pickup__in=WATCHED,
             total__gt=F("returned_amount"),  # goods returned in full leave nothing to take out
             local_date__gte=today - timedelta(days=CATCH_UP_DAYS),
@@ -142,6 +143,7 @@ def settle_after_departure(*, shopper_id: int, now: datetime) -> list[int]:
                 shopper_id=shopper_id,
                 status=SaleStatus.COMPLETED,
                 imported=False,
+                training=False,
                 pickup__in=WATCHED,
                 total__gt=F("returned_amount"),
                 sold_at__gte=first.sold_at,

@@ -1,6 +1,7 @@
 """A departure recorded by a till (``POST /api/v1/departures``): the shopper's trip on that
 carrier closed, and the departure-deadline bans it shows were wrong lifted
-(``shops.pos.deadline``)."""
+(``shops.pos.deadline``). A training terminal's departure is answered as that, and changes
+nothing (:func:`departure_rehearse`)."""
 
 from __future__ import annotations
 
@@ -43,21 +44,39 @@ def departure_record(
     return outcome
 
 
+@transaction.atomic
+def departure_rehearse(*, now: datetime, **departure: Any) -> quota_services.DepartureRecorded:
+    """What :func:`departure_record` would decide, with nothing kept: a training terminal's
+    departure. It is decided in a savepoint that is then rolled back, so no trip is closed or
+    recorded, no ban lifted and no event told (what was queued for after the commit goes with
+    the savepoint), and the answer is the one a real departure would get.
+
+    :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
+    """
+    rehearsal = transaction.savepoint()
+    try:
+        return departure_record(now=now, **departure)
+    finally:
+        transaction.savepoint_rollback(rehearsal)
+
+
 def departure_record_once(
-    *, retry: Retry, now: datetime, store_id: int, **departure: Any
+    *, retry: Retry, now: datetime, store_id: int, training: bool = False, **departure: Any
 ) -> Answer:
     """A departure recorded once per (terminal, key) (:func:`departure_record`):
     a retry is told what the first call decided, never a new verdict. A document no shopper
     holds is answered, stored and replayed as any other (a replay must not tell it apart); a
-    shopper's departure is told as ``departure.recorded`` (``store_id``: the terminal's).
+    shopper's departure is told as ``departure.recorded`` (``store_id``: the terminal's). A
+    training terminal's (``training``) is answered, stored and replayed likewise, and changes
+    nothing else (:func:`departure_rehearse`).
 
     :raises DepartureInFuture: as :func:`quotas.services.departure_record_outcome`.
     :raises IdempotencyKeyReused, RequestInProgress: as :func:`shops.pos.idempotency.once`.
     """
-    return once(
-        retry=retry,
-        now=now,
-        act=lambda: answer(
-            201, departure_answer(departure_record(now=now, store_id=store_id, **departure))
-        ),
-    )
+
+    def decide() -> quota_services.DepartureRecorded:
+        if training:
+            return departure_rehearse(now=now, **departure)
+        return departure_record(now=now, store_id=store_id, **departure)
+
+    return once(retry=retry, now=now, act=lambda: answer(201, departure_answer(decide())))

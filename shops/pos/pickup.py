@@ -23,12 +23,16 @@ AFTER_DEPARTURE = (PickupMode.MAIL, PickupMode.RETURN_TO_ISLAND)
 @transaction.atomic
 def sale_pickup(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     """The goods were handed over. Recording it twice keeps the first time (and its one
-    ``sale.picked_up`` event).
+    ``sale.picked_up`` event; none for a training sale). A training terminal hands over its
+    store's training sales only.
 
     :raises SaleNotFound: not a sale of the terminal's store.
     :raises SaleVoided: the sale was voided.
     """
-    sale = sale_lock(sale_of_store(store_id=terminal.store_id, sale_id=sale_id).pk)
+    found = sale_of_store(
+        store_id=terminal.store_id, sale_id=sale_id, training_only=terminal.training
+    )
+    sale = sale_lock(found.pk)
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided(_("A voided sale cannot be handed over."))
     if sale.picked_up_at is None and sale.pickup in AFTER_DEPARTURE:

@@ -3,7 +3,8 @@ before its goods were handed over).
 
 Each takes the shopper's quota-account lock first (the same lock a sale takes), then the sale,
 so returns, voids and purchases of one shopper never interleave; the locks and their order are
-in shops/locks.py."""
+in shops/locks.py. A training sale is returned and voided as any other, but it spent no quota:
+nothing is credited, no day is marked for the rollups and no event is told."""
 
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ from shops.models import (
     Sale,
     SaleLine,
     SaleStatus,
-    Store,
     Terminal,
 )
 from shops.pos.answers import QuotaOut, ReturnLineOut, ReturnOut, sale_detail
@@ -42,9 +42,12 @@ from shops.pos.search import sale_of_store
 from shops.tasks import pump_feed_after_commit
 
 
-def _lock_sale(*, store: Store, sale_id: int) -> tuple[QuotaAccount, Sale]:
-    """Lock the sale's quota account, then the sale (one order everywhere: no deadlocks)."""
-    sale = sale_of_store(store_id=store.pk, sale_id=sale_id)
+def _lock_sale(*, terminal: Terminal, sale_id: int) -> tuple[QuotaAccount, Sale]:
+    """Lock the sale's quota account, then the sale (one order everywhere: no deadlocks). A
+    training terminal finds its store's training sales only (``sale_of_store``)."""
+    sale = sale_of_store(
+        store_id=terminal.store_id, sale_id=sale_id, training_only=terminal.training
+    )
     return account_then_sale_lock(account_id=sale.account_id, sale_id=sale.pk)
 
 
@@ -81,7 +84,10 @@ def sale_return(
 
 def tell(type: EventType, *, sale: Sale, body: Any, now: datetime) -> None:
     """A change to ``sale``'s event in the outbox, in the change's transaction: its data the
-    body its answer has (:func:`shops.pos.idempotency.render`, the same bytes)."""
+    body its answer has (:func:`shops.pos.idempotency.render`, the same bytes). Nothing for a
+    training sale: the feed never hears of one."""
+    if sale.training:
+        return
     feed_events.record(
         type=type, store_id=sale.store_id, sale_id=sale.pk, data=render(body).decode(), at=now
     )
@@ -125,7 +131,7 @@ def _take_back(
     :raises ReturnExceedsSale: a line returns more than is left of it, or is listed twice.
     :raises SaleVoided: the sale was voided.
     """
-    account, sale = _lock_sale(store=terminal.store, sale_id=sale_id)
+    account, sale = _lock_sale(terminal=terminal, sale_id=sale_id)
     if sale.status == SaleStatus.VOIDED:
         raise SaleVoided(_("A voided sale has nothing left to return."))
     sold = {line.pk: line for line in SaleLine.objects.filter(sale=sale)}
@@ -210,8 +216,8 @@ def _record_return(
     now: datetime,
 ) -> Return:
     """Write a return of ``lines`` (checked), priced at ``amounts`` by sale line id: the return
-    and its lines, the sale's returned quantities and amount, the quota credited back, the day
-    marked dirty."""
+    and its lines, the sale's returned quantities and amount, the quota credited back and the
+    day marked dirty (neither for a training sale)."""
     amount = money.total(amounts.values())
     refund = Return.objects.create(
         sale=sale, terminal=terminal, amount=amount, reason=reason, created_at=now
@@ -225,26 +231,27 @@ def _record_return(
             returned_quantity=F("returned_quantity") + quantity
         )
     Sale.objects.filter(pk=sale.pk).update(returned_amount=F("returned_amount") + amount)
-    quota_credit(
-        account=account,
-        amount=amount,
-        kind=EntryKind.RETURN,
-        reference=f"return:{refund.pk}",
-        now=now,
-    )
+    if not sale.training:
+        quota_credit(
+            account=account,
+            amount=amount,
+            kind=EntryKind.RETURN,
+            reference=f"return:{refund.pk}",
+            now=now,
+        )
     mark_dirty(sale=sale, now=now)
     return refund
 
 
 @transaction.atomic
 def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
-    """Cancel a whole sale whose goods were not handed over; credit what was not yet returned.
-    Voiding a voided sale changes nothing.
+    """Cancel a whole sale whose goods were not handed over; credit what was not yet returned
+    (nothing for a training sale). Voiding a voided sale changes nothing.
 
     :raises SaleNotFound: not a sale of the terminal's store.
     :raises SalePickedUp: the goods were handed over (return them instead).
     """
-    account, sale = _lock_sale(store=terminal.store, sale_id=sale_id)
+    account, sale = _lock_sale(terminal=terminal, sale_id=sale_id)
     if sale.status == SaleStatus.VOIDED:
         return sale
     if sale.picked_up_at is not None:
@@ -253,7 +260,7 @@ def sale_void(*, terminal: Terminal, sale_id: int, now: datetime) -> Sale:
     sale.status = SaleStatus.VOIDED
     sale.voided_at = now
     sale.save(update_fields=["status", "voided_at"])
-    if outstanding:
+    if outstanding and not sale.training:
         quota_credit(
             account=account,
             amount=outstanding,

@@ -98,33 +98,45 @@ def categories_in_force(*, now: datetime) -> Mapping[str, CategoryRule]:
 
 
 # --- A till looks up its store's sales (GET /api/v1/sales, /api/v1/sales/{id}) ---------------
-def sale_of_store(*, store_id: int, sale_id: int) -> Sale:
+def sale_of_store(*, store_id: int, sale_id: int, training_only: bool = False) -> Sale:
     """A sale of this store, with its store and terminal; another store's sale is not found
-    (404, never 403, so ids cannot be probed).
+    (404, never 403, so ids cannot be probed). ``training_only`` (a training terminal's
+    look-up): a sale that is not a training sale is not found either, so a till in training
+    never returns, voids or hands over a real sale.
 
     :raises SaleNotFound: no such sale in this store.
     """
     sale = None
     if 0 < sale_id <= MAX_ID:
-        sale = (
-            Sale.objects.select_related("store", "terminal")
-            .filter(pk=sale_id, store_id=store_id)
-            .first()
+        sales = Sale.objects.select_related("store", "terminal").filter(
+            pk=sale_id, store_id=store_id
         )
+        if training_only:
+            sales = sales.filter(training=True)
+        sale = sales.first()
     if sale is None:
         raise SaleNotFound(_("Sale %(id)s is not a sale of this store.") % {"id": sale_id})
     return sale
 
 
 # --- A till looks up its store's sales (GET /api/v1/sales) -----------------------------------
-def sales_find(*, store_id: int, receipt_no: str = "", day: date | None = None) -> QuerySet[Sale]:
+def sales_find(
+    *,
+    store_id: int,
+    receipt_no: str = "",
+    day: date | None = None,
+    training_only: bool = False,
+) -> QuerySet[Sale]:
     """The store's sales with this receipt number and/or of this local day, their lines and
-    returns prefetched (unordered: the caller's pagination orders them)."""
+    returns prefetched (unordered: the caller's pagination orders them); ``training_only`` (a
+    training terminal's look-up, as :func:`sale_of_store`): its training sales alone."""
     sales = (
         Sale.objects.filter(store_id=store_id)
         .select_related("store", "terminal")
         .prefetch_related("lines", "returns")
     )
+    if training_only:
+        sales = sales.filter(training=True)
     if receipt_no:
         sales = sales.filter(receipt_no=receipt_no)
     if day is not None:

@@ -151,7 +151,7 @@ class LookupOut(Answer):
 def _purchases(*, account_id: int, language: str | None) -> list[PurchaseOut]:
     stores = {store.pk: store for store in Store.objects.all()}
     sales = (
-        Sale.objects.filter(account_id=account_id)
+        Sale.objects.filter(account_id=account_id, training=False)  # a training sale spent nothing
         .only("receipt_no", "store_id", "sold_at", "total", "returned_amount", "status", "pickup")
         .order_by("-sold_at", "-id")[:MAX_PURCHASES]
     )

@@ -107,6 +107,16 @@ def test_create_terminal_key_authenticates(client: Client) -> None:
     assert Terminal.objects.get().name == "till 2"
 
 
+def test_create_terminal_training_makes_a_training_terminal() -> None:
+    out, err = run("create_terminal", "--store", "SYA-HTB", "--name", "practice", "--training")
+
+    assert KEY_RE.match(out.splitlines()[-1]), out
+    assert Terminal.objects.get().training is True
+    assert "Training terminal" in err
+    run("create_terminal", "--store", "SYA-HTB", "--name", "till")
+    assert Terminal.objects.get(name="till").training is False
+
+
 @pytest.mark.parametrize(
     ("store", "name", "message"),
     [
@@ -552,6 +562,27 @@ def test_seed_demo_terminal_key_authenticates(settings, monkeypatch, client: Cli
     assert quote_status(client, key) == 400
     assert "Demo shopper (0 new sales)" in out
     assert Sale.objects.count() == 3
+
+
+def test_seed_demo_adds_a_training_terminal_with_a_known_key(
+    settings, monkeypatch, client: Client
+) -> None:
+    settings.DEBUG = True
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+
+    out, _ = run("seed_demo", "--days", "0")
+
+    found = re.search(r"Training terminal .*Authorization: Bearer (\S+)", out)
+    assert found, out
+    key = found.group(1)
+    assert key == "df_train0001_dutyfree-training-terminal-not-for-production"
+    terminal = Terminal.objects.get(key_prefix="train0001")
+    assert (terminal.store.code, terminal.training) == ("SYA-HTB", True)
+    assert not Terminal.objects.get(key_prefix="demo0001").training
+    assert not Sale.objects.filter(training=True).exists()  # the demo's sales are real ones
+    assert quote_status(client, key) == 400  # authenticated; the empty basket is refused
+    run("seed_demo", "--days", "0")
+    assert Terminal.objects.filter(training=True).count() == 1
 
 
 def test_seed_demo_refuses_a_known_password_without_debug(settings, monkeypatch) -> None:

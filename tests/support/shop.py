@@ -91,9 +91,13 @@ def stock(products: tuple[Stocked, ...] = CATALOGUE) -> list[Product]:
     ]
 
 
-def terminal(store: str = "SYA-HTB", name: str | None = None) -> tuple[Terminal, str]:
-    """A terminal of ``store`` and its API key."""
-    return terminal_create(store=Store.objects.get(code=store), name=name or f"t{serial()}")
+def terminal(
+    store: str = "SYA-HTB", name: str | None = None, *, training: bool = False
+) -> tuple[Terminal, str]:
+    """A terminal of ``store`` and its API key; a training terminal with ``training``."""
+    return terminal_create(
+        store=Store.objects.get(code=store), name=name or f"t{serial()}", training=training
+    )
 
 
 def shopper(

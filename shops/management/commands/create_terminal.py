@@ -1,4 +1,5 @@
-"""``create_terminal --store CODE --name NAME``: prints the key once, alone on the last line."""
+"""``create_terminal --store CODE --name NAME [--training]``: prints the key once, alone on the
+last line."""
 
 from typing import Any
 
@@ -14,6 +15,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--store", required=True, help="Store code, e.g. SYA-HTB.")
         parser.add_argument("--name", required=True, help="Terminal name, unique in the store.")
+        parser.add_argument(
+            "--training",
+            action="store_true",
+            help="A terminal for training cashiers: its sales touch no shopper's quota, no "
+            "dashboard, no audit and no event feed.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         store = Store.objects.filter(code=options["store"].upper()).first()
@@ -25,9 +32,10 @@ class Command(BaseCommand):
             raise CommandError("The name has 1 to 100 characters.")
         if Terminal.objects.filter(store=store, name=name).exists():
             raise CommandError(f"Store {store.code} already has a terminal named {name!r}.")
-        terminal, key = terminal_create(store=store, name=name)
+        terminal, key = terminal_create(store=store, name=name, training=options["training"])
+        kind = "Training terminal" if terminal.training else "Terminal"
         self.stderr.write(
-            f"Terminal {terminal.pk} ({store.code}/{name}) created. Its key is shown once, "
+            f"{kind} {terminal.pk} ({store.code}/{name}) created. Its key is shown once, "
             "below; only a hash is stored."
         )
         self.stdout.write(key)

@@ -2,9 +2,9 @@
 
 The policies and the 12 licensed stores ship as migrations; this adds what a demo needs on top:
 the catalogue of shops/data/demo_catalogue.csv (every verified category of the policy in
-force), a demo terminal whose key is printed, a demo shopper, two years of sales history that
-the rules allow, and an administrator to log in with (only with DEBUG on, or with explicit
-secrets).
+force), a demo terminal and a training terminal whose keys are printed, a demo shopper, two
+years of sales history that the rules allow, and an administrator to log in with (only with
+DEBUG on, or with explicit secrets).
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ DEMO_ADMIN = "admin"
 DEMO_PASSWORD = "admin"  # noqa: S105 - printed to the developer, refused without DEBUG
 DEMO_TERMINAL_PREFIX = "demo0001"
 DEMO_TERMINAL_SECRET = "dutyfree-demo-terminal-not-for-production"  # noqa: S105 - DEBUG only
+TRAINING_TERMINAL_PREFIX = "train0001"
+TRAINING_TERMINAL_SECRET = "dutyfree-training-terminal-not-for-production"  # noqa: S105 - DEBUG only
+TRAINING_TERMINAL_NAME = "培训机 / TRAINING"
 
 
 @contextmanager
@@ -115,6 +118,19 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo terminal SYA-HTB/demo-1: Authorization: Bearer "
                 f"df_{DEMO_TERMINAL_PREFIX}_{DEMO_TERMINAL_SECRET}"
+            )
+            Terminal.objects.get_or_create(
+                key_prefix=TRAINING_TERMINAL_PREFIX,
+                defaults={
+                    "store": store,
+                    "name": TRAINING_TERMINAL_NAME,
+                    "key_hash": Terminal.hash_secret(TRAINING_TERMINAL_SECRET),
+                    "training": True,
+                },
+            )
+            self.stdout.write(
+                f"Training terminal SYA-HTB/{TRAINING_TERMINAL_NAME} (its sales count nowhere): "
+                f"Authorization: Bearer df_{TRAINING_TERMINAL_PREFIX}_{TRAINING_TERMINAL_SECRET}"
             )
             made = load_demo_shopper(now=timezone.now())
             self.stdout.write(
