@@ -319,7 +319,13 @@ def shopper_rekey(
 
 
 def quota_account_lock(
-    *, presented: PresentedShopper, programme_id: int, year: int, limit: Decimal, now: datetime
+    *,
+    presented: PresentedShopper,
+    programme_id: int,
+    year: int,
+    limit: Decimal,
+    now: datetime,
+    keep_stored: bool = False,
 ) -> LockedAccount:
     """The presented shopper's account for ``year``, locked until the transaction ends (the
     shopper row and the account row, ``FOR NO KEY UPDATE``; waits for a holder), with its
@@ -328,7 +334,8 @@ def quota_account_lock(
     policy in force: a version published mid-year with another annual limit applies to accounts
     opened before it (the rules judge by the policy; the account's ``used <= limit`` check must
     agree), never below what is already used (the rules refuse anything more). Call inside
-    ``transaction.atomic``.
+    ``transaction.atomic``. ``keep_stored`` (a training till's sale): the same locks, and a
+    shopper or account already stored is left as it is (a new one is still made).
 
     Every purchase of a shopper takes this lock first: the shopper row serialises them across
     every store, terminal and quota year (a trip's counts span years), and the account row
@@ -365,7 +372,10 @@ def quota_account_lock(
     stamp, limit_value = db_values(QuotaAccount, {"updated_at": now, "limit": limit})
     params += [stamp, stamp, programme_id, year, limit_value, stamp]
     ((shopper_id, banned_from, banned_until, inserted, account_id, used, locked_limit),) = (
-        fetch_all(sql.SHOPPER_AND_ACCOUNT_LOCK, params)
+        fetch_all(
+            sql.SHOPPER_AND_ACCOUNT_LOCK_KEEPING if keep_stored else sql.SHOPPER_AND_ACCOUNT_LOCK,
+            params,
+        )
     )
     shopper = loaded(
         Shopper, id=shopper_id, banned_from=banned_from, banned_until=banned_until, **shopper_values

@@ -93,26 +93,39 @@ def entries_referring_sql(prefix: str) -> str:
 # what is used), its updated_at moves only when the limit does. ``xmax = 0``: the row version was
 # inserted by this statement, not updated.
 # On the sale path: two upserts that are their own lock, one round trip.
-SHOPPER_AND_ACCOUNT_LOCK = (
-    "WITH shopper AS (INSERT INTO quotas_shopper AS s (document_type, document_country,"
-    " document_key, document_last4, key_version, name_key, birth_year, hainan_resident,"
-    " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (document_key) DO UPDATE SET name_key = EXCLUDED.name_key,"
+def _shopper_and_account_lock(shopper_update: str, account_update: str) -> str:
+    return (
+        "WITH shopper AS (INSERT INTO quotas_shopper AS s (document_type, document_country,"  # noqa: S608 -- the updates are this module's constants
+        " document_key, document_last4, key_version, name_key, birth_year, hainan_resident,"
+        " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        f" ON CONFLICT (document_key) DO UPDATE SET {shopper_update}"
+        " RETURNING s.id, s.banned_from, s.banned_until, s.xmax = 0 AS inserted"
+        "), account AS ("
+        ' INSERT INTO quotas_quotaaccount AS a (shopper_id, programme_id, year, "limit", used,'
+        " updated_at) SELECT shopper.id, %s, %s, %s, 0, %s FROM shopper"
+        f" ON CONFLICT (shopper_id, programme_id, year) DO UPDATE SET {account_update}"
+        ' RETURNING a.id, a.used, a."limit"'
+        ") SELECT shopper.id, shopper.banned_from, shopper.banned_until, shopper.inserted,"
+        ' account.id, account.used, account."limit" FROM shopper, account'
+    )
+
+
+# A purchase records what the shopper presented and gives the account the policy's limit.
+SHOPPER_AND_ACCOUNT_LOCK = _shopper_and_account_lock(
+    "name_key = EXCLUDED.name_key,"
     " birth_year = EXCLUDED.birth_year, hainan_resident = EXCLUDED.hainan_resident,"
     " updated_at = CASE WHEN (s.name_key, s.birth_year, s.hainan_resident)"
     " IS DISTINCT FROM (EXCLUDED.name_key, EXCLUDED.birth_year, EXCLUDED.hainan_resident)"
-    " THEN EXCLUDED.updated_at ELSE s.updated_at END"
-    " RETURNING s.id, s.banned_from, s.banned_until, s.xmax = 0 AS inserted"
-    "), account AS ("
-    ' INSERT INTO quotas_quotaaccount AS a (shopper_id, programme_id, year, "limit", used,'
-    " updated_at) SELECT shopper.id, %s, %s, %s, 0, %s FROM shopper"
-    " ON CONFLICT (shopper_id, programme_id, year) DO UPDATE"
-    ' SET "limit" = GREATEST(EXCLUDED."limit", a.used),'
+    " THEN EXCLUDED.updated_at ELSE s.updated_at END",
+    '"limit" = GREATEST(EXCLUDED."limit", a.used),'
     ' updated_at = CASE WHEN a."limit" = GREATEST(EXCLUDED."limit", a.used)'
-    " THEN a.updated_at ELSE EXCLUDED.updated_at END"
-    ' RETURNING a.id, a.used, a."limit"'
-    ") SELECT shopper.id, shopper.banned_from, shopper.banned_until, shopper.inserted,"
-    ' account.id, account.used, account."limit" FROM shopper, account'
+    " THEN a.updated_at ELSE EXCLUDED.updated_at END",
+)
+# A training till's purchase takes the same locks and changes nothing stored: a cashier
+# practising on a real document, with a wrong name, must not change what the shopper's own
+# look-up matches.
+SHOPPER_AND_ACCOUNT_LOCK_KEEPING = _shopper_and_account_lock(
+    "name_key = s.name_key", '"limit" = a."limit"'
 )
 
 # A ledger entry's insert, in LEDGER_POST and in the sale's SALE_DEBIT.

@@ -721,6 +721,7 @@ def _commit_once(
         year=year,
         limit=policy.annual_limit,
         now=now,
+        keep_stored=training,
     )
     shopper = account.shopper
     # A statement of its own after the locks: its snapshot sees every sale committed before.

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from quotas.models import Trip
+from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
 from shops.models import Sale, SaleStatus
 from tests import support
@@ -62,8 +62,7 @@ def sign_in(page: Any, url: str, key: str) -> None:
     page.goto(f"{url}/pos/")
     page.fill("#id_key", key)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/pos/")
-    page.wait_for_selector("#scan")
+    page.wait_for_url("**/pos/", wait_until="domcontentloaded")
     ready(page)
 
 
@@ -103,9 +102,10 @@ class TestSale:
         page = new_page(locale="zh-CN", viewport=DESKTOP)
         problems = watch(page)
         page.goto(f"{live_server.url}/pos/")
-        page.keyboard.type(key)  # the key field has the focus
+        page.locator("#id_key:focus").wait_for()  # the key field has the focus
+        page.keyboard.type(key)
         page.keyboard.press("Enter")
-        page.wait_for_selector("#scan")
+        page.wait_for_url("**/pos/", wait_until="domcontentloaded")
         ready(page)
         assert page.evaluate("document.activeElement.id") == "scan"
         scan(page, "TL-LIP")
@@ -427,3 +427,24 @@ def test_every_control_has_a_name_and_the_screen_fits(
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), view
     page.keyboard.press("F2")
     shot(page, f"layout-{viewport['width']}")
+
+
+@pytest.mark.usefixtures("transactional_db")
+def test_a_training_till_leaves_the_quota_untouched(live_server: Any, new_page: Any) -> None:
+    stock()
+    terminal, key = support.terminal()
+    terminal.training = True
+    terminal.save()
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, live_server.url, key)
+    assert page.locator("[data-testid=training-badge]").is_visible()
+    scan(page, "TL-LIP")
+    shopper_and_trip(page)
+    verdict(page, "ok")
+    page.keyboard.press("F9")
+    receipt_shown(page)
+    assert "培训" in page.inner_text("[data-testid=receipt-training]")
+    sale = Sale.objects.get()
+    assert sale.training is True
+    assert not QuotaAccount.objects.filter(used__gt=0).exists()
+    shot(page, "training-zh")

@@ -146,6 +146,21 @@ class TestTheSale:
         assert (QuotaEntry.objects.count(), Trip.objects.count()) == (0, 0)
         assert (DirtyDay.objects.count(), Event.objects.count()) == (0, 0)
 
+    def test_a_practice_on_a_real_document_changes_nothing_stored_of_its_shopper(
+        self, till: Terminal, trainee: Terminal
+    ) -> None:
+        commit(till, basket(("LIP", 1)))  # the shopper as she presented herself
+        stored = list(Shopper.objects.values())
+        accounts = list(QuotaAccount.objects.values())
+        practised = shopper(NUMBER, name="李四", resident=True)  # a trainee's wrong name
+
+        commit(trainee, basket(("LIP", 1), who=practised), now=timezone.now() + timedelta(days=1))
+
+        assert list(Shopper.objects.values()) == stored
+        assert list(QuotaAccount.objects.values()) == accounts
+        query = LookupQuery(doc_type="resident_id", country="CHN", number=NUMBER, name="张三")
+        assert quota_lookup(query=query, now=timezone.now(), language="en")["used"] == "320.00"
+
     def test_its_replay_is_the_first_answer_byte_for_byte(self, apis: tuple[Api, Api]) -> None:
         _, training = apis
         body = json_basket(basket(("LIP", 2)))

@@ -150,9 +150,15 @@ window.addEventListener("afterprint", () => {
   renderReceipt($("receipt"), shownReceipt.sold, { duplicate: true });
 });
 
-paper();
-await sale.start({ sold: (sold) => showReceipt(sold) });
-await after.start({ reprint: (sold) => showReceipt(sold, { duplicate: true }) });
-const kept = JSON.parse(sessionStorage.getItem(RECEIPT) || "null");
-if (kept && !sale.state.pending) showReceipt(kept.sold, { duplicate: kept.duplicate });
-else $("scan").focus();
+// Started without a top-level await: the page has loaded (and says so) while the modules still
+// ask the API for the policy and the first verdict.
+async function start() {
+  paper();
+  $("scan").focus();
+  await sale.start({ sold: (sold) => showReceipt(sold) });
+  await after.start({ reprint: (sold) => showReceipt(sold, { duplicate: true }) });
+  const kept = JSON.parse(sessionStorage.getItem(RECEIPT) || "null");
+  if (kept && !sale.state.pending) showReceipt(kept.sold, { duplicate: kept.duplicate });
+}
+
+start();
