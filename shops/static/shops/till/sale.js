@@ -213,19 +213,18 @@ function renderBasket(quote) {
       class: `line${refused ? " refused" : ""}${selected ? " selected" : ""}`,
       "data-sku": line.sku, "aria-selected": selected ? "true" : "false",
     },
-    el("td", {}, el("span", { class: "line-name", text: name(line) }), el("span", { class: "sku muted small", text: line.sku })),
+    el("td", { class: "product" }, el("span", { class: "line-name", text: name(line) }), el("span", { class: "sku muted small", text: `${line.sku} · ${money(line.unit_price)}` })),
     el("td", { text: (judged && judged.category && judged.category.name) || (line.category && line.category.name) || "" }),
     el("td", { class: "num qty" },
       el("button", { type: "button", class: "step", "aria-label": fmt(T.less_of, { name: name(line) }), tabindex: "-1", onclick: () => changeQuantity(index, -1) }, "−"),
       el("output", { "aria-label": T.quantity, "data-testid": "quantity" }, line.quantity),
       el("button", { type: "button", class: "step", "aria-label": fmt(T.more_of, { name: name(line) }), tabindex: "-1", onclick: () => changeQuantity(index, 1) }, "+")),
-    el("td", { class: "num", text: money(line.unit_price) }),
     el("td", { class: "num", text: money((judged && judged.amount) || lineAmount(line)) }),
     el("td", {}, el("button", { type: "button", class: "remove", "aria-label": fmt(T.remove_line, { name: name(line) }), tabindex: "-1", onclick: () => removeLine(index) }, "×")));
     body.append(row);
     if (refused && judged.violations.length) {
       body.append(el("tr", { class: "line-violations", "data-sku": line.sku },
-        el("td", { colspan: "6" }, el("ul", { class: "violations" }, violationItems(judged.violations)))));
+        el("td", { colspan: "5" }, el("ul", { class: "violations" }, violationItems(judged.violations)))));
     }
   });
   $("basket-empty").hidden = state.lines.length > 0;
@@ -330,7 +329,7 @@ function showFieldErrors(errors) {
       const row = document.querySelectorAll("#basket tbody tr.line")[Number(line[1])];
       if (row) {
         row.classList.add("refused");
-        row.after(el("tr", { class: "line-violations" }, el("td", { colspan: "6" }, el("ul", { class: "violations" }, el("li", { text })))));
+        row.after(el("tr", { class: "line-violations" }, el("td", { colspan: "5" }, el("ul", { class: "violations" }, el("li", { text })))));
         continue;
       }
     }
