@@ -173,6 +173,8 @@ class TestSale:
         # Pickup: a mode the policy does not allow for this shopper says why.
         reason = page.inner_text("#pickup-return_to_island-reason")
         assert "Hainan residents" in reason
+        assert page.locator("#pickup-return_to_island").is_disabled()  # offered: what is allowed
+        assert page.locator("#pickup-departure").is_enabled()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot(page, "refused-en")
         page.keyboard.press("F9")  # the server judges it too: refused, nothing written

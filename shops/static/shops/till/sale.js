@@ -464,7 +464,11 @@ function pickupReasons(byMode) {
     // Only a judged basket tells (an incomplete shopper is a 400 for every mode).
     const offered = !answer || answer.status !== 200 || reasons.length === 0;
     option.classList.toggle("unavailable", !offered);
-    option.querySelector("input").setAttribute("aria-disabled", offered ? "false" : "true");
+    // Offered are the modes the policy allows; the one chosen stays chosen (the verdict says
+    // why it is refused) until the cashier picks another.
+    const input = option.querySelector("input");
+    input.dataset.unavailable = offered ? "" : "1";
+    input.disabled = locked() || (!offered && !input.checked);
     // One reason, and how many more lines share the refusal: the lines say the rest.
     const unique = [...new Set(reasons)];
     reason.textContent = offered ? "" : unique.length > 1 ? `${unique[0]} ${fmt(T.more_reasons, { count: unique.length - 1 })}` : unique[0];
@@ -483,7 +487,7 @@ function lock() {
   const pending = locked();
   document.getElementById("view-sale").classList.toggle("pending", pending);
   for (const node of document.querySelectorAll("#view-sale input, #view-sale select, #view-sale .basket button")) {
-    node.disabled = pending;
+    node.disabled = pending || (node.dataset.unavailable === "1" && !node.checked);
   }
   const refused = lastQuote && !lastQuote.allowed;
   commitButton.disabled = pending || !state.lines.length;
