@@ -54,6 +54,10 @@ TEXTS: dict[str, Any] = {
         "s, attempt {attempt}. Do not sell this basket again; it will not be sold twice."
     ),
     "sale_refused": _("The sale was refused: nothing was sold."),
+    "sign_out_pending": _(
+        "Not signed out: the outcome of a sale or an action is not known yet. Wait until the "
+        "screen has it (it keeps asking), then sign out."
+    ),
     "sale_done": _("Sale completed."),
     "replayed_sale": _(
         "This sale had already been recorded: the same sale is shown, not a second one."

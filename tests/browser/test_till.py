@@ -270,6 +270,29 @@ class TestExactlyOnce:
         ready(page)
         assert page.locator("#basket tr.line").count() == 0
 
+    def test_no_sign_out_while_a_sales_outcome_is_unknown(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        _, key = support.terminal()
+        page = new_page(locale="en-US", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        scan(page, "TL-LIP")
+        shopper_and_trip(page)
+        verdict(page, "ok")
+        page.route("**/api/v1/sales", lambda route: route.abort("connectionreset"))
+        page.keyboard.press("F9")
+        page.locator("#commit-status.unknown").wait_for()
+        page.click("#sign-out button")
+        page.locator("#commit-status", has_text="Not signed out").wait_for()
+        assert page.locator("#scan").count() == 1  # still the till, the sale still pending
+        page.unroute("**/api/v1/sales")
+        receipt_shown(page)
+        assert Sale.objects.count() == 1
+        page.keyboard.press("Enter")
+        page.click("#sign-out button")
+        page.wait_for_selector("#id_key")
+
     def test_a_double_press_makes_one_sale(self, live_server: Any, new_page: Any) -> None:
         stock()
         _, key = support.terminal()

@@ -136,8 +136,16 @@ $("print-report").addEventListener("click", () => window.print());
 $("receipt-done").addEventListener("click", receiptDone);
 $("report-date").addEventListener("change", showReport);
 $("paper").addEventListener("change", () => { localStorage.setItem("till.paper", $("paper").value); paper(); });
-// Signing out forgets what this tab holds of the shift (the basket, a shopper as typed).
-$("sign-out").addEventListener("submit", () => {
+// Signing out forgets what this tab holds of the shift (the basket, a shopper as typed) — but
+// never a sale or an action whose outcome is not known yet: that one is asked again first.
+$("sign-out").addEventListener("submit", (event) => {
+  if (sale.state.pending || sessionStorage.getItem("till.action")) {
+    event.preventDefault();
+    $("commit-status").className = "commit-status unknown";
+    $("commit-status").textContent = T.sign_out_pending;
+    showView("sale");
+    return;
+  }
   sale.forget();
   sessionStorage.clear();
 });
