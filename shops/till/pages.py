@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import rotate_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -94,6 +95,10 @@ def till_sign_in(request: HttpRequest) -> HttpResponse:
         )
         return _sign_in_page(request, form, status=400)
     session, token = signed
+    # A session this browser held before ends now (its token would otherwise stay valid until
+    # its shift ended), and the CSRF token changes with the credential, as Django's login does.
+    sessions.till_sign_out(token=request.COOKIES.get(sessions.COOKIE, ""))
+    rotate_token(request)
     response = HttpResponseRedirect(reverse("till"), status=303)
     response.set_cookie(
         sessions.COOKIE,

@@ -148,6 +148,10 @@ TEXTS: dict[str, Any] = {
         "The outcome is not known yet: asking again in {seconds} s (attempt {attempt}). It "
         "will not be done twice."
     ),
+    "action_waiting": _(
+        "Another action's outcome is not known yet: it is being asked again; try this one "
+        "when it is known."
+    ),
     "replayed_note": _("(It had already been done: the same answer was given again.)"),
     "return_done": _("Return recorded."),
     "void_done": _("Sale voided."),

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
-from shops.models import Sale, SaleStatus
+from shops.models import Sale, SaleStatus, TillSession
 from tests import support
 
 NUMBER = "460100199001011230"  # born 1990-01-01, check digit 0
@@ -68,7 +68,7 @@ def sign_in(page: Any, url: str, key: str) -> None:
 
 def ready(page: Any) -> None:
     """The modules started: the verdict says something."""
-    page.locator("#verdict-status:not(:empty)").wait_for()
+    page.locator("#verdict-status:not(:empty)").wait_for(state="attached")
 
 
 def scan(page: Any, code: str) -> None:
@@ -222,7 +222,11 @@ class TestExactlyOnce:
         verdict(page, "ok")
         lost: list[dict[str, Any]] = []
 
+        keys: list[str] = []
+
         def lose_the_first_answer(route: Any) -> None:
+            if route.request.method == "POST":
+                keys.append(route.request.headers["idempotency-key"])
             if route.request.method != "POST" or lost:
                 route.continue_()
                 return
@@ -237,6 +241,8 @@ class TestExactlyOnce:
         assert receipt == lost[0]["receipt_no"]
         assert "already been recorded" in page.inner_text("#receipt-note")
         assert Sale.objects.count() == 1
+        assert len(keys) == 2
+        assert keys[0] == keys[1]  # the same key (and bytes) asked again
 
     def test_a_reload_while_the_outcome_is_unknown_sends_the_same_sale(
         self, live_server: Any, new_page: Any
@@ -292,6 +298,39 @@ class TestExactlyOnce:
         page.keyboard.press("Enter")
         page.click("#sign-out button")
         page.wait_for_selector("#id_key")
+
+    def test_another_terminal_signed_in_meanwhile_never_sends_the_pending_sale(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        _, first = support.terminal()
+        _, second = support.terminal()
+        page = new_page(locale="en-US", viewport=DESKTOP)
+        sign_in(page, live_server.url, first)
+        scan(page, "TL-LIP")
+        shopper_and_trip(page)
+        verdict(page, "ok")
+        lost: list[dict[str, Any]] = []
+
+        def lose_every_answer(route: Any) -> None:
+            if route.request.method == "POST" and not lost:
+                lost.append(route.fetch().json())
+            route.abort("connectionreset")
+
+        page.route("**/api/v1/sales", lose_every_answer)
+        page.keyboard.press("F9")
+        page.locator("#commit-status.unknown").wait_for()
+        TillSession.objects.all().delete()  # the shift ends while the outcome is unknown
+        page.unroute("**/api/v1/sales")
+        page.wait_for_selector("#id_key")  # the next attempt is told 401: the sign-in
+        sign_in(page, live_server.url, second)
+        page.wait_for_timeout(2500)  # long enough for a retry, had it been sent
+        assert page.locator("#basket tr.line").count() == 0
+        assert Sale.objects.count() == 1
+        page.click("#sign-out button")
+        sign_in(page, live_server.url, first)  # its own terminal asks again: the same sale
+        assert receipt_shown(page) == lost[0]["receipt_no"]
+        assert Sale.objects.count() == 1
 
     def test_a_double_press_makes_one_sale(self, live_server: Any, new_page: Any) -> None:
         stock()
@@ -380,6 +419,48 @@ class TestAfterTheSale:
         assert "离岛已登记" in page.inner_text("#departure-message")
         assert Trip.objects.filter(departed_at__isnull=False).count() == 1
         shot(page, "departure-zh")
+
+    def test_a_refusal_of_an_action_is_its_outcome_not_a_retry(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        terminal, key = support.terminal()
+        sold = support.sell(terminal, ("TL-LIP", 1), number=14, pickup="mail").sale
+        page = new_page(locale="en-US", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        page.keyboard.press("F8")
+        page.keyboard.type(sold.receipt_no)
+        page.keyboard.press("Enter")
+        page.click("#do-pickup")
+        page.keyboard.press("Enter")
+        page.locator("#action-message.bad").wait_for()  # 409 pickup_too_early: told, once
+        assert page.evaluate("document.activeElement.id") == "action-message"
+        sold.refresh_from_db()
+        assert sold.picked_up_at is None
+        page.click("#sign-out button")  # nothing is pending
+        page.wait_for_selector("#id_key")
+
+    def test_no_second_action_while_one_is_unknown(self, live_server: Any, new_page: Any) -> None:
+        stock()
+        terminal, key = support.terminal()
+        sold = support.sell(terminal, ("TL-LIP", 3), number=15).sale
+        page = new_page(locale="en-US", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        page.keyboard.press("F8")
+        page.keyboard.type(sold.receipt_no)
+        page.keyboard.press("Enter")
+        page.route("**/returns", lambda route: route.abort("connectionreset"))
+        page.fill("input.return-qty", "1")
+        page.click("#do-return")
+        page.keyboard.press("Enter")
+        page.locator("#action-message.unknown").wait_for()
+        assert page.locator("#do-return").is_disabled()
+        assert page.locator("#do-void").is_disabled()
+        page.unroute("**/returns")
+        page.locator("#action-message.ok").wait_for()
+        line = sold.lines.get()
+        line.refresh_from_db()
+        assert line.returned_quantity == 1
 
     def test_the_x_report_adds_up_the_terminals_day(self, live_server: Any, new_page: Any) -> None:
         stock()

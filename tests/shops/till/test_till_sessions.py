@@ -54,6 +54,19 @@ class TestSignIn:
         stored = TillSession.objects.get()
         assert cookie.value not in stored.token_hash  # only the token's hash is kept
 
+    def test_signing_in_again_ends_the_browsers_earlier_session(self) -> None:
+        _, key = terminal()
+        client = signed_in(Client(), key)
+        earlier = client.cookies[sessions.COOKIE].value
+        csrf = client.cookies["csrftoken"].value
+        signed_in(client, key)
+        assert TillSession.objects.count() == 1
+        assert client.cookies[sessions.COOKIE].value != earlier
+        assert client.cookies["csrftoken"].value != csrf  # rotated with the credential
+        stale = Client()
+        stale.cookies[sessions.COOKIE] = earlier
+        assert stale.get("/api/v1/products?sku=X").status_code == 401
+
     def test_the_shift_ends_after_the_setting_hours(self, settings) -> None:
         settings.TILL_SHIFT_HOURS = 6
         _, key = terminal()

@@ -4,9 +4,9 @@
 // until its outcome is known, so a network error or a reload asks again, never twice.
 
 import { call, problemText, sendOnce } from "./api.js";
-import { T, el, fmt, localTime, money, name, newKey, page, today } from "./util.js";
+import { T, el, fmt, localTime, money, name, newKey, page, stored, today } from "./util.js";
 
-const STORAGE = "till.action";
+const STORAGE = stored("action");
 const $ = (id) => document.getElementById(id);
 let current = null; // the sale shown (GET answer)
 let names = {}; // sku → product names, for the lines
@@ -124,12 +124,31 @@ export async function show(sale) {
       open && !sale.picked_up_at ? el("button", { type: "button", id: "do-void", onclick: doVoid }, T.do_void) : null,
       open && !sale.picked_up_at ? el("button", { type: "button", id: "do-pickup", onclick: doPickup }, T.do_pickup) : null,
       el("button", { type: "button", id: "do-reprint", onclick: () => onReprint({ sale, names, trip: null, replayed: false }) }, T.do_reprint)),
-    el("p", { id: "action-message", class: "message", role: "status", "aria-live": "assertive" }),
+    el("p", { id: "action-message", class: "message", role: "status", "aria-live": "assertive", tabindex: "-1" }),
   ].filter(Boolean));
+  if (pending()) busy(true);
+}
+
+// An action whose outcome is not known yet: while there is one, no other is started (each has
+// its own key: a second return confirmed meanwhile would be a second return).
+export function pending() {
+  return sessionStorage.getItem(STORAGE) !== null;
+}
+
+function busy(on) {
+  for (const node of document.querySelectorAll("#sale-detail button, #sale-detail input, #departure-form button")) node.disabled = on;
 }
 
 async function perform(pending, done) {
+  const waiting = JSON.parse(sessionStorage.getItem(STORAGE) || "null");
+  if (waiting && waiting.key !== pending.key) {
+    const told = $("action-message") || $("departure-message");
+    told.className = "message unknown";
+    told.textContent = T.action_waiting;
+    return;
+  }
   sessionStorage.setItem(STORAGE, JSON.stringify(pending));
+  busy(true);
   const message = $("action-message") || $("departure-message");
   const target = pending.path === "departures" ? $("departure-message") : message;
   target.className = "message busy";
@@ -140,6 +159,7 @@ async function perform(pending, done) {
   });
   if (answer === null) return; // signed out: asked again after the sign-in
   sessionStorage.removeItem(STORAGE);
+  busy(false);
   if (answer.status >= 200 && answer.status < 300) {
     await done(answer);
     const shown = pending.path === "departures" ? $("departure-message") : $("action-message");
@@ -150,8 +170,24 @@ async function perform(pending, done) {
   } else {
     const shown = pending.path === "departures" ? $("departure-message") : $("action-message");
     shown.className = "message bad";
-    shown.textContent = problemText(answer) + errorsText(answer);
+    shown.textContent = problemText(answer) + (pending.path === "departures" ? departureErrors(answer) : errorsText(answer));
   }
+  const told = pending.path === "departures" ? $("departure-message") : $("action-message");
+  if (told) told.focus(); // the button pressed may be gone: the focus goes to what happened
+}
+
+// A departure's 400: each error beside its field ("document.number" → err-dep-document-number);
+// what has no field of its own is told in the message.
+function departureErrors(answer) {
+  const rest = [];
+  for (const [field, messages] of Object.entries((answer.data && answer.data.errors) || {})) {
+    const target = document.getElementById(`err-dep-${field.replaceAll(".", "-")}`);
+    if (target) {
+      target.textContent = messages.join(" ");
+      target.closest(".field").classList.add("invalid");
+    } else rest.push(...messages);
+  }
+  return rest.length ? ` ${rest.join(" ")}` : "";
 }
 
 function errorsText(answer) {
@@ -190,6 +226,7 @@ async function doPickup() {
 async function doDeparture(event) {
   event.preventDefault();
   for (const node of document.querySelectorAll("#departure-form .error")) node.textContent = "";
+  for (const node of document.querySelectorAll("#departure-form .field.invalid")) node.classList.remove("invalid");
   const body = {
     document: { type: $("dep-doc-type").value, number: $("dep-number").value.trim(), country: ($("dep-country").value || "CHN").trim().toUpperCase() },
     carrier_ref: $("dep-carrier").value.trim().toUpperCase(),

@@ -52,8 +52,8 @@ export function problemText(answer) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A write sent until its outcome is known, with the same key and the same bytes each time: a
-// network error, a 5xx, a 429 or a 409 (the first attempt still running) leaves the outcome
-// unknown, and it is asked again; any other answer is the outcome. ``pending`` is
+// network error, a 5xx, a 429 or a 409 request_in_progress (the first attempt still running)
+// leaves the outcome unknown, and it is asked again; any other answer is the outcome. ``pending`` is
 // {path, body, key}, kept by the caller in sessionStorage so that a reload asks again too.
 // ``onWait(attempt, seconds)`` tells the screen while the outcome is unknown.
 export async function sendOnce(pending, onWait) {
@@ -66,7 +66,10 @@ export async function sendOnce(pending, onWait) {
       if (!(error instanceof NetworkError)) throw error;
     }
     if (answer && answer.status === 401) return null;
-    const unknown = !answer || answer.status >= 500 || answer.status === 429 || answer.status === 409;
+    // A 409 is the outcome (the sale voided, picked up, too early…) unless the first attempt
+    // with this key is still running.
+    const running = answer && answer.status === 409 && answer.data && answer.data.code === "request_in_progress";
+    const unknown = !answer || answer.status >= 500 || answer.status === 429 || running;
     if (!unknown) return answer;
     const wait = Math.max(delay, (answer && answer.retryAfter) || 0);
     onWait(attempt, wait, answer);

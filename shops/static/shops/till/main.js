@@ -6,10 +6,10 @@ import * as after from "./after.js";
 import { call, problemText } from "./api.js";
 import { renderReceipt, renderReport } from "./receipt.js";
 import * as sale from "./sale.js";
-import { T, page, today } from "./util.js";
+import { T, page, stored, today } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
-const RECEIPT = "till.receipt"; // the last sale's receipt, for a reload (no shopper in it)
+const RECEIPT = stored("receipt"); // the last sale's receipt, for a reload (no shopper in it)
 let view = "sale";
 let shownReceipt = null;
 
@@ -139,7 +139,7 @@ $("paper").addEventListener("change", () => { localStorage.setItem("till.paper",
 // Signing out forgets what this tab holds of the shift (the basket, a shopper as typed) — but
 // never a sale or an action whose outcome is not known yet: that one is asked again first.
 $("sign-out").addEventListener("submit", (event) => {
-  if (sale.state.pending || sessionStorage.getItem("till.action")) {
+  if (sale.state.pending || after.pending()) {
     event.preventDefault();
     $("commit-status").className = "commit-status unknown";
     $("commit-status").textContent = T.sign_out_pending;
@@ -147,7 +147,7 @@ $("sign-out").addEventListener("submit", (event) => {
     return;
   }
   sale.forget();
-  sessionStorage.clear();
+  sessionStorage.removeItem(RECEIPT);
 });
 
 // Printed once, the receipt on screen is the original no more: a second print says DUPLICATE.

@@ -8,13 +8,13 @@
 // again. Sign-out and a confirmed sale clear it.
 
 import { call, LANGUAGE, NetworkError, problemText, sendOnce } from "./api.js";
-import { T, el, fmt, money, name, newKey, page, residentId } from "./util.js";
+import { T, el, fmt, money, name, newKey, page, residentId, stored } from "./util.js";
 
-const STORAGE = "till.basket";
+const STORAGE = stored("basket");
 const PICKUPS = Array.from(document.querySelectorAll("input[name=pickup]"), (input) => input.value);
 // Violations that say a pickup mode is not for this shopper or basket (the others are the
 // basket's whatever the mode).
-const PICKUP_CODES = new Set(["pickup_not_allowed", "immediate_pickup_limit_exceeded"]);
+const PICKUP_CODES = new Set(["pickup_not_allowed", "immediate_pickup_limit_exceeded", "trip_required"]);
 
 const $ = (id) => document.getElementById(id);
 const fields = {
@@ -198,6 +198,13 @@ function lineAmount(line) {
   return `${text.slice(0, -2)}.${text.slice(-2)}`;
 }
 
+// A click on a line's button redraws the basket (the button goes): the scan field, which also
+// drives the basket, takes the focus so the keys go on working.
+function clicked(act) {
+  act();
+  document.getElementById("scan").focus();
+}
+
 function violationItems(violations) {
   return violations.map((v) => el("li", { "data-code": v.code, text: v.message }));
 }
@@ -216,11 +223,11 @@ function renderBasket(quote) {
     el("td", { class: "product" }, el("span", { class: "line-name", text: name(line) }), el("span", { class: "sku muted small", text: `${line.sku} · ${money(line.unit_price)}` })),
     el("td", { text: (judged && judged.category && judged.category.name) || (line.category && line.category.name) || "" }),
     el("td", { class: "num qty" },
-      el("button", { type: "button", class: "step", "aria-label": fmt(T.less_of, { name: name(line) }), tabindex: "-1", onclick: () => changeQuantity(index, -1) }, "−"),
+      el("button", { type: "button", class: "step", "aria-label": fmt(T.less_of, { name: name(line) }), tabindex: "-1", onclick: () => clicked(() => changeQuantity(index, -1)) }, "−"),
       el("output", { "aria-label": T.quantity, "data-testid": "quantity" }, line.quantity),
-      el("button", { type: "button", class: "step", "aria-label": fmt(T.more_of, { name: name(line) }), tabindex: "-1", onclick: () => changeQuantity(index, 1) }, "+")),
+      el("button", { type: "button", class: "step", "aria-label": fmt(T.more_of, { name: name(line) }), tabindex: "-1", onclick: () => clicked(() => changeQuantity(index, 1)) }, "+")),
     el("td", { class: "num", text: money((judged && judged.amount) || lineAmount(line)) }),
-    el("td", {}, el("button", { type: "button", class: "remove", "aria-label": fmt(T.remove_line, { name: name(line) }), tabindex: "-1", onclick: () => removeLine(index) }, "×")));
+    el("td", {}, el("button", { type: "button", class: "remove", "aria-label": fmt(T.remove_line, { name: name(line) }), tabindex: "-1", onclick: () => clicked(() => removeLine(index)) }, "×")));
     body.append(row);
     if (refused && judged.violations.length) {
       body.append(el("tr", { class: "line-violations", "data-sku": line.sku },

@@ -4,6 +4,11 @@
 export const T = JSON.parse(document.getElementById("till-texts").textContent);
 export const page = document.body.dataset;
 
+// What the tab keeps, per terminal: keys are per terminal, so a basket, a sale or an action
+// waiting for its outcome is only ever asked again by the terminal that sent it (another
+// terminal signed in in this tab starts afresh; the first finds its own again).
+export const stored = (what) => `till.${page.terminalId}.${what}`;
+
 // "{count} pieces" with {name}s filled in.
 export function fmt(text, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
