@@ -30,10 +30,11 @@ run: demo
 
 # On DATABASE_URL when set, else the embedded PostgreSQL (dutyfree/embedded_db.py); in
 # TEST_WORKERS processes (pytest-xdist; 0: in this one), each with its own test database and
-# Redis database.
+# Redis database. Work-stealing: a worker that runs dry takes tests queued for the other, so
+# the slow tests at the end do not all wait on one.
 TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Contract fuzzing only: Schemathesis over every operation of /api/schema/ (tests/fuzz), with
 # more examples per operation than `make test` runs (25). FUZZ_SEED=random explores beyond the
