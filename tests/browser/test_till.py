@@ -89,6 +89,14 @@ def verdict(page: Any, kind: str) -> None:
     page.locator(f"#verdict-status.{kind}").wait_for()
 
 
+def find(page: Any, receipt: str) -> None:
+    """F8, then the receipt's number as a scanner types the code it reads, and Enter."""
+    page.keyboard.press("F8")
+    page.keyboard.type(receipt)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#do-reprint")
+
+
 def receipt_shown(page: Any) -> str:
     page.wait_for_selector("#view-receipt:not([hidden]) [data-testid=receipt-no]")
     return page.inner_text("[data-testid=receipt-no]")
@@ -363,8 +371,7 @@ class TestAfterTheSale:
         sign_in(page, live_server.url, key)
         page.keyboard.press("F8")
         page.wait_for_selector(f"#today button[data-receipt='{kept.receipt_no}']")
-        page.keyboard.type(kept.receipt_no)  # the scanner reads the receipt's code
-        page.keyboard.press("Enter")
+        find(page, kept.receipt_no)
         page.wait_for_selector("#do-return")
         page.fill("input.return-qty", "1")
         page.click("#do-return")
@@ -397,9 +404,7 @@ class TestAfterTheSale:
         sold = support.sell(terminal, ("TL-LIP", 1), number=13, pickup="immediate").sale
         page = new_page(locale="zh-CN", viewport=DESKTOP)
         sign_in(page, live_server.url, key)
-        page.keyboard.press("F8")
-        page.keyboard.type(sold.receipt_no)
-        page.keyboard.press("Enter")
+        find(page, sold.receipt_no)
         page.click("#do-pickup")
         page.wait_for_selector("dialog#confirm[open]")
         page.keyboard.press("Enter")
@@ -428,9 +433,7 @@ class TestAfterTheSale:
         sold = support.sell(terminal, ("TL-LIP", 1), number=14, pickup="mail").sale
         page = new_page(locale="en-US", viewport=DESKTOP)
         sign_in(page, live_server.url, key)
-        page.keyboard.press("F8")
-        page.keyboard.type(sold.receipt_no)
-        page.keyboard.press("Enter")
+        find(page, sold.receipt_no)
         page.click("#do-pickup")
         page.keyboard.press("Enter")
         page.locator("#action-message.bad").wait_for()  # 409 pickup_too_early: told, once
@@ -446,9 +449,7 @@ class TestAfterTheSale:
         sold = support.sell(terminal, ("TL-LIP", 3), number=15).sale
         page = new_page(locale="en-US", viewport=DESKTOP)
         sign_in(page, live_server.url, key)
-        page.keyboard.press("F8")
-        page.keyboard.type(sold.receipt_no)
-        page.keyboard.press("Enter")
+        find(page, sold.receipt_no)
         page.route("**/returns", lambda route: route.abort("connectionreset"))
         page.fill("input.return-qty", "1")
         page.click("#do-return")
@@ -489,9 +490,7 @@ def test_the_print_view_in_both_languages(
     sold = _sold(terminal, ("TL-LIP", 1), number=31)
     page = new_page(locale=locale, viewport=DESKTOP)
     sign_in(page, live_server.url, key)
-    page.keyboard.press("F8")
-    page.keyboard.type(sold.receipt_no)
-    page.keyboard.press("Enter")
+    find(page, sold.receipt_no)
     page.click("#do-reprint")
     receipt_shown(page)
     assert duplicate in page.inner_text("[data-testid=receipt-duplicate]")

@@ -139,40 +139,40 @@ function busy(on) {
   for (const node of document.querySelectorAll("#sale-detail button, #sale-detail input, #departure-form button")) node.disabled = on;
 }
 
+// Where an action's outcome is told: the departure form's line, or the sale's (looked up each
+// time: showing the sale again draws a new one).
+const toldAt = (pending) => $(pending.path === "departures" ? "departure-message" : "action-message");
+
+function tell(node, kind, text) {
+  if (!node) return;
+  node.className = `message ${kind}`;
+  node.textContent = text;
+}
+
 async function perform(pending, done) {
   const waiting = JSON.parse(sessionStorage.getItem(STORAGE) || "null");
   if (waiting && waiting.key !== pending.key) {
-    const told = $("action-message") || $("departure-message");
-    told.className = "message unknown";
-    told.textContent = T.action_waiting;
+    tell(toldAt(pending), "unknown", T.action_waiting);
     return;
   }
   sessionStorage.setItem(STORAGE, JSON.stringify(pending));
   busy(true);
-  const message = $("action-message") || $("departure-message");
-  const target = pending.path === "departures" ? $("departure-message") : message;
-  target.className = "message busy";
-  target.textContent = T.sending;
+  tell(toldAt(pending), "busy", T.sending);
   const answer = await sendOnce(pending, (attempt, seconds) => {
-    target.className = "message unknown";
-    target.textContent = fmt(T.action_unknown, { seconds, attempt });
+    tell(toldAt(pending), "unknown", fmt(T.action_unknown, { seconds, attempt }));
   });
   if (answer === null) return; // signed out: asked again after the sign-in
   sessionStorage.removeItem(STORAGE);
   busy(false);
   if (answer.status >= 200 && answer.status < 300) {
     await done(answer);
-    const shown = pending.path === "departures" ? $("departure-message") : $("action-message");
-    if (shown) {
-      shown.className = "message ok";
-      shown.textContent = pending.ok + (answer.replayed ? ` ${T.replayed_note}` : "");
-    }
+    const detail = pending.path === "departures" && answer.data && answer.data.message;
+    tell(toldAt(pending), "ok", [pending.ok, detail, answer.replayed && T.replayed_note].filter(Boolean).join(" "));
   } else {
-    const shown = pending.path === "departures" ? $("departure-message") : $("action-message");
-    shown.className = "message bad";
-    shown.textContent = problemText(answer) + (pending.path === "departures" ? departureErrors(answer) : errorsText(answer));
+    const errors = pending.path === "departures" ? departureErrors(answer) : errorsText(answer);
+    tell(toldAt(pending), "bad", problemText(answer) + errors);
   }
-  const told = pending.path === "departures" ? $("departure-message") : $("action-message");
+  const told = toldAt(pending);
   if (told) told.focus(); // the button pressed may be gone: the focus goes to what happened
 }
 
@@ -234,12 +234,7 @@ async function doDeparture(event) {
     mode: $("dep-mode").value,
   };
   if (!(await confirmDialog(T.confirm_departure, el("p", { text: fmt(T.confirm_departure_note, { carrier: body.carrier_ref || "—", at: $("dep-at").value.replace("T", " ") || "—" }) }), T.do_departure))) return;
-  await perform({ path: "departures", body: JSON.stringify(body), key: newKey("departure"), ok: T.departure_done }, async (answer) => {
-    const message = $("departure-message");
-    if (answer.data && answer.data.message) message.dataset.detail = answer.data.message;
-  });
-  const message = $("departure-message");
-  if (message.dataset.detail) { message.textContent += ` ${message.dataset.detail}`; delete message.dataset.detail; }
+  await perform({ path: "departures", body: JSON.stringify(body), key: newKey("departure"), ok: T.departure_done }, async () => {});
 }
 
 export function focusFind() {
