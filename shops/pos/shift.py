@@ -5,7 +5,7 @@ returns it took and its sales voided, each in all and by pickup mode
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeAlias
 
@@ -68,7 +68,8 @@ def _total(tallies: Mapping[str, TallyOut]) -> TallyOut:
 def terminal_report(*, terminal: Terminal, day: date, now: datetime) -> TerminalReportOut:
     """``terminal``'s ``day`` (local): three grouped queries."""
     start = datetime.combine(day, time(), tzinfo=LOCAL_TZ)
-    end = start + timedelta(days=1)
+    # The calendar's last day has no next midnight to end at.
+    end = start + timedelta(days=1) if day < date.max else datetime.max.replace(tzinfo=UTC)
     own = Sale.objects.filter(terminal=terminal)
     sales = _tallies(
         own.filter(local_date=day)

@@ -109,6 +109,14 @@ class TestTerminalReport:
         assert bad.status_code == 400
         assert "date" in bad.json()["errors"]
 
+    @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+    def test_the_calendars_first_and_last_days_are_empty_days(self, day: str) -> None:
+        _, key = terminal()
+        answer = client_for(key).get(f"/api/v1/terminal-report?date={day}")
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["date"] == day
+        assert answer.json()["net"] == "0.00"
+
     def test_staff_tokens_are_told_it_takes_a_terminal(self) -> None:
         answer = Client().get("/api/v1/terminal-report", headers={"authorization": "Token abc"})
         assert answer.status_code == 401
