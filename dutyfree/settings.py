@@ -243,6 +243,23 @@ CELERY_TASK_ROUTES = {"shops.tasks.feed_deliver": {"queue": "feed"}}
 # process pumps the feed (never the request's own thread: the sale never waits on a receiver).
 FEED_PUMP_ON_COMMIT = env_bool("FEED_PUMP_ON_COMMIT", CELERY_TASK_ALWAYS_EAGER)
 
+# --- Policy previews (shops/previews) -------------------------------------------------------
+# A preview reads the recorded sales in a read-only snapshot on a connection of its own, to
+# this database alias; PREVIEW_DATABASE_URL (a read replica) gives it a server of its own.
+PREVIEW_DATABASE = "default"
+if os.environ.get("PREVIEW_DATABASE_URL"):
+    DATABASES["preview"] = dj_database_url.parse(os.environ["PREVIEW_DATABASE_URL"])
+    DATABASES["preview"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    PREVIEW_DATABASE = "preview"
+# Zero-config mode has no worker: a preview runs in a background thread of this process (the
+# request answers 202 at once). With a broker, a worker's task runs it.
+PREVIEW_IN_PROCESS = env_bool("PREVIEW_IN_PROCESS", CELERY_TASK_ALWAYS_EAGER)
+# A preview queued or running that has written no progress for this long is abandoned (its
+# process ended): asked for again, it is marked failed and a new one runs.
+PREVIEW_ABANDONED_AFTER = timedelta(
+    minutes=float(os.environ.get("PREVIEW_ABANDONED_MINUTES", "10"))
+)
+
 # --- Shoppers' self-lookup ------------------------------------------------------------------
 # Per client address, shared by all processes through the cache ("10/60": 10 per minute).
 QUOTA_LOOKUP_RATE = os.environ.get("QUOTA_LOOKUP_RATE", "10/60")

@@ -12,7 +12,7 @@ in both languages and, for ``traveller_not_eligible``, ``pickup_not_allowed`` an
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -619,16 +619,61 @@ def trip_limits(
     )
 
 
-def _immediate_units(policy: PolicyRules, pickup: str, line: LineVerdict) -> tuple[str, int] | None:
-    """The kind ``line`` counts towards for immediate pickup and how much, or None."""
-    product = line.product
-    if pickup != PickupMode.IMMEDIATE or product is None or not _valid_quantity(line.quantity):
+def _kind_units(
+    policy: PolicyRules, pickup: str, product: ProductFacts, quantity: int
+) -> tuple[str, int] | None:
+    """The kind ``quantity`` of ``product`` counts towards for immediate pickup and how much."""
+    if pickup != PickupMode.IMMEDIATE:
         return None
     kind = policy.immediate_kinds.get(product.immediate_kind or "")
     if kind is None:
         return None
     per_unit = max(product.pieces, 1) if kind.counts_pieces else 1
-    return kind.code, per_unit * line.quantity  # type: ignore[operator]  # valid above: an int
+    return kind.code, per_unit * quantity
+
+
+def _immediate_units(policy: PolicyRules, pickup: str, line: LineVerdict) -> tuple[str, int] | None:
+    """The kind ``line`` counts towards for immediate pickup and how much, or None."""
+    product = line.product
+    if product is None or not _valid_quantity(line.quantity):
+        return None
+    return _kind_units(policy, pickup, product, line.quantity)  # type: ignore[arg-type]  # valid above: an int
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    """What a departure holds of one line bought for it: the sale's pickup, the product as
+    sold, and the quantity still held (sold, net of returns)."""
+
+    pickup: str
+    product: ProductFacts
+    quantity: int
+
+
+def usage_held(*, policy: PolicyRules, annual_used: Decimal, held: Iterable[HeldLine]) -> Usage:
+    """The usage a basket for a departure is judged with under ``policy``, from every line the
+    departure already holds: each limited category in its unit (:func:`units_per_item`), and
+    by immediate pickup each listed kind and each (kind, SKU), as the per-trip limits and the
+    immediate-pickup caps count them. (The sale path reads the same sums from the database,
+    shops.pos.trip_usage; a policy preview counts recorded lines under another version.)"""
+    trip: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    skus: dict[tuple[str, str], int] = {}
+    for line in held:
+        if line.quantity <= 0:
+            continue
+        category = policy.categories.get(line.product.category_code)
+        if category is not None and category.limit_unit:
+            per_unit = units_per_item(category, line.product)
+            if per_unit is not None:
+                trip[category.code] = trip.get(category.code, 0) + per_unit * line.quantity
+        if counted := _kind_units(policy, line.pickup, line.product, line.quantity):
+            code, units = counted
+            kinds[code] = kinds.get(code, 0) + units
+            skus[(code, line.product.sku)] = skus.get((code, line.product.sku), 0) + units
+    return Usage(
+        annual_used=annual_used, trip_used=trip, immediate_used=kinds, immediate_sku_used=skus
+    )
 
 
 def _immediate_kind_of(policy: PolicyRules, pickup: str, line: LineVerdict) -> str | None:

@@ -255,6 +255,33 @@ def open_trips(*, shopper_id: int, now: datetime) -> Relation:
     )
 
 
+def preview_relations() -> dict[str, Relation]:
+    """What a policy preview (shops.previews) joins to the recorded sales: ``shoppers`` (``id``,
+    ``birth_year``, ``hainan_resident``, ``banned_from``, ``banned_until``), ``trips`` (``id``,
+    ``kind``, ``mode``, ``departs_at``, ``departed_at``) and ``departures`` (``shopper_id``,
+    ``departed_at``: every recorded departure). Reads only: no row is locked."""
+    return {
+        "shoppers": (sql.PREVIEW_SHOPPERS, []),
+        "trips": (sql.PREVIEW_TRIPS, []),
+        "departures": (sql.PREVIEW_DEPARTURES, []),
+    }
+
+
+def programme_policy_ids(*, policy: Policy) -> list[int]:
+    """Every version of ``policy``'s programme that may have judged a sale (published or
+    withdrawn): a preview judges again the sales of the programme's versions."""
+    return list(
+        Policy.objects.filter(programme_id=policy.programme_id)
+        .exclude(status=PolicyStatus.DRAFT)
+        .values_list("id", flat=True)
+    )
+
+
+def policy_limits(ids: Iterable[int]) -> dict[int, Any]:
+    """Each policy's annual limit, by id."""
+    return dict(Policy.objects.filter(pk__in=set(ids)).values_list("id", "annual_limit"))
+
+
 def _timestamp(at: datetime) -> Any:
     return Trip._meta.get_field("departs_at").get_db_prep_value(at, connection)
 

@@ -40,6 +40,14 @@ OPEN_TRIPS = (
     "WHERE shopper_id = %s AND departed_at IS NULL AND departs_at > %s"
 )
 
+# --- What a policy preview judges a recorded sale with (shops.previews): relations joined to
+# the sales, by id (the shopper's, the trip's) or by shopper (the recorded departures).
+PREVIEW_SHOPPERS = (
+    "SELECT id, birth_year, hainan_resident, banned_from, banned_until FROM quotas_shopper"
+)
+PREVIEW_TRIPS = "SELECT id, kind, mode, departs_at, departed_at FROM quotas_trip"
+PREVIEW_DEPARTURES = "SELECT shopper_id, departed_at FROM quotas_trip WHERE departed_at IS NOT NULL"
+
 # --- The audit's relations (quotas.audit), read by check_books' set-based checks ---------------
 # Set-based: every account, joined by the audit's statements to the sales.
 AUDIT_ACCOUNTS = 'SELECT id, shopper_id, year, used, "limit" FROM quotas_quotaaccount'

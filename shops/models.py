@@ -354,6 +354,13 @@ class Sale(models.Model):
         _("local date"), help_text=_("The sale's calendar day in Asia/Shanghai.")
     )
     pickup = models.CharField(_("pickup"), max_length=16, choices=PickupMode.choices)
+    # The shopper as presented with the basket, which the shopper's row does not keep (it keeps
+    # the year of birth and the residence as last presented): a policy preview judges the sale
+    # again with them. NULL on sales recorded before they were kept.
+    shopper_age = models.SmallIntegerField(
+        _("age at the sale"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    shopper_resident = models.BooleanField(_("Hainan resident at the sale"), null=True, blank=True)
     traveller_kind = models.CharField(
         _("traveller kind"), max_length=8, choices=choices_of(SALE_TRAVELLER_KINDS)
     )
@@ -659,8 +666,8 @@ class RollupState(models.Model):
         return f"{self.name} {timezone.localtime(self.refreshed_at):%Y-%m-%d %H:%M:%S}"
 
 
-# The till's sessions (shops/till/) and the event feed's tables (shops/feed/): defined in their
-# rooms, one app's models all the same.
+# The till's sessions (shops/till/), the event feed's tables (shops/feed/) and the policy
+# previews (shops/previews/): defined in their rooms, one app's models all the same.
 from shops.feed.models import (  # noqa: E402
     EVENT_TYPES,
     Attempt,
@@ -672,6 +679,7 @@ from shops.feed.models import (  # noqa: E402
     EventType,
     FeedState,
 )
+from shops.previews.models import PolicyPreview, PreviewStatus  # noqa: E402
 from shops.till.models import TillSession  # noqa: E402
 
 __all__ = [
@@ -684,5 +692,7 @@ __all__ = [
     "Event",
     "EventType",
     "FeedState",
+    "PolicyPreview",
+    "PreviewStatus",
     "TillSession",
 ]

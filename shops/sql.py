@@ -594,3 +594,75 @@ FROM store_roll AS r LEFT JOIN store AS c ON r.day = c.day AND r.store_id = c.st
     AND r.traveller_kind = c.traveller_kind
 WHERE c.day IS NULL
 """
+
+
+# --- A policy preview (shops.previews.reading): reads only, never a row lock -------------------
+# ``{shoppers}``, ``{trips}`` and ``{departures}`` are quotas' relations
+# (quotas.selectors.preview_relations). The sales a preview judges: the window's (local days,
+# inclusive) of the programme's versions, training sales never.
+_PREVIEW_WINDOW = """
+  s.local_date BETWEEN %(start)s AND %(end)s AND NOT s.training
+  AND s.policy_id = ANY(%(policies)s)"""
+# Every sale of the window (a voided one too: what it held until voided), and each earlier
+# sale of the same trips, one row per sale with its lines (and, where something was returned,
+# its return lines with their times) as arrays, trip by trip, each trip's sales in time order,
+# trip-less sales last. ``judged``: a completed sale of the window, judged again; the others
+# only held something for a while.
+PREVIEW_SALES = f"""
+WITH window_sales AS MATERIALIZED (
+  SELECT s.id, s.trip_id FROM shops_sale AS s WHERE {_PREVIEW_WINDOW}
+),
+scope AS (
+  SELECT id FROM window_sales
+  UNION ALL
+  SELECT s.id FROM shops_sale AS s
+  WHERE s.local_date < %(start)s AND NOT s.training
+    AND s.trip_id IN (SELECT w.trip_id FROM window_sales AS w WHERE w.trip_id IS NOT NULL)
+)
+SELECT s.id, s.receipt_no, s.store_id, s.trip_id, s.sold_at,
+       (s.local_date >= %(start)s AND s.status = 'completed') AS judged,
+       s.imported, s.pickup, s.traveller_kind, s.voided_at, s.total, s.quota_used_after,
+       s.shopper_age, s.shopper_resident, sh.birth_year, sh.hainan_resident,
+       sh.banned_from, sh.banned_until, t.mode, t.departs_at, t.departed_at,
+       CASE WHEN s.trip_id IS NULL THEN EXISTS (
+         SELECT 1 FROM ({{departures}}) AS d
+         WHERE d.shopper_id = s.shopper_id AND d.departed_at <= s.sold_at
+           AND d.departed_at >= date_trunc('year', s.sold_at, %(zone)s)
+       ) END AS outbound,
+       l.ids, l.skus, l.categories, l.quantities, l.unit_prices, l.amounts, l.pieces,
+       l.volumes, l.kinds, r.line_ids, r.returned_at, r.quantities
+FROM scope JOIN shops_sale AS s ON s.id = scope.id
+JOIN ({{shoppers}}) AS sh ON sh.id = s.shopper_id
+LEFT JOIN ({{trips}}) AS t ON t.id = s.trip_id
+CROSS JOIN LATERAL (
+  SELECT array_agg(l.id ORDER BY l.line_no) AS ids,
+         array_agg(l.sku ORDER BY l.line_no) AS skus,
+         array_agg(l.category_code ORDER BY l.line_no) AS categories,
+         array_agg(l.quantity ORDER BY l.line_no) AS quantities,
+         array_agg(l.unit_price ORDER BY l.line_no) AS unit_prices,
+         array_agg(l.amount ORDER BY l.line_no) AS amounts,
+         array_agg(l.pieces ORDER BY l.line_no) AS pieces,
+         array_agg(l.volume_ml ORDER BY l.line_no) AS volumes,
+         array_agg(l.immediate_kind ORDER BY l.line_no) AS kinds
+  FROM shops_saleline AS l WHERE l.sale_id = s.id
+) AS l
+LEFT JOIN LATERAL (
+  SELECT array_agg(rl.sale_line_id) AS line_ids, array_agg(r.created_at) AS returned_at,
+         array_agg(rl.quantity) AS quantities
+  FROM shops_return AS r JOIN shops_returnline AS rl ON rl.sale_return_id = r.id
+  WHERE r.sale_id = s.id AND s.returned_amount > 0
+) AS r ON true
+ORDER BY s.trip_id, s.sold_at, s.id
+"""  # noqa: S608 - the relations are quotas' fixed SQL; every value is a parameter
+# The window's completed sales and their shoppers: how many (a preview's progress), and how many
+# shoppers the previewed annual limit would have stopped (``limit``) and how many reached the
+# limit of the version that judged them (``versions``/``limits``: each version's).
+PREVIEW_COUNTS = f"""
+SELECT count(*), count(DISTINCT s.shopper_id),
+       count(DISTINCT s.shopper_id) FILTER (WHERE s.quota_used_after > %(limit)s),
+       count(DISTINCT s.shopper_id) FILTER (WHERE s.quota_used_after >= v.annual_limit)
+FROM shops_sale AS s
+JOIN unnest(%(versions)s::bigint[], %(limits)s::numeric[]) AS v(id, annual_limit)
+  ON v.id = s.policy_id
+WHERE s.status = 'completed' AND {_PREVIEW_WINDOW}
+"""  # noqa: S608

@@ -113,3 +113,37 @@ def _pump_loop() -> None:
             logger.exception("the feed's pump failed; its deliveries wait for the next")
         finally:
             connection.close()
+
+
+# --- Policy previews --------------------------------------------------------------------------
+@shared_task(name="shops.tasks.run_policy_preview")
+def run_policy_preview(preview_id: int) -> str | None:
+    """Run a queued policy preview (shops.previews); its status and result are on its row."""
+    from shops.previews.services import preview_run
+
+    preview = preview_run(preview_id, clock=timezone.now)
+    return None if preview is None else preview.status
+
+
+def start_policy_preview_after_commit(preview_id: int) -> None:
+    """Once the caller's transaction commits, run the preview: a worker's task, or with
+    ``PREVIEW_IN_PROCESS`` (zero-config mode: no worker) a background thread of this process,
+    so that the request answers at once either way."""
+    if settings.PREVIEW_IN_PROCESS:
+        transaction.on_commit(lambda: _preview_thread(preview_id), robust=True)
+    else:
+        transaction.on_commit(lambda: run_policy_preview.delay(preview_id), robust=True)
+
+
+def _preview_thread(preview_id: int) -> None:
+    def run() -> None:
+        from django.db import connection
+
+        try:
+            run_policy_preview(preview_id)
+        except Exception:  # recorded on the preview's row (failed); the thread ends here
+            logger.warning("policy preview %s failed in its thread", preview_id)
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name=f"policy-preview-{preview_id}", daemon=True).start()

@@ -26,7 +26,7 @@ from dutyfree.db import (
     plain_array,
     text_array,
 )
-from quotas import bulk
+from quotas import bulk, rules
 from quotas.choices import (
     EntryKind,
     TravellerKind,
@@ -319,6 +319,8 @@ def _sale_rows(
                 r.sold_at,
                 r.local_date,
                 r.pickup,
+                rules.age_on(r.person.birth_date, r.local_date),  # type: ignore[union-attr,arg-type]  # resolved
+                r.person.hainan_resident,  # type: ignore[union-attr]  # resolved
                 _RESIDENT if trip is None else trip.kind,
                 _COMPLETED,
                 r.total,
@@ -399,7 +401,8 @@ class SalesTables:
             [
                 f"{pk}\t{copy_text(receipt_no)}\t{store}\t{terminal}\t{shopper}\t"
                 f"{COPY_NULL if trip is None else trip}\t{account}\t{policy}\t"
-                f"{sold_at.isoformat()}\t{local_date}\t{pickup}\t{kind}\t{status}\t{total}\t"
+                f"{sold_at.isoformat()}\t{local_date}\t{pickup}\t"
+                f"{age}\t{'t' if resident else 'f'}\t{kind}\t{status}\t{total}\t"
                 f"{returned}\t{after}\t{copy_text(key)}\t{fingerprint}\t"
                 f"{'t' if imported else 'f'}\n"
                 for pk, (
@@ -413,6 +416,8 @@ class SalesTables:
                     sold_at,
                     local_date,
                     pickup,
+                    age,
+                    resident,
                     kind,
                     status,
                     total,

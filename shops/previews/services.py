@@ -1,0 +1,292 @@
+"""Policy previews: asked for, run (a Celery task, or a thread of this process in zero-config
+mode, or ``manage.py preview_policy``), and their result.
+
+A preview writes nothing but its own row: the sales are read in a snapshot of their own
+(:mod:`shops.previews.reading`) and judged with the pure rules (:mod:`shops.previews.judging`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from quotas.models import Policy
+from quotas.rules import LOCAL_TZ, PolicyRules
+from quotas.selectors import policy_limits, policy_rules, programme_policy_ids
+from shops.models import Store, StoreChannel
+from shops.previews.judging import Judged, judge_all
+from shops.previews.models import UNFINISHED, PolicyPreview, PreviewStatus
+from shops.previews.reading import Counts, recorded_sales
+
+logger = logging.getLogger(__name__)
+
+# The days a preview may span, and the calendar it may ask about.
+MAX_DAYS = 1_096
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+# The default window: the last 30 local days, today included.
+DEFAULT_DAYS = 30
+# How often a run writes its progress (and shows it is alive).
+PROGRESS_EVERY = timedelta(seconds=0.5)
+
+
+class PreviewError(ValueError):
+    """A preview that cannot be asked for, naming the field at fault (in the request's
+    language)."""
+
+    def __init__(self, message: str, *, field: str, code: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+def default_window(now: datetime) -> tuple[date, date]:
+    today = now.astimezone(LOCAL_TZ).date()
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+def check_window(start: date, end: date) -> None:
+    """:raises PreviewError: the window is out of order, of range, or too long."""
+    if end < start:
+        raise PreviewError(_("end is before start."), field="end", code="end_before_start")
+    for name, day in (("start", start), ("end", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise PreviewError(
+                _("Dates from %(first)s to %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY},
+                field=name,
+                code="out_of_range",
+            )
+    if (end - start).days + 1 > MAX_DAYS:
+        raise PreviewError(
+            _("A preview spans at most %(days)d days.") % {"days": MAX_DAYS},
+            field="end",
+            code="window_too_long",
+        )
+
+
+def rules_digest(rules: PolicyRules) -> str:
+    """What the version says, digested: equal for equal rules (its id and date left out)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, set | frozenset):
+            return sorted(value)
+        return str(value)
+
+    facts = asdict(rules)
+    facts.pop("id", None)
+    facts.pop("effective_from", None)
+    text = json.dumps(facts, sort_keys=True, default=plain, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _policy(policy_id: int) -> Policy:
+    try:
+        return Policy.objects.prefetch_related("categories", "immediate_kinds").get(pk=policy_id)
+    except Policy.DoesNotExist:
+        raise PreviewError(
+            _("There is no policy %(id)s.") % {"id": policy_id},
+            field="policy",
+            code="unknown_policy",
+        ) from None
+
+
+def preview_request(
+    *, policy_id: int, start: date, end: date, now: datetime, user: Any = None
+) -> tuple[PolicyPreview, bool]:
+    """The preview of ``policy_id`` over ``start``–``end`` (local days, inclusive): the one
+    already queued or running for the same version, rules and window, else a new one, queued
+    to run once the caller's transaction commits. Returns it and whether it is new.
+
+    A preview that has shown no sign of life for ``PREVIEW_ABANDONED_AFTER`` (its process
+    ended mid-run) is marked failed and a new one is queued.
+
+    :raises PreviewError: naming the field at fault.
+    """
+    check_window(start, end)
+    policy = _policy(policy_id)
+    digest = rules_digest(policy_rules(policy=policy))
+    same = Q(policy=policy, rules_digest=digest, start=start, end=end)
+    abandoned_before = now - settings.PREVIEW_ABANDONED_AFTER
+    PolicyPreview.objects.filter(
+        same, status__in=UNFINISHED, updated_at__lt=abandoned_before
+    ).update(
+        status=PreviewStatus.FAILED,
+        error=f"abandoned: no progress for {settings.PREVIEW_ABANDONED_AFTER}",
+        finished_at=now,
+        updated_at=now,
+    )
+    for _attempt in range(3):
+        running = PolicyPreview.objects.filter(same, status__in=UNFINISHED).first()
+        if running is not None:
+            return running, False
+        try:
+            with transaction.atomic():
+                preview = PolicyPreview.objects.create(
+                    policy=policy,
+                    rules_digest=digest,
+                    start=start,
+                    end=end,
+                    requested_by=user if getattr(user, "pk", None) else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:  # another request queued the same one meanwhile: join it
+            continue
+        from shops.tasks import start_policy_preview_after_commit
+
+        start_policy_preview_after_commit(preview.pk)
+        return preview, True
+    raise RuntimeError("policy preview: could neither create nor find the unfinished preview")
+
+
+def _stores() -> dict[int, tuple[str, bool]]:
+    return {
+        pk: (code, channel == StoreChannel.PHYSICAL)
+        for pk, code, channel in Store.objects.values_list("pk", "code", "channel")
+    }
+
+
+def _result(
+    *,
+    preview: PolicyPreview,
+    policy: Policy,
+    rules: PolicyRules,
+    counts: Counts,
+    judged: Judged,
+    stores: dict[int, tuple[str, bool]],
+) -> dict[str, Any]:
+    refused = judged.refused
+    return {
+        "policy": {
+            "id": policy.pk,
+            "name_zh": policy.name_zh,
+            "name_en": policy.name_en,
+            "status": policy.status,
+        },
+        "start": preview.start.isoformat(),
+        "end": preview.end.isoformat(),
+        **judged.seen.as_json(),
+        "refused": {
+            **refused.as_json(),
+            "by_code": {code: t.as_json() for code, t in sorted(judged.by_code.items())},
+            "by_category": {code: t.as_json() for code, t in sorted(judged.by_category.items())},
+            "by_store": dict(
+                sorted((stores[pk][0], t.as_json()) for pk, t in judged.by_store.items())
+            ),
+            "examples": judged.examples(),
+        },
+        "imported": {"sales": judged.imported, "refused": judged.imported_refused},
+        "approximated": judged.approximated,
+        "quota": {
+            "annual_limit": str(rules.annual_limit),
+            "shoppers": counts.shoppers,
+            "shoppers_over": counts.shoppers_over,
+            "shoppers_at_limit": counts.shoppers_at_limit,
+        },
+    }
+
+
+def _claim(preview_id: int, now: datetime) -> PolicyPreview | None:
+    """Mark the preview running for this run: queued, or running but abandoned (a worker that
+    died mid-run, its task delivered again). None: another run has it, or it is finished."""
+    abandoned_before = now - settings.PREVIEW_ABANDONED_AFTER
+    claimed = PolicyPreview.objects.filter(
+        Q(status=PreviewStatus.QUEUED)
+        | Q(status=PreviewStatus.RUNNING, updated_at__lt=abandoned_before),
+        pk=preview_id,
+    ).update(status=PreviewStatus.RUNNING, started_at=now, updated_at=now, done=0)
+    if not claimed:
+        return None
+    return PolicyPreview.objects.get(pk=preview_id)
+
+
+def preview_run(
+    preview_id: int,
+    *,
+    clock: Callable[[], datetime],
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> PolicyPreview | None:
+    """Run a queued preview to its end: its status, progress and result on its row. None when
+    another run has it or it is finished. ``progress(done, total)`` is told as the row is.
+
+    A failure is recorded on the row (``failed``, with what went wrong) and raised again."""
+    preview = _claim(preview_id, clock())
+    if preview is None:
+        return None
+    try:
+        policy = _policy(preview.policy_id)
+        rules = policy_rules(policy=policy)
+        if rules_digest(rules) != preview.rules_digest:
+            raise PreviewError(
+                _("The draft was changed after this preview was asked for; ask again."),
+                field="policy",
+                code="policy_changed",
+            )
+        versions = programme_policy_ids(policy=policy)
+        stores = _stores()
+        with recorded_sales(
+            start=preview.start,
+            end=preview.end,
+            policies=versions,
+            limits=policy_limits(versions),
+            limit=rules.annual_limit,
+        ) as (counts, sales):
+            PolicyPreview.objects.filter(pk=preview.pk).update(
+                total=counts.sales, updated_at=clock()
+            )
+            progress(0, counts.sales)
+            told = time.monotonic()
+
+            def tell(done: int) -> None:
+                nonlocal told
+                if time.monotonic() - told < PROGRESS_EVERY.total_seconds():
+                    return
+                told = time.monotonic()
+                PolicyPreview.objects.filter(pk=preview.pk).update(done=done, updated_at=clock())
+                progress(done, counts.sales)
+
+            judged = judge_all(policy=rules, sales=sales, stores=stores, progress=tell)
+        result = _result(
+            preview=preview, policy=policy, rules=rules, counts=counts, judged=judged, stores=stores
+        )
+        now = clock()
+        PolicyPreview.objects.filter(pk=preview.pk).update(
+            status=PreviewStatus.DONE,
+            done=judged.seen.sales,
+            total=judged.seen.sales,
+            result=result,
+            finished_at=now,
+            updated_at=now,
+        )
+        progress(judged.seen.sales, judged.seen.sales)
+    except Exception as exc:
+        logger.exception("policy preview %s failed", preview_id)
+        now = clock()
+        PolicyPreview.objects.filter(pk=preview_id).update(
+            status=PreviewStatus.FAILED,
+            error=str(exc) or type(exc).__name__,
+            finished_at=now,
+            updated_at=now,
+        )
+        raise
+    return PolicyPreview.objects.get(pk=preview_id)
+
+
+def previews_of(policy_id: int) -> list[PolicyPreview]:
+    """A version's previews, newest first."""
+    return list(PolicyPreview.objects.filter(policy_id=policy_id).order_by("-created_at", "-id"))
+
+
+def preview_is_stale(preview: PolicyPreview, policy: Policy) -> bool:
+    """Whether the version's rules changed since ``preview`` judged them (a draft edited)."""
+    return rules_digest(policy_rules(policy=policy)) != preview.rules_digest
