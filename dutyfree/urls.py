@@ -39,6 +39,12 @@ api_v1 = [
     path("terminal-report", shops_api.TerminalReportApi.as_view(), name="terminal-report"),
     path("quota-lookup", shops_api.QuotaLookupApi.as_view(), name="quota-lookup"),
     path("stats/sales", shops_api.SalesStatsApi.as_view(), name="stats-sales"),
+    path("policy-previews", shops_api.PolicyPreviewsApi.as_view(), name="policy-previews"),
+    path(
+        "policy-previews/<int:preview_id>",
+        shops_api.PolicyPreviewApi.as_view(),
+        name="policy-preview",
+    ),
 ]
 
 urlpatterns = [

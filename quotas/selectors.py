@@ -267,6 +267,35 @@ def preview_relations() -> dict[str, Relation]:
     }
 
 
+def policy_with_parts(policy_id: int) -> Policy:
+    """A policy version, draft or not, with its categories and immediate-pickup kinds.
+
+    :raises Policy.DoesNotExist: no such version.
+    """
+    return Policy.objects.prefetch_related("categories", "immediate_kinds").get(pk=policy_id)
+
+
+def policies_newest_first() -> QuerySet[Policy]:
+    """Every policy version, drafts included, the newest first (a version to choose)."""
+    return Policy.objects.order_by("-pk")
+
+
+def draft_named(name_en: str) -> Policy | None:
+    """The draft with this English name, if any."""
+    return Policy.objects.filter(status=PolicyStatus.DRAFT, name_en=name_en).first()
+
+
+def category_names() -> dict[str, tuple[str, str]]:
+    """Each category code's (Chinese, English) name, as its latest version names it (a
+    category a draft removed is still named)."""
+    return {
+        code: (zh, en)
+        for code, zh, en in Category.objects.order_by("policy_id").values_list(
+            "code", "name_zh", "name_en"
+        )
+    }
+
+
 def programme_policy_ids(*, policy: Policy) -> list[int]:
     """Every version of ``policy``'s programme that may have judged a sale (published or
     withdrawn): a preview judges again the sales of the programme's versions."""

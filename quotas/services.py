@@ -202,6 +202,26 @@ def policy_categories_replace(
 
 
 @transaction.atomic
+def policy_category_limit(
+    *, policy: Policy, code: str, value: int | None, user: User | None = None
+) -> Category:
+    """Set a draft's per-trip limit of one category (in the category's unit), recorded in its
+    history like an edit in the admin.
+
+    :raises PolicyImmutable: if the policy is not a draft.
+    :raises Category.DoesNotExist: the draft has no such category.
+    """
+    locked = _policy_locked(policy)
+    if locked.status != PolicyStatus.DRAFT:
+        raise PolicyImmutable(f"Policy {policy.pk} is {locked.status}; only drafts are edited.")
+    category = Category.objects.get(policy=locked, code=code)
+    category.per_trip_limit_value = value
+    category._history_user = user
+    category.save()
+    return category
+
+
+@transaction.atomic
 def policy_kinds_replace(
     *, policy: Policy, rows: Sequence[dict[str, object]], user: User | None = None
 ) -> int:

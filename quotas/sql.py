@@ -42,10 +42,13 @@ OPEN_TRIPS = (
 
 # --- What a policy preview judges a recorded sale with (shops.previews): relations joined to
 # the sales, by id (the shopper's, the trip's) or by shopper (the recorded departures).
+# A preview's relation: each shopper's birth year, residence and ban span, joined by id.
 PREVIEW_SHOPPERS = (
     "SELECT id, birth_year, hainan_resident, banned_from, banned_until FROM quotas_shopper"
 )
+# A preview's relation: each trip's kind, mode and times, joined by id.
 PREVIEW_TRIPS = "SELECT id, kind, mode, departs_at, departed_at FROM quotas_trip"
+# A preview's relation: every recorded departure, joined by shopper (a trip-less resident's).
 PREVIEW_DEPARTURES = "SELECT shopper_id, departed_at FROM quotas_trip WHERE departed_at IS NOT NULL"
 
 # --- The audit's relations (quotas.audit), read by check_books' set-based checks ---------------

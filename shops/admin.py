@@ -473,3 +473,6 @@ class ReturnAdmin(OperatorScoped, ReadOnlyAdmin):
 
 # The event feed's pages (endpoints, events, deliveries): registered by being imported.
 from shops.feed import admin as feed_admin  # noqa: E402, F401
+
+# The policy previews' pages: registered by being imported.
+from shops.previews import admin as previews_admin  # noqa: E402, F401

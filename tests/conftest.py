@@ -87,6 +87,9 @@ def _static_files_from_the_apps() -> Iterator[None]:
         STORAGES={**django_settings.STORAGES, "staticfiles": source},
         WHITENOISE_USE_FINDERS=True,
         WHITENOISE_AUTOREFRESH=True,
+        # A preview asked for runs as a worker's task (eagerly without a broker), never in a
+        # thread of the test process that would outlive the test's data.
+        PREVIEW_IN_PROCESS=False,
     ):
         yield
 

@@ -339,6 +339,18 @@ class TerminalReportQuery(Query):
     )
 
 
+class PolicyPreviewIn(Body):
+    policy: Annotated[int, Field(ge=1, le=2**63 - 1)] = Field(
+        description="The version to preview: a draft or any published one."
+    )
+    start: date | None = Field(
+        default=None, description="The first local day, included (default: 29 days before end)."
+    )
+    end: date | None = Field(
+        default=None, description="The last local day, included (default: today)."
+    )
+
+
 class StatsQuery(Query):
     start: Day
     end: Day

@@ -38,6 +38,10 @@ TAGS: dict[str, Any] = {
     "shoppers": gettext_lazy("A shopper's own quota, without credentials (throttled)."),
     "policy": gettext_lazy("The duty-free policy in force: limits, categories, pickup rules."),
     "stats": gettext_lazy("Year-on-year sales figures for staff."),
+    "policy previews": gettext_lazy(
+        "What a policy version would have refused of the recorded sales, before it is "
+        "published: for the platform's administrators and customs."
+    ),
     "health": gettext_lazy("For load balancers and monitoring."),
 }
 

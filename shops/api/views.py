@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
@@ -25,7 +27,7 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, Throttled, UnsupportedMediaType
 from rest_framework.pagination import Cursor, CursorPagination
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -34,7 +36,7 @@ from rest_framework.views import APIView
 from dutyfree import throttle
 from dutyfree.answers import Answer
 from dutyfree.schema import demo_answer, demo_parameter, demo_request
-from dutyfree.validation import parse, parse_query, query_parameters
+from dutyfree.validation import InvalidInput, parse, parse_query, query_parameters
 from quotas.api import problem_responses
 from quotas.rules import local_date
 from shops.api.auth import (
@@ -51,6 +53,7 @@ from shops.api.inputs import (
     DepartureIn,
     LookupIn,
     NoBodyIn,
+    PolicyPreviewIn,
     ProductQuery,
     QuoteIn,
     ReturnIn,
@@ -59,7 +62,11 @@ from shops.api.inputs import (
     TerminalReportQuery,
 )
 from shops.demo.examples import (
+    DEMO_PREVIEW_ID,
     DEMO_SALE_ID,
+    POLICY_PREVIEW_DONE,
+    POLICY_PREVIEW_QUEUED,
+    POLICY_PREVIEW_REQUEST,
     RETURN_KEY,
     SALE_KEY,
     STATS_ANSWER,
@@ -70,11 +77,14 @@ from shops.demo.examples import (
     demo,
 )
 from shops.models import SKU, Sale, StoreChannel, Terminal
-from shops.operators.scope import visible_store_ids
+from shops.operators.scope import is_platform, visible_store_ids
 from shops.pos import answers, checkout, departures, idempotency, pickup, returns, search, shift
 from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, SaleOut
 from shops.pos.search import ProductOut
 from shops.pos.shift import TerminalReportOut
+from shops.previews.answers import PolicyPreviewOut, preview_answer
+from shops.previews.models import PolicyPreview
+from shops.previews.services import DEFAULT_DAYS, PreviewError, default_window, preview_request
 from shops.reporting import stats
 from shops.reporting.stats import StatsOut
 from shops.shoppers import lookup
@@ -505,6 +515,87 @@ class SalesStatsApi(PrivateAnswerApi):
         )
         elapsed = (time.perf_counter() - started) * 1000
         return Response(answer, headers={"Server-Timing": f"app;dur={elapsed:.1f}"})
+
+
+# --- Policy previews: the platform's staff ---------------------------------------------------
+class PreviewPermission(BasePermission):
+    """The platform's staff (administrators, customs), as for the statistics; an operator's
+    staff never: a preview counts every operator's sales."""
+
+    message = _("Policy previews are for the platform's administrators and customs.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_platform(request.user)
+
+
+class PolicyPreviewsApi(PrivateAnswerApi):
+    """Ask for a policy preview (staff: a token or a signed-in session)."""
+
+    authentication_classes = [StaffTokenAuthentication, SessionAuthentication, RefuseTerminalKey]
+    permission_classes = [IsAdminUser, PreviewPermission]
+
+    @extend_schema(
+        operation_id="policy_preview_create",
+        tags=["policy previews"],
+        summary=_("Preview a policy version against recorded sales"),
+        description=_(
+            "Every completed sale of the window (local days, inclusive; imported sales "
+            "included) judged again, as of its own time, under the version: 202 at once, "
+            "the preview's progress and result at its Location. A preview already queued "
+            "or running for the same version and window is answered instead of a new one."
+        ),
+        request=PolicyPreviewIn,
+        responses={
+            202: OpenApiResponse(PolicyPreviewOut, _("Queued (or already on its way).")),
+            **problem_responses(400, 401, 403, 415),
+        },
+        examples=[
+            demo_request(constant(POLICY_PREVIEW_REQUEST)),
+            demo_answer(PolicyPreviewOut, constant(POLICY_PREVIEW_QUEUED), status=202),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = parse(PolicyPreviewIn, json_body(request))
+        now = timezone.now()
+        start, end = default_window(now)
+        end = data.end or end
+        start = data.start or (end - timedelta(days=DEFAULT_DAYS - 1))
+        try:
+            preview, _created = preview_request(
+                policy_id=data.policy, start=start, end=end, now=now, user=request.user
+            )
+        except PreviewError as exc:
+            raise InvalidInput(
+                _("The request has invalid fields; see errors."), errors={exc.field: [str(exc)]}
+            ) from None
+        location = reverse("api:policy-preview", args=[preview.pk])
+        return Response(preview_answer(preview).body(), status=202, headers={"Location": location})
+
+
+class PolicyPreviewApi(PrivateAnswerApi):
+    """A policy preview: its progress and, when done, its result."""
+
+    authentication_classes = [StaffTokenAuthentication, SessionAuthentication, RefuseTerminalKey]
+    permission_classes = [IsAdminUser, PreviewPermission]
+
+    @extend_schema(
+        operation_id="policy_preview_detail",
+        tags=["policy previews"],
+        summary=_("A policy preview's progress and result"),
+        responses={
+            200: OpenApiResponse(PolicyPreviewOut, _("The preview.")),
+            **problem_responses(401, 403, 404),
+        },
+        examples=[
+            demo_parameter("preview_id", "path", constant(DEMO_PREVIEW_ID)),
+            demo_answer(PolicyPreviewOut, constant(POLICY_PREVIEW_DONE)),
+        ],
+    )
+    def get(self, request: Request, preview_id: int) -> Response:
+        preview = PolicyPreview.objects.filter(pk=preview_id).first()
+        if preview is None:
+            raise NotFound(_("There is no such policy preview."))
+        return Response(preview_answer(preview).body())
 
 
 # --- A till finds things: the catalogue and its store's sales -------------------------------

@@ -492,3 +492,93 @@ def demo(build: Callable[[Examples], Any]) -> Callable[[datetime], Any]:
 def constant(value: Any) -> Callable[[datetime], Any]:
     """An example's value that does not depend on the moment."""
     return lambda now: value
+
+
+# --- Policy previews (illustrative figures: a year of demo history gives numbers of this kind) --
+# seed_demo's draft (cosmetics 15 pieces per trip, where the version in force allows 30) and its
+# first preview: the draft after the two shipped versions, the first preview of a new database.
+DEMO_DRAFT_POLICY_ID = 3
+DEMO_PREVIEW_ID = 1
+POLICY_PREVIEW_REQUEST: dict[str, Any] = {
+    "policy": DEMO_DRAFT_POLICY_ID,
+    "start": "2026-01-01",
+    "end": "2026-01-31",
+}
+POLICY_PREVIEW_QUEUED: dict[str, Any] = {
+    "id": 2,
+    "policy": DEMO_DRAFT_POLICY_ID,
+    "start": "2026-01-01",
+    "end": "2026-01-31",
+    "status": "queued",
+    "progress": 0.0,
+    "done": 0,
+    "total": None,
+    "created_at": "2026-02-01T09:00:00+08:00",
+    "started_at": None,
+    "finished_at": None,
+    "stale": False,
+    "error": None,
+    "result": None,
+}
+POLICY_PREVIEW_DONE: dict[str, Any] = {
+    "id": DEMO_PREVIEW_ID,
+    "policy": DEMO_DRAFT_POLICY_ID,
+    "start": "2026-01-02",
+    "end": "2026-01-31",
+    "status": "done",
+    "progress": 1.0,
+    "done": 6120,
+    "total": 6120,
+    "created_at": "2026-02-01T09:00:00+08:00",
+    "started_at": "2026-02-01T09:00:01+08:00",
+    "finished_at": "2026-02-01T09:00:03+08:00",
+    "stale": False,
+    "error": None,
+    "result": {
+        "policy": {
+            "id": DEMO_DRAFT_POLICY_ID,
+            "name_zh": "演示草案：化妆品每次离岛限购15件",
+            "name_en": "Demo draft: cosmetics 15 pieces per trip",
+            "status": "draft",
+        },
+        "start": "2026-01-02",
+        "end": "2026-01-31",
+        "sales": 6120,
+        "lines": 14688,
+        "amount": "52173400.00",
+        "refused": {
+            "sales": 212,
+            "lines": 611,
+            "amount": "1493580.00",
+            "by_code": {
+                "per_trip_limit_exceeded": {"sales": 212, "lines": 611, "amount": "1493580.00"}
+            },
+            "by_category": {
+                "cosmetics": {"sales": 212, "lines": 523, "amount": "1203160.00"},
+                "perfume": {"sales": 41, "lines": 88, "amount": "290420.00"},
+            },
+            "by_store": {
+                "HAK-MH": {"sales": 77, "lines": 220, "amount": "540120.00"},
+                "SYA-HTB": {"sales": 135, "lines": 391, "amount": "953460.00"},
+            },
+            "examples": [
+                {
+                    "receipt_no": "SYA-HTB-20260102-0042",
+                    "sold_at": "2026-01-02T11:20:00+08:00",
+                    "store": "SYA-HTB",
+                    "amount": "8400.00",
+                    "imported": True,
+                    "codes": ["per_trip_limit_exceeded"],
+                }
+            ],
+        },
+        "imported": {"sales": 6117, "refused": 212},
+        "approximated": 0,
+        "quota": {
+            "annual_limit": "100000.00",
+            "shoppers": 4870,
+            "shoppers_over": 0,
+            "shoppers_at_limit": 3,
+        },
+    },
+}

@@ -618,3 +618,32 @@ def load_demo_history(
         )
     refresh_all_dirty(now=now)
     return report.imported, report.skipped
+
+
+# The demo's draft version: the version in force with the cosmetics limit halved.
+DEMO_DRAFT_NAMES = ("演示草案：化妆品每次离岛限购15件", "Demo draft: cosmetics 15 pieces per trip")
+DEMO_DRAFT_COSMETICS = 15
+
+
+def load_demo_draft(*, now: datetime) -> tuple[int, int | None]:
+    """A draft of the version in force that lowers the cosmetics limit to 15 pieces a trip
+    (once), previewed against the last 30 days of recorded sales when it is new: what the
+    policy page's "Preview against recorded sales" shows at once. Returns the draft's id and
+    the new preview's (None: the draft was there already)."""
+    from quotas.selectors import draft_named, policy_in_force
+    from quotas.services import policy_category_limit, policy_clone
+    from shops.previews.services import default_window, preview_request, preview_run
+
+    name_zh, name_en = DEMO_DRAFT_NAMES
+    existing = draft_named(name_en)
+    if existing is not None:
+        return existing.pk, None
+    with transaction.atomic():
+        draft = policy_clone(policy=policy_in_force(at=now))
+        draft.name_zh, draft.name_en = name_zh, name_en
+        draft.save(update_fields=["name_zh", "name_en"])
+        policy_category_limit(policy=draft, code="cosmetics", value=DEMO_DRAFT_COSMETICS)
+    start, end = default_window(now)
+    preview, _ = preview_request(policy_id=draft.pk, start=start, end=end, now=now, dispatch=False)
+    preview_run(preview.pk, clock=lambda: now)
+    return draft.pk, preview.pk

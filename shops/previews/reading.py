@@ -92,8 +92,7 @@ def _sale(row: tuple[Any, ...]) -> RecordedSale:
             ids, skus, categories, quantities, prices, amounts, pieces, volumes, kinds, strict=True
         )
     ]
-    # head: the columns of PREVIEW_SALES before the arrays, in the order of the fields above.
-    return RecordedSale(*head, lines)  # type: ignore[call-arg]
+    return RecordedSale(*head, lines)  # type: ignore[call-arg]  # head: the fields in order
 
 
 @contextmanager

@@ -23,17 +23,20 @@ from django.utils.translation import gettext as _
 
 from quotas.models import Policy
 from quotas.rules import LOCAL_TZ, PolicyRules
-from quotas.selectors import policy_limits, policy_rules, programme_policy_ids
+from quotas.selectors import (
+    policy_limits,
+    policy_rules,
+    policy_with_parts,
+    programme_policy_ids,
+)
 from shops.models import Store, StoreChannel
 from shops.previews.judging import Judged, judge_all
 from shops.previews.models import UNFINISHED, PolicyPreview, PreviewStatus
 from shops.previews.reading import Counts, recorded_sales
+from shops.reporting.stats import StatsError, check_period
 
 logger = logging.getLogger(__name__)
 
-# The days a preview may span, and the calendar it may ask about.
-MAX_DAYS = 1_096
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 # The default window: the last 30 local days, today included.
 DEFAULT_DAYS = 30
 # How often a run writes its progress (and shows it is alive).
@@ -56,22 +59,15 @@ def default_window(now: datetime) -> tuple[date, date]:
 
 
 def check_window(start: date, end: date) -> None:
-    """:raises PreviewError: the window is out of order, of range, or too long."""
-    if end < start:
-        raise PreviewError(_("end is before start."), field="end", code="end_before_start")
-    for name, day in (("start", start), ("end", end)):
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise PreviewError(
-                _("Dates from %(first)s to %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY},
-                field=name,
-                code="out_of_range",
-            )
-    if (end - start).days + 1 > MAX_DAYS:
-        raise PreviewError(
-            _("A preview spans at most %(days)d days.") % {"days": MAX_DAYS},
-            field="end",
-            code="window_too_long",
-        )
+    """The window's check is the statistics' (:func:`shops.reporting.stats.check_period`): in
+    order, within the calendar they answer for, at most five years.
+
+    :raises PreviewError: naming the field at fault.
+    """
+    try:
+        check_period(start, end)
+    except StatsError as exc:
+        raise PreviewError(str(exc), field=exc.field or "start", code=exc.code) from None
 
 
 def rules_digest(rules: PolicyRules) -> str:
@@ -91,7 +87,7 @@ def rules_digest(rules: PolicyRules) -> str:
 
 def _policy(policy_id: int) -> Policy:
     try:
-        return Policy.objects.prefetch_related("categories", "immediate_kinds").get(pk=policy_id)
+        return policy_with_parts(policy_id)
     except Policy.DoesNotExist:
         raise PreviewError(
             _("There is no policy %(id)s.") % {"id": policy_id},
@@ -101,11 +97,18 @@ def _policy(policy_id: int) -> Policy:
 
 
 def preview_request(
-    *, policy_id: int, start: date, end: date, now: datetime, user: Any = None
+    *,
+    policy_id: int,
+    start: date,
+    end: date,
+    now: datetime,
+    user: Any = None,
+    dispatch: bool = True,
 ) -> tuple[PolicyPreview, bool]:
     """The preview of ``policy_id`` over ``start``–``end`` (local days, inclusive): the one
     already queued or running for the same version, rules and window, else a new one, queued
-    to run once the caller's transaction commits. Returns it and whether it is new.
+    to run once the caller's transaction commits (``dispatch``; otherwise the caller runs it:
+    :func:`preview_run`). Returns it and whether it is new.
 
     A preview that has shown no sign of life for ``PREVIEW_ABANDONED_AFTER`` (its process
     ended mid-run) is marked failed and a new one is queued.
@@ -142,9 +145,10 @@ def preview_request(
                 )
         except IntegrityError:  # another request queued the same one meanwhile: join it
             continue
-        from shops.tasks import start_policy_preview_after_commit
+        if dispatch:
+            from shops.tasks import start_policy_preview_after_commit
 
-        start_policy_preview_after_commit(preview.pk)
+            start_policy_preview_after_commit(preview.pk)
         return preview, True
     raise RuntimeError("policy preview: could neither create nor find the unfinished preview")
 

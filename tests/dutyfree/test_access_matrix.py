@@ -20,6 +20,8 @@ The contract (../shared/API.md) and the answers the matrix pins down:
   problem+json with ``WWW-Authenticate: Token`` (a terminal key is not a staff credential, the
   same answer as a staff token gets from a terminal endpoint). Valid credentials of a user who
   is not active staff (token or session): **403** problem+json.
+- The platform's endpoints (``/policy-previews``) take the same staff credentials, but an
+  operator's staff get **403** (a preview counts every operator's sales).
 - Public endpoints (``/policy``, ``/quota-lookup``) ignore credentials: any header, even a
   malformed one, gets the ordinary answer.
 - Pages: ``/dashboard/`` and ``/dashboard/export.csv`` take a staff login only (API
@@ -48,12 +50,13 @@ from knox.models import AuthToken
 
 from shops.models import Store
 from shops.pos import checkout
+from shops.previews.services import preview_request
 from tests import support
 
 pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
-TERMINAL, STAFF, PUBLIC = "terminal", "staff", "public"
+TERMINAL, STAFF, PLATFORM, PUBLIC = "terminal", "staff", "platform", "public"
 BEARER_CHALLENGE = 'Bearer realm="dutyfree terminals"'
 TOKEN_CHALLENGE = "Token"
 
@@ -85,6 +88,8 @@ OPERATIONS = [
     Operation("POST", "/api/v1/sales/{sale_id}/pickup", TERMINAL, 200),
     Operation("POST", "/api/v1/departures", TERMINAL, 201),
     Operation("GET", "/api/v1/stats/sales", STAFF, 200),
+    Operation("POST", "/api/v1/policy-previews", PLATFORM, 202),
+    Operation("GET", "/api/v1/policy-previews/{preview_id}", PLATFORM, 200),
     Operation("POST", "/api/v1/quota-lookup", PUBLIC, 200),
     Operation("GET", "/api/v1/policy", PUBLIC, 200),
 ]
@@ -150,9 +155,11 @@ def expected(op: Operation, credential: str) -> tuple[int, str | None, str | Non
             return (404, None, None) if op.on_a_sale else (op.ok, None, None)
         kind = "wrong_credential_kind" if scheme_of(credential) == "token" else "not_authenticated"
         return 401, BEARER_CHALLENGE, kind
-    assert op.kind == STAFF
-    if credential in {"staff-token", "staff-session", "operator-token", "operator-session"}:
+    assert op.kind in {STAFF, PLATFORM}
+    if credential in {"staff-token", "staff-session"}:
         return op.ok, None, None
+    if credential in {"operator-token", "operator-session"}:
+        return (403, None, None) if op.kind == PLATFORM else (op.ok, None, None)
     if credential in {"non-staff-token", "non-staff-session"}:
         return 403, None, None
     kind = "wrong_credential_kind" if scheme_of(credential) == "bearer" else "not_authenticated"
@@ -164,6 +171,7 @@ def expected(op: Operation, credential: str) -> tuple[int, str | None, str | Non
 class World:
     sale: Any
     line_id: int
+    preview_id: int
     keys: dict[str, str]  # terminal keys: own, other (store), other-operator, revoked
     tokens: dict[str, str]  # staff, non-staff, operator (another operator's staff)
     users: dict[str, Any]
@@ -195,9 +203,17 @@ def world() -> World:
     staff_key = staff_token("matrix-staff")
     operator_key = staff_token("matrix-hndf", "--operator", "HNDF")
     clerk = User.objects.create_user("matrix-clerk", is_staff=False)
+    preview, _ = preview_request(
+        policy_id=sale.policy_id,
+        start=timezone.localdate(),
+        end=timezone.localdate(),
+        now=timezone.now(),
+        dispatch=False,
+    )
     return World(
         sale=sale,
         line_id=sale.lines.get().pk,
+        preview_id=preview.pk,
         keys={
             "own": own_key,
             "other": other_key,
@@ -258,6 +274,7 @@ def shopper_document() -> dict[str, str]:
 def request(client: Client, op: Operation, world: World, headers: dict[str, str]) -> Any:
     """``op`` with a body it accepts, on the world's sale."""
     url = op.path.replace("{sale_id}", str(world.sale.pk))
+    url = url.replace("{preview_id}", str(world.preview_id))
     headers = {"idempotency-key": f"matrix-{op.method}-{url}", **headers}
     if op.method == "GET":
         query = {}
@@ -277,6 +294,8 @@ def request(client: Client, op: Operation, world: World, headers: dict[str, str]
             "carrier_ref": support.trip().carrier_ref,
             "departed_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
         }
+    elif url.endswith("/policy-previews"):
+        body = {"policy": world.sale.policy_id, "start": "2026-01-01", "end": "2026-01-31"}
     elif url.endswith("/quota-lookup"):
         body = {"document": shopper_document(), "name": "张三"}
     if body is None:
@@ -334,6 +353,7 @@ def test_the_schema_documents_each_operations_credentials() -> None:
     security = {
         TERMINAL: [{"terminalKey": []}, {"tillSession": []}],
         STAFF: [{"tokenAuth": []}, {"cookieAuth": []}],
+        PLATFORM: [{"tokenAuth": []}, {"cookieAuth": []}],
         PUBLIC: [{}],
     }
     for op in OPERATIONS:
@@ -341,7 +361,7 @@ def test_the_schema_documents_each_operations_credentials() -> None:
         assert operation.get("security", [{}]) == security[op.kind], op
         if op.kind != PUBLIC:
             assert "401" in operation["responses"], op
-        if op.kind == STAFF:
+        if op.kind in {STAFF, PLATFORM}:
             assert "403" in operation["responses"], op
 
 

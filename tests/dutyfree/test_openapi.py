@@ -32,6 +32,7 @@ TAGS = {
     "shoppers",
     "policy",
     "stats",
+    "policy previews",
     "health",
 }
 LANGUAGES = ["zh-hans", "en"]

@@ -36,6 +36,7 @@ from shops.feed import endpoints as feed_endpoints
 from shops.models import Delivery, Event, Operator, Product, Return, Sale, Store, Terminal
 from shops.operators.services import set_operator
 from shops.pos import checkout, returns
+from shops.previews.services import preview_request
 from tests import support
 from tests.support.admin_forms import page_form_data
 
@@ -111,7 +112,7 @@ def test_the_migration_makes_three_groups_with_their_permissions() -> None:
         f"{action}_{model}"
         for model in ("policy", "category", "immediatepickupkind", "programme")
         for action in ("add", "change", "view")
-    } | {"view_ban"}
+    } | {"view_ban", "add_policypreview", "view_policypreview"}
     assert codenames(MANAGER) == {
         f"{action}_{model}"
         for model in ("store", "terminal", "product")
@@ -478,6 +479,9 @@ SUPERUSER_WRITES = {
     "shops_product_add",
     "shops_product_change",
     "shops_endpoint_change",  # the admin's log says "no fields changed"
+    "shops_policypreview_add",  # asks for a preview of the draft (its run waits for a commit)
+    "shops_policypreview_delete",
+    "shops_policypreview_changelist",  # delete_selected
 }
 
 
@@ -556,6 +560,9 @@ def world(records: dict[str, object]) -> dict[str, Any]:
         "accesslog": AccessLog.objects.create(**attempt, path_info="/admin/login/"),
         "accessfailurelog": AccessFailureLog.objects.create(**attempt, path_info="/admin/login/"),
         "operator": Operator.objects.get(code="CDFG"),
+        "policypreview": preview_request(
+            policy_id=draft.pk, start=now.date(), end=now.date(), now=now, dispatch=False
+        )[0],
         **feed_world(now),
     }
 
@@ -665,6 +672,11 @@ def add_data(model: type[Model], world: dict[str, Any]) -> dict[str, Any]:
             "channel": "physical",
             "active": "on",
         },
+        "shops.policypreview": {
+            "policy": world["draft"].pk,
+            "start": "2026-01-01",
+            "end": "2026-01-31",
+        },
         "shops.product": {
             "sku": "ROLE-ADD",
             "name_zh": "新品",
@@ -682,7 +694,9 @@ def add_data(model: type[Model], world: dict[str, Any]) -> dict[str, Any]:
 def page_form_data_of(obj: Model, world: dict[str, Any]) -> dict[str, Any]:
     """What the object's change page posts, as a superuser sees it."""
     page = world["root_session"].get(admin_url(type(obj), "change", obj))
-    return page_form_data(page) if page.status_code == 200 and page.context else {}
+    if page.status_code != 200 or not page.context or "adminform" not in page.context:
+        return {}  # a page of its own (a policy preview's), no model form
+    return page_form_data(page)
 
 
 def post_data(route: AdminRoute, world: dict[str, Any]) -> dict[str, Any]:

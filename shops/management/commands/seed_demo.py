@@ -23,6 +23,7 @@ from django.utils import timezone
 from shops.demo.seed import (
     DEMO_SHOPPER,
     HISTORY_DAYS,
+    load_demo_draft,
     load_demo_history,
     load_demo_products,
     load_demo_shopper,
@@ -149,4 +150,10 @@ class Command(BaseCommand):
             f"History: {imported} receipts imported, {skipped} already in "
             f"({options['days']} days; see /dashboard/)."
         )
+        draft, preview = load_demo_draft(now=timezone.now())
+        if preview is not None:
+            self.stdout.write(
+                f"Draft policy {draft} (cosmetics 15 pieces per trip), previewed against the "
+                f"last 30 days: /admin/shops/policypreview/{preview}/change/"
+            )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -119,7 +119,7 @@ def test_every_operation_but_the_policy_says_no_store_even_when_it_refuses(
     assert len(private) == len(api_v1) - len(PUBLIC)
     found = {}
     for route in private:
-        kwargs = {"sale_id": 1} if "sale_id" in str(route.pattern) else {}
+        kwargs = {name: 1 for name in ("sale_id", "preview_id") if name in str(route.pattern)}
         url = reverse(f"api:{route.name}", kwargs=kwargs)
         for method in ("get", "post"):
             found[f"{method.upper()} {url}"] = getattr(client, method)(url).get("Cache-Control")
