@@ -495,7 +495,7 @@ def constant(value: Any) -> Callable[[datetime], Any]:
 
 
 # --- Policy previews (illustrative figures: a year of demo history gives numbers of this kind) --
-# seed_demo's draft (cosmetics 15 pieces per trip, where the version in force allows 30) and its
+# seed_demo's draft (cosmetics 10 pieces per trip, where the version in force allows 30) and its
 # first preview: the draft after the two shipped versions, the first preview of a new database.
 DEMO_DRAFT_POLICY_ID = 3
 DEMO_PREVIEW_ID = 1
@@ -537,8 +537,8 @@ POLICY_PREVIEW_DONE: dict[str, Any] = {
     "result": {
         "policy": {
             "id": DEMO_DRAFT_POLICY_ID,
-            "name_zh": "演示草案：化妆品每次离岛限购15件",
-            "name_en": "Demo draft: cosmetics 15 pieces per trip",
+            "name_zh": "演示草案：化妆品每次离岛限购10件",
+            "name_en": "Demo draft: cosmetics 10 pieces per trip",
             "status": "draft",
         },
         "start": "2026-01-02",

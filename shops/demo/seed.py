@@ -620,13 +620,13 @@ def load_demo_history(
     return report.imported, report.skipped
 
 
-# The demo's draft version: the version in force with the cosmetics limit halved.
-DEMO_DRAFT_NAMES = ("演示草案：化妆品每次离岛限购15件", "Demo draft: cosmetics 15 pieces per trip")
-DEMO_DRAFT_COSMETICS = 15
+# The demo's draft version: the version in force with the cosmetics limit a third of its 30.
+DEMO_DRAFT_NAMES = ("演示草案：化妆品每次离岛限购10件", "Demo draft: cosmetics 10 pieces per trip")
+DEMO_DRAFT_COSMETICS = 10
 
 
 def load_demo_draft(*, now: datetime) -> tuple[int, int | None]:
-    """A draft of the version in force that lowers the cosmetics limit to 15 pieces a trip
+    """A draft of the version in force that lowers the cosmetics limit to 10 pieces a trip
     (once), previewed against the last 30 days of recorded sales when it is new: what the
     policy page's "Preview against recorded sales" shows at once. Returns the draft's id and
     the new preview's (None: the draft was there already)."""

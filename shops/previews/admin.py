@@ -24,13 +24,19 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dutyfree.language import in_language
 from quotas import rules
 from quotas.models import Policy
-from quotas.selectors import category_names, policies_newest_first, policy_with_parts
+from quotas.selectors import (
+    category_names,
+    policies_newest_first,
+    policy_rules,
+    policy_with_parts,
+)
 from shops.models import PolicyPreview, PreviewStatus, Store
 from shops.operators.scope import is_platform
 from shops.previews.services import (
@@ -40,6 +46,7 @@ from shops.previews.services import (
     preview_is_stale,
     preview_request,
     previews_of,
+    rules_digest,
 )
 
 # What each violation code means, as the tables name it.
@@ -59,12 +66,17 @@ CODE_NAMES = {
 }
 
 
+class PolicyChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _policy_name(obj)
+
+
 class AskForm(forms.Form):
-    policy = forms.ModelChoiceField(
-        label=_("policy"), queryset=policies_newest_first(), empty_label=None
+    policy = PolicyChoice(
+        label=capfirst(_("policy")), queryset=policies_newest_first(), empty_label=None
     )
-    start = forms.DateField(label=_("from"), widget=AdminDateWidget)
-    end = forms.DateField(label=_("to"), widget=AdminDateWidget)
+    start = forms.DateField(label=capfirst(_("from")), widget=AdminDateWidget)
+    end = forms.DateField(label=capfirst(_("to")), widget=AdminDateWidget)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -165,8 +177,8 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
             if (asked := request.GET.get("policy", "")).isdigit():
                 initial["policy"] = int(asked)
             form = AskForm(initial=initial)
-        policy = form["policy"].value()
-        earlier = previews_of(int(policy)) if str(policy or "").isdigit() else []
+        chosen = str(form["policy"].value() or "")
+        earlier = _earlier(int(chosen)) if chosen.isdigit() else []
         return TemplateResponse(
             request,
             "admin/shops/policypreview/ask.html",
@@ -200,7 +212,7 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
             "percent": round(preview.progress * 100),
             "unfinished": preview.status in (PreviewStatus.QUEUED, PreviewStatus.RUNNING),
             "stale": preview_is_stale(preview, policy),
-            "earlier": [p for p in previews_of(policy.pk) if p.pk != preview.pk],
+            "earlier": _earlier(policy.pk, but=preview.pk),
             "opts": self.model._meta,
         }
         if result is not None:
@@ -239,6 +251,7 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
             "refused_share": _share(refused["amount"], result["amount"]),
             "amount_shown": yuan(result["amount"]),
             "refused_shown": yuan(refused["amount"]),
+            "limit_shown": yuan(result["quota"]["annual_limit"]),
         }
 
     # --- the CSV --------------------------------------------------------------------------------
@@ -256,6 +269,25 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
         for row in _csv_rows(preview.result, policy):
             writer.writerow(row)
         return response
+
+
+def _earlier(policy_id: int, but: int | None = None) -> list[dict[str, Any]]:
+    """The version's previews, newest first, as the list beside a preview shows them."""
+    previews = [p for p in previews_of(policy_id) if p.pk != but]
+    if not previews:
+        return []
+    digest = rules_digest(policy_rules(policy=policy_with_parts(policy_id)))
+    return [
+        {
+            "preview": p,
+            "stale": p.rules_digest != digest,
+            "refused": (
+                f"{p.result['refused']['sales']} / {p.result['sales']}" if p.result else "—"
+            ),
+            "amount": yuan(p.result["refused"]["amount"]) if p.result else "—",
+        }
+        for p in previews
+    ]
 
 
 def _policy_name(policy: Policy) -> str:

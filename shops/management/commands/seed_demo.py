@@ -153,7 +153,7 @@ class Command(BaseCommand):
         draft, preview = load_demo_draft(now=timezone.now())
         if preview is not None:
             self.stdout.write(
-                f"Draft policy {draft} (cosmetics 15 pieces per trip), previewed against the "
+                f"Draft policy {draft} (cosmetics 10 pieces per trip), previewed against the "
                 f"last 30 days: /admin/shops/policypreview/{preview}/change/"
             )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
