@@ -227,6 +227,11 @@ def preview_run(
     preview = _claim(preview_id, clock())
     if preview is None:
         return None
+    # This run's row: once another run has claimed the preview (this one was taken for
+    # abandoned), nothing this run writes lands on it.
+    mine = PolicyPreview.objects.filter(
+        pk=preview.pk, started_at=preview.started_at, status=PreviewStatus.RUNNING
+    )
     try:
         policy = _policy(preview.policy_id)
         rules = policy_rules(policy=policy)
@@ -245,9 +250,7 @@ def preview_run(
             limits=policy_limits(versions),
             limit=rules.annual_limit,
         ) as (counts, sales):
-            PolicyPreview.objects.filter(pk=preview.pk).update(
-                total=counts.sales, updated_at=clock()
-            )
+            mine.update(total=counts.sales, updated_at=clock())
             progress(0, counts.sales)
             told = time.monotonic()
 
@@ -256,7 +259,7 @@ def preview_run(
                 if time.monotonic() - told < PROGRESS_EVERY.total_seconds():
                     return
                 told = time.monotonic()
-                PolicyPreview.objects.filter(pk=preview.pk).update(done=done, updated_at=clock())
+                mine.update(done=done, updated_at=clock())
                 progress(done, counts.sales)
 
             judged = judge_all(policy=rules, sales=sales, stores=stores, progress=tell)
@@ -264,7 +267,7 @@ def preview_run(
             preview=preview, policy=policy, rules=rules, counts=counts, judged=judged, stores=stores
         )
         now = clock()
-        PolicyPreview.objects.filter(pk=preview.pk).update(
+        mine.update(
             status=PreviewStatus.DONE,
             done=judged.seen.sales,
             total=judged.seen.sales,
@@ -276,7 +279,7 @@ def preview_run(
     except Exception as exc:
         logger.exception("policy preview %s failed", preview_id)
         now = clock()
-        PolicyPreview.objects.filter(pk=preview_id).update(
+        mine.update(
             status=PreviewStatus.FAILED,
             error=str(exc) or type(exc).__name__,
             finished_at=now,

@@ -157,6 +157,28 @@ class TestApi:
         assert api(token("customs-officer")).get("/api/v1/policy-previews/999").status_code == 404
 
 
+class TestARunTakenForAbandoned:
+    def test_writes_nothing_over_what_replaced_it(self, sales: None) -> None:
+        asked, _ = preview_request(
+            policy_id=in_force().pk,
+            start=timezone.localdate(),
+            end=timezone.localdate(),
+            now=timezone.now(),
+            dispatch=False,
+        )
+
+        def taken_for_abandoned(done: int, total: int) -> None:
+            # Meanwhile another request found it silent too long and marked it failed.
+            PolicyPreview.objects.filter(pk=asked.pk).update(status="failed", error="abandoned")
+
+        preview_run(asked.pk, clock=timezone.now, progress=taken_for_abandoned)
+
+        left = PolicyPreview.objects.get(pk=asked.pk)
+        assert left.status == "failed"
+        assert left.error == "abandoned"
+        assert left.result is None
+
+
 class TestCommand:
     def test_prints_the_result_as_json_on_its_last_line(self, sales: None) -> None:
         draft = cosmetics_draft()
