@@ -877,7 +877,7 @@ def main() -> None:
     seconds = runs["full"]["seconds"]
     results = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python bench/preview_bench.py " + " ".join(sys.argv[1:]),
+        "command": " ".join([".venv/bin/python bench/preview_bench.py", *sys.argv[1:]]),
         "make": "make bench-preview",
         "git_commit": _git(),
         "database": database,
