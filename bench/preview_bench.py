@@ -791,6 +791,19 @@ def _window_counts(database: str, start: date, end: date) -> dict[str, int]:
     return {"sales": int(sales), "lines": int(lines)}
 
 
+def _database_counts(database: str) -> dict[str, int]:
+    """What the whole database holds (the window's sales, the earlier and later ones)."""
+    names = ("shoppers", "trips", "sales", "lines", "voided", "returned", "imported", "trip_less")
+    row = psql(
+        "SELECT (SELECT count(*) FROM quotas_shopper), (SELECT count(*) FROM quotas_trip), "
+        "count(*), (SELECT count(*) FROM shops_saleline), count(*) FILTER (WHERE status = "
+        "'voided'), count(*) FILTER (WHERE returned_amount > 0), count(*) FILTER (WHERE "
+        "imported), count(*) FILTER (WHERE trip_id IS NULL) FROM shops_sale",
+        database,
+    )
+    return dict(zip(names, map(int, row.split("|")), strict=True))
+
+
 def _small_end(database: str, lines: int) -> date:
     """The first day by which the window's first days hold ``lines`` lines."""
     found = psql(
@@ -905,6 +918,7 @@ def main() -> None:
             "sales": full["sales"],
             "earlier_sales_of_the_window_trips": int(scope),
             "small_window": {"start": START.isoformat(), "end": small_end.isoformat(), **small},
+            "database": _database_counts(database),
             "seeded_now": seeded,
         },
         "seconds": seconds,
@@ -915,9 +929,11 @@ def main() -> None:
             "small": runs["small"]["peak_rss_kib"],
             "full": runs["full"]["peak_rss_kib"],
         },
-        "refused": {
+        "judged": {
             "sales": runs["full"]["result"]["sales"],
+            "lines": runs["full"]["result"]["lines"],
             "refused_sales": runs["full"]["result"]["refused_sales"],
+            "refused_lines": runs["full"]["result"]["refused_lines"],
         },
         "runs": runs,
         "goal": {"lines": 1_000_000, "seconds_max": GOAL_SECONDS, "memory": "flat"},
