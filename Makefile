@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test fuzz lint fmt migrate demo worker feed-worker beat clean messages prod-check
+.PHONY: install run test fuzz lint fmt migrate demo worker feed-worker beat clean messages prod-check \
+	bench-preview
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +50,12 @@ fuzz: install
 prod-check: install
 	REQUIRE_SERVICES=1 $(PY) -m pytest tests/test_proxy.py -q -s $(PYTEST_ARGS)
 	$(PY) bench/slow_clients.py
+
+# A policy preview of 1,000,000 recorded sale lines (90 days, 150,000 shoppers) in a database of
+# its own on BENCH_SERVER (default 127.0.0.1:5432), seeded once and kept (dutyfree_bench_preview):
+# seconds, lines/s and RSS, in bench/results/policy_preview.json. BENCH_ARGS: e.g. --reseed.
+bench-preview: install
+	$(PY) bench/preview_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
