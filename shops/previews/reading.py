@@ -89,7 +89,21 @@ def _sale(row: tuple[Any, ...]) -> RecordedSale:
             returns=returns.get(line_id),
         )
         for line_id, sku, category, quantity, price, amount, piece_count, volume, kind in zip(
-            ids, skus, categories, quantities, prices, amounts, pieces, volumes, kinds, strict=True
+            *(
+                column or ()
+                for column in (
+                    ids,
+                    skus,
+                    categories,
+                    quantities,
+                    prices,
+                    amounts,
+                    pieces,
+                    volumes,
+                    kinds,
+                )
+            ),
+            strict=True,
         )
     ]
     return RecordedSale(*head, lines)  # type: ignore[call-arg]  # head: the fields in order

@@ -100,7 +100,7 @@ def bench() -> Iterator[Bench]:
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     yield found
-    scripts = ("stats_bench", "import_sales_bench", "pos_load", "soak")
+    scripts = ("stats_bench", "import_sales_bench", "pos_load", "soak", "preview_bench")
     found.sql(*(
         f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
         for name in (*map(found.database, scripts), found.template)
@@ -147,6 +147,20 @@ class TestBenchSmoke:
         assert result["file"]["lines"] == 3000
         assert result["books_ok"] is True
         assert result["rerun_all_skipped"]["imported"] == 0
+
+    def test_preview_bench_judges_its_window_with_memory_measured(
+        self, bench: Bench, tmp_path: Path
+    ) -> None:
+        bench.run(
+            "preview_bench", "--lines", "3000", "--shoppers", "1000", "--small-lines", "300",
+            "--runs", "1", "--reseed", "--out", str(tmp_path),
+        )  # fmt: skip
+        result = json.loads((tmp_path / "policy_preview.json").read_text())
+        assert result["data"]["lines"] == 3000
+        assert result["data"]["small_window"]["lines"] >= 300
+        assert result["judged"]["sales"] > 0
+        assert result["seconds"] > 0
+        assert result["peak_rss_kib"]["full"] > 0
 
     @pytest.mark.usefixtures("wrk")
     def test_pos_load_sells_under_wrk_without_overspending(
