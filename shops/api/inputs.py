@@ -340,7 +340,7 @@ class TerminalReportQuery(Query):
 
 
 class PolicyPreviewIn(Body):
-    policy: Annotated[int, Field(ge=1, le=2**63 - 1)] = Field(
+    policy: Annotated[int, Field(ge=1, le=MAX_ID)] = Field(
         description="The version to preview: a draft or any published one."
     )
     start: date | None = Field(

@@ -83,8 +83,13 @@ from shops.pos.answers import DepartureOut, QuoteOut, ReturnOut, SaleDetailOut, 
 from shops.pos.search import ProductOut
 from shops.pos.shift import TerminalReportOut
 from shops.previews.answers import PolicyPreviewOut, preview_answer
-from shops.previews.models import PolicyPreview
-from shops.previews.services import DEFAULT_DAYS, PreviewError, default_window, preview_request
+from shops.previews.services import (
+    DEFAULT_DAYS,
+    PreviewError,
+    default_window,
+    preview_of,
+    preview_request,
+)
 from shops.reporting import stats
 from shops.reporting.stats import StatsOut
 from shops.shoppers import lookup
@@ -592,7 +597,7 @@ class PolicyPreviewApi(PrivateAnswerApi):
         ],
     )
     def get(self, request: Request, preview_id: int) -> Response:
-        preview = PolicyPreview.objects.filter(pk=preview_id).first()
+        preview = preview_of(preview_id)
         if preview is None:
             raise NotFound(_("There is no such policy preview."))
         return Response(preview_answer(preview).body())

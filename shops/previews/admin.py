@@ -44,6 +44,7 @@ from shops.previews.services import (
     check_window,
     default_window,
     preview_is_stale,
+    preview_of,
     preview_request,
     previews_of,
     rules_digest,
@@ -222,7 +223,7 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
     def _preview(self, request: HttpRequest, object_id: str) -> PolicyPreview:
         if not self.has_view_permission(request) or not str(object_id).isdigit():
             raise Http404
-        preview = PolicyPreview.objects.filter(pk=int(object_id)).first()
+        preview = preview_of(int(object_id))
         if preview is None:
             raise Http404
         return preview

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from dutyfree.db import MAX_ID
 from quotas.models import Policy
 from quotas.rules import LOCAL_TZ, PolicyRules
 from quotas.selectors import (
@@ -87,6 +88,8 @@ def rules_digest(rules: PolicyRules) -> str:
 
 def _policy(policy_id: int) -> Policy:
     try:
+        if not 0 < policy_id <= MAX_ID:
+            raise Policy.DoesNotExist
         return policy_with_parts(policy_id)
     except Policy.DoesNotExist:
         raise PreviewError(
@@ -287,6 +290,13 @@ def preview_run(
         )
         raise
     return PolicyPreview.objects.get(pk=preview_id)
+
+
+def preview_of(preview_id: int) -> PolicyPreview | None:
+    """A preview by id (None: none such, an id beyond the column's range included)."""
+    if not 0 < preview_id <= MAX_ID:
+        return None
+    return PolicyPreview.objects.filter(pk=preview_id).first()
 
 
 def previews_of(policy_id: int) -> list[PolicyPreview]:

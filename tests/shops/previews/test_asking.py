@@ -154,7 +154,11 @@ class TestApi:
         refused = post(operator, {"policy": in_force().pk})
         assert refused.status_code == 403
         assert "platform" in refused.json()["detail"]
-        assert api(token("customs-officer")).get("/api/v1/policy-previews/999").status_code == 404
+        staff = api(token("customs-officer"))
+        for missing in ("999", "99999999999999999999"):
+            answer = staff.get(f"/api/v1/policy-previews/{missing}")
+            assert answer.status_code == 404, answer.content
+            assert answer.json()["detail"] == "There is no such policy preview."
 
 
 class TestARunTakenForAbandoned:
