@@ -164,7 +164,7 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
 def test_a_drafts_tools_sit_clear_of_its_headings(
     live_server: Any, new_page: Any, locale: str
 ) -> None:
-    """Seven tools on a draft's page: in a row of their own, not over the page's headings."""
+    """Eight tools on a draft's page: in a row of their own, not over the page's headings."""
     draft = services.policy_clone(policy=Policy.objects.get(effective_from__year=2025))
     page = new_page(locale=locale, viewport={"width": 1440, "height": 900})
     _log_in(page, live_server)
@@ -172,7 +172,7 @@ def test_a_drafts_tools_sit_clear_of_its_headings(
     page.goto(f"{live_server.url}/admin/quotas/policy/{draft.pk}/change/")
 
     tools = page.locator("#content-main > .object-tools li")
-    assert tools.count() == 7
+    assert tools.count() == 8
     headings = [page.locator("#content > h1"), page.locator("#content > h2")]
     boxes = [heading.bounding_box() for heading in headings]
     assert all(boxes)

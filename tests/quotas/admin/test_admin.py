@@ -452,6 +452,8 @@ def tools(client: Client, policy: Policy) -> list[str]:
 
 EXPORTS = ["Export categories (CSV)", "Export immediate-pickup kinds (CSV)"]
 DRAFT_TOOLS = ["Import categories (CSV)", "Import immediate-pickup kinds (CSV)", "Publish…"]
+# Whoever may ask for a policy preview (not the auditor, who reads them).
+PREVIEW = "Preview against recorded sales"
 
 
 class TestToolsOffered:
@@ -467,7 +469,7 @@ class TestToolsOffered:
 
         offered = tools(web, policy)
 
-        assert offered == ["Clone to draft", *EXPORTS, "History"]
+        assert offered == ["Clone to draft", *EXPORTS, PREVIEW, "History"]
         # And had it been offered, it would not have worked:
         refused = web.post(url("quotas_policy_withdraw", policy))
         assert refused.status_code == 200
@@ -478,20 +480,22 @@ class TestToolsOffered:
     ) -> None:
         policy = scheduled(draft)
 
-        assert tools(web, policy) == ["Clone to draft", *EXPORTS, "Withdraw…", "History"]
+        assert tools(web, policy) == ["Clone to draft", *EXPORTS, PREVIEW, "Withdraw…", "History"]
         assert web.post(url("quotas_policy_withdraw", policy)).status_code == 302
         assert policy_row(policy)["status"] == "withdrawn"
 
     def test_a_draft_offers_import_and_publish_not_withdraw(
         self, web: Client, draft: Policy
     ) -> None:
-        assert tools(web, draft) == ["Clone to draft", *EXPORTS, *DRAFT_TOOLS, "History"]
+        assert tools(web, draft) == ["Clone to draft", *EXPORTS, *DRAFT_TOOLS, PREVIEW, "History"]
 
     def test_a_policy_editor_gets_the_same_tools(self, client: Client, draft: Policy) -> None:
         client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
         client.force_login(member_of("policy editor"))
 
-        assert tools(client, draft) == ["Clone to draft", *EXPORTS, *DRAFT_TOOLS, "History"]
+        assert tools(client, draft) == [
+            "Clone to draft", *EXPORTS, *DRAFT_TOOLS, PREVIEW, "History"
+        ]  # fmt: skip
         assert "Withdraw…" in tools(client, scheduled(services.policy_clone(policy=draft)))
 
     def test_an_auditor_is_offered_only_what_reads(self, client: Client, draft: Policy) -> None:
