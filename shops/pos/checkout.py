@@ -950,8 +950,10 @@ SALE_COLUMNS = (
     "request_fingerprint",
     "imported",
 )
-# What the hot path writes besides: the immediate-pickup caps of its answer.
-COMMIT_COLUMNS = (*SALE_COLUMNS, "immediate_limits")
+# What the hot path writes: SALE_COLUMNS but ``returned_amount`` (nothing is returned yet: the
+# column's database default), so that the write stays within psycopg's 50 parameters of a cached
+# conversion; and the immediate-pickup caps of its answer.
+COMMIT_COLUMNS = (*(c for c in SALE_COLUMNS if c != "returned_amount"), "immediate_limits")
 # What a training sale writes besides: its flag (a real sale's statement leaves it to the
 # column's default, false, and keeps its text).
 TRAINING_COLUMNS = (*COMMIT_COLUMNS, "training")

@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
 
 from quotas import identity
 from quotas import services as quota_services
@@ -31,6 +32,7 @@ from tests.support import (
     json_basket,
     product,
     resident_id,
+    sell,
     shopper,
     terminal,
     trip,
@@ -543,6 +545,29 @@ class TestQueryBudget:
             return sum(1 for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE")))
 
         return post
+
+    def test_every_statement_keeps_psycopgs_cached_conversion(
+        self, monkeypatch: pytest.MonkeyPatch, lipsticks: list[str]
+    ) -> None:
+        """psycopg converts a statement's placeholders once and caches it only for at most 50
+        parameters and 4,096 characters: past them, every sale would parse its write again.
+        The most a sale sends: a new shopper on a new trip, picked up at once."""
+        sent: list[tuple[int, int]] = []
+        real = checkout.fetch_all
+
+        def spy(sql: str, params: list[object]) -> object:
+            sent.append((len(sql), len(params)))
+            return real(sql, params)
+
+        monkeypatch.setattr(checkout, "fetch_all", spy)
+        sold = sell(
+            terminal()[0], *[(sku, 1) for sku in lipsticks[:3]], pickup="immediate",
+            who=shopper(resident_id(9)), on=trip("HU9001"),
+        )  # fmt: skip
+        assert sold.sale_id
+        assert sent
+        assert max(count for _, count in sent) <= MAX_CACHED_STATEMENT_PARAMS, sent
+        assert max(length for length, _ in sent) <= MAX_CACHED_STATEMENT_LENGTH, sent
 
     def test_first_purchase_of_the_year(self, post, fifty: list[str]) -> None:  # type: ignore[no-untyped-def]
         one = post(basket((fifty[0], 1), who=shopper(resident_id(1))))
