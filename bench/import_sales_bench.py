@@ -39,7 +39,6 @@ import bench_db
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SHANGHAI = timezone(timedelta(hours=8))
 
 SALES_HEADER = [
@@ -222,23 +221,6 @@ def _fresh_database(
         raise SystemExit(done.stderr)
 
 
-def _backend_cpu(database: str) -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend connected to ``database``."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes().decode(errors="replace")
-            if not title.startswith("postgres: ") or f" {database} " not in title:
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return found
-
-
 _SUMMARY = re.compile(
     r"Receipts: (\d+) imported, (\d+) skipped \(existing\), (\d+) rejected\. "
     r"Lines: (\d+) read, (\d+) imported, in ([\d.]+) s \(([\d,]+) lines/s\)"
@@ -263,7 +245,7 @@ def _import(env: dict[str, str], path: Path, database: str) -> dict[str, object]
 
     def sample() -> None:
         while not stop.wait(0.05):
-            backends.update(_backend_cpu(database))
+            backends.update(bench_db.backend_cpu(database))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

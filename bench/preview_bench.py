@@ -64,7 +64,6 @@ LIMIT_CENTS = 100_000 * 100
 # Per-trip limits of both shipped versions: cosmetics in pieces, alcohol in ml, phones.
 TRIP_LIMITS = {"cosmetics": 30, "alcohol": 1500, "mobile_phones": 4}
 DRAFT_NOTE = "preview_bench: the version in force, cosmetics 10 pieces per trip"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 sys.path.insert(0, str(ROOT))
@@ -709,32 +708,15 @@ def measure(start: date, end: date, which: str) -> dict[str, Any]:
     }
 
 
-def _backend_cpu(database: str) -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend connected to ``database`` (same host)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes().decode(errors="replace")
-            if not title.startswith("postgres: ") or f" {database} " not in title:
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return found
-
-
 def _run_measure(database: str, start: date, end: date, which: str) -> dict[str, Any]:
     """``measure`` in a child process; the CPU its PostgreSQL backends spent, sampled."""
-    before = _backend_cpu(database)
+    before = bench_db.backend_cpu(database)
     backends: dict[int, float] = {}
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(0.1):
-            backends.update(_backend_cpu(database))
+            backends.update(bench_db.backend_cpu(database))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

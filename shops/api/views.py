@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -84,7 +83,6 @@ from shops.pos.search import ProductOut
 from shops.pos.shift import TerminalReportOut
 from shops.previews.answers import PolicyPreviewOut, preview_answer
 from shops.previews.services import (
-    DEFAULT_DAYS,
     PreviewError,
     default_window,
     preview_of,
@@ -533,11 +531,15 @@ class PreviewPermission(BasePermission):
         return is_platform(request.user)
 
 
-class PolicyPreviewsApi(PrivateAnswerApi):
-    """Ask for a policy preview (staff: a token or a signed-in session)."""
+class PreviewApi(PrivateAnswerApi):
+    """The platform's staff: a token or a signed-in session."""
 
     authentication_classes = [StaffTokenAuthentication, SessionAuthentication, RefuseTerminalKey]
     permission_classes = [IsAdminUser, PreviewPermission]
+
+
+class PolicyPreviewsApi(PreviewApi):
+    """Ask for a policy preview."""
 
     @extend_schema(
         operation_id="policy_preview_create",
@@ -562,9 +564,7 @@ class PolicyPreviewsApi(PrivateAnswerApi):
     def post(self, request: Request) -> Response:
         data = parse(PolicyPreviewIn, json_body(request))
         now = timezone.now()
-        start, end = default_window(now)
-        end = data.end or end
-        start = data.start or (end - timedelta(days=DEFAULT_DAYS - 1))
+        start, end = default_window(now, start=data.start, end=data.end)
         try:
             preview, _created = preview_request(
                 policy_id=data.policy, start=start, end=end, now=now, user=request.user
@@ -577,11 +577,8 @@ class PolicyPreviewsApi(PrivateAnswerApi):
         return Response(preview_answer(preview).body(), status=202, headers={"Location": location})
 
 
-class PolicyPreviewApi(PrivateAnswerApi):
+class PolicyPreviewApi(PreviewApi):
     """A policy preview: its progress and, when done, its result."""
-
-    authentication_classes = [StaffTokenAuthentication, SessionAuthentication, RefuseTerminalKey]
-    permission_classes = [IsAdminUser, PreviewPermission]
 
     @extend_schema(
         operation_id="policy_preview_detail",

@@ -11,7 +11,6 @@ changed; a new one is asked for instead.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -28,6 +27,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dutyfree.csv import csv_text
 from dutyfree.language import in_language
 from quotas import rules
 from quotas.models import Policy
@@ -43,7 +43,6 @@ from shops.previews.services import (
     PreviewError,
     check_window,
     default_window,
-    preview_is_stale,
     preview_of,
     preview_request,
     previews_of,
@@ -111,7 +110,7 @@ def _rows(tallies: dict[str, dict[str, Any]], name: Any = None) -> list[dict[str
 
 @admin.register(PolicyPreview)
 class PolicyPreviewAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "policy", "start", "end", "status", "refused", "created_at")
+    list_display = ("window", "policy", "status", "refused", "created_at")
     list_filter = ("status",)
     list_select_related = ("policy",)
     date_hierarchy = "created_at"
@@ -130,6 +129,10 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Deleted with their draft, or on their own by whoever holds the permission.
         return is_platform(request.user) and super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("window"), ordering="start")
+    def window(self, preview: PolicyPreview) -> str:
+        return f"{preview.start:%Y-%m-%d} – {preview.end:%Y-%m-%d}"
 
     @admin.display(description=_("refused sales"))
     def refused(self, preview: PolicyPreview) -> str:
@@ -203,6 +206,7 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         preview = self._preview(request, object_id)
         policy = policy_with_parts(preview.policy_id)
+        digest = rules_digest(policy_rules(policy=policy))
         result = preview.result
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
@@ -212,8 +216,8 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
             "policy_name": _policy_name(policy),
             "percent": round(preview.progress * 100),
             "unfinished": preview.status in (PreviewStatus.QUEUED, PreviewStatus.RUNNING),
-            "stale": preview_is_stale(preview, policy),
-            "earlier": _earlier(policy.pk, but=preview.pk),
+            "stale": preview.rules_digest != digest,
+            "earlier": _earlier(policy.pk, digest=digest, but=preview.pk),
             "opts": self.model._meta,
         }
         if result is not None:
@@ -261,23 +265,27 @@ class PolicyPreviewAdmin(admin.ModelAdmin):
         if preview.result is None:
             raise Http404
         policy = policy_with_parts(preview.policy_id)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        # The project's one writer for people's CSV (a cell like a formula is quoted), with a
+        # BOM so that a spreadsheet opens UTF-8 (Chinese names) as such.
+        header, *rows = _csv_rows(preview.result, policy)
+        response = HttpResponse(
+            "\ufeff" + csv_text(header, rows), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = (
             f'attachment; filename="policy-preview-{preview.pk}-{preview.start}-{preview.end}.csv"'
         )
-        response.write("\ufeff")  # a spreadsheet opens UTF-8 (Chinese names) as such
-        writer = csv.writer(response)
-        for row in _csv_rows(preview.result, policy):
-            writer.writerow(row)
         return response
 
 
-def _earlier(policy_id: int, but: int | None = None) -> list[dict[str, Any]]:
-    """The version's previews, newest first, as the list beside a preview shows them."""
+def _earlier(
+    policy_id: int, *, but: int | None = None, digest: str | None = None
+) -> list[dict[str, Any]]:
+    """The version's previews but ``but``, newest first, as the list beside a preview shows
+    them; ``digest``: the version's rules now (read when there are previews and it is not
+    given)."""
     previews = [p for p in previews_of(policy_id) if p.pk != but]
-    if not previews:
-        return []
-    digest = rules_digest(policy_rules(policy=policy_with_parts(policy_id)))
+    if previews and digest is None:
+        digest = rules_digest(policy_rules(policy=policy_with_parts(policy_id)))
     return [
         {
             "preview": p,

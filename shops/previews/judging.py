@@ -67,21 +67,22 @@ class Judged:
         return [example for _, _, example in sorted(self._examples, reverse=True)]
 
 
-def _shopper(sale: RecordedSale) -> tuple[rules.ShopperFacts, bool]:
-    """The shopper as recorded with ``sale``, and whether it had to be approximated."""
+def _approximated(sale: RecordedSale) -> bool:
+    """Recorded before the age and residence were kept with each sale (module docstring)."""
+    return sale.shopper_age is None or sale.shopper_resident is None
+
+
+def _shopper(sale: RecordedSale) -> rules.ShopperFacts:
+    """The shopper as recorded with ``sale``."""
     day = rules.local_date(sale.sold_at)
-    approximated = sale.shopper_age is None or sale.shopper_resident is None
     age = sale.shopper_age if sale.shopper_age is not None else day.year - sale.birth_year
     resident = sale.shopper_resident if sale.shopper_resident is not None else sale.hainan_resident
-    return (
-        rules.ShopperFacts(
-            birth_date=_born(age, day),
-            hainan_resident=resident,
-            banned_from=sale.banned_from,
-            banned_until=sale.banned_until,
-            outbound_record_this_year=bool(sale.outbound),
-        ),
-        approximated,
+    return rules.ShopperFacts(
+        birth_date=_born(age, day),
+        hainan_resident=resident,
+        banned_from=sale.banned_from,
+        banned_until=sale.banned_until,
+        outbound_record_this_year=bool(sale.outbound),
     )
 
 
@@ -126,13 +127,12 @@ def judge_sale(
 ) -> rules.Verdict:
     """``sale`` judged under ``policy`` as of its own time (module docstring); ``earlier``: the
     sales of its trip recorded before it."""
-    shopper, _ = _shopper(sale)
     trip = _trip(sale)
     used_before = sale.quota_used_after - sale.total
     held = _held(earlier, sale.sold_at) if trip is not None else ()
     return rules.judge_basket(
         policy=policy,
-        shopper=shopper,
+        shopper=_shopper(sale),
         trip=trip,
         pickup=sale.pickup,
         lines=[
@@ -150,7 +150,7 @@ def _record(judged: Judged, sale: RecordedSale, verdict: rules.Verdict, store: s
     judged.seen.add(sales=1, lines=lines, amount=sale.total)
     if sale.imported:
         judged.imported += 1
-    if sale.shopper_age is None or sale.shopper_resident is None:
+    if _approximated(sale):
         judged.approximated += 1
     if not verdict.violations:
         return

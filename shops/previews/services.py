@@ -54,9 +54,13 @@ class PreviewError(ValueError):
         self.code = code
 
 
-def default_window(now: datetime) -> tuple[date, date]:
-    today = now.astimezone(LOCAL_TZ).date()
-    return today - timedelta(days=DEFAULT_DAYS - 1), today
+def default_window(
+    now: datetime, *, start: date | None = None, end: date | None = None
+) -> tuple[date, date]:
+    """The window asked for, what is not given by default: ``end`` today (local), ``start``
+    the first of the ``DEFAULT_DAYS`` days that end there."""
+    end = end or now.astimezone(LOCAL_TZ).date()
+    return start or end - timedelta(days=DEFAULT_DAYS - 1), end
 
 
 def check_window(start: date, end: date) -> None:

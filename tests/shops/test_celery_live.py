@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,20 +25,11 @@ from django.utils import timezone
 from shops.models import RollupState
 from shops.reporting.stats import sales_stats
 from tests import support
-from tests.conftest import database_url, need_service
-from tests.support.redis_server import RedisServer, free_port
+from tests.conftest import database_url
+from tests.support.redis_server import RedisServer
 
 PERIOD = 2  # seconds between beat refreshes in this test (STATS_REFRESH_SECONDS)
 ROOT = Path(settings.BASE_DIR)
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    need_service("redis-server", shutil.which("redis-server") is not None, "apt-get install redis")
-    server = RedisServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

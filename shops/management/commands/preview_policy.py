@@ -5,13 +5,13 @@ line of the output, a progress bar on a terminal."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
+from shops.management.arguments import local_day
 from shops.previews.services import (
     DEFAULT_DAYS,
     PreviewError,
@@ -19,13 +19,6 @@ from shops.previews.services import (
     preview_request,
     preview_run,
 )
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"Not a date (YYYY-MM-DD): {text!r}") from exc
 
 
 class Command(BaseCommand):
@@ -43,12 +36,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        start, end = default_window(now)
-        if options["end"]:
-            end = _date(options["end"])
-            start = date.fromordinal(end.toordinal() - (DEFAULT_DAYS - 1))
-        if options["start"]:
-            start = _date(options["start"])
+        start, end = default_window(
+            now,
+            start=local_day(options["start"]) if options["start"] else None,
+            end=local_day(options["end"]) if options["end"] else None,
+        )
         try:
             preview, created = preview_request(
                 policy_id=options["policy"], start=start, end=end, now=now, dispatch=False

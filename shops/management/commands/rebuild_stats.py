@@ -1,20 +1,13 @@
 """``rebuild_stats [--start DATE --end DATE]``: recompute the sales rollups from the sales."""
 
-from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
+from shops.management.arguments import local_day
 from shops.reporting import rollups
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"Not a date (YYYY-MM-DD): {text!r}") from exc
 
 
 class Command(BaseCommand):
@@ -38,8 +31,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Rebuilt all days: {rows} store-day rows.")
             return
         found = rollups.sales_date_range()
-        start = _date(options["start"]) if options["start"] else (found[0] if found else None)
-        end = _date(options["end"]) if options["end"] else (found[1] if found else None)
+        start = local_day(options["start"]) if options["start"] else (found[0] if found else None)
+        end = local_day(options["end"]) if options["end"] else (found[1] if found else None)
         if start is None or end is None:
             self.stdout.write("No sales: nothing to rebuild.")
             return

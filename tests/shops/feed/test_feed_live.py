@@ -20,7 +20,6 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -290,17 +289,6 @@ class Feed:
             for log in self.logs
             if log.exists()
         )
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    need_service("redis-server", shutil.which("redis-server") is not None, "apt-get install redis")
-    server = RedisServer(free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

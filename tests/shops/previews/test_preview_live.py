@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,8 +36,8 @@ from quotas.services import policy_clone
 from shops.models import PolicyPreview, Sale
 from shops.previews import judging, reading
 from shops.previews.services import preview_request, preview_run
-from tests.conftest import database_url, need_service
-from tests.support.redis_server import RedisServer, free_port
+from tests.conftest import database_url
+from tests.support.redis_server import RedisServer
 from tests.support.sales import sell
 from tests.support.shop import shopper, terminal, trip
 
@@ -364,17 +363,6 @@ def test_in_process_a_request_answers_202_at_once_and_a_thread_runs_the_preview_
 
 
 # --- 3. A real worker -----------------------------------------------------------------------------
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    need_service("redis-server", shutil.which("redis-server") is not None, "apt-get install redis")
-    server = RedisServer(free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def worker(redis: RedisServer, tmp_path: Path) -> Iterator[Path]:
     """``celery worker`` (no beat) on the test database and the private Redis; its log."""
