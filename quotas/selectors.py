@@ -230,6 +230,16 @@ def accounts_by_id(ids: Iterable[int]) -> dict[int, QuotaAccount]:
     return QuotaAccount.objects.only(*_BALANCE).in_bulk(set(ids))
 
 
+_TRIP_SHOWN = ("id", "kind", "mode", "carrier_ref", "departs_at", "departed_at")
+
+
+def trips_by_id(ids: Iterable[int | None]) -> dict[int, Trip]:
+    """Trips (how, where to, carrier, when) by id, in one query; ``None`` ids (sales without a
+    trip) are skipped, and none at all asks nothing."""
+    wanted = {trip_id for trip_id in ids if trip_id is not None}
+    return Trip.objects.only(*_TRIP_SHOWN).in_bulk(wanted) if wanted else {}
+
+
 # --- Trips -----------------------------------------------------------------------------------
 # A relation is a SELECT and its parameters that another app's statement reads from (a
 # sub-select in its FROM), where one statement must span both apps: the SQL naming a quota

@@ -253,6 +253,7 @@ class Examples:
             "picked_up_at": None,
             "voided_at": None,
             "customs": {"status": "not_configured", "at": None},  # the demo has no customs channel
+            "trip": {**self.basket()["trip"], "departed_at": None},
             "returns": [],
         }
         answer.update(changes)

@@ -20,9 +20,9 @@ from dutyfree.language import in_language
 from quotas import rules
 from quotas.api import ImmediateUnitValue
 from quotas.choices import PickupMode
-from quotas.models import QuotaAccount
+from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
-from quotas.selectors import PolicyInForce, accounts_by_id, policy_by_id_cached
+from quotas.selectors import PolicyInForce, accounts_by_id, policy_by_id_cached, trips_by_id
 from quotas.services import ALREADY_RECORDED, CLOSED_OPEN_TRIP, DEPARTURE_REASONS, DepartureRecorded
 from shops.feed.reconcile import Customs, CustomsStatus, customs_of
 from shops.models import Sale, SaleLine, SaleStatus
@@ -325,10 +325,32 @@ class CustomsOut(Answer):
     at: LocalTime | None = Field(description="When it was delivered, or failed; else null.")
 
 
+class SaleTripOut(Answer):
+    mode: str
+    kind: str
+    carrier_ref: str
+    departs_at: LocalTime = Field(description="As scheduled.")
+    departed_at: LocalTime | None = Field(description="The recorded departure, or null.")
+
+    @classmethod
+    def of(cls, trip: Trip) -> Self:
+        return cls(
+            mode=trip.mode,
+            kind=trip.kind,
+            carrier_ref=trip.carrier_ref,
+            departs_at=trip.departs_at,
+            departed_at=trip.departed_at,
+        )
+
+
 class SaleDetailOut(SaleOut):
     """A sale as it stands now."""
 
     customs: CustomsOut
+    trip: SaleTripOut | None = Field(
+        description="The departure the goods leave with, as it stands now (what a pickup "
+        "counter matches a slip to); null for a sale without a trip."
+    )
 
     lines: list[SaleDetailLineOut]  # type: ignore[assignment]  # each line adds what came back
     quota: QuotaOut = Field(
@@ -347,16 +369,22 @@ def sale_detail(sale: Sale, *, account: QuotaAccount | None = None) -> dict[str,
 
 
 def sale_detail_out(
-    sale: Sale, *, account: QuotaAccount | None = None, customs: Customs | None = None
+    sale: Sale,
+    *,
+    account: QuotaAccount | None = None,
+    customs: Customs | None = None,
+    trips: Mapping[int, Trip] | None = None,
 ) -> SaleDetailOut:
     """A sale as it stands now: the first answer plus status, pickup, returns, its customs
-    status, and the quota of the sale's year as the shopper's account stands now (after every
-    return and void since), not as it stood at the sale. ``lines``/``returns`` may be
-    prefetched, ``account`` and ``customs`` given."""
+    status, its trip, and the quota of the sale's year as the shopper's account stands now
+    (after every return and void since), not as it stood at the sale. ``lines``/``returns``
+    may be prefetched, ``account``, ``customs`` and ``trips`` (by id) given."""
     if account is None:
         account = accounts_by_id([sale.account_id])[sale.account_id]
     if customs is None:
         customs = customs_of([sale])[sale.pk]
+    if trips is None:
+        trips = trips_by_id([sale.trip_id])
     lines = sorted(sale.lines.all(), key=attrgetter("line_no"))
     first = _sale_out(sale, lines)
     for line, stored in zip(first["lines"], lines, strict=True):
@@ -370,6 +398,7 @@ def sale_detail_out(
             "picked_up_at": sale.picked_up_at,
             "voided_at": sale.voided_at,
             "customs": CustomsOut(status=customs.status, at=customs.at),
+            "trip": None if sale.trip_id is None else SaleTripOut.of(trips[sale.trip_id]),
             "returns": [
                 SaleReturnRefOut(id=r.pk, amount=r.amount, created_at=r.created_at)
                 for r in sorted(sale.returns.all(), key=attrgetter("pk"))
@@ -449,10 +478,13 @@ def departure_answer(outcome: DepartureRecorded) -> dict[str, Any]:
 
 def sale_details(sales: Sequence[Sale]) -> list[SaleDetailOut]:
     """:func:`sale_detail_out` of each sale; their quota accounts read in one query, their
-    customs status in two."""
+    trips in one, their customs status in two."""
     accounts = accounts_by_id(sale.account_id for sale in sales)
+    trips = trips_by_id(sale.trip_id for sale in sales)
     customs = customs_of(sales)
     return [
-        sale_detail_out(sale, account=accounts[sale.account_id], customs=customs[sale.pk])
+        sale_detail_out(
+            sale, account=accounts[sale.account_id], customs=customs[sale.pk], trips=trips
+        )
         for sale in sales
     ]

@@ -14,12 +14,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from quotas import services as quota_services
 from quotas.selectors import policy_in_force_cached
 from shops.models import Product
 from shops.pos import returns
 from tests.conftest import local
 from tests.support import product, terminal
 from tests.support import sell as support_sell
+from tests.support.shop import resident_id, shopper
 
 pytestmark = pytest.mark.django_db
 
@@ -277,6 +279,43 @@ class TestSales:
         (voided,) = till(SALES, {"receipt_no": second["receipt_no"]})["results"]
         assert (voided["status"], voided["quota"]["used"]) == ("voided", "640.00")
 
+    def test_each_sale_shows_its_trip_as_it_stands(self, till, lipstick) -> None:
+        """What a pickup counter matches a slip to: the flight and when it leaves; once the
+        shopper has left, when; and nothing for a resident's purchase without a trip."""
+        term = till.terminal
+        now = timezone.now()
+        leaves = now - timedelta(hours=1)
+        made = support_sell(
+            term, ("LIP", 1), at=now - timedelta(hours=3), number=5, departs_at=leaves
+        ).body
+        (found,) = till(SALES, {"receipt_no": made["receipt_no"]})["results"]
+        assert found["trip"] == {
+            "mode": "air",
+            "kind": "domestic",
+            "carrier_ref": "HU7181",
+            "departs_at": timezone.localtime(leaves).isoformat(),
+            "departed_at": None,
+        }
+        departed = leaves + timedelta(minutes=20)
+        quota_services.departure_record(
+            doc_type="resident_id",
+            country="CHN",
+            number=resident_id(5),
+            carrier_ref="HU 7181",
+            departed_at=departed,
+            now=now,
+        )
+        again = till(f"{SALES}/{made['id']}")
+        assert again["trip"]["departed_at"] == timezone.localtime(departed).isoformat()
+        # The same shopper, a resident back from that trip: an immediate pickup without one.
+        resident = shopper(resident_id(5), resident=True)
+        product("LIP-NOW", "cosmetics", "320.00", immediate_kind="cosmetics")
+        tripless = support_sell(
+            term, ("LIP-NOW", 1), who=resident, no_trip=True, pickup="immediate"
+        ).body
+        (found,) = till(SALES, {"receipt_no": tripless["receipt_no"]})["results"]
+        assert found["trip"] is None
+
     def test_pages_newest_first_and_a_bounded_number_of_queries(
         self, till, lipstick, django_assert_max_num_queries
     ) -> None:
@@ -288,9 +327,10 @@ class TestSales:
         ]
         policy_in_force_cached(at=timezone.now())
         day = timezone.localdate(start).isoformat()
-        with django_assert_max_num_queries(6):  # terminal, sales, lines, returns, accounts
+        # terminal, sales, lines, returns, accounts, trips, and customs (one: no channel)
+        with django_assert_max_num_queries(7):
             one = till(SALES, {"date": day, "page_size": 1})
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(7):
             many = till(SALES, {"date": day, "page_size": 7})
         assert len(one["results"]) == 1
         assert len(many["results"]) == 7

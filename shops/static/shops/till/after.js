@@ -123,7 +123,7 @@ export async function show(sale) {
       open && returnable.length ? el("button", { type: "button", id: "do-return", onclick: doReturn }, T.do_return) : null,
       open && !sale.picked_up_at ? el("button", { type: "button", id: "do-void", onclick: doVoid }, T.do_void) : null,
       open && !sale.picked_up_at ? el("button", { type: "button", id: "do-pickup", onclick: doPickup }, T.do_pickup) : null,
-      el("button", { type: "button", id: "do-reprint", onclick: () => onReprint({ sale, names, trip: null, replayed: false }) }, T.do_reprint)),
+      el("button", { type: "button", id: "do-reprint", onclick: () => onReprint({ sale, names, trip: sale.trip, replayed: false }) }, T.do_reprint)),
     el("p", { id: "action-message", class: "message", role: "status", "aria-live": "assertive", tabindex: "-1" }),
   ].filter(Boolean));
   if (pending()) busy(true);
