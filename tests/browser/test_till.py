@@ -486,8 +486,10 @@ def test_the_print_view_in_both_languages(
     live_server: Any, new_page: Any, locale: str, title: str, duplicate: str
 ) -> None:
     stock()
+    long_sku = "TL-BEAUTY_HEALTH_APPLIANCES-0201"  # no space to break at
+    support.product(long_sku, "beauty_health_appliances", "2299.00")
     terminal, key = support.terminal()
-    sold = _sold(terminal, ("TL-LIP", 1), number=31)
+    sold = _sold(terminal, ("TL-LIP", 1), (long_sku, 1), number=31)
     page = new_page(locale=locale, viewport=DESKTOP)
     sign_in(page, live_server.url, key)
     find(page, sold.receipt_no)
@@ -501,6 +503,12 @@ def test_the_print_view_in_both_languages(
     assert page.locator(".till-bar").is_hidden()
     assert title in page.inner_text("#receipt")
     page.set_viewport_size({"width": 302, "height": 900})  # 80 mm at 96 dpi
+    # Nothing runs off the roll: the long SKU breaks instead of pushing the amounts out.
+    receipt = page.locator("#receipt")
+    assert receipt.evaluate("node => node.scrollWidth <= node.clientWidth")
+    assert page.locator("#receipt table").evaluate(
+        "t => t.getBoundingClientRect().right <= t.parentNode.getBoundingClientRect().right + 0.5"
+    )
     shot(page, f"print-80mm-{locale}")
     pdf = page.pdf(width="80mm", height="200mm")
     assert pdf.startswith(b"%PDF")

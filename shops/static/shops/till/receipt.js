@@ -81,6 +81,9 @@ export function renderReceipt(node, sold, { duplicate = false } = {}) {
 
 export function renderReport(node, report) {
   const tally = (t) => `${t.count} · ${money(t.amount)}`;
+  // Three tallies side by side: the count above its amount, so the columns never run together.
+  const tallyCell = (t) => el("td", { class: "num tally" },
+    el("span", { class: "block", text: t.count }), el("span", { class: "block small", text: money(t.amount) }));
   node.replaceChildren(...[
     report.training ? el("p", { class: "stamp training-stamp", text: T.training_stamp }) : null,
     el("header", {},
@@ -104,9 +107,7 @@ export function renderReport(node, report) {
           el("th", { scope: "col", class: "num", text: T.voids }))),
         el("tbody", {}, report.by_pickup.map((row) => el("tr", {},
           el("th", { scope: "row", text: pickupText(row.pickup) }),
-          el("td", { class: "num", text: tally(row.sales) }),
-          el("td", { class: "num", text: tally(row.returns) }),
-          el("td", { class: "num", text: tally(row.voids) })))))
+          tallyCell(row.sales), tallyCell(row.returns), tallyCell(row.voids)))))
       : el("p", { class: "muted", text: T.report_empty }),
     el("p", { class: "small footnote", text: T.report_footnote }),
   ].filter(Boolean));
