@@ -190,6 +190,39 @@ class TestSale:
         assert Sale.objects.count() == 0
         assert problems == []
 
+    def test_the_counters_count_this_trip_and_immediate_pickup(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        terminal, key = support.terminal()
+        # Earlier on this trip, at the same store: three lipsticks for pickup at departure.
+        support.sell(terminal, ("TL-LIP", 3), departs_at=DEPARTS)
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        problems = watch(page)
+        sign_in(page, live_server.url, key)
+        scan(page, "TL-LIP")
+        shopper_and_trip(page)
+        verdict(page, "ok")
+        cells = page.locator("#trip-limits tr[data-key='cosmetics'] td")
+        assert cells.all_inner_texts() == ["30 件", "3", "1", "26"]  # limit, bought, basket, left
+        alcohol = page.locator("#trip-limits tr[data-key='alcohol'] td")
+        assert alcohol.all_inner_texts() == ["1,500 毫升", "0", "0", "1,500"]
+        assert page.locator("#immediate-limits").is_hidden()  # not asked for
+        page.keyboard.press("F7")
+        page.check("#pickup-immediate")
+        page.locator("#immediate-limits:not([hidden])").wait_for()
+        # The kinds this basket holds (or this departure took) only, not all fifteen.
+        rows = page.locator("#immediate-limits tbody tr")
+        assert rows.count() == 1
+        assert rows.first.locator("td").all_inner_texts() == ["5 件", "0", "1", "4"]
+        page.keyboard.press("F2")
+        page.keyboard.type("+")  # a second of the same lipstick: one per variety at once
+        verdict(page, "bad")
+        assert "TL-LIP" in page.inner_text("tr.line-violations[data-sku='TL-LIP']")
+        assert rows.first.locator("td").all_inner_texts() == ["5 件", "0", "2", "3"]
+        shot(page, "counters-zh")
+        assert problems == []
+
     def test_search_by_name_with_the_keyboard(self, live_server: Any, new_page: Any) -> None:
         support.product("TL-SERUM", "cosmetics", "1080.00")
         _, key = support.terminal()

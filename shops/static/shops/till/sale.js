@@ -8,7 +8,7 @@
 // again. Sign-out and a confirmed sale clear it.
 
 import { call, LANGUAGE, NetworkError, problemText, sendOnce } from "./api.js";
-import { T, el, fmt, money, name, newKey, page, residentId, stored } from "./util.js";
+import { T, count, el, fmt, money, name, newKey, page, residentId, stored } from "./util.js";
 
 const STORAGE = stored("basket");
 const PICKUPS = Array.from(document.querySelectorAll("input[name=pickup]"), (input) => input.value);
@@ -395,7 +395,10 @@ function renderVerdict(answer) {
     list.append(...violationItems(q.violations));
     renderQuota(q.quota, q.total);
     renderCounters($("trip-limits"), q.trip_limits || [], categoryName);
-    renderCounters($("immediate-limits"), q.immediate_limits || [], kindName);
+    // Of the fifteen kinds, those this basket holds or this departure already took: the rest
+    // would push the commit off a 1024x768 screen and tell the cashier nothing.
+    const touched = (q.immediate_limits || []).filter((row) => row.used > 0 || row.requested > 0);
+    renderCounters($("immediate-limits"), touched, kindName);
   } else if (answer.status === 400) {
     lastQuote = null;
     renderBasket(null);
@@ -426,8 +429,8 @@ function renderQuota(quota, total) {
   box.querySelector(".basket").classList.toggle("over", quota.remaining_after.startsWith("-"));
 }
 
-function unitText(unit, count) {
-  return fmt((T.units && T.units[unit]) || "{count} " + unit, { count });
+function unitText(unit, n) {
+  return fmt((T.units && T.units[unit]) || "{count} " + unit, { count: count(n) });
 }
 
 function renderCounters(table, rows, label) {
@@ -439,9 +442,9 @@ function renderCounters(table, rows, label) {
     body.append(el("tr", { class: over ? "bad" : "", "data-key": row.category || row.kind },
       el("th", { scope: "row", text: label(row) }),
       el("td", { class: "num", text: unitText(row.unit, row.limit) }),
-      el("td", { class: "num", text: row.used }),
-      el("td", { class: "num", text: row.requested }),
-      el("td", { class: "num", text: row.remaining_after })));
+      el("td", { class: "num", text: count(row.used) }),
+      el("td", { class: "num", text: count(row.requested) }),
+      el("td", { class: "num", text: count(row.remaining_after) })));
   }
 }
 

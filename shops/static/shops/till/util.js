@@ -23,6 +23,14 @@ export function money(text) {
   return `${negative ? "−" : ""}¥${grouped}.${fraction.padEnd(2, "0")}`;
 }
 
+// Whole counts (pieces, ml) grouped as money is: 1,500; a shortfall with a real minus sign.
+export function count(n) {
+  const text = String(n);
+  const negative = text.startsWith("-");
+  const grouped = (negative ? text.slice(1) : text).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${negative ? "−" : ""}${grouped}`;
+}
+
 // Times arrive with the policy's offset (+08:00): shown as that local time.
 export function localTime(iso) {
   return iso ? iso.slice(0, 16).replace("T", " ") : "";
