@@ -115,6 +115,16 @@ class TestSale:
         page.keyboard.press("Enter")
         page.wait_for_url("**/pos/", wait_until="domcontentloaded")
         ready(page)
+        # The key is gone from the browser: not in its storage, its script-visible cookies, the
+        # page, or the history; the session cookie is HttpOnly.
+        kept = page.evaluate(
+            "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage),"
+            " document.cookie, document.documentElement.outerHTML, location.href])"
+        )
+        assert key not in kept
+        (session,) = [c for c in page.context.cookies() if c["value"] and "till" in c["name"]]
+        assert session["httpOnly"]
+        assert key not in session["value"]
         assert page.evaluate("document.activeElement.id") == "scan"
         scan(page, "TL-LIP")
         page.keyboard.type("+")  # the empty scan field drives the chosen line
