@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from quotas.choices import PickupMode
 from shops.shoppers.names import TRIP_MODES
@@ -37,7 +38,9 @@ TEXTS: dict[str, Any] = {
     "refused": _("Refused: put right what is marked."),
     "complete_fields": _("Complete or correct the marked fields."),
     "offline_quote": _("The verdict could not be checked: the server is not answering."),
-    "more_reasons": _("(and {count} more: see the lines)"),
+    "fill_in": _("To judge the basket, fill in: {fields}."),
+    "fix_document": _("Correct the document number: its check digit does not match."),
+    "departs_far": _("Departs in {days} days: check the date."),
     "units": {
         "piece": _("{count} pieces"),
         "ml": _("{count} ml"),
@@ -119,12 +122,14 @@ TEXTS: dict[str, Any] = {
     "no_such_receipt": _("No sale of this store has the receipt number {receipt}."),
     "sale_title": _("Sale {receipt}"),
     "status_completed": _("completed"),
-    "status_voided": _("voided"),
+    "status_voided": pgettext_lazy("till", "voided"),
     "status_picked_up": _("picked up"),
     "return_now": _("Return"),
     "return_qty_label": _("Quantity of {name} to return (at most {left})"),
     "return_reason": _("Reason for the return"),
     "return_choose": _("Enter the quantity to return on at least one line."),
+    "return_qty_range": _("Return a whole number of {name}, from 0 to {left}."),
+    "required": _("Required."),
     "do_return": _("Return the chosen lines"),
     "do_void": _("Void the sale"),
     "do_pickup": _("Mark as picked up"),

@@ -463,8 +463,10 @@ class TestAfterTheSale:
         page.wait_for_selector("dialog#confirm[open]")
         assert "HU7181" in page.inner_text("#confirm-body")
         page.keyboard.press("Enter")
-        page.locator("#departure-message.ok").wait_for()
-        assert "离岛已登记" in page.inner_text("#departure-message")
+        page.locator("#departure-message", has_text="离岛已登记").wait_for()
+        # Stored, but it closed no trip (the shopper's leaves in three days): said, not in green.
+        assert "未关闭任何行程" in page.inner_text("#departure-message")
+        assert "ok" not in page.get_attribute("#departure-message", "class")
         assert Trip.objects.filter(departed_at__isnull=False).count() == 1
         shot(page, "departure-zh")
 
@@ -606,3 +608,154 @@ def test_a_training_till_leaves_the_quota_untouched(live_server: Any, new_page: 
     assert sale.training is True
     assert not QuotaAccount.objects.filter(used__gt=0).exists()
     shot(page, "training-zh")
+
+
+@pytest.mark.usefixtures("transactional_db")
+class TestWhatACashierTripsOver:
+    """Found by trying the till as a first-day cashier would."""
+
+    def test_a_wrong_check_digit_is_refused_beside_the_number_and_sells_nothing(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        _, key = support.terminal()
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        problems = watch(page)
+        sign_in(page, live_server.url, key)
+        scan(page, "TL-LIP")
+        shopper_and_trip(page, number=NUMBER[:-1] + "1")  # the check character is 0
+        page.locator("#verdict-status.bad", has_text="校验码不符").wait_for()
+        assert "invalid" in page.get_attribute("#doc-number >> xpath=..", "class")
+        assert page.locator("#quota").is_hidden()
+        page.keyboard.press("F9")
+        page.locator("#commit-status.bad", has_text="校验码不符").wait_for()
+        assert page.evaluate("document.activeElement.id") == "doc-number"
+        assert Sale.objects.count() == 0
+        page.fill("#doc-number", NUMBER)  # put right: judged by the server again
+        verdict(page, "ok")
+        assert page.inner_text("#commit-status") == ""
+        assert problems == []
+
+    def test_nothing_turns_red_before_the_shopper_is_filled_in(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        _, key = support.terminal()
+        page = new_page(locale="en-US", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        quotes: list[str] = []
+        page.on("request", lambda r: quotes.append(r.url) if r.url.endswith("/quotes") else None)
+        scan(page, "TL-LIP")
+        status = page.locator("#verdict-status", has_text="fill in")
+        status.wait_for()
+        for field in ("Document number", "Name (as on the document)", "Birth date"):
+            assert field in status.inner_text()
+        assert page.locator("#view-sale .field.invalid").count() == 0
+        assert page.locator("#view-sale .error:not(:empty)").count() == 0
+        assert quotes == []  # nothing asked of the server that it could only refuse
+        page.keyboard.press("F9")
+        page.locator("#commit-status.bad").wait_for()
+        assert page.evaluate("document.activeElement.id") == "doc-number"
+        assert Sale.objects.count() == 0
+
+    def test_a_scan_on_the_receipt_screen_starts_the_next_sale(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        _, key = support.terminal()
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        page.add_init_script("window.printed = 0; window.print = () => { window.printed += 1; };")
+        sign_in(page, live_server.url, key)
+        scan(page, "TL-LIP")
+        shopper_and_trip(page)
+        verdict(page, "ok")
+        page.keyboard.press("F9")
+        receipt_shown(page)
+        page.keyboard.type("TL-WINE")  # the scanner reads the next customer's first product
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#basket tr.line[data-sku='TL-WINE']")
+        assert page.locator("#basket tr.line").count() == 1
+        assert page.evaluate("window.printed") == 0  # its P printed nothing
+        assert "TL-WINE" in page.inner_text("#scan-message")
+        page.keyboard.press("F10")  # Ctrl+P prints from the report, the day's field focused
+        page.wait_for_selector("[data-testid=report-sales]")
+        page.keyboard.press("Control+P")
+        assert page.evaluate("window.printed") == 1
+
+    def test_a_refusal_at_f9_is_on_screen_and_the_commit_stays_in_reach(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        for n in range(6):
+            support.product(f"TL-CREAM{n}", "cosmetics", "18000.00")
+        _, key = support.terminal()
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        for n in range(6):  # 108,000 yuan: over the year's quota, which no line carries
+            scan(page, f"TL-CREAM{n}")
+        shopper_and_trip(page)
+        verdict(page, "bad")
+        commit = page.locator("#commit")
+        assert commit.evaluate("b => b.getBoundingClientRect().bottom <= window.innerHeight")
+        page.keyboard.press("F9")
+        page.locator("#commit-status.bad").wait_for()
+        verdict_box = page.locator("#verdict").bounding_box()
+        assert verdict_box is not None
+        assert 0 <= verdict_box["y"] < 768  # scrolled to, not left below the fold
+        assert Sale.objects.count() == 0
+
+    def test_returns_and_voids_say_what_they_will_do(self, live_server: Any, new_page: Any) -> None:
+        stock()
+        terminal, key = support.terminal()
+        sold = _sold(terminal, ("TL-LIP", 2), ("TL-WINE", 1), number=51)
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        problems = watch(page)
+        sign_in(page, live_server.url, key)
+        find(page, sold.receipt_no.lower())  # typed in lower case: found all the same
+        lipstick = page.locator("input.return-qty").first
+        lipstick.fill("5")  # the line holds 2
+        page.click("#do-return")
+        page.locator("#action-message.bad", has_text="0 到 2").wait_for()
+        assert not page.locator("dialog#confirm").is_visible()  # asked nothing
+        lipstick.fill("1.5")
+        page.click("#do-return")
+        page.locator("#action-message.bad", has_text="整数").wait_for()
+        lipstick.fill("2")
+        page.click("#do-return")
+        page.keyboard.press("Enter")
+        page.locator("#action-message.ok").wait_for()
+        # The void gives back what the sale still holds: 1,840.00 less the 640.00 returned.
+        page.click("#do-void")
+        page.wait_for_selector("dialog#confirm[open]")
+        assert "¥1,200.00" in page.inner_text("#confirm-body")
+        page.keyboard.press("Escape")
+        page.keyboard.press("F8")
+        row = page.locator(f"#today tr:has(button[data-receipt='{sold.receipt_no}'])")
+        assert "已完成" in row.inner_text()
+        assert problems == []
+
+    def test_on_a_tablet_a_found_sale_is_in_view_and_the_shopper_before_the_commit(
+        self, live_server: Any, new_page: Any
+    ) -> None:
+        stock()
+        terminal, key = support.terminal()
+        sold = [_sold(terminal, ("TL-LIP", 1), number=60 + n) for n in range(8)]
+        page = new_page(locale="en-US", viewport=TABLET)
+        sign_in(page, live_server.url, key)
+        order = page.evaluate(
+            "['#scan', '#shopper', '#trip', '#pickup', '#verdict'].map("
+            "s => document.querySelector(s).getBoundingClientRect().top)"
+        )
+        assert order == sorted(order)  # the basket, who and how, then the verdict
+        commit = page.locator("#commit")  # kept in reach at the foot of the screen
+        assert commit.evaluate("b => b.getBoundingClientRect().bottom <= window.innerHeight")
+        find(page, sold[0].receipt_no)
+        detail = page.locator("#sale-detail").bounding_box()
+        assert detail is not None
+        assert detail["y"] < TABLET["height"]
+        found = page.locator("#sale-detail h2").bounding_box()
+        today = page.locator("#today").bounding_box()
+        assert found is not None
+        assert today is not None
+        assert found["y"] < today["y"]  # the sale found comes before today's list
+        shot(page, "after-tablet-en")

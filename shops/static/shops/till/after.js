@@ -4,7 +4,7 @@
 // until its outcome is known, so a network error or a reload asks again, never twice.
 
 import { call, problemText, sendOnce } from "./api.js";
-import { T, el, fmt, localTime, money, name, newKey, page, stored, today } from "./util.js";
+import { T, el, fmt, localTime, minus, money, name, newKey, page, stored, today } from "./util.js";
 
 const STORAGE = stored("action");
 const $ = (id) => document.getElementById(id);
@@ -65,7 +65,7 @@ export async function loadToday(more = false) {
 async function find(receipt) {
   const message = $("find-message");
   message.textContent = "";
-  receipt = receipt.trim();
+  receipt = receipt.trim().toUpperCase(); // receipt numbers are upper case; a typed one may not be
   if (!receipt) return;
   try {
     const answer = await call("GET", `sales?receipt_no=${encodeURIComponent(receipt)}`);
@@ -127,6 +127,7 @@ export async function show(sale) {
     el("p", { id: "action-message", class: "message", role: "status", "aria-live": "assertive", tabindex: "-1" }),
   ].filter(Boolean));
   if (pending()) busy(true);
+  detail.scrollIntoView({ block: "nearest" }); // on a tablet it is below the find field
 }
 
 // An action whose outcome is not known yet: while there is one, no other is started (each has
@@ -166,8 +167,10 @@ async function perform(pending, done) {
   busy(false);
   if (answer.status >= 200 && answer.status < 300) {
     await done(answer);
-    const detail = pending.path === "departures" && answer.data && answer.data.message;
-    tell(toldAt(pending), "ok", [pending.ok, detail, answer.replayed && T.replayed_note].filter(Boolean).join(" "));
+    const departure = pending.path === "departures" && answer.data;
+    // A departure that closed no trip is stored, but nothing the cashier expected happened.
+    const kind = departure && !departure.matched ? "" : "ok";
+    tell(toldAt(pending), kind, [pending.ok, departure && departure.message, answer.replayed && T.replayed_note].filter(Boolean).join(" "));
   } else {
     const errors = pending.path === "departures" ? departureErrors(answer) : errorsText(answer);
     tell(toldAt(pending), "bad", problemText(answer) + errors);
@@ -190,13 +193,29 @@ function departureErrors(answer) {
   return rest.length ? ` ${rest.join(" ")}` : "";
 }
 
+// The errors the problem's own message does not already say (a return's is the same text).
 function errorsText(answer) {
-  const errors = answer.data && answer.data.errors;
-  return errors ? ` ${Object.values(errors).flat().join(" ")}` : "";
+  const said = problemText(answer);
+  const errors = Object.values((answer.data && answer.data.errors) || {}).flat();
+  const more = [...new Set(errors)].filter((text) => !said.includes(text));
+  return more.length ? ` ${more.join(" ")}` : "";
 }
 
 async function doReturn() {
-  const lines = Array.from(document.querySelectorAll(".return-qty"))
+  const inputs = Array.from(document.querySelectorAll(".return-qty"));
+  // Whole pieces, no more than the line still holds: said beside the field, before any dialog.
+  const wrong = inputs.find((input) => {
+    const value = Number(input.value);
+    return input.value.trim() === "" || !Number.isInteger(value) || value < 0 || value > Number(input.max);
+  });
+  if (wrong) {
+    const sold = current.lines.find((l) => String(l.id) === wrong.dataset.line);
+    $("action-message").className = "message bad";
+    $("action-message").textContent = fmt(T.return_qty_range, { name: name(names[sold.sku]) || sold.sku, left: wrong.max });
+    wrong.focus();
+    return;
+  }
+  const lines = inputs
     .map((input) => ({ line: Number(input.dataset.line), quantity: Number(input.value) }))
     .filter((line) => line.quantity > 0);
   if (!lines.length) {
@@ -214,7 +233,9 @@ async function doReturn() {
 }
 
 async function doVoid() {
-  if (!(await confirmDialog(fmt(T.confirm_void, { receipt: current.receipt_no }), el("p", { text: fmt(T.confirm_void_note, { total: money(current.total) }) }), T.do_void))) return;
+  // What the void gives back is what the sale still holds: its total less what was returned.
+  const held = money(minus(current.total, current.returned_amount || "0"));
+  if (!(await confirmDialog(fmt(T.confirm_void, { receipt: current.receipt_no }), el("p", { text: fmt(T.confirm_void_note, { total: held }) }), T.do_void))) return;
   await perform({ path: `sales/${current.id}/void`, body: "{}", key: newKey("void"), ok: T.void_done, sale: current.id }, refresh);
 }
 
@@ -227,6 +248,17 @@ async function doDeparture(event) {
   event.preventDefault();
   for (const node of document.querySelectorAll("#departure-form .error")) node.textContent = "";
   for (const node of document.querySelectorAll("#departure-form .field.invalid")) node.classList.remove("invalid");
+  // The fields a departure cannot do without, said beside them before the confirmation.
+  const empty = [["dep-number", "err-dep-document-number"], ["dep-carrier", "err-dep-carrier_ref"], ["dep-at", "err-dep-departed_at"]]
+    .filter(([field]) => !$(field).value.trim());
+  for (const [field, error] of empty) {
+    $(error).textContent = T.required;
+    $(field).closest(".field").classList.add("invalid");
+  }
+  if (empty.length) {
+    $(empty[0][0]).focus();
+    return;
+  }
   const body = {
     document: { type: $("dep-doc-type").value, number: $("dep-number").value.trim(), country: ($("dep-country").value || "CHN").trim().toUpperCase() },
     carrier_ref: $("dep-carrier").value.trim().toUpperCase(),

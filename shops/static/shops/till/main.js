@@ -116,7 +116,8 @@ document.addEventListener("keydown", (event) => {
     else focusSale("scan");
     return;
   }
-  if ((view === "receipt" || view === "report") && !typing(event.target) && (event.key === "p" || event.key === "P")) {
+  // Ctrl+P prints the paper on screen, from any field (the report's day has the focus).
+  if ((view === "receipt" || view === "report") && event.ctrlKey && (event.key === "p" || event.key === "P")) {
     event.preventDefault();
     window.print();
     return;
@@ -124,6 +125,14 @@ document.addEventListener("keydown", (event) => {
   if (view === "receipt" && event.key === "Enter" && !typing(event.target) && event.target.id !== "print-receipt") {
     event.preventDefault();
     receiptDone();
+    return;
+  }
+  // A scanner reading the next customer's first product types into the receipt screen: its
+  // first character starts the next sale in the scan field, and the rest (and Enter) follow.
+  if (view === "receipt" && !typing(event.target) && event.key.length === 1 && !event.ctrlKey && !event.altKey && !event.metaKey) {
+    event.preventDefault();
+    receiptDone();
+    $("scan").value += event.key;
   }
 });
 

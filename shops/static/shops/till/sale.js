@@ -306,11 +306,54 @@ function readForm(event) {
 }
 
 // --- The verdict ---------------------------------------------------------------------------
+// What the till can tell before asking the server: the fields still to fill in (the verdict
+// waits for them and nothing turns red), and a resident ID whose check digit fails — a typo
+// that would open a second quota account for the shopper, refused here beside its field.
+function localProblems() {
+  const s = state.shopper, t = state.trip;
+  const missing = [];
+  const need = (node) => missing.push({ node, label: document.querySelector(`label[for="${node.id}"]`).textContent.trim() });
+  let wrong = null;
+  const id = s.doc_type === "resident_id" && s.number.trim() ? residentId(s.number) : null;
+  if (!s.number.trim() || (s.doc_type === "resident_id" && id === null)) need(fields.number);
+  else if (id && !id.valid) wrong = id.checkDigit === false ? T.id_check_digit : T.id_invalid;
+  if (!s.name.trim()) need(fields.name);
+  if (!s.birth_date) need(fields.birthDate);
+  if (t.carrier_ref.trim() && !t.departs_at) need(fields.departsAt);
+  if (!t.carrier_ref.trim() && t.departs_at) need(fields.carrier);
+  return { missing, wrong };
+}
+
+function localText(local) {
+  if (local.wrong) return T.fix_document;
+  return fmt(T.fill_in, { fields: local.missing.map((m) => m.label).join(LANGUAGE === "en" ? ", " : "、") });
+}
+
+function hideFigures() {
+  $("quota").hidden = true;
+  $("trip-limits").hidden = true;
+  $("immediate-limits").hidden = true;
+}
+
+// A departure far ahead is most often a mistyped year: said beside the field, not refused.
+function departsNote() {
+  const note = $("departs-at-note");
+  note.textContent = "";
+  if (!state.trip.departs_at) return;
+  const days = Math.floor((Date.parse(`${state.trip.departs_at}:00+08:00`) - Date.now()) / 86400000);
+  if (days > 30) note.textContent = fmt(T.departs_far, { days });
+}
+
 let quoteTimer = null;
 let quoteRound = 0;
 
 function changed() {
   save();
+  if (!state.pending && commitStatus.classList.contains("bad")) {
+    commitStatus.textContent = ""; // what was refused has changed: the verdict says the rest
+    commitStatus.className = "commit-status";
+  }
+  departsNote();
   renderBasket(null);
   lock();
   clearTimeout(quoteTimer);
@@ -362,9 +405,19 @@ async function quoteAll() {
     lastQuote = null;
     verdictStatus(T.scan_to_start, "");
     $("verdict-violations").replaceChildren();
-    $("quota").hidden = true;
-    $("trip-limits").hidden = true;
-    $("immediate-limits").hidden = true;
+    hideFigures();
+    pickupReasons(null);
+    lock();
+    return;
+  }
+  const local = localProblems();
+  if (local.missing.length || local.wrong) {
+    lastQuote = null;
+    renderBasket(null);
+    verdictStatus(localText(local), local.wrong ? "bad" : "");
+    $("verdict-violations").replaceChildren();
+    if (local.wrong) fields.number.closest(".field").classList.add("invalid");
+    hideFigures();
     pickupReasons(null);
     lock();
     return;
@@ -402,6 +455,7 @@ function renderVerdict(answer) {
   } else if (answer.status === 400) {
     lastQuote = null;
     renderBasket(null);
+    hideFigures(); // the figures of what was judged before are not this basket's
     verdictStatus(T.complete_fields, "bad");
     const rest = showFieldErrors(answer.data && answer.data.errors);
     list.append(...rest.map((text) => el("li", { text })));
@@ -479,9 +533,8 @@ function pickupReasons(byMode) {
     const input = option.querySelector("input");
     input.dataset.unavailable = offered ? "" : "1";
     input.disabled = locked() || (!offered && !input.checked);
-    // One reason, and how many more lines share the refusal: the lines say the rest.
-    const unique = [...new Set(reasons)];
-    reason.textContent = offered ? "" : unique.length > 1 ? `${unique[0]} ${fmt(T.more_reasons, { count: unique.length - 1 })}` : unique[0];
+    // Every reason, each once (a line's and the shopper's alike), one to a line.
+    reason.textContent = offered ? "" : [...new Set(reasons)].join("\n");
   }
 }
 
@@ -507,6 +560,13 @@ function lock() {
 
 export async function commit() {
   if (locked() || !state.lines.length) return;
+  const local = localProblems();
+  if (local.missing.length || local.wrong) {
+    commitStatus.className = "commit-status bad";
+    commitStatus.textContent = localText(local);
+    (local.wrong ? fields.number : local.missing[0].node).focus();
+    return;
+  }
   clearTimeout(quoteTimer);
   state.pending = { path: "sales", body: JSON.stringify(basketBody()), key: state.key };
   save();
@@ -531,6 +591,7 @@ export async function drive() {
     state = fresh();
     save();
     commitStatus.textContent = "";
+    say(scanMessage, ""); // the next customer's basket starts with nothing said
     fillForm();
     renderBasket(null);
     lastQuote = null;
@@ -551,6 +612,7 @@ export async function drive() {
     renderVerdict(answer);
   }
   lock();
+  $("verdict").scrollIntoView({ block: "start" }); // at 1024x768 it may be below the fold
   quoteAll();
 }
 

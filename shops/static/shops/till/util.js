@@ -23,6 +23,19 @@ export function money(text) {
   return `${negative ? "−" : ""}¥${grouped}.${fraction.padEnd(2, "0")}`;
 }
 
+// a − b for money as decimal strings, in cents (never a float).
+export function minus(a, b) {
+  const cents = (text) => {
+    const negative = text.startsWith("-");
+    const [whole, fraction = "00"] = (negative ? text.slice(1) : text).split(".");
+    const value = BigInt(whole) * 100n + BigInt(fraction.padEnd(2, "0").slice(0, 2));
+    return negative ? -value : value;
+  };
+  const d = cents(a) - cents(b);
+  const abs = (d < 0n ? -d : d).toString().padStart(3, "0");
+  return `${d < 0n ? "-" : ""}${abs.slice(0, -2)}.${abs.slice(-2)}`;
+}
+
 // Whole counts (pieces, ml) grouped as money is: 1,500; a shortfall with a real minus sign.
 export function count(n) {
   const text = String(n);
@@ -69,7 +82,8 @@ export function el(tag, attributes = {}, ...children) {
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK = "10X98765432";
 export function residentId(number) {
-  const text = number.trim().toUpperCase();
+  // Full-width digits and spaces (an input method's) read as the server reads them.
+  const text = number.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
   if (text.length < 18) return null;
   if (!/^\d{17}[\dX]$/.test(text)) return { valid: false, birthDate: null };
   const sum = WEIGHTS.reduce((total, weight, i) => total + weight * Number(text[i]), 0);
