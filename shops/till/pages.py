@@ -29,8 +29,8 @@ class SignInForm(forms.Form):
         strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "autofocus": True}),
         help_text=_(
-            "The key that manage.py create_terminal printed for this till (df_…). The browser "
-            "keeps a session until the shift ends, never the key."
+            "This till's key (df_…), from the store's administrator. The browser keeps a "
+            "session until the shift ends, never the key."
         ),
     )
 
