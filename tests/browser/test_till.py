@@ -634,6 +634,11 @@ class TestWhatACashierTripsOver:
         page.fill("#doc-number", NUMBER)  # put right: judged by the server again
         verdict(page, "ok")
         assert page.inner_text("#commit-status") == ""
+        # Typed with an input method's full-width digits and spaces: read as the server does.
+        wide = "".join(chr(ord(c) + 0xFEE0) for c in NUMBER)
+        page.fill("#doc-number", f"{wide[:6]} {wide[6:14]} {wide[14:]}")
+        page.locator("#doc-number-note.ok", has_text="1990-01-01").wait_for()
+        verdict(page, "ok")
         assert problems == []
 
     def test_nothing_turns_red_before_the_shopper_is_filled_in(

@@ -82,8 +82,9 @@ export function el(tag, attributes = {}, ...children) {
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK = "10X98765432";
 export function residentId(number) {
-  // Full-width digits and spaces (an input method's) read as the server reads them.
-  const text = number.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
+  // Full-width digits, spaces and separators read as the server reads them
+  // (quotas.identity.normalise_document_number).
+  const text = number.normalize("NFKC").replace(/[\s\-_/.]+/g, "").toUpperCase();
   if (text.length < 18) return null;
   if (!/^\d{17}[\dX]$/.test(text)) return { valid: false, birthDate: null };
   const sum = WEIGHTS.reduce((total, weight, i) => total + weight * Number(text[i]), 0);
