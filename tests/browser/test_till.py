@@ -641,6 +641,22 @@ class TestWhatACashierTripsOver:
         verdict(page, "ok")
         assert problems == []
 
+    def test_a_quantity_is_typed_before_the_code(self, live_server: Any, new_page: Any) -> None:
+        stock()
+        _, key = support.terminal()
+        page = new_page(locale="zh-CN", viewport=DESKTOP)
+        sign_in(page, live_server.url, key)
+        page.keyboard.press("F2")
+        page.keyboard.type("12*TL-LIP")  # as at any till: twelve lipsticks, not eleven presses
+        page.keyboard.press("Enter")
+        line = page.locator("#basket tr.line[data-sku='TL-LIP'] output")
+        line.wait_for()
+        assert line.inner_text() == "12"
+        page.keyboard.type("3×TL-LIP")
+        page.keyboard.press("Enter")
+        page.locator("#basket tr.line[data-sku='TL-LIP'] output", has_text="15").wait_for()
+        assert page.locator("#basket tr.line").count() == 1
+
     def test_nothing_turns_red_before_the_shopper_is_filled_in(
         self, live_server: Any, new_page: Any
     ) -> None:

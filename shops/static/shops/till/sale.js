@@ -96,16 +96,16 @@ function say(node, text, kind = "") {
   node.className = `message ${kind}`;
 }
 
-function addProduct(product) {
+function addProduct(product, quantity = 1) {
   if (locked()) return;
   const at = state.lines.findIndex((line) => line.sku === product.sku);
   if (at >= 0) {
-    state.lines[at].quantity += 1;
+    state.lines[at].quantity += quantity;
     state.selected = at;
   } else {
     state.lines.push({
       sku: product.sku, name_zh: product.name_zh, name_en: product.name_en,
-      quantity: 1, unit_price: product.retail_price, category: product.category,
+      quantity, unit_price: product.retail_price, category: product.category,
     });
     state.selected = state.lines.length - 1;
   }
@@ -126,10 +126,14 @@ async function findCode(code) {
 
 async function scan(code) {
   code = code.trim();
-  if (!code) return;
+  // "12*code" (or 12×code) adds twelve at once, as at any till: no twelve presses of +.
+  const times = /^(\d{1,3})\s*[*×]\s*(\S.*)$/.exec(code);
+  const quantity = times ? Number(times[1]) : 1;
+  if (times) code = times[2];
+  if (!code || quantity < 1) return;
   try {
     const product = await findCode(code);
-    if (product) addProduct(product);
+    if (product) addProduct(product, quantity);
     else say(scanMessage, fmt(T.unknown_code, { code }), "bad");
   } catch (error) {
     say(scanMessage, T.offline_lookup, "bad");
