@@ -40,6 +40,7 @@ TEXTS: dict[str, Any] = {
     "offline_quote": _("The verdict could not be checked: the server is not answering."),
     "fill_in": _("To judge the basket, fill in: {fields}."),
     "fix_document": _("Correct the document number: its check digit does not match."),
+    "id_birth_mismatch": _("The birth date differs from the one in the document number."),
     "departs_far": _("Departs in {days} days: check the date."),
     "units": {
         "piece": _("{count} pieces"),

@@ -634,6 +634,11 @@ class TestWhatACashierTripsOver:
         page.fill("#doc-number", NUMBER)  # put right: judged by the server again
         verdict(page, "ok")
         assert page.inner_text("#commit-status") == ""
+        page.fill("#birth-date", "1991-01-01")  # not the number's: said beside the date
+        page.locator("#verdict-status.bad", has_text="出生日期").wait_for()
+        assert "invalid" in page.get_attribute("#birth-date >> xpath=..", "class")
+        page.fill("#birth-date", "1990-01-01")
+        verdict(page, "ok")
         # Typed with an input method's full-width digits and spaces: read as the server does.
         wide = "".join(chr(ord(c) + 0xFEE0) for c in NUMBER)
         page.fill("#doc-number", f"{wide[:6]} {wide[6:14]} {wide[14:]}")

@@ -320,16 +320,17 @@ function localProblems() {
   let wrong = null;
   const id = s.doc_type === "resident_id" && s.number.trim() ? residentId(s.number) : null;
   if (!s.number.trim() || (s.doc_type === "resident_id" && id === null)) need(fields.number);
-  else if (id && !id.valid) wrong = id.checkDigit === false ? T.id_check_digit : T.id_invalid;
+  else if (id && !id.valid) wrong = { node: fields.number, text: T.fix_document };
   if (!s.name.trim()) need(fields.name);
   if (!s.birth_date) need(fields.birthDate);
+  else if (!wrong && id && id.valid && id.birthDate !== s.birth_date) wrong = { node: fields.birthDate, text: T.id_birth_mismatch };
   if (t.carrier_ref.trim() && !t.departs_at) need(fields.departsAt);
   if (!t.carrier_ref.trim() && t.departs_at) need(fields.carrier);
   return { missing, wrong };
 }
 
 function localText(local) {
-  if (local.wrong) return T.fix_document;
+  if (local.wrong) return local.wrong.text;
   return fmt(T.fill_in, { fields: local.missing.map((m) => m.label).join(LANGUAGE === "en" ? ", " : "、") });
 }
 
@@ -420,7 +421,7 @@ async function quoteAll() {
     renderBasket(null);
     verdictStatus(localText(local), local.wrong ? "bad" : "");
     $("verdict-violations").replaceChildren();
-    if (local.wrong) fields.number.closest(".field").classList.add("invalid");
+    if (local.wrong) local.wrong.node.closest(".field").classList.add("invalid");
     hideFigures();
     pickupReasons(null);
     lock();
@@ -568,7 +569,7 @@ export async function commit() {
   if (local.missing.length || local.wrong) {
     commitStatus.className = "commit-status bad";
     commitStatus.textContent = localText(local);
-    (local.wrong ? fields.number : local.missing[0].node).focus();
+    (local.wrong ? local.wrong.node : local.missing[0].node).focus();
     return;
   }
   clearTimeout(quoteTimer);
