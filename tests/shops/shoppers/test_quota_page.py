@@ -221,9 +221,10 @@ def test_every_message_is_translated_and_compiled() -> None:
     assert po.untranslated_entries() == []
     assert po.fuzzy_entries() == []
     assert not po.metadata_is_fuzzy
-    mo = {entry.msgid: entry for entry in polib.mofile(str(LOCALE / "django.mo"))}
+    # Keyed by context too: the till's "shopper" (旅客) is not the admin's (购物者).
+    mo = {(entry.msgctxt, entry.msgid): entry for entry in polib.mofile(str(LOCALE / "django.mo"))}
     for entry in po:
-        compiled = mo.get(entry.msgid)
+        compiled = mo.get((entry.msgctxt, entry.msgid))
         assert compiled is not None, f"not compiled: {entry.msgid!r} (run make messages)"
         if entry.msgid_plural:
             assert compiled.msgstr_plural == entry.msgstr_plural
