@@ -27,6 +27,7 @@ TEXTS: dict[str, Any] = {
     "offline_lookup": _("The server could not be reached: try again."),
     "nothing_found": _("No product matches “{words}”."),
     "lines_count": _("({count} lines)"),
+    "one_line": _("(1 line)"),
     "less_of": _("One less {name}"),
     "more_of": _("One more {name}"),
     "remove_line": _("Remove {name}"),

@@ -24,6 +24,7 @@ from tests import support
 NUMBER = "460100199001011230"  # born 1990-01-01, check digit 0
 DESKTOP = {"width": 1024, "height": 768}
 TABLET = {"width": 768, "height": 1024}
+PHONE = {"width": 390, "height": 844}
 DEPARTS = (
     (timezone.now() + timedelta(days=3))
     .astimezone(LOCAL_TZ)
@@ -563,13 +564,15 @@ def test_the_print_view_in_both_languages(
 
 
 @pytest.mark.usefixtures("transactional_db")
-@pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["1024x768", "tablet"])
+@pytest.mark.parametrize("viewport", [DESKTOP, TABLET, PHONE], ids=["1024x768", "tablet", "phone"])
 def test_every_control_has_a_name_and_the_screen_fits(
     live_server: Any, new_page: Any, viewport: dict[str, int]
 ) -> None:
+    support.product("TL-BEAUTY_HEALTH_APPLIANCES-0201", "beauty_health_appliances", "2299.00")
     _, key = support.terminal()
     page = new_page(locale="zh-CN", viewport=viewport)
     sign_in(page, live_server.url, key)
+    scan(page, "TL-BEAUTY_HEALTH_APPLIANCES-0201")  # a line with a long SKU must fit too
     for view in ("F2", "F8", "F10"):
         page.keyboard.press(view)
         nameless = page.evaluate(

@@ -239,7 +239,8 @@ function renderBasket(quote) {
     }
   });
   $("basket-empty").hidden = state.lines.length > 0;
-  $("basket-count").textContent = state.lines.length ? fmt(T.lines_count, { count: state.lines.length }) : "";
+  const lines = state.lines.length;
+  $("basket-count").textContent = lines === 1 ? T.one_line : lines ? fmt(T.lines_count, { count: lines }) : "";
   const total = quote && quote.total ? quote.total : sumAmounts();
   $("basket-total").textContent = money(total);
 }
