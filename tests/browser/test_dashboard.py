@@ -280,28 +280,36 @@ AMOUNTS = [
 ]
 
 
+# One test per language and width (four tests of a few seconds, not one of half a minute that
+# a test worker finishes alone at the end of the run).
 @pytest.mark.django_db(transaction=True)
-def test_large_amounts_in_wan_and_yi_and_on_one_line(live_server: Any, new_page: Any) -> None:
-    """Each amount in each language, wide and on a phone (one page each, the amounts in turn)."""
+@pytest.mark.parametrize(
+    ("locale", "viewport"),
+    [("zh-CN", WIDE), ("en-GB", WIDE), ("zh-CN", PHONE), ("en-GB", PHONE)],
+    ids=["zh-wide", "en-wide", "zh-phone", "en-phone"],
+)
+def test_large_amounts_in_wan_and_yi_and_on_one_line(
+    live_server: Any, new_page: Any, locale: str, viewport: dict[str, int]
+) -> None:
+    """Each amount, in this language at this width (one page, the amounts in turn)."""
     start, end = _seed()
-    for locale, viewport in (("zh-CN", WIDE), ("en-GB", WIDE), ("zh-CN", PHONE), ("en-GB", PHONE)):
-        page = new_page(locale=locale, viewport=viewport)
-        _log_in(page, live_server)
-        for amount, shown, approx in AMOUNTS:
-            page.unroute("**/api/v1/stats/sales?*")
-            _with_totals(page, amount=amount, average_spend=amount)
-            _open(page, live_server, start, end)
-            card = page.locator(".card[data-figure=amount]")
-            assert page.get_by_test_id("card-amount").inner_text() == shown, (locale, amount)
-            if locale == "zh-CN":
-                assert card.locator("[data-role=approx]").inner_text() == approx
-            else:
-                assert card.locator("[data-role=approx]").is_hidden()  # English: the amount only
-            # The digits stay together on one line, in every card that shows an amount.
-            size = _assert_one_line(page, "card-amount")
-            _assert_one_line(page, "card-average_spend")
-            assert size >= 12
-            assert _fits(page)
+    page = new_page(locale=locale, viewport=viewport)
+    _log_in(page, live_server)
+    for amount, shown, approx in AMOUNTS:
+        page.unroute("**/api/v1/stats/sales?*")
+        _with_totals(page, amount=amount, average_spend=amount)
+        _open(page, live_server, start, end)
+        card = page.locator(".card[data-figure=amount]")
+        assert page.get_by_test_id("card-amount").inner_text() == shown, (locale, amount)
+        if locale == "zh-CN":
+            assert card.locator("[data-role=approx]").inner_text() == approx
+        else:
+            assert card.locator("[data-role=approx]").is_hidden()  # English: the amount only
+        # The digits stay together on one line, in every card that shows an amount.
+        size = _assert_one_line(page, "card-amount")
+        _assert_one_line(page, "card-average_spend")
+        assert size >= 12
+        assert _fits(page)
 
 
 # Every label the donut shows, its ring and its legend, as boxes in the chart's pixels.
