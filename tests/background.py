@@ -63,7 +63,15 @@ def start(name: str) -> None:
 
 
 def start_for(nodeids: Iterable[str]) -> None:
-    """Start the job of every collected test that has one."""
+    """Start the job of every collected test that has one.
+
+    Under pytest-xdist every worker collects every test, so every worker would start every
+    job: two mypy runs, two collectstatics, beside the two test databases being made (a first
+    test's setup took 42 s instead of 6). Only the first worker starts them: its share holds
+    tests/code and tests/dutyfree at the start of the collection, where these tests are. If
+    another worker runs one of them after all, ``result`` starts its job there."""
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
+        return
     collected = list(nodeids)
     for name, job in JOBS.items():
         if any(nodeid.startswith(job.test) for nodeid in collected):
