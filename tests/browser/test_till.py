@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.utils import timezone
 
 from quotas.models import QuotaAccount, Trip
 from quotas.rules import LOCAL_TZ
-from shops.models import Sale, SaleStatus, TillSession
+from shops.models import Sale, SaleStatus, Terminal, TillSession
 from tests import support
 
 NUMBER = "460100199001011230"  # born 1990-01-01, check digit 0
@@ -65,6 +65,23 @@ def sign_in(page: Any, url: str, key: str) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url("**/pos/", wait_until="domcontentloaded")
     ready(page)
+
+
+class Till(NamedTuple):
+    page: Any
+    terminal: Terminal
+    problems: list[str]  # the page's script and console errors (see ``watch``)
+
+
+def open_till(
+    new_page: Any, live_server: Any, *, locale: str, viewport: dict[str, int] = DESKTOP
+) -> Till:
+    """A terminal of its own, signed in on a fresh page that is watched for errors."""
+    terminal, key = support.terminal()
+    page = new_page(locale=locale, viewport=viewport)
+    problems = watch(page)
+    sign_in(page, live_server.url, key)
+    return Till(page, terminal, problems)
 
 
 def ready(page: Any) -> None:
@@ -170,10 +187,7 @@ class TestSale:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="en-US", viewport=DESKTOP)
-        problems = watch(page)
-        sign_in(page, live_server.url, key)
+        page, _, problems = open_till(new_page, live_server, locale="en-US")
         for code in ("TL-LIP", "TL-PHONE", "TL-WINE"):
             scan(page, code)
         page.click("#basket tr.line[data-sku='TL-PHONE'] button[aria-label^='One more']")
@@ -205,12 +219,9 @@ class TestSale:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, problems = open_till(new_page, live_server, locale="zh-CN")
         # Earlier on this trip, at the same store: three lipsticks for pickup at departure.
         support.sell(terminal, ("TL-LIP", 3), departs_at=DEPARTS)
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        problems = watch(page)
-        sign_in(page, live_server.url, key)
         scan(page, "TL-LIP")
         shopper_and_trip(page)
         verdict(page, "ok")
@@ -236,9 +247,7 @@ class TestSale:
 
     def test_search_by_name_with_the_keyboard(self, live_server: Any, new_page: Any) -> None:
         support.product("TL-SERUM", "cosmetics", "1080.00")
-        _, key = support.terminal()
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="zh-CN").page
         page.keyboard.press("F3")
         page.keyboard.type("serum")
         page.keyboard.press("Enter")
@@ -249,9 +258,7 @@ class TestSale:
         assert page.evaluate("document.activeElement.id") == "scan"
 
     def test_unknown_codes_are_told_at_once(self, live_server: Any, new_page: Any) -> None:
-        _, key = support.terminal()
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="zh-CN").page
         page.keyboard.press("F2")
         page.keyboard.type("NO-SUCH-SKU")
         page.keyboard.press("Enter")
@@ -266,9 +273,7 @@ class TestExactlyOnce:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="en-US", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="en-US").page
         scan(page, "TL-LIP")
         shopper_and_trip(page)
         verdict(page, "ok")
@@ -300,9 +305,7 @@ class TestExactlyOnce:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="zh-CN").page
         scan(page, "TL-LIP")
         shopper_and_trip(page)
         verdict(page, "ok")
@@ -332,9 +335,7 @@ class TestExactlyOnce:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="en-US", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="en-US").page
         scan(page, "TL-LIP")
         shopper_and_trip(page)
         verdict(page, "ok")
@@ -386,9 +387,7 @@ class TestExactlyOnce:
 
     def test_a_double_press_makes_one_sale(self, live_server: Any, new_page: Any) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="zh-CN").page
         scan(page, "TL-LIP")
         shopper_and_trip(page)
         verdict(page, "ok")
@@ -407,12 +406,9 @@ def _sold(terminal: Any, *lines: tuple[str, int], number: int) -> Sale:
 class TestAfterTheSale:
     def test_a_return_and_a_void_each_confirmed(self, live_server: Any, new_page: Any) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, problems = open_till(new_page, live_server, locale="en-US")
         kept = _sold(terminal, ("TL-LIP", 2), number=11)
         voided = _sold(terminal, ("TL-WINE", 1), number=12)
-        page = new_page(locale="en-US", viewport=DESKTOP)
-        problems = watch(page)
-        sign_in(page, live_server.url, key)
         page.keyboard.press("F8")
         page.wait_for_selector(f"#today button[data-receipt='{kept.receipt_no}']")
         find(page, kept.receipt_no)
@@ -444,10 +440,8 @@ class TestAfterTheSale:
 
     def test_a_pickup_and_a_departure_each_confirmed(self, live_server: Any, new_page: Any) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, _ = open_till(new_page, live_server, locale="zh-CN")
         sold = support.sell(terminal, ("TL-LIP", 1), number=13, pickup="immediate").sale
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
         find(page, sold.receipt_no)
         page.click("#do-pickup")
         page.wait_for_selector("dialog#confirm[open]")
@@ -475,10 +469,8 @@ class TestAfterTheSale:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, _ = open_till(new_page, live_server, locale="en-US")
         sold = support.sell(terminal, ("TL-LIP", 1), number=14, pickup="mail").sale
-        page = new_page(locale="en-US", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
         find(page, sold.receipt_no)
         page.click("#do-pickup")
         page.keyboard.press("Enter")
@@ -491,10 +483,8 @@ class TestAfterTheSale:
 
     def test_no_second_action_while_one_is_unknown(self, live_server: Any, new_page: Any) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, _ = open_till(new_page, live_server, locale="en-US")
         sold = support.sell(terminal, ("TL-LIP", 3), number=15).sale
-        page = new_page(locale="en-US", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
         find(page, sold.receipt_no)
         page.route("**/returns", lambda route: route.abort("connectionreset"))
         page.fill("input.return-qty", "1")
@@ -511,11 +501,9 @@ class TestAfterTheSale:
 
     def test_the_x_report_adds_up_the_terminals_day(self, live_server: Any, new_page: Any) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, _ = open_till(new_page, live_server, locale="zh-CN")
         _sold(terminal, ("TL-LIP", 2), number=21)
         _sold(terminal, ("TL-WINE", 1), number=22)
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
         page.keyboard.press("F10")
         page.wait_for_selector("[data-testid=report-sales]")
         assert page.inner_text("[data-testid=report-sales]") == "2 · ¥1,840.00"
@@ -534,10 +522,8 @@ def test_the_print_view_in_both_languages(
     stock()
     long_sku = "TL-BEAUTY_HEALTH_APPLIANCES-0201"  # no space to break at
     support.product(long_sku, "beauty_health_appliances", "2299.00")
-    terminal, key = support.terminal()
+    page, terminal, _ = open_till(new_page, live_server, locale=locale)
     sold = _sold(terminal, ("TL-LIP", 1), (long_sku, 1), number=31)
-    page = new_page(locale=locale, viewport=DESKTOP)
-    sign_in(page, live_server.url, key)
     find(page, sold.receipt_no)
     page.click("#do-reprint")
     receipt_shown(page)
@@ -569,9 +555,7 @@ def test_every_control_has_a_name_and_the_screen_fits(
     live_server: Any, new_page: Any, viewport: dict[str, int]
 ) -> None:
     support.product("TL-BEAUTY_HEALTH_APPLIANCES-0201", "beauty_health_appliances", "2299.00")
-    _, key = support.terminal()
-    page = new_page(locale="zh-CN", viewport=viewport)
-    sign_in(page, live_server.url, key)
+    page = open_till(new_page, live_server, locale="zh-CN", viewport=viewport).page
     scan(page, "TL-BEAUTY_HEALTH_APPLIANCES-0201")  # a line with a long SKU must fit too
     for view in ("F2", "F8", "F10"):
         page.keyboard.press(view)
@@ -621,10 +605,7 @@ class TestWhatACashierTripsOver:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        problems = watch(page)
-        sign_in(page, live_server.url, key)
+        page, _, problems = open_till(new_page, live_server, locale="zh-CN")
         scan(page, "TL-LIP")
         shopper_and_trip(page, number=NUMBER[:-1] + "1")  # the check character is 0
         page.locator("#verdict-status.bad", has_text="校验码不符").wait_for()
@@ -651,9 +632,7 @@ class TestWhatACashierTripsOver:
 
     def test_a_quantity_is_typed_before_the_code(self, live_server: Any, new_page: Any) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="zh-CN").page
         page.keyboard.press("F2")
         page.keyboard.type("12*TL-LIP")  # as at any till: twelve lipsticks, not eleven presses
         page.keyboard.press("Enter")
@@ -669,9 +648,7 @@ class TestWhatACashierTripsOver:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        _, key = support.terminal()
-        page = new_page(locale="en-US", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="en-US").page
         quotes: list[str] = []
         page.on("request", lambda r: quotes.append(r.url) if r.url.endswith("/quotes") else None)
         scan(page, "TL-LIP")
@@ -717,9 +694,7 @@ class TestWhatACashierTripsOver:
         stock()
         for n in range(6):
             support.product(f"TL-CREAM{n}", "cosmetics", "18000.00")
-        _, key = support.terminal()
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        sign_in(page, live_server.url, key)
+        page = open_till(new_page, live_server, locale="zh-CN").page
         for n in range(6):  # 108,000 yuan: over the year's quota, which no line carries
             scan(page, f"TL-CREAM{n}")
         shopper_and_trip(page)
@@ -735,11 +710,8 @@ class TestWhatACashierTripsOver:
 
     def test_returns_and_voids_say_what_they_will_do(self, live_server: Any, new_page: Any) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, problems = open_till(new_page, live_server, locale="zh-CN")
         sold = _sold(terminal, ("TL-LIP", 2), ("TL-WINE", 1), number=51)
-        page = new_page(locale="zh-CN", viewport=DESKTOP)
-        problems = watch(page)
-        sign_in(page, live_server.url, key)
         find(page, sold.receipt_no.lower())  # typed in lower case: found all the same
         lipstick = page.locator("input.return-qty").first
         lipstick.fill("5")  # the line holds 2
@@ -767,10 +739,8 @@ class TestWhatACashierTripsOver:
         self, live_server: Any, new_page: Any
     ) -> None:
         stock()
-        terminal, key = support.terminal()
+        page, terminal, _ = open_till(new_page, live_server, locale="en-US", viewport=TABLET)
         sold = [_sold(terminal, ("TL-LIP", 1), number=60 + n) for n in range(8)]
-        page = new_page(locale="en-US", viewport=TABLET)
-        sign_in(page, live_server.url, key)
         order = page.evaluate(
             "['#scan', '#shopper', '#trip', '#pickup', '#verdict'].map("
             "s => document.querySelector(s).getBoundingClientRect().top)"
