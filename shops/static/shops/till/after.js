@@ -4,7 +4,7 @@
 // until its outcome is known, so a network error or a reload asks again, never twice.
 
 import { call, problemText, sendOnce } from "./api.js";
-import { T, el, fmt, localTime, minus, money, name, newKey, page, stored, today } from "./util.js";
+import { T, cents, decimal, el, fmt, localTime, money, name, newKey, page, stored, today } from "./util.js";
 
 const STORAGE = stored("action");
 const $ = (id) => document.getElementById(id);
@@ -234,7 +234,7 @@ async function doReturn() {
 
 async function doVoid() {
   // What the void gives back is what the sale still holds: its total less what was returned.
-  const held = money(minus(current.total, current.returned_amount || "0"));
+  const held = money(decimal(cents(current.total) - cents(current.returned_amount || "0")));
   if (!(await confirmDialog(fmt(T.confirm_void, { receipt: current.receipt_no }), el("p", { text: fmt(T.confirm_void_note, { total: held }) }), T.do_void))) return;
   await perform({ path: `sales/${current.id}/void`, body: "{}", key: newKey("void"), ok: T.void_done, sale: current.id }, refresh);
 }

@@ -8,7 +8,7 @@
 // again. Sign-out and a confirmed sale clear it.
 
 import { call, LANGUAGE, NetworkError, problemText, sendOnce } from "./api.js";
-import { T, count, el, fmt, money, name, newKey, page, residentId, stored } from "./util.js";
+import { T, cents, count, decimal, el, fmt, money, name, newKey, page, residentId, stored } from "./util.js";
 
 const STORAGE = stored("basket");
 const PICKUPS = Array.from(document.querySelectorAll("input[name=pickup]"), (input) => input.value);
@@ -197,9 +197,7 @@ let lastQuote = null; // the chosen pickup's quote answer, for the lines' verdic
 
 function lineAmount(line) {
   // Shown before the quote answers (and as a fallback): the server's amount replaces it.
-  const cents = BigInt(line.unit_price.replace(".", "")) * BigInt(line.quantity);
-  const text = cents.toString().padStart(3, "0");
-  return `${text.slice(0, -2)}.${text.slice(-2)}`;
+  return decimal(cents(line.unit_price) * BigInt(line.quantity));
 }
 
 // A click on a line's button redraws the basket (the button goes): the scan field, which also
@@ -246,10 +244,7 @@ function renderBasket(quote) {
 }
 
 function sumAmounts() {
-  let cents = 0n;
-  for (const line of state.lines) cents += BigInt(lineAmount(line).replace(".", ""));
-  const text = cents.toString().padStart(3, "0");
-  return `${text.slice(0, -2)}.${text.slice(-2)}`;
+  return decimal(state.lines.reduce((total, line) => total + cents(lineAmount(line)), 0n));
 }
 
 function fillForm() {

@@ -23,17 +23,17 @@ export function money(text) {
   return `${negative ? "−" : ""}¥${grouped}.${fraction.padEnd(2, "0")}`;
 }
 
-// a − b for money as decimal strings, in cents (never a float).
-export function minus(a, b) {
-  const cents = (text) => {
-    const negative = text.startsWith("-");
-    const [whole, fraction = "00"] = (negative ? text.slice(1) : text).split(".");
-    const value = BigInt(whole) * 100n + BigInt(fraction.padEnd(2, "0").slice(0, 2));
-    return negative ? -value : value;
-  };
-  const d = cents(a) - cents(b);
-  const abs = (d < 0n ? -d : d).toString().padStart(3, "0");
-  return `${d < 0n ? "-" : ""}${abs.slice(0, -2)}.${abs.slice(-2)}`;
+// Money as decimal strings ("1234.50") to whole cents and back, in BigInt: never a float.
+export function cents(text) {
+  const negative = text.startsWith("-");
+  const [whole, fraction = "00"] = (negative ? text.slice(1) : text).split(".");
+  const value = BigInt(whole) * 100n + BigInt(fraction.padEnd(2, "0").slice(0, 2));
+  return negative ? -value : value;
+}
+
+export function decimal(value) {
+  const digits = (value < 0n ? -value : value).toString().padStart(3, "0");
+  return `${value < 0n ? "-" : ""}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
 // Whole counts (pieces, ml) grouped as money is: 1,500; a shortfall with a real minus sign.
