@@ -17,10 +17,10 @@ export function fmt(text, values = {}) {
 // Money arrives as decimal strings ("1234.50") and is shown as such, grouped: never a float.
 export function money(text) {
   if (text === null || text === undefined) return "";
-  const negative = text.startsWith("-");
-  const [whole, fraction = "00"] = (negative ? text.slice(1) : text).split(".");
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${negative ? "−" : ""}¥${grouped}.${fraction.padEnd(2, "0")}`;
+  const [whole, fraction = "00"] = text.split(".");
+  const grouped = count(whole); // "−1,234" for "-1234"
+  const sign = grouped.startsWith("−") ? "−" : "";
+  return `${sign}¥${grouped.slice(sign.length)}.${fraction.padEnd(2, "0")}`;
 }
 
 // Money as decimal strings ("1234.50") to whole cents and back, in BigInt: never a float.
